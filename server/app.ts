@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps } from './app-deps';
+import { createFastifyContext } from './trpc/context';
+import { appRouter, type AppRouter } from './trpc/root';
+
+/** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    trustProxy: true,
+    bodyLimit: 1_048_576,
+    routerOptions: { maxParamLength: 5_000 },
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: deps.config.secureCookies ? [] : null,
+      },
+    },
+    strictTransportSecurity: deps.config.secureCookies,
+  });
+  await app.register(fastifyCookie);
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: createFastifyContext(deps),
+      onError({ error, path: procedure }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const database = (await deps.dbHandle.ping()) ? 'up' : 'down';
+    const redis = deps.redis ? (deps.redis.status === 'ready' ? 'up' : 'down') : 'disabled';
+    const ok = database === 'up' && redis !== 'down';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', database, databaseKind: deps.dbHandle.kind, redis });
+  });
+
+  const staticRoot = path.resolve(deps.config.STATIC_DIR);
+  if (existsSync(path.join(staticRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: staticRoot, wildcard: false });
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) {
+        return reply.type('text/html').sendFile('index.html');
+      }
+      return reply.code(404).send({ error: 'Not Found' });
+    });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/plain').send(`The SPA is not built (no ${staticRoot}/index.html): run npm run build.`),
+    );
+  }
+  return app;
+}

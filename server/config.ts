@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', ''], { message: 'expects true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .url('expects a URL')
+    .refine((v) => protocols.some((p) => v.startsWith(p)), `expects a URL starting with ${protocols.join(' or ')}`)
+    .optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number({ message: 'expects a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('localhost'),
+  PUBLIC_URL: optionalUrl(['http://', 'https://']),
+  DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
+  /** `off` forces in-process jobs even when Redis runs on the default address. */
+  REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').default('creditdesk'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  MASTER_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, 'expects 64 hex characters (32 bytes)')
+    .optional(),
+  ADMIN_EMAIL: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expects an email address').optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'expects at least 12 characters').optional(),
+  SESSION_TTL_HOURS: z.coerce.number({ message: 'expects a number of hours' }).positive().max(24 * 30).default(12),
+  LOGIN_MAX_FAILURES: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
+  LOGIN_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).default(900),
+  USER_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(30).max(86_400).default(900),
+  ALLOW_PRIVATE_IMAGE_URLS: booleanFlag.default(false),
+  JOBS_TIMEZONE: z.string().min(1).default('UTC'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STATIC_DIR: z.string().min(1).default('dist/client'),
+});
+
+export type Config = z.infer<typeof envSchema> & { publicUrl: string; secureCookies: boolean };
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; a bad value becomes one line naming the variable and what it expects. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = cleaned[name] === undefined ? '' : ` (got "${cleaned[name]}")`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${got}`);
+  }
+  const publicUrl = parsed.data.PUBLIC_URL ?? `http://localhost:${parsed.data.PORT}`;
+  return { ...parsed.data, publicUrl, secureCookies: publicUrl.startsWith('https://') };
+}

@@ -1,0 +1,3 @@
+// Every domain owns its tables; drizzle-kit and the query builder see them all through this file.
+export * from '../auth/tables';
+export * from '../ledger/tables';

@@ -1,0 +1,38 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app';
+import { bootstrapAdmin } from './auth/bootstrap-admin';
+import { ConfigError, loadConfig } from './config';
+import { closeDeps, createDeps } from './deps';
+
+async function main() {
+  const config = loadConfig();
+  const deps = await createDeps(config);
+  const boot = await bootstrapAdmin(deps.dbHandle.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
+  if (boot?.generatedPassword) {
+    // Printed once, to the terminal only: it is not logged and never stored in clear.
+    process.stdout.write(
+      `\n  First start: created admin ${boot.email}\n  One-time password: ${boot.generatedPassword}\n  Change it after signing in.\n\n`,
+    );
+  } else if (boot) {
+    deps.log.info('Created admin %s from ADMIN_EMAIL/ADMIN_PASSWORD', boot.email);
+  }
+
+  const app = await buildApp(deps);
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err) deps.log.error({ err }, 'shutting down after an error');
+    else deps.log.info('%s received: finishing in-flight requests', signal);
+    await app.close();
+    await closeDeps(deps);
+  });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  deps.log.info('Creditdesk on %s (database: %s, jobs: %s)', config.publicUrl, deps.dbHandle.kind, deps.redis ? 'BullMQ' : 'in-process');
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`Creditdesk failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  process.exit(1);
+});

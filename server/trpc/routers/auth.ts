@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { adminSchema, loginInputSchema } from '../../../shared/auth';
+import { login, logout } from '../../auth/sessions';
+import { adminProcedure, publicProcedure } from '../procedures';
+import { router } from '../init';
+
+const meSchema = z.object({ id: z.string(), email: z.string(), role: adminSchema.shape.role });
+
+export const authRouter = router({
+  login: publicProcedure
+    .input(loginInputSchema)
+    .output(meSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { token, expiresAt, admin } = await login(ctx.db, ctx.deps.throttle, ctx.deps.config.SESSION_TTL_HOURS, {
+        ...input,
+        address: ctx.address,
+        userAgent: ctx.userAgent,
+      });
+      ctx.cookies.setSession(token, expiresAt);
+      return { id: admin.id, email: admin.email, role: admin.role };
+    }),
+
+  logout: adminProcedure('analyst')
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx }) => {
+      await logout(ctx.db, ctx.admin.sessionId);
+      ctx.cookies.clearSession();
+      return { ok: true as const };
+    }),
+
+  me: adminProcedure('analyst')
+    .output(meSchema)
+    .query(({ ctx }) => ({ id: ctx.admin.id, email: ctx.admin.email, role: ctx.admin.role })),
+});

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** The product's own user id: opaque, printable, bounded. */
+export const userIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'userId is required')
+  .max(128, 'userId is at most 128 characters')
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'userId may contain letters, digits and _ . : @ - only');
+
+// Deliberately looser than RFC-style validators: `admin@localhost` is a real address here.
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, 'email is at most 254 characters')
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must be a valid email address');
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(8, 'idempotencyKey must be at least 8 characters')
+  .max(128, 'idempotencyKey is at most 128 characters');
+
+export const reasonSchema = z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500);
+
+/** One pagination schema for every table (offset paging for admin tables). */
+export const pageInputSchema = z.object({
+  page: z.number().int().min(0).default(0),
+  pageSize: z.number().int().min(1).max(200).default(50),
+});
+export type PageInput = z.infer<typeof pageInputSchema>;
+
+/** Cursor paging for append-only streams such as a user's history. */
+export const cursorInputSchema = z.object({
+  cursor: z.string().max(64).optional(),
+  limit: z.number().int().min(1).max(100).default(25),
+});

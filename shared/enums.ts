@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+export const tiers = ['free', 'plus', 'pro'] as const;
+export const tierSchema = z.enum(tiers);
+export type Tier = z.infer<typeof tierSchema>;
+
+export const apiKeyScopes = ['credits:read', 'credits:write', 'enhance', 'users:write'] as const;
+export const apiKeyScopeSchema = z.enum(apiKeyScopes);
+export type ApiKeyScope = z.infer<typeof apiKeyScopeSchema>;
+
+export const adminRoles = ['admin', 'analyst'] as const;
+export const adminRoleSchema = z.enum(adminRoles);
+export type AdminRole = z.infer<typeof adminRoleSchema>;
+
+/** Stable machine-readable refusal reasons carried in a tRPC error's `data.reason`. */
+export const errorReasons = [
+  'INSUFFICIENT_CREDITS',
+  'PLATFORM_CREDITS_DEPLETED',
+  'IDEMPOTENCY_CONFLICT',
+  'RESERVATION_EXPIRED',
+  'RESERVATION_NOT_PENDING',
+  'UNKNOWN_USER',
+  'UNKNOWN_RESERVATION',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'CONFLICT',
+  'TOO_MANY_REQUESTS',
+] as const;
+export type ErrorReason = (typeof errorReasons)[number];
