@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LoginThrottle } from './auth/login-throttle';
 import type { SecretBox } from './auth/secrets';
+import type { UserTokens } from './auth/user-tokens';
 import type { Config } from './config';
 import type { DbHandle } from './db/client';
 
@@ -12,5 +13,6 @@ export type AppDeps = {
   redis: Redis | null;
   throttle: LoginThrottle;
   secrets: SecretBox;
+  userTokens: UserTokens;
   log: Logger;
 };

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { LoginThrottle } from './auth/login-throttle';
 import { loadMasterKey, SecretBox } from './auth/secrets';
+import { UserTokens } from './auth/user-tokens';
 import type { AppDeps } from './app-deps';
 import type { Config } from './config';
 import { openDb } from './db/client';
@@ -17,12 +18,14 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
   const dbHandle = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await migrate(dbHandle);
   const redis = await connectRedis(config, log);
+  const masterKey = loadMasterKey(config.MASTER_KEY, config.DATA_DIR);
   return {
     config,
     dbHandle,
     redis,
     log,
-    secrets: new SecretBox(loadMasterKey(config.MASTER_KEY, config.DATA_DIR)),
+    secrets: new SecretBox(masterKey),
+    userTokens: new UserTokens(masterKey),
     throttle: new LoginThrottle({
       maxFailures: config.LOGIN_MAX_FAILURES,
       windowSeconds: config.LOGIN_WINDOW_SECONDS,

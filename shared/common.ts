@@ -32,6 +32,6 @@ export type PageInput = z.infer<typeof pageInputSchema>;
 
 /** Cursor paging for append-only streams such as a user's history. */
 export const cursorInputSchema = z.object({
-  cursor: z.string().max(64).optional(),
+  cursor: z.string().regex(/^\d{1,18}$/, 'cursor must be the nextCursor of a previous page').optional(),
   limit: z.number().int().min(1).max(100).default(25),
 });

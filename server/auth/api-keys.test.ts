@@ -30,10 +30,12 @@ describe('[API KEYS] product app keys', () => {
   it('a key with the scope may call users.upsert and its last use is recorded', async () => {
     const { caller, apiKey } = await apiKeyCaller(env.deps, ['users:write']);
     const userId = uniqueId('user');
-    expect(await caller.users.upsert({ userId, tier: 'plus', email: 'Someone@Example.com' })).toEqual({
+    expect(await caller.users.upsert({ userId, tier: 'plus', email: 'Someone@Example.com' })).toMatchObject({
       userId,
       tier: 'plus',
       email: 'someone@example.com',
+      monthlyAllowance: 10,
+      currentBalance: 10,
     });
     const [row] = await env.deps.dbHandle.db.select().from(apiKeys).where(eq(apiKeys.id, apiKey.id));
     expect(row!.lastUsedAt).not.toBeNull();
@@ -82,6 +84,6 @@ describe('[USERS] users.upsert input', () => {
     const { caller } = await apiKeyCaller(env.deps, ['users:write']);
     const userId = uniqueId('user');
     await caller.users.upsert({ userId, tier: 'free', email: 'a@example.com' });
-    expect(await caller.users.upsert({ userId, tier: 'pro' })).toEqual({ userId, tier: 'pro', email: 'a@example.com' });
+    expect(await caller.users.upsert({ userId, tier: 'pro' })).toMatchObject({ userId, tier: 'pro', email: 'a@example.com', currentBalance: 25 });
   });
 });

@@ -1,5 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tierEnum = { enum: ['free', 'plus', 'pro'] as [string, ...string[]] } as const;
 
 /** The platform's end users, keyed by the product's own user id. */
 export const users = pgTable(
@@ -15,4 +30,149 @@ export const users = pgTable(
     check('users_tier_check', sql`${t.tier} in ('free', 'plus', 'pro')`),
     index('users_email_idx').on(t.email),
   ],
+);
+
+/** Monthly credits and pool access per subscription tier; admins edit them. */
+export const tierAllowances = pgTable(
+  'tier_allowances',
+  {
+    tier: text('tier', tierEnum).primaryKey(),
+    monthlyCredits: integer('monthly_credits').notNull(),
+    poolAccess: boolean('pool_access').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`)],
+);
+
+/**
+ * One row per user. The balance has two buckets: `current_balance` is this month's allowance
+ * (set anew by each monthly reset) and `bonus_balance` holds granted credits, which survive resets.
+ * Spending takes the allowance first. The user's balance is their sum.
+ */
+export const userCredits = pgTable(
+  'user_credits',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.userId, { onDelete: 'cascade' }),
+    subscriptionTier: text('subscription_tier', tierEnum).notNull(),
+    monthlyAllowance: integer('monthly_allowance').notNull(),
+    currentBalance: integer('current_balance').notNull(),
+    bonusBalance: integer('bonus_balance').notNull().default(0),
+    consumedThisMonth: integer('consumed_this_month').notNull().default(0),
+    lifetimeConsumed: bigint('lifetime_consumed', { mode: 'number' }).notNull().default(0),
+    lastResetAt: timestamp('last_reset_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Written by the debit statement itself (SET sees the old balances) so RETURNING can tell how
+     * much of a charge came from the bonus bucket without a second round trip.
+     */
+    lastBonusUsed: integer('last_bonus_used').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('user_credits_balance_check', sql`${t.currentBalance} >= 0`),
+    check('user_credits_bonus_check', sql`${t.bonusBalance} >= 0`),
+    check('user_credits_allowance_check', sql`${t.monthlyAllowance} >= 0`),
+    index('user_credits_reset_idx').on(t.lastResetAt),
+    index('user_credits_tier_idx').on(t.subscriptionTier),
+  ],
+);
+
+/**
+ * The append-only ledger of the user leg. `credits_delta` is the signed change to the user's
+ * balance (zero when the platform pool paid); the sum of a user's deltas equals their balance.
+ */
+export const creditTransactions = pgTable(
+  'credit_transactions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.userId, { onDelete: 'cascade' }),
+    transactionType: text('transaction_type').notNull(),
+    creditsUsed: integer('credits_used').notNull().default(0),
+    creditsDelta: integer('credits_delta').notNull(),
+    bonusCredits: integer('bonus_credits').notNull().default(0),
+    balanceAfter: integer('balance_after').notNull(),
+    source: text('source'),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 6 }),
+    provider: text('provider'),
+    apiRequestId: text('api_request_id'),
+    enhancementType: text('enhancement_type'),
+    moodboardId: text('moodboard_id'),
+    status: text('status').notNull().default('completed'),
+    errorMessage: text('error_message'),
+    reservationId: uuid('reservation_id'),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    refundOf: bigint('refund_of', { mode: 'number' }),
+    reason: text('reason'),
+    actor: text('actor'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      'credit_transactions_type_check',
+      sql`${t.transactionType} in ('allocation','consumption','hold','capture','release','grant','grant_expiry','adjustment','refund','tier_change','reallocation')`,
+    ),
+    check('credit_transactions_source_check', sql`${t.source} is null or ${t.source} in ('user_credits','platform_pool')`),
+    check('credit_transactions_balance_check', sql`${t.balanceAfter} >= 0`),
+    index('credit_transactions_user_idx').on(t.userId, t.id.desc()),
+    index('credit_transactions_created_idx').on(t.createdAt),
+    index('credit_transactions_reservation_idx').on(t.reservationId),
+    uniqueIndex('credit_transactions_idempotency_uq').on(t.idempotencyKey),
+    uniqueIndex('credit_transactions_refund_uq').on(t.refundOf),
+  ],
+);
+
+/** Holds: credits taken at reserve time and settled by capture, release or expiry, exactly once. */
+export const creditReservations = pgTable(
+  'credit_reservations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.userId, { onDelete: 'cascade' }),
+    credits: integer('credits').notNull(),
+    bonusCredits: integer('bonus_credits').notNull().default(0),
+    source: text('source').notNull(),
+    status: text('status').notNull().default('pending'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    enhancementType: text('enhancement_type').notNull(),
+    moodboardId: text('moodboard_id'),
+    provider: text('provider'),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 6 }),
+    apiRequestId: text('api_request_id'),
+    releaseReason: text('release_reason'),
+    captureTransactionId: bigint('capture_transaction_id', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('credit_reservations_credits_check', sql`${t.credits} > 0`),
+    check('credit_reservations_status_check', sql`${t.status} in ('pending','captured','released','expired')`),
+    check('credit_reservations_source_check', sql`${t.source} in ('user_credits','platform_pool')`),
+    uniqueIndex('credit_reservations_idempotency_uq').on(t.idempotencyKey),
+    index('credit_reservations_pending_idx').on(t.expiresAt).where(sql`${t.status} = 'pending'`),
+    index('credit_reservations_user_idx').on(t.userId),
+  ],
+);
+
+/** Bonus grants that expire; expiry removes up to the grant's amount from the bonus bucket. */
+export const creditGrants = pgTable(
+  'credit_grants',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.userId, { onDelete: 'cascade' }),
+    credits: integer('credits').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    expiredAt: timestamp('expired_at', { withTimezone: true }),
+    transactionId: bigint('transaction_id', { mode: 'number' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('credit_grants_due_idx').on(t.expiresAt).where(sql`${t.expiredAt} is null`)],
 );

@@ -1,17 +1,28 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { UpsertUserInput } from '../../shared/users';
 import type { DbOrTx } from '../db/client';
-import { users } from './tables';
+import { changeTier } from './admin-ops';
+import { toBalance } from './balance';
+import { userCredits, users } from './tables';
+import { ensureUserCredits } from './user-credits';
 
-/** Creates the user or updates email and tier; one statement, so concurrent upserts never collide. */
+/**
+ * Creates the user (with their first allocation) or updates email and tier; a new tier takes
+ * effect on the allowance at once (see changeTier). Returns the user's credit state.
+ */
 export async function upsertUser(db: DbOrTx, input: UpsertUserInput) {
-  const [row] = await db
-    .insert(users)
-    .values({ userId: input.userId, email: input.email ?? null, tier: input.tier })
-    .onConflictDoUpdate({
-      target: users.userId,
-      set: { email: sql`coalesce(excluded.email, ${users.email})`, tier: sql`excluded.tier`, updatedAt: sql`now()` },
-    })
-    .returning();
-  return row!;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ userId: input.userId, email: input.email ?? null, tier: input.tier })
+      .onConflictDoUpdate({
+        target: users.userId,
+        set: { email: sql`coalesce(excluded.email, ${users.email})`, updatedAt: sql`now()` },
+      })
+      .returning();
+    await ensureUserCredits(tx, input.userId);
+    await changeTier(tx, null, { userId: input.userId, tier: input.tier, reason: 'users.upsert' });
+    const [c] = await tx.select().from(userCredits).where(eq(userCredits.userId, input.userId));
+    return { ...toBalance(c!), email: row!.email };
+  });
 }

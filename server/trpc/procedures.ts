@@ -1,4 +1,6 @@
 import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { userIdSchema } from '../../shared/common';
 import type { AdminRole, ApiKeyScope } from '../../shared/enums';
 import { authenticateApiKey } from '../auth/api-keys';
 import type { Actor } from '../auth/audit';
@@ -32,3 +34,21 @@ export const apiKeyProcedure = (scope: ApiKeyScope) =>
     }
     return next({ ctx: { apiKey } });
   });
+
+/**
+ * Reads of one user's credits: an API key with credits:read, or that user's own short-lived token
+ * (the row-level rule: a user token never reads another user).
+ */
+export const userReadProcedure = publicProcedure.input(z.object({ userId: userIdSchema })).use(async ({ ctx, input, next }) => {
+  const bearer = ctx.bearer;
+  if (!bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'An API key or a user token is required.' });
+  const tokenUser = ctx.deps.userTokens.verify(bearer);
+  if (tokenUser !== null) {
+    if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
+    return next({ ctx: { reader: { kind: 'user' as const, userId: tokenUser } } });
+  }
+  const apiKey = await authenticateApiKey(ctx.db, bearer);
+  if (!apiKey) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'The API key or user token is invalid, revoked or expired.' });
+  if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
+  return next({ ctx: { reader: { kind: 'apiKey' as const, apiKey } } });
+});

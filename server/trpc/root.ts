@@ -1,14 +1,19 @@
 import { router } from './init';
+import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { authRouter } from './routers/auth';
+import { creditsRouter } from './routers/credits';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
 import { usersRouter } from './routers/users';
 
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
+  credits: creditsRouter,
   admin: router({
     apiKeys: apiKeysRouter,
     admins: adminsRouter,
+    users: adminUsersRouter,
+    tiers: tiersRouter,
   }),
 });
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { adminSchema, loginInputSchema } from '../../../shared/auth';
 import { login, logout } from '../../auth/sessions';
-import { adminProcedure, publicProcedure } from '../procedures';
+import { userTokenInputSchema, userTokenSchema } from '../../../shared/credits';
+import { adminProcedure, apiKeyProcedure, publicProcedure } from '../procedures';
 import { router } from '../init';
 
 const meSchema = z.object({ id: z.string(), email: z.string(), role: adminSchema.shape.role });
@@ -31,4 +32,13 @@ export const authRouter = router({
   me: adminProcedure('analyst')
     .output(meSchema)
     .query(({ ctx }) => ({ id: ctx.admin.id, email: ctx.admin.email, role: ctx.admin.role })),
+
+  /** Mints a short-lived token with which one end user's browser reads that user's own credits. */
+  userToken: apiKeyProcedure('users:write')
+    .input(userTokenInputSchema)
+    .output(userTokenSchema)
+    .mutation(({ ctx, input }) => {
+      const { token, expiresAt } = ctx.deps.userTokens.mint(input.userId, ctx.deps.config.USER_TOKEN_TTL_SECONDS);
+      return { token, expiresAt: expiresAt.toISOString() };
+    }),
 });

@@ -1,0 +1,255 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Tier } from '../../shared/enums';
+import type { Actor } from '../auth/audit';
+import { audit } from '../auth/audit';
+import type { DbOrTx } from '../db/client';
+import { queryOne } from '../db/rows';
+import { DomainError } from '../errors';
+import { toBalance } from './balance';
+import { creditBack } from './debit';
+import { creditGrants, creditReservations, creditTransactions, userCredits, users } from './tables';
+import { ensureUserCredits, lockCredits } from './user-credits';
+import { toTransactionView } from './views';
+
+async function lockedBalance(tx: DbOrTx, userId: string) {
+  await ensureUserCredits(tx, userId);
+  const row = await lockCredits(tx, userId);
+  return row!;
+}
+
+async function balanceOf(tx: DbOrTx, userId: string) {
+  const [c] = await tx.select().from(userCredits).where(eq(userCredits.userId, userId));
+  return toBalance(c!);
+}
+
+/** Bonus credits, optionally expiring; they survive monthly resets until then. */
+export async function grantCredits(
+  db: DbOrTx,
+  actor: Actor,
+  input: { userId: string; credits: number; reason: string; expiresAt?: string },
+) {
+  if (input.expiresAt && new Date(input.expiresAt) <= new Date()) {
+    throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'expiresAt must be in the future.');
+  }
+  return db.transaction(async (tx) => {
+    const before = toBalanceLite(await lockedBalance(tx, input.userId));
+    const after = await queryOne<{ balance_after: number }>(
+      tx,
+      sql`update user_credits set bonus_balance = bonus_balance + ${input.credits}, updated_at = now()
+          where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
+    );
+    const [entry] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: input.userId,
+        transactionType: 'grant',
+        creditsUsed: input.credits,
+        creditsDelta: input.credits,
+        bonusCredits: input.credits,
+        balanceAfter: Number(after!.balance_after),
+        source: 'user_credits',
+        reason: input.reason,
+        actor: actor.label,
+      })
+      .returning();
+    if (input.expiresAt) {
+      await tx.insert(creditGrants).values({ userId: input.userId, credits: input.credits, expiresAt: new Date(input.expiresAt), transactionId: entry!.id });
+    }
+    const balance = await balanceOf(tx, input.userId);
+    await audit(tx, actor, {
+      action: 'credits.grant',
+      targetType: 'user',
+      targetId: input.userId,
+      before,
+      after: { ...toBalanceLite(balance), credits: input.credits, expiresAt: input.expiresAt ?? null },
+      reason: input.reason,
+    });
+    return { balance, transaction: toTransactionView(entry!) };
+  });
+}
+
+const toBalanceLite = (b: { current_balance?: number; bonus_balance?: number; currentBalance?: number; bonusBalance?: number }) =>
+  'currentBalance' in b && b.currentBalance !== undefined
+    ? { balance: b.currentBalance, bonusBalance: b.bonusBalance }
+    : { balance: Number(b.current_balance) + Number(b.bonus_balance), bonusBalance: Number(b.bonus_balance) };
+
+/**
+ * A correction of the balance: positive adds to the allowance bucket, negative takes from the
+ * allowance then the bonus, never below zero.
+ */
+export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: string; delta: number; reason: string }) {
+  return db.transaction(async (tx) => {
+    const state = await lockedBalance(tx, input.userId);
+    const total = state.current_balance + state.bonus_balance;
+    if (total + input.delta < 0) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The balance is ${total}; an adjustment of ${input.delta} would take it below zero.`);
+    }
+    const take = Math.max(0, -input.delta);
+    const fromAllowance = Math.min(state.current_balance, take);
+    const after = await queryOne<{ balance_after: number }>(
+      tx,
+      sql`update user_credits set
+            current_balance = current_balance + ${Math.max(0, input.delta)} - ${fromAllowance},
+            bonus_balance = bonus_balance - ${take - fromAllowance}, updated_at = now()
+          where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
+    );
+    const [entry] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: input.userId,
+        transactionType: 'adjustment',
+        creditsUsed: Math.abs(input.delta),
+        creditsDelta: input.delta,
+        bonusCredits: take - fromAllowance,
+        balanceAfter: Number(after!.balance_after),
+        source: 'user_credits',
+        reason: input.reason,
+        actor: actor.label,
+      })
+      .returning();
+    const balance = await balanceOf(tx, input.userId);
+    await audit(tx, actor, {
+      action: 'credits.adjust',
+      targetType: 'user',
+      targetId: input.userId,
+      before: toBalanceLite(state),
+      after: { ...toBalanceLite(balance), delta: input.delta },
+      reason: input.reason,
+    });
+    return { balance, transaction: toTransactionView(entry!) };
+  });
+}
+
+/** Gives back the credits of a consumption or a captured hold that the user paid, once. */
+export async function refundTransaction(db: DbOrTx, actor: Actor, input: { transactionId: string; reason: string }) {
+  return db.transaction(async (tx) => {
+    const [original] = await tx.select().from(creditTransactions).where(eq(creditTransactions.id, Number(input.transactionId)));
+    if (!original) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No transaction ${input.transactionId}.`);
+    if (!['consumption', 'capture'].includes(original.transactionType)) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Only consumptions and captures can be refunded, not a ${original.transactionType}.`);
+    }
+    if (original.source !== 'user_credits') {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'The platform pool paid for this one: the user has nothing to get back.');
+    }
+    let bonusUsed = original.bonusCredits;
+    if (original.transactionType === 'capture' && original.reservationId) {
+      const [hold] = await tx.select().from(creditReservations).where(eq(creditReservations.id, original.reservationId));
+      bonusUsed = hold?.bonusCredits ?? 0;
+    }
+    await lockCredits(tx, original.userId);
+    const balanceAfter = await creditBack(tx, original.userId, { source: 'user_credits', credits: original.creditsUsed, bonusUsed });
+    const [entry] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: original.userId,
+        transactionType: 'refund',
+        creditsUsed: original.creditsUsed,
+        creditsDelta: original.creditsUsed,
+        bonusCredits: bonusUsed,
+        balanceAfter,
+        source: 'user_credits',
+        enhancementType: original.enhancementType,
+        moodboardId: original.moodboardId,
+        reservationId: original.reservationId,
+        refundOf: original.id,
+        reason: input.reason,
+        actor: actor.label,
+      })
+      .onConflictDoNothing({ target: creditTransactions.refundOf })
+      .returning();
+    if (!entry) throw new DomainError('CONFLICT', 'CONFLICT', `Transaction ${input.transactionId} was already refunded.`);
+    await tx.update(creditTransactions).set({ status: 'refunded' }).where(eq(creditTransactions.id, original.id));
+    const balance = await balanceOf(tx, original.userId);
+    await audit(tx, actor, {
+      action: 'credits.refund',
+      targetType: 'transaction',
+      targetId: input.transactionId,
+      before: toTransactionView(original),
+      after: { refund: toTransactionView(entry), balance: balance.currentBalance },
+      reason: input.reason,
+    });
+    return { balance, transaction: toTransactionView(entry) };
+  });
+}
+
+/**
+ * A tier change takes effect on the allowance at once, not prorated: the balance moves by the
+ * difference of the two allowances (never below zero), with a `tier_change` entry.
+ */
+export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userId: string; tier: Tier; reason: string }) {
+  return db.transaction(async (tx) => {
+    const state = await lockedBalance(tx, input.userId);
+    await tx.update(users).set({ tier: input.tier, updatedAt: sql`now()` }).where(eq(users.userId, input.userId));
+    if (state.subscription_tier === input.tier) return balanceOf(tx, input.userId);
+    const change = await queryOne<{ delta: number; balance_after: number }>(
+      tx,
+      sql`
+      with target as (select monthly_credits from tier_allowances where tier = ${input.tier}),
+      old as (select current_balance from user_credits where user_id = ${input.userId})
+      update user_credits u set
+        subscription_tier = ${input.tier},
+        monthly_allowance = target.monthly_credits,
+        current_balance = greatest(0, u.current_balance + target.monthly_credits - u.monthly_allowance),
+        updated_at = now()
+      from target, old where u.user_id = ${input.userId}
+      returning u.current_balance - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after`,
+    );
+    await tx.insert(creditTransactions).values({
+      userId: input.userId,
+      transactionType: 'tier_change',
+      creditsUsed: Math.abs(Number(change!.delta)),
+      creditsDelta: Number(change!.delta),
+      balanceAfter: Number(change!.balance_after),
+      source: 'user_credits',
+      reason: `${state.subscription_tier} → ${input.tier}: ${input.reason}`,
+      actor: actor?.label ?? 'api',
+    });
+    const balance = await balanceOf(tx, input.userId);
+    if (actor) {
+      await audit(tx, actor, {
+        action: 'user.tier',
+        targetType: 'user',
+        targetId: input.userId,
+        before: { tier: state.subscription_tier, ...toBalanceLite(state) },
+        after: { tier: input.tier, ...toBalanceLite(balance) },
+        reason: input.reason,
+      });
+    }
+    return balance;
+  });
+}
+
+/** Removes expired grants: up to each grant's amount from the bonus bucket, with a `grant_expiry` entry. */
+export async function expireGrants(db: DbOrTx): Promise<number> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .update(creditGrants)
+      .set({ expiredAt: sql`now()` })
+      .where(sql`${creditGrants.id} in (select id from credit_grants where expired_at is null and expires_at <= now() order by user_id for update skip locked)`)
+      .returning();
+    for (const g of due.sort((a, b) => a.userId.localeCompare(b.userId))) {
+      const row = await queryOne<{ removed: number; balance_after: number }>(
+        tx,
+        sql`
+        with old as (select bonus_balance from user_credits where user_id = ${g.userId} for update)
+        update user_credits u set bonus_balance = u.bonus_balance - least(old.bonus_balance, ${g.credits}), updated_at = now()
+        from old where u.user_id = ${g.userId}
+        returning least(old.bonus_balance, ${g.credits}) as removed, u.current_balance + u.bonus_balance as balance_after`,
+      );
+      const removed = Number(row?.removed ?? 0);
+      if (removed > 0) {
+        await tx.insert(creditTransactions).values({
+          userId: g.userId,
+          transactionType: 'grant_expiry',
+          creditsUsed: removed,
+          creditsDelta: -removed,
+          bonusCredits: removed,
+          balanceAfter: Number(row!.balance_after),
+          source: 'user_credits',
+          reason: `grant ${g.transactionId} expired`,
+        });
+      }
+    }
+    return due.length;
+  });
+}

@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm';
+import type { CreditSource } from '../../shared/credits';
+import type { DbOrTx } from '../db/client';
+import { queryOne } from '../db/rows';
+import { insufficientCredits } from './errors';
+import { periodStartSql } from './period';
+import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
+
+export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number };
+
+/**
+ * Decides whether the platform may pay an overflow; the pools domain supplies the real check
+ * (an active pool that can pay) and refuses with PLATFORM_CREDITS_DEPLETED.
+ */
+export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
+export const allowAllOverflow: OverflowGate = async () => {};
+
+/**
+ * Charges `credits` to the user inside the caller's transaction: the allowance first, then the
+ * bonus bucket; when both cannot cover it, a tier with pool access overflows to the platform pool
+ * (the user pays nothing) and a tier without is refused. The common case is one conditional UPDATE;
+ * a first-seen user, a due monthly reset or an overflow take the slower path under the row lock.
+ */
+export async function debitUser(
+  db: DbOrTx,
+  userId: string,
+  credits: number,
+  overflowGate: OverflowGate = allowAllOverflow,
+): Promise<Debit> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const row = await queryOne<{ balance_after: number; bonus_used: number }>(
+      db,
+      sql`
+      update user_credits set
+        last_bonus_used = ${credits} - least(current_balance, ${credits}),
+        bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
+        current_balance = current_balance - least(current_balance, ${credits}),
+        consumed_this_month = consumed_this_month + ${credits},
+        lifetime_consumed = lifetime_consumed + ${credits},
+        updated_at = now()
+      where user_id = ${userId}
+        and current_balance + bonus_balance >= ${credits}
+        and last_reset_at >= ${periodStartSql()}
+      returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used`,
+    );
+    if (row) return { source: 'user_credits', balanceAfter: Number(row.balance_after), bonusUsed: Number(row.bonus_used) };
+
+    const state = await lockCredits(db, userId);
+    if (!state) {
+      await ensureUserCredits(db, userId);
+      continue;
+    }
+    if (state.due_reset) {
+      await resetUserIfDue(db, userId);
+      continue;
+    }
+    if (state.current_balance + state.bonus_balance >= credits) continue;
+    if (!state.pool_access) throw insufficientCredits();
+    await overflowGate(db, credits);
+    const over = await queryOne<{ balance_after: number }>(
+      db,
+      sql`
+      update user_credits set consumed_this_month = consumed_this_month + ${credits},
+        lifetime_consumed = lifetime_consumed + ${credits}, updated_at = now()
+      where user_id = ${userId}
+      returning current_balance + bonus_balance as balance_after`,
+    );
+    return { source: 'platform_pool', balanceAfter: Number(over!.balance_after), bonusUsed: 0 };
+  }
+  throw new Error(`charging ${userId} did not settle after three attempts`);
+}
+
+/**
+ * Gives back what a debit took (a release, a refund): the bonus part to the bonus bucket, the rest
+ * to the allowance; usage counters go down with it. Returns the balance after.
+ */
+export async function creditBack(
+  db: DbOrTx,
+  userId: string,
+  debit: { source: CreditSource; credits: number; bonusUsed: number },
+): Promise<number> {
+  const paid = debit.source === 'user_credits' ? debit.credits : 0;
+  const bonus = debit.source === 'user_credits' ? debit.bonusUsed : 0;
+  const row = await queryOne<{ balance_after: number }>(
+    db,
+    sql`
+    update user_credits set
+      current_balance = current_balance + ${paid - bonus},
+      bonus_balance = bonus_balance + ${bonus},
+      consumed_this_month = greatest(0, consumed_this_month - ${debit.credits}),
+      lifetime_consumed = greatest(0, lifetime_consumed - ${debit.credits}),
+      updated_at = now()
+    where user_id = ${userId}
+    returning current_balance + bonus_balance as balance_after`,
+  );
+  return Number(row!.balance_after);
+}

@@ -1,0 +1,204 @@
+import { eq, sql } from 'drizzle-orm';
+import type { CaptureInput, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { DomainError } from '../errors';
+import { creditBack, debitUser, type OverflowGate } from './debit';
+import { idempotencyConflict, ReplayDetected } from './errors';
+import { requestHash } from './request-hash';
+import { creditReservations, creditTransactions } from './tables';
+import { toReservationView, toTransactionView } from './views';
+
+export const DEFAULT_HOLD_SECONDS = 300;
+
+type ReservationRow = typeof creditReservations.$inferSelect;
+
+const unknownReservation = () => new DomainError('NOT_FOUND', 'UNKNOWN_RESERVATION', 'No reservation with that id.');
+const expired = () => new DomainError('PRECONDITION_FAILED', 'RESERVATION_EXPIRED', 'The reservation expired before it was captured; its credits were returned.');
+const notPending = (status: string) =>
+  new DomainError('CONFLICT', 'RESERVATION_NOT_PENDING', `The reservation is already ${status}.`);
+
+async function priorReserve(db: DbOrTx, key: string, hash: string): Promise<ReserveResult | null> {
+  const [prior] = await db.select().from(creditReservations).where(eq(creditReservations.idempotencyKey, key));
+  if (!prior) return null;
+  if (prior.requestHash !== hash) throw idempotencyConflict();
+  return { reservationId: prior.id, source: prior.source as ReserveResult['source'], expiresAt: prior.expiresAt.toISOString() };
+}
+
+/** Takes the credits at once into a hold that capture settles, release returns, or expiry returns. */
+export async function reserveCredits(db: DbOrTx, input: ReserveInput, overflowGate?: OverflowGate): Promise<ReserveResult> {
+  const ttl = input.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
+  const hash = requestHash('reserve', {
+    userId: input.userId,
+    credits: input.credits,
+    enhancementType: input.enhancementType,
+    moodboardId: input.moodboardId,
+    ttlSeconds: ttl,
+  });
+  try {
+    return await db.transaction(async (tx) => {
+      const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
+      const [hold] = await tx
+        .insert(creditReservations)
+        .values({
+          userId: input.userId,
+          credits: input.credits,
+          bonusCredits: debit.bonusUsed,
+          source: debit.source,
+          expiresAt: sql`now() + make_interval(secs => ${ttl})`,
+          idempotencyKey: input.idempotencyKey,
+          requestHash: hash,
+          enhancementType: input.enhancementType,
+          moodboardId: input.moodboardId ?? null,
+        })
+        .onConflictDoNothing({ target: creditReservations.idempotencyKey })
+        .returning();
+      if (!hold) throw new ReplayDetected();
+      await tx.insert(creditTransactions).values({
+        userId: input.userId,
+        transactionType: 'hold',
+        creditsUsed: input.credits,
+        creditsDelta: debit.source === 'user_credits' ? -input.credits : 0,
+        bonusCredits: debit.bonusUsed,
+        balanceAfter: debit.balanceAfter,
+        source: debit.source,
+        enhancementType: input.enhancementType,
+        moodboardId: input.moodboardId ?? null,
+        reservationId: hold.id,
+        status: 'pending',
+      });
+      return { reservationId: hold.id, source: debit.source, expiresAt: hold.expiresAt.toISOString() };
+    });
+  } catch (err) {
+    if (err instanceof ReplayDetected || err instanceof DomainError) {
+      const prior = await priorReserve(db, input.idempotencyKey, hash);
+      if (prior) return prior;
+    }
+    throw err;
+  }
+}
+
+/** Explains why a reservation could not be settled: gone, already settled, or expired. */
+async function refusal(db: DbOrTx, reservationId: string, captureRetry?: CaptureInput): Promise<TransactionView> {
+  const [r] = await db.select().from(creditReservations).where(eq(creditReservations.id, reservationId));
+  if (!r) throw unknownReservation();
+  if (r.status === 'captured' && captureRetry && r.captureTransactionId !== null) {
+    // A retried capture returns the transaction the first one completed.
+    const [done] = await db.select().from(creditTransactions).where(eq(creditTransactions.id, r.captureTransactionId));
+    return toTransactionView(done!);
+  }
+  if (r.status === 'expired' || (r.status === 'pending' && r.expiresAt <= new Date())) throw expired();
+  throw notPending(r.status);
+}
+
+export type ProviderDraw = (db: DbOrTx, provider: string, credits: number) => Promise<{ costUsd: string } | null>;
+
+/**
+ * Settles a pending, unexpired hold into a completed transaction. With a `provider`, the drawer
+ * (the pools domain) takes that provider's credits and names the cost; else `costUsd` as given.
+ */
+export async function captureReservation(db: DbOrTx, input: CaptureInput, drawProvider?: ProviderDraw): Promise<TransactionView> {
+  const captured = await db.transaction(async (tx) => {
+    const [r] = await tx
+      .update(creditReservations)
+      .set({ status: 'captured', settledAt: sql`now()`, provider: input.provider ?? null, apiRequestId: input.apiRequestId ?? null })
+      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now()`)
+      .returning();
+    if (!r) return null;
+    const drawn = input.provider && drawProvider ? await drawProvider(tx, input.provider, r.credits) : null;
+    const costUsd = drawn?.costUsd ?? input.costUsd ?? '0';
+    const [balance] = await queryRows<{ total: number }>(
+      tx,
+      sql`select current_balance + bonus_balance as total from user_credits where user_id = ${r.userId}`,
+    );
+    const [done] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: r.userId,
+        transactionType: 'capture',
+        creditsUsed: r.credits,
+        creditsDelta: 0,
+        balanceAfter: Number(balance!.total),
+        source: r.source,
+        costUsd,
+        provider: input.provider ?? null,
+        apiRequestId: input.apiRequestId ?? null,
+        enhancementType: r.enhancementType,
+        moodboardId: r.moodboardId,
+        reservationId: r.id,
+      })
+      .returning();
+    await tx
+      .update(creditReservations)
+      .set({ costUsd, captureTransactionId: done!.id })
+      .where(eq(creditReservations.id, r.id));
+    return toTransactionView(done!);
+  });
+  return captured ?? refusal(db, input.reservationId, input);
+}
+
+export type ProviderRefund = (db: DbOrTx, reservation: ReservationRow) => Promise<void>;
+
+/** Returns a pending hold's credits with a `release` entry (the refund). */
+export async function releaseReservation(db: DbOrTx, input: { reservationId: string; reason?: string }) {
+  const released = await db.transaction(async (tx) => {
+    const [r] = await tx
+      .update(creditReservations)
+      .set({ status: 'released', settledAt: sql`now()`, releaseReason: input.reason ?? null })
+      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending'`)
+      .returning();
+    if (!r) return null;
+    await returnHold(tx, r, input.reason ?? 'released');
+    return toReservationView(r);
+  });
+  if (released) return released;
+  await refusal(db, input.reservationId);
+  throw notPending('settled');
+}
+
+/** The refund half of a release or an expiry: credits back to the user and a `release` entry. */
+async function returnHold(tx: DbOrTx, r: ReservationRow, reason: string): Promise<void> {
+  const source = r.source as 'user_credits' | 'platform_pool';
+  const balanceAfter = await creditBack(tx, r.userId, { source, credits: r.credits, bonusUsed: r.bonusCredits });
+  await tx.insert(creditTransactions).values({
+    userId: r.userId,
+    transactionType: 'release',
+    creditsUsed: r.credits,
+    creditsDelta: source === 'user_credits' ? r.credits : 0,
+    bonusCredits: r.bonusCredits,
+    balanceAfter,
+    source,
+    enhancementType: r.enhancementType,
+    moodboardId: r.moodboardId,
+    reservationId: r.id,
+    status: r.status === 'expired' ? 'expired' : 'refunded',
+    reason,
+  });
+}
+
+/**
+ * Releases every pending hold past its expiry, a batch at a time. SKIP LOCKED lets several workers
+ * share the work; each hold is settled once because the status change is the claim.
+ */
+export async function expireReservations(db: DbOrTx, batchSize = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      const due = await tx
+        .update(creditReservations)
+        .set({ status: 'expired', settledAt: sql`now()`, releaseReason: 'expired' })
+        .where(
+          sql`${creditReservations.id} in (
+            select id from credit_reservations
+            where status = 'pending' and expires_at <= now()
+            order by expires_at limit ${batchSize} for update skip locked)`,
+        )
+        .returning();
+      // Users in a fixed order so two expiring batches never lock each other's users crosswise.
+      for (const r of due.sort((a, b) => a.userId.localeCompare(b.userId))) await returnHold(tx, r, 'expired');
+      return due.length;
+    });
+    total += n;
+    if (n < batchSize) return total;
+  }
+}

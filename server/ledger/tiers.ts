@@ -1,0 +1,43 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Tier } from '../../shared/enums';
+import { audit, type Actor } from '../auth/audit';
+import type { DbOrTx } from '../db/client';
+import { DomainError } from '../errors';
+import { tierAllowances } from './tables';
+
+const toView = (t: typeof tierAllowances.$inferSelect) => ({
+  tier: t.tier as Tier,
+  monthlyCredits: t.monthlyCredits,
+  poolAccess: t.poolAccess,
+  updatedAt: t.updatedAt.toISOString(),
+});
+
+export async function listTiers(db: DbOrTx) {
+  return (await db.select().from(tierAllowances).orderBy(asc(tierAllowances.monthlyCredits))).map(toView);
+}
+
+/** A new allowance applies from each user's next monthly reset; pool access applies at once. */
+export async function updateTier(
+  db: DbOrTx,
+  actor: Actor,
+  input: { tier: Tier; monthlyCredits: number; poolAccess: boolean; reason: string },
+) {
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(tierAllowances).where(eq(tierAllowances.tier, input.tier)).for('update');
+    if (!before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No tier ${input.tier}.`);
+    const [after] = await tx
+      .update(tierAllowances)
+      .set({ monthlyCredits: input.monthlyCredits, poolAccess: input.poolAccess, updatedAt: sql`now()` })
+      .where(eq(tierAllowances.tier, input.tier))
+      .returning();
+    await audit(tx, actor, {
+      action: 'tier.update',
+      targetType: 'tier',
+      targetId: input.tier,
+      before: toView(before),
+      after: toView(after!),
+      reason: input.reason,
+    });
+    return toView(after!);
+  });
+}

@@ -1,0 +1,66 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { userListInputSchema } from '../../shared/credits';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+
+type UserListInput = z.infer<typeof userListInputSchema>;
+
+const sortColumns: Record<UserListInput['sort'], SQL> = {
+  userId: sql`u.user_id`,
+  email: sql`u.email`,
+  tier: sql`u.tier`,
+  balance: sql`coalesce(uc.current_balance + uc.bonus_balance, 0)`,
+  consumedThisMonth: sql`coalesce(uc.consumed_this_month, 0)`,
+  lastActivity: sql`uc.updated_at`,
+};
+
+/** The Users table: server-side paging, sorting, search by id or email prefix, tier and out-of-credits filters. */
+export async function listUsers(db: DbOrTx, input: UserListInput) {
+  const where: SQL[] = [sql`true`];
+  if (input.search) {
+    const pattern = `${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(sql`(u.user_id like ${pattern} or u.email like ${pattern.toLowerCase()})`);
+  }
+  if (input.tier) where.push(sql`u.tier = ${input.tier}`);
+  if (input.outOfCredits) where.push(sql`coalesce(uc.current_balance + uc.bonus_balance, 0) = 0`);
+  const direction = input.direction === 'desc' ? sql`desc nulls last` : sql`asc nulls first`;
+  const rows = await queryRows<{
+    user_id: string;
+    email: string | null;
+    tier: 'free' | 'plus' | 'pro';
+    monthly_allowance: number;
+    balance: number;
+    bonus_balance: number;
+    consumed_this_month: number;
+    last_activity: string | null;
+    total: number;
+  }>(
+    db,
+    sql`
+    select u.user_id, u.email, u.tier,
+           coalesce(uc.monthly_allowance, 0) as monthly_allowance,
+           coalesce(uc.current_balance + uc.bonus_balance, 0) as balance,
+           coalesce(uc.bonus_balance, 0) as bonus_balance,
+           coalesce(uc.consumed_this_month, 0) as consumed_this_month,
+           to_char(uc.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_activity,
+           count(*) over ()::int as total
+    from users u left join user_credits uc on uc.user_id = u.user_id
+    where ${sql.join(where, sql` and `)}
+    order by ${sortColumns[input.sort]} ${direction}, u.user_id
+    limit ${input.pageSize} offset ${input.page * input.pageSize}`,
+  );
+  return {
+    total: rows[0]?.total ?? 0,
+    rows: rows.map((r) => ({
+      userId: r.user_id,
+      email: r.email,
+      tier: r.tier,
+      monthlyAllowance: Number(r.monthly_allowance),
+      balance: Number(r.balance),
+      bonusBalance: Number(r.bonus_balance),
+      consumedThisMonth: Number(r.consumed_this_month),
+      lastActivity: r.last_activity,
+    })),
+  };
+}
