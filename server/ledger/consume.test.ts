@@ -129,7 +129,7 @@ describe('[LEDGER] bad input over the API', () => {
     const { caller } = await apiKeyCaller(env.deps, ['credits:write']);
     const err = (await caller.credits.consume({ userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() }).catch((e: unknown) => e)) as TRPCError;
     expect(err.code).toBe('PRECONDITION_FAILED');
-    expect((err.cause as { reason: string }).reason).toBe('INSUFFICIENT_CREDITS');
+    expect((err.cause as unknown as { reason: string }).reason).toBe('INSUFFICIENT_CREDITS');
     expect(err.message).toBe(INSUFFICIENT_MESSAGE);
   });
 });
