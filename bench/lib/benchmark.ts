@@ -1,0 +1,19 @@
+import type { CaseReport } from './results';
+
+/** A benchmark prints its progress as it goes and returns its cases; bench/run.ts writes the file. */
+export type Benchmark = {
+  name: string;
+  description: string;
+  run: () => Promise<CaseReport[]>;
+};
+
+export const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A positive integer from the environment, or the default. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} expects a positive whole number (got "${raw}")`);
+  return n;
+}

@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** One row of a results file; a field that does not apply is null. */
+export type CaseRow = {
+  case: string;
+  clients: number | null;
+  throughput_per_s: number | null;
+  p50_ms: number | null;
+  p95_ms?: number | null;
+  p99_ms: number | null;
+  floor_per_s: number | null;
+  ratio: number | null;
+  rss_mb?: number | null;
+};
+
+/** A row as a benchmark reports it: the goal is printed, not written to the results file. */
+export type CaseReport = CaseRow & { goal?: { text: string; met: boolean } };
+
+export type ResultsFile = { name: string; machine: string; date: string; cases: CaseRow[] };
+
+/** A short description of this machine: CPU, cores, memory, Node and the PostgreSQL server. */
+export function machineString(postgresVersion: string): string {
+  const cpus = os.cpus();
+  const model = (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+  const gib = Math.round(os.totalmem() / 2 ** 30);
+  return `${model}, ${cpus.length} cores, ${gib} GiB, node ${process.version}, PostgreSQL ${postgresVersion}`;
+}
+
+export function writeResults(file: ResultsFile): string {
+  const dir = path.join(benchDir, 'results');
+  mkdirSync(dir, { recursive: true });
+  const target = path.join(dir, `${file.name}.json`);
+  writeFileSync(target, `${JSON.stringify(file, null, 2)}\n`);
+  return target;
+}
+
+export const toRow = ({ goal: _goal, ...row }: CaseReport): CaseRow => row;
+
+const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+/** The table printed at the end of a benchmark. */
+export function formatTable(cases: CaseReport[]): string {
+  const header = ['case', 'clients', 'throughput/s', 'p50 ms', 'p95 ms', 'p99 ms', 'floor/s', 'ratio', 'rss MB', 'goal'];
+  const rows = cases.map((c) => [
+    c.case,
+    c.clients === null ? '-' : String(c.clients),
+    fmt(c.throughput_per_s),
+    fmt(c.p50_ms, 2),
+    fmt(c.p95_ms, 2),
+    fmt(c.p99_ms, 2),
+    fmt(c.floor_per_s),
+    fmt(c.ratio, 2),
+    fmt(c.rss_mb, 0),
+    c.goal ? `${c.goal.met ? 'MET' : 'NOT MET'} (${c.goal.text})` : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
