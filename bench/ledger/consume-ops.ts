@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import type { Db } from '../../server/db/client';
+import { consumeCredits } from '../../server/ledger/consume';
+import type { JsonPoster } from '../lib/http-client';
+import type { Op } from '../lib/load';
+
+const runPrefix = `bench-${randomBytes(4).toString('hex')}`;
+let seq = 0;
+/** A fresh idempotency key per operation, unique across cases, rounds and runs. */
+const nextKey = () => `${runPrefix}-${seq++}`;
+
+const REQUEST_HASH = 'f'.repeat(32);
+
+/**
+ * The raw-SQL floor: the statements consumeCredits issues in its common case, written directly with
+ * postgres.js in one transaction — the conditional debit with RETURNING, then the ledger insert.
+ */
+export const floorOp =
+  (sql: Sql, userIds: string[]): Op =>
+  async (client) => {
+    const userId = userIds[client]!;
+    await sql.begin(async (tx) => {
+      const [debit] = await tx`
+        update user_credits set
+          last_bonus_used = ${1} - least(current_balance, ${1}),
+          bonus_balance = bonus_balance - (${1} - least(current_balance, ${1})),
+          current_balance = current_balance - least(current_balance, ${1}),
+          consumed_this_month = consumed_this_month + ${1},
+          lifetime_consumed = lifetime_consumed + ${1},
+          updated_at = now()
+        where user_id = ${userId}
+          and current_balance + bonus_balance >= ${1}
+          and last_reset_at >= date_trunc('month', now(), 'UTC')
+        returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used`;
+      if (!debit) throw new Error(`floor: ${userId} could not be debited`);
+      const [row] = await tx`
+        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
+          source, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
+        values (${userId}, 'consumption', ${1}, ${-1}, ${debit.bonus_used}, ${debit.balance_after},
+          'user_credits', '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH})
+        on conflict (idempotency_key) do nothing
+        returning id`;
+      if (!row) throw new Error('floor: idempotency key reused');
+    });
+  };
+
+/** consumeCredits called in this process on a drizzle database over postgres.js. */
+export const inProcessOp =
+  (db: Db, userIds: string[]): Op =>
+  async (client) => {
+    const result = await consumeCredits(db, { userId: userIds[client]!, credits: 1, enhancementType: 'upscale', idempotencyKey: nextKey() });
+    if (result.source !== 'user_credits') throw new Error(`in-process: unexpected source ${result.source}`);
+  };
+
+/** POST /trpc/credits.consume on the real server with an API key. */
+export const httpOp =
+  (poster: JsonPoster, userIds: string[]): Op =>
+  async (client) => {
+    const res = await poster.post('/trpc/credits.consume', {
+      userId: userIds[client]!,
+      credits: 1,
+      enhancementType: 'upscale',
+      idempotencyKey: nextKey(),
+    });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+  };
