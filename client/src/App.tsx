@@ -1,0 +1,39 @@
+import { useQuery } from '@tanstack/react-query';
+import { MeProvider } from './auth';
+import { Shell } from './components/Shell';
+import { errorCode, errorMessage } from './lib/errors';
+import { LoginPage } from './pages/LoginPage';
+import { useTRPC } from './trpc';
+
+/** auth.me decides: an admin session shows the shell, UNAUTHORIZED shows the login page. */
+export function App() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: 5 * 60_000, retry: false }));
+
+  if (me.isError && errorCode(me.error) === 'UNAUTHORIZED') return <LoginPage />;
+  if (me.data) {
+    return (
+      <MeProvider value={me.data}>
+        <Shell />
+      </MeProvider>
+    );
+  }
+  if (me.isError) {
+    return (
+      <div className="center-screen">
+        <div className="panel boot-panel" role="alert">
+          <h1>Creditdesk is unavailable</h1>
+          <p>{errorMessage(me.error)}</p>
+          <button type="button" className="button button-primary" onClick={() => void me.refetch()} disabled={me.isFetching}>
+            {me.isFetching ? 'Retrying…' : 'Retry'}
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="center-screen muted" aria-busy="true">
+      Loading…
+    </div>
+  );
+}
