@@ -1,0 +1,33 @@
+import { isAdmin, useMe } from '../auth';
+import { PageHeader } from '../components/EmptyState';
+import { AdminsSection } from './settings/AdminsSection';
+import { ApiKeysSection } from './settings/ApiKeysSection';
+
+export function SettingsPage() {
+  const me = useMe();
+  return (
+    <div className="page">
+      <PageHeader title="Settings" description="API keys for product apps, and the accounts that can sign in to Creditdesk." />
+      {isAdmin(me) ? (
+        <>
+          <ApiKeysSection />
+          <AdminsSection />
+        </>
+      ) : (
+        <ReadOnlyNote />
+      )}
+    </div>
+  );
+}
+
+/** Analysts cannot list keys or accounts (the procedures are admin-only), so they see why instead. */
+function ReadOnlyNote() {
+  return (
+    <section className="section">
+      <div className="alert alert-info" data-testid="read-only-note">
+        <strong>You have read-only access.</strong> API keys and admin accounts are managed by admins. Ask an admin
+        if a product app needs a key or a colleague needs an account.
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,318 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { createAdminInputSchema, type AdminView } from '../../../../shared/auth';
+import { adminRoles, type AdminRole } from '../../../../shared/enums';
+import { useMe } from '../../auth';
+import { DataTable } from '../../components/DataTable';
+import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { useToast } from '../../components/Toasts';
+import { errorMessage } from '../../lib/errors';
+import { formatDateTime } from '../../lib/format';
+import { validate, type FieldErrors } from '../../lib/forms';
+import { useTRPC } from '../../trpc';
+
+const roleDescriptions: Record<AdminRole, string> = {
+  admin: 'Admin — manages everything',
+  analyst: 'Analyst — read-only',
+};
+
+type PendingChange =
+  | { kind: 'role'; admin: AdminView; role: AdminRole }
+  | { kind: 'disable' | 'enable'; admin: AdminView };
+
+const col = createColumnHelper<AdminView>();
+
+export function AdminsSection() {
+  const trpc = useTRPC();
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const admins = useQuery(trpc.admin.admins.list.queryOptions());
+  const [adding, setAdding] = useState(false);
+  const [pending, setPending] = useState<PendingChange | null>(null);
+
+  const update = useMutation(
+    trpc.admin.admins.update.mutationOptions({
+      onSuccess: (admin) => {
+        const change = pending;
+        setPending(null);
+        toast.show(
+          change?.kind === 'role'
+            ? `${admin.email} is now ${admin.role === 'admin' ? 'an admin' : 'an analyst'}.`
+            : admin.disabledAt
+              ? `${admin.email} is disabled and signed out.`
+              : `${admin.email} can sign in again.`,
+        );
+        void queryClient.invalidateQueries(trpc.admin.admins.list.queryFilter());
+      },
+    }),
+  );
+
+  const resetUpdate = update.reset;
+  const columns = useMemo(() => {
+    const ask = (change: PendingChange) => {
+      resetUpdate();
+      setPending(change);
+    };
+    return [
+      col.accessor('email', {
+        header: 'Email',
+        cell: (c) => (
+          <span className="strong">
+            {c.getValue()}
+            {c.row.original.id === me.id && <span className="tag">you</span>}
+          </span>
+        ),
+      }),
+      col.accessor('role', {
+        header: 'Role',
+        meta: { width: 90 },
+        cell: (c) => <span className={`badge badge-role-${c.getValue()}`}>{c.getValue()}</span>,
+      }),
+      col.accessor('createdAt', {
+        header: 'Created',
+        meta: { width: 130 },
+        cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time>,
+      }),
+      col.accessor((a) => (a.disabledAt ? 'disabled' : 'active'), {
+        id: 'status',
+        header: 'Status',
+        meta: { width: 90 },
+        cell: (c) =>
+          c.getValue() === 'disabled' ? (
+            <span className="badge badge-muted" title={`Disabled ${formatDateTime(c.row.original.disabledAt)}`}>
+              Disabled
+            </span>
+          ) : (
+            <span className="badge badge-ok">Active</span>
+          ),
+      }),
+      col.display({
+        id: 'actions',
+        header: () => <span className="sr-only">Actions</span>,
+        meta: { align: 'right', width: 190 },
+        cell: (c) => {
+          const a = c.row.original;
+          const self = a.id === me.id;
+          const selfTitle = self ? 'You cannot demote or disable your own account.' : undefined;
+          const otherRole: AdminRole = a.role === 'admin' ? 'analyst' : 'admin';
+          return (
+            <span className="row-actions">
+              <button
+                type="button"
+                className="button button-small"
+                disabled={self}
+                title={selfTitle}
+                onClick={() => ask({ kind: 'role', admin: a, role: otherRole })}
+                aria-label={`Make ${a.email} ${otherRole}`}
+              >
+                Make {otherRole}
+              </button>
+              {a.disabledAt ? (
+                <button type="button" className="button button-small" onClick={() => ask({ kind: 'enable', admin: a })} aria-label={`Enable ${a.email}`}>
+                  Enable
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className="button button-small button-danger-quiet"
+                  disabled={self}
+                  title={selfTitle}
+                  onClick={() => ask({ kind: 'disable', admin: a })}
+                  aria-label={`Disable ${a.email}`}
+                >
+                  Disable
+                </button>
+              )}
+            </span>
+          );
+        },
+      }),
+    ];
+  }, [me.id, resetUpdate]);
+
+  const confirm = pending ? describe(pending) : null;
+
+  return (
+    <section className="section" aria-labelledby="admins-title">
+      <div className="section-header">
+        <div>
+          <h2 id="admins-title">Admin accounts</h2>
+          <p className="section-description">People who can sign in here. Admins manage everything; analysts read usage and costs.</p>
+        </div>
+        <button type="button" className="button button-primary" onClick={() => setAdding(true)}>
+          Add account
+        </button>
+      </div>
+
+      <DataTable
+        label="Admin accounts"
+        testId="admins-table"
+        columns={columns}
+        data={admins.data}
+        loading={admins.isPending}
+        error={admins.isError ? errorMessage(admins.error) : null}
+        getRowId={(a) => a.id}
+        isRowMuted={(a) => a.disabledAt !== null}
+        initialSorting={[{ id: 'email', desc: false }]}
+      />
+
+      <CreateAdminDialog
+        open={adding}
+        onClose={() => setAdding(false)}
+        onCreated={(admin) => {
+          setAdding(false);
+          toast.show(`Account ${admin.email} created as ${admin.role}.`);
+          void queryClient.invalidateQueries(trpc.admin.admins.list.queryFilter());
+        }}
+      />
+
+      <ConfirmDialog
+        open={pending !== null}
+        title={confirm?.title ?? ''}
+        message={confirm?.message}
+        confirmLabel={confirm?.label ?? ''}
+        danger={pending?.kind === 'disable'}
+        busy={update.isPending}
+        error={update.isError ? errorMessage(update.error) : null}
+        onConfirm={() => {
+          if (!pending) return;
+          update.mutate(
+            pending.kind === 'role'
+              ? { id: pending.admin.id, role: pending.role }
+              : { id: pending.admin.id, disabled: pending.kind === 'disable' },
+          );
+        }}
+        onClose={() => setPending(null)}
+      />
+    </section>
+  );
+}
+
+function describe(p: PendingChange) {
+  const email = <strong>{p.admin.email}</strong>;
+  switch (p.kind) {
+    case 'role':
+      return {
+        title: 'Change role',
+        label: `Make ${p.role}`,
+        message:
+          p.role === 'analyst' ? (
+            <p>Make {email} an analyst? They keep read access to usage and costs but can no longer change anything.</p>
+          ) : (
+            <p>Make {email} an admin? They will be able to manage pools, providers, API keys and accounts.</p>
+          ),
+      };
+    case 'disable':
+      return {
+        title: 'Disable account',
+        label: 'Disable account',
+        message: <p>Disable {email}? They are signed out at once and cannot sign in until enabled again.</p>,
+      };
+    case 'enable':
+      return { title: 'Enable account', label: 'Enable account', message: <p>Let {email} sign in again?</p> };
+  }
+}
+
+function CreateAdminDialog({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: (admin: AdminView) => void;
+}) {
+  const trpc = useTRPC();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<AdminRole>('analyst');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = useMutation(trpc.admin.admins.create.mutationOptions({ onSuccess: onCreated }));
+
+  useEffect(() => {
+    if (open) {
+      setEmail('');
+      setRole('analyst');
+      setPassword('');
+      setErrors({});
+      create.reset();
+    }
+  }, [open, create.reset]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (create.isPending) return;
+    const result = validate(createAdminInputSchema, { email, role, password });
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    create.mutate(result.data);
+  };
+
+  return (
+    <Dialog open={open} title="Add account" onClose={onClose} width={420}>
+      <form onSubmit={submit} noValidate>
+        {create.isError && (
+          <div className="alert alert-error" role="alert">
+            {errorMessage(create.error)}
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor="admin-email">Email</label>
+          <input
+            id="admin-email"
+            type="email"
+            data-autofocus
+            autoComplete="off"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            aria-invalid={!!errors.email}
+            aria-describedby={errors.email ? 'admin-email-error' : undefined}
+          />
+          {errors.email && (
+            <div className="field-error" id="admin-email-error">
+              {errors.email}
+            </div>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor="admin-role">Role</label>
+          <select id="admin-role" value={role} onChange={(e) => setRole(e.target.value as AdminRole)}>
+            {adminRoles.map((r) => (
+              <option key={r} value={r}>
+                {roleDescriptions[r]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="admin-password">Initial password</label>
+          <input
+            id="admin-password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-invalid={!!errors.password}
+            aria-describedby="admin-password-hint"
+          />
+          <div className={errors.password ? 'field-error' : 'field-hint'} id="admin-password-hint">
+            {errors.password ?? 'At least 12 characters. Share it with them over a secure channel.'}
+          </div>
+        </div>
+        <div className="form-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={create.isPending}>
+            {create.isPending ? 'Saving…' : 'Create account'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,321 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { createApiKeyInputSchema, type ApiKeyView } from '../../../../shared/auth';
+import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
+import { DataTable } from '../../components/DataTable';
+import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { useToast } from '../../components/Toasts';
+import { errorMessage } from '../../lib/errors';
+import { formatDateTime, formatRelative } from '../../lib/format';
+import { validate, type FieldErrors } from '../../lib/forms';
+import { useTRPC } from '../../trpc';
+
+export const scopeDescriptions: Record<ApiKeyScope, string> = {
+  'credits:read': 'Read balances and credit history',
+  'credits:write': 'Consume, reserve, capture and release credits',
+  enhance: 'Run image enhancements',
+  'users:write': 'Create users and change their tier',
+};
+
+const col = createColumnHelper<ApiKeyView>();
+
+export function ApiKeysSection() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const keys = useQuery(trpc.admin.apiKeys.list.queryOptions());
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
+
+  const revoke = useMutation(
+    trpc.admin.apiKeys.revoke.mutationOptions({
+      onSuccess: (key) => {
+        toast.show(`API key “${key.name}” revoked.`);
+        setRevoking(null);
+        void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+      },
+    }),
+  );
+
+  const resetRevoke = revoke.reset;
+  const columns = useMemo(
+    () => [
+      col.accessor('name', { header: 'Name', cell: (c) => <span className="strong">{c.getValue()}</span> }),
+      col.accessor('prefix', { header: 'Prefix', meta: { mono: true, width: 130 }, cell: (c) => `${c.getValue()}…` }),
+      col.accessor('scopes', {
+        header: 'Scopes',
+        enableSorting: false,
+        cell: (c) => (
+          <span className="chips">
+            {c.getValue().map((s) => (
+              <span key={s} className="chip" title={scopeDescriptions[s]}>
+                {s}
+              </span>
+            ))}
+          </span>
+        ),
+      }),
+      col.accessor('createdAt', {
+        header: 'Created',
+        meta: { width: 130 },
+        cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time>,
+      }),
+      col.accessor('lastUsedAt', {
+        header: 'Last used',
+        meta: { width: 110 },
+        sortUndefined: 'last',
+        cell: (c) => {
+          const v = c.getValue();
+          return v ? (
+            <time dateTime={v} title={formatDateTime(v)}>
+              {formatRelative(v)}
+            </time>
+          ) : (
+            <span className="muted">never</span>
+          );
+        },
+      }),
+      col.accessor((k) => (k.revokedAt ? 'revoked' : 'active'), {
+        id: 'status',
+        header: 'Status',
+        meta: { width: 90 },
+        cell: (c) =>
+          c.getValue() === 'revoked' ? (
+            <span className="badge badge-muted" title={`Revoked ${formatDateTime(c.row.original.revokedAt)}`}>
+              Revoked
+            </span>
+          ) : (
+            <span className="badge badge-ok">Active</span>
+          ),
+      }),
+      col.display({
+        id: 'actions',
+        header: () => <span className="sr-only">Actions</span>,
+        meta: { align: 'right', width: 80 },
+        cell: (c) =>
+          c.row.original.revokedAt ? null : (
+            <button
+              type="button"
+              className="button button-small button-danger-quiet"
+              onClick={() => {
+                resetRevoke();
+                setRevoking(c.row.original);
+              }}
+              aria-label={`Revoke ${c.row.original.name}`}
+            >
+              Revoke
+            </button>
+          ),
+      }),
+    ],
+    [resetRevoke],
+  );
+
+  return (
+    <section className="section" aria-labelledby="api-keys-title">
+      <div className="section-header">
+        <div>
+          <h2 id="api-keys-title">API keys</h2>
+          <p className="section-description">
+            Product apps call the public API with <code>Authorization: Bearer &lt;key&gt;</code>. Give each app its own key
+            with only the scopes it needs.
+          </p>
+        </div>
+        <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+          Create API key
+        </button>
+      </div>
+
+      {created && <SecretPanel name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
+
+      <DataTable
+        label="API keys"
+        testId="api-keys-table"
+        columns={columns}
+        data={keys.data}
+        loading={keys.isPending}
+        error={keys.isError ? errorMessage(keys.error) : null}
+        getRowId={(k) => k.id}
+        isRowMuted={(k) => k.revokedAt !== null}
+        emptyMessage="No API keys yet. Create one for each product app that calls Creditdesk."
+        initialSorting={[{ id: 'createdAt', desc: true }]}
+      />
+
+      <CreateApiKeyDialog
+        open={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(name, secret) => {
+          setCreating(false);
+          setCreated({ name, secret });
+          toast.show(`API key “${name}” created.`);
+          void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+        }}
+      />
+
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke API key"
+        message={
+          <p>
+            Revoke <strong>{revoking?.name}</strong> (<code>{revoking?.prefix}…</code>)? Apps using it are refused from
+            now on. This cannot be undone.
+          </p>
+        }
+        confirmLabel="Revoke key"
+        busyLabel="Revoking…"
+        danger
+        busy={revoke.isPending}
+        error={revoke.isError ? errorMessage(revoke.error) : null}
+        onConfirm={() => revoking && revoke.mutate({ id: revoking.id })}
+        onClose={() => setRevoking(null)}
+      />
+    </section>
+  );
+}
+
+function CreateApiKeyDialog({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: (name: string, secret: string) => void;
+}) {
+  const trpc = useTRPC();
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<ApiKeyScope[]>([]);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = useMutation(
+    trpc.admin.apiKeys.create.mutationOptions({
+      onSuccess: (result) => onCreated(result.apiKey.name, result.secret),
+    }),
+  );
+
+  // A fresh form each time the dialog opens.
+  useEffect(() => {
+    if (open) {
+      setName('');
+      setScopes([]);
+      setErrors({});
+      create.reset();
+    }
+  }, [open, create.reset]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (create.isPending) return;
+    const result = validate(createApiKeyInputSchema, { name, scopes });
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    create.mutate(result.data);
+  };
+
+  const toggle = (scope: ApiKeyScope, on: boolean) =>
+    setScopes((s) => (on ? apiKeyScopes.filter((x) => x === scope || s.includes(x)) : s.filter((x) => x !== scope)));
+
+  return (
+    <Dialog open={open} title="Create API key" onClose={onClose} width={440}>
+      <form onSubmit={submit} noValidate>
+        {create.isError && (
+          <div className="alert alert-error" role="alert">
+            {errorMessage(create.error)}
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor="api-key-name">Name</label>
+          <input
+            id="api-key-name"
+            data-autofocus
+            value={name}
+            maxLength={100}
+            placeholder="e.g. moodboard-web production"
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={!!errors.name}
+            aria-describedby="api-key-name-hint"
+          />
+          <div className={errors.name ? 'field-error' : 'field-hint'} id="api-key-name-hint">
+            {errors.name ?? 'Names the app and environment that will use the key.'}
+          </div>
+        </div>
+        <fieldset className="field" aria-invalid={!!errors.scopes} aria-describedby="api-key-scopes-error">
+          <legend>Scopes</legend>
+          {apiKeyScopes.map((scope) => (
+            <label key={scope} className="checkbox">
+              <input type="checkbox" name="scopes" value={scope} checked={scopes.includes(scope)} onChange={(e) => toggle(scope, e.target.checked)} />
+              <span className="mono">{scope}</span>
+              <span className="muted">{scopeDescriptions[scope]}</span>
+            </label>
+          ))}
+          {errors.scopes && (
+            <div className="field-error" id="api-key-scopes-error">
+              {errors.scopes}
+            </div>
+          )}
+        </fieldset>
+        <div className="form-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={create.isPending}>
+            {create.isPending ? 'Saving…' : 'Create key'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** The new key's secret, shown once: the server stores only its hash. */
+function SecretPanel({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+
+  useEffect(() => {
+    ref.current?.focus();
+  }, []);
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopied('yes');
+    } catch {
+      // Clipboard refused (permissions, insecure origin): select the text so Ctrl+C works.
+      inputRef.current?.select();
+      setCopied('failed');
+    }
+  };
+
+  return (
+    <div className="secret-panel" ref={ref} tabIndex={-1} role="region" aria-label="New API key secret" data-testid="secret-panel">
+      <div className="secret-panel-title">
+        <strong>API key “{name}” created.</strong> Copy the key now: <strong>you will not see it again.</strong> Creditdesk
+        keeps only a hash of it.
+      </div>
+      <div className="secret-row">
+        <input
+          ref={inputRef}
+          className="mono secret-input"
+          readOnly
+          value={secret}
+          aria-label="API key secret"
+          data-testid="api-key-secret"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <button type="button" className="button button-primary" onClick={() => void copy()}>
+          {copied === 'yes' ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" className="button" onClick={onDone}>
+          Done
+        </button>
+      </div>
+      {copied === 'failed' && <div className="field-hint">Copying was blocked by the browser: the key is selected, press Ctrl+C.</div>}
+    </div>
+  );
+}
