@@ -1,0 +1,7 @@
+/** Fixed settings shared by the Playwright config, the server launcher and the specs. */
+export const E2E_PORT = 3100;
+export const E2E_HOST = '127.0.0.1';
+export const BASE_URL = `http://${E2E_HOST}:${E2E_PORT}`;
+export const ADMIN_EMAIL = 'admin@example.com';
+export const ADMIN_PASSWORD = 'e2e-Admin-password-0417';
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
