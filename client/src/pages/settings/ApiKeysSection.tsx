@@ -220,7 +220,7 @@ function CreateApiKeyDialog({
     setScopes((s) => (on ? apiKeyScopes.filter((x) => x === scope || s.includes(x)) : s.filter((x) => x !== scope)));
 
   return (
-    <Dialog open={open} title="Create API key" onClose={onClose} width={440}>
+    <Dialog open={open} title="Create API key" onClose={onClose} width={480}>
       <form onSubmit={submit} noValidate>
         {create.isError && (
           <div className="alert alert-error" role="alert">
