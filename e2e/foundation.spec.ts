@@ -41,6 +41,7 @@ test('admin signs in, creates an API key that works, and signs out', async ({ pa
   await page.keyboard.press('?');
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await expect(help).toBeVisible();
+  await shot(page, 'shortcuts');
   await page.keyboard.press('Escape');
   await expect(help).toBeHidden();
   await page.keyboard.press('g');
@@ -56,6 +57,7 @@ test('admin signs in, creates an API key that works, and signs out', async ({ pa
   await dialog.getByLabel('Name').fill('e2e product app');
   await dialog.getByRole('button', { name: 'Create key' }).click();
   await expect(dialog.getByText('Choose at least one scope')).toBeVisible();
+  await shot(page, 'create-api-key');
   await dialog.getByRole('checkbox', { name: /users:write/ }).check();
   await dialog.getByRole('button', { name: 'Create key' }).click();
   await expect(dialog).toBeHidden();
