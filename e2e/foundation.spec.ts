@@ -159,3 +159,17 @@ test('repeated failures show the throttling message with a retry time', async ({
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeDisabled();
   await shot(page, 'login-throttled');
 });
+
+test('a session that ends while the app is open returns to the login page', async ({ page, context }) => {
+  await page.goto('/settings');
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByTestId('admins-table')).toContainText(ADMIN_EMAIL);
+  await context.clearCookies();
+
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create API key' });
+  await dialog.getByLabel('Name').fill('never created');
+  await dialog.getByRole('checkbox', { name: /enhance/ }).check();
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+});
