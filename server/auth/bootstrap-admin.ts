@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
+import { DomainError } from '../errors';
 import { cliActor } from './audit';
 import { createAdmin } from './admins';
 import { generatePassword } from './passwords';
@@ -17,6 +18,12 @@ export async function bootstrapAdmin(
   if (n > 0) return null;
   const email = opts.email ?? 'admin@localhost';
   const password = opts.password ?? generatePassword();
-  await createAdmin(db, cliActor, { email, role: 'admin', password });
+  try {
+    await createAdmin(db, cliActor, { email, role: 'admin', password });
+  } catch (err) {
+    // Another process starting at the same moment created it first.
+    if (err instanceof DomainError && err.reason === 'CONFLICT') return null;
+    throw err;
+  }
   return { email, generatedPassword: opts.password ? null : password };
 }

@@ -1,3 +1,5 @@
 // Every domain owns its tables; drizzle-kit and the query builder see them all through this file.
 export * from '../auth/tables';
 export * from '../ledger/tables';
+export * from '../pools/tables';
+export * from '../alerts/tables';

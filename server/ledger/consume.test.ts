@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
 import { apiKeyCaller, createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
+import { seedPool } from '../test/pool-helpers';
 import { grantCredits } from './admin-ops';
 import { consumeCredits } from './consume';
 import { INSUFFICIENT_MESSAGE } from './errors';
@@ -74,6 +75,7 @@ describe('[LEDGER] credits.consume', () => {
   });
 
   it('a pro user past the allowance overflows to the platform pool and pays nothing', async () => {
+    await seedPool(env.deps, 100);
     const userId = await newUser(db(), 'pro');
     await setAllowanceBalance(db(), userId, 1);
     expect((await consume(userId)).source).toBe('user_credits');

@@ -2,18 +2,15 @@ import { sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
+import { assertPlatformCanPay } from '../pools/overflow-gate';
 import { insufficientCredits } from './errors';
 import { periodStartSql } from './period';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 
 export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number };
 
-/**
- * Decides whether the platform may pay an overflow; the pools domain supplies the real check
- * (an active pool that can pay) and refuses with PLATFORM_CREDITS_DEPLETED.
- */
+/** Decides whether the platform may pay an overflow, refusing with PLATFORM_CREDITS_DEPLETED. */
 export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
-export const allowAllOverflow: OverflowGate = async () => {};
 
 /**
  * Charges `credits` to the user inside the caller's transaction: the allowance first, then the
@@ -25,7 +22,7 @@ export async function debitUser(
   db: DbOrTx,
   userId: string,
   credits: number,
-  overflowGate: OverflowGate = allowAllOverflow,
+  overflowGate: OverflowGate = assertPlatformCanPay,
 ): Promise<Debit> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await queryOne<{ balance_after: number; bonus_used: number }>(

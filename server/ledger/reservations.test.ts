@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
+import { seedPool } from '../test/pool-helpers';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './reservations';
 import { creditReservations } from './tables';
 
@@ -80,6 +81,7 @@ describe('[LEDGER] holds', () => {
   });
 
   it('two expiry runs at once release each hold once', async () => {
+    await seedPool(env.deps, 100);
     const userId = await newUser(db(), 'pro');
     const holds = await Promise.all(Array.from({ length: 30 }, () => reserve(userId)));
     for (const h of holds) await backdate(h.reservationId);
@@ -101,6 +103,7 @@ describe('[LEDGER] holds', () => {
   it('a hold on the platform pool releases without touching the user balance', async () => {
     const userId = await newUser(db(), 'free');
     expect(await reasonOf(reserve(userId))).toBe('INSUFFICIENT_CREDITS');
+    await seedPool(env.deps, 100);
     const pro = await newUser(db(), 'pro');
     await db().execute(sql`update user_credits set current_balance = 0 where user_id = ${pro}`);
     await db().execute(sql`insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source) values (${pro}, 'adjustment', -25, 0, 'user_credits')`);

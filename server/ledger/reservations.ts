@@ -3,6 +3,7 @@ import type { CaptureInput, ReserveInput, ReserveResult, TransactionView } from 
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { DomainError } from '../errors';
+import { drawForCapture } from '../pools/capture-draw';
 import { creditBack, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
@@ -91,13 +92,13 @@ async function refusal(db: DbOrTx, reservationId: string, captureRetry?: Capture
   throw notPending(r.status);
 }
 
-export type ProviderDraw = (db: DbOrTx, provider: string, credits: number) => Promise<{ costUsd: string } | null>;
+export type ProviderDraw = (db: DbOrTx, provider: string, credits: number, reservationId: string) => Promise<{ costUsd: string }>;
 
 /**
  * Settles a pending, unexpired hold into a completed transaction. With a `provider`, the drawer
  * (the pools domain) takes that provider's credits and names the cost; else `costUsd` as given.
  */
-export async function captureReservation(db: DbOrTx, input: CaptureInput, drawProvider?: ProviderDraw): Promise<TransactionView> {
+export async function captureReservation(db: DbOrTx, input: CaptureInput, drawProvider: ProviderDraw = drawForCapture): Promise<TransactionView> {
   const captured = await db.transaction(async (tx) => {
     const [r] = await tx
       .update(creditReservations)
@@ -105,7 +106,7 @@ export async function captureReservation(db: DbOrTx, input: CaptureInput, drawPr
       .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now()`)
       .returning();
     if (!r) return null;
-    const drawn = input.provider && drawProvider ? await drawProvider(tx, input.provider, r.credits) : null;
+    const drawn = input.provider ? await drawProvider(tx, input.provider, r.credits, r.id) : null;
     const costUsd = drawn?.costUsd ?? input.costUsd ?? '0';
     const [balance] = await queryRows<{ total: number }>(
       tx,
@@ -136,8 +137,6 @@ export async function captureReservation(db: DbOrTx, input: CaptureInput, drawPr
   });
   return captured ?? refusal(db, input.reservationId, input);
 }
-
-export type ProviderRefund = (db: DbOrTx, reservation: ReservationRow) => Promise<void>;
 
 /** Returns a pending hold's credits with a `release` entry (the refund). */
 export async function releaseReservation(db: DbOrTx, input: { reservationId: string; reason?: string }) {

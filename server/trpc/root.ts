@@ -2,6 +2,7 @@ import { router } from './init';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
+import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
 import { usersRouter } from './routers/users';
 
@@ -14,6 +15,9 @@ export const appRouter = router({
     admins: adminsRouter,
     users: adminUsersRouter,
     tiers: tiersRouter,
+    pools: poolsRouter,
+    purchaseRequests: purchaseRequestsRouter,
+    platformSettings: platformSettingsRouter,
   }),
 });
 

@@ -1,0 +1,30 @@
+-- One stripe of a pool with enough credits, starting at p_start and skipping stripes other
+-- transactions hold. FOR UPDATE can keep a lock on a row whose re-check failed (a stripe another
+-- transaction just drained); the exception block runs it as a subtransaction so that, when nothing
+-- is taken, such stray locks are released before the caller falls back to locking stripes in order.
+CREATE OR REPLACE FUNCTION creditdesk_take_free_stripe(p_provider text, p_credits bigint, p_start integer)
+RETURNS TABLE (stripe integer, balance_after bigint, cost text, stripe_count integer, threshold integer, total_after bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    RETURN QUERY
+      UPDATE credit_pool_stripes s SET balance = s.balance - p_credits, consumed = s.consumed + p_credits
+      FROM credit_pools p
+      WHERE p.provider = s.provider AND s.provider = p_provider AND s.balance >= p_credits
+        AND s.stripe = (
+          SELECT c.stripe FROM credit_pool_stripes c JOIN credit_pools cp ON cp.provider = c.provider
+          WHERE c.provider = p_provider AND cp.status <> 'suspended' AND c.stripe >= 0 AND c.balance >= p_credits
+          ORDER BY (c.stripe - p_start + cp.stripe_count) % cp.stripe_count
+          LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
+      RETURNING s.stripe, s.balance, (p.cost_per_credit * p_credits)::numeric(14,6)::text, p.stripe_count,
+                coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold),
+                -- The statement's snapshot does not see its own update, hence the subtraction.
+                (SELECT coalesce(sum(t.balance), 0) FROM credit_pool_stripes t WHERE t.provider = p_provider)::bigint - p_credits;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0002';
+    END IF;
+  EXCEPTION WHEN no_data_found THEN
+    RETURN;
+  END;
+END;
+$$;

@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { queryOne } from '../db/rows';
+
+export type BudgetCheck = { budgetUsd: string; spentUsd: string; withinBudget: boolean; configured: boolean };
+
+/**
+ * The month's credit budget is monthly revenue × the credit share. Spent means refills approved or
+ * completed this month (UTC). With no revenue configured there is no cap. All arithmetic in numeric.
+ */
+export async function checkBudget(db: DbOrTx, extraCostUsd: string): Promise<BudgetCheck> {
+  const row = await queryOne<{ budget: string; spent: string; within: boolean; configured: boolean }>(
+    db,
+    sql`
+    with s as (select monthly_revenue_usd * credit_budget_share_percent / 100 as budget, monthly_revenue_usd > 0 as configured
+               from platform_settings where id = 1),
+    spent as (select coalesce(sum(estimated_cost), 0) as spent from credit_purchase_requests
+              where status in ('approved', 'completed') and requested_at >= date_trunc('month', now(), 'UTC'))
+    select s.budget::numeric(14,2)::text as budget, spent.spent::numeric(14,6)::text as spent, s.configured,
+           (not s.configured or spent.spent + ${extraCostUsd}::numeric <= s.budget) as within
+    from s, spent`,
+  );
+  return { budgetUsd: row!.budget, spentUsd: row!.spent, withinBudget: row!.within, configured: row!.configured };
+}

@@ -1,0 +1,148 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import { recordAlert } from '../alerts/alert-sink';
+import type { DbOrTx } from '../db/client';
+import { queryOne } from '../db/rows';
+import { requestAutoRefill } from './auto-refill';
+
+export type PoolDraw = { provider: string; credits: number; costUsd: string; stripe: number; emergency: boolean; refillRequestId: number | null };
+
+type StripeHit = { stripe: number; balance_after: number; cost: string; stripe_count: number; threshold: number; total_after: number };
+
+/** Stripe -1 is the emergency reserve; it is always locked last so lock order is the same everywhere. */
+export const RESERVE_STRIPE = -1;
+
+/** Cost, threshold and the pool total after the draw, from the statement's own snapshot (hence minus credits). */
+const poolFacts = (credits: number) => sql`
+  (p.cost_per_credit * ${credits})::numeric(14,6)::text as cost, p.stripe_count,
+  coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold) as threshold,
+  (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = p.provider)::bigint - ${credits} as total_after`;
+
+/**
+ * One stripe with enough, starting at a random one and skipping stripes other transactions hold:
+ * it never waits, so it can never be part of a lock cycle (see migration 0005 for why it is a function).
+ */
+const takeFromFreeStripe = (provider: string, credits: number, start: number) =>
+  sql`select * from creditdesk_take_free_stripe(${provider}, ${credits}, ${start})`;
+
+/**
+ * The fallback when every free stripe is busy or none alone has enough: locks all ordinary stripes
+ * in stripe order (the one order every multi-stripe lock here uses) and drains them in that order.
+ * Records its own ledger entries, one per stripe touched.
+ */
+const takeAcrossStripes = (provider: string, credits: number, reservationId: string | null) => sql`
+  with s as (
+    select s.stripe, s.balance from credit_pool_stripes s join credit_pools p on p.provider = s.provider
+    where s.provider = ${provider} and s.stripe >= 0 and p.status <> 'suspended'
+    order by s.stripe for update of s
+  ), plan as (
+    select stripe, least(balance, greatest(0, ${credits} - coalesce(sum(balance) over (order by stripe rows between unbounded preceding and 1 preceding), 0))) as take,
+           sum(balance) over () as total
+    from s
+  ), upd as (
+    update credit_pool_stripes c set balance = c.balance - plan.take, consumed = c.consumed + plan.take
+    from plan where c.provider = ${provider} and c.stripe = plan.stripe and plan.take > 0 and plan.total >= ${credits}
+    returning c.stripe, c.balance, plan.take
+  ), entries as (
+    insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
+    select ${provider}, 'consumption', -upd.take, upd.stripe, upd.balance, (p.cost_per_credit * upd.take)::numeric(14,6), ${reservationId}
+    from upd join credit_pools p on p.provider = ${provider}
+  )
+  select min(upd.stripe) as stripe, min(upd.balance) as balance_after, ${poolFacts(credits)}
+  from upd join credit_pools p on p.provider = ${provider}
+  group by p.provider, p.cost_per_credit, p.stripe_count, p.auto_refill_threshold_percent, p.last_refill_amount, p.auto_refill_threshold`;
+
+const takeFromReserve = (provider: string, credits: number) => sql`
+  update credit_pool_stripes s set balance = s.balance - ${credits}, consumed = s.consumed + ${credits}
+  from credit_pools p
+  where s.provider = ${provider} and s.stripe = ${RESERVE_STRIPE} and s.balance >= ${credits} and p.provider = s.provider and p.status <> 'suspended'
+  returning s.stripe, s.balance as balance_after, ${poolFacts(credits)}`;
+
+export async function poolTotal(db: DbOrTx, provider: string): Promise<number> {
+  const row = await queryOne<{ total: string }>(
+    db,
+    sql`select coalesce(sum(balance), 0)::text as total from credit_pool_stripes where provider = ${provider}`,
+  );
+  return Number(row?.total ?? 0);
+}
+
+const FREE_STRIPE_TRIES = 3;
+
+/**
+ * Draws a provider's credits inside the caller's transaction and returns the USD cost, computed in
+ * SQL as credits × cost_per_credit. Concurrent draws spread over the stripes instead of queueing on
+ * one row; only when free stripes keep being busy (or none alone has enough) does a draw lock them
+ * all. The emergency reserve pays only when the rest is empty (a critical alert). Null when the
+ * pool cannot pay or is suspended; an empty pool is then marked depleted.
+ */
+export async function drawFromPool(
+  db: DbOrTx,
+  provider: string,
+  credits: number,
+  ref: { reservationId?: string | null } = {},
+): Promise<PoolDraw | null> {
+  const reservationId = ref.reservationId ?? null;
+  let hit: StripeHit | undefined;
+  for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
+    if (attempt > 0) await sleep(attempt * 2);
+    hit = await queryOne<StripeHit>(db, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096)));
+  }
+  if (hit) {
+    await db.execute(sql`
+      insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
+      values (${provider}, 'consumption', ${-credits}, ${hit.stripe}, ${hit.balance_after}, ${hit.cost}, ${reservationId})`);
+  } else {
+    hit = await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId));
+  }
+  let emergency = false;
+  if (!hit) {
+    hit = await queryOne<StripeHit>(db, takeFromReserve(provider, credits));
+    if (!hit) {
+      await db.execute(sql`
+        update credit_pools set status = 'depleted', updated_at = now()
+        where provider = ${provider} and status = 'active'
+          and (select coalesce(sum(balance), 0) from credit_pool_stripes where provider = ${provider}) = 0`);
+      return null;
+    }
+    emergency = true;
+    await db.execute(sql`
+      insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
+      values (${provider}, 'consumption', ${-credits}, ${hit.stripe}, ${hit.balance_after}, ${hit.cost}, ${reservationId})`);
+    await recordAlert(db, {
+      type: 'pool_emergency_reserve',
+      level: 'critical',
+      subject: provider,
+      message: `The ${provider} pool is empty and is drawing on its emergency reserve (${hit.balance_after} left).`,
+      metadata: { provider, reserveLeft: Number(hit.balance_after) },
+    });
+  }
+  // The total can only be as fresh as the statement's snapshot: draws still in flight elsewhere are
+  // not in it, so a crossing is seen when they commit, and the unique index keeps it to one refill.
+  let refillRequestId: number | null = null;
+  const total = Math.max(0, Number(hit.total_after));
+  if (total <= Number(hit.threshold) || emergency) refillRequestId = await requestAutoRefill(db, provider, total);
+  if (total === 0) await db.execute(sql`update credit_pools set status = 'depleted', updated_at = now() where provider = ${provider} and status = 'active'`);
+  return { provider, credits, costUsd: hit.cost, stripe: Number(hit.stripe), emergency, refillRequestId };
+}
+
+/** Gives credits back to a pool (a provider leg that did not happen), into one free stripe. */
+export async function refundToPool(db: DbOrTx, provider: string, credits: number, ref: { reservationId?: string | null; reason: string }) {
+  const row = await queryOne<{ balance_after: number; stripe: number }>(
+    db,
+    sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
+        where provider = ${provider} and stripe = (
+          select stripe from credit_pool_stripes where provider = ${provider} and stripe >= 0
+          order by random() limit 1 for update skip locked)
+        returning balance as balance_after, stripe`,
+  );
+  const target = row ?? (await queryOne<{ balance_after: number; stripe: number }>(
+    db,
+    sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
+        where provider = ${provider} and stripe = 0 returning balance as balance_after, stripe`,
+  ));
+  if (!target) throw new Error(`pool ${provider} has no stripes`);
+  await db.execute(sql`
+    insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, reservation_id, reason)
+    values (${provider}, 'refund', ${credits}, ${target.stripe}, ${target.balance_after}, ${ref.reservationId ?? null}, ${ref.reason})`);
+  await db.execute(sql`update credit_pools set status = 'active', updated_at = now() where provider = ${provider} and status = 'depleted'`);
+}

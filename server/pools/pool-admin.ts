@@ -1,0 +1,165 @@
+import { eq, sql } from 'drizzle-orm';
+import type { PoolInput, PoolView } from '../../shared/pools';
+import { audit, type Actor } from '../auth/audit';
+import type { SecretBox } from '../auth/secrets';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { DomainError } from '../errors';
+import { unknownPool } from './errors';
+import { creditPools } from './tables';
+
+type PoolRow = {
+  provider: string;
+  status: PoolView['status'];
+  available: string;
+  reserve: string;
+  consumed: string;
+  consumed_today: string;
+  total_purchased: string;
+  cost_per_credit: string;
+  auto_refill_threshold: number;
+  auto_refill_threshold_percent: number | null;
+  effective_threshold: string;
+  auto_refill_amount: number;
+  refill_mode: PoolView['refillMode'];
+  refill_target_balance: number | null;
+  emergency_reserve: number;
+  billing_mode: PoolView['billingMode'];
+  billing_url: string | null;
+  key_set: boolean;
+  last_refill_at: string | null;
+  refill_backoff_until: string | null;
+  provider_reported_balance: string | null;
+  provider_balance_checked_at: string | null;
+};
+
+const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/** Pools with their balances summed from the stripes and today's burn from the pool ledger. */
+export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView[]> {
+  const rows = await queryRows<PoolRow>(
+    db,
+    sql`
+    select p.provider, p.status, p.cost_per_credit::text, p.total_purchased::text,
+      p.auto_refill_threshold, p.auto_refill_threshold_percent, p.auto_refill_amount, p.refill_mode, p.refill_target_balance,
+      p.emergency_reserve, p.billing_mode, p.billing_url, p.billing_api_key_encrypted is not null as key_set,
+      coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold)::text as effective_threshold,
+      ${iso('p.last_refill_at')} as last_refill_at, ${iso('p.refill_backoff_until')} as refill_backoff_until,
+      p.provider_reported_balance::text, ${iso('p.provider_balance_checked_at')} as provider_balance_checked_at,
+      coalesce(s.available, 0)::text as available, coalesce(s.reserve, 0)::text as reserve, coalesce(s.consumed, 0)::text as consumed,
+      coalesce(t.today, 0)::text as consumed_today
+    from credit_pools p
+    left join lateral (
+      select sum(balance) as available, sum(balance) filter (where stripe = -1) as reserve, sum(consumed) as consumed
+      from credit_pool_stripes where provider = p.provider) s on true
+    left join lateral (
+      select -sum(credits_delta) as today from credit_pool_transactions
+      where provider = p.provider and transaction_type = 'consumption' and created_at >= date_trunc('day', now(), 'UTC')) t on true
+    ${provider ? sql`where p.provider = ${provider}` : sql``}
+    order by p.provider`,
+  );
+  return rows.map((r) => ({
+    provider: r.provider,
+    status: r.status,
+    availableBalance: Number(r.available),
+    reserveBalance: Number(r.reserve),
+    totalPurchased: Number(r.total_purchased),
+    totalConsumed: Number(r.consumed),
+    consumedToday: Number(r.consumed_today),
+    costPerCredit: r.cost_per_credit,
+    autoRefillThreshold: r.auto_refill_threshold,
+    autoRefillThresholdPercent: r.auto_refill_threshold_percent,
+    effectiveThreshold: Number(r.effective_threshold),
+    autoRefillAmount: r.auto_refill_amount,
+    refillMode: r.refill_mode,
+    refillTargetBalance: r.refill_target_balance,
+    emergencyReserve: r.emergency_reserve,
+    billingMode: r.billing_mode,
+    billingUrl: r.billing_url,
+    billingApiKeySet: r.key_set,
+    lastRefillAt: r.last_refill_at,
+    refillBackoffUntil: r.refill_backoff_until,
+    providerReportedBalance: r.provider_reported_balance === null ? null : Number(r.provider_reported_balance),
+    providerBalanceCheckedAt: r.provider_balance_checked_at,
+  }));
+}
+
+export async function getPool(db: DbOrTx, provider: string): Promise<PoolView> {
+  const [pool] = await listPools(db, provider);
+  if (!pool) throw unknownPool(provider);
+  return pool;
+}
+
+// More stripes than concurrent transactions on one pool, so a free one is almost always there.
+const STRIPES = 64;
+
+function poolValues(input: PoolInput, secrets: SecretBox) {
+  return {
+    costPerCredit: input.costPerCredit,
+    autoRefillThreshold: input.autoRefillThreshold,
+    autoRefillThresholdPercent: input.autoRefillThresholdPercent,
+    autoRefillAmount: input.autoRefillAmount,
+    refillMode: input.refillMode,
+    refillTargetBalance: input.refillTargetBalance,
+    emergencyReserve: input.emergencyReserve,
+    billingMode: input.billingMode,
+    billingUrl: input.billingUrl,
+    ...(input.billingApiKey === undefined
+      ? {}
+      : { billingApiKeyEncrypted: input.billingApiKey === null ? null : secrets.encrypt(input.billingApiKey) }),
+  };
+}
+
+/** A new pool with its stripes (and the reserve stripe), empty until its first refill. */
+export async function createPool(db: DbOrTx, secrets: SecretBox, actor: Actor, input: PoolInput): Promise<PoolView> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(creditPools)
+      .values({ provider: input.provider, stripeCount: STRIPES, status: 'depleted', ...poolValues(input, secrets) })
+      .onConflictDoNothing()
+      .returning({ provider: creditPools.provider });
+    if (!row) throw new DomainError('CONFLICT', 'CONFLICT', `A pool for ${input.provider} already exists.`);
+    await tx.execute(sql`
+      insert into credit_pool_stripes (provider, stripe)
+      select ${input.provider}, g from generate_series(-1, ${STRIPES - 1}) g`);
+    const view = await getPool(tx, input.provider);
+    await audit(tx, actor, { action: 'pool.create', targetType: 'pool', targetId: input.provider, after: view });
+    return view;
+  });
+}
+
+export async function updatePool(db: DbOrTx, secrets: SecretBox, actor: Actor, input: PoolInput): Promise<PoolView> {
+  return db.transaction(async (tx) => {
+    const before = await getPool(tx, input.provider);
+    await tx.update(creditPools).set({ ...poolValues(input, secrets), updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
+    const after = await getPool(tx, input.provider);
+    await audit(tx, actor, { action: 'pool.update', targetType: 'pool', targetId: input.provider, before, after });
+    return after;
+  });
+}
+
+/** Suspend (never drawn) or resume (active, or depleted when empty). */
+export async function setPoolSuspended(db: DbOrTx, actor: Actor, input: { provider: string; suspended: boolean; reason: string }) {
+  return db.transaction(async (tx) => {
+    const before = await getPool(tx, input.provider);
+    if (input.suspended === (before.status === 'suspended')) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${input.provider} pool is already ${input.suspended ? 'suspended' : 'not suspended'}.`);
+    }
+    await tx.execute(sql`
+      update credit_pools set updated_at = now(), status = case
+        when ${input.suspended} then 'suspended'
+        when (select coalesce(sum(balance), 0) from credit_pool_stripes where provider = ${input.provider}) = 0 then 'depleted'
+        else 'active' end
+      where provider = ${input.provider}`);
+    const after = await getPool(tx, input.provider);
+    await audit(tx, actor, {
+      action: input.suspended ? 'pool.suspend' : 'pool.resume',
+      targetType: 'pool',
+      targetId: input.provider,
+      before: { status: before.status },
+      after: { status: after.status },
+      reason: input.reason,
+    });
+    return after;
+  });
+}

@@ -1,0 +1,49 @@
+import { eq, sql } from 'drizzle-orm';
+import { recordAlert } from '../alerts/alert-sink';
+import type { SecretBox } from '../auth/secrets';
+import type { DbOrTx } from '../db/client';
+import { BillingError, HttpBilling } from './billing';
+import { poolTotal } from './draw';
+import { creditPools, platformSettings } from './tables';
+
+export type DriftResult = { provider: string; poolBalance: number; providerBalance: number | null; drift: number | null; error: string | null };
+
+/**
+ * The daily check against what each http-billed provider says we hold: the reported balance is
+ * stored, and a drift beyond the tolerance (or an unreadable balance) raises a warning.
+ */
+export async function checkProviderBalances(db: DbOrTx, secrets: SecretBox, timeoutMs?: number): Promise<DriftResult[]> {
+  const pools = await db.select().from(creditPools).where(eq(creditPools.billingMode, 'http'));
+  const [settings] = await db.select().from(platformSettings).where(eq(platformSettings.id, 1));
+  const billing = new HttpBilling(secrets, timeoutMs);
+  const results: DriftResult[] = [];
+  for (const pool of pools) {
+    const poolBalance = await poolTotal(db, pool.provider);
+    try {
+      const providerBalance = await billing.balance(pool);
+      const drift = providerBalance - poolBalance;
+      await db.execute(sql`update credit_pools set provider_reported_balance = ${providerBalance}, provider_balance_checked_at = now() where provider = ${pool.provider}`);
+      if (Math.abs(drift) > settings!.providerDriftTolerance) {
+        await recordAlert(db, {
+          type: 'pool_provider_drift',
+          level: 'warning',
+          subject: pool.provider,
+          message: `${pool.provider} reports ${providerBalance} credits; the pool holds ${poolBalance} (drift ${drift}).`,
+          metadata: { provider: pool.provider, providerBalance, poolBalance, drift },
+        });
+      }
+      results.push({ provider: pool.provider, poolBalance, providerBalance, drift, error: null });
+    } catch (err) {
+      if (!(err instanceof BillingError)) throw err;
+      await recordAlert(db, {
+        type: 'pool_provider_drift',
+        level: 'warning',
+        subject: pool.provider,
+        message: `Could not read the ${pool.provider} balance: ${err.message}`,
+        metadata: { provider: pool.provider },
+      });
+      results.push({ provider: pool.provider, poolBalance, providerBalance: null, drift: null, error: err.message });
+    }
+  }
+  return results;
+}

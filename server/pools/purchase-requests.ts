@@ -1,0 +1,25 @@
+import { and, count, desc, eq } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { toRequestView } from './refills';
+import { creditPurchaseRequests } from './tables';
+
+export async function listPurchaseRequests(
+  db: DbOrTx,
+  input: { page: number; pageSize: number; status?: string; provider?: string },
+) {
+  const where = and(
+    input.status ? eq(creditPurchaseRequests.status, input.status) : undefined,
+    input.provider ? eq(creditPurchaseRequests.provider, input.provider) : undefined,
+  );
+  const [rows, [total]] = await Promise.all([
+    db
+      .select()
+      .from(creditPurchaseRequests)
+      .where(where)
+      .orderBy(desc(creditPurchaseRequests.id))
+      .limit(input.pageSize)
+      .offset(input.page * input.pageSize),
+    db.select({ n: count() }).from(creditPurchaseRequests).where(where),
+  ]);
+  return { rows: rows.map(toRequestView), total: total?.n ?? 0 };
+}

@@ -1,0 +1,33 @@
+import { eq, sql } from 'drizzle-orm';
+import { audit, type Actor } from '../auth/audit';
+import type { DbOrTx } from '../db/client';
+import { checkBudget } from './budget';
+import { platformSettings } from './tables';
+
+export async function getPlatformSettings(db: DbOrTx) {
+  const [s] = await db.select().from(platformSettings).where(eq(platformSettings.id, 1));
+  const budget = await checkBudget(db, '0');
+  return {
+    monthlyRevenueUsd: s!.monthlyRevenueUsd,
+    creditBudgetSharePercent: s!.creditBudgetSharePercent,
+    refillBackoffSeconds: s!.refillBackoffSeconds,
+    providerDriftTolerance: s!.providerDriftTolerance,
+    budgetUsd: budget.budgetUsd,
+    spentThisMonthUsd: budget.spentUsd,
+  };
+}
+
+export async function updatePlatformSettings(
+  db: DbOrTx,
+  actor: Actor,
+  input: { monthlyRevenueUsd: string; creditBudgetSharePercent: number; refillBackoffSeconds: number; providerDriftTolerance: number; reason: string },
+) {
+  return db.transaction(async (tx) => {
+    const before = await getPlatformSettings(tx);
+    const { reason, ...values } = input;
+    await tx.update(platformSettings).set({ ...values, updatedAt: sql`now()` }).where(eq(platformSettings.id, 1));
+    const after = await getPlatformSettings(tx);
+    await audit(tx, actor, { action: 'settings.platform', targetType: 'settings', targetId: 'platform', before, after, reason });
+    return after;
+  });
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import {
+  decideRequestInputSchema,
+  platformSettingsSchema,
+  poolInputSchema,
+  poolSchema,
+  poolStatusChangeInputSchema,
+  providerNameSchema,
+  purchaseRequestListInputSchema,
+  purchaseRequestSchema,
+  refillInputSchema,
+  updatePlatformSettingsInputSchema,
+} from '../../../shared/pools';
+import { createPool, getPool, listPools, setPoolSuspended, updatePool } from '../../pools/pool-admin';
+import { listPurchaseRequests } from '../../pools/purchase-requests';
+import { approveRequest, rejectRequest, requestManualRefill } from '../../pools/refills';
+import { getPlatformSettings, updatePlatformSettings } from '../../pools/settings';
+import { router } from '../init';
+import { adminProcedure } from '../procedures';
+
+export const poolsRouter = router({
+  list: adminProcedure('analyst').output(z.array(poolSchema)).query(({ ctx }) => listPools(ctx.db)),
+  get: adminProcedure('analyst')
+    .input(z.object({ provider: providerNameSchema }))
+    .output(poolSchema)
+    .query(({ ctx, input }) => getPool(ctx.db, input.provider)),
+  create: adminProcedure('admin')
+    .input(poolInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => createPool(ctx.db, ctx.deps.secrets, ctx.actor, input)),
+  update: adminProcedure('admin')
+    .input(poolInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => updatePool(ctx.db, ctx.deps.secrets, ctx.actor, input)),
+  refill: adminProcedure('admin')
+    .input(refillInputSchema)
+    .output(purchaseRequestSchema)
+    .mutation(({ ctx, input }) => requestManualRefill(ctx.db, ctx.deps, ctx.actor, input)),
+  suspend: adminProcedure('admin')
+    .input(poolStatusChangeInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => setPoolSuspended(ctx.db, ctx.actor, { ...input, suspended: true })),
+  resume: adminProcedure('admin')
+    .input(poolStatusChangeInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => setPoolSuspended(ctx.db, ctx.actor, { ...input, suspended: false })),
+});
+
+export const purchaseRequestsRouter = router({
+  list: adminProcedure('analyst')
+    .input(purchaseRequestListInputSchema)
+    .output(z.object({ rows: z.array(purchaseRequestSchema), total: z.number().int() }))
+    .query(({ ctx, input }) => listPurchaseRequests(ctx.db, input)),
+  approve: adminProcedure('admin')
+    .input(decideRequestInputSchema)
+    .output(purchaseRequestSchema)
+    .mutation(({ ctx, input }) => approveRequest(ctx.db, ctx.deps, ctx.actor, input)),
+  reject: adminProcedure('admin')
+    .input(decideRequestInputSchema)
+    .output(purchaseRequestSchema)
+    .mutation(({ ctx, input }) => rejectRequest(ctx.db, ctx.actor, input)),
+});
+
+export const platformSettingsRouter = router({
+  get: adminProcedure('analyst').output(platformSettingsSchema).query(({ ctx }) => getPlatformSettings(ctx.db)),
+  update: adminProcedure('admin')
+    .input(updatePlatformSettingsInputSchema)
+    .output(platformSettingsSchema)
+    .mutation(({ ctx, input }) => updatePlatformSettings(ctx.db, ctx.actor, input)),
+});
