@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two cores: more files at once only adds contention for PostgreSQL connections and CPU.
+    maxWorkers: 2,
   },
 });

@@ -18,6 +18,7 @@ const envSchema = z.object({
   PUBLIC_URL: optionalUrl(['http://', 'https://']),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   /** `off` forces in-process jobs even when Redis runs on the default address. */
+  DATABASE_POOL_MAX: z.coerce.number({ message: 'expects a whole number' }).int().min(1).max(500).default(20),
   REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').default('creditdesk'),
   DATA_DIR: z.string().min(1).default('.data'),

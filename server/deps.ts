@@ -15,7 +15,7 @@ export function createLogger(config: Config): Logger {
 
 /** Opens the database (migrated), Redis when there is one, and the services built on them. */
 export async function createDeps(config: Config, log: Logger = createLogger(config)): Promise<AppDeps> {
-  const dbHandle = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const dbHandle = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, maxConnections: config.DATABASE_POOL_MAX });
   await migrate(dbHandle);
   const redis = await connectRedis(config, log);
   const masterKey = loadMasterKey(config.MASTER_KEY, config.DATA_DIR);

@@ -8,6 +8,7 @@ export type CreditSource = z.infer<typeof creditSourceSchema>;
 
 export const enhancementTypes = ['lighting', 'upscale', 'color', 'sharpen', 'denoise', 'style'] as const;
 export const enhancementTypeSchema = z.enum(enhancementTypes);
+export type EnhancementType = z.infer<typeof enhancementTypeSchema>;
 
 export const creditsSchema = z
   .number({ message: 'credits must be a number' })

@@ -16,7 +16,7 @@ let secret: string;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  const serverEnv = { ...env.env, REDIS_URL: 'off', LOG_LEVEL: 'warn', DATA_DIR: env.env.DATA_DIR! };
+  const serverEnv = { ...env.env, REDIS_URL: 'off', LOG_LEVEL: 'warn', DATA_DIR: env.env.DATA_DIR!, DATABASE_POOL_MAX: '8' };
   servers = await Promise.all([startServer(serverEnv), startServer(serverEnv)]);
   ({ secret } = await createApiKey(env.deps.dbHandle.db, cliActor, { name: 'two processes', scopes: ['credits:write', 'credits:read'] }));
 }, 120_000);

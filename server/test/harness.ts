@@ -46,6 +46,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     DATA_DIR: dataDir,
     MASTER_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
+    // Test files run side by side against one server's max_connections.
+    DATABASE_POOL_MAX: '10',
     ...overrides,
   };
   const config: Config = loadConfig(env);

@@ -1,0 +1,59 @@
+import type { EnhancementType } from '../../shared/credits';
+
+export type EnhanceRequest = {
+  /** The input image, already checked against the URL policy. */
+  imageUrl: string;
+  enhancementType: EnhancementType;
+  /** Our id for this attempt; adapters pass it on where the provider accepts one. */
+  requestId: string;
+  /** Aborted when the attempt's time is up: adapters must stop polling and fetching. */
+  signal: AbortSignal;
+};
+
+export type EnhanceResult = { outputUrl: string; providerRequestId: string | null };
+
+export type HealthResult = { ok: boolean; latencyMs: number; detail: string | null };
+
+/** One AI provider behind the gateway. */
+export interface AIProvider {
+  readonly name: string;
+  enhanceImage(request: EnhanceRequest): Promise<EnhanceResult>;
+  healthCheck(signal: AbortSignal): Promise<HealthResult>;
+}
+
+export const providerKinds = ['nanobanana', 'fal', 'kie', 'google', 'local'] as const;
+export type ProviderKind = (typeof providerKinds)[number];
+
+/** What an adapter is built from: one api_providers row, its key decrypted. */
+export type ProviderConfig = {
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string;
+  apiKey: string | null;
+  model: string | null;
+  healthCheckUrl: string | null;
+};
+
+export type ProviderErrorKind = 'http' | 'timeout' | 'malformed' | 'failed' | 'network' | 'too_large' | 'redirect' | 'refused_url';
+
+/** A failed attempt, with what went wrong in words an admin can act on. */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly httpStatus: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** One sentence per enhancement type, used as the prompt by providers that take one. */
+export const enhancementPrompts: Record<EnhancementType, string> = {
+  lighting: 'Improve the lighting of this image: balanced exposure, natural highlights and shadows. Keep the content unchanged.',
+  upscale: 'Upscale this image to a higher resolution with crisp detail. Keep the content unchanged.',
+  color: 'Enhance the colors of this image: vivid but natural saturation and accurate white balance. Keep the content unchanged.',
+  sharpen: 'Sharpen this image: clear edges and fine detail without halos. Keep the content unchanged.',
+  denoise: 'Remove noise and grain from this image while keeping detail. Keep the content unchanged.',
+  style: 'Give this image a polished, editorial moodboard look. Keep the composition unchanged.',
+};
