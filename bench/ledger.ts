@@ -59,6 +59,7 @@ const ledger: Benchmark = {
 
       const cases: CaseReport[] = await runConsumeCases({
         databaseUrl: db.url,
+        dbName: db.name,
         server: { url: server.url, pid: server.child.pid, apiKey },
         userIds,
         clientCounts: CLIENT_COUNTS,

@@ -12,6 +12,9 @@ export type LoadOptions = {
   countPerClient?: number;
   /** Operations run before measuring starts (connections open, JIT warms); not recorded. */
   warmupMs?: number;
+  /** Called just before and just after the measured window (e.g. to read CPU counters). */
+  onMeasureStart?: () => Promise<void> | void;
+  onMeasureEnd?: () => Promise<void> | void;
 };
 
 export type LoadResult = {
@@ -45,7 +48,6 @@ export async function runClosedLoop(opts: LoadOptions): Promise<LoadResult> {
         await opts.op(client, iterations[client]!++);
         if (record) latenciesMs.push(performance.now() - t0);
       } catch (err) {
-        if (!record) throw err;
         errors++;
         firstError ??= err;
       }
@@ -56,8 +58,11 @@ export async function runClosedLoop(opts: LoadOptions): Promise<LoadResult> {
   if (opts.warmupMs) {
     const warmEnd = performance.now() + opts.warmupMs;
     await all((c) => loop(c, () => performance.now() >= warmEnd, false));
+    // An operation that fails while warming up fails the run: nothing would be measured right.
+    if (errors) throw firstError;
   }
 
+  await opts.onMeasureStart?.();
   const start = performance.now();
   if (opts.durationMs !== undefined) {
     const end = start + opts.durationMs;
@@ -69,5 +74,6 @@ export async function runClosedLoop(opts: LoadOptions): Promise<LoadResult> {
     });
   }
   const seconds = (performance.now() - start) / 1000;
+  await opts.onMeasureEnd?.();
   return { clients: opts.clients, ops: latenciesMs.length, errors, firstError, seconds, throughputPerS: latenciesMs.length / seconds, latenciesMs };
 }
