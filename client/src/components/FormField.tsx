@@ -1,0 +1,101 @@
+import { cloneElement, type ReactElement, type ReactNode } from 'react';
+import type { z } from 'zod';
+import { capitalise, validate, type FieldErrors } from '../lib/forms';
+
+type FieldProps = {
+  /** The id of the control inside; the hint or error gets `${id}-hint`. */
+  id: string;
+  label: ReactNode;
+  error?: string;
+  hint?: ReactNode;
+  /** One input, select or textarea; it gets aria-invalid and aria-describedby. */
+  children: ReactElement<{ 'aria-invalid'?: boolean; 'aria-describedby'?: string }>;
+  className?: string;
+};
+
+/** A labelled control with its hint, replaced by its error when there is one. */
+export function Field({ id, label, error, hint, children, className }: FieldProps) {
+  const described = error || hint ? `${id}-hint` : undefined;
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { 'aria-invalid': !!error, 'aria-describedby': described })}
+      {described && (
+        <div className={error ? 'field-error' : 'field-hint'} id={described}>
+          {error ?? hint}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The reason every admin change needs (the shared reasonSchema checks it). */
+export function ReasonField({
+  id,
+  value,
+  onChange,
+  error,
+  placeholder,
+  hint = 'Required. Recorded in the audit log.',
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  placeholder?: string;
+  hint?: string;
+}) {
+  return (
+    <Field id={id} label="Reason" error={error} hint={hint}>
+      <input id={id} autoComplete="off" maxLength={500} value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} />
+    </Field>
+  );
+}
+
+/** What the change will do, shown above the buttons. */
+export function FormPreview({ children, testId }: { children: ReactNode; testId?: string }) {
+  return (
+    <div className="form-preview" data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+/** Cancel and the submit button with its own verb, showing progress while busy. */
+export function FormActions({ onClose, busy, label, busyLabel = 'Saving…' }: { onClose: () => void; busy: boolean; label: string; busyLabel?: string }) {
+  return (
+    <div className="form-actions">
+      <button type="button" className="button" onClick={onClose}>
+        Cancel
+      </button>
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+    </div>
+  );
+}
+
+/** A whole number typed in a field, or NaN so the shared zod schema says what is wrong. */
+export const wholeNumber = (text: string) => (text.trim() === '' ? Number.NaN : Number(text.trim()));
+
+/**
+ * The shared schemas name their fields in messages ("costPerCredit must be a decimal string…"),
+ * which reads well in an API error; under a labelled field the name is noise. This drops it:
+ * "Must be a decimal string…", "Required for http billing".
+ */
+export function validateForm<S extends z.ZodType>(schema: S, values: unknown): ReturnType<typeof validate<S>> {
+  const result = validate(schema, values);
+  if (result.ok) return result;
+  const errors: FieldErrors = {};
+  for (const [key, message] of Object.entries(result.errors)) {
+    const lower = message ? message[0]!.toLowerCase() + message.slice(1) : message;
+    if (key !== '_form' && lower.startsWith(`${key} `)) {
+      let rest = lower.slice(key.length + 1);
+      if (rest.startsWith('is required')) rest = rest.slice(3);
+      errors[key] = capitalise(rest);
+    } else {
+      errors[key] = message;
+    }
+  }
+  return { ok: false, errors };
+}
