@@ -1,0 +1,136 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { z } from 'zod';
+import { refillInputSchema, type PoolView, type purchaseRequestSchema } from '../../../../shared/pools';
+import { estimateUsd, formatCount, formatUsd } from '../../components/Amount';
+import { Dialog } from '../../components/Dialog';
+import { Field, FormActions, FormPreview, validateForm, wholeNumber } from '../../components/FormField';
+import { useToast } from '../../components/Toasts';
+import { errorMessage } from '../../lib/errors';
+import { type FieldErrors } from '../../lib/forms';
+import { useTRPC } from '../../trpc';
+import { RequestStatusBadge } from './badges';
+
+type PurchaseRequest = z.infer<typeof purchaseRequestSchema>;
+
+const DEFAULT_AMOUNT = '500';
+
+/**
+ * A manual refill. Within the month's budget the click is the approval (a manual pool is credited
+ * at once, an http pool buys through its endpoint); over budget the request waits for approval.
+ * The dialog stays open on the outcome so the admin sees which of these happened.
+ */
+export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const id = useId();
+  const [amount, setAmount] = useState(DEFAULT_AMOUNT);
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [outcome, setOutcome] = useState<PurchaseRequest | null>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (outcome) closeRef.current?.focus();
+  }, [outcome]);
+
+  const refill = useMutation(
+    trpc.admin.pools.refill.mutationOptions({
+      onSuccess: (r) => {
+        setOutcome(r);
+        toast.show(
+          r.status === 'completed'
+            ? `Refilled ${r.provider} with ${formatCount(r.amountRequested)} credits.`
+            : r.status === 'pending_manual_approval'
+              ? `Refill request #${r.id} for ${r.provider} is waiting for approval.`
+              : `Refill request #${r.id} for ${r.provider}: ${r.status}.`,
+          r.status === 'failed' ? 'error' : r.status === 'completed' ? 'success' : 'info',
+        );
+        void queryClient.invalidateQueries(trpc.admin.pools.pathFilter());
+        void queryClient.invalidateQueries(trpc.admin.purchaseRequests.pathFilter());
+        void queryClient.invalidateQueries(trpc.admin.platformSettings.pathFilter());
+      },
+    }),
+  );
+
+  useEffect(() => {
+    if (pool) {
+      setAmount(DEFAULT_AMOUNT);
+      setReason('');
+      setErrors({});
+      setOutcome(null);
+      refill.reset();
+    }
+  }, [pool, refill.reset]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!pool || refill.isPending) return;
+    const result = validateForm(refillInputSchema, { provider: pool.provider, amount: wholeNumber(amount), reason: reason.trim() || undefined });
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    refill.mutate(result.data);
+  };
+
+  const estimate = pool ? estimateUsd(wholeNumber(amount), pool.costPerCredit) : null;
+
+  return (
+    <Dialog open={pool !== null} title={pool ? `Refill ${pool.provider}` : 'Refill'} onClose={onClose} width={440}>
+      {pool && outcome ? (
+        <div data-testid="refill-result">
+          <div className="outcome">
+            <RequestStatusBadge status={outcome.status} />
+            <span className="outcome-title">
+              Request #{outcome.id} · {formatCount(outcome.amountRequested)} credits · {formatUsd(outcome.estimatedCost)}
+            </span>
+          </div>
+          <p className="outcome-text">
+            {outcome.status === 'completed' && <>The pool was credited with {formatCount(outcome.amountRequested)} credits.</>}
+            {outcome.status === 'pending_manual_approval' && (
+              <>
+                It waits for an admin's approval under <strong>Purchase requests</strong>
+                {outcome.note ? <>: {outcome.note}.</> : '.'}
+              </>
+            )}
+            {outcome.status === 'approved' && <>Approved; the credits are being bought through the billing endpoint.</>}
+            {outcome.status === 'failed' && <>The purchase failed{outcome.errorMessage ? <>: {outcome.errorMessage}</> : '.'}</>}
+            {outcome.status === 'rejected' && <>The request was rejected.</>}
+          </p>
+          <div className="form-actions">
+            <button type="button" className="button button-primary" onClick={onClose} ref={closeRef}>
+              Close
+            </button>
+          </div>
+        </div>
+      ) : (
+        pool && (
+          <form onSubmit={submit} noValidate>
+            {refill.isError && (
+              <div className="alert alert-error" role="alert">
+                {errorMessage(refill.error)}
+              </div>
+            )}
+            <p className="dialog-lead">
+              {pool.billingMode === 'manual'
+                ? 'Record credits bought from the provider. Within the month\u2019s budget they are added at once; over it, the request waits for approval.'
+                : 'Buy credits through the billing endpoint. Over the month\u2019s budget the request waits for approval.'}
+            </p>
+            <Field id={`${id}-amount`} label="Amount (credits)" error={errors.amount} hint={estimate ? `About ${estimate} at ${formatUsd(pool.costPerCredit)} per credit` : undefined}>
+              <input id={`${id}-amount`} type="number" min={1} step={1} data-autofocus value={amount} onChange={(e) => setAmount(e.target.value)} />
+            </Field>
+            <Field id={`${id}-reason`} label="Reason (optional)" error={errors.reason}>
+              <input id={`${id}-reason`} autoComplete="off" maxLength={500} placeholder="e.g. invoice 2025-114" value={reason} onChange={(e) => setReason(e.target.value)} />
+            </Field>
+            <FormPreview>
+              Available {formatCount(pool.availableBalance)} → <strong>{Number.isSafeInteger(wholeNumber(amount)) && wholeNumber(amount) > 0 ? formatCount(pool.availableBalance + wholeNumber(amount)) : '…'}</strong> once completed
+            </FormPreview>
+            <FormActions onClose={onClose} busy={refill.isPending} label="Refill" busyLabel="Refilling…" />
+          </form>
+        )
+      )}
+    </Dialog>
+  );
+}
