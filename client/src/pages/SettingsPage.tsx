@@ -2,12 +2,17 @@ import { isAdmin, useMe } from '../auth';
 import { PageHeader } from '../components/EmptyState';
 import { AdminsSection } from './settings/AdminsSection';
 import { ApiKeysSection } from './settings/ApiKeysSection';
+import { BudgetSection } from './settings/BudgetSection';
+import { TierAllowancesSection } from './settings/TierAllowancesSection';
 
 export function SettingsPage() {
   const me = useMe();
   return (
     <div className="page">
-      <PageHeader title="Settings" description="API keys for product apps, and the accounts that can sign in to Creditdesk." />
+      <PageHeader
+        title="Settings"
+        description="API keys for product apps, the accounts that can sign in, tier allowances, and the refill budget."
+      />
       {isAdmin(me) ? (
         <>
           <ApiKeysSection />
@@ -16,6 +21,8 @@ export function SettingsPage() {
       ) : (
         <ReadOnlyNote />
       )}
+      <TierAllowancesSection />
+      <BudgetSection />
     </div>
   );
 }
