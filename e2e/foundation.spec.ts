@@ -37,7 +37,7 @@ test('admin signs in, creates an API key that works, and signs out', async ({ pa
   await page.keyboard.press('g');
   await page.keyboard.press('u');
   await expect(page).toHaveURL(/\/users$/);
-  await expect(page.getByText('Coming in a later release')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
   await page.keyboard.press('?');
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await expect(help).toBeVisible();
