@@ -144,7 +144,7 @@ export function ServerTable<T>({
                   {...(onRowClick
                     ? {
                         tabIndex: 0,
-                        'aria-selected': selected,
+                        'aria-current': selected ? ('true' as const) : undefined,
                         'aria-label': rowLabel?.(row.original),
                         onClick: (e) => {
                           // Buttons and links inside the row keep their own meaning.
