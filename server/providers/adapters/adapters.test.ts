@@ -1,0 +1,215 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startFakeProvider, startImageServer, type FakeBehaviour, type FakeKind } from '../../test/fake-providers';
+import { MediaStore } from '../media-store';
+import { enhancementPrompts, ProviderError, type ProviderConfig, type ProviderErrorKind } from '../types';
+import { createProvider } from './index';
+
+const policy = { allowPrivate: true };
+let images: Awaited<ReturnType<typeof startImageServer>>;
+let mediaDir: string;
+let media: MediaStore;
+
+beforeAll(async () => {
+  images = await startImageServer();
+  mediaDir = await mkdtemp(join(tmpdir(), 'creditdesk-media-'));
+  media = new MediaStore(mediaDir, 'http://media.test');
+});
+afterAll(async () => {
+  await images.close();
+  await rm(mediaDir, { recursive: true, force: true });
+});
+
+async function setup(kind: FakeKind, config: Partial<ProviderConfig> = {}, callback?: string) {
+  const fake = await startFakeProvider(kind);
+  onTestFinished(fake.close);
+  const full: ProviderConfig = { name: `${kind}-test`, kind, baseUrl: fake.url, apiKey: 'sk-test-123', model: null, healthCheckUrl: null, ...config };
+  const provider = createProvider(full, { media, urlPolicy: policy, nanobananaCallbackUrl: callback });
+  const run = (signal = AbortSignal.timeout(10_000)) => provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'req-1', signal });
+  return { fake, provider, run };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ProviderError> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProviderError);
+  return err as ProviderError;
+}
+
+const prompt = enhancementPrompts.lighting;
+
+describe('successful enhancements send the real request shape', () => {
+  it('fal: submits to the model, polls the status URL, reads the result', async () => {
+    const { fake, run } = await setup('fal');
+    expect(await run()).toEqual({ outputUrl: `${fake.url}/files/output.png`, providerRequestId: 'fal-1' });
+    const [submit, ...rest] = fake.requests;
+    expect(submit).toMatchObject({ method: 'POST', path: '/fal-ai/nano-banana/edit', body: { prompt, image_urls: [images.inputUrl], num_images: 1 } });
+    expect(submit!.headers.authorization).toBe('Key sk-test-123');
+    expect(rest.map((r) => `${r.method} ${r.path}`)).toEqual([
+      ...Array(3).fill('GET /fal-ai/nano-banana/edit/requests/fal-1/status'),
+      'GET /fal-ai/nano-banana/edit/requests/fal-1',
+    ]);
+    expect(rest.every((r) => r.headers.authorization === 'Key sk-test-123')).toBe(true);
+  });
+
+  it('fal: uses the configured model', async () => {
+    const { fake, run } = await setup('fal', { model: 'fal-ai/other/edit' });
+    await run();
+    expect(fake.requests[0]!.path).toBe('/fal-ai/other/edit');
+  });
+
+  it('kie: creates a task and polls recordInfo', async () => {
+    const { fake, run } = await setup('kie');
+    expect(await run()).toEqual({ outputUrl: `${fake.url}/files/output.png`, providerRequestId: 'kie-1' });
+    const [create, ...polls] = fake.requests;
+    expect(create).toMatchObject({
+      method: 'POST',
+      path: '/api/v1/jobs/createTask',
+      body: { model: 'google/nano-banana-edit', input: { prompt, image_urls: [images.inputUrl], output_format: 'png' } },
+    });
+    expect(create!.headers.authorization).toBe('Bearer sk-test-123');
+    expect(polls.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual(Array(3).fill('GET /api/v1/jobs/recordInfo?taskId=kie-1 Bearer sk-test-123'));
+  });
+
+  it('nanobanana: generates and polls record-info; callBackUrl only when configured', async () => {
+    const { fake, run } = await setup('nanobanana');
+    expect(await run()).toEqual({ outputUrl: `${fake.url}/files/output.png`, providerRequestId: 'nanobanana-1' });
+    const [create, ...polls] = fake.requests;
+    expect(create).toMatchObject({ method: 'POST', path: '/api/v1/nanobanana/generate' });
+    expect(create!.body).toEqual({ prompt, type: 'IMAGETOIAMGE', imageUrls: [images.inputUrl], numImages: 1 });
+    expect(create!.headers.authorization).toBe('Bearer sk-test-123');
+    expect(polls.map((r) => `${r.method} ${r.path}`)).toEqual(Array(3).fill('GET /api/v1/nanobanana/record-info?taskId=nanobanana-1'));
+
+    const withCallback = await setup('nanobanana', {}, 'https://creditdesk.example/hooks/nanobanana');
+    await withCallback.run();
+    expect(withCallback.fake.requests[0]!.body).toMatchObject({ callBackUrl: 'https://creditdesk.example/hooks/nanobanana' });
+  });
+
+  it('google: sends the image inline and stores the returned bytes', async () => {
+    const { fake, run } = await setup('google');
+    const result = await run();
+    expect(result.providerRequestId).toBe('resp-1');
+    expect(result.outputUrl).toMatch(/^http:\/\/media\.test\/media\/[0-9a-f-]{36}\.png$/);
+    const stored = await readFile(join(mediaDir, basename(result.outputUrl)));
+    expect((await sharp(stored).metadata()).format).toBe('png');
+
+    const [call] = fake.requests;
+    expect(fake.requests).toHaveLength(1);
+    expect(call).toMatchObject({ method: 'POST', path: '/v1beta/models/gemini-2.5-flash-image:generateContent' });
+    expect(call!.headers['x-goog-api-key']).toBe('sk-test-123');
+    expect(call!.headers.authorization).toBeUndefined();
+    const input = Buffer.from(await (await fetch(images.inputUrl)).arrayBuffer()).toString('base64');
+    expect(call!.body).toEqual({
+      contents: [{ parts: [{ text: prompt }, { inline_data: { mime_type: 'image/png', data: input } }] }],
+      generationConfig: { responseModalities: ['IMAGE'] },
+    });
+  });
+});
+
+const kinds: FakeKind[] = ['fal', 'kie', 'nanobanana', 'google'];
+const jobFailures: Record<FakeKind, RegExp> = {
+  fal: /fal request fal-1 failed: image failed the content checker/,
+  kie: /kie task kie-1 failed: content policy violation/,
+  nanobanana: /nanobanana task nanobanana-1: generation failed: unsafe content detected/,
+  google: /the model returned no image \(finishReason IMAGE_SAFETY; "I cannot edit this image\."\)/,
+};
+const failures: [FakeBehaviour, ProviderErrorKind, RegExp | null][] = [
+  ['error500', 'http', /answered HTTP 500: \{"error":"internal"\}/],
+  ['malformed', 'malformed', /answered an unexpected shape \(.+\)/],
+  ['invalid_json', 'malformed', /answered malformed JSON/],
+  ['huge_body', 'too_large', /over the \d+-byte limit/],
+  ['redirect_private', 'redirect', /redirect to http:\/\/169\.254\.169\.254\/latest\/meta-data; redirects are not followed/],
+  ['reset', 'network', /failed: /],
+  ['fail_job', 'failed', null],
+];
+
+describe.each(kinds)('%s failures', (kind) => {
+  it.each(failures)('%s gives a %s error', async (behaviour, errorKind, message) => {
+    const { fake, run } = await setup(kind);
+    fake.state.behaviour = behaviour;
+    const err = await failure(run());
+    expect(err.kind).toBe(errorKind);
+    expect(err.message).toMatch(message ?? jobFailures[kind]);
+  });
+
+  it.each(['timeout', 'slow_body'] as const)('%s stops promptly when the signal fires', async (behaviour) => {
+    const { fake, run } = await setup(kind);
+    fake.state.behaviour = behaviour;
+    const started = Date.now();
+    const err = await failure(run(AbortSignal.timeout(300)));
+    expect(err.kind).toBe('timeout');
+    expect(err.message).toMatch(/timed out/);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('a slow answer past the deadline times out', async () => {
+    const { fake, run } = await setup(kind);
+    fake.state.delayMs = 5000;
+    const started = Date.now();
+    expect((await failure(run(AbortSignal.timeout(300)))).kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('refuses to run without an API key', async () => {
+    const { fake, run } = await setup(kind, { apiKey: null });
+    const err = await failure(run());
+    expect(err).toMatchObject({ kind: 'failed', message: `provider ${kind}-test has no API key configured` });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('health: up when it answers, down on 5xx or silence', async () => {
+    const { fake, provider } = await setup(kind);
+    expect(await provider.healthCheck(AbortSignal.timeout(2000))).toMatchObject({ ok: true, detail: 'HTTP 404' });
+    fake.state.behaviour = 'error500';
+    expect(await provider.healthCheck(AbortSignal.timeout(2000))).toMatchObject({ ok: false, detail: 'HTTP 500' });
+    fake.state.behaviour = 'timeout';
+    const down = await provider.healthCheck(AbortSignal.timeout(300));
+    expect(down).toMatchObject({ ok: false, detail: 'health check timed out' });
+    expect(down.latencyMs).toBeGreaterThanOrEqual(250);
+    expect(down.latencyMs).toBeLessThan(1500);
+  });
+});
+
+describe.each(['fal', 'kie', 'nanobanana'] as const)('%s while polling', (kind) => {
+  it('a failure after the job started still fails the attempt', async () => {
+    const { fake, run } = await setup(kind);
+    fake.state.failAfter = 2;
+    fake.state.behaviour = 'reset';
+    expect((await failure(run())).kind).toBe('network');
+  });
+
+  it('a job that never finishes stops polling when the signal fires', async () => {
+    const { fake, run } = await setup(kind);
+    fake.state.pollsBeforeDone = 1000;
+    const err = await failure(run(AbortSignal.timeout(800)));
+    expect(err.kind).toBe('timeout');
+    const polls = fake.requests.length;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(fake.requests).toHaveLength(polls);
+  });
+});
+
+it('health uses healthCheckUrl when set', async () => {
+  const { fake, provider } = await setup('kie', { healthCheckUrl: `${images.url}/input.png` });
+  expect(await provider.healthCheck(AbortSignal.timeout(2000))).toMatchObject({ ok: true, detail: 'HTTP 200' });
+  expect(fake.requests).toHaveLength(0);
+});
+
+it('fal refuses status and result URLs on another origin (the key would follow them)', async () => {
+  const fake = await startFakeProvider('fal');
+  onTestFinished(fake.close);
+  // Same server, other origin: the fake answers with 127.0.0.1 URLs while the config says localhost.
+  const provider = createProvider(
+    { name: 'fal-test', kind: 'fal', baseUrl: fake.url.replace('127.0.0.1', 'localhost'), apiKey: 'k', model: null, healthCheckUrl: null },
+    { media, urlPolicy: policy },
+  );
+  const err = await failure(provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'color', requestId: 'r', signal: AbortSignal.timeout(5000) }));
+  expect(err).toMatchObject({ kind: 'malformed' });
+  expect(err.message).toMatch(/status_url on another origin/);
+  expect(fake.requests).toHaveLength(1);
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { providerJson } from '../http';
+import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
+import { apiUrl, imageUrlSchema, parseShape, pollUntil, probeHealth, requireKey } from './common';
+
+const DEFAULT_MODEL = 'fal-ai/nano-banana/edit';
+
+const submitted = z.object({ request_id: z.string().min(1), status_url: z.url(), response_url: z.url() });
+const status = z.object({ status: z.string(), error: z.string().nullish() });
+const output = z.object({ images: z.array(z.object({ url: imageUrlSchema })).min(1) });
+
+/** fal.ai's queue API: submit, poll the status URL, then read the result. */
+export class FalProvider implements AIProvider {
+  readonly name: string;
+
+  constructor(private readonly config: ProviderConfig) {
+    this.name = config.name;
+  }
+
+  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
+    const headers = { authorization: `Key ${requireKey(this.name, this.config.apiKey)}`, 'content-type': 'application/json' };
+    const model = this.config.model ?? DEFAULT_MODEL;
+    const body = JSON.stringify({ prompt: enhancementPrompts[enhancementType], image_urls: [imageUrl], num_images: 1 });
+    const job = parseShape(submitted, await providerJson(apiUrl(this.config.baseUrl, model), { method: 'POST', headers, body, signal }), 'fal submit');
+    // The key goes wherever these URLs point, so they must stay on the configured API's origin.
+    const statusUrl = this.onOrigin(job.status_url, 'status_url');
+    const responseUrl = this.onOrigin(job.response_url, 'response_url');
+
+    await pollUntil(signal, `fal request ${job.request_id}`, async () => {
+      const s = parseShape(status, await providerJson(statusUrl, { headers, signal }), 'fal status');
+      if (s.status === 'IN_QUEUE' || s.status === 'IN_PROGRESS') return undefined;
+      if (s.status !== 'COMPLETED') throw new ProviderError('failed', `fal request ${job.request_id} ended with status ${s.status}${s.error ? `: ${s.error}` : ''}`);
+      if (s.error) throw new ProviderError('failed', `fal request ${job.request_id} failed: ${s.error}`);
+      return true;
+    });
+
+    const result = parseShape(output, await providerJson(responseUrl, { headers, signal }), 'fal result');
+    return { outputUrl: result.images[0]!.url, providerRequestId: job.request_id };
+  }
+
+  healthCheck(signal: AbortSignal) {
+    return probeHealth(this.config.healthCheckUrl ?? this.config.baseUrl, signal);
+  }
+
+  private onOrigin(url: string, field: string): string {
+    if (new URL(url).origin !== new URL(this.config.baseUrl).origin) {
+      throw new ProviderError('malformed', `fal answered a ${field} on another origin (${new URL(url).origin}); refused`);
+    }
+    return url;
+  }
+}
