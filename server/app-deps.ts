@@ -4,6 +4,8 @@ import type { LoginThrottle } from './auth/login-throttle';
 import type { SecretBox } from './auth/secrets';
 import type { UserTokens } from './auth/user-tokens';
 import type { Config } from './config';
+import type { GatewayDeps } from './providers/gateway';
+import type { JobRunner } from './jobs/runner';
 import type { DbHandle } from './db/client';
 
 /** Long-lived services shared by every request, job and CLI command of one process. */
@@ -15,4 +17,8 @@ export type AppDeps = {
   secrets: SecretBox;
   userTokens: UserTokens;
   log: Logger;
+  /** The enhancement gateway's collaborators: circuit breaker, rate limiter, adapters, media. */
+  gateway: GatewayDeps;
+  /** Scheduled and on-demand jobs: BullMQ with Redis, in-process without. */
+  jobs: JobRunner;
 };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
+import { mediaDir } from './deps';
 import { createFastifyContext } from './trpc/context';
 import { appRouter, type AppRouter } from './trpc/root';
 
@@ -51,6 +52,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const ok = database === 'up' && redis !== 'down';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', database, databaseKind: deps.dbHandle.kind, redis });
   });
+
+  // Enhanced images written by the local provider and the Gemini adapter.
+  mkdirSync(mediaDir(deps.config), { recursive: true });
+  await app.register(fastifyStatic, { root: mediaDir(deps.config), prefix: '/media/', decorateReply: false, index: false, maxAge: '1d', immutable: true });
 
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {

@@ -33,7 +33,23 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).default(900),
   USER_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(30).max(86_400).default(900),
   ALLOW_PRIVATE_IMAGE_URLS: booleanFlag.default(false),
-  JOBS_TIMEZONE: z.string().min(1).default('UTC'),
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
+  CIRCUIT_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(60),
+  CIRCUIT_COOLDOWN_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(30),
+  JOBS_TIMEZONE: z
+    .string()
+    .min(1)
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expects an IANA time zone such as UTC or Europe/Berlin')
+    .default('UTC'),
+  /** With Redis, whether the server process also works jobs (more workers: npm run worker). */
+  WORKER_IN_SERVER: booleanFlag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STATIC_DIR: z.string().min(1).default('dist/client'),
 });

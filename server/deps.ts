@@ -6,7 +6,16 @@ import type { AppDeps } from './app-deps';
 import type { Config } from './config';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
-import { connectRedis } from './redis';
+import { connectRedis, DEFAULT_REDIS_URL } from './redis';
+import { BullmqRunner } from './jobs/bullmq-runner';
+import { allJobs } from './jobs/all-jobs';
+import { InProcessRunner } from './jobs/in-process-runner';
+import type { JobDefinition } from './jobs/job-definition';
+import { MemoryCircuitBreaker, RedisCircuitBreaker } from './providers/circuit-breaker';
+import { MediaStore } from './providers/media-store';
+import { ProviderRateLimiter } from './providers/rate-limit';
+import { ProviderRegistry } from './providers/registry';
+import path from 'node:path';
 
 export function createLogger(config: Config): Logger {
   const pretty = process.stdout.isTTY && config.NODE_ENV !== 'production';
@@ -14,17 +23,34 @@ export function createLogger(config: Config): Logger {
 }
 
 /** Opens the database (migrated), Redis when there is one, and the services built on them. */
-export async function createDeps(config: Config, log: Logger = createLogger(config)): Promise<AppDeps> {
+export async function createDeps(config: Config, log: Logger = createLogger(config), jobs: JobDefinition[] = allJobs): Promise<AppDeps> {
   const dbHandle = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, maxConnections: config.DATABASE_POOL_MAX });
   await migrate(dbHandle);
   const redis = await connectRedis(config, log);
   const masterKey = loadMasterKey(config.MASTER_KEY, config.DATA_DIR);
-  return {
+  const secrets = new SecretBox(masterKey);
+  const circuit = {
+    failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD,
+    windowMs: config.CIRCUIT_WINDOW_SECONDS * 1000,
+    cooldownMs: config.CIRCUIT_COOLDOWN_SECONDS * 1000,
+    trialTimeoutMs: 120_000,
+  };
+  const media = new MediaStore(mediaDir(config), config.publicUrl);
+  const urlPolicy = { allowPrivate: config.ALLOW_PRIVATE_IMAGE_URLS };
+  const deps: AppDeps = {
     config,
     dbHandle,
     redis,
     log,
-    secrets: new SecretBox(masterKey),
+    secrets,
+    gateway: {
+      db: dbHandle.db,
+      media,
+      urlPolicy,
+      registry: new ProviderRegistry(secrets, media, urlPolicy),
+      breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit) : new MemoryCircuitBreaker(circuit),
+      rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX),
+    },
     userTokens: new UserTokens(masterKey),
     throttle: new LoginThrottle({
       maxFailures: config.LOGIN_MAX_FAILURES,
@@ -32,10 +58,18 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
       redis,
       prefix: config.REDIS_PREFIX,
     }),
+    // Assigned right below: the runner hands these same deps to every handler.
+    jobs: undefined as never,
   };
+  deps.jobs = redis ? new BullmqRunner(deps, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(deps, jobs);
+  return deps;
 }
 
+/** Where enhanced images are written; the server serves it at /media. */
+export const mediaDir = (config: Config) => path.resolve(config.DATA_DIR, 'media');
+
 export async function closeDeps(deps: AppDeps): Promise<void> {
+  await deps.jobs.stop();
   deps.redis?.disconnect();
   await deps.dbHandle.close();
 }

@@ -25,7 +25,9 @@ async function main() {
     await closeDeps(deps);
   });
   await app.listen({ port: config.PORT, host: config.HOST });
-  deps.log.info('Creditdesk on %s (database: %s, jobs: %s)', config.publicUrl, deps.dbHandle.kind, deps.redis ? 'BullMQ' : 'in-process');
+  // Without Redis this process is the only runner; with Redis it works jobs unless told not to.
+  await deps.jobs.start({ work: deps.jobs.mode === 'in-process' || config.WORKER_IN_SERVER });
+  deps.log.info('Creditdesk on %s (database: %s, jobs: %s)', config.publicUrl, deps.dbHandle.kind, deps.jobs.mode);
 }
 
 main().catch((err) => {

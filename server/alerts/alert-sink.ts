@@ -19,28 +19,22 @@ export interface AlertSink {
 }
 
 /**
- * Records the alert in system_alerts in the caller's transaction. A repeat of an alert that is
- * still open is counted on it instead of opening another.
+ * Records the alert in system_alerts in the caller's transaction: the row is the outbox the
+ * dispatcher delivers from after commit. A repeat of an alert still open (not resolved) is counted
+ * on it instead of opening another — one statement, so concurrent repeats cannot split it.
  */
 export const recordAlert: AlertSink['notify'] = async (db, alert) => {
-  const subject = alert.subject ?? '';
-  const repeated = await queryOne<{ id: number }>(
-    db,
-    sql`update system_alerts set occurrences = occurrences + 1, last_seen_at = now(), message = ${alert.message},
-          metadata = ${JSON.stringify(alert.metadata ?? {})}::jsonb,
-          level = case when ${alert.level} = 'critical' then 'critical' else level end
-        where id = (select id from system_alerts where type = ${alert.type} and subject = ${subject} and status <> 'resolved'
-                    order by id desc limit 1 for update skip locked)
-        returning id`,
-  );
-  if (repeated) return { id: Number(repeated.id), repeated: true };
-  const created = await queryOne<{ id: number }>(
+  const row = await queryOne<{ id: number; occurrences: number }>(
     db,
     sql`insert into system_alerts (type, level, subject, message, metadata)
-        values (${alert.type}, ${alert.level}, ${subject}, ${alert.message}, ${JSON.stringify(alert.metadata ?? {})}::jsonb)
-        returning id`,
+        values (${alert.type}, ${alert.level}, ${alert.subject ?? ''}, ${alert.message}, ${JSON.stringify(alert.metadata ?? {})}::jsonb)
+        on conflict (type, subject) where status <> 'resolved' do update set
+          occurrences = system_alerts.occurrences + 1, last_seen_at = now(), message = excluded.message,
+          metadata = excluded.metadata, needs_routing = true,
+          level = case when excluded.level = 'critical' then 'critical' else system_alerts.level end
+        returning id, occurrences`,
   );
-  return { id: Number(created!.id), repeated: false };
+  return { id: Number(row!.id), repeated: Number(row!.occurrences) > 1 };
 };
 
 export const databaseAlertSink: AlertSink = { notify: recordAlert };

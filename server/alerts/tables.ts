@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * Every alert raised, written in the transaction that raised it: the row is also the outbox from
@@ -22,11 +22,84 @@ export const systemAlerts = pgTable(
     acknowledgedBy: text('acknowledged_by'),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     resolvedBy: text('resolved_by'),
+    /** Set on every new alert and repeat; the dispatcher clears it when it has routed them. */
+    needsRouting: boolean('needs_routing').notNull().default(true),
   },
   (t) => [
     check('system_alerts_level_check', sql`${t.level} in ('info','warning','error','critical')`),
     check('system_alerts_status_check', sql`${t.status} in ('open','acknowledged','resolved')`),
-    index('system_alerts_open_idx').on(t.type, t.subject).where(sql`${t.status} <> 'resolved'`),
+    // One open alert per type + subject: repeats fold into it, under any concurrency.
+    uniqueIndex('system_alerts_open_uq').on(t.type, t.subject).where(sql`${t.status} <> 'resolved'`),
+    index('system_alerts_routing_idx').on(t.id).where(sql`${t.needsRouting}`),
     index('system_alerts_created_idx').on(t.createdAt.desc()),
   ],
+);
+
+/** Delivery channels and their settings; secrets (webhook URLs, SMTP password, tokens) sealed with the master key. */
+export const alertChannels = pgTable(
+  'alert_channels',
+  {
+    channel: text('channel').primaryKey(),
+    enabled: boolean('enabled').notNull().default(false),
+    config: jsonb('config').notNull().default({}),
+    secretEncrypted: text('secret_encrypted'),
+    cooldownSeconds: integer('cooldown_seconds').notNull().default(900),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('alert_channels_channel_check', sql`${t.channel} in ('slack','email','sms','in_app')`),
+    check('alert_channels_cooldown_check', sql`${t.cooldownSeconds} >= 0`),
+  ],
+);
+
+/** Admin-configured alert rules: thresholds for the checks and extra channels per alert type. */
+export const creditAlerts = pgTable(
+  'credit_alerts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    alertType: text('alert_type').notNull(),
+    thresholdValue: numeric('threshold_value', { precision: 14, scale: 4 }),
+    notificationChannels: text('notification_channels').array().notNull().default(sql`'{}'::text[]`),
+    isActive: boolean('is_active').notNull().default(true),
+    lastTriggeredAt: timestamp('last_triggered_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('credit_alerts_type_idx').on(t.alertType)],
+);
+
+/** One row per (alert, channel) send: the cool-down claim, the retries and the last error. */
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    alertId: bigint('alert_id', { mode: 'number' })
+      .notNull()
+      .references(() => systemAlerts.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    payload: jsonb('payload'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('alert_deliveries_status_check', sql`${t.status} in ('pending','sent','failed')`),
+    index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('alert_deliveries_alert_idx').on(t.alertId),
+  ],
+);
+
+/** When each (type, subject) was last sent on each channel: the cross-process cool-down. */
+export const alertCooldowns = pgTable(
+  'alert_cooldowns',
+  {
+    alertType: text('alert_type').notNull(),
+    subject: text('subject').notNull(),
+    channel: text('channel').notNull(),
+    lastSentAt: timestamp('last_sent_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.alertType, t.subject, t.channel] })],
 );

@@ -3,3 +3,5 @@ export * from '../auth/tables';
 export * from '../ledger/tables';
 export * from '../pools/tables';
 export * from '../alerts/tables';
+export * from '../providers/tables';
+export * from '../jobs/tables';

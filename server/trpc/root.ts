@@ -2,6 +2,9 @@ import { router } from './init';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
+import { enhanceRouter } from './routers/enhance';
+import { jobsRouter } from './routers/jobs';
+import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
 import { usersRouter } from './routers/users';
@@ -10,6 +13,7 @@ export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   credits: creditsRouter,
+  enhance: enhanceRouter,
   admin: router({
     apiKeys: apiKeysRouter,
     admins: adminsRouter,
@@ -18,6 +22,8 @@ export const appRouter = router({
     pools: poolsRouter,
     purchaseRequests: purchaseRequestsRouter,
     platformSettings: platformSettingsRouter,
+    providers: providersRouter,
+    jobs: jobsRouter,
   }),
 });
 

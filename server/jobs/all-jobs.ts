@@ -1,0 +1,5 @@
+import { coreJobs } from './definitions';
+import type { JobDefinition } from './job-definition';
+
+/** The jobs every runner knows. */
+export const allJobs: JobDefinition[] = [...coreJobs];

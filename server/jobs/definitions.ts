@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { deleteExpiredSessions } from '../auth/sessions';
+import { expireGrants } from '../ledger/admin-ops';
+import { allocateMonthlyCredits } from '../ledger/monthly-reset';
+import { expireReservations } from '../ledger/reservations';
+import { providerNameSchema } from '../../shared/pools';
+import { checkProviderBalances } from '../pools/provider-balance-check';
+import { processApprovedRefills } from '../pools/refills';
+import { defineJob, type JobDefinition } from './job-definition';
+import { checkAllProviders } from './provider-health';
+
+const none = z.object({}).strict();
+
+/** Every recurring task and its schedule (the seed's, plus the ones the ledger and pools need). */
+export const coreJobs: JobDefinition[] = [
+  defineJob({
+    name: 'reset-monthly-credits',
+    description: 'Gives every user their tier allowance for the new month (set-based, once per month).',
+    schedule: '0 0 1 * *',
+    payload: none,
+    attempts: 5,
+    run: (deps) => allocateMonthlyCredits(deps.dbHandle.db),
+  }),
+  defineJob({
+    name: 'provider-health-check',
+    description: 'Checks every active provider; an unhealthy one raises an error alert.',
+    schedule: '*/5 * * * *',
+    payload: none,
+    attempts: 1,
+    run: (deps) => checkAllProviders(deps),
+  }),
+  defineJob({
+    name: 'expire-reservations',
+    description: 'Releases holds past their expiry and removes expired bonus grants.',
+    schedule: '* * * * *',
+    payload: none,
+    attempts: 3,
+    run: async (deps) => ({
+      holdsReleased: await expireReservations(deps.dbHandle.db),
+      grantsExpired: await expireGrants(deps.dbHandle.db),
+    }),
+  }),
+  defineJob({
+    name: 'auto-refill',
+    description: 'Buys approved refills through the http billing adapter (enqueued on demand, one per pool).',
+    schedule: '*/5 * * * *',
+    payload: z.object({ provider: providerNameSchema.optional() }).strict(),
+    attempts: 3,
+    run: async (deps) => ({ processed: await processApprovedRefills(deps.dbHandle.db, deps) }),
+  }),
+  defineJob({
+    name: 'provider-balance-check',
+    description: 'Compares each http-billed pool with the balance its provider reports.',
+    schedule: '0 3 * * *',
+    payload: none,
+    attempts: 2,
+    run: (deps) => checkProviderBalances(deps.dbHandle.db, deps.secrets),
+  }),
+  defineJob({
+    name: 'cleanup-sessions',
+    description: 'Deletes expired admin sessions.',
+    schedule: '30 2 * * *',
+    payload: none,
+    attempts: 2,
+    run: async (deps) => ({ deleted: await deleteExpiredSessions(deps.dbHandle.db) }),
+  }),
+];

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cron } from 'croner';
+import { desc, eq, and } from 'drizzle-orm';
+import type { AppDeps } from '../app-deps';
+import type { JobDefinition, JobTrigger } from './job-definition';
+import { runRecorded } from './job-runs';
+import { UnknownJobError, type FailedJobView, type JobRunner, type ScheduleView } from './runner';
+import { jobRuns } from './tables';
+
+/**
+ * Without Redis: the same handlers on croner in this one process (`protect` skips an occurrence
+ * while the previous one still runs), with the same retries and run records.
+ */
+export class InProcessRunner implements JobRunner {
+  readonly mode = 'in-process' as const;
+  private readonly crons: Cron[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly pendingIds = new Set<string>();
+
+  constructor(
+    private readonly deps: AppDeps,
+    readonly definitions: JobDefinition[],
+    private readonly retryDelayMs = 2_000,
+  ) {}
+
+  private definition(name: string): JobDefinition {
+    const def = this.definitions.find((d) => d.name === name);
+    if (!def) throw new UnknownJobError(`no job named ${name}`);
+    return def;
+  }
+
+  async start(opts: { work: boolean }): Promise<void> {
+    if (!opts.work) return;
+    for (const def of this.definitions) {
+      if (!def.schedule) continue;
+      this.crons.push(
+        new Cron(def.schedule, { timezone: this.deps.config.JOBS_TIMEZONE, protect: true, name: def.name }, async () => {
+          await this.track(this.execute(def, {}, 'schedule', randomUUID()));
+        }),
+      );
+    }
+  }
+
+  private track(p: Promise<unknown>): Promise<unknown> {
+    const tracked = p.catch(() => undefined).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+    return tracked;
+  }
+
+  /** Attempts with exponential backoff; each attempt is recorded, the last failure stays failed. */
+  private async execute(def: JobDefinition, payload: unknown, trigger: JobTrigger, jobId: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runRecorded(this.deps, def, payload, { jobId, attempt, trigger, mode: this.mode, worker: `${hostname()}:${process.pid}` });
+      } catch (err) {
+        if (attempt >= def.attempts) throw err;
+        await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async enqueue(name: string, payload: unknown, opts: { id?: string; trigger?: 'manual' | 'demand' } = {}): Promise<string> {
+    const def = this.definition(name);
+    const parsed = def.payload.parse(payload ?? {});
+    const jobId = opts.id ?? randomUUID();
+    if (opts.id && this.pendingIds.has(opts.id)) return jobId;
+    if (opts.id) this.pendingIds.add(opts.id);
+    void this.track(this.execute(def, parsed, opts.trigger ?? 'manual', jobId).finally(() => opts.id && this.pendingIds.delete(opts.id)));
+    return jobId;
+  }
+
+  async schedules(): Promise<ScheduleView[]> {
+    return this.definitions.map((def) => {
+      const cron = this.crons.find((c) => c.name === def.name);
+      const next = cron?.nextRun() ?? (def.schedule ? new Cron(def.schedule, { timezone: this.deps.config.JOBS_TIMEZONE, paused: true }).nextRun() : null);
+      return { name: def.name, description: def.description, schedule: def.schedule, nextRunAt: next ? next.toISOString() : null };
+    });
+  }
+
+  async failed(): Promise<FailedJobView[]> {
+    const rows = await this.deps.dbHandle.db
+      .select()
+      .from(jobRuns)
+      .where(and(eq(jobRuns.status, 'failed'), eq(jobRuns.mode, this.mode)))
+      .orderBy(desc(jobRuns.startedAt))
+      .limit(100);
+    return rows.map((r) => ({ id: String(r.id), name: r.jobName, failedAt: r.finishedAt?.toISOString() ?? null, attempts: r.attempt, error: r.error }));
+  }
+
+  async retry(id: string): Promise<void> {
+    const [run] = await this.deps.dbHandle.db.select().from(jobRuns).where(eq(jobRuns.id, Number(id)));
+    if (!run || run.status !== 'failed') throw new UnknownJobError(`no failed run ${id}`);
+    const def = this.definition(run.jobName);
+    void this.track(this.execute(def, {}, 'retry', run.jobId ?? randomUUID()));
+  }
+
+  /** Waits for runs in flight (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.crons) c.stop();
+    await this.idle();
+  }
+}

@@ -1,0 +1,26 @@
+import { eq } from 'drizzle-orm';
+import type { AppDeps } from '../app-deps';
+import { recordAlert } from '../alerts/alert-sink';
+import { checkProviderHealth } from '../providers/provider-admin';
+import { apiProviders } from '../providers/tables';
+
+/** Checks every active provider; an unhealthy one raises an error alert (folded while it stays down). */
+export async function checkAllProviders(deps: AppDeps) {
+  const db = deps.dbHandle.db;
+  const active = await db.select({ name: apiProviders.name }).from(apiProviders).where(eq(apiProviders.isActive, true));
+  const results = [];
+  for (const { name } of active) {
+    const health = await checkProviderHealth(db, deps.gateway.registry, name);
+    if (!health.ok) {
+      await recordAlert(db, {
+        type: 'provider_unhealthy',
+        level: 'error',
+        subject: name,
+        message: `Provider ${name} failed its health check: ${health.detail ?? 'no answer'}`,
+        metadata: { provider: name, latencyMs: health.latencyMs },
+      });
+    }
+    results.push(health);
+  }
+  return { checked: results.length, unhealthy: results.filter((r) => !r.ok).map((r) => r.name) };
+}

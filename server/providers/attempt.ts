@@ -1,0 +1,66 @@
+import type { EnhancementType } from '../../shared/credits';
+import type { Db } from '../db/client';
+import { drawFromPool, refundToPool, type PoolDraw } from '../pools/draw';
+import type { CircuitBreaker } from './circuit-breaker';
+import { recordCall } from './provider-calls';
+import type { ProviderRateLimiter } from './rate-limit';
+import type { CandidateRow, ProviderRegistry } from './registry';
+import type { EnhanceResult } from './types';
+
+export type AttemptDeps = { db: Db; registry: ProviderRegistry; breaker: CircuitBreaker; rateLimiter: ProviderRateLimiter };
+export type AttemptContext = { imageUrl: string; enhancementType: EnhancementType; requestId: string; reservationId: string };
+export type AttemptOutcome =
+  | { ok: true; output: EnhanceResult; costUsd: string }
+  | { ok: false; reason: string; attempted: boolean };
+
+const LOCAL_KIND = 'local';
+
+/**
+ * One provider, once: skipped when its pool cannot pay, its circuit is open or its minute is used
+ * up; otherwise its pool is drawn before the call (so concurrent requests cannot overspend it) and
+ * refunded if the call fails. Every attempt and skip is recorded.
+ */
+export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx: AttemptContext): Promise<AttemptOutcome> {
+  const skip = async (reason: string): Promise<AttemptOutcome> => {
+    await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'skipped', reason });
+    return { ok: false, reason, attempted: false };
+  };
+  const paysFromPool = row.kind !== LOCAL_KIND;
+  if (paysFromPool && (row.pool_balance === null || BigInt(row.pool_balance) < 1n)) return skip('its credit pool cannot pay');
+  if ((await deps.breaker.state(row.name)) === 'open') return skip('circuit open');
+  if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
+
+  let drawn: PoolDraw | null = null;
+  if (paysFromPool) {
+    drawn = await deps.db.transaction((tx) => drawFromPool(tx, row.name, 1, { reservationId: ctx.reservationId }));
+    if (!drawn) return skip('its credit pool cannot pay');
+  }
+  const refund = async (reason: string) => {
+    if (drawn) await deps.db.transaction((tx) => refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason }));
+  };
+  const admission = await deps.breaker.admit(row.name);
+  if (admission === 'open') {
+    await refund('circuit open');
+    return skip('circuit open (another request holds the trial)');
+  }
+
+  const started = performance.now();
+  try {
+    const output = await deps.registry.adapterFor(row).enhanceImage({
+      imageUrl: ctx.imageUrl,
+      enhancementType: ctx.enhancementType,
+      requestId: ctx.requestId,
+      signal: AbortSignal.timeout(row.timeout_ms),
+    });
+    await deps.breaker.onSuccess(row.name, admission);
+    const latencyMs = Math.round(performance.now() - started);
+    await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'success', latencyMs, providerRequestId: output.providerRequestId });
+    return { ok: true, output, costUsd: drawn?.costUsd ?? '0.000000' };
+  } catch (error) {
+    const latencyMs = Math.round(performance.now() - started);
+    await deps.breaker.onFailure(row.name, admission);
+    await refund('the provider call failed');
+    await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'failure', latencyMs, error });
+    return { ok: false, reason: error instanceof Error ? error.message : String(error), attempted: true };
+  }
+}

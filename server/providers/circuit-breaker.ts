@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+
+export type CircuitSettings = { failureThreshold: number; windowMs: number; cooldownMs: number; trialTimeoutMs: number };
+export type Admission = 'closed' | 'trial' | 'open';
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+/** A per-provider circuit breaker; where its state lives decides who sees it. */
+export interface CircuitBreaker {
+  /** closed: go ahead; trial: the one request let through after the cool-down; open: skip. */
+  admit(provider: string, now?: number): Promise<Admission>;
+  onSuccess(provider: string, admission: Admission): Promise<void>;
+  onFailure(provider: string, admission: Admission, now?: number): Promise<void>;
+  state(provider: string, now?: number): Promise<CircuitState>;
+}
+
+// KEYS: open-until, trial. ARGV: now, trial ttl. Atomic so that exactly one caller wins the trial.
+const ADMIT = `
+local openUntil = redis.call('GET', KEYS[1])
+if not openUntil then return 'closed' end
+if tonumber(openUntil) > tonumber(ARGV[1]) then return 'open' end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 'trial' end
+return 'open'`;
+
+// KEYS: failures, open-until. ARGV: window, threshold, open-until value.
+const FAIL = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0`;
+
+/** Shared by every server process through Redis. */
+export class RedisCircuitBreaker implements CircuitBreaker {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly settings: CircuitSettings,
+  ) {}
+
+  private keys(provider: string) {
+    const base = `${this.prefix}:circuit:${provider}`;
+    return { openUntil: `${base}:open-until`, trial: `${base}:trial`, failures: `${base}:failures` };
+  }
+
+  async admit(provider: string, now = Date.now()): Promise<Admission> {
+    const k = this.keys(provider);
+    return (await this.redis.eval(ADMIT, 2, k.openUntil, k.trial, now, this.settings.trialTimeoutMs)) as Admission;
+  }
+
+  async onSuccess(provider: string, admission: Admission): Promise<void> {
+    const k = this.keys(provider);
+    if (admission === 'trial') await this.redis.del(k.openUntil, k.trial, k.failures);
+  }
+
+  async onFailure(provider: string, admission: Admission, now = Date.now()): Promise<void> {
+    const k = this.keys(provider);
+    if (admission === 'trial') {
+      await this.redis.multi().set(k.openUntil, now + this.settings.cooldownMs).del(k.trial).exec();
+      return;
+    }
+    await this.redis.eval(FAIL, 2, k.failures, k.openUntil, this.settings.windowMs, this.settings.failureThreshold, now + this.settings.cooldownMs);
+  }
+
+  async state(provider: string, now = Date.now()): Promise<CircuitState> {
+    const openUntil = await this.redis.get(this.keys(provider).openUntil);
+    if (!openUntil) return 'closed';
+    return Number(openUntil) > now ? 'open' : 'half_open';
+  }
+}
+
+/** The same rules in one process's memory, for running without Redis. */
+export class MemoryCircuitBreaker implements CircuitBreaker {
+  private readonly circuits = new Map<string, { failures: number[]; openUntil: number | null; trialUntil: number | null }>();
+
+  constructor(private readonly settings: CircuitSettings) {}
+
+  private get(provider: string) {
+    let c = this.circuits.get(provider);
+    if (!c) this.circuits.set(provider, (c = { failures: [], openUntil: null, trialUntil: null }));
+    return c;
+  }
+
+  async admit(provider: string, now = Date.now()): Promise<Admission> {
+    const c = this.get(provider);
+    if (c.openUntil === null) return 'closed';
+    if (c.openUntil > now) return 'open';
+    if (c.trialUntil !== null && c.trialUntil > now) return 'open';
+    c.trialUntil = now + this.settings.trialTimeoutMs;
+    return 'trial';
+  }
+
+  async onSuccess(provider: string, admission: Admission): Promise<void> {
+    if (admission === 'trial') this.circuits.delete(provider);
+  }
+
+  async onFailure(provider: string, admission: Admission, now = Date.now()): Promise<void> {
+    const c = this.get(provider);
+    if (admission === 'trial') {
+      c.openUntil = now + this.settings.cooldownMs;
+      c.trialUntil = null;
+      return;
+    }
+    c.failures = [...c.failures.filter((t) => t > now - this.settings.windowMs), now];
+    if (c.failures.length >= this.settings.failureThreshold) {
+      c.openUntil = now + this.settings.cooldownMs;
+      c.failures = [];
+    }
+  }
+
+  async state(provider: string, now = Date.now()): Promise<CircuitState> {
+    const c = this.circuits.get(provider);
+    if (!c || c.openUntil === null) return 'closed';
+    return c.openUntil > now ? 'open' : 'half_open';
+  }
+}

@@ -1,0 +1,59 @@
+import { eq, sql } from 'drizzle-orm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EnhanceResult } from '../../shared/enhance';
+import type { DbOrTx } from '../db/client';
+import { DomainError } from '../errors';
+import { idempotencyConflict } from '../ledger/errors';
+import { enhancementRequests } from './tables';
+
+export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: EnhanceResult } | { kind: 'interrupted'; id: number; reservationId: string | null };
+
+/**
+ * Claims an idempotency key for one enhancement. A key already done returns its stored result; a
+ * key still running elsewhere is waited for (its result then returned); a different input is a conflict.
+ */
+export async function claimEnhancement(
+  db: DbOrTx,
+  key: string,
+  hash: string,
+  userId: string,
+  opts: { waitMs: number; staleAfterMs: number },
+): Promise<Claim> {
+  const waitMs = opts.waitMs;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [claimed] = await db
+      .insert(enhancementRequests)
+      .values({ idempotencyKey: key, requestHash: hash, userId })
+      .onConflictDoNothing({ target: enhancementRequests.idempotencyKey })
+      .returning({ id: enhancementRequests.id });
+    if (claimed) return { kind: 'claimed', id: claimed.id };
+    const [prior] = await db.select().from(enhancementRequests).where(eq(enhancementRequests.idempotencyKey, key));
+    if (!prior) continue; // released between the insert and the read: claim again
+    if (prior.requestHash !== hash) throw idempotencyConflict();
+    if (prior.status !== 'processing') return { kind: 'done', result: prior.result as EnhanceResult };
+    // A claim older than any hold can live was left by a process that died mid-request.
+    if (prior.createdAt.getTime() < Date.now() - opts.staleAfterMs) return { kind: 'interrupted', id: prior.id, reservationId: prior.reservationId };
+    if (Date.now() > deadline) {
+      throw new DomainError('CONFLICT', 'CONFLICT', 'This enhancement is still running; retry with the same idempotency key for its result.');
+    }
+    await sleep(200);
+  }
+}
+
+/** Remembers the hold as soon as it exists, so an interrupted request can be settled later. */
+export async function attachReservation(db: DbOrTx, id: number, reservationId: string): Promise<void> {
+  await db.update(enhancementRequests).set({ reservationId }).where(eq(enhancementRequests.id, id));
+}
+
+export async function completeEnhancement(db: DbOrTx, id: number, reservationId: string | null, result: EnhanceResult): Promise<void> {
+  await db
+    .update(enhancementRequests)
+    .set({ status: result.status, result, reservationId, completedAt: sql`now()` })
+    .where(eq(enhancementRequests.id, id));
+}
+
+/** A refused request (no credits) records no result: the same key may be retried after an upgrade. */
+export async function releaseClaim(db: DbOrTx, id: number): Promise<void> {
+  await db.delete(enhancementRequests).where(eq(enhancementRequests.id, id));
+}

@@ -1,0 +1,182 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { ProviderInput, ProviderView } from '../../shared/providers';
+import { audit, type Actor } from '../auth/audit';
+import type { SecretBox } from '../auth/secrets';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { DomainError } from '../errors';
+import type { CircuitBreaker } from './circuit-breaker';
+import type { ProviderRegistry } from './registry';
+import { apiProviders } from './tables';
+
+type Row = {
+  name: string;
+  kind: ProviderView['kind'];
+  base_url: string;
+  key_set: boolean;
+  model: string | null;
+  cost_per_request: string;
+  rate_limit_per_minute: number;
+  priority: number;
+  timeout_ms: number;
+  is_active: boolean;
+  health_check_url: string | null;
+  last_health_check: string | null;
+  last_health_ok: boolean | null;
+  last_health_detail: string | null;
+  calls: number;
+  successes: number;
+  p50: number | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  pool_balance: string | null;
+};
+
+const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/** Providers with success rate, median latency and last error over 24 h from provider_calls. */
+export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promise<ProviderView[]> {
+  const rows = await queryRows<Row>(
+    db,
+    sql`
+    select a.name, a.kind, a.base_url, a.api_key_encrypted is not null as key_set, a.model, a.cost_per_request::text,
+      a.rate_limit_per_minute, a.priority, a.timeout_ms, a.is_active, a.health_check_url,
+      ${iso('a.last_health_check')} as last_health_check, a.last_health_ok, a.last_health_detail,
+      coalesce(c.calls, 0)::int as calls, coalesce(c.successes, 0)::int as successes, c.p50::int as p50,
+      e.error as last_error, ${iso('e.created_at')} as last_error_at,
+      (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool_balance
+    from api_providers a
+    left join lateral (
+      select count(*) as calls, count(*) filter (where outcome = 'success') as successes,
+             percentile_cont(0.5) within group (order by latency_ms) as p50
+      from provider_calls where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+    left join lateral (
+      select error, created_at from provider_calls where provider = a.name and outcome = 'failure'
+      order by created_at desc limit 1) e on true
+    order by a.priority, a.cost_per_request, a.name`,
+  );
+  return Promise.all(
+    rows.map(async (r) => ({
+      name: r.name,
+      kind: r.kind,
+      baseUrl: r.base_url,
+      apiKeySet: r.key_set,
+      model: r.model,
+      costPerRequest: r.cost_per_request,
+      rateLimitPerMinute: r.rate_limit_per_minute,
+      priority: r.priority,
+      timeoutMs: r.timeout_ms,
+      isActive: r.is_active,
+      healthCheckUrl: r.health_check_url,
+      lastHealthCheck: r.last_health_check,
+      lastHealthOk: r.last_health_ok,
+      lastHealthDetail: r.last_health_detail,
+      successRate24h: r.calls > 0 ? Math.round((r.successes / r.calls) * 10_000) / 10_000 : null,
+      calls24h: r.calls,
+      latencyP50Ms: r.p50,
+      lastError: r.last_error,
+      lastErrorAt: r.last_error_at,
+      circuit: await breaker.state(r.name),
+      poolBalance: r.pool_balance === null ? null : Number(r.pool_balance),
+    })),
+  );
+}
+
+function values(input: ProviderInput, secrets: SecretBox) {
+  return {
+    kind: input.kind,
+    baseUrl: input.baseUrl,
+    model: input.model,
+    costPerRequest: input.costPerRequest,
+    rateLimitPerMinute: input.rateLimitPerMinute,
+    priority: input.priority,
+    timeoutMs: input.timeoutMs,
+    isActive: input.isActive,
+    healthCheckUrl: input.healthCheckUrl,
+    ...(input.apiKey === undefined ? {} : { apiKeyEncrypted: input.apiKey === null ? null : secrets.encrypt(input.apiKey) }),
+  };
+}
+
+/** What the audit log keeps of a provider: everything but the key, which it only says is set. */
+const auditView = (r: typeof apiProviders.$inferSelect) => {
+  const { apiKeyEncrypted, ...rest } = r;
+  return { ...rest, apiKeySet: apiKeyEncrypted !== null };
+};
+
+export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor, input: ProviderInput, mode: 'create' | 'update') {
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(apiProviders).where(eq(apiProviders.name, input.name)).for('update');
+    if (mode === 'create' && before) throw new DomainError('CONFLICT', 'CONFLICT', `A provider named ${input.name} already exists.`);
+    if (mode === 'update' && !before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
+    const [after] = before
+      ? await tx.update(apiProviders).set({ ...values(input, secrets), updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning()
+      : await tx.insert(apiProviders).values({ name: input.name, ...values(input, secrets) }).returning();
+    await audit(tx, actor, {
+      action: `provider.${mode}`,
+      targetType: 'provider',
+      targetId: input.name,
+      before: before ? auditView(before) : null,
+      after: auditView(after!),
+    });
+  });
+}
+
+/** New priorities from an ordered list of names: 10, 20, 30… */
+export async function reorderProviders(db: DbOrTx, actor: Actor, names: string[], reason?: string) {
+  return db.transaction(async (tx) => {
+    const existing = await tx.select({ name: apiProviders.name, priority: apiProviders.priority }).from(apiProviders).where(inArray(apiProviders.name, names));
+    if (existing.length !== new Set(names).size || existing.length !== names.length) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list existing providers, each once.');
+    }
+    for (const [i, name] of names.entries()) {
+      await tx.update(apiProviders).set({ priority: (i + 1) * 10, updatedAt: sql`now()` }).where(eq(apiProviders.name, name));
+    }
+    await audit(tx, actor, {
+      action: 'provider.reorder',
+      targetType: 'provider',
+      targetId: null,
+      before: existing.sort((a, b) => a.priority - b.priority).map((e) => e.name),
+      after: names,
+      reason: reason ?? null,
+    });
+  });
+}
+
+export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name: string; isActive: boolean; reason?: string }) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(apiProviders).set({ isActive: input.isActive, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning();
+    if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
+    await audit(tx, actor, {
+      action: input.isActive ? 'provider.enable' : 'provider.disable',
+      targetType: 'provider',
+      targetId: input.name,
+      after: { isActive: input.isActive },
+      reason: input.reason ?? null,
+    });
+  });
+}
+
+/** Runs the provider's health check now and stores the outcome. */
+export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry, name: string) {
+  const [row] = await db.select().from(apiProviders).where(eq(apiProviders.name, name));
+  if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${name}.`);
+  const adapter = registry.adapterFor({
+    name: row.name,
+    kind: row.kind as ProviderView['kind'],
+    base_url: row.baseUrl,
+    api_key_encrypted: row.apiKeyEncrypted,
+    model: row.model,
+    health_check_url: row.healthCheckUrl,
+    updated_at: row.updatedAt.toISOString(),
+  });
+  const result = await adapter.healthCheck(AbortSignal.timeout(Math.min(row.timeoutMs, 10_000))).catch((err: Error) => ({
+    ok: false,
+    latencyMs: 0,
+    detail: err.message,
+  }));
+  await db
+    .update(apiProviders)
+    .set({ lastHealthCheck: sql`now()`, lastHealthOk: result.ok, lastHealthDetail: result.detail })
+    .where(eq(apiProviders.name, name));
+  return { name, ok: result.ok, latencyMs: Math.round(result.latencyMs), detail: result.detail };
+}

@@ -1,0 +1,30 @@
+import type { DbOrTx } from '../db/client';
+import { providerCalls } from './tables';
+import { ProviderError } from './types';
+
+export type CallRecord = {
+  provider: string;
+  requestId: string;
+  reservationId: string | null;
+  outcome: 'success' | 'failure' | 'skipped';
+  latencyMs?: number | null;
+  error?: unknown;
+  reason?: string;
+  providerRequestId?: string | null;
+};
+
+/** Every attempt and every skip is recorded, with the error in words an admin can act on. */
+export async function recordCall(db: DbOrTx, call: CallRecord): Promise<void> {
+  const err = call.error;
+  await db.insert(providerCalls).values({
+    provider: call.provider,
+    requestId: call.requestId,
+    reservationId: call.reservationId,
+    outcome: call.outcome,
+    latencyMs: call.latencyMs ?? null,
+    httpStatus: err instanceof ProviderError ? err.httpStatus : null,
+    errorKind: err instanceof ProviderError ? err.kind : err ? 'internal' : call.outcome === 'skipped' ? 'skipped' : null,
+    error: err instanceof Error ? err.message.slice(0, 1000) : (call.reason ?? null),
+    providerRequestId: call.providerRequestId ?? null,
+  });
+}

@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm';
+import type { SecretBox } from '../auth/secrets';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { createProvider } from './adapters';
+import type { MediaStore } from './media-store';
+import type { AIProvider, ProviderKind } from './types';
+import type { UrlPolicy } from './url-policy';
+
+export type CandidateRow = {
+  name: string;
+  kind: ProviderKind;
+  base_url: string;
+  api_key_encrypted: string | null;
+  model: string | null;
+  health_check_url: string | null;
+  rate_limit_per_minute: number;
+  timeout_ms: number;
+  updated_at: string;
+  pool_balance: string | null;
+};
+
+/** Active providers in the order the gateway tries them: priority, then the cheaper first. */
+export async function candidateProviders(db: DbOrTx): Promise<CandidateRow[]> {
+  return queryRows<CandidateRow>(
+    db,
+    sql`
+    select a.name, a.kind, a.base_url, a.api_key_encrypted, a.model, a.health_check_url, a.rate_limit_per_minute,
+           a.timeout_ms, a.updated_at::text,
+           (select sum(balance)::text from credit_pool_stripes s join credit_pools p on p.provider = s.provider
+            where s.provider = a.name and p.status <> 'suspended') as pool_balance
+    from api_providers a
+    where a.is_active
+    order by a.priority, a.cost_per_request, a.name`,
+  );
+}
+
+/** Builds adapters from provider rows, rebuilding one only when its row changed. */
+export class ProviderRegistry {
+  private readonly cache = new Map<string, { version: string; provider: AIProvider }>();
+
+  constructor(
+    private readonly secrets: SecretBox,
+    private readonly media: MediaStore,
+    private readonly urlPolicy: UrlPolicy,
+  ) {}
+
+  adapterFor(row: Pick<CandidateRow, 'name' | 'kind' | 'base_url' | 'api_key_encrypted' | 'model' | 'health_check_url' | 'updated_at'>): AIProvider {
+    const cached = this.cache.get(row.name);
+    if (cached && cached.version === row.updated_at) return cached.provider;
+    const provider = createProvider(
+      {
+        name: row.name,
+        kind: row.kind,
+        baseUrl: row.base_url,
+        apiKey: row.api_key_encrypted ? this.secrets.decrypt(row.api_key_encrypted) : null,
+        model: row.model,
+        healthCheckUrl: row.health_check_url,
+      },
+      { media: this.media, urlPolicy: this.urlPolicy },
+    );
+    this.cache.set(row.name, { version: row.updated_at, provider });
+    return provider;
+  }
+}

@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/** The AI providers the gateway may call, in priority order. */
+export const apiProviders = pgTable(
+  'api_providers',
+  {
+    name: text('name').primaryKey(),
+    kind: text('kind').notNull(),
+    baseUrl: text('base_url').notNull(),
+    apiKeyEncrypted: text('api_key_encrypted'),
+    model: text('model'),
+    costPerRequest: numeric('cost_per_request', { precision: 12, scale: 6 }).notNull().default('0'),
+    rateLimitPerMinute: integer('rate_limit_per_minute').notNull().default(60),
+    priority: integer('priority').notNull().default(100),
+    timeoutMs: integer('timeout_ms').notNull().default(30_000),
+    isActive: boolean('is_active').notNull().default(true),
+    healthCheckUrl: text('health_check_url'),
+    lastHealthCheck: timestamp('last_health_check', { withTimezone: true }),
+    lastHealthOk: boolean('last_health_ok'),
+    lastHealthDetail: text('last_health_detail'),
+    successRate24h: numeric('success_rate_24h', { precision: 5, scale: 4 }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('api_providers_kind_check', sql`${t.kind} in ('nanobanana','fal','kie','google','local')`),
+    check('api_providers_rate_check', sql`${t.rateLimitPerMinute} > 0`),
+    check('api_providers_timeout_check', sql`${t.timeoutMs} between 100 and 600000`),
+    index('api_providers_order_idx').on(t.priority, t.costPerRequest),
+  ],
+);
+
+/** Every attempt on a provider: success rate, last error and latency are computed from here. */
+export const providerCalls = pgTable(
+  'provider_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    provider: text('provider').notNull(),
+    requestId: text('request_id').notNull(),
+    reservationId: text('reservation_id'),
+    outcome: text('outcome').notNull(),
+    latencyMs: integer('latency_ms'),
+    httpStatus: integer('http_status'),
+    errorKind: text('error_kind'),
+    error: text('error'),
+    providerRequestId: text('provider_request_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('provider_calls_outcome_check', sql`${t.outcome} in ('success','failure','skipped')`),
+    index('provider_calls_provider_idx').on(t.provider, t.createdAt),
+    index('provider_calls_request_idx').on(t.requestId),
+  ],
+);
+
+/** One row per enhance.run idempotency key: the claim while it runs, the result once it is done. */
+export const enhancementRequests = pgTable(
+  'enhancement_requests',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    userId: text('user_id').notNull(),
+    status: text('status').notNull().default('processing'),
+    reservationId: text('reservation_id'),
+    result: jsonb('result'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('enhancement_requests_status_check', sql`${t.status} in ('processing','enhanced','degraded')`),
+    uniqueIndex('enhancement_requests_key_uq').on(t.idempotencyKey),
+    index('enhancement_requests_user_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+/** Messages for end users (a degraded enhancement, an upgrade suggestion). */
+export const userNotifications = pgTable(
+  'user_notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id').notNull(),
+    type: text('type').notNull(),
+    title: text('title').notNull(),
+    message: text('message').notNull(),
+    metadata: jsonb('metadata').notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+  },
+  (t) => [index('user_notifications_user_idx').on(t.userId, t.createdAt)],
+);

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { providerNameSchema } from '../../../shared/pools';
+import {
+  healthResultSchema,
+  providerInputSchema,
+  providerSchema,
+  reorderProvidersInputSchema,
+  setProviderActiveInputSchema,
+} from '../../../shared/providers';
+import { checkProviderHealth, listProviders, reorderProviders, saveProvider, setProviderActive } from '../../providers/provider-admin';
+import { router } from '../init';
+import { adminProcedure } from '../procedures';
+
+const ok = z.object({ ok: z.literal(true) });
+
+export const providersRouter = router({
+  list: adminProcedure('analyst')
+    .output(z.array(providerSchema))
+    .query(({ ctx }) => listProviders(ctx.db, ctx.deps.gateway.breaker)),
+  create: adminProcedure('admin')
+    .input(providerInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await saveProvider(ctx.db, ctx.deps.secrets, ctx.actor, input, 'create');
+      return { ok: true as const };
+    }),
+  update: adminProcedure('admin')
+    .input(providerInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await saveProvider(ctx.db, ctx.deps.secrets, ctx.actor, input, 'update');
+      return { ok: true as const };
+    }),
+  reorder: adminProcedure('admin')
+    .input(reorderProvidersInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await reorderProviders(ctx.db, ctx.actor, input.names, input.reason);
+      return { ok: true as const };
+    }),
+  setActive: adminProcedure('admin')
+    .input(setProviderActiveInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await setProviderActive(ctx.db, ctx.actor, input);
+      return { ok: true as const };
+    }),
+  testNow: adminProcedure('admin')
+    .input(z.object({ name: providerNameSchema }))
+    .output(healthResultSchema)
+    .mutation(({ ctx, input }) => checkProviderHealth(ctx.db, ctx.deps.gateway.registry, input.name)),
+});

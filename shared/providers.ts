@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { providerNameSchema } from './pools';
+
+export const providerKindSchema = z.enum(['nanobanana', 'fal', 'kie', 'google', 'local']);
+
+export const providerInputSchema = z.object({
+  name: providerNameSchema,
+  kind: providerKindSchema,
+  baseUrl: z.string().trim().url('baseUrl must be a URL').regex(/^https?:\/\//, 'baseUrl must be an http(s) URL'),
+  /** Write-only: a new key replaces the old, omitted keeps it, null removes it. */
+  apiKey: z.string().min(1).max(500).nullable().optional(),
+  model: z.string().trim().min(1).max(200).nullable().default(null),
+  costPerRequest: z.string().trim().regex(/^\d{1,6}(\.\d{1,6})?$/, 'costPerRequest must be a decimal string such as "0.039"'),
+  rateLimitPerMinute: z.number().int('rateLimitPerMinute must be a whole number').min(1).max(100_000),
+  priority: z.number().int().min(0).max(10_000),
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  isActive: z.boolean().default(true),
+  healthCheckUrl: z.string().trim().url('healthCheckUrl must be a URL').nullable().default(null),
+});
+export type ProviderInput = z.infer<typeof providerInputSchema>;
+
+export const providerSchema = z.object({
+  name: z.string(),
+  kind: providerKindSchema,
+  baseUrl: z.string(),
+  apiKeySet: z.boolean(),
+  model: z.string().nullable(),
+  costPerRequest: z.string(),
+  rateLimitPerMinute: z.number().int(),
+  priority: z.number().int(),
+  timeoutMs: z.number().int(),
+  isActive: z.boolean(),
+  healthCheckUrl: z.string().nullable(),
+  lastHealthCheck: z.string().nullable(),
+  lastHealthOk: z.boolean().nullable(),
+  lastHealthDetail: z.string().nullable(),
+  successRate24h: z.number().nullable(),
+  calls24h: z.number().int(),
+  latencyP50Ms: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  circuit: z.enum(['closed', 'open', 'half_open']),
+  poolBalance: z.number().int().nullable(),
+});
+export type ProviderView = z.infer<typeof providerSchema>;
+
+export const reorderProvidersInputSchema = z.object({
+  names: z.array(providerNameSchema).min(1).max(100),
+  reason: z.string().trim().max(500).optional(),
+});
+
+export const setProviderActiveInputSchema = z.object({ name: providerNameSchema, isActive: z.boolean(), reason: z.string().trim().max(500).optional() });
+
+export const healthResultSchema = z.object({ name: z.string(), ok: z.boolean(), latencyMs: z.number().int(), detail: z.string().nullable() });
