@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { AlertChannelName, AlertLevelName } from '../../../shared/alerts';
+import type { SecretBox } from '../../auth/secrets';
+
+/** What the dispatcher knows of an alert when it routes it: enough to build every channel's payload. */
+export type RoutedAlert = {
+  id: number;
+  type: string;
+  level: AlertLevelName;
+  subject: string;
+  message: string;
+  metadata: Record<string, unknown>;
+  occurrences: number;
+  lastSeenAt: Date;
+};
+
+/** A channel's stored settings; the secret stays sealed until the moment of sending. */
+export type ChannelSettings = {
+  channel: AlertChannelName;
+  enabled: boolean;
+  config: unknown;
+  secretEncrypted: string | null;
+  cooldownSeconds: number;
+};
+
+export type ChannelContext = { secrets: SecretBox; timeoutMs: number };
+
+/**
+ * One delivery channel. The payload is built when the alert is routed and stored on the delivery
+ * row (so a retry sends what was routed); destinations and secrets are read from the settings at
+ * send time, so a fixed configuration applies to pending retries and secrets never sit in payloads.
+ */
+export interface AlertChannel {
+  readonly name: AlertChannelName;
+  buildPayload(alert: RoutedAlert): Record<string, unknown>;
+  /** Throws ChannelError (or any error) when the message was not accepted. */
+  send(payload: Record<string, unknown>, settings: ChannelSettings, ctx: ChannelContext): Promise<void>;
+}
+
+/** A send the channel refused or could not make; the message is recorded on the delivery. */
+export class ChannelError extends Error {
+  override name = 'ChannelError';
+}
+
+/** Dependencies of the dispatcher and the channels: AppDeps satisfies it. */
+export type AlertDeps = {
+  secrets: SecretBox;
+  log?: Pick<Logger, 'warn' | 'error'>;
+  /** Per HTTP request / SMTP stage; 10 s unless set (tests shorten it). */
+  channelTimeoutMs?: number;
+};
+
+export const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000;
+
+/** `pool_low: fal`, or the bare type when the alert is about nothing in particular. */
+export const alertTitle = (alert: Pick<RoutedAlert, 'type' | 'subject'>) => (alert.subject ? `${alert.type}: ${alert.subject}` : alert.type);

@@ -1,0 +1,46 @@
+import nodemailer from 'nodemailer';
+import { emailConfigSchema } from '../../../shared/alerts';
+import { alertTitle, ChannelError, type AlertChannel, type RoutedAlert } from './channel';
+
+function body(alert: RoutedAlert): string {
+  const lines = [
+    alert.message,
+    '',
+    `Level: ${alert.level}`,
+    `Type: ${alert.type}`,
+    ...(alert.subject ? [`Subject: ${alert.subject}`] : []),
+    `Time: ${alert.lastSeenAt.toISOString()}`,
+    `Occurrences: ${alert.occurrences}`,
+  ];
+  if (Object.keys(alert.metadata).length) lines.push('', 'Details:', JSON.stringify(alert.metadata, null, 2));
+  return lines.join('\n');
+}
+
+/** Email over SMTP with nodemailer; the SMTP password is the channel's secret. */
+export const emailChannel: AlertChannel = {
+  name: 'email',
+  buildPayload: (alert) => ({ subject: `[Creditdesk ${alert.level.toUpperCase()}] ${alertTitle(alert)}`, text: body(alert) }),
+  async send(payload, settings, ctx) {
+    const parsed = emailConfigSchema.safeParse(settings.config);
+    if (!parsed.success) throw new ChannelError('email is not configured: SMTP host, port, sender and recipients are needed');
+    const config = parsed.data;
+    const password = settings.secretEncrypted ? ctx.secrets.decrypt(settings.secretEncrypted) : undefined;
+    const transport = nodemailer.createTransport({
+      host: config.host,
+      port: config.port,
+      secure: config.secure,
+      auth: config.user ? { user: config.user, pass: password } : undefined,
+      // Every stage is bounded so a silent server cannot hold a delivery past its lease.
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
+    });
+    try {
+      await transport.sendMail({ from: config.from, to: config.to, subject: String(payload.subject), text: String(payload.text) });
+    } catch (err) {
+      throw new ChannelError(`SMTP ${config.host}:${config.port}: ${(err as Error).message}`);
+    } finally {
+      transport.close();
+    }
+  },
+};

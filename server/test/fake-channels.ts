@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { SMTPServer } from 'smtp-server';
+
+export type ReceivedWebhook = { path: string; authorization: string | undefined; body: Record<string, unknown> };
+export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; authUser: string | null; authPassword: string | null };
+
+/** RFC 2047 encoded words (=?UTF-8?Q?…?= / =?UTF-8?B?…?=), as nodemailer writes non-ASCII or long subjects. */
+function decodeWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+    );
+}
+
+/** Enough of a MIME parser for a single-part text message: headers, subject and the decoded body. */
+export function parseMail(raw: string): { headers: Map<string, string>; subject: string; text: string } {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
+  const body = raw.slice(split).replace(/^\r?\n\r?\n/, '');
+  const headers = new Map<string, string>();
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+  }
+  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  const text =
+    encoding === 'base64'
+      ? Buffer.from(body, 'base64').toString('utf8')
+      : encoding === 'quoted-printable'
+        ? Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
+        : body;
+  return { headers, subject: decodeWords(headers.get('subject') ?? ''), text: text.replace(/\r\n/g, '\n').trimEnd() };
+}
+
+const readBody = (req: IncomingMessage) =>
+  new Promise<string>((resolve, reject) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+
+/**
+ * Real local servers for the alert channels, on 127.0.0.1: an HTTP server taking Slack webhooks
+ * (POST /slack/<token>) and SMS gateway calls (POST /sms), and an SMTP server (smtp-server, auth
+ * optional, no STARTTLS). Each records what it received and can be switched to fail.
+ */
+export async function startFakeChannels() {
+  const state = {
+    fail: { slack: false, sms: false, email: false },
+    slack: [] as ReceivedWebhook[],
+    sms: [] as ReceivedWebhook[],
+    mail: [] as ReceivedMail[],
+  };
+  const http: Server = createServer(async (req, res) => {
+    const kind = req.url?.startsWith('/slack/') ? 'slack' : req.url === '/sms' ? 'sms' : null;
+    const raw = await readBody(req);
+    if (!kind || req.method !== 'POST') return void res.writeHead(404).end('not found');
+    if (state.fail[kind]) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('fake outage');
+    state[kind].push({ path: req.url!, authorization: req.headers.authorization, body: JSON.parse(raw) as Record<string, unknown> });
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const httpPort = (http.address() as { port: number }).port;
+
+  const auths = new Map<string, { user: string; password: string }>();
+  const smtp = new SMTPServer({
+    authOptional: true,
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onAuth(auth, session, callback) {
+      auths.set(session.id, { user: auth.username ?? '', password: auth.password ?? '' });
+      callback(null, { user: auth.username });
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (state.fail.email) return callback(Object.assign(new Error('fake mailbox unavailable'), { responseCode: 451 }));
+        const parsed = parseMail(Buffer.concat(chunks).toString('utf8'));
+        const auth = auths.get(session.id);
+        state.mail.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject: parsed.subject,
+          text: parsed.text,
+          authUser: auth?.user ?? null,
+          authPassword: auth?.password ?? null,
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const smtpPort = (smtp.server.address() as { port: number }).port;
+
+  return {
+    state,
+    slackUrl: (token = 'T000/B000/secret') => `http://127.0.0.1:${httpPort}/slack/${token}`,
+    smsUrl: `http://127.0.0.1:${httpPort}/sms`,
+    smtp: { host: '127.0.0.1', port: smtpPort },
+    reset() {
+      state.fail = { slack: false, sms: false, email: false };
+      state.slack.length = 0;
+      state.sms.length = 0;
+      state.mail.length = 0;
+    },
+    async close() {
+      http.closeAllConnections();
+      await Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), new Promise<void>((resolve) => smtp.close(() => resolve()))]);
+    },
+  };
+}
+
+export type FakeChannels = Awaited<ReturnType<typeof startFakeChannels>>;
