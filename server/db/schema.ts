@@ -5,3 +5,4 @@ export * from '../pools/tables';
 export * from '../alerts/tables';
 export * from '../providers/tables';
 export * from '../jobs/tables';
+export * from '../analytics/tables';

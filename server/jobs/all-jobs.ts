@@ -1,5 +1,6 @@
+import { analyticsJobs } from './analytics-jobs';
 import { coreJobs } from './definitions';
 import type { JobDefinition } from './job-definition';
 
 /** The jobs every runner knows. */
-export const allJobs: JobDefinition[] = [...coreJobs];
+export const allJobs: JobDefinition[] = [...coreJobs, ...analyticsJobs];

@@ -54,6 +54,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
           bonusCredits: debit.bonusUsed,
           balanceAfter: debit.balanceAfter,
           source: debit.source,
+          tier: debit.tier,
           costUsd: ZERO_USD,
           enhancementType: input.enhancementType,
           moodboardId: input.moodboardId ?? null,

@@ -7,7 +7,7 @@ import { insufficientCredits } from './errors';
 import { periodStartSql } from './period';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 
-export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number };
+export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number; tier: string };
 
 /** Decides whether the platform may pay an overflow, refusing with PLATFORM_CREDITS_DEPLETED. */
 export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
@@ -25,7 +25,7 @@ export async function debitUser(
   overflowGate: OverflowGate = assertPlatformCanPay,
 ): Promise<Debit> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const row = await queryOne<{ balance_after: number; bonus_used: number }>(
+    const row = await queryOne<{ balance_after: number; bonus_used: number; tier: string }>(
       db,
       sql`
       update user_credits set
@@ -38,9 +38,9 @@ export async function debitUser(
       where user_id = ${userId}
         and current_balance + bonus_balance >= ${credits}
         and last_reset_at >= ${periodStartSql()}
-      returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used`,
+      returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`,
     );
-    if (row) return { source: 'user_credits', balanceAfter: Number(row.balance_after), bonusUsed: Number(row.bonus_used) };
+    if (row) return { source: 'user_credits', balanceAfter: Number(row.balance_after), bonusUsed: Number(row.bonus_used), tier: row.tier };
 
     const state = await lockCredits(db, userId);
     if (!state) {
@@ -62,7 +62,7 @@ export async function debitUser(
       where user_id = ${userId}
       returning current_balance + bonus_balance as balance_after`,
     );
-    return { source: 'platform_pool', balanceAfter: Number(over!.balance_after), bonusUsed: 0 };
+    return { source: 'platform_pool', balanceAfter: Number(over!.balance_after), bonusUsed: 0, tier: state.subscription_tier };
   }
   throw new Error(`charging ${userId} did not settle after three attempts`);
 }

@@ -95,6 +95,8 @@ export const creditTransactions = pgTable(
     bonusCredits: integer('bonus_credits').notNull().default(0),
     balanceAfter: integer('balance_after').notNull(),
     source: text('source'),
+    /** The user's tier when the request was charged: analytics split usage by it. */
+    tier: text('tier'),
     costUsd: numeric('cost_usd', { precision: 14, scale: 6 }),
     provider: text('provider'),
     apiRequestId: text('api_request_id'),
@@ -136,6 +138,7 @@ export const creditReservations = pgTable(
     credits: integer('credits').notNull(),
     bonusCredits: integer('bonus_credits').notNull().default(0),
     source: text('source').notNull(),
+    tier: text('tier'),
     status: text('status').notNull().default('pending'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     idempotencyKey: text('idempotency_key').notNull(),

@@ -140,6 +140,14 @@ export const platformSettings = pgTable(
     creditBudgetSharePercent: integer('credit_budget_share_percent').notNull().default(80),
     refillBackoffSeconds: integer('refill_backoff_seconds').notNull().default(3600),
     providerDriftTolerance: integer('provider_drift_tolerance').notNull().default(10),
+    // Smart reallocation (the seed's SmartCreditAllocator): the rules' numbers.
+    upgradeMinEnhancements: integer('upgrade_min_enhancements').notNull().default(20),
+    upgradeWindowDays: integer('upgrade_window_days').notNull().default(30),
+    upgradeActiveDays: integer('upgrade_active_days').notNull().default(7),
+    upgradeCooldownDays: integer('upgrade_cooldown_days').notNull().default(30),
+    reallocationIdleDays: integer('reallocation_idle_days').notNull().default(14),
+    /** The pool that receives reallocated credits; null = the active pool of the first-priority provider. */
+    reallocationPool: text('reallocation_pool'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

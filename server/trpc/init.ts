@@ -19,7 +19,7 @@ export const t = initTRPC.context<ContextInner>().create({
     const domain = cause instanceof DomainError ? cause : null;
     return {
       ...shape,
-      message: isZod ? describeZodError(cause) : shape.message,
+      message: shape.message,
       data: {
         ...shape.data,
         reason: domain?.reason ?? error.code,
@@ -30,12 +30,17 @@ export const t = initTRPC.context<ContextInner>().create({
   },
 });
 
-/** Turns a DomainError thrown anywhere below into the tRPC error its code names. */
+/**
+ * Turns a DomainError thrown anywhere below into the tRPC error its code names, and gives input
+ * validation errors a message naming each field — for HTTP callers and createCaller alike.
+ */
 export const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const d = result.error.cause;
-    throw new TRPCError({ code: d.code, message: d.message, cause: d });
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (cause instanceof ZodError && result.error.code === 'BAD_REQUEST') {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: describeZodError(cause), cause });
   }
   return result;
 });

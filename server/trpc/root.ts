@@ -1,5 +1,7 @@
 import { router } from './init';
+import { alertsRouter } from './routers/alerts';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
+import { dashboardProcedure, usageRouter } from './routers/analytics';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
@@ -24,6 +26,9 @@ export const appRouter = router({
     platformSettings: platformSettingsRouter,
     providers: providersRouter,
     jobs: jobsRouter,
+    dashboard: dashboardProcedure,
+    usage: usageRouter,
+    alerts: alertsRouter,
   }),
 });
 

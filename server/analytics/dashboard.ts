@@ -1,0 +1,75 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { queryOne, queryRows } from '../db/rows';
+import { summaryRows } from './day-aggregates';
+import { addDays, today } from './days';
+import { forecast } from './forecast';
+import { usageTrend } from './trends';
+
+const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/**
+ * Every figure of the admin dashboard in one call: finished days from the daily tables, today live
+ * from today's ledger rows only, never a scan of the whole ledger.
+ */
+export async function dashboard(db: DbOrTx) {
+  const now = today();
+  const [totals, live, alerts, providers, trend, outlook] = await Promise.all([
+    queryOne<{ platform: string; active_users: number; month_stored: string; alert_count: number }>(
+      db,
+      sql`select
+        (select coalesce(sum(s.balance), 0) from credit_pool_stripes s join credit_pools p on p.provider = s.provider where p.status <> 'suspended')::text as platform,
+        (select count(*) from user_credits where current_balance + bonus_balance > 0)::int as active_users,
+        (select coalesce(sum(cost_usd), 0) from daily_usage_summary where day >= date_trunc('month', ${now}::date) and day < ${now}::date)::text as month_stored,
+        (select count(*) from system_alerts where status <> 'resolved')::int as alert_count`,
+    ),
+    queryOne<{ successful_requests: number; total_requests: number; credits_consumed: number; cost_usd: string }>(
+      db,
+      sql`select coalesce(sum(successful_requests), 0)::int as successful_requests, coalesce(sum(total_requests), 0)::int as total_requests,
+                 coalesce(sum(credits_consumed), 0)::int as credits_consumed, coalesce(sum(cost_usd), 0)::text as cost_usd
+          from (${summaryRows(now, now)}) s`,
+    ),
+    queryRows<{ id: number; type: string; level: string; subject: string; message: string; occurrences: number; last_seen_at: string }>(
+      db,
+      sql`select id, type, level, subject, message, occurrences, ${iso('last_seen_at')} as last_seen_at from system_alerts
+          where status <> 'resolved'
+          order by case level when 'critical' then 0 when 'error' then 1 when 'warning' then 2 else 3 end, last_seen_at desc limit 8`,
+    ),
+    queryRows<{ name: string; kind: string; is_active: boolean; healthy: boolean | null; cost: string; calls: number; ok: number; pool: string | null; pool_status: string | null }>(
+      db,
+      sql`select a.name, a.kind, a.is_active, a.last_health_ok as healthy, a.cost_per_request::text as cost,
+            c.calls::int as calls, c.ok::int as ok,
+            (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool,
+            (select status from credit_pools p where p.provider = a.name) as pool_status
+          from api_providers a
+          left join lateral (select count(*) as calls, count(*) filter (where outcome = 'success') as ok from provider_calls
+                             where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+          order by a.priority, a.name`,
+    ),
+    usageTrend(db, { from: addDays(now, -29), to: now, split: 'none' }),
+    forecast(db, now),
+  ]);
+  const monthCost = await queryOne<{ v: string }>(db, sql`select (${totals!.month_stored}::numeric + ${live!.cost_usd}::numeric)::numeric(14,2)::text as v`);
+  return {
+    generatedAt: new Date().toISOString(),
+    platformCreditsRemaining: Number(totals!.platform),
+    creditsConsumedToday: Number(live!.credits_consumed),
+    requestsToday: Number(live!.total_requests),
+    activeUsers: Number(totals!.active_users),
+    monthCostUsd: monthCost!.v,
+    activeAlertCount: Number(totals!.alert_count),
+    activeAlerts: alerts.map((a) => ({ id: String(a.id), type: a.type, level: a.level, subject: a.subject, message: a.message, occurrences: Number(a.occurrences), lastSeenAt: a.last_seen_at })),
+    providers: providers.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      isActive: p.is_active,
+      healthy: p.healthy,
+      costPerRequest: p.cost,
+      successRate24h: Number(p.calls) > 0 ? Math.round((Number(p.ok) / Number(p.calls)) * 10_000) / 10_000 : null,
+      poolBalance: p.pool === null ? null : Number(p.pool),
+      poolStatus: p.pool_status,
+    })),
+    trend: trend.points.map((p) => ({ day: p.day, requests: p.totalRequests, credits: p.creditsConsumed, costUsd: p.costUsd })),
+    forecast: outlook,
+  };
+}

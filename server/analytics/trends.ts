@@ -1,0 +1,90 @@
+import { sql } from 'drizzle-orm';
+import type { TrendPoint } from '../../shared/analytics';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { breakdownRows, summaryRows } from './day-aggregates';
+import { addDays, eachDay, today } from './days';
+
+type SummaryRow = {
+  day: string;
+  total_requests: number;
+  successful_requests: number;
+  failed_requests: number;
+  credits_consumed: number;
+  allowance_credits: number;
+  platform_credits: number;
+  cost_usd: string;
+};
+type BreakdownRow = { day: string; value: string; requests: number; credits: number; cost_usd: string };
+
+/**
+ * Daily usage over [from, to]: finished days from the pre-aggregated tables, today live from the
+ * ledger (an index range over today's rows only), so the query stays fast with millions of rows.
+ */
+export async function usageTrend(db: DbOrTx, input: { from: string; to: string; split: string }) {
+  const now = today();
+  const storedTo = input.to < now ? input.to : addDays(now, -1);
+  const includeToday = input.from <= now && input.to >= now;
+  const stored = input.from <= storedTo
+    ? await queryRows<SummaryRow>(
+        db,
+        sql`select day::text as day, total_requests, successful_requests, failed_requests, credits_consumed,
+                   allowance_credits, platform_credits, cost_usd::text
+            from daily_usage_summary where day between ${input.from}::date and ${storedTo}::date`,
+      )
+    : [];
+  const live = includeToday ? await queryRows<SummaryRow>(db, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(now, now)}) s`) : [];
+
+  let splits: (BreakdownRow & { day: string })[] = [];
+  if (input.split !== 'none') {
+    const storedSplits = input.from <= storedTo
+      ? await queryRows<BreakdownRow>(
+          db,
+          sql`select day::text as day, value, requests, credits, cost_usd::text from daily_usage_breakdown
+              where dimension = ${input.split} and day between ${input.from}::date and ${storedTo}::date`,
+        )
+      : [];
+    const liveSplits = includeToday
+      ? await queryRows<BreakdownRow>(db, sql`select day, value, requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
+      : [];
+    splits = [...storedSplits, ...liveSplits];
+  }
+
+  const byDay = new Map([...stored, ...live].map((r) => [r.day, r]));
+  const splitValues = [...new Set(splits.map((s) => s.value))].sort();
+  const points: TrendPoint[] = eachDay(input.from, input.to > now ? now : input.to).map((day) => {
+    const r = byDay.get(day);
+    const successful = Number(r?.successful_requests ?? 0);
+    const total = Number(r?.total_requests ?? 0);
+    return {
+      day,
+      totalRequests: total,
+      successfulRequests: successful,
+      failedRequests: Number(r?.failed_requests ?? 0),
+      creditsConsumed: Number(r?.credits_consumed ?? 0),
+      allowanceCredits: Number(r?.allowance_credits ?? 0),
+      platformCredits: Number(r?.platform_credits ?? 0),
+      costUsd: r?.cost_usd ?? '0.000000',
+      successRate: total > 0 ? Math.round((successful / total) * 10_000) / 10_000 : null,
+      split: Object.fromEntries(
+        splits.filter((s) => s.day === day).map((s) => [s.value, { requests: Number(s.requests), credits: Number(s.credits), costUsd: s.cost_usd }]),
+      ),
+    };
+  });
+  return { split: input.split as 'none', splitValues, points };
+}
+
+/** The heaviest users over a range, from the per-user daily table. */
+export async function topUsers(db: DbOrTx, input: { from: string; to: string; limit: number }) {
+  const rows = await queryRows<{ user_id: string; email: string | null; tier: string | null; requests: number; credits: number; cost_usd: string }>(
+    db,
+    sql`
+    select d.user_id, u.email, u.tier, sum(d.requests)::int as requests, sum(d.credits)::int as credits, sum(d.cost_usd)::numeric(14,6)::text as cost_usd
+    from daily_user_usage d left join users u on u.user_id = d.user_id
+    where d.day between ${input.from}::date and ${input.to}::date
+    group by d.user_id, u.email, u.tier
+    order by requests desc, d.user_id
+    limit ${input.limit}`,
+  );
+  return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: Number(r.requests), credits: Number(r.credits), costUsd: r.cost_usd }));
+}
