@@ -1,6 +1,7 @@
+import { alertJobs } from './alert-jobs';
 import { analyticsJobs } from './analytics-jobs';
 import { coreJobs } from './definitions';
 import type { JobDefinition } from './job-definition';
 
 /** The jobs every runner knows. */
-export const allJobs: JobDefinition[] = [...coreJobs, ...analyticsJobs];
+export const allJobs: JobDefinition[] = [...coreJobs, ...alertJobs, ...analyticsJobs];

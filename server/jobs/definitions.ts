@@ -7,6 +7,7 @@ import { providerNameSchema } from '../../shared/pools';
 import { checkProviderBalances } from '../pools/provider-balance-check';
 import { processApprovedRefills } from '../pools/refills';
 import { defineJob, type JobDefinition } from './job-definition';
+import { deleteOldJobRuns } from './job-runs';
 import { checkAllProviders } from './provider-health';
 
 const none = z.object({}).strict();
@@ -58,10 +59,13 @@ export const coreJobs: JobDefinition[] = [
   }),
   defineJob({
     name: 'cleanup-sessions',
-    description: 'Deletes expired admin sessions.',
+    description: 'Deletes expired admin sessions and job run records older than 30 days.',
     schedule: '30 2 * * *',
     payload: none,
     attempts: 2,
-    run: async (deps) => ({ deleted: await deleteExpiredSessions(deps.dbHandle.db) }),
+    run: async (deps) => ({
+      sessions: await deleteExpiredSessions(deps.dbHandle.db),
+      jobRuns: await deleteOldJobRuns(deps.dbHandle.db, 30),
+    }),
   }),
 ];

@@ -30,3 +30,8 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
     throw err;
   }
 }
+
+export async function deleteOldJobRuns(db: AppDeps['dbHandle']['db'], days: number): Promise<number> {
+  const gone = await db.delete(jobRuns).where(sql`${jobRuns.startedAt} < now() - make_interval(days => ${days})`).returning({ id: jobRuns.id });
+  return gone.length;
+}

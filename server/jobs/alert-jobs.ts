@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { checkCreditThresholds } from '../alerts/credit-thresholds';
+import { runAlertDispatch } from '../alerts/alert-service';
+import { defineJob, type JobDefinition } from './job-definition';
+
+export const alertJobs: JobDefinition[] = [
+  defineJob({
+    name: 'check-credit-thresholds',
+    description: 'Raises alerts for low pools, pools mostly used and many users out of credits.',
+    schedule: '*/15 * * * *',
+    payload: z.object({}).strict(),
+    attempts: 3,
+    run: async (deps) => ({ raised: (await checkCreditThresholds(deps.dbHandle.db)).map((a) => `${a.type}:${a.subject}`) }),
+  }),
+  defineJob({
+    name: 'deliver-alerts',
+    description: 'Routes new alerts to their channels (with cool-downs) and sends or retries due deliveries.',
+    // Seconds field: alerts should leave within half a minute of being raised.
+    schedule: '*/30 * * * * *',
+    payload: z.object({}).strict(),
+    attempts: 1,
+    run: (deps) => runAlertDispatch(deps.dbHandle.db, { secrets: deps.secrets }),
+  }),
+];
