@@ -1,5 +1,6 @@
 /** Fixed settings shared by the Playwright config, the server launcher and the specs. */
-export const E2E_PORT = 3100;
+// E2E_PORT lets several Playwright runs share one machine (each its own server).
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_HOST = '127.0.0.1';
 export const BASE_URL = `http://${E2E_HOST}:${E2E_PORT}`;
 export const ADMIN_EMAIL = 'admin@example.com';
