@@ -292,6 +292,18 @@ describe('[ALERTS] failures and retries', () => {
     }
   });
 
+  it('a channel that never answers times out and is retried later, without holding up the other channel', async () => {
+    fakes.state.hang.slack = true;
+    const { id, subject } = await raise('error', 'provider_unhealthy');
+    const started = Date.now();
+    await runAlertDispatch(db(), { ...deps(), channelTimeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const slack = await deliveryOn(id, 'slack');
+    expect(slack).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(slack.lastError).toBe('no answer within 300 ms');
+    expect(mailFor(subject)).toHaveLength(1);
+  });
+
   it('a delivery whose channel was disabled after routing fails without being sent', async () => {
     fakes.state.fail.slack = true;
     const { id, subject } = await raise('warning', 'pool_low');

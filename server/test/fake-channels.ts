@@ -46,11 +46,13 @@ const readBody = (req: IncomingMessage) =>
 /**
  * Real local servers for the alert channels, on 127.0.0.1: an HTTP server taking Slack webhooks
  * (POST /slack/<token>) and SMS gateway calls (POST /sms), and an SMTP server (smtp-server, auth
- * optional, no STARTTLS). Each records what it received and can be switched to fail.
+ * optional, no STARTTLS). Each records what it received and can be switched to fail (or, for HTTP, to hang).
  */
 export async function startFakeChannels() {
   const state = {
     fail: { slack: false, sms: false, email: false },
+    /** Accept the request and never answer: the sender's timeout must end it. */
+    hang: { slack: false, sms: false },
     slack: [] as ReceivedWebhook[],
     sms: [] as ReceivedWebhook[],
     mail: [] as ReceivedMail[],
@@ -59,6 +61,7 @@ export async function startFakeChannels() {
     const kind = req.url?.startsWith('/slack/') ? 'slack' : req.url === '/sms' ? 'sms' : null;
     const raw = await readBody(req);
     if (!kind || req.method !== 'POST') return void res.writeHead(404).end('not found');
+    if (state.hang[kind]) return;
     if (state.fail[kind]) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('fake outage');
     state[kind].push({ path: req.url!, authorization: req.headers.authorization, body: JSON.parse(raw) as Record<string, unknown> });
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -105,6 +108,7 @@ export async function startFakeChannels() {
     smtp: { host: '127.0.0.1', port: smtpPort },
     reset() {
       state.fail = { slack: false, sms: false, email: false };
+      state.hang = { slack: false, sms: false };
       state.slack.length = 0;
       state.sms.length = 0;
       state.mail.length = 0;
