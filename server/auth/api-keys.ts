@@ -58,26 +58,21 @@ export async function revokeApiKey(db: DbOrTx, actor: Actor, id: string): Promis
 export type AuthenticatedKey = { id: string; name: string; scopes: ApiKeyScope[] };
 
 /**
- * The active key behind a bearer secret, or null. last_used_at is written at most once a minute
- * per key so a busy key does not turn every request into a write on one row.
+ * The active key behind a bearer secret, or null: one indexed read per request. last_used_at is
+ * written at most once a minute per key, so a busy key does not turn every request into a write.
  */
 export async function authenticateApiKey(db: DbOrTx, secret: string): Promise<AuthenticatedKey | null> {
   if (!secret.startsWith(KEY_PREFIX)) return null;
   const [row] = await db
-    .update(apiKeys)
-    .set({ lastUsedAt: sql`now()` })
-    .where(
-      and(
-        eq(apiKeys.keyHash, sha256(secret)),
-        isNull(apiKeys.revokedAt),
-        sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`,
-      ),
-    )
-    .returning({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes });
-  if (row) return { ...row, scopes: row.scopes as ApiKeyScope[] };
-  const [fresh] = await db
-    .select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes })
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      scopes: apiKeys.scopes,
+      stale: sql<boolean>`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`,
+    })
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, sha256(secret)), isNull(apiKeys.revokedAt)));
-  return fresh ? { ...fresh, scopes: fresh.scopes as ApiKeyScope[] } : null;
+  if (!row) return null;
+  if (row.stale) await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.id));
+  return { id: row.id, name: row.name, scopes: row.scopes as ApiKeyScope[] };
 }

@@ -19,6 +19,6 @@ export const alertJobs: JobDefinition[] = [
     schedule: '*/30 * * * * *',
     payload: z.object({}).strict(),
     attempts: 1,
-    run: (deps) => runAlertDispatch(deps.dbHandle.db, { secrets: deps.secrets }),
+    run: (deps) => runAlertDispatch(deps.dbHandle.db, deps),
   }),
 ];

@@ -1,4 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
+import { queryOne } from '../db/rows';
+import { periodStartSql } from './period';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
@@ -31,6 +35,42 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
 }
 
 /**
+ * The common case in one statement (so one round trip, atomic without an explicit transaction):
+ * the conditional debit and its ledger entry as data-modifying CTEs. No row means the slow path
+ * must decide (first sight, due reset, overflow, refusal); a unique violation on the idempotency key
+ * fails the whole statement, debit included — a replay.
+ */
+async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
+  const row = await queryOne<{ id: string; balance_after: number }>(
+    db,
+    sql`
+    with debit as (
+      update user_credits set
+        last_bonus_used = ${input.credits} - least(current_balance, ${input.credits}),
+        bonus_balance = bonus_balance - (${input.credits} - least(current_balance, ${input.credits})),
+        current_balance = current_balance - least(current_balance, ${input.credits}),
+        consumed_this_month = consumed_this_month + ${input.credits},
+        lifetime_consumed = lifetime_consumed + ${input.credits},
+        updated_at = now()
+      where user_id = ${input.userId}
+        and current_balance + bonus_balance >= ${input.credits}
+        and last_reset_at >= ${periodStartSql()}
+      returning current_balance + bonus_balance as balance_after, last_bonus_used, subscription_tier
+    ), entry as (
+      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
+        source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
+      select ${input.userId}, 'consumption', ${input.credits}, ${-input.credits}, last_bonus_used, balance_after,
+        'user_credits', subscription_tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
+      from debit
+      returning id
+    )
+    select entry.id::text as id, debit.balance_after from debit, entry`,
+  );
+  if (!row) return null;
+  return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
+}
+
+/**
  * Charges credits at once (no hold): the user leg only. A replayed key returns the first result and
  * charges nothing more, under any concurrency: the unique key makes a second insert roll back its charge.
  */
@@ -42,6 +82,9 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
     moodboardId: input.moodboardId,
   });
   try {
+    // Inside a caller's transaction a unique violation would abort that transaction: go the savepoint way.
+    const fast = db instanceof PgTransaction ? null : await consumeInOneStatement(db, input, hash);
+    if (fast) return fast;
     return await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
       const [row] = await tx
@@ -74,7 +117,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
     });
   } catch (err) {
     // A replay whose first run already spent the balance is refused by the debit: the key decides.
-    if (err instanceof ReplayDetected || err instanceof DomainError) {
+    if (err instanceof ReplayDetected || err instanceof DomainError || pgErrorCode(err) === UNIQUE_VIOLATION) {
       const prior = await priorConsume(db, input.idempotencyKey, hash);
       if (prior) return prior;
     }
