@@ -62,6 +62,7 @@ export default defineConfig({
       ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
       STATIC_DIR: 'dist/client',
+      ALLOW_PRIVATE_IMAGE_URLS: 'true',
     },
   },
 });
