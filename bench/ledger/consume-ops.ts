@@ -32,13 +32,13 @@ export const floorOp =
         where user_id = ${userId}
           and current_balance + bonus_balance >= ${1}
           and last_reset_at >= date_trunc('month', now(), 'UTC')
-        returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used`;
+        returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
       if (!debit) throw new Error(`floor: ${userId} could not be debited`);
       const [row] = await tx`
         insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
-          source, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
+          source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
         values (${userId}, 'consumption', ${1}, ${-1}, ${debit.bonus_used}, ${debit.balance_after},
-          'user_credits', '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH})
+          'user_credits', ${debit.tier}, '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH})
         on conflict (idempotency_key) do nothing
         returning id`;
       if (!row) throw new Error('floor: idempotency key reused');
