@@ -36,6 +36,8 @@ const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
   CIRCUIT_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(60),
   CIRCUIT_COOLDOWN_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(30),
+  /** How long an enhancement's hold outlives its providers' timeouts before expiry releases it. */
+  ENHANCE_HOLD_GRACE_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).max(3600).default(60),
   JOBS_TIMEZONE: z
     .string()
     .min(1)

@@ -47,6 +47,7 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
       db: dbHandle.db,
       media,
       urlPolicy,
+      holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
       registry: new ProviderRegistry(secrets, media, urlPolicy),
       breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit) : new MemoryCircuitBreaker(circuit),
       rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX),

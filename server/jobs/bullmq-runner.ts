@@ -19,6 +19,7 @@ export class BullmqRunner implements JobRunner {
   private readonly queue: Queue;
   private readonly connections: Redis[] = [];
   private worker: Worker | null = null;
+  private started = false;
 
   constructor(
     private readonly deps: AppDeps,
@@ -26,8 +27,14 @@ export class BullmqRunner implements JobRunner {
     private readonly redisUrl: string,
     private readonly queueName = DEFAULT_QUEUE,
   ) {
-    this.queue = new Queue(queueName, { connection: this.connection(), prefix: deps.config.REDIS_PREFIX });
+    const queueConnection = this.connection();
+    this.queue = new Queue(queueName, { connection: queueConnection, prefix: deps.config.REDIS_PREFIX });
     this.queue.on('error', (err) => deps.log.warn({ err }, 'job queue connection error'));
+    // A Redis that comes back empty (no persistence) has lost the schedulers: put them back.
+    queueConnection.on('ready', () => {
+      if (!this.started) return;
+      this.upsertSchedules().catch((err: unknown) => deps.log.error({ err }, 'could not restore job schedules after Redis reconnected'));
+    });
   }
 
   private connection(): Redis {
@@ -45,6 +52,19 @@ export class BullmqRunner implements JobRunner {
   }
 
   async start(opts: { work: boolean }): Promise<void> {
+    await this.upsertSchedules();
+    this.started = true;
+    if (!opts.work) return;
+    this.worker = new Worker(this.queueName, (job) => this.process(job), {
+      connection: this.connection(),
+      prefix: this.deps.config.REDIS_PREFIX,
+      concurrency: 2,
+    });
+    this.worker.on('error', (err) => this.deps.log.warn({ err }, 'job worker error'));
+  }
+
+  /** Idempotent: an upsert keeps one scheduler per job whoever calls it, however often. */
+  private async upsertSchedules(): Promise<void> {
     for (const def of this.definitions) {
       if (!def.schedule) continue;
       await this.queue.upsertJobScheduler(
@@ -53,13 +73,6 @@ export class BullmqRunner implements JobRunner {
         { name: def.name, data: { trigger: 'schedule', payload: {} }, opts: this.jobOptions(def) },
       );
     }
-    if (!opts.work) return;
-    this.worker = new Worker(this.queueName, (job) => this.process(job), {
-      connection: this.connection(),
-      prefix: this.deps.config.REDIS_PREFIX,
-      concurrency: 2,
-    });
-    this.worker.on('error', (err) => this.deps.log.warn({ err }, 'job worker error'));
   }
 
   private jobOptions(def: JobDefinition) {

@@ -12,7 +12,7 @@ import { candidateProviders } from './registry';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
-export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy };
+export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number };
 
 const MAX_HOLD_SECONDS = 3600;
 
@@ -53,7 +53,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
   }
 
   const candidates = await candidateProviders(deps.db);
-  const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + 60);
+  const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + deps.holdGraceSeconds);
   let hold;
   try {
     hold = await reserveCredits(deps.db, {

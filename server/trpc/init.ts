@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db/errors';
 import { DomainError } from '../errors';
 import type { ContextInner } from './context';
 
@@ -41,6 +42,10 @@ export const domainErrors = t.middleware(async ({ next }) => {
   if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
   if (cause instanceof ZodError && result.error.code === 'BAD_REQUEST') {
     throw new TRPCError({ code: 'BAD_REQUEST', message: describeZodError(cause), cause });
+  }
+  if (isDatabaseUnavailable(cause)) {
+    // Nothing was written (a statement that cannot reach the database commits nothing): safe to retry.
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable right now; nothing was changed. Retry shortly.', cause });
   }
   return result;
 });
