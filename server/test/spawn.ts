@@ -42,7 +42,8 @@ export async function freePort(): Promise<number> {
 /** Starts `server/main.ts` and waits until /healthz answers. */
 export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(tsxBin, ['server/main.ts'], {
+  // node --import tsx: one process, so a signal (kill -9 included) reaches the server itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
   });
