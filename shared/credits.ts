@@ -102,6 +102,10 @@ export const transactionSchema = z.object({
   reservationId: z.string().nullable(),
   status: z.string(),
   reason: z.string().nullable(),
+  /** Who made an admin change (an email, `cli`, `api`), null for charges. */
+  actor: z.string().nullable(),
+  /** Whether an admin may refund it: a charge the user paid that is not refunded yet. */
+  refundable: z.boolean(),
   createdAt: z.string(),
 });
 export type TransactionView = z.infer<typeof transactionSchema>;

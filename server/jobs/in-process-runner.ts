@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cron } from 'croner';
-import { desc, eq, and } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { queryRows } from '../db/rows';
 import type { AppDeps } from '../app-deps';
 import type { JobDefinition, JobTrigger } from './job-definition';
 import { runRecorded } from './job-runs';
@@ -79,14 +80,18 @@ export class InProcessRunner implements JobRunner {
     });
   }
 
+  /** Runs whose job ended failed: the last attempt of each job id, when that attempt failed. */
   async failed(): Promise<FailedJobView[]> {
-    const rows = await this.deps.dbHandle.db
-      .select()
-      .from(jobRuns)
-      .where(and(eq(jobRuns.status, 'failed'), eq(jobRuns.mode, this.mode)))
-      .orderBy(desc(jobRuns.startedAt))
-      .limit(100);
-    return rows.map((r) => ({ id: String(r.id), name: r.jobName, failedAt: r.finishedAt?.toISOString() ?? null, attempts: r.attempt, error: r.error }));
+    const rows = await queryRows<{ id: number; job_name: string; finished_at: string | null; attempt: number; error: string | null }>(
+      this.deps.dbHandle.db,
+      sql`select * from (
+            select distinct on (job_id) id, job_name, status, attempt, error,
+                   to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as finished_at, started_at
+            from job_runs where mode = ${this.mode} and job_id is not null
+            order by job_id, attempt desc, started_at desc) last
+          where status = 'failed' order by started_at desc limit 100`,
+    );
+    return rows.map((r) => ({ id: String(r.id), name: r.job_name, failedAt: r.finished_at, attempts: r.attempt, error: r.error }));
   }
 
   async retry(id: string): Promise<void> {

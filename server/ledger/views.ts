@@ -19,6 +19,8 @@ export const toTransactionView = (t: TxRow): TransactionView => ({
   reservationId: t.reservationId,
   status: t.status,
   reason: t.reason,
+  actor: t.actor,
+  refundable: (t.transactionType === 'consumption' || t.transactionType === 'capture') && t.source === 'user_credits' && t.status !== 'refunded',
   createdAt: t.createdAt.toISOString(),
 });
 

@@ -16,7 +16,7 @@ export async function checkBudget(db: DbOrTx, extraCostUsd: string): Promise<Bud
                from platform_settings where id = 1),
     spent as (select coalesce(sum(estimated_cost), 0) as spent from credit_purchase_requests
               where status in ('approved', 'completed') and requested_at >= date_trunc('month', now(), 'UTC'))
-    select s.budget::numeric(14,2)::text as budget, spent.spent::numeric(14,6)::text as spent, s.configured,
+    select s.budget::numeric(14,2)::text as budget, spent.spent::numeric(14,2)::text as spent, s.configured,
            (not s.configured or spent.spent + ${extraCostUsd}::numeric <= s.budget) as within
     from s, spent`,
   );

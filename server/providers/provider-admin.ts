@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { ProviderInput, ProviderView } from '../../shared/providers';
 import { audit, type Actor } from '../auth/audit';
 import type { SecretBox } from '../auth/secrets';
@@ -121,12 +121,14 @@ export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor,
   });
 }
 
-/** New priorities from an ordered list of names: 10, 20, 30… */
+/** New priorities from the complete ordered list of provider names: 10, 20, 30… */
 export async function reorderProviders(db: DbOrTx, actor: Actor, names: string[], reason?: string) {
   return db.transaction(async (tx) => {
-    const existing = await tx.select({ name: apiProviders.name, priority: apiProviders.priority }).from(apiProviders).where(inArray(apiProviders.name, names));
-    if (existing.length !== new Set(names).size || existing.length !== names.length) {
-      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list existing providers, each once.');
+    // Locks every provider row: two reorders at once apply one after the other.
+    const existing = await tx.select({ name: apiProviders.name, priority: apiProviders.priority }).from(apiProviders).for('update');
+    const known = new Set(existing.map((e) => e.name));
+    if (names.length !== existing.length || new Set(names).size !== names.length || !names.every((n) => known.has(n))) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list every provider exactly once, in the new order.');
     }
     for (const [i, name] of names.entries()) {
       await tx.update(apiProviders).set({ priority: (i + 1) * 10, updatedAt: sql`now()` }).where(eq(apiProviders.name, name));
