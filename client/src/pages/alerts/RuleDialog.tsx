@@ -1,0 +1,167 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import {
+  alertChannelNames,
+  alertRuleInputSchema,
+  knownAlertTypes,
+  updateAlertRuleInputSchema,
+  type AlertChannelName,
+  type AlertRuleView,
+} from '../../../../shared/alerts';
+import { Dialog } from '../../components/Dialog';
+import { Field, FormActions, validateForm } from '../../components/FormField';
+import { useToast } from '../../components/Toasts';
+import { errorMessage } from '../../lib/errors';
+import type { FieldErrors } from '../../lib/forms';
+import { useTRPC } from '../../trpc';
+import { channelLabels } from './badges';
+
+/** The types check-credit-thresholds evaluates (server/alerts/credit-thresholds.ts); others only route. */
+export const checkedTypes: string[] = ['pool_low', 'pool_usage_high', 'users_out_of_credits'];
+
+const meanings: Record<string, { unit: string; fallback: string; hint: string }> = {
+  pool_low: { unit: 'credits', fallback: "each pool's refill threshold", hint: 'Alerts when a pool has this many credits or fewer.' },
+  pool_usage_high: { unit: '%', fallback: '90%', hint: 'Alerts when a pool has used more than this share of the credits purchased.' },
+  users_out_of_credits: { unit: 'users', fallback: '10 users', hint: 'Alerts when more than this many users have no credits left.' },
+};
+
+export const thresholdMeaning = (type: string) => meanings[type] ?? null;
+
+type Form = { alertType: string; thresholdValue: string; channels: AlertChannelName[]; isActive: boolean };
+const blank: Form = { alertType: '', thresholdValue: '', channels: [], isActive: true };
+
+/** Create a rule (rule = null) or edit one; validated with the shared rule schema. */
+export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: AlertRuleView | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const id = useId();
+  const editing = rule !== null;
+  const [form, setForm] = useState<Form>(blank);
+  const [errors, setErrors] = useState<FieldErrors>({});
+
+  const onSaved = (r: AlertRuleView) => {
+    toast.show(editing ? `Rule ${r.alertType} saved.` : `Rule ${r.alertType} created${r.isActive ? '' : ' (inactive)'}.`);
+    void queryClient.invalidateQueries(trpc.admin.alerts.rules.pathFilter());
+    onClose();
+  };
+  const create = useMutation(trpc.admin.alerts.rules.create.mutationOptions({ onSuccess: onSaved }));
+  const update = useMutation(trpc.admin.alerts.rules.update.mutationOptions({ onSuccess: onSaved }));
+  const save = editing ? update : create;
+
+  useEffect(() => {
+    if (open) {
+      setForm(
+        rule
+          ? {
+              alertType: rule.alertType,
+              thresholdValue: rule.thresholdValue === null ? '' : rule.thresholdValue.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''),
+              channels: rule.notificationChannels,
+              isActive: rule.isActive,
+            }
+          : blank,
+      );
+      setErrors({});
+      create.reset();
+      update.reset();
+    }
+  }, [open, rule, create.reset, update.reset]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (save.isPending) return;
+    const values = {
+      alertType: form.alertType,
+      thresholdValue: form.thresholdValue.trim() === '' ? null : form.thresholdValue,
+      // In the order the channels are listed, whatever order they were ticked in.
+      notificationChannels: alertChannelNames.filter((c) => form.channels.includes(c)),
+      isActive: form.isActive,
+    };
+    if (editing) {
+      const result = validateForm(updateAlertRuleInputSchema, { ...values, id: rule.id });
+      setErrors(result.ok ? {} : result.errors);
+      if (result.ok) update.mutate(result.data);
+    } else {
+      const result = validateForm(alertRuleInputSchema, values);
+      setErrors(result.ok ? {} : result.errors);
+      if (result.ok) create.mutate(result.data);
+    }
+  };
+
+  const meaning = thresholdMeaning(form.alertType.trim());
+
+  return (
+    <Dialog open={open} title={editing ? `Edit rule ${rule.alertType}` : 'Add alert rule'} onClose={onClose} width={500}>
+      <form onSubmit={submit} noValidate>
+        {save.isError && (
+          <div className="alert alert-error" role="alert">
+            {errorMessage(save.error)}
+          </div>
+        )}
+        <div className="form-grid">
+          <Field
+            id={`${id}-type`}
+            label="Alert type"
+            error={errors.alertType}
+            hint={checkedTypes.includes(form.alertType.trim()) ? 'Checked every 15 minutes against the threshold' : 'Lower-case letters, digits and _'}
+          >
+            <input
+              id={`${id}-type`}
+              list={`${id}-types`}
+              data-autofocus
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="e.g. pool_low"
+              value={form.alertType}
+              onChange={(e) => setForm((f) => ({ ...f, alertType: e.target.value }))}
+            />
+          </Field>
+          <datalist id={`${id}-types`}>
+            {knownAlertTypes.map((t) => (
+              <option key={t} value={t} />
+            ))}
+          </datalist>
+          <Field
+            id={`${id}-threshold`}
+            label={meaning ? `Threshold (${meaning.unit})` : 'Threshold'}
+            error={errors.thresholdValue}
+            hint={meaning ? `Empty: ${meaning.fallback}` : 'Only the checked types use a threshold'}
+          >
+            <input
+              id={`${id}-threshold`}
+              inputMode="decimal"
+              autoComplete="off"
+              placeholder={meaning ? meaning.fallback : '—'}
+              value={form.thresholdValue}
+              onChange={(e) => setForm((f) => ({ ...f, thresholdValue: e.target.value }))}
+            />
+          </Field>
+        </div>
+        {meaning && <p className="alerts-rule-hint">{meaning.hint}</p>}
+        <fieldset className="field alerts-channel-checks" aria-describedby={`${id}-channels-hint`}>
+          <legend>Extra channels</legend>
+          <div className="alerts-check-row">
+            {alertChannelNames.map((c) => (
+              <label key={c} className="checkbox-inline">
+                <input
+                  type="checkbox"
+                  checked={form.channels.includes(c)}
+                  onChange={(e) => setForm((f) => ({ ...f, channels: e.target.checked ? [...f.channels, c] : f.channels.filter((x) => x !== c) }))}
+                />
+                {channelLabels[c]}
+              </label>
+            ))}
+          </div>
+          <div className={errors.notificationChannels ? 'field-error' : 'field-hint'} id={`${id}-channels-hint`}>
+            {errors.notificationChannels ?? 'On top of the level’s channels (in-app always; Slack from warning; email from error). Disabled channels are skipped.'}
+          </div>
+        </fieldset>
+        <label className="checkbox-inline">
+          <input type="checkbox" checked={form.isActive} onChange={(e) => setForm((f) => ({ ...f, isActive: e.target.checked }))} />
+          Active
+        </label>
+        <FormActions onClose={onClose} busy={save.isPending} label={editing ? 'Save rule' : 'Add rule'} />
+      </form>
+    </Dialog>
+  );
+}
