@@ -63,3 +63,10 @@ export const auditEntrySchema = z.object({
   reason: z.string().nullable(),
   createdAt: z.string(),
 });
+
+export const changePasswordInputSchema = z
+  .object({
+    currentPassword: z.string().min(1, 'currentPassword is required').max(512),
+    newPassword: passwordSchema,
+  })
+  .refine((v) => v.newPassword !== v.currentPassword, { message: 'the new password must differ from the current one', path: ['newPassword'] });

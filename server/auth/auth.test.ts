@@ -122,3 +122,22 @@ describe('[AUTH] login throttling', () => {
     await expect(sibling.assertAllowed('fresh@example.com', '192.0.2.8')).resolves.toBeUndefined();
   });
 });
+
+describe('[AUTH] change password', () => {
+  it('needs the current password, ends the other sessions, and the new password works', async () => {
+    const email = await newAdmin('analyst');
+    const first = await publicCaller(env.deps, { setSession: () => {}, clearSession: () => {} }).auth.login({ email, password });
+    expect(first.email).toBe(email);
+    const tokens: string[] = [];
+    const jar = { setSession: (t: string) => tokens.push(t), clearSession: () => {} };
+    await publicCaller(env.deps, jar).auth.login({ email, password });
+    await publicCaller(env.deps, jar).auth.login({ email, password });
+    const [keep, other] = tokens.map((t) => createCaller(createContextInner(env.deps, { sessionToken: t })));
+    expect(await codeOf(keep!.auth.changePassword({ currentPassword: 'not it', newPassword: 'a brand new password' }))).toBe('BAD_REQUEST');
+    await keep!.auth.changePassword({ currentPassword: password, newPassword: 'a brand new password' });
+    expect((await keep!.auth.me()).email).toBe(email);
+    expect(await codeOf(other!.auth.me())).toBe('UNAUTHORIZED');
+    expect(await codeOf(publicCaller(env.deps).auth.login({ email, password }))).toBe('UNAUTHORIZED');
+    expect((await publicCaller(env.deps).auth.login({ email, password: 'a brand new password' })).email).toBe(email);
+  });
+});

@@ -1,8 +1,9 @@
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, lt, ne } from 'drizzle-orm';
+import { audit } from './audit';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
 import type { AdminRole } from '../../shared/enums';
-import { timingDummyHash, verifyPassword } from './passwords';
+import { hashPassword, timingDummyHash, verifyPassword } from './passwords';
 import { adminSessions, admins } from './tables';
 import { newSecret, sha256 } from './tokens';
 import type { LoginThrottle } from './login-throttle';
@@ -57,4 +58,24 @@ export async function logout(db: DbOrTx, sessionId: string): Promise<void> {
 export async function deleteExpiredSessions(db: DbOrTx): Promise<number> {
   const gone = await db.delete(adminSessions).where(lt(adminSessions.expiresAt, new Date())).returning({ id: adminSessions.id });
   return gone.length;
+}
+
+/**
+ * Changes the signed-in admin's password after checking the current one, and ends their other
+ * sessions (a changed password should log out a stolen session).
+ */
+export async function changePassword(
+  db: DbOrTx,
+  admin: SessionAdmin,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const [row] = await db.select().from(admins).where(eq(admins.id, admin.id));
+  if (!row || !(await verifyPassword(row.passwordHash, input.currentPassword))) {
+    throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'currentPassword: the current password is wrong.');
+  }
+  await db.transaction(async (tx) => {
+    await tx.update(admins).set({ passwordHash: await hashPassword(input.newPassword) }).where(eq(admins.id, admin.id));
+    await tx.delete(adminSessions).where(and(eq(adminSessions.adminId, admin.id), ne(adminSessions.id, admin.sessionId)));
+    await audit(tx, { adminId: admin.id, label: admin.email }, { action: 'admin.password', targetType: 'admin', targetId: admin.id });
+  });
 }

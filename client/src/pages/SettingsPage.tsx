@@ -1,5 +1,6 @@
 import { isAdmin, useMe } from '../auth';
 import { PageHeader } from '../components/EmptyState';
+import { AccountSection } from './settings/AccountSection';
 import { AdminsSection } from './settings/AdminsSection';
 import { ApiKeysSection } from './settings/ApiKeysSection';
 import { BudgetSection } from './settings/BudgetSection';
@@ -11,7 +12,7 @@ export function SettingsPage() {
     <div className="page">
       <PageHeader
         title="Settings"
-        description="API keys for product apps, the accounts that can sign in, tier allowances, and the refill budget."
+        description="API keys for product apps, the accounts that can sign in, tier allowances, the refill budget, and your own password."
       />
       {isAdmin(me) ? (
         <>
@@ -23,6 +24,7 @@ export function SettingsPage() {
       )}
       <TierAllowancesSection />
       <BudgetSection />
+      <AccountSection />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { adminSchema, loginInputSchema } from '../../../shared/auth';
-import { login, logout } from '../../auth/sessions';
+import { adminSchema, changePasswordInputSchema, loginInputSchema } from '../../../shared/auth';
+import { changePassword, login, logout } from '../../auth/sessions';
 import { userTokenInputSchema, userTokenSchema } from '../../../shared/credits';
 import { adminProcedure, apiKeyProcedure, publicProcedure } from '../procedures';
 import { router } from '../init';
@@ -26,6 +26,15 @@ export const authRouter = router({
     .mutation(async ({ ctx }) => {
       await logout(ctx.db, ctx.admin.sessionId);
       ctx.cookies.clearSession();
+      return { ok: true as const };
+    }),
+
+  /** Any signed-in admin or analyst changes their own password; their other sessions end. */
+  changePassword: adminProcedure('analyst')
+    .input(changePasswordInputSchema)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await changePassword(ctx.db, ctx.admin, input);
       return { ok: true as const };
     }),
 
