@@ -15,6 +15,7 @@ import { PoolStatusBadge } from './pools/badges';
 import { PoolDialog } from './pools/PoolDialog';
 import { PurchaseRequestsSection } from './pools/PurchaseRequestsSection';
 import { RefillDialog } from './pools/RefillDialog';
+import { PoolForecast } from './usage/PoolForecast';
 
 const col = createColumnHelper<PoolView>();
 
@@ -216,6 +217,7 @@ export function PoolsPage() {
           )
         }
       />
+      <PoolForecast />
       <section className="section" aria-labelledby="pools-title">
         <div className="section-header">
           <div>
