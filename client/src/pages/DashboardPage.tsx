@@ -1,23 +1,9 @@
-import { Link } from 'wouter';
-import { isAdmin, useMe } from '../auth';
-import { EmptyState, PageHeader } from '../components/EmptyState';
+import { lazy } from 'react';
+import { LazyPage } from './dashboard/LazyPage';
+
+// The dashboard's charts (recharts) load with the page, not with the app.
+const DashboardView = lazy(() => import('./dashboard/DashboardView').then((m) => ({ default: m.DashboardView })));
 
 export function DashboardPage() {
-  const me = useMe();
-  return (
-    <div className="page">
-      <PageHeader title="Dashboard" description={`Signed in as ${me.email}.`} />
-      <EmptyState title="Coming in a later release">
-        <p>
-          Credits consumed today, pool balances against their thresholds, provider health and open alerts will
-          appear here.
-        </p>
-        {isAdmin(me) && (
-          <p>
-            Meanwhile, product apps need an API key: create one in <Link href="/settings">Settings</Link>.
-          </p>
-        )}
-      </EmptyState>
-    </div>
-  );
+  return <LazyPage title="Dashboard" page={DashboardView} />;
 }
