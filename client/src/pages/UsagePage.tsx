@@ -1,9 +1,9 @@
-import { ComingSoon } from '../components/EmptyState';
+import { lazy } from 'react';
+import { LazyPage } from './dashboard/LazyPage';
+
+// The usage charts (recharts) load with the page, not with the app.
+const UsageView = lazy(() => import('./usage/UsageView').then((m) => ({ default: m.UsageView })));
 
 export function UsagePage() {
-  return (
-    <ComingSoon page="Usage">
-      Usage and cost trends by day, tier and provider, forecasts, and CSV export for analysts.
-    </ComingSoon>
-  );
+  return <LazyPage title="Usage" page={UsageView} />;
 }
