@@ -1,0 +1,158 @@
+import { fileURLToPath } from 'node:url';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
+
+const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
+/** The page scrolls inside <main>, so the viewport grows to the content for a whole-page picture. */
+async function shot(page: Page, name: string) {
+  for (const close of await page.getByTestId('toast').getByRole('button', { name: 'Dismiss' }).all()) await close.click();
+  const height = await page.evaluate(() => document.getElementById('main')!.scrollHeight + 40);
+  await page.setViewportSize({ width: 1280, height: Math.max(800, height) });
+  await page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+const count = (n: number) => new Intl.NumberFormat('en-US').format(n);
+
+async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
+  await expect(page.getByTestId('me-email')).toHaveText(email);
+}
+
+/** A tRPC mutation over plain HTTP (no transformer): the input is the JSON body, the answer is result.data. */
+async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown, bearer?: string): Promise<T> {
+  const res = await request.post(`/trpc/${procedure}`, { data: input, headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}
+
+async function query<T>(request: APIRequestContext, procedure: string, input?: unknown): Promise<T> {
+  const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+  const res = await request.get(`/trpc/${procedure}${qs}`);
+  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}
+
+type Dashboard = { platformCreditsRemaining: number; creditsConsumedToday: number; requestsToday: number; activeUsers: number };
+type Pool = { provider: string; status: string; availableBalance: number };
+
+/** What the database holds, read through other procedures than the dashboard's: the pools' balances. */
+async function unsuspendedPoolCredits(request: APIRequestContext) {
+  const pools = await query<Pool[]>(request, 'admin.pools.list');
+  return pools.filter((p) => p.status !== 'suspended').reduce((s, p) => s + p.availableBalance, 0);
+}
+
+test('the dashboard shows what the ledger holds, refreshes in place, and refills a pool', async ({ page }) => {
+  const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  const provider = `dash-${stamp}`;
+  await page.goto('/');
+  await signIn(page);
+  await expect(page.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
+  // Earlier specs share this database: everything below is measured from here.
+  const before = await query<Dashboard>(page.request, 'admin.dashboard');
+
+  // A pool with 500 credits (threshold 0: no auto-refill gets in the way).
+  await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.04', autoRefillThreshold: 0, autoRefillAmount: 100 });
+  const refill = await mutate<{ status: string }>(page.request, 'admin.pools.refill', { provider, amount: 500, reason: 'e2e dashboard' });
+  expect(refill.status).toBe('completed');
+
+  // The product app: three users spend credits.
+  const key = (await mutate<{ secret: string }>(page.request, 'admin.apiKeys.create', { name: `e2e dashboard ${stamp}`, scopes: ['users:write', 'credits:write'] })).secret;
+  const plus = `e2e-dash-plus-${stamp}`;
+  const pro = `e2e-dash-pro-${stamp}`;
+  const spent = `e2e-dash-spent-${stamp}`;
+  await mutate(page.request, 'users.upsert', { userId: plus, tier: 'plus' }, key);
+  await mutate(page.request, 'users.upsert', { userId: pro, tier: 'pro' }, key);
+  await mutate(page.request, 'users.upsert', { userId: spent, tier: 'plus' }, key);
+  let consumed = 0;
+  let requests = 0;
+  const consume = async (userId: string, credits: number) => {
+    await mutate(page.request, 'credits.consume', { userId, credits, enhancementType: 'upscale', idempotencyKey: `e2e-dash-${stamp}-${requests}` }, key);
+    consumed += credits;
+    requests += 1;
+  };
+  await consume(plus, 2);
+  await consume(plus, 1);
+  // The whole allowance, then one more that overflows to the platform: this user has nothing left.
+  await consume(spent, 10);
+  await consume(spent, 1);
+  // Two enhancements a product app ran itself on this provider: each capture draws one credit from its pool.
+  let draws = 0;
+  for (let i = 0; i < 2; i++) {
+    const hold = await mutate<{ reservationId: string }>(page.request, 'credits.reserve', { userId: pro, credits: 1, enhancementType: 'lighting', idempotencyKey: `e2e-dash-${stamp}-hold-${i}` }, key);
+    await mutate(page.request, 'credits.capture', { reservationId: hold.reservationId, provider }, key);
+    consumed += 1;
+    requests += 1;
+    draws += 1;
+  }
+
+  const platform = before.platformCreditsRemaining + 500 - draws;
+  expect(await unsuspendedPoolCredits(page.request)).toBe(platform);
+
+  await page.reload();
+  await expect(page.getByTestId('stat-platform-credits')).toHaveText(count(platform));
+  await expect(page.getByTestId('stat-consumed-today')).toHaveText(count(before.creditsConsumedToday + consumed));
+  await expect(page.getByTestId('dashboard-stats')).toContainText(`${count(before.requestsToday + requests)} requests since 00:00 UTC`);
+  // plus and pro have credits left; the user who spent everything does not count.
+  await expect(page.getByTestId('stat-active-users')).toHaveText(count(before.activeUsers + 2));
+  await expect(page.getByTestId('stat-month-cost')).toHaveText(/^\$\d[\d,]*\.\d{2,}$/);
+
+  // The pool is in the provider table (no provider configured for it) and in the forecast.
+  const row = page.getByTestId('provider-status-table').getByRole('row').filter({ hasText: provider });
+  await expect(row).toContainText('no provider');
+  await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(500 - draws));
+  await expect(page.getByTestId('dashboard-forecast-pools').getByRole('row').filter({ hasText: provider })).toContainText(count(500 - draws));
+  // Today's credits are in the trend chart's 30-day total.
+  await expect(page.getByTestId('dashboard-trend').locator('.recharts-legend-item')).toHaveCount(3);
+  await expect(page.getByTestId('dashboard-trend').locator('path.recharts-rectangle').first()).toBeVisible();
+
+  // Refresh: new figures and a new time, without the page ever blanking.
+  const updated = page.getByTestId('dashboard-updated');
+  const firstTime = await updated.textContent();
+  expect(firstTime).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+  await page.waitForTimeout(1100);
+  await consume(plus, 1);
+  await page.getByRole('button', { name: 'Refresh the dashboard' }).click();
+  await expect(page.getByTestId('stat-consumed-today')).toHaveText(count(before.creditsConsumedToday + consumed));
+  await expect(updated).not.toHaveText(firstTime!);
+  await expect(page.getByTestId('stat-platform-credits')).toBeVisible();
+
+  // Refill from the dashboard: 500 prefilled, the outcome shown, the figures follow.
+  await row.getByRole('button', { name: `Refill ${provider}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Refill ${provider}` });
+  await expect(dialog.getByLabel('Amount (credits)')).toHaveValue('500');
+  await expect(dialog).toContainText('About $20.00');
+  await dialog.getByRole('button', { name: 'Refill' }).click();
+  await expect(dialog.getByTestId('refill-result')).toContainText('Completed');
+  await expect(dialog.getByTestId('refill-result')).toContainText('500 credits');
+  await expect(page.getByTestId('stat-platform-credits')).toHaveText(count(platform + 500));
+  await dialog.getByTestId('refill-result').getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(1000 - draws));
+  expect(await unsuspendedPoolCredits(page.request)).toBe(platform + 500);
+  await shot(page, 'dashboard');
+});
+
+test('an analyst sees the dashboard without any refill control', async ({ page, browser }) => {
+  const stamp = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  const analyst = { email: `analyst-dash-${stamp}@example.com`, password: 'analyst-password-2025' };
+  const provider = `dash-ro-${stamp.slice(-8)}`;
+  await page.goto('/');
+  await signIn(page);
+  await mutate(page.request, 'admin.admins.create', { ...analyst, role: 'analyst' });
+  await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.02', autoRefillThreshold: 0, autoRefillAmount: 10 });
+  await page.reload();
+  await expect(page.getByRole('button', { name: `Refill ${provider}` })).toBeVisible();
+
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  await other.goto('/');
+  await signIn(other, analyst.email, analyst.password);
+  await expect(other.getByTestId('provider-status-table')).toContainText(provider);
+  await expect(other.getByTestId('stat-platform-credits')).toBeVisible();
+  await expect(other.getByRole('button', { name: /^Refill/ })).toHaveCount(0);
+  await expect(other.getByRole('button', { name: 'Refresh the dashboard' })).toBeEnabled();
+  await shot(other, 'dashboard-analyst');
+  await context.close();
+});
