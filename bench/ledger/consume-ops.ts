@@ -13,15 +13,16 @@ const nextKey = () => `${runPrefix}-${seq++}`;
 const REQUEST_HASH = 'f'.repeat(32);
 
 /**
- * The raw-SQL floor: the statements consumeCredits issues in its common case, written directly with
- * postgres.js in one transaction — the conditional debit with RETURNING, then the ledger insert.
+ * The raw-SQL floor: the statement consumeCredits issues in its common case — the conditional debit
+ * and its ledger entry as data-modifying CTEs in one statement — issued directly with postgres.js
+ * (prepared). An earlier floor ran the two statements in a transaction; consumeCredits no longer does.
  */
 export const floorOp =
   (sql: Sql, userIds: string[]): Op =>
   async (client) => {
     const userId = userIds[client]!;
-    await sql.begin(async (tx) => {
-      const [debit] = await tx`
+    const [row] = await sql`
+      with debit as (
         update user_credits set
           last_bonus_used = ${1} - least(current_balance, ${1}),
           bonus_balance = bonus_balance - (${1} - least(current_balance, ${1})),
@@ -32,17 +33,17 @@ export const floorOp =
         where user_id = ${userId}
           and current_balance + bonus_balance >= ${1}
           and last_reset_at >= date_trunc('month', now(), 'UTC')
-        returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
-      if (!debit) throw new Error(`floor: ${userId} could not be debited`);
-      const [row] = await tx`
+        returning current_balance + bonus_balance as balance_after, last_bonus_used, subscription_tier
+      ), entry as (
         insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
           source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-        values (${userId}, 'consumption', ${1}, ${-1}, ${debit.bonus_used}, ${debit.balance_after},
-          'user_credits', ${debit.tier}, '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH})
-        on conflict (idempotency_key) do nothing
-        returning id`;
-      if (!row) throw new Error('floor: idempotency key reused');
-    });
+        select ${userId}, 'consumption', ${1}, ${-1}, last_bonus_used, balance_after,
+          'user_credits', subscription_tier, '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH}
+        from debit
+        returning id
+      )
+      select entry.id::text as id, debit.balance_after from debit, entry`;
+    if (!row) throw new Error(`floor: ${userId} could not be debited`);
   };
 
 /** consumeCredits called in this process on a drizzle database over postgres.js. */
