@@ -131,31 +131,48 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.integer({ min: 50, max: 5_000 }).map((depth) => new RawJson(`${'['.repeat(depth)}${']'.repeat(depth)}`)), weight: 1 },
 );
 
-/** Mostly `valid`, sometimes hostile: so calls get past validation and reach the database with odd values. */
+/** Mostly `valid`, sometimes hostile. */
 export const field = (valid: fc.Arbitrary<unknown>, validWeight = 3) =>
-  fc.oneof({ arbitrary: valid, weight: validWeight }, { arbitrary: hostileValue, weight: 2 });
+  fc.oneof({ arbitrary: valid, weight: validWeight }, { arbitrary: hostileValue, weight: 1 });
 
 /**
- * An object with the procedure's keys (each present or not) holding valid or hostile values, plus
- * sometimes extra keys (`__proto__`, `constructor`, duplicates of real keys) written into the JSON text.
+ * Text that a schema accepts (length min..max) yet is hostile: NUL bytes, lone surrogates, SQL,
+ * unicode, prototype names. Valid input is where a bug past validation hides.
  */
-export function hostileObject(model: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
-  const keys = Object.keys(model);
+export const edgyText = (min: number, max: number): fc.Arbitrary<string> =>
+  fc
+    .oneof(
+      { arbitrary: fc.constantFrom(...nastyStrings), weight: 3 },
+      { arbitrary: fc.string({ unit: 'binary', minLength: min, maxLength: Math.min(max, 60) }), weight: 2 },
+      { arbitrary: fc.string({ unit: 'grapheme', minLength: min, maxLength: Math.min(max, 60) }), weight: 1 },
+      { arbitrary: fc.tuple(fc.constantFrom(...nastyStrings), fc.constantFrom(...nastyStrings)).map(([a, b]) => `${a}${b}`), weight: 1 },
+    )
+    .map((s) => (s.length < min ? s.padEnd(min, '\u0000') : s.slice(0, max)));
+
+/**
+ * An object with the procedure's keys holding valid or hostile values: mostly every key valid but
+ * one (so the call gets past validation and reaches the database with odd values, or is refused
+ * for exactly that key), else any mix with keys missing; plus sometimes extra keys (`__proto__`,
+ * `constructor`, duplicates of real keys) written into the JSON text.
+ */
+export function hostileObject(valid: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
+  const keys = Object.keys(valid);
+  const mixed = Object.fromEntries(keys.map((k) => [k, field(valid[k]!)]));
   const extraKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', ...keys), fc.string({ maxLength: 12 }));
+  const allButOne = fc
+    .tuple(fc.record(valid), fc.nat(keys.length), hostileValue)
+    .map(([obj, i, bad]) => (i < keys.length ? { ...obj, [keys[i]!]: bad } : obj) as Record<string, unknown>);
   return fc
     .tuple(
-      fc.record(model, { requiredKeys: [] }),
-      fc.record(model),
-      fc.array(fc.tuple(extraKey, hostileValue), { maxLength: 3 }),
-      fc.nat({ max: 9 }),
+      fc.oneof({ arbitrary: allButOne, weight: 4 }, { arbitrary: fc.record(mixed), weight: 1 }, { arbitrary: fc.record(mixed, { requiredKeys: [] }), weight: 1 }),
+      fc.oneof({ arbitrary: fc.constant([] as [string, unknown][]), weight: 4 }, { arbitrary: fc.array(fc.tuple(extraKey, hostileValue), { minLength: 1, maxLength: 3 }), weight: 1 }),
+      fc.boolean(),
     )
-    .map(([partial, full, extras, pick]) => {
-      // Most objects carry all their keys, so the deeper checks are reached.
-      const base = (pick < 6 ? full : partial) as Record<string, unknown>;
+    .map(([base, extras, last]) => {
       if (extras.length === 0) return base;
       const entries: [string, unknown][] = Object.entries(base);
       // Extra keys first or last: with duplicates, JSON.parse keeps the last.
-      return new Entries(pick % 2 === 0 ? [...entries, ...extras] : [...extras, ...entries]);
+      return new Entries(last ? [...entries, ...extras] : [...extras, ...entries]);
     });
 }
 

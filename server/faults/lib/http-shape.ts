@@ -1,4 +1,4 @@
-import type { Response as InjectResponse } from 'light-my-request';
+import type { LightMyRequestResponse as InjectResponse } from 'fastify';
 
 export type Answer = { status: number; body: unknown; text: string };
 
