@@ -29,7 +29,7 @@ export const trendPointSchema = z.object({
   costUsd: z.string(),
   successRate: z.number().nullable(),
   /** With a split: the value's requests, credits and cost per split value. */
-  split: z.record(z.string(), z.object({ requests: z.number().int(), credits: z.number().int(), costUsd: z.string() })),
+  split: z.record(z.string(), z.object({ requests: z.number().int(), successfulRequests: z.number().int(), credits: z.number().int(), costUsd: z.string() })),
 });
 export type TrendPoint = z.infer<typeof trendPointSchema>;
 

@@ -40,11 +40,16 @@ export async function dashboard(db: DbOrTx) {
       sql`select a.name, a.kind, a.is_active, a.last_health_ok as healthy, a.cost_per_request::text as cost,
             c.calls::int as calls, c.ok::int as ok,
             (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool,
-            (select status from credit_pools p where p.provider = a.name) as pool_status
+            (select status from credit_pools p where p.provider = a.name) as pool_status, a.priority as sort
           from api_providers a
           left join lateral (select count(*) as calls, count(*) filter (where outcome = 'success') as ok from provider_calls
                              where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
-          order by a.priority, a.name`,
+          union all
+          -- Pools with no provider configured yet still hold credits worth seeing (and refilling).
+          select p.provider, 'pool only', false, null, '0', 0, 0,
+            (select sum(balance)::text from credit_pool_stripes s where s.provider = p.provider), p.status, 2147483647
+          from credit_pools p where not exists (select 1 from api_providers a where a.name = p.provider)
+          order by sort, name`,
     ),
     usageTrend(db, { from: addDays(now, -29), to: now, split: 'none' }),
     forecast(db, now),

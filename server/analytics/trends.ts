@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { TrendPoint } from '../../shared/analytics';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
-import { breakdownRows, summaryRows } from './day-aggregates';
+import { breakdownRows, summaryRows, userRows } from './day-aggregates';
 import { addDays, eachDay, today } from './days';
 
 type SummaryRow = {
@@ -15,7 +15,7 @@ type SummaryRow = {
   platform_credits: number;
   cost_usd: string;
 };
-type BreakdownRow = { day: string; value: string; requests: number; credits: number; cost_usd: string };
+type BreakdownRow = { day: string; value: string; requests: number; successful_requests: number; credits: number; cost_usd: string };
 
 /**
  * Daily usage over [from, to]: finished days from the pre-aggregated tables, today live from the
@@ -40,12 +40,12 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
     const storedSplits = input.from <= storedTo
       ? await queryRows<BreakdownRow>(
           db,
-          sql`select day::text as day, value, requests, credits, cost_usd::text from daily_usage_breakdown
+          sql`select day::text as day, value, requests, successful_requests, credits, cost_usd::text from daily_usage_breakdown
               where dimension = ${input.split} and day between ${input.from}::date and ${storedTo}::date`,
         )
       : [];
     const liveSplits = includeToday
-      ? await queryRows<BreakdownRow>(db, sql`select day, value, requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
+      ? await queryRows<BreakdownRow>(db, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
       : [];
     splits = [...storedSplits, ...liveSplits];
   }
@@ -67,21 +67,28 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
       costUsd: r?.cost_usd ?? '0.000000',
       successRate: total > 0 ? Math.round((successful / total) * 10_000) / 10_000 : null,
       split: Object.fromEntries(
-        splits.filter((s) => s.day === day).map((s) => [s.value, { requests: Number(s.requests), credits: Number(s.credits), costUsd: s.cost_usd }]),
+        splits
+          .filter((s) => s.day === day)
+          .map((s) => [s.value, { requests: Number(s.requests), successfulRequests: Number(s.successful_requests), credits: Number(s.credits), costUsd: s.cost_usd }]),
       ),
     };
   });
   return { split: input.split as 'none', splitValues, points };
 }
 
-/** The heaviest users over a range, from the per-user daily table. */
+/** The heaviest users over a range: finished days from the per-user daily table, today live. */
 export async function topUsers(db: DbOrTx, input: { from: string; to: string; limit: number }) {
+  const now = today();
+  const live = input.from <= now && input.to >= now ? sql`union all select user_id, requests, credits, cost_usd from (${userRows(now, now)}) u` : sql``;
   const rows = await queryRows<{ user_id: string; email: string | null; tier: string | null; requests: number; credits: number; cost_usd: string }>(
     db,
     sql`
     select d.user_id, u.email, u.tier, sum(d.requests)::int as requests, sum(d.credits)::int as credits, sum(d.cost_usd)::numeric(14,6)::text as cost_usd
-    from daily_user_usage d left join users u on u.user_id = d.user_id
-    where d.day between ${input.from}::date and ${input.to}::date
+    from (
+      select user_id, requests, credits, cost_usd from daily_user_usage
+      where day between ${input.from}::date and ${input.to < now ? input.to : addDays(now, -1)}::date
+      ${live}
+    ) d left join users u on u.user_id = d.user_id
     group by d.user_id, u.email, u.tier
     order by requests desc, d.user_id
     limit ${input.limit}`,
