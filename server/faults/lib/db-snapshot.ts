@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { queryOne } from '../../db/rows';
+import { queryOne, queryRows } from '../../db/rows';
 
 /**
  * Row counts of every table a public procedure may write, plus the sum of all balances and the
@@ -25,3 +25,26 @@ export async function writeSnapshot(db: DbOrTx): Promise<Record<string, string>>
   );
   return row!;
 }
+
+/**
+ * A fingerprint of every table in the public schema (row count and a hash of all rows): equal
+ * before and after means nothing at all was written. Tables in `countOnly` are only counted (e.g.
+ * api_keys, whose last_used_at a successful key check may touch).
+ */
+export async function tableFingerprint(db: DbOrTx, opts: { countOnly?: string[] } = {}): Promise<Record<string, string>> {
+  const tables = await queryRows<{ name: string }>(
+    db,
+    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+  );
+  const parts = tables.map(({ name }) =>
+    opts.countOnly?.includes(name)
+      ? sql`select ${name}::text as name, count(*)::text as fp from ${sql.identifier(name)}`
+      : sql`select ${name}::text as name, count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as fp from ${sql.identifier(name)} t`,
+  );
+  const rows = await queryRows<{ name: string; fp: string }>(db, sql.join(parts, sql` union all `));
+  return Object.fromEntries(rows.map((r) => [r.name, r.fp]));
+}
+
+/** The tables whose fingerprints differ. */
+export const changedTables = (before: Record<string, string>, after: Record<string, string>) =>
+  [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]);
