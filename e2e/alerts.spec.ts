@@ -1,37 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-/** The page scrolls inside #main: back to its top first, so the shot shows the page from its header. */
-async function shot(page: Page, name: string) {
-  await page.locator('#main').evaluate((el) => el.scrollTo(0, 0));
-  await page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-}
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-/** A tRPC mutation over plain HTTP (no transformer): the input is the JSON body, the answer is result.data. */
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, { data: input });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
-
-async function query<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const res = await request.get(`/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { expect, test, type Page } from '@playwright/test';
+import { ADMIN_EMAIL } from './env';
+import { mutate, query, shotFromTop, signIn, uniqueProvider } from './helpers';
 
 type Alert = { id: string; type: string; subject: string; status: string; occurrences: number };
-
-const uniqueProvider = (tag: string) => `${tag}-${(Date.now() % 1e9).toString(36)}${Math.floor(Math.random() * 100)}`;
 
 /**
  * A real low-pool condition: a new manual pool is empty (balance 0, threshold 10), and the
@@ -95,7 +66,7 @@ test('a low pool raises an alert that an admin acknowledges and resolves', async
   const inApp = drawer.getByTestId('alert-deliveries').getByRole('row').filter({ hasText: 'In-app' });
   await expect(inApp).toContainText('sent', { timeout: 25_000 });
   await expect(inApp).toContainText('1');
-  await shot(page, 'alerts-drawer');
+  await shotFromTop(page, 'alerts-drawer');
   await page.keyboard.press('Escape');
   await expect(drawer).toBeHidden();
 
@@ -119,7 +90,7 @@ test('a low pool raises an alert that an admin acknowledges and resolves', async
     await expect(row).toContainText('×2', { timeout: 1_500 });
   }).toPass({ timeout: 30_000, intervals: [500, 1000, 2000] });
   await expect(row.getByTestId('alert-status')).toHaveText('acknowledged');
-  await shot(page, 'alerts-active');
+  await shotFromTop(page, 'alerts-active');
 
   // Resolve from the drawer: it leaves the active list.
   await row.click();
@@ -150,7 +121,7 @@ test('a low pool raises an alert that an admin acknowledges and resolves', async
   await expect(past).toHaveCount(0);
   await page.getByLabel('History level').selectOption('all');
   await expect(past).toBeVisible();
-  await shot(page, 'alerts-history');
+  await shotFromTop(page, 'alerts-history');
 });
 
 test('channel settings keep secrets write-only and send tests that show ok or the error', async ({ page }) => {
@@ -180,7 +151,7 @@ test('channel settings keep secrets write-only and send tests that show ok or th
   await expect(slack.getByLabel('Cool-down (seconds)')).toHaveValue('600');
   // The URL is the secret: it never comes back to the browser.
   expect(await page.content()).not.toContain(secretUrl);
-  const listed = await query<unknown[]>(page.request, 'admin.alerts.channels.list', undefined);
+  const listed = await query<unknown[]>(page.request, 'admin.alerts.channels.list');
   expect(JSON.stringify(listed)).not.toContain('e2e-secret');
 
   // Nothing listens on that port: the test shows the error, not a success.
@@ -202,7 +173,7 @@ test('channel settings keep secrets write-only and send tests that show ok or th
   const inApp = page.getByTestId('channel-in_app');
   await inApp.getByRole('button', { name: 'Send test' }).click();
   await expect(inApp.getByTestId('channel-test-in_app')).toContainText('Test sent');
-  await shot(page, 'alerts-channels');
+  await shotFromTop(page, 'alerts-channels');
 
   // Switch Slack off again and drop its URL, so later tests on this server deliver in-app only.
   await slack.getByRole('switch', { name: 'Enabled' }).uncheck();
@@ -248,7 +219,7 @@ test('an admin adds, edits and deletes an alert rule', async ({ page }) => {
   await expect(edit).toBeHidden();
   await expect(rule).not.toContainText('SMS');
   await expect(rule).toContainText('active');
-  await shot(page, 'alerts-rules');
+  await shotFromTop(page, 'alerts-rules');
 
   await rule.getByRole('button', { name: /^Delete/ }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete rule' });
@@ -281,7 +252,7 @@ test('an analyst sees alerts, channels and rules without any control that change
   const drawer = other.getByTestId('alert-drawer');
   await expect(drawer.getByTestId('alert-metadata')).toContainText(provider);
   await expect(drawer.getByRole('button', { name: /Acknowledge|Resolve/ })).toHaveCount(0);
-  await shot(other, 'alerts-analyst');
+  await shotFromTop(other, 'alerts-analyst');
   await other.keyboard.press('Escape');
 
   await other.getByRole('tab', { name: 'Channels' }).click();
@@ -290,7 +261,7 @@ test('an analyst sees alerts, channels and rules without any control that change
   await expect(other.getByRole('button', { name: /Send test|Save/ })).toHaveCount(0);
   await expect(other.getByRole('switch')).toHaveCount(0);
   await expect(other.locator('[data-testid^="channel-"] input')).toHaveCount(0);
-  await shot(other, 'alerts-analyst-channels');
+  await shotFromTop(other, 'alerts-analyst-channels');
 
   await other.getByRole('tab', { name: 'Rules' }).click();
   await expect(other.getByTestId('alert-rules-table')).toContainText('pool_low');

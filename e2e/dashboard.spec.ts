@@ -1,38 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
+import { mutate, query, shotWholeMain, signIn } from './helpers';
 
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-/** The page scrolls inside <main>, so the viewport grows to the content for a whole-page picture. */
-async function shot(page: Page, name: string) {
-  for (const close of await page.getByTestId('toast').getByRole('button', { name: 'Dismiss' }).all()) await close.click();
-  const height = await page.evaluate(() => document.getElementById('main')!.scrollHeight + 40);
-  await page.setViewportSize({ width: 1280, height: Math.max(800, height) });
-  await page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 const count = (n: number) => new Intl.NumberFormat('en-US').format(n);
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-/** A tRPC mutation over plain HTTP (no transformer): the input is the JSON body, the answer is result.data. */
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown, bearer?: string): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, { data: input, headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
-
-async function query<T>(request: APIRequestContext, procedure: string, input?: unknown): Promise<T> {
-  const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await request.get(`/trpc/${procedure}${qs}`);
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 type Dashboard = { platformCreditsRemaining: number; creditsConsumedToday: number; requestsToday: number; activeUsers: number };
 type Pool = { provider: string; status: string; availableBalance: number };
@@ -136,7 +105,7 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   await dialog.getByTestId('refill-result').getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(1000 - draws));
-  await shot(page, 'dashboard');
+  await shotWholeMain(page, 'dashboard');
 });
 
 test('an analyst sees the dashboard without any refill control', async ({ page, browser }) => {
@@ -158,6 +127,6 @@ test('an analyst sees the dashboard without any refill control', async ({ page, 
   await expect(other.getByTestId('stat-platform-credits')).toBeVisible();
   await expect(other.getByRole('button', { name: /^Refill/ })).toHaveCount(0);
   await expect(other.getByRole('button', { name: 'Refresh the dashboard' })).toBeEnabled();
-  await shot(other, 'dashboard-analyst');
+  await shotWholeMain(other, 'dashboard-analyst');
   await context.close();
 });

@@ -1,17 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
+import { shot, submitSignIn } from './helpers';
 
 const sections = ['Dashboard', 'Users', 'Pools', 'Providers', 'Alerts', 'Jobs', 'Usage', 'Settings'];
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-}
 
 test('admin signs in, creates an API key that works, and signs out', async ({ page, request }) => {
   await page.goto('/');
@@ -19,12 +10,12 @@ test('admin signs in, creates an API key that works, and signs out', async ({ pa
   await shot(page, 'login');
 
   // A wrong password reads as a sentence, not as JSON or a stack.
-  await signIn(page, ADMIN_EMAIL, 'definitely-not-the-password');
+  await submitSignIn(page, ADMIN_EMAIL, 'definitely-not-the-password');
   await expect(page.getByTestId('login-error')).toHaveText('Wrong email or password.');
   await shot(page, 'login-error');
 
   // Enter submits; auth.me then shows the shell.
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await submitSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav).toBeVisible();
   for (const label of sections) await expect(nav.getByRole('link', { name: label })).toBeVisible();
@@ -94,7 +85,7 @@ test('admin signs in, creates an API key that works, and signs out', async ({ pa
 
 test('revoking a key locks its app out', async ({ page, request }) => {
   await page.goto('/settings');
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await submitSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Create API key' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create API key' });
   const name = `short-lived key ${Date.now()}`;
@@ -122,7 +113,7 @@ test('revoking a key locks its app out', async ({ page, request }) => {
 test('an analyst created in Settings gets read-only Settings', async ({ page }) => {
   const analyst = { email: `analyst-${Date.now()}@example.com`, password: 'analyst-password-2025' };
   await page.goto('/settings');
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await submitSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Add account' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add account' });
   await dialog.getByLabel('Email').fill(analyst.email);
@@ -136,7 +127,7 @@ test('an analyst created in Settings gets read-only Settings', async ({ page }) 
   await expect(page.getByTestId('admins-table').getByRole('row', { name: new RegExp(analyst.email) })).toContainText('analyst');
 
   await page.getByRole('button', { name: 'Logout' }).click();
-  await signIn(page, analyst.email, analyst.password);
+  await submitSignIn(page, analyst.email, analyst.password);
   await expect(page.getByTestId('me-role')).toHaveText('analyst');
   await expect(page.getByTestId('read-only-note')).toContainText('You have read-only access.');
   await expect(page.getByRole('button', { name: 'Create API key' })).toHaveCount(0);
@@ -150,11 +141,11 @@ test('repeated failures show the throttling message with a retry time', async ({
   const nobody = `nobody-${Date.now()}@example.com`;
   for (let i = 0; i < 5; i++) {
     const answered = page.waitForResponse((r) => r.url().includes('/trpc/auth.login'));
-    await signIn(page, nobody, `wrong-password-${i}`);
+    await submitSignIn(page, nobody, `wrong-password-${i}`);
     expect((await answered).status()).toBe(401);
     await expect(page.getByTestId('login-error')).toHaveText('Wrong email or password.');
   }
-  await signIn(page, nobody, 'wrong-password-again');
+  await submitSignIn(page, nobody, 'wrong-password-again');
   await expect(page.getByTestId('login-error')).toHaveText(/^Too many failed sign-in attempts\. Try again in \d+ (seconds|minutes)\.$/);
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeDisabled();
   await shot(page, 'login-throttled');
@@ -162,7 +153,7 @@ test('repeated failures show the throttling message with a retry time', async ({
 
 test('a session that ends while the app is open returns to the login page', async ({ page, context }) => {
   await page.goto('/settings');
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await submitSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(page.getByTestId('admins-table')).toContainText(ADMIN_EMAIL);
   await context.clearCookies();
 

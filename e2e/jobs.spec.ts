@@ -1,22 +1,5 @@
-import { fileURLToPath } from 'node:url';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, { data: input });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { expect, test } from '@playwright/test';
+import { mutate, shot, signIn } from './helpers';
 
 test('an admin sees the runner and the schedules, runs a job now and finds the run in the history', async ({ page }) => {
   await page.goto('/jobs');

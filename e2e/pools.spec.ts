@@ -1,22 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, { data: input });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { ADMIN_EMAIL } from './env';
+import { mutate, shot, signIn, uniqueProvider } from './helpers';
 
 type Settings = { monthlyRevenueUsd: string; creditBudgetSharePercent: number; refillBackoffSeconds: number; providerDriftTolerance: number };
 
@@ -34,8 +18,6 @@ async function uncapBudget(request: APIRequestContext) {
     reason: 'e2e cleanup',
   });
 }
-
-const uniqueProvider = (tag: string) => `${tag}-${(Date.now() % 1e9).toString(36)}${Math.floor(Math.random() * 100)}`;
 
 async function createPool(page: Page, provider: string, fields: { cost: string; threshold: string; amount: string }) {
   await page.getByRole('button', { name: 'Create pool' }).click();

@@ -1,29 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-/** A tRPC mutation over plain HTTP (no transformer): the input is the JSON body, the answer is result.data. */
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown, bearer?: string): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, {
-    data: input,
-    headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
-  });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { mutate, shot, signIn } from './helpers';
 
 /** The names in the providers table, top to bottom (the fallback order). */
 async function tableOrder(table: Locator): Promise<string[]> {

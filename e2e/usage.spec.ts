@@ -1,30 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-/** The page scrolls inside <main>, so the viewport grows to the content for a whole-page picture. */
-async function shot(page: Page, name: string) {
-  for (const close of await page.getByTestId('toast').getByRole('button', { name: 'Dismiss' }).all()) await close.click();
-  const height = await page.evaluate(() => document.getElementById('main')!.scrollHeight + 40);
-  await page.setViewportSize({ width: 1280, height: Math.max(800, height) });
-  await page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown, bearer?: string): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, { data: input, headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { expect, test } from '@playwright/test';
+import { mutate, shotWholeMain, signIn } from './helpers';
 
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -116,6 +92,6 @@ test('an analyst splits 90 days by provider, exports exactly the days shown, and
   await other.getByRole('button', { name: '90 d' }).click();
   await expect(other.getByTestId('usage-days')).toHaveText('90');
   await expect(other.getByTestId('last-reallocation')).toBeVisible();
-  await shot(other, 'usage');
+  await shotWholeMain(other, 'usage');
   await context.close();
 });

@@ -1,26 +1,5 @@
-import { fileURLToPath } from 'node:url';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
-
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
-
-async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-}
-
-/** A tRPC mutation over plain HTTP (no transformer): the input is the JSON body, the answer is result.data. */
-async function mutate<T>(request: APIRequestContext, procedure: string, input: unknown, bearer?: string): Promise<T> {
-  const res = await request.post(`/trpc/${procedure}`, {
-    data: input,
-    headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
-  });
-  expect(res.status(), `${procedure}: ${await res.text()}`).toBe(200);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { expect, test, type Page } from '@playwright/test';
+import { mutate, shot, signIn } from './helpers';
 
 /** An API key for the product API, made with the signed-in admin's session cookie. */
 async function createApiKey(page: Page, scopes: string[]): Promise<string> {
