@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { createFastifyContext } from './trpc/context';
+import { registerTrpcHttpGuards } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
@@ -34,6 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     strictTransportSecurity: deps.config.secureCookies,
   });
   await app.register(fastifyCookie);
+  registerTrpcHttpGuards(app);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',

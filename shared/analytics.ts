@@ -93,10 +93,11 @@ export const dashboardSchema = z.object({
   providers: z.array(
     z.object({
       name: z.string(),
-      kind: z.string(),
+      /** Null for a pool whose provider is not configured. */
+      kind: z.string().nullable(),
       isActive: z.boolean(),
       healthy: z.boolean().nullable(),
-      costPerRequest: z.string(),
+      costPerRequest: z.string().nullable(),
       successRate24h: z.number().nullable(),
       poolBalance: z.number().int().nullable(),
       poolStatus: z.string().nullable(),

@@ -35,7 +35,7 @@ export async function dashboard(db: DbOrTx) {
           where status <> 'resolved'
           order by case level when 'critical' then 0 when 'error' then 1 when 'warning' then 2 else 3 end, last_seen_at desc limit 8`,
     ),
-    queryRows<{ name: string; kind: string; is_active: boolean; healthy: boolean | null; cost: string; calls: number; ok: number; pool: string | null; pool_status: string | null }>(
+    queryRows<{ name: string; kind: string | null; is_active: boolean; healthy: boolean | null; cost: string | null; calls: number; ok: number; pool: string | null; pool_status: string | null }>(
       db,
       sql`select a.name, a.kind, a.is_active, a.last_health_ok as healthy, a.cost_per_request::text as cost,
             c.calls::int as calls, c.ok::int as ok,
@@ -46,7 +46,7 @@ export async function dashboard(db: DbOrTx) {
                              where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
           union all
           -- Pools with no provider configured yet still hold credits worth seeing (and refilling).
-          select p.provider, 'pool only', false, null, '0', 0, 0,
+          select p.provider, null, false, null, null, 0, 0,
             (select sum(balance)::text from credit_pool_stripes s where s.provider = p.provider), p.status, 2147483647
           from credit_pools p where not exists (select 1 from api_providers a where a.name = p.provider)
           order by sort, name`,

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../db/errors';
+import { isDatabaseUnavailable, pgErrorCode } from '../db/errors';
+import { findNul } from './nul-guard';
 import { DomainError } from '../errors';
 import type { ContextInner } from './context';
 
@@ -20,7 +21,8 @@ export const t = initTRPC.context<ContextInner>().create({
     const domain = cause instanceof DomainError ? cause : null;
     return {
       ...shape,
-      message: shape.message,
+      // An unexpected failure's own text (SQL, parameters, paths) stays in the server log.
+      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on the server. Try again.' : shape.message,
       data: {
         ...shape.data,
         reason: domain?.reason ?? error.code,
@@ -35,13 +37,19 @@ export const t = initTRPC.context<ContextInner>().create({
  * Turns a DomainError thrown anywhere below into the tRPC error its code names, and gives input
  * validation errors a message naming each field — for HTTP callers and createCaller alike.
  */
-export const domainErrors = t.middleware(async ({ next }) => {
+export const domainErrors = t.middleware(async ({ next, getRawInput }) => {
+  const nulAt = findNul(await getRawInput().catch(() => undefined));
+  if (nulAt) throw new TRPCError({ code: 'BAD_REQUEST', message: `${nulAt}: must not contain NUL characters` });
   const result = await next();
   if (result.ok) return result;
   const cause = result.error.cause;
   if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
   if (cause instanceof ZodError && result.error.code === 'BAD_REQUEST') {
     throw new TRPCError({ code: 'BAD_REQUEST', message: describeZodError(cause), cause });
+  }
+  if (['22021', '22P05'].includes(pgErrorCode(cause) ?? '')) {
+    // A character PostgreSQL cannot store slipped past validation: the input's fault, not ours.
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'The input holds characters that cannot be stored.', cause });
   }
   if (isDatabaseUnavailable(cause)) {
     // Nothing was written (a statement that cannot reach the database commits nothing): safe to retry.

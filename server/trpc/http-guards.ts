@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+type Refusal = { httpStatus: number; code: string; jsonRpc: number };
+
+const refusals: Record<number, Refusal> = {
+  400: { httpStatus: 400, code: 'BAD_REQUEST', jsonRpc: -32600 },
+  404: { httpStatus: 404, code: 'NOT_FOUND', jsonRpc: -32004 },
+  405: { httpStatus: 405, code: 'METHOD_NOT_SUPPORTED', jsonRpc: -32005 },
+  413: { httpStatus: 413, code: 'PAYLOAD_TOO_LARGE', jsonRpc: -32013 },
+  415: { httpStatus: 415, code: 'UNSUPPORTED_MEDIA_TYPE', jsonRpc: -32015 },
+};
+
+/** A refusal in the same shape as tRPC's own errors, so callers read `error.data.reason` everywhere. */
+function sendTrpcError(reply: FastifyReply, status: number, message: string) {
+  const r = refusals[status] ?? refusals[400]!;
+  return reply.code(r.httpStatus).send({
+    error: { message, code: r.jsonRpc, data: { code: r.code, httpStatus: r.httpStatus, reason: r.code, path: null } },
+  });
+}
+
+const isTrpc = (req: FastifyRequest) => req.url.startsWith('/trpc/') || req.url === '/trpc';
+
+/**
+ * Requests Fastify refuses before tRPC sees them (a body too large, a content type it cannot
+ * parse) answer as tRPC errors too; tRPC bodies are JSON, so anything else is refused up front
+ * rather than handed to tRPC as a raw stream.
+ */
+export function registerTrpcHttpGuards(app: FastifyInstance) {
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isTrpc(req) || req.method !== 'POST') return;
+    const type = req.headers['content-type'];
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (type === undefined ? hasBody : !/^application\/json\s*(;|$)/i.test(type)) {
+      return sendTrpcError(reply, 415, `Send the input as JSON (Content-Type: application/json), not ${type ?? 'an untyped body'}.`);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (isTrpc(req) && status >= 400 && status < 500) {
+      const message = status === 413 ? 'The request body is too large.' : status === 415 ? 'Send the input as JSON.' : error.message;
+      return sendTrpcError(reply, status, message);
+    }
+    if (status >= 500) {
+      req.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ error: 'Internal Server Error' });
+    }
+    return reply.code(status).send({ error: error.message });
+  });
+}
