@@ -11,7 +11,7 @@ import { trpcHttp } from '../test/http-client';
 import { key, newUser } from '../test/ledger-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { startServer } from '../test/spawn';
-import { expectBooksBalanced, pendingHolds } from './lib/books';
+import { expectReconciled, pendingHolds } from './lib/reconciled';
 
 let env: TestEnv;
 let images: Awaited<ReturnType<typeof startImageServer>>;
@@ -56,7 +56,7 @@ describe('[FAULT] kill -9 of a server in the middle of 100 concurrent enhancemen
     const released = await expireReservations(db);
     expect(released).toBeGreaterThan(0);
     expect(await pendingHolds(db)).toBe(0);
-    await expectBooksBalanced(db);
+    await expectReconciled(db);
 
     // What the users paid is exactly what was captured.
     const paid = await queryOne<{ charged: number; captured: number }>(
@@ -76,6 +76,6 @@ describe('[FAULT] kill -9 of a server in the middle of 100 concurrent enhancemen
     });
     expect(after.body.result.data.status).toBe('enhanced');
     await survivor.stop();
-    await expectBooksBalanced(db);
+    await expectReconciled(db);
   });
 });

@@ -10,7 +10,7 @@ import { createTestEnv, type TestEnv } from '../test/harness';
 import { trpcHttp } from '../test/http-client';
 import { balanceRow, key, newUser } from '../test/ledger-helpers';
 import { repoRoot, startServer, type ServerProcess } from '../test/spawn';
-import { expectBooksBalanced, pendingHolds } from './lib/books';
+import { expectReconciled, pendingHolds } from './lib/reconciled';
 
 let env: TestEnv;
 let servers: ServerProcess[] = [];
@@ -77,6 +77,6 @@ describe('[FAULT] three server processes and two workers against one database', 
       expect(s.net).toBeLessThanOrEqual(8);
       expect((await balanceRow(db, s.user_id)).total).toBe(8 - s.net);
     }
-    await expectBooksBalanced(db);
+    await expectReconciled(db);
   });
 });

@@ -14,7 +14,7 @@ import { closeDeps, createDeps } from '../deps';
 import { trpcHttp } from '../test/http-client';
 import { balanceRow, key, newUser } from '../test/ledger-helpers';
 import { startServer, type ServerProcess } from '../test/spawn';
-import { expectBooksBalanced } from './lib/books';
+import { expectReconciled } from './lib/reconciled';
 import { startTempPostgres } from './lib/temp-postgres';
 
 let pg: Awaited<ReturnType<typeof startTempPostgres>>;
@@ -89,6 +89,6 @@ describe('[FAULT] PostgreSQL restarted during load', () => {
     // Nothing half-written: every success charged once, nothing else did.
     const successes = outcomes.filter((o) => o.status === 200).length;
     expect(await balanceRow(db, userId)).toMatchObject({ total: 25 + 10_000 - successes });
-    await expectBooksBalanced(db);
+    await expectReconciled(db);
   });
 });

@@ -13,7 +13,7 @@ import { createTestEnv, type TestEnv } from '../test/harness';
 import { trpcHttp } from '../test/http-client';
 import { balanceRow, key, newUser } from '../test/ledger-helpers';
 import { startServer, type ServerProcess } from '../test/spawn';
-import { expectBooksBalanced } from './lib/books';
+import { expectReconciled } from './lib/reconciled';
 import { startTempRedis } from './lib/temp-redis';
 
 let redis: Awaited<ReturnType<typeof startTempRedis>>;
@@ -74,6 +74,6 @@ describe('[FAULT] Redis stopped during load', () => {
     const twice = await queryRows(db, sql`select job_id, attempt, count(*) from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`);
     expect(twice).toEqual([]);
     expect(await balanceRow(db, userId)).toMatchObject({ total: 25 + 10_000 - 30 });
-    await expectBooksBalanced(db);
+    await expectReconciled(db);
   });
 });

@@ -29,3 +29,8 @@ export async function expectReconciled(db: DbOrTx) {
   expect((await checkLedger(db, { holdGraceSeconds: 0 })).overduePendingHolds).toBe(0);
   expect(await badlySettledReservations(db)).toEqual([]);
 }
+
+export async function pendingHolds(db: DbOrTx): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from credit_reservations where status = 'pending'`);
+  return Number(row!.n);
+}
