@@ -1,0 +1,90 @@
+import { sql as dsql } from 'drizzle-orm';
+import type { Sql } from 'postgres';
+import type { Db } from '../../server/db/client';
+import { queryOne } from '../../server/db/rows';
+import { consumeCredits } from '../../server/ledger/consume';
+import { captureReservation, reserveCredits } from '../../server/ledger/reservations';
+import { drawFromPool } from '../../server/pools/draw';
+import { nextKey } from '../lib/keys';
+import type { Op } from '../lib/load';
+
+/** The floor's own one-row pool and its ledger (a copy of credit_pool_transactions with its indexes). */
+export async function createHotRowTables(sql: Sql, balance: number): Promise<void> {
+  await sql`create table bench_hot_pool (id int primary key, balance bigint not null check (balance >= 0))`;
+  await sql`insert into bench_hot_pool values (1, ${balance})`;
+  await sql`create table bench_hot_pool_tx (like credit_pool_transactions including all)`;
+  await sql`vacuum analyze bench_hot_pool`;
+}
+
+/**
+ * The raw-SQL single-hot-row floor: a plain conditional UPDATE of one row and the INSERT of its
+ * ledger row in one transaction, with postgres.js (prepared statements). Every client queues on the row.
+ */
+export const hotRowFloorOp =
+  (sql: Sql): Op =>
+  async () => {
+    await sql.begin(async (tx) => {
+      const [row] = await tx`update bench_hot_pool set balance = balance - 1 where id = 1 and balance >= 1 returning balance`;
+      if (!row) throw new Error('floor: the hot row ran out');
+      await tx`
+        insert into bench_hot_pool_tx (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd)
+        values ('bench-hot', 'consumption', -1, 0, ${row.balance as string}, '0.039000')`;
+    });
+  };
+
+/** consumeCredits on the client's own user (its allowance): the common case, one statement. */
+export const consumeOp =
+  (db: Db, userIds: string[]): Op =>
+  async (client) => {
+    const r = await consumeCredits(db, { userId: userIds[client]!, credits: 1, enhancementType: 'upscale', idempotencyKey: nextKey('consume') });
+    if (r.source !== 'user_credits') throw new Error(`consume: unexpected source ${r.source}`);
+  };
+
+/** drawFromPool in its own transaction and nothing else, as the gateway draws before a provider call. */
+export const drawOp =
+  (db: Db, providerOf: (client: number) => string): Op =>
+  async (client) => {
+    const drawn = await db.transaction((tx) => drawFromPool(tx, providerOf(client), 1));
+    if (!drawn) throw new Error(`draw: the ${providerOf(client)} pool could not pay`);
+  };
+
+/**
+ * The ledger work of one enhance.run that a provider serves: the hold (reserveCredits), the pool
+ * drawn in its own transaction, then the capture recording that cost — without the HTTP, claims and
+ * provider call around it. `source` is what the hold must come from (platform_pool: an overflow).
+ */
+export const requestPathOp =
+  (db: Db, userIds: string[], providerOf: (client: number) => string, source: 'user_credits' | 'platform_pool'): Op =>
+  async (client) => {
+    const provider = providerOf(client);
+    const hold = await reserveCredits(db, { userId: userIds[client]!, credits: 1, enhancementType: 'upscale', idempotencyKey: nextKey('reserve'), ttlSeconds: 300 });
+    if (hold.source !== source) throw new Error(`request path: hold from ${hold.source}, expected ${source}`);
+    const drawn = await db.transaction((tx) => drawFromPool(tx, provider, 1, { reservationId: hold.reservationId }));
+    if (!drawn) throw new Error(`request path: the ${provider} pool could not pay`);
+    await captureReservation(db, { reservationId: hold.reservationId, provider, apiRequestId: hold.reservationId }, async () => ({ costUsd: drawn.costUsd }));
+  };
+
+/**
+ * A what-if, not the server's code: the same free-stripe draw (the migration's function) and its
+ * pool ledger entry as ONE statement in autocommit, the way consumeCredits does its common case,
+ * through drizzle like the server. Falls back to drawFromPool when no free stripe answers.
+ */
+export const oneStatementDrawOp =
+  (db: Db, providerOf: (client: number) => string): Op =>
+  async (client) => {
+    const provider = providerOf(client);
+    const row = await queryOne<{ stripe: number }>(
+      db,
+      dsql`
+      with hit as (select * from creditdesk_take_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)})),
+      entry as (
+        insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
+        select ${provider}, 'consumption', ${-1}, hit.stripe, hit.balance_after, hit.cost::numeric, ${null} from hit
+        returning 1
+      )
+      select hit.stripe, (select count(*) from entry) as entries from hit`,
+    );
+    if (row) return;
+    const drawn = await db.transaction((tx) => drawFromPool(tx, provider, 1));
+    if (!drawn) throw new Error(`draw: the ${provider} pool could not pay`);
+  };
