@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { SecretBox } from '../server/auth/secrets';
+import { openDb, type DbHandle } from '../server/db/client';
+import { checkLedger } from '../server/ledger/reconcile';
+import { checkPools } from '../server/pools/reconcile';
+import { startServer, type ServerProcess } from '../server/test/spawn';
+import { envInt, log, type Benchmark } from './lib/benchmark';
+import { createBenchDb, type BenchDb } from './lib/bench-db';
+import { selfCpuMs, treeCpuMs } from './lib/cpu';
+import { startFakeFal } from './lib/fake-fal';
+import { JsonPoster } from './lib/http-client';
+import type { Op } from './lib/load';
+import { runPaced } from './lib/paced';
+import type { CaseReport } from './lib/results';
+import { cpuText, runRounds, summarizeRuns, type RoundMode, type Summary } from './lib/rounds';
+import { sampleRss } from './lib/rss-sampler';
+import { BIG_ALLOWANCE, createKey, createUsers, setBalances } from './lib/seed';
+import { round, summarize } from './lib/stats';
+import { consumeFloorOp, consumeHttpOp, enhanceFloorOp, enhanceHttpOp } from './http/ops';
+import { configureStubProvider, deleteRedisPrefix } from './http/setup';
+
+const CLIENT_COUNTS = [1, 16, 64];
+const USERS = 64;
+const PROVIDER = 'bench-fal';
+const POOL_CREDITS = 100_000_000;
+/** The server's database pool: its default, stated so the cases do not change when the default does. */
+const SERVER_POOL = 20;
+const GOALS = { floorRatio: 0.5, poolRatio: 0.8, pacedP99Ms: 25, pacedShare: 0.5 };
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+type Proc = 'consume' | 'enhance';
+type Variant = 'floor' | 'distinct' | 'pool';
+type HttpMode = RoundMode & { proc: Proc; variant: Variant };
+
+const labels: Record<Proc, Record<Variant, string>> = {
+  consume: {
+    floor: 'credits.consume raw-SQL floor (the one CTE statement, postgres.js)',
+    distinct: 'credits.consume over HTTP, distinct users (allowance)',
+    pool: 'credits.consume over HTTP, one pool (pro users past allowance: overflow)',
+  },
+  enhance: {
+    floor: 'enhance.run raw-SQL floor (the gateway\'s statements, postgres.js)',
+    distinct: 'enhance.run over HTTP, distinct users (allowance), stub fal',
+    pool: 'enhance.run over HTTP, one pool (allowance spent: overflow), stub fal',
+  },
+};
+
+const http: Benchmark = {
+  name: 'http',
+  description: 'credits.consume and enhance.run end to end over HTTP/tRPC (real server, Redis, stub provider) against their raw-SQL floors',
+  async run() {
+    const s = { rounds: envInt('BENCH_ROUNDS', 2), seconds: envInt('BENCH_SECONDS', 5), warmupSeconds: 1, pacedSeconds: envInt('BENCH_PACED_SECONDS', 10) };
+    log(
+      `settings: ${s.rounds} rounds x ${s.seconds} s per case after 1 s of warm-up (BENCH_ROUNDS, BENCH_SECONDS) at ${CLIENT_COUNTS.join(', ')} clients; ` +
+        `paced cases ${s.pacedSeconds} s (BENCH_PACED_SECONDS); Redis ${REDIS_URL} (BENCH_REDIS_URL)`,
+    );
+    let db: BenchDb | undefined;
+    let handle: DbHandle | undefined;
+    let server: ServerProcess | undefined;
+    let fal: Awaited<ReturnType<typeof startFakeFal>> | undefined;
+    const redisPrefix = `cd-bench-${randomBytes(4).toString('hex')}`;
+    const dropOnSignal = () => void (async () => {
+      await server?.stop('SIGKILL');
+      await db?.drop();
+      process.exit(130);
+    })();
+    process.once('SIGINT', dropOnSignal);
+    try {
+      db = await createBenchDb();
+      log(`  database ${db.name} created and migrated`);
+      handle = await openDb({ databaseUrl: db.url, dataDir: db.dataDir, maxConnections: 4 });
+      const masterKey = randomBytes(32);
+      const secrets = new SecretBox(masterKey);
+      const allowance = await createUsers(handle.db, 'bench-allow', USERS, 'pro');
+      await setBalances(handle.db, 'bench-allow', BIG_ALLOWANCE);
+      const overflow = await createUsers(handle.db, 'bench-over', USERS, 'pro');
+      await setBalances(handle.db, 'bench-over', 0);
+      fal = await startFakeFal();
+      await configureStubProvider(handle.db, secrets, PROVIDER, fal.url, POOL_CREDITS);
+      const apiKey = await createKey(handle.db, ['credits:write', 'enhance']);
+      const inputImageUrl = `${fal.url}/input.png`;
+      server = await startServer({
+        NODE_ENV: 'production',
+        DATABASE_URL: db.url,
+        DATABASE_POOL_MAX: String(SERVER_POOL),
+        REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        LOG_LEVEL: 'warn',
+        DATA_DIR: db.dataDir,
+        MASTER_KEY: masterKey.toString('hex'),
+        ALLOW_PRIVATE_IMAGE_URLS: 'true',
+      });
+      const srv = server;
+      log(`  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}); stub fal on ${fal.url}`);
+
+      const url = db.url;
+      const floorMode = (proc: Proc, make: (sql: postgres.Sql) => Op): HttpMode => ({
+        key: `${proc}-floor`,
+        label: labels[proc].floor,
+        proc,
+        variant: 'floor',
+        open: async (clients) => {
+          const sql = postgres(url, { max: clients, onnotice: () => {} });
+          return { op: make(sql), close: () => sql.end({ timeout: 5 }) };
+        },
+      });
+      const httpMode = (proc: Proc, variant: Variant, make: (poster: JsonPoster) => Op): HttpMode => ({
+        key: `${proc}-${variant}`,
+        label: labels[proc][variant],
+        proc,
+        variant,
+        rssPid: () => srv.child.pid,
+        appCpuMs: () => treeCpuMs(srv.child.pid),
+        open: async (clients) => {
+          const poster = new JsonPoster(srv.url, { authorization: `Bearer ${apiKey}` }, clients);
+          return { op: make(poster), close: async () => poster.close() };
+        },
+      });
+      const modes: HttpMode[] = [
+        floorMode('consume', (sql) => consumeFloorOp(sql, allowance)),
+        httpMode('consume', 'distinct', (p) => consumeHttpOp(p, allowance, 'user_credits')),
+        httpMode('consume', 'pool', (p) => consumeHttpOp(p, overflow, 'platform_pool')),
+        floorMode('enhance', (sql) => enhanceFloorOp(sql, allowance, PROVIDER)),
+        httpMode('enhance', 'distinct', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
+        httpMode('enhance', 'pool', (p) => enhanceHttpOp(p, overflow, inputImageUrl, PROVIDER, 'platform_pool')),
+      ];
+
+      const statsSql = postgres(url, { max: 1, onnotice: () => {} });
+      const results = new Map<number, Map<string, Summary>>();
+      try {
+        for (const clients of CLIENT_COUNTS) {
+          const runs = await runRounds(modes, clients, { ...s, pg: { sql: statsSql, dbName: db.name } });
+          const sums = new Map(modes.map((m) => [m.key, summarizeRuns(runs.get(m.key)!)]));
+          for (const m of modes) log(`  ${clients} clients, ${m.key}: median ${sums.get(m.key)!.throughput.toFixed(0)}/s, ${cpuText(sums.get(m.key)!.cpu)}`);
+          results.set(clients, sums);
+        }
+      } finally {
+        await statsSql.end({ timeout: 5 });
+      }
+
+      const cases: CaseReport[] = [];
+      for (const proc of ['consume', 'enhance'] as const) {
+        for (const clients of CLIENT_COUNTS) {
+          const sums = results.get(clients)!;
+          const floor = sums.get(`${proc}-floor`)!.throughput;
+          const distinct = sums.get(`${proc}-distinct`)!.throughput;
+          for (const m of modes.filter((x) => x.proc === proc)) {
+            const x = sums.get(m.key)!;
+            const isFloor = m.variant === 'floor';
+            const ratio = isFloor ? null : x.throughput / floor;
+            const c: CaseReport = {
+              case: m.label,
+              clients,
+              throughput_per_s: round(x.throughput, 1),
+              p50_ms: round(x.latency.p50, 3),
+              p95_ms: round(x.latency.p95, 3),
+              p99_ms: round(x.latency.p99, 3),
+              floor_per_s: isFloor ? null : round(floor, 1),
+              ratio: round(ratio, 3),
+              rss_mb: x.rssMb === null ? null : round(x.rssMb, 0),
+            };
+            if (clients === 64 && proc === 'consume' && m.variant === 'distinct') {
+              c.goal = { text: `>= ${GOALS.floorRatio} of floor at 64 clients`, met: ratio! >= GOALS.floorRatio };
+            }
+            if (clients === 64 && m.variant === 'pool') {
+              const share = x.throughput / distinct;
+              c.goal = { text: `one pool ${share.toFixed(2)} of distinct users, goal >= ${GOALS.poolRatio}`, met: share >= GOALS.poolRatio };
+            }
+            cases.push(c);
+          }
+        }
+        // The open-loop case: arrivals at half the peak the closed-loop cases reached, latency from each arrival's due time.
+        const peak = Math.max(...CLIENT_COUNTS.map((c) => results.get(c)!.get(`${proc}-distinct`)!.throughput));
+        const rate = Math.max(1, Math.round(peak * GOALS.pacedShare));
+        const poster = new JsonPoster(srv.url, { authorization: `Bearer ${apiKey}` }, 512);
+        const op = proc === 'consume' ? consumeHttpOp(poster, allowance, 'user_credits') : enhanceHttpOp(poster, allowance, inputImageUrl, PROVIDER, 'user_credits');
+        const cpu0 = { server: treeCpuMs(srv.child.pid), self: selfCpuMs() };
+        const rss = sampleRss(srv.child.pid);
+        const paced = await runPaced({ ratePerS: rate, durationMs: s.pacedSeconds * 1000, warmupMs: 1000, maxInFlight: 1024, op: (i) => op(i, 0) });
+        const rssMb = rss.stop();
+        poster.close();
+        const lat = summarize(paced.latenciesMs);
+        const serverCpu = (treeCpuMs(srv.child.pid) - cpu0.server) / Math.max(1, paced.ops);
+        log(
+          `  ${proc} paced at ${rate}/s (50% of the peak ${peak.toFixed(0)}/s): achieved ${paced.achievedPerS.toFixed(0)}/s, ` +
+            `p50 ${lat.p50?.toFixed(1)} ms, p99 ${lat.p99?.toFixed(1)} ms, max ${lat.max?.toFixed(1)} ms, ${paced.errors} errors, ${paced.dropped} dropped; ` +
+            `server cpu/op ${serverCpu.toFixed(2)} ms (warm-up included)`,
+        );
+        if (paced.errors) throw new Error(`${proc} paced: ${paced.errors} errors; first: ${String(paced.firstError)}`);
+        cases.push({
+          case: `${labels[proc].distinct}, open loop at 50% of peak (${rate}/s)`,
+          clients: null,
+          throughput_per_s: round(paced.achievedPerS, 1),
+          p50_ms: round(lat.p50, 3),
+          p95_ms: round(lat.p95, 3),
+          p99_ms: round(lat.p99, 3),
+          floor_per_s: null,
+          ratio: null,
+          rss_mb: rssMb === null ? null : round(rssMb, 0),
+          goal: { text: `p99 <= ${GOALS.pacedP99Ms} ms at half the peak`, met: (lat.p99 ?? Infinity) <= GOALS.pacedP99Ms && paced.dropped === 0 },
+        });
+      }
+
+      log(`  stub fal answered ${fal.counts.submit} submits, ${fal.counts.status} status polls, ${fal.counts.result} results`);
+      await server.stop();
+      server = undefined;
+      const ledger = await checkLedger(handle.db);
+      const poolCheck = await checkPools(handle.db);
+      log(`  checkLedger: ${ledger.ok ? 'OK' : 'INCONSISTENT'} (${ledger.usersChecked} users); checkPools: ${poolCheck.ok ? 'OK' : 'INCONSISTENT'}`);
+      if (!ledger.ok || !poolCheck.ok) throw new Error(`inconsistent after the benchmark: ${JSON.stringify({ ledger: ledger.offenders.slice(0, 3), pools: poolCheck.offenders.slice(0, 3) })}`);
+      return cases;
+    } finally {
+      process.off('SIGINT', dropOnSignal);
+      await server?.stop();
+      await fal?.close();
+      await handle?.close();
+      await db?.drop();
+      const n = await deleteRedisPrefix(REDIS_URL, redisPrefix).catch(() => 0);
+      if (n) log(`  deleted ${n} Redis keys under ${redisPrefix}:`);
+    }
+  },
+};
+
+export default http;
