@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import postgres from 'postgres';
+import { backfillDailySummaries, generateDailyUsageSummary } from '../server/analytics/daily-summary';
+import { breakdownRows, summaryRows } from '../server/analytics/day-aggregates';
+import { dashboard } from '../server/analytics/dashboard';
+import { forecast } from '../server/analytics/forecast';
+import { addDays, today } from '../server/analytics/days';
+import { usageTrend } from '../server/analytics/trends';
+import { cliActor } from '../server/auth/audit';
+import { SecretBox } from '../server/auth/secrets';
+import { openDb, type DbHandle } from '../server/db/client';
+import { queryRows } from '../server/db/rows';
+import { saveProvider } from '../server/providers/provider-admin';
+import { sql as dsql } from 'drizzle-orm';
+import { startServer, type ServerProcess } from '../server/test/spawn';
+import { SEED_PROVIDERS, seedAnalyticsUsers, seedLedger } from './analytics/seed';
+import { adminLogin, trpcQuery } from './lib/admin-session';
+import { envInt, log, type Benchmark } from './lib/benchmark';
+import { createBenchDb, type BenchDb } from './lib/bench-db';
+import { tuneForLoad } from './lib/bulk-load';
+import type { CaseReport } from './lib/results';
+import { createFundedPool } from './lib/seed';
+import { median, round, summarize } from './lib/stats';
+
+const DEFAULT_ROWS = 10_000_000;
+const USERS = 100_000;
+const GOAL_MS = 100;
+const ADMIN = { email: 'bench-admin@bench.invalid', password: 'bench-password-123' };
+
+type Timed = { key: string; label: string; call: () => Promise<unknown> };
+
+/** Each call `runs` times after `warmup` calls, interleaved (A B C, A B C, …), one at a time. */
+async function timeCalls(calls: Timed[], warmup: number, runs: number): Promise<Map<string, number[]>> {
+  for (let i = 0; i < warmup; i++) for (const c of calls) await c.call();
+  const samples = new Map<string, number[]>(calls.map((c) => [c.key, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of calls) {
+      const t0 = performance.now();
+      await c.call();
+      samples.get(c.key)!.push(performance.now() - t0);
+    }
+  }
+  return samples;
+}
+
+const latencyCase = (label: string, ms: number[], goalMs?: number): CaseReport => {
+  const s = summarize(ms);
+  const total = ms.reduce((a, b) => a + b, 0);
+  return {
+    case: label,
+    clients: 1,
+    throughput_per_s: round((ms.length * 1000) / total, 1),
+    p50_ms: round(s.p50, 2),
+    p95_ms: round(s.p95, 2),
+    p99_ms: round(s.p99, 2),
+    floor_per_s: null,
+    ratio: null,
+    ...(goalMs === undefined ? {} : { goal: { text: `median <= ${goalMs} ms`, met: (s.p50 ?? Infinity) <= goalMs } }),
+  };
+};
+
+const analytics: Benchmark = {
+  name: 'analytics',
+  description: 'daily summaries, admin.dashboard and a 365-day usage trend over a year of ledger (10M rows, 100k users)',
+  async run() {
+    const rows = envInt('BENCH_ROWS', DEFAULT_ROWS);
+    const runs = envInt('BENCH_QUERY_RUNS', 15);
+    log(`settings: ${rows} ledger rows (BENCH_ROWS${rows === DEFAULT_ROWS ? '' : `, default ${DEFAULT_ROWS}`}), ${USERS} users, ${runs} timed calls of each query (BENCH_QUERY_RUNS)`);
+    let db: BenchDb | undefined;
+    let handle: DbHandle | undefined;
+    let sql: postgres.Sql | undefined;
+    let server: ServerProcess | undefined;
+    const dropOnSignal = () => void (async () => {
+      await server?.stop('SIGKILL');
+      await db?.drop();
+      process.exit(130);
+    })();
+    process.once('SIGINT', dropOnSignal);
+    try {
+      db = await createBenchDb();
+      log(`  database ${db.name} created and migrated`);
+      sql = postgres(db.url, { max: 1, onnotice: () => {} });
+      handle = await openDb({ databaseUrl: db.url, dataDir: db.dataDir, maxConnections: 8 });
+      const masterKey = randomBytes(32);
+      const secrets = new SecretBox(masterKey);
+      for (const [i, p] of SEED_PROVIDERS.entries()) {
+        // Nothing listens on port 9: the health job finds them down, as a dashboard often shows one.
+        await saveProvider(handle.db, secrets, cliActor, {
+          name: p.name, kind: p.kind, baseUrl: 'http://127.0.0.1:9', apiKey: 'bench', model: null, costPerRequest: p.cost,
+          rateLimitPerMinute: 1000, priority: (i + 1) * 10, timeoutMs: 30_000, isActive: true, healthCheckUrl: null,
+        }, 'create');
+        await createFundedPool(handle.db, secrets, p.name, 50_000 * (i + 1), p.cost);
+      }
+
+      await tuneForLoad(sql);
+      let t0 = performance.now();
+      await seedAnalyticsUsers(sql, USERS);
+      await seedLedger(sql, rows, USERS);
+      const seedMs = performance.now() - t0;
+      log(`  seeded ${USERS} users and ${rows} ledger rows in ${(seedMs / 1000).toFixed(1)} s`);
+
+      t0 = performance.now();
+      const days = await backfillDailySummaries(handle.db);
+      const backfillMs = performance.now() - t0;
+      log(`  daily summaries for ${days.length} finished days (${days[0]} … ${days[days.length - 1]}) in ${(backfillMs / 1000).toFixed(1)} s`);
+      await sql`vacuum analyze daily_usage_summary`;
+      await sql`vacuum analyze daily_usage_breakdown`;
+      await sql`vacuum analyze daily_user_usage`;
+      const yesterday = addDays(today(), -1);
+      const nightly: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        t0 = performance.now();
+        await generateDailyUsageSummary(handle.db, yesterday);
+        nightly.push(performance.now() - t0);
+      }
+
+      const year = { from: addDays(today(), -364), to: today() };
+      const db0 = handle.db;
+      const inProcess = await timeCalls(
+        [
+          { key: 'dashboard', label: 'dashboard()', call: () => dashboard(db0) },
+          { key: 'trend', label: 'usageTrend 365 days', call: () => usageTrend(db0, { ...year, split: 'none' }) },
+          { key: 'trend-provider', label: 'usageTrend 365 days by provider', call: () => usageTrend(db0, { ...year, split: 'provider' }) },
+        ],
+        2,
+        runs,
+      );
+      for (const [k, ms] of inProcess) log(`  in-process ${k}: median ${median(ms)!.toFixed(1)} ms`);
+      // Where the time goes: the parts the dashboard and the trend are made of, one at a time.
+      const now = today();
+      const parts = await timeCalls(
+        [
+          { key: "today's summary (summaryRows)", label: '', call: () => queryRows(db0, dsql`select * from (${summaryRows(now, now)}) s`) },
+          { key: "today's breakdown (breakdownRows)", label: '', call: () => queryRows(db0, dsql`select * from (${breakdownRows(now, now)}) b`) },
+          { key: 'usageTrend 30 days (dashboard chart)', label: '', call: () => usageTrend(db0, { from: addDays(now, -29), to: now, split: 'none' }) },
+          { key: 'forecast()', label: '', call: () => forecast(db0, now) },
+        ],
+        1,
+        5,
+      );
+      for (const [k, ms] of parts) log(`    part: ${k}: median ${median(ms)!.toFixed(1)} ms`);
+      const [todayRows] = await sql<{ n: number }[]>`select count(*)::int as n from credit_transactions where created_at >= date_trunc('day', now(), 'UTC')`;
+      const [jit] = await sql<{ jit: string }[]>`show jit`;
+      log(`    ${todayRows!.n} ledger rows today so far; jit ${jit!.jit}`);
+
+      server = await startServer({
+        NODE_ENV: 'production',
+        DATABASE_URL: db.url,
+        REDIS_URL: 'off',
+        LOG_LEVEL: 'warn',
+        DATA_DIR: db.dataDir,
+        MASTER_KEY: masterKey.toString('hex'),
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+      });
+      const base = server.url;
+      const cookie = await adminLogin(base, ADMIN.email, ADMIN.password);
+      const overHttp = await timeCalls(
+        [
+          { key: 'dashboard', label: 'GET admin.dashboard', call: () => trpcQuery(base, cookie, 'admin.dashboard') },
+          { key: 'trend', label: 'GET admin.usage.trend', call: () => trpcQuery(base, cookie, 'admin.usage.trend', { range: year, split: 'none' }) },
+          { key: 'trend-provider', label: 'GET admin.usage.trend provider', call: () => trpcQuery(base, cookie, 'admin.usage.trend', { range: year, split: 'provider' }) },
+        ],
+        2,
+        runs,
+      );
+      for (const [k, ms] of overHttp) log(`  over HTTP ${k}: median ${median(ms)!.toFixed(1)} ms`);
+      await server.stop();
+      server = undefined;
+
+      const n = rows.toLocaleString('en-US');
+      const cases: CaseReport[] = [
+        {
+          case: `seed ${n} ledger rows + ${USERS.toLocaleString('en-US')} users (SQL generate_series, indexes rebuilt, analysed)`,
+          clients: null,
+          throughput_per_s: round((rows * 1000) / seedMs, 0),
+          p50_ms: round(seedMs, 0),
+          p99_ms: null,
+          floor_per_s: null,
+          ratio: null,
+        },
+        {
+          case: `backfillDailySummaries: ${days.length} finished days`,
+          clients: null,
+          throughput_per_s: round((days.length * 1000) / backfillMs, 2),
+          p50_ms: round(backfillMs, 0),
+          p99_ms: null,
+          floor_per_s: null,
+          ratio: null,
+        },
+        latencyCase(`generateDailyUsageSummary, one day (${Math.round(rows / 365).toLocaleString('en-US')} rows/day)`, nightly),
+        latencyCase(`dashboard() in-process, ${n} rows`, inProcess.get('dashboard')!, GOAL_MS),
+        latencyCase('GET /trpc/admin.dashboard (admin session)', overHttp.get('dashboard')!, GOAL_MS),
+        latencyCase('usageTrend 365 days in-process', inProcess.get('trend')!, GOAL_MS),
+        latencyCase('GET /trpc/admin.usage.trend 365 days', overHttp.get('trend')!, GOAL_MS),
+        latencyCase("usageTrend 365 days, split 'provider', in-process", inProcess.get('trend-provider')!, GOAL_MS),
+        latencyCase("GET /trpc/admin.usage.trend 365 days, split 'provider'", overHttp.get('trend-provider')!, GOAL_MS),
+      ];
+      return cases;
+    } finally {
+      process.off('SIGINT', dropOnSignal);
+      await server?.stop();
+      await sql?.end({ timeout: 5 });
+      await handle?.close();
+      await db?.drop();
+    }
+  },
+};
+
+export default analytics;

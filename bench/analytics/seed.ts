@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+import type { Sql } from 'postgres';
+import { log } from '../lib/benchmark';
+import { withoutIndexes } from '../lib/bulk-load';
+
+/** Providers of the seeded captures, with their share of them and cost per credit. */
+export const SEED_PROVIDERS = [
+  { name: 'fal', kind: 'fal', share: 0.4, cost: '0.039' },
+  { name: 'kie', kind: 'kie', share: 0.25, cost: '0.020' },
+  { name: 'nanobanana', kind: 'nanobanana', share: 0.2, cost: '0.030' },
+  { name: 'google', kind: 'google', share: 0.1, cost: '0.040' },
+] as const;
+
+/** `n` users u000001… (60% free, 30% plus, 10% pro) with their credit rows, reset this month. */
+export async function seedAnalyticsUsers(sql: Sql, n: number): Promise<void> {
+  await sql`
+    insert into users (user_id, email, tier)
+    select 'u' || lpad(g::text, 6, '0'), 'u' || g || '@bench.invalid',
+           case when g % 10 < 6 then 'free' when g % 10 < 9 then 'plus' else 'pro' end
+    from generate_series(1, ${n}::int) g`;
+  await sql`
+    insert into user_credits (user_id, subscription_tier, monthly_allowance, current_balance, consumed_this_month, lifetime_consumed, last_reset_at)
+    select u.user_id, u.tier, a.credits, greatest(0, a.credits - g % 13), least(a.credits, g % 13), 40 + g % 300, date_trunc('month', now(), 'UTC')
+    from users u
+    cross join lateral (select substr(u.user_id, 2)::int as g) x
+    cross join lateral (select case u.tier when 'free' then 0 when 'plus' then 10 else 25 end as credits) a
+    where u.user_id >= 'u' and u.user_id < 'v'`;
+  await sql`vacuum analyze users`;
+  await sql`vacuum analyze user_credits`;
+}
+
+/**
+ * `rows` ledger entries spread evenly over the last 365 days up to now (ids in time order, like a
+ * real ledger), in chunks, users skewed toward a heavy few. The mix: 43% consumption, 21% hold,
+ * 19% capture (provider and cost by SEED_PROVIDERS, local for the rest at no cost), 3% release,
+ * 10% allocation, 2% adjustment, 2% grant; 10% of charges are 2 credits; 15% of requests paid by
+ * the platform pool; six enhancement types. Plus provider_calls: one per capture-like share of
+ * rows, 8% failures. Indexes and foreign keys are rebuilt after the load, then everything analysed.
+ * Not a balanced ledger: only analytics read it.
+ */
+export async function seedLedger(sql: Sql, rows: number, users: number, chunk = 1_000_000): Promise<void> {
+  const [a, b, c, d] = SEED_PROVIDERS;
+  const cut: [number, number, number, number] = [a.share, a.share + b.share, a.share + b.share + c.share, a.share + b.share + c.share + d.share];
+  await sql`select setseed(0.42)`;
+  await withoutIndexes(sql, 'credit_transactions', async () => {
+    for (let from = 1; from <= rows; from += chunk) {
+      const to = Math.min(rows, from + chunk - 1);
+      const t0 = performance.now();
+      await sql`
+        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
+          cost_usd, provider, api_request_id, enhancement_type, status, reservation_id, idempotency_key, request_hash, reason, created_at)
+        select 'u' || lpad(s.u::text, 6, '0'), x.tt, case when x.charge then x.cr else 0 end,
+          case x.tt when 'consumption' then -x.cr when 'hold' then -x.cr when 'release' then x.cr
+                    when 'allocation' then 25 when 'adjustment' then 5 when 'grant' then 10 else 0 end,
+          0, (s.r3 * 100)::int,
+          case when x.charge and s.r3 >= 0.85 then 'platform_pool' else 'user_credits' end,
+          case when s.u % 10 < 6 then 'free' when s.u % 10 < 9 then 'plus' else 'pro' end,
+          case when x.tt = 'capture' then (x.cost * x.cr)::numeric(14, 6) when x.tt = 'consumption' then 0 end,
+          case when x.tt = 'capture' then x.prov end,
+          case when x.tt = 'capture' then 'req-' || s.g end,
+          case when x.charge then (array['lighting', 'upscale', 'color', 'sharpen', 'denoise', 'style'])[1 + floor(s.r4 * 6)::int] end,
+          case x.tt when 'hold' then 'pending' when 'release' then 'refunded' else 'completed' end,
+          case when x.tt in ('hold', 'capture', 'release') then md5(s.g::text)::uuid end,
+          case when x.tt = 'consumption' then 'seed-' || s.g end,
+          case when x.tt = 'consumption' then ${'f'.repeat(32)} end,
+          case when x.tt in ('allocation', 'adjustment', 'grant') then 'bench seed' end,
+          now() - interval '365 days' + (s.g::float8 / ${rows}) * interval '365 days'
+        from (
+          select g, random() as r1, random() as r2, random() as r3, random() as r4, 1 + floor(${users} * power(random(), 2))::int as u
+          from generate_series(${from}::bigint, ${to}::bigint) g
+        ) s
+        cross join lateral (
+          select t.tt, t.tt in ('consumption', 'hold', 'capture', 'release') as charge, case when s.r2 < 0.9 then 1 else 2 end as cr, p.prov, p.cost
+          from (select case when s.r1 < 0.43 then 'consumption' when s.r1 < 0.64 then 'hold' when s.r1 < 0.83 then 'capture'
+                            when s.r1 < 0.86 then 'release' when s.r1 < 0.96 then 'allocation' when s.r1 < 0.98 then 'adjustment' else 'grant' end as tt) t,
+               (select case when s.r4 < ${cut[0]} then 'fal' when s.r4 < ${cut[1]} then 'kie' when s.r4 < ${cut[2]} then 'nanobanana'
+                            when s.r4 < ${cut[3]} then 'google' else 'local' end as prov,
+                       case when s.r4 < ${cut[0]} then ${a.cost}::numeric when s.r4 < ${cut[1]} then ${b.cost}::numeric
+                            when s.r4 < ${cut[2]} then ${c.cost}::numeric when s.r4 < ${cut[3]} then ${d.cost}::numeric else 0 end as cost) p
+        ) x`;
+      log(`  ledger rows ${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  });
+  const calls = Math.round(rows / 5);
+  await withoutIndexes(sql, 'provider_calls', async () => {
+    const t0 = performance.now();
+    await sql`
+      insert into provider_calls (provider, request_id, outcome, latency_ms, http_status, error_kind, error, created_at)
+      select p.prov, 'req-' || g, case when s.r1 < 0.08 then 'failure' else 'success' end, 400 + floor(s.r2 * 3000)::int,
+             case when s.r1 < 0.08 then 500 end, case when s.r1 < 0.08 then 'http' end,
+             case when s.r1 < 0.08 then 'POST /v1 answered HTTP 500: internal' end,
+             now() - interval '365 days' + (g::float8 / ${calls}) * interval '365 days'
+      from (select g, random() as r1, random() as r2, random() as r3 from generate_series(1, ${calls}::int) g) s
+      cross join lateral (select case when s.r3 < ${cut[0]} then 'fal' when s.r3 < ${cut[1]} then 'kie' when s.r3 < ${cut[2]} then 'nanobanana' else 'google' end as prov) p`;
+    log(`  ${calls.toLocaleString('en-US')} provider calls in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  });
+  await sql`
+    insert into system_alerts (type, level, subject, message)
+    values ('pool_low', 'warning', 'kie', 'The kie pool is below its threshold.'),
+           ('provider_unhealthy', 'error', 'google', 'google failed its health check.'),
+           ('budget', 'info', '', 'Projected cost is at 80% of the budget.')`;
+  const t0 = performance.now();
+  await sql`vacuum analyze credit_transactions`;
+  await sql`vacuum analyze provider_calls`;
+  log(`  vacuum analyze in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
