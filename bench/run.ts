@@ -5,6 +5,11 @@ import { formatTable, machineString, toRow, writeResults } from './lib/results';
 /** Every benchmark by name; each is loaded only when it runs. */
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   ledger: () => import('./ledger'),
+  pools: () => import('./pools'),
+  http: () => import('./http'),
+  allocation: () => import('./allocation'),
+  analytics: () => import('./analytics'),
+  spa: () => import('./spa'),
 };
 
 const usage = `Usage: npm run bench [-- NAME...]
