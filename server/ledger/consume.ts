@@ -71,6 +71,42 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
 }
 
 /**
+ * The overflow's common case in one statement: the allowance is spent, the tier has pool access and
+ * some unsuspended pool can pay — the usage counters move and a `platform_pool` entry is written (the
+ * user pays nothing). No row means the slow path decides (a refusal, a reset, a first sight).
+ */
+async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
+  const row = await queryOne<{ id: string; balance_after: number }>(
+    db,
+    sql`
+    with charged as (
+      update user_credits uc set
+        consumed_this_month = uc.consumed_this_month + ${input.credits},
+        lifetime_consumed = uc.lifetime_consumed + ${input.credits},
+        updated_at = now()
+      from tier_allowances ta
+      where uc.user_id = ${input.userId} and ta.tier = uc.subscription_tier and ta.pool_access
+        and uc.current_balance + uc.bonus_balance < ${input.credits}
+        and uc.last_reset_at >= ${periodStartSql()}
+        and exists (
+          select 1 from credit_pools p where p.status <> 'suspended'
+            and (select coalesce(sum(s.balance), 0) from credit_pool_stripes s where s.provider = p.provider) >= ${input.credits})
+      returning uc.current_balance + uc.bonus_balance as balance_after, uc.subscription_tier
+    ), entry as (
+      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
+        source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
+      select ${input.userId}, 'consumption', ${input.credits}, 0, 0, balance_after,
+        'platform_pool', subscription_tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
+      from charged
+      returning id
+    )
+    select entry.id::text as id, charged.balance_after from charged, entry`,
+  );
+  if (!row) return null;
+  return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
+}
+
+/**
  * Charges credits at once (no hold): the user leg only. A replayed key returns the first result and
  * charges nothing more, under any concurrency: the unique key makes a second insert roll back its charge.
  */
@@ -83,8 +119,11 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
   });
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: go the savepoint way.
-    const fast = db instanceof PgTransaction ? null : await consumeInOneStatement(db, input, hash);
-    if (fast) return fast;
+    if (!(db instanceof PgTransaction)) {
+      // The one-statement overflow applies the platform's own rule; a caller's gate takes the slow path.
+      const fast = (await consumeInOneStatement(db, input, hash)) ?? (overflowGate ? null : await overflowInOneStatement(db, input, hash));
+      if (fast) return fast;
+    }
     return await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
       const [row] = await tx

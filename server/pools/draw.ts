@@ -19,11 +19,12 @@ const poolFacts = (credits: number) => sql`
   (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = p.provider)::bigint - ${credits} as total_after`;
 
 /**
- * One stripe with enough, starting at a random one and skipping stripes other transactions hold:
- * it never waits, so it can never be part of a lock cycle (see migration 0005 for why it is a function).
+ * One stripe with enough, starting at a random one and skipping stripes other transactions hold,
+ * with its ledger entry, in one statement: it never waits, so it can never be part of a lock cycle
+ * (see migrations 0005 and 0010 for why it is a function).
  */
-const takeFromFreeStripe = (provider: string, credits: number, start: number) =>
-  sql`select * from creditdesk_take_free_stripe(${provider}, ${credits}, ${start})`;
+const takeFromFreeStripe = (provider: string, credits: number, start: number, reservationId: string | null) =>
+  sql`select * from creditdesk_draw_free_stripe(${provider}, ${credits}, ${start}, ${reservationId})`;
 
 /**
  * The fallback when every free stripe is busy or none alone has enough: locks all ordinary stripes
@@ -85,15 +86,9 @@ export async function drawFromPool(
   let hit: StripeHit | undefined;
   for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
     if (attempt > 0) await sleep(attempt * 2);
-    hit = await queryOne<StripeHit>(db, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096)));
+    hit = await queryOne<StripeHit>(db, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096), reservationId));
   }
-  if (hit) {
-    await db.execute(sql`
-      insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
-      values (${provider}, 'consumption', ${-credits}, ${hit.stripe}, ${hit.balance_after}, ${hit.cost}, ${reservationId})`);
-  } else {
-    hit = await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId));
-  }
+  hit ??= await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId));
   let emergency = false;
   if (!hit) {
     hit = await queryOne<StripeHit>(db, takeFromReserve(provider, credits));
