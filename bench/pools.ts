@@ -69,7 +69,7 @@ const pools: Benchmark = {
         drizzleMode('distinct', 'consumeCredits, distinct users (allowance)', (h) => consumeOp(h.db, allowanceUsers)),
         drizzleMode('one-pool', 'drawFromPool in its own transaction, ONE pool', (h) => drawOp(h.db, hot)),
         drizzleMode('own-pools', 'drawFromPool in its own transaction, each client its own pool (diagnostic)', (h) => drawOp(h.db, own)),
-        drizzleMode('one-pool-1stmt', 'what-if: the same draw + entry as ONE statement, ONE pool (diagnostic)', (h) => oneStatementDrawOp(h.db, hot)),
+        drizzleMode('one-pool-1stmt', 'drawFromPool without a transaction (its common case is one statement), ONE pool', (h) => oneStatementDrawOp(h.db, hot)),
         drizzleMode('path-one-pool', 'overflow hold + draw + capture, ONE pool (request path)', (h) => requestPathOp(h.db, overflowUsers, hot, 'platform_pool')),
         drizzleMode('path-own', 'overflow hold + draw + capture, own pools (request path, diagnostic)', (h) => requestPathOp(h.db, overflowUsers, own, 'platform_pool')),
       ];

@@ -65,26 +65,14 @@ export const requestPathOp =
   };
 
 /**
- * A what-if, not the server's code: the same free-stripe draw (the migration's function) and its
- * pool ledger entry as ONE statement in autocommit, the way consumeCredits does its common case,
- * through drizzle like the server. Falls back to drawFromPool when no free stripe answers.
+ * drawFromPool with no transaction around it: its common case (a free stripe and its pool ledger
+ * entry) is one statement, atomic on its own, as consumeCredits' common case is.
  */
 export const oneStatementDrawOp =
   (db: Db, providerOf: (client: number) => string): Op =>
   async (client) => {
     const provider = providerOf(client);
-    const row = await queryOne<{ stripe: number }>(
-      db,
-      dsql`
-      with hit as (select * from creditdesk_take_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)})),
-      entry as (
-        insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
-        select ${provider}, 'consumption', ${-1}, hit.stripe, hit.balance_after, hit.cost::numeric, ${null} from hit
-        returning 1
-      )
-      select hit.stripe, (select count(*) from entry) as entries from hit`,
-    );
-    if (row) return;
-    const drawn = await db.transaction((tx) => drawFromPool(tx, provider, 1));
+    const drawn = await drawFromPool(db, provider, 1);
     if (!drawn) throw new Error(`draw: the ${provider} pool could not pay`);
   };
+
