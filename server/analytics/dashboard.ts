@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { queryOne, queryRows } from '../db/rows';
-import { summaryRows } from './day-aggregates';
 import { addDays, today } from './days';
 import { forecast } from './forecast';
-import { usageTrend } from './trends';
+import { liveSummary, usageTrend } from './trends';
 
 const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
@@ -14,7 +13,10 @@ const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD
  */
 export async function dashboard(db: DbOrTx) {
   const now = today();
-  const [totals, live, alerts, providers, trend, outlook] = await Promise.all([
+  // Today's live figures are the only part that reads the ledger: computed once, shared below.
+  const todayRows = await liveSummary(db);
+  const todayCost = todayRows[0]?.cost_usd ?? '0';
+  const [totals, alerts, providers, trend, outlook] = await Promise.all([
     queryOne<{ platform: string; active_users: number; month_stored: string; alert_count: number }>(
       db,
       sql`select
@@ -22,12 +24,6 @@ export async function dashboard(db: DbOrTx) {
         (select count(*) from user_credits where current_balance + bonus_balance > 0)::int as active_users,
         (select coalesce(sum(cost_usd), 0) from daily_usage_summary where day >= date_trunc('month', ${now}::date) and day < ${now}::date)::text as month_stored,
         (select count(*) from system_alerts where status <> 'resolved')::int as alert_count`,
-    ),
-    queryOne<{ successful_requests: number; total_requests: number; credits_consumed: number; cost_usd: string }>(
-      db,
-      sql`select coalesce(sum(successful_requests), 0)::int as successful_requests, coalesce(sum(total_requests), 0)::int as total_requests,
-                 coalesce(sum(credits_consumed), 0)::int as credits_consumed, coalesce(sum(cost_usd), 0)::text as cost_usd
-          from (${summaryRows(now, now)}) s`,
     ),
     queryRows<{ id: number; type: string; level: string; subject: string; message: string; occurrences: number; last_seen_at: string }>(
       db,
@@ -51,15 +47,20 @@ export async function dashboard(db: DbOrTx) {
           from credit_pools p where not exists (select 1 from api_providers a where a.name = p.provider)
           order by sort, name`,
     ),
-    usageTrend(db, { from: addDays(now, -29), to: now, split: 'none' }),
-    forecast(db, now),
+    usageTrend(db, { from: addDays(now, -29), to: now, split: 'none' }, todayRows),
+    forecast(db, now, todayCost),
   ]);
-  const monthCost = await queryOne<{ v: string }>(db, sql`select (${totals!.month_stored}::numeric + ${live!.cost_usd}::numeric)::numeric(14,2)::text as v`);
+  const live = {
+    total_requests: Number(todayRows[0]?.total_requests ?? 0),
+    credits_consumed: Number(todayRows[0]?.credits_consumed ?? 0),
+    cost_usd: todayCost,
+  };
+  const monthCost = await queryOne<{ v: string }>(db, sql`select (${totals!.month_stored}::numeric + ${live.cost_usd}::numeric)::numeric(14,2)::text as v`);
   return {
     generatedAt: new Date().toISOString(),
     platformCreditsRemaining: Number(totals!.platform),
-    creditsConsumedToday: Number(live!.credits_consumed),
-    requestsToday: Number(live!.total_requests),
+    creditsConsumedToday: Number(live.credits_consumed),
+    requestsToday: Number(live.total_requests),
     activeUsers: Number(totals!.active_users),
     monthCostUsd: monthCost!.v,
     activeAlertCount: Number(totals!.alert_count),

@@ -11,7 +11,7 @@ const TRAILING_DAYS = 7;
  * the rest of the month; for the month, provider cost projected at the same trailing rate against
  * the revenue budget. Burn and cost come from the daily tables, so this stays cheap.
  */
-export async function forecast(db: DbOrTx, asOf = today()) {
+export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string) {
   const from = addDays(asOf, -TRAILING_DAYS);
   const yesterday = addDays(asOf, -1);
   const monthStart = `${asOf.slice(0, 8)}01`;
@@ -32,7 +32,7 @@ export async function forecast(db: DbOrTx, asOf = today()) {
     ), stored as (
       select coalesce(sum(cost_usd), 0) as cost from daily_usage_summary where day between ${monthStart}::date and ${yesterday}::date
     ), live as (
-      select coalesce(sum(cost_usd), 0) as cost from (${summaryRows(asOf, asOf)}) s
+      ${todayCostUsd === undefined ? sql`select coalesce(sum(cost_usd), 0) as cost from (${summaryRows(asOf, asOf)}) s` : sql`select ${todayCostUsd}::numeric as cost`}
     ), recent as (
       select coalesce(sum(cost_usd), 0) / ${TRAILING_DAYS} as per_day from daily_usage_summary where day between ${from}::date and ${yesterday}::date
     ), cal as (

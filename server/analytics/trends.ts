@@ -5,7 +5,7 @@ import { queryRows } from '../db/rows';
 import { breakdownRows, summaryRows, userRows } from './day-aggregates';
 import { addDays, eachDay, today } from './days';
 
-type SummaryRow = {
+export type SummaryRow = {
   day: string;
   total_requests: number;
   successful_requests: number;
@@ -21,7 +21,7 @@ type BreakdownRow = { day: string; value: string; requests: number; successful_r
  * Daily usage over [from, to]: finished days from the pre-aggregated tables, today live from the
  * ledger (an index range over today's rows only), so the query stays fast with millions of rows.
  */
-export async function usageTrend(db: DbOrTx, input: { from: string; to: string; split: string }) {
+export async function usageTrend(db: DbOrTx, input: { from: string; to: string; split: string }, todayLive?: SummaryRow[]) {
   const now = today();
   const storedTo = input.to < now ? input.to : addDays(now, -1);
   const includeToday = input.from <= now && input.to >= now;
@@ -33,7 +33,7 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
             from daily_usage_summary where day between ${input.from}::date and ${storedTo}::date`,
       )
     : [];
-  const live = includeToday ? await queryRows<SummaryRow>(db, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(now, now)}) s`) : [];
+  const live = includeToday ? (todayLive ?? (await liveSummary(db))) : [];
 
   let splits: (BreakdownRow & { day: string })[] = [];
   if (input.split !== 'none') {
@@ -95,3 +95,7 @@ export async function topUsers(db: DbOrTx, input: { from: string; to: string; li
   );
   return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: Number(r.requests), credits: Number(r.credits), costUsd: r.cost_usd }));
 }
+
+/** Today's summary row (none when nothing happened yet), live from today's ledger rows. */
+export const liveSummary = (db: DbOrTx) =>
+  queryRows<SummaryRow>(db, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);
