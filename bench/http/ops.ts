@@ -47,8 +47,8 @@ export const consumeFloorOp =
  * from the client's own allowance (server/providers/gateway.ts and what it calls), in the same
  * order and the same transactions, with postgres.js and prepared statements — without HTTP, tRPC,
  * Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
- * claim; active providers; hold (debit, reservation, hold entry); attach; pool draw (free stripe,
- * pool entry); call record; capture (reservation, balance, capture entry, cost); complete.
+ * claim; active providers; hold (debit, reservation, hold entry); attach; pool draw (free stripe and
+ * its pool entry, one statement); call record; capture (reservation, balance, capture entry, cost); complete.
  */
 export const enhanceFloorOp =
   (sql: Sql, userIds: string[], provider: string): Op =>
@@ -97,12 +97,10 @@ export const enhanceFloorOp =
     const reservationId = hold.id as string;
     await sql`update enhancement_requests set reservation_id = ${reservationId} where id = ${claim.id as string}`;
     const requestId = randomUUID();
+    // The free-stripe draw writes its pool entry itself (migration 0010); the gateway runs it in a transaction.
     const hit = await sql.begin(async (tx) => {
-      const [h] = await tx`select * from creditdesk_take_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)})`;
+      const [h] = await tx`select * from creditdesk_draw_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)}, ${reservationId})`;
       if (!h) throw new Error('enhance floor: no free stripe');
-      await tx`
-        insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
-        values (${provider}, 'consumption', ${-1}, ${h.stripe as number}, ${h.balance_after as string}, ${h.cost as string}, ${reservationId})`;
       return h;
     });
     await sql`
