@@ -51,6 +51,8 @@ export const providerCalls = pgTable(
     check('provider_calls_outcome_check', sql`${t.outcome} in ('success','failure','skipped')`),
     index('provider_calls_provider_idx').on(t.provider, t.createdAt),
     index('provider_calls_request_idx').on(t.requestId),
+    // Today's failed attempts, for the live provider breakdown, without scanning every call.
+    index('provider_calls_failures_idx').on(t.createdAt).where(sql`${t.outcome} = 'failure'`),
   ],
 );
 

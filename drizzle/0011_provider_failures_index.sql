@@ -1,0 +1,1 @@
+CREATE INDEX "provider_calls_failures_idx" ON "provider_calls" USING btree ("created_at") WHERE "provider_calls"."outcome" = 'failure';
