@@ -38,7 +38,8 @@ export default async function setup(project: TestProject) {
     const [{ age } = { age: 0 }] = await sql<{ age: number }[]>`
       select coalesce(extract(epoch from now() - max(backend_start)), 1e9)::int as age
       from pg_stat_activity where datname = ${datname}`;
-    if (datname.startsWith('cd_template_') || age > 3600) await sql.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
+    // Other templates may belong to a run of another checkout happening now: only idle leftovers go.
+    if (age > 3600) await sql.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
   }
   await sql.end();
   project.provide('templateDb', name);
