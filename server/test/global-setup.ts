@@ -33,12 +33,13 @@ export default async function setup(project: TestProject) {
   // Leftovers of killed runs.
   const stale = await sql<{ datname: string }[]>`
     select datname from pg_database
-    where (datname like 'cd\_t\_%' or datname like 'cd\_template\_%') and datname <> ${name}`;
+    where datname like 'cd\_t\_%'`;
   for (const { datname } of stale) {
     const [{ age } = { age: 0 }] = await sql<{ age: number }[]>`
       select coalesce(extract(epoch from now() - max(backend_start)), 1e9)::int as age
       from pg_stat_activity where datname = ${datname}`;
-    // Other templates may belong to a run of another checkout happening now: only idle leftovers go.
+    // Templates are kept: another checkout's run may be cloning one right now. Test databases still
+    // in use hold connections; idle ones are leftovers of killed runs.
     if (age > 3600) await sql.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
   }
   await sql.end();
