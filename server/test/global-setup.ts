@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
   // Leftovers of killed runs.
   const stale = await sql<{ datname: string }[]>`
     select datname from pg_database
-    where datname like 'cd\_t\_%'`;
+    where starts_with(datname, 'cd_t_')`;
   for (const { datname } of stale) {
     const [{ age } = { age: 0 }] = await sql<{ age: number }[]>`
       select coalesce(extract(epoch from now() - max(backend_start)), 1e9)::int as age
