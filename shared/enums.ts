@@ -16,6 +16,8 @@ export type AdminRole = z.infer<typeof adminRoleSchema>;
 export const errorReasons = [
   'INSUFFICIENT_CREDITS',
   'PLATFORM_CREDITS_DEPLETED',
+  'OVERFLOW_LIMIT_REACHED',
+  'PROVIDER_INACTIVE',
   'IDEMPOTENCY_CONFLICT',
   'RESERVATION_EXPIRED',
   'RESERVATION_NOT_PENDING',

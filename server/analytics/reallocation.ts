@@ -59,7 +59,8 @@ export async function optimizeAllocation(db: DbOrTx) {
             and last_reset_at < now() - make_interval(days => ${settings.reallocationIdleDays})
           for update
         ), upd as (
-          update user_credits u set current_balance = 0, updated_at = now()
+          update user_credits u set current_balance = 0,
+            allowance_spent_this_period = u.allowance_spent_this_period + idle.current_balance, updated_at = now()
           from idle where u.user_id = idle.user_id
           returning u.user_id, idle.current_balance as moved, u.current_balance + u.bonus_balance as balance_after
         ), entries as (

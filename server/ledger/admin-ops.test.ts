@@ -66,7 +66,7 @@ describe('[ADMIN] credit operations', () => {
     expect(original!.status).toBe('refunded');
   });
 
-  it('a tier change takes effect on the allowance at once, not prorated', async () => {
+  it('a tier change takes effect on the allowance at once, recorded and audited', async () => {
     const { caller } = await signedInCaller(env.deps, 'admin');
     const userId = await newUser(db(), 'plus');
     await consumeCredits(db(), { userId, credits: 4, enhancementType: 'upscale', idempotencyKey: key() });

@@ -8,7 +8,7 @@ import { DomainError } from '../errors';
 import { toBalance } from './balance';
 import { creditBack } from './debit';
 import { creditGrants, creditReservations, creditTransactions, userCredits, users } from './tables';
-import { ensureUserCredits, lockCredits } from './user-credits';
+import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 import { toTransactionView } from './views';
 
 async function lockedBalance(tx: DbOrTx, userId: string) {
@@ -75,7 +75,8 @@ const toBalanceLite = (b: { current_balance?: number; bonus_balance?: number; cu
 
 /**
  * A correction of the balance: positive adds to the allowance bucket, negative takes from the
- * allowance then the bonus, never below zero.
+ * allowance then the bonus, never below zero. What it takes from the allowance counts as spent this
+ * month and what it adds as returned, so a later tier change neither restores nor drops it.
  */
 export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: string; delta: number; reason: string }) {
   return db.transaction(async (tx) => {
@@ -90,6 +91,7 @@ export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: s
       tx,
       sql`update user_credits set
             current_balance = current_balance + ${Math.max(0, input.delta)} - ${fromAllowance},
+            allowance_spent_this_period = allowance_spent_this_period + ${fromAllowance} - ${Math.max(0, input.delta)},
             bonus_balance = bonus_balance - ${take - fromAllowance}, updated_at = now()
           where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
     );
@@ -137,7 +139,7 @@ export async function refundTransaction(db: DbOrTx, actor: Actor, input: { trans
       bonusUsed = hold?.bonusCredits ?? 0;
     }
     await lockCredits(tx, original.userId);
-    const balanceAfter = await creditBack(tx, original.userId, { source: 'user_credits', credits: original.creditsUsed, bonusUsed });
+    const balanceAfter = await creditBack(tx, original.userId, { source: 'user_credits', credits: original.creditsUsed, bonusUsed, chargedAt: original.createdAt });
     const [entry] = await tx
       .insert(creditTransactions)
       .values({
@@ -173,15 +175,21 @@ export async function refundTransaction(db: DbOrTx, actor: Actor, input: { trans
 }
 
 /**
- * A tier change takes effect on the allowance at once, not prorated: the balance moves by the
- * difference of the two allowances (never below zero), with a `tier_change` entry.
+ * A tier change takes effect at once and never restores spent allowance: the allowance bucket
+ * becomes `max(0, new tier's allowance - allowance spent this month)` (ADR 005), bonus credits are
+ * untouched, and a `tier_change` entry records the move. A user due for the monthly reset gets it
+ * first, so last month's spending never counts against the new tier.
  */
 export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userId: string; tier: Tier; reason: string }) {
   return db.transaction(async (tx) => {
-    const state = await lockedBalance(tx, input.userId);
+    let state = await lockedBalance(tx, input.userId);
     await tx.update(users).set({ tier: input.tier, updatedAt: sql`now()` }).where(eq(users.userId, input.userId));
     if (state.subscription_tier === input.tier) return balanceOf(tx, input.userId);
-    const change = await queryOne<{ delta: number; balance_after: number }>(
+    if (state.due_reset) {
+      await resetUserIfDue(tx, input.userId);
+      state = (await lockCredits(tx, input.userId))!;
+    }
+    const change = await queryOne<{ delta: number; balance_after: number; allowance: number; spent: number }>(
       tx,
       sql`
       with target as (select monthly_credits from tier_allowances where tier = ${input.tier}),
@@ -189,19 +197,21 @@ export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userI
       update user_credits u set
         subscription_tier = ${input.tier},
         monthly_allowance = target.monthly_credits,
-        current_balance = greatest(0, u.current_balance + target.monthly_credits - u.monthly_allowance),
+        current_balance = greatest(0, target.monthly_credits - u.allowance_spent_this_period),
         updated_at = now()
       from target, old where u.user_id = ${input.userId}
-      returning u.current_balance - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after`,
+      returning u.current_balance - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after,
+        target.monthly_credits as allowance, u.allowance_spent_this_period as spent`,
     );
+    const { delta, allowance, spent } = { delta: Number(change!.delta), allowance: Number(change!.allowance), spent: Number(change!.spent) };
     await tx.insert(creditTransactions).values({
       userId: input.userId,
       transactionType: 'tier_change',
-      creditsUsed: Math.abs(Number(change!.delta)),
-      creditsDelta: Number(change!.delta),
+      creditsUsed: Math.abs(delta),
+      creditsDelta: delta,
       balanceAfter: Number(change!.balance_after),
       source: 'user_credits',
-      reason: `${state.subscription_tier} → ${input.tier}: ${input.reason}`,
+      reason: `${state.subscription_tier} → ${input.tier} (allowance ${state.monthly_allowance} → ${allowance}, ${spent} spent this month): ${input.reason}`,
       actor: actor?.label ?? 'api',
     });
     const balance = await balanceOf(tx, input.userId);

@@ -49,6 +49,7 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
         last_bonus_used = ${input.credits} - least(current_balance, ${input.credits}),
         bonus_balance = bonus_balance - (${input.credits} - least(current_balance, ${input.credits})),
         current_balance = current_balance - least(current_balance, ${input.credits}),
+        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${input.credits}),
         consumed_this_month = consumed_this_month + ${input.credits},
         lifetime_consumed = lifetime_consumed + ${input.credits},
         updated_at = now()
@@ -71,9 +72,11 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
 }
 
 /**
- * The overflow's common case in one statement: the allowance is spent, the tier has pool access and
- * some unsuspended pool can pay — the usage counters move and a `platform_pool` entry is written (the
- * user pays nothing). No row means the slow path decides (a refusal, a reset, a first sight).
+ * The overflow's common case in one statement: the allowance is spent, the tier has pool access, the
+ * month's overflow stays within the tier's cap and some unsuspended pool can pay — the usage and
+ * overflow counters move and a `platform_pool` entry is written (the user pays nothing). The cap is a
+ * condition of the UPDATE, re-checked on the row it locks, so concurrent overflows cannot pass it
+ * together. No row means the slow path decides (a refusal, a reset, a first sight).
  */
 async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
   const row = await queryOne<{ id: string; balance_after: number }>(
@@ -83,9 +86,11 @@ async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: str
       update user_credits uc set
         consumed_this_month = uc.consumed_this_month + ${input.credits},
         lifetime_consumed = uc.lifetime_consumed + ${input.credits},
+        overflow_this_period = uc.overflow_this_period + ${input.credits},
         updated_at = now()
       from tier_allowances ta
       where uc.user_id = ${input.userId} and ta.tier = uc.subscription_tier and ta.pool_access
+        and (ta.monthly_overflow_cap is null or uc.overflow_this_period + ${input.credits} <= ta.monthly_overflow_cap)
         and uc.current_balance + uc.bonus_balance < ${input.credits}
         and uc.last_reset_at >= ${periodStartSql()}
         and exists (

@@ -3,7 +3,7 @@ import type { CreditSource } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
 import { assertPlatformCanPay } from '../pools/overflow-gate';
-import { insufficientCredits } from './errors';
+import { insufficientCredits, overflowLimitReached } from './errors';
 import { periodStartSql } from './period';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 
@@ -15,7 +15,7 @@ export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
 /**
  * Charges `credits` to the user inside the caller's transaction: the allowance first, then the
  * bonus bucket; when both cannot cover it, a tier with pool access overflows to the platform pool
- * (the user pays nothing) and a tier without is refused. The common case is one conditional UPDATE;
+ * (the user pays nothing) up to its monthly overflow cap, and a tier without is refused. The common case is one conditional UPDATE;
  * a first-seen user, a due monthly reset or an overflow take the slower path under the row lock.
  */
 export async function debitUser(
@@ -32,6 +32,7 @@ export async function debitUser(
         last_bonus_used = ${credits} - least(current_balance, ${credits}),
         bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
         current_balance = current_balance - least(current_balance, ${credits}),
+        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${credits}),
         consumed_this_month = consumed_this_month + ${credits},
         lifetime_consumed = lifetime_consumed + ${credits},
         updated_at = now()
@@ -53,12 +54,16 @@ export async function debitUser(
     }
     if (state.current_balance + state.bonus_balance >= credits) continue;
     if (!state.pool_access) throw insufficientCredits();
+    // The row is locked: checking the month's overflow against the cap and adding to it cannot race.
+    const cap = state.monthly_overflow_cap === null ? null : Number(state.monthly_overflow_cap);
+    if (cap !== null && Number(state.overflow_this_period) + credits > cap) throw overflowLimitReached(state.subscription_tier, cap);
     await overflowGate(db, credits);
     const over = await queryOne<{ balance_after: number }>(
       db,
       sql`
       update user_credits set consumed_this_month = consumed_this_month + ${credits},
-        lifetime_consumed = lifetime_consumed + ${credits}, updated_at = now()
+        lifetime_consumed = lifetime_consumed + ${credits}, overflow_this_period = overflow_this_period + ${credits},
+        updated_at = now()
       where user_id = ${userId}
       returning current_balance + bonus_balance as balance_after`,
     );
@@ -69,21 +74,26 @@ export async function debitUser(
 
 /**
  * Gives back what a debit took (a release, a refund): the bonus part to the bonus bucket, the rest
- * to the allowance; usage counters go down with it. Returns the balance after.
+ * to the allowance; usage counters go down with it. An overflow charged since the user's last reset
+ * gives its overflow back (one from before it was never counted this month). Returns the balance after.
  */
 export async function creditBack(
   db: DbOrTx,
   userId: string,
-  debit: { source: CreditSource; credits: number; bonusUsed: number },
+  debit: { source: CreditSource; credits: number; bonusUsed: number; chargedAt: Date },
 ): Promise<number> {
   const paid = debit.source === 'user_credits' ? debit.credits : 0;
   const bonus = debit.source === 'user_credits' ? debit.bonusUsed : 0;
+  const overflow = debit.source === 'platform_pool' ? debit.credits : 0;
   const row = await queryOne<{ balance_after: number }>(
     db,
     sql`
     update user_credits set
       current_balance = current_balance + ${paid - bonus},
       bonus_balance = bonus_balance + ${bonus},
+      allowance_spent_this_period = allowance_spent_this_period - ${paid - bonus},
+      overflow_this_period = case when ${debit.chargedAt.toISOString()}::timestamptz >= last_reset_at
+        then greatest(0, overflow_this_period - ${overflow}) else overflow_this_period end,
       consumed_this_month = greatest(0, consumed_this_month - ${debit.credits}),
       lifetime_consumed = greatest(0, lifetime_consumed - ${debit.credits}),
       updated_at = now()

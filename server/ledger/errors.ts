@@ -4,6 +4,20 @@ export const INSUFFICIENT_MESSAGE = 'Insufficient credits. Upgrade to Plus or Pr
 
 export const insufficientCredits = () => new DomainError('PRECONDITION_FAILED', 'INSUFFICIENT_CREDITS', INSUFFICIENT_MESSAGE);
 
+const nextTier = { free: 'Plus', plus: 'Pro', pro: null } as const;
+
+/** A tier's monthly overflow to the platform pool is spent: refused like a tier without pool access. */
+export const overflowLimitReached = (tier: 'free' | 'plus' | 'pro', cap: number) => {
+  const upgrade = nextTier[tier];
+  return new DomainError(
+    'PRECONDITION_FAILED',
+    'OVERFLOW_LIMIT_REACHED',
+    `This month's credits and the ${tier} tier's overflow of ${cap} credits are spent. ` +
+      (upgrade ? `Upgrade to ${upgrade} for more AI enhancements.` : 'Credits renew at the start of next month.'),
+    { tier, cap },
+  );
+};
+
 export const unknownUser = (userId: string) =>
   new DomainError('NOT_FOUND', 'UNKNOWN_USER', `Unknown user ${userId}: create it with users.upsert first.`);
 

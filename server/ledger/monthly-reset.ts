@@ -6,7 +6,7 @@ import { periodStartSql } from './period';
 /**
  * The monthly reset for every user in one statement: each user whose last reset is before the month
  * of `at` gets the tier's current allowance as balance, and one `allocation` entry for the difference.
- * Bonus credits are untouched. A second run in the same month finds nobody due and changes nothing.
+ * The month's spent allowance and overflow counters start again from zero; bonus credits are untouched. A second run in the same month finds nobody due and changes nothing.
  */
 export async function allocateMonthlyCredits(db: DbOrTx, opts: { at?: Date } = {}): Promise<{ usersReset: number }> {
   const at = opts.at ? sql`${opts.at.toISOString()}::timestamptz` : sql`now()`;
@@ -21,7 +21,8 @@ export async function allocateMonthlyCredits(db: DbOrTx, opts: { at?: Date } = {
     ), upd as (
       update user_credits u
       set current_balance = due.monthly_credits, monthly_allowance = due.monthly_credits,
-          consumed_this_month = 0, last_reset_at = ${at}, updated_at = now()
+          consumed_this_month = 0, allowance_spent_this_period = 0, overflow_this_period = 0,
+          last_reset_at = ${at}, updated_at = now()
       from due where u.user_id = due.user_id
       returning u.user_id, due.monthly_credits - due.current_balance as delta, u.current_balance + u.bonus_balance as balance_after
     ), entries as (

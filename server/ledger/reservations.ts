@@ -161,7 +161,7 @@ export async function releaseReservation(db: DbOrTx, input: { reservationId: str
 /** The refund half of a release or an expiry: credits back to the user and a `release` entry. */
 async function returnHold(tx: DbOrTx, r: ReservationRow, reason: string): Promise<void> {
   const source = r.source as 'user_credits' | 'platform_pool';
-  const balanceAfter = await creditBack(tx, r.userId, { source, credits: r.credits, bonusUsed: r.bonusCredits });
+  const balanceAfter = await creditBack(tx, r.userId, { source, credits: r.credits, bonusUsed: r.bonusCredits, chargedAt: r.createdAt });
   await tx.insert(creditTransactions).values({
     userId: r.userId,
     transactionType: 'release',

@@ -39,9 +39,14 @@ export const tierAllowances = pgTable(
     tier: text('tier', tierEnum).primaryKey(),
     monthlyCredits: integer('monthly_credits').notNull(),
     poolAccess: boolean('pool_access').notNull(),
+    /** Credits a user of this tier may overflow to the platform pool each month; null is unlimited. */
+    monthlyOverflowCap: integer('monthly_overflow_cap'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`)],
+  (t) => [
+    check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`),
+    check('tier_allowances_overflow_cap_check', sql`${t.monthlyOverflowCap} is null or ${t.monthlyOverflowCap} >= 0`),
+  ],
 );
 
 /**
@@ -63,6 +68,14 @@ export const userCredits = pgTable(
     lifetimeConsumed: bigint('lifetime_consumed', { mode: 'number' }).notNull().default(0),
     lastResetAt: timestamp('last_reset_at', { withTimezone: true }).notNull().defaultNow(),
     /**
+     * Net allowance taken since the last reset: what spends the allowance bucket adds, what returns
+     * to it (a release, a refund, a positive adjustment) subtracts, so it may go negative. A tier
+     * change sets the allowance to `max(0, new allowance - this)`; see ADR 005 for why a counter.
+     */
+    allowanceSpentThisPeriod: integer('allowance_spent_this_period').notNull().default(0),
+    /** Credits overflowed to the platform pool since the last reset, held against the tier's cap. */
+    overflowThisPeriod: integer('overflow_this_period').notNull().default(0),
+    /**
      * Written by the debit statement itself (SET sees the old balances) so RETURNING can tell how
      * much of a charge came from the bonus bucket without a second round trip.
      */
@@ -73,6 +86,7 @@ export const userCredits = pgTable(
     check('user_credits_balance_check', sql`${t.currentBalance} >= 0`),
     check('user_credits_bonus_check', sql`${t.bonusBalance} >= 0`),
     check('user_credits_allowance_check', sql`${t.monthlyAllowance} >= 0`),
+    check('user_credits_overflow_check', sql`${t.overflowThisPeriod} >= 0`),
     index('user_credits_reset_idx').on(t.lastResetAt),
     index('user_credits_tier_idx').on(t.subscriptionTier),
   ],

@@ -13,7 +13,10 @@ export type CreditRow = {
   consumed_this_month: number;
   lifetime_consumed: number;
   last_reset_at: Date | string;
+  allowance_spent_this_period: number;
+  overflow_this_period: number;
   pool_access: boolean;
+  monthly_overflow_cap: number | null;
   due_reset: boolean;
 };
 
@@ -44,7 +47,8 @@ export async function ensureUserCredits(db: DbOrTx, userId: string): Promise<voi
 
 /**
  * Resets one user's allowance when their last reset is before this month: the balance becomes the
- * tier's current allowance, with an `allocation` entry for the difference. Runs at most once a month
+ * tier's current allowance, with an `allocation` entry for the difference, and the month's spent
+ * allowance and overflow start again from zero. Runs at most once a month
  * per user whoever calls it, since the row lock makes a second caller re-read the new reset time.
  */
 export async function resetUserIfDue(db: DbOrTx, userId: string): Promise<boolean> {
@@ -59,7 +63,8 @@ export async function resetUserIfDue(db: DbOrTx, userId: string): Promise<boolea
     ), upd as (
       update user_credits u
       set current_balance = old.monthly_credits, monthly_allowance = old.monthly_credits,
-          consumed_this_month = 0, last_reset_at = now(), updated_at = now()
+          consumed_this_month = 0, allowance_spent_this_period = 0, overflow_this_period = 0,
+          last_reset_at = now(), updated_at = now()
       from old where u.user_id = old.user_id
       returning u.user_id, old.monthly_credits - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after
     ), entry as (
@@ -77,7 +82,8 @@ export async function lockCredits(db: DbOrTx, userId: string): Promise<CreditRow
     db,
     sql`
     select uc.user_id, uc.subscription_tier, uc.monthly_allowance, uc.current_balance, uc.bonus_balance,
-           uc.consumed_this_month, uc.lifetime_consumed, uc.last_reset_at, ta.pool_access,
+           uc.consumed_this_month, uc.lifetime_consumed, uc.last_reset_at, uc.allowance_spent_this_period,
+           uc.overflow_this_period, ta.pool_access, ta.monthly_overflow_cap,
            uc.last_reset_at < ${periodStartSql()} as due_reset
     from user_credits uc join tier_allowances ta on ta.tier = uc.subscription_tier
     where uc.user_id = ${userId}

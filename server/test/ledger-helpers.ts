@@ -16,12 +16,14 @@ export async function newUser(db: DbOrTx, tier: Tier) {
   return userId;
 }
 
-/** Puts a given number of credits in the user's allowance bucket (a test's starting state). */
+/** Puts a given number of credits in the user's allowance bucket (a test's starting state), as an adjustment would. */
 export async function setAllowanceBalance(db: DbOrTx, userId: string, credits: number) {
   const row = await queryOne<{ current_balance: number }>(db, sql`select current_balance from user_credits where user_id = ${userId}`);
   const delta = credits - Number(row!.current_balance);
   await db.execute(sql`
-    with u as (update user_credits set current_balance = ${credits} where user_id = ${userId} returning current_balance + bonus_balance as total)
+    with u as (
+      update user_credits set current_balance = ${credits}, allowance_spent_this_period = allowance_spent_this_period - ${delta}
+      where user_id = ${userId} returning current_balance + bonus_balance as total)
     insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source, reason)
     select ${userId}, 'adjustment', ${delta}, total, 'user_credits', 'test setup' from u`);
 }
