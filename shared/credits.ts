@@ -148,11 +148,27 @@ export const refundInputSchema = z.object({
 });
 export const setTierInputSchema = z.object({ userId: userIdSchema, tier: tierSchema, reason: reasonSchema });
 
-export const tierAllowanceSchema = z.object({ tier: tierSchema, monthlyCredits: z.number().int(), poolAccess: z.boolean(), updatedAt: z.string() });
+/** A tier's monthly overflow to the platform pool, in credits; null is unlimited. */
+export const overflowCapSchema = z
+  .number({ message: 'the overflow cap must be a number (leave it empty for unlimited)' })
+  .int('the overflow cap must be a whole number')
+  .min(0, 'the overflow cap is at least 0')
+  .max(1_000_000, 'the overflow cap is at most 1000000')
+  .nullable();
+
+export const tierAllowanceSchema = z.object({
+  tier: tierSchema,
+  monthlyCredits: z.number().int(),
+  poolAccess: z.boolean(),
+  monthlyOverflowCap: z.number().int().nullable(),
+  updatedAt: z.string(),
+});
 export const updateTierInputSchema = z.object({
   tier: tierSchema,
   monthlyCredits: z.number().int('monthlyCredits must be a whole number').min(0).max(100_000),
   poolAccess: z.boolean(),
+  /** Absent keeps the current cap; null makes it unlimited. */
+  monthlyOverflowCap: overflowCapSchema.optional(),
   reason: reasonSchema,
 });
 

@@ -9,6 +9,7 @@ const toView = (t: typeof tierAllowances.$inferSelect) => ({
   tier: t.tier as Tier,
   monthlyCredits: t.monthlyCredits,
   poolAccess: t.poolAccess,
+  monthlyOverflowCap: t.monthlyOverflowCap,
   updatedAt: t.updatedAt.toISOString(),
 });
 
@@ -16,18 +17,26 @@ export async function listTiers(db: DbOrTx) {
   return (await db.select().from(tierAllowances).orderBy(asc(tierAllowances.monthlyCredits))).map(toView);
 }
 
-/** A new allowance applies from each user's next monthly reset; pool access applies at once. */
+/**
+ * A new allowance applies from each user's next monthly reset (or tier change); pool access and the
+ * monthly overflow cap apply at once. An absent cap is left as it is; null makes it unlimited.
+ */
 export async function updateTier(
   db: DbOrTx,
   actor: Actor,
-  input: { tier: Tier; monthlyCredits: number; poolAccess: boolean; reason: string },
+  input: { tier: Tier; monthlyCredits: number; poolAccess: boolean; monthlyOverflowCap?: number | null; reason: string },
 ) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(tierAllowances).where(eq(tierAllowances.tier, input.tier)).for('update');
     if (!before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No tier ${input.tier}.`);
     const [after] = await tx
       .update(tierAllowances)
-      .set({ monthlyCredits: input.monthlyCredits, poolAccess: input.poolAccess, updatedAt: sql`now()` })
+      .set({
+        monthlyCredits: input.monthlyCredits,
+        poolAccess: input.poolAccess,
+        ...(input.monthlyOverflowCap !== undefined ? { monthlyOverflowCap: input.monthlyOverflowCap } : {}),
+        updatedAt: sql`now()`,
+      })
       .where(eq(tierAllowances.tier, input.tier))
       .returning();
     await audit(tx, actor, {

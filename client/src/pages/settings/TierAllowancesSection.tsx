@@ -55,6 +55,16 @@ export function TierAllowancesSection() {
             </span>
           ),
       }),
+      col.accessor((t) => t.monthlyOverflowCap ?? Number.POSITIVE_INFINITY, {
+        id: 'overflowCap',
+        header: 'Overflow cap',
+        meta: { align: 'right', width: 150 },
+        cell: (c) => {
+          const t = c.row.original;
+          if (!t.poolAccess) return <span className="muted">–</span>;
+          return t.monthlyOverflowCap === null ? <span className="muted">Unlimited</span> : `${formatCount(t.monthlyOverflowCap)} a month`;
+        },
+      }),
       col.accessor('updatedAt', {
         header: 'Updated',
         cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time>,
@@ -88,8 +98,8 @@ export function TierAllowancesSection() {
         <div>
           <h2 id="tiers-title">Tier allowances</h2>
           <p className="section-description">
-            Credits each subscription tier gets every month. With pool access, a user whose allowance is spent draws from the platform pool;
-            without it they are asked to upgrade.
+            Credits each subscription tier gets every month. With pool access, a user whose allowance is spent draws from the platform pool,
+            up to the tier's monthly overflow cap; without it, or past the cap, they are asked to upgrade.
           </p>
         </div>
       </div>
@@ -115,12 +125,14 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
   const id = useId();
   const [monthlyCredits, setMonthlyCredits] = useState('');
   const [poolAccess, setPoolAccess] = useState(false);
+  const [overflowCap, setOverflowCap] = useState('');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const update = useMutation(
     trpc.admin.tiers.update.mutationOptions({
       onSuccess: (t) => {
-        toast.show(`${tierLabel(t.tier)} tier: ${formatCount(t.monthlyCredits)} credits a month, ${t.poolAccess ? 'with' : 'without'} pool access.`);
+        const cap = t.monthlyOverflowCap === null ? 'unlimited overflow' : `overflow up to ${formatCount(t.monthlyOverflowCap)}`;
+        toast.show(`${tierLabel(t.tier)} tier: ${formatCount(t.monthlyCredits)} credits a month, ${t.poolAccess ? `with pool access (${cap})` : 'without pool access'}.`);
         void queryClient.invalidateQueries(trpc.admin.tiers.pathFilter());
         onClose();
       },
@@ -131,6 +143,7 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
     if (tier) {
       setMonthlyCredits(String(tier.monthlyCredits));
       setPoolAccess(tier.poolAccess);
+      setOverflowCap(tier.monthlyOverflowCap === null ? '' : String(tier.monthlyOverflowCap));
       setReason('');
       setErrors({});
       update.reset();
@@ -140,7 +153,14 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!tier || update.isPending) return;
-    const result = validateForm(updateTierInputSchema, { tier: tier.tier, monthlyCredits: wholeNumber(monthlyCredits), poolAccess, reason });
+    const result = validateForm(updateTierInputSchema, {
+      tier: tier.tier,
+      monthlyCredits: wholeNumber(monthlyCredits),
+      poolAccess,
+      // An empty field is no cap at all.
+      monthlyOverflowCap: overflowCap.trim() === '' ? null : wholeNumber(overflowCap),
+      reason,
+    });
     if (!result.ok) {
       setErrors(result.errors);
       return;
@@ -177,6 +197,24 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
           </label>
           <div className="field-hint">Applies at once.</div>
         </div>
+        <Field
+          id={`${id}-overflow-cap`}
+          label="Monthly overflow cap"
+          error={errors.monthlyOverflowCap}
+          hint="Credits a user may draw from the platform pool each month once the allowance is spent. Empty means unlimited. Applies at once."
+        >
+          <input
+            id={`${id}-overflow-cap`}
+            type="number"
+            inputMode="numeric"
+            min={0}
+            step={1}
+            placeholder="Unlimited"
+            disabled={!poolAccess}
+            value={overflowCap}
+            onChange={(e) => setOverflowCap(e.target.value)}
+          />
+        </Field>
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. pricing change for Q3" />
         <FormActions onClose={onClose} busy={update.isPending} label="Save tier" />
       </form>
