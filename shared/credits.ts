@@ -37,12 +37,17 @@ export const balanceSchema = z.object({
 });
 export type Balance = z.infer<typeof balanceSchema>;
 
+/** A provider's name as the pools and the gateway know it. */
+export const providerNameSchema = z.string().trim().min(1).max(64).regex(/^[a-z0-9_.-]+$/, 'provider must be a provider name such as fal');
+
 export const consumeInputSchema = z.object({
   userId: userIdSchema,
   credits: creditsSchema,
   enhancementType: enhancementTypeSchema,
   idempotencyKey: idempotencyKeySchema,
   moodboardId: optionalText('moodboardId', 128),
+  /** The provider the product app called itself: its pool pays the provider leg in the same transaction. */
+  provider: providerNameSchema.optional(),
 });
 export type ConsumeInput = z.infer<typeof consumeInputSchema>;
 
@@ -76,7 +81,7 @@ export const reservationIdSchema = z.string().uuid('reservationId must be a rese
 
 export const captureInputSchema = z.object({
   reservationId: reservationIdSchema,
-  provider: z.string().trim().min(1).max(64).regex(/^[a-z0-9_.-]+$/, 'provider must be a provider name such as fal').optional(),
+  provider: providerNameSchema.optional(),
   costUsd: usdSchema.optional(),
   apiRequestId: optionalText('apiRequestId', 200),
 });

@@ -6,6 +6,7 @@ import { periodStartSql } from './period';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
+import { drawProviderLeg } from './provider-leg';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
 import { creditTransactions } from './tables';
@@ -111,9 +112,14 @@ async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: str
   return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
 }
 
+/** With a provider named, its pool decides whether the platform can pay: no second, looser check. */
+const drawDecides: OverflowGate = async () => {};
+
 /**
- * Charges credits at once (no hold): the user leg only. A replayed key returns the first result and
- * charges nothing more, under any concurrency: the unique key makes a second insert roll back its charge.
+ * Charges credits at once (no hold). Without a `provider` it is the user leg only; with one, that
+ * provider's pool pays the provider leg in the same transaction and the entry carries its cost, so
+ * either both legs happen or neither does. A replayed key returns the first result and charges
+ * nothing more, under any concurrency: the unique key makes a second insert roll back its charges.
  */
 export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGate?: OverflowGate): Promise<ConsumeResult> {
   const hash = requestHash('consume', {
@@ -121,16 +127,20 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
     credits: input.credits,
     enhancementType: input.enhancementType,
     moodboardId: input.moodboardId,
+    // Only when named, so the keys of charges without one hash as they always have.
+    ...(input.provider ? { provider: input.provider } : {}),
   });
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: go the savepoint way.
-    if (!(db instanceof PgTransaction)) {
+    // A provider leg needs the transaction too; the one-statement paths charge the user leg alone.
+    if (!(db instanceof PgTransaction) && !input.provider) {
       // The one-statement overflow applies the platform's own rule; a caller's gate takes the slow path.
       const fast = (await consumeInOneStatement(db, input, hash)) ?? (overflowGate ? null : await overflowInOneStatement(db, input, hash));
       if (fast) return fast;
     }
     return await db.transaction(async (tx) => {
-      const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
+      const debit = await debitUser(tx, input.userId, input.credits, overflowGate ?? (input.provider ? drawDecides : undefined));
+      const costUsd = input.provider ? (await drawProviderLeg(tx, input.provider, input.credits)).costUsd : ZERO_USD;
       const [row] = await tx
         .insert(creditTransactions)
         .values({
@@ -142,21 +152,22 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
           balanceAfter: debit.balanceAfter,
           source: debit.source,
           tier: debit.tier,
-          costUsd: ZERO_USD,
+          costUsd,
+          provider: input.provider ?? null,
           enhancementType: input.enhancementType,
           moodboardId: input.moodboardId ?? null,
           idempotencyKey: input.idempotencyKey,
           requestHash: hash,
         })
         .onConflictDoNothing({ target: creditTransactions.idempotencyKey })
-        .returning({ id: creditTransactions.id });
+        .returning({ id: creditTransactions.id, costUsd: creditTransactions.costUsd });
       if (!row) throw new ReplayDetected();
       return {
         transactionId: String(row.id),
         source: debit.source,
         creditsConsumed: input.credits,
         remainingBalance: debit.balanceAfter,
-        costUsd: ZERO_USD,
+        costUsd: row.costUsd ?? ZERO_USD,
       };
     });
   } catch (err) {
