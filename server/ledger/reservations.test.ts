@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../test/harness';
-import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
+import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { seedPool } from '../test/pool-helpers';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './reservations';
 import { creditReservations } from './tables';
@@ -105,8 +105,7 @@ describe('[LEDGER] holds', () => {
     expect(await reasonOf(reserve(userId))).toBe('INSUFFICIENT_CREDITS');
     await seedPool(env.deps, 100);
     const pro = await newUser(db(), 'pro');
-    await db().execute(sql`update user_credits set current_balance = 0 where user_id = ${pro}`);
-    await db().execute(sql`insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source) values (${pro}, 'adjustment', -25, 0, 'user_credits')`);
+    await setAllowanceBalance(db(), pro, 0);
     const hold = await reserve(pro);
     expect(hold.source).toBe('platform_pool');
     await releaseReservation(db(), { reservationId: hold.reservationId });

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
 import { apiKeyCaller, createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
@@ -7,6 +7,7 @@ import { seedPool } from '../test/pool-helpers';
 import { adjustCredits, grantCredits, refundTransaction } from './admin-ops';
 import { consumeCredits } from './consume';
 import { allocateMonthlyCredits } from './monthly-reset';
+import { checkLedger } from './reconcile';
 import { releaseReservation, reserveCredits } from './reservations';
 import { creditTransactions } from './tables';
 
@@ -137,5 +138,17 @@ describe('[LEDGER] a tier change never restores spent allowance', () => {
     expect((await spend(userId, 1)).source).toBe('platform_pool');
     await upsert(userId, 'free');
     expect(await upsert(userId, 'pro')).toMatchObject({ currentBalance: 0 });
+  });
+
+  it('the reconciliation reports allowance taken without counting it as spent', async () => {
+    const userId = await newUser(db(), 'pro');
+    await db().execute(sql`
+      with u as (update user_credits set current_balance = current_balance - 5 where user_id = ${userId} returning current_balance + bonus_balance as total)
+      insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source) select ${userId}, 'adjustment', -5, total, 'user_credits' from u`);
+    const check = await checkLedger(db());
+    expect(check.ok).toBe(false);
+    expect(check.offenders).toEqual([]);
+    expect(check.untrackedAllowance).toEqual([{ userId, allowanceBalance: 20, spentThisPeriod: 0, monthlyAllowance: 25 }]);
+    await db().execute(sql`update user_credits set allowance_spent_this_period = 5 where user_id = ${userId}`);
   });
 });

@@ -87,7 +87,7 @@ describe('[POOLS] the platform pays overflows only while a pool can', () => {
     for (const p of pools.filter((p) => p.status !== 'suspended')) await caller.admin.pools.suspend({ provider: p.provider, reason: 'test isolation' });
     const userId = await newUser(db(), 'pro');
     await db().execute(sql`
-      with u as (update user_credits set current_balance = 0 where user_id = ${userId} returning 0 as total)
+      with u as (update user_credits set current_balance = 0, allowance_spent_this_period = 25 where user_id = ${userId} returning 0 as total)
       insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source) values (${userId}, 'adjustment', -25, 0, 'user_credits')`);
     expect(await reasonOf(consumeCredits(db(), { userId, credits: 1, enhancementType: 'lighting', idempotencyKey: key() }))).toBe('PLATFORM_CREDITS_DEPLETED');
     const provider = await seedPool(env.deps, 5);

@@ -44,10 +44,11 @@ export async function countEntries(db: DbOrTx, userId: string, type?: string) {
   return Number(row!.n);
 }
 
-/** Every scenario ends here: balances equal the sum of their ledger entries, no stale holds. */
+/** Every scenario ends here: balances equal the sum of their ledger entries, spent allowance is counted, no stale holds. */
 export async function expectLedgerClean(db: DbOrTx) {
   const check = await checkLedger(db);
   expect(check.offenders).toEqual([]);
+  expect(check.untrackedAllowance).toEqual([]);
   expect(check.overduePendingHolds).toBe(0);
   expect(check.ok).toBe(true);
 }
