@@ -15,7 +15,7 @@ import { runPaced } from './lib/paced';
 import type { CaseReport } from './lib/results';
 import { cpuText, runRounds, summarizeRuns, type RoundMode, type Summary } from './lib/rounds';
 import { sampleRss } from './lib/rss-sampler';
-import { BIG_ALLOWANCE, createKey, createUsers, setBalances } from './lib/seed';
+import { BIG_ALLOWANCE, createKey, createUsers, setBalances, uncapOverflow } from './lib/seed';
 import { round, summarize } from './lib/stats';
 import { consumeFloorOp, consumeHttpOp, enhanceFloorOp, enhanceHttpOp } from './http/ops';
 import { configureStubProvider, deleteRedisPrefix } from './http/setup';
@@ -76,6 +76,7 @@ const http: Benchmark = {
       await setBalances(handle.db, 'bench-allow', BIG_ALLOWANCE);
       const overflow = await createUsers(handle.db, 'bench-over', USERS, 'pro');
       await setBalances(handle.db, 'bench-over', 0);
+      await uncapOverflow(handle.db);
       fal = await startFakeFal();
       await configureStubProvider(handle.db, secrets, PROVIDER, fal.url, POOL_CREDITS);
       const apiKey = await createKey(handle.db, ['credits:write', 'enhance']);

@@ -8,7 +8,7 @@ import { envInt, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import type { CaseReport } from './lib/results';
 import { cpuText, runRounds, summarizeRuns, type RoundMode } from './lib/rounds';
-import { BIG_ALLOWANCE, createFundedPool, createUsers, setBalances } from './lib/seed';
+import { BIG_ALLOWANCE, createFundedPool, createUsers, setBalances, uncapOverflow } from './lib/seed';
 import { round } from './lib/stats';
 import { consumeOp, createHotRowTables, drawOp, hotRowFloorOp, oneStatementDrawOp, requestPathOp } from './pools/ops';
 
@@ -37,6 +37,7 @@ const pools: Benchmark = {
       await setBalances(handle.db, 'bench-allow', BIG_ALLOWANCE);
       const overflowUsers = await createUsers(handle.db, 'bench-over', CLIENTS, 'pro');
       await setBalances(handle.db, 'bench-over', 0);
+      await uncapOverflow(handle.db);
       await createFundedPool(handle.db, secrets, HOT_POOL, POOL_CREDITS);
       const ownPools = Array.from({ length: CLIENTS }, (_, i) => `bench-own-${String(i).padStart(2, '0')}`);
       for (const p of ownPools) await createFundedPool(handle.db, secrets, p, POOL_CREDITS / 100);

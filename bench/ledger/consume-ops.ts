@@ -27,6 +27,7 @@ export const floorOp =
           last_bonus_used = ${1} - least(current_balance, ${1}),
           bonus_balance = bonus_balance - (${1} - least(current_balance, ${1})),
           current_balance = current_balance - least(current_balance, ${1}),
+          allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${1}),
           consumed_this_month = consumed_this_month + ${1},
           lifetime_consumed = lifetime_consumed + ${1},
           updated_at = now()

@@ -26,14 +26,20 @@ export async function createUsers(db: DbOrTx, prefix: string, count: number, tie
 export async function setBalances(db: DbOrTx, prefix: string, balance: number): Promise<void> {
   await db.execute(sql`
     with before as (
-      select user_id, current_balance + bonus_balance as total from user_credits where user_id like ${`${prefix}-%`} for update
+      select user_id, current_balance, current_balance + bonus_balance as total from user_credits where user_id like ${`${prefix}-%`} for update
     ), upd as (
-      update user_credits uc set current_balance = ${balance}, bonus_balance = 0, updated_at = now()
+      update user_credits uc set current_balance = ${balance}, bonus_balance = 0,
+        allowance_spent_this_period = uc.allowance_spent_this_period + before.current_balance - ${balance}, updated_at = now()
       from before where uc.user_id = before.user_id
       returning uc.user_id, ${balance} - before.total as delta, uc.current_balance + uc.bonus_balance as total
     )
     insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source, reason)
     select user_id, 'adjustment', delta, total, 'user_credits', 'bench setup' from upd where delta <> 0`);
+}
+
+/** Lifts every tier's monthly overflow cap: a benchmark overflows far more than a month's worth. */
+export async function uncapOverflow(db: DbOrTx): Promise<void> {
+  await db.execute(sql`update tier_allowances set monthly_overflow_cap = null`);
 }
 
 /** A pool (64 stripes) holding `credits`, with no auto-refill threshold, so a run never asks for a refill. */
