@@ -3,6 +3,7 @@ import { buildApp } from './app';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ConfigError, loadConfig } from './config';
 import { closeDeps, createDeps } from './deps';
+import { listenForRefillKicks } from './pools/refill-kicks';
 
 async function main() {
   const config = loadConfig();
@@ -27,6 +28,8 @@ async function main() {
   await app.listen({ port: config.PORT, host: config.HOST });
   // Without Redis this process is the only runner; with Redis it works jobs unless told not to.
   await deps.jobs.start({ work: deps.jobs.mode === 'in-process' || config.WORKER_IN_SERVER });
+  // A refill approved inside a draw's transaction is enqueued from here once that transaction commits.
+  await listenForRefillKicks(deps);
   deps.log.info('Creditdesk on %s (database: %s, jobs: %s)', config.publicUrl, deps.dbHandle.kind, deps.jobs.mode);
 }
 

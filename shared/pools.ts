@@ -60,6 +60,9 @@ export const poolSchema = z.object({
   billingApiKeySet: z.boolean(),
   lastRefillAt: z.string().nullable(),
   refillBackoffUntil: z.string().nullable(),
+  refillFailures: z.number().int(),
+  lastRefillError: z.string().nullable(),
+  autoRefillStoppedAt: z.string().nullable(),
   providerReportedBalance: z.number().int().nullable(),
   providerBalanceCheckedAt: z.string().nullable(),
 });
@@ -71,7 +74,7 @@ export const refillInputSchema = z.object({
   reason: z.string().trim().max(500).optional(),
 });
 
-export const purchaseRequestStatusSchema = z.enum(['pending_manual_approval', 'approved', 'rejected', 'completed', 'failed']);
+export const purchaseRequestStatusSchema = z.enum(['pending_manual_approval', 'approved', 'outcome_unknown', 'rejected', 'completed', 'failed']);
 
 export const purchaseRequestSchema = z.object({
   id: z.string(),
@@ -89,6 +92,7 @@ export const purchaseRequestSchema = z.object({
   completedAt: z.string().nullable(),
   providerTransactionId: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  attempts: z.number().int(),
 });
 
 export const purchaseRequestListInputSchema = pageInputSchema.extend({

@@ -15,6 +15,8 @@ export type DbHandle = {
   kind: 'postgres' | 'pglite';
   close: () => Promise<void>;
   ping: () => Promise<boolean>;
+  /** LISTEN on a channel: a NOTIFY arrives once its transaction commits. Resolves to the unlisten. */
+  listen: (channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>;
 };
 
 export type OpenDbOptions = { databaseUrl?: string; dataDir: string; maxConnections?: number };
@@ -37,6 +39,10 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
       db,
       kind: 'postgres',
       close: () => client.end({ timeout: 5 }),
+      listen: async (channel, onMessage) => {
+        const meta = await client.listen(channel, onMessage);
+        return () => meta.unlisten();
+      },
       ping: async () => {
         try {
           await client`select 1`;
@@ -57,6 +63,10 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
     db,
     kind: 'pglite',
     close: () => client.close(),
+    listen: async (channel, onMessage) => {
+      const unlisten = await client.listen(channel, onMessage);
+      return () => unlisten();
+    },
     ping: async () => {
       try {
         await client.query('select 1');

@@ -5,7 +5,7 @@ import { allocateMonthlyCredits } from '../ledger/monthly-reset';
 import { expireReservations } from '../ledger/reservations';
 import { providerNameSchema } from '../../shared/pools';
 import { checkProviderBalances } from '../pools/provider-balance-check';
-import { processApprovedRefills } from '../pools/refills';
+import { processApprovedRefills } from '../pools/refill-purchase';
 import { defineJob, type JobDefinition } from './job-definition';
 import { deleteOldJobRuns } from './job-runs';
 import { checkAllProviders } from './provider-health';
@@ -43,11 +43,11 @@ export const coreJobs: JobDefinition[] = [
   }),
   defineJob({
     name: 'auto-refill',
-    description: 'Buys approved refills through the http billing adapter (enqueued on demand, one per pool).',
+    description: 'Buys approved refills through the http billing adapter and settles unknown outcomes (enqueued on demand for one pool).',
     schedule: '*/5 * * * *',
     payload: z.object({ provider: providerNameSchema.optional() }).strict(),
     attempts: 3,
-    run: async (deps) => ({ processed: await processApprovedRefills(deps.dbHandle.db, deps) }),
+    run: async (deps, payload) => ({ processed: await processApprovedRefills(deps.dbHandle.db, deps, payload.provider) }),
   }),
   defineJob({
     name: 'provider-balance-check',

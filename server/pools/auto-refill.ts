@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
-import { checkBudget } from './budget';
+import { checkBudget, lockBudget } from './budget';
+import { kickRefill } from './refill-kicks';
 
 type PoolForRefill = {
   status: string;
@@ -10,7 +11,8 @@ type PoolForRefill = {
   auto_refill_amount: number;
   refill_target_balance: number | null;
   billing_mode: 'manual' | 'http';
-  backing_off: boolean;
+  paused: boolean;
+  open_request: boolean;
   cost_per_credit: string;
 };
 
@@ -24,18 +26,23 @@ export function refillAmount(pool: Pick<PoolForRefill, 'refill_mode' | 'auto_ref
  * Starts one automatic refill for a pool that fell to its threshold, inside the caller's
  * transaction. A partial unique index admits one open automatic refill per pool, so however many
  * draws cross the line at once exactly one request exists. A pool backing off after a failed
- * refill starts none. A refill over the month's budget waits for an admin, with a warning alert.
+ * refill, or whose auto-refill stopped, starts none. The budget is checked under its lock. An
+ * approved refill is kicked to the job runner on commit; one that waits for an admin alerts.
  */
 export async function requestAutoRefill(db: DbOrTx, provider: string, total: number): Promise<number | null> {
   const pool = await queryOne<PoolForRefill>(
     db,
     sql`select status, refill_mode, auto_refill_amount, refill_target_balance, billing_mode, cost_per_credit::text,
-               coalesce(refill_backoff_until > now(), false) as backing_off
-        from credit_pools where provider = ${provider}`,
+               coalesce(refill_backoff_until > now(), false) or auto_refill_stopped_at is not null as paused,
+               exists (select 1 from credit_purchase_requests r where r.provider = p.provider and r.trigger = 'auto'
+                       and r.status in ('pending_manual_approval', 'approved', 'outcome_unknown')) as open_request
+        from credit_pools p where provider = ${provider}`,
   );
-  if (!pool || pool.status === 'suspended' || pool.backing_off) return null;
+  // Draws below the threshold keep arriving while a refill is open: they leave before the budget lock.
+  if (!pool || pool.status === 'suspended' || pool.paused || pool.open_request) return null;
   const amount = refillAmount(pool, total);
   if (amount <= 0) return null;
+  await lockBudget(db);
   const cost = await queryOne<{ cost: string }>(db, sql`select (${amount} * ${pool.cost_per_credit}::numeric)::numeric(14,6)::text as cost`);
   const budget = await checkBudget(db, cost!.cost);
   const status = budget.withinBudget && pool.billing_mode === 'http' ? 'approved' : 'pending_manual_approval';
@@ -46,17 +53,25 @@ export async function requestAutoRefill(db: DbOrTx, provider: string, total: num
     db,
     sql`insert into credit_purchase_requests (provider, amount_requested, estimated_cost, status, trigger, note, requested_by)
         values (${provider}, ${amount}, ${cost!.cost}::numeric, ${status}, 'auto', ${note}, 'auto-refill')
-        on conflict (provider) where trigger = 'auto' and status in ('pending_manual_approval', 'approved') do nothing
+        on conflict (provider) where trigger = 'auto' and status in ('pending_manual_approval', 'approved', 'outcome_unknown') do nothing
         returning id`,
   );
-  if (created && note) {
-    await recordAlert(db, {
-      type: 'refill_over_budget',
-      level: 'warning',
-      subject: provider,
-      message: `Auto-refill of ${amount} credits for ${provider} needs approval: it ${note}.`,
-      metadata: { provider, amount, requestId: Number(created.id) },
-    });
-  }
-  return created ? Number(created.id) : null;
+  if (!created) return null;
+  const id = Number(created.id);
+  if (status === 'approved') await kickRefill(db, provider);
+  else await alertAwaitingApproval(db, { provider, amount, id, overBudget: note });
+  return id;
+}
+
+/** A refill that waits for an admin says so: over the budget, or a pool that is bought by hand. */
+export async function alertAwaitingApproval(db: DbOrTx, r: { provider: string; amount: number; id: number; overBudget: string | null }) {
+  await recordAlert(db, {
+    type: r.overBudget ? 'refill_over_budget' : 'refill_awaiting_approval',
+    level: 'warning',
+    subject: r.provider,
+    message: r.overBudget
+      ? `Refill of ${r.amount} credits for ${r.provider} needs approval: it ${r.overBudget}.`
+      : `Refill of ${r.amount} credits for ${r.provider} waits for approval: buy them from the provider, then approve request ${r.id}.`,
+    metadata: { provider: r.provider, amount: r.amount, requestId: r.id },
+  });
 }

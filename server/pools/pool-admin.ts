@@ -29,6 +29,9 @@ type PoolRow = {
   key_set: boolean;
   last_refill_at: string | null;
   refill_backoff_until: string | null;
+  refill_failures: number;
+  last_refill_error: string | null;
+  auto_refill_stopped_at: string | null;
   provider_reported_balance: string | null;
   provider_balance_checked_at: string | null;
 };
@@ -45,6 +48,7 @@ export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView
       p.emergency_reserve, p.billing_mode, p.billing_url, p.billing_api_key_encrypted is not null as key_set,
       coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold)::text as effective_threshold,
       ${iso('p.last_refill_at')} as last_refill_at, ${iso('p.refill_backoff_until')} as refill_backoff_until,
+      p.refill_failures, p.last_refill_error, ${iso('p.auto_refill_stopped_at')} as auto_refill_stopped_at,
       p.provider_reported_balance::text, ${iso('p.provider_balance_checked_at')} as provider_balance_checked_at,
       coalesce(s.available, 0)::text as available, coalesce(s.reserve, 0)::text as reserve, coalesce(s.consumed, 0)::text as consumed,
       coalesce(t.today, 0)::text as consumed_today
@@ -79,6 +83,9 @@ export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView
     billingApiKeySet: r.key_set,
     lastRefillAt: r.last_refill_at,
     refillBackoffUntil: r.refill_backoff_until,
+    refillFailures: Number(r.refill_failures),
+    lastRefillError: r.last_refill_error,
+    autoRefillStoppedAt: r.auto_refill_stopped_at,
     providerReportedBalance: r.provider_reported_balance === null ? null : Number(r.provider_reported_balance),
     providerBalanceCheckedAt: r.provider_balance_checked_at,
   }));

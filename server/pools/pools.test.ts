@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
-import { startFakeBilling } from '../test/fake-billing';
+import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { consumeCredits } from '../ledger/consume';
@@ -12,7 +12,7 @@ import { creditPool } from './credit-pool';
 import { drawFromPool, poolTotal } from './draw';
 import { getPool } from './pool-admin';
 import { checkProviderBalances } from './provider-balance-check';
-import { processApprovedRefills } from './refills';
+import { processApprovedRefills } from './refill-purchase';
 import { creditPurchaseRequests } from './tables';
 
 let env: TestEnv;
@@ -22,6 +22,7 @@ beforeAll(async () => {
   billing = await startFakeBilling();
 });
 afterEach(async () => {
+  billing.state.behaviour = 'ok';
   await expectPoolsClean(env.deps.dbHandle.db);
   await expectLedgerClean(env.deps.dbHandle.db);
 });
@@ -31,7 +32,8 @@ afterAll(async () => {
 });
 
 const db = () => env.deps.dbHandle.db;
-const refillDeps = () => ({ secrets: env.deps.secrets, billingTimeoutMs: 500 });
+// Long enough for a busy machine to answer, short enough that the timeout tests stay quick.
+const refillDeps = () => ({ secrets: env.deps.secrets, billingTimeoutMs: 2_000 });
 const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider));
 const alertsOf = (provider: string, type: string) =>
@@ -166,21 +168,26 @@ describe('[POOLS] auto-refill', () => {
     expect(pool.billingApiKeySet).toBe(true);
   });
 
-  it.each(['error500', 'timeout', 'malformed'] as const)('http billing %s: the pool is unchanged, the request failed with its error, the pool backs off', async (behaviour) => {
+  it.each([
+    ['refuse', 'failed', /^billing endpoint answered HTTP 402 Payment Required$/],
+    ['error500', 'outcome_unknown', /^billing endpoint answered HTTP 500 Internal Server Error$/],
+    ['timeout', 'outcome_unknown', /timed out/],
+    ['malformed', 'outcome_unknown', /^billing endpoint answered HTTP 200 OK with an unexpected body$/],
+  ] as const)('http billing %s: the pool is unchanged, the request is %s with a status line (never the remote body), the pool backs off', async (behaviour, status, message) => {
     billing.state.behaviour = behaviour;
     const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: billing.url });
     await draw(provider);
     await processApprovedRefills(db(), refillDeps());
     const [request] = await requestsOf(provider);
-    expect(request!.status).toBe('failed');
-    expect(request!.errorMessage).toMatch(behaviour === 'error500' ? /HTTP 500/ : behaviour === 'timeout' ? /timed out/ : /malformed JSON/);
+    expect(request!.status).toBe(status);
+    expect(request!.errorMessage).toMatch(message);
+    expect(request!.errorMessage).not.toContain(REMOTE_BODY_MARKER);
     expect(await poolTotal(db(), provider)).toBe(2);
-    expect((await alertsOf(provider, 'pool_refill_failed'))[0]).toMatchObject({ level: 'error' });
+    expect((await alertsOf(provider, 'pool_refill_failed'))[0]).toMatchObject({ level: 'warning' });
     // Backing off: further draws below the threshold start no new refill.
     await draw(provider);
     expect(await requestsOf(provider)).toHaveLength(1);
     expect((await getPool(db(), provider)).refillBackoffUntil).not.toBeNull();
-    billing.state.behaviour = 'ok';
   });
 
   it('a refill over the month budget needs manual approval and says so loudly', async () => {

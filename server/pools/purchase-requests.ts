@@ -1,6 +1,6 @@
 import { and, count, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { toRequestView } from './refills';
+import { toRequestView } from './request-view';
 import { creditPurchaseRequests } from './tables';
 
 export async function listPurchaseRequests(

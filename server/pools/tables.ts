@@ -38,6 +38,11 @@ export const creditPools = pgTable(
     providerReportedBalance: bigint('provider_reported_balance', { mode: 'number' }),
     providerBalanceCheckedAt: timestamp('provider_balance_checked_at', { withTimezone: true }),
     refillBackoffUntil: timestamp('refill_backoff_until', { withTimezone: true }),
+    /** Refill attempts that failed in a row (refused or outcome unknown); a success resets it. */
+    refillFailures: integer('refill_failures').notNull().default(0),
+    lastRefillError: text('last_refill_error'),
+    /** Set after too many failures in a row: no automatic refill until an admin re-enables it. */
+    autoRefillStoppedAt: timestamp('auto_refill_stopped_at', { withTimezone: true }),
     status: text('status').notNull().default('active'),
     stripeCount: integer('stripe_count').notNull().default(32),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -119,14 +124,20 @@ export const creditPurchaseRequests = pgTable(
     completedAt: timestamp('completed_at', { withTimezone: true }),
     providerTransactionId: text('provider_transaction_id'),
     errorMessage: text('error_message'),
+    /** Billing calls made for this request; every one carried the same idempotency key. */
+    attempts: integer('attempts').notNull().default(0),
   },
   (t) => [
-    check('credit_purchase_requests_status_check', sql`${t.status} in ('pending_manual_approval','approved','rejected','completed','failed')`),
+    check(
+      'credit_purchase_requests_status_check',
+      sql`${t.status} in ('pending_manual_approval','approved','outcome_unknown','rejected','completed','failed')`,
+    ),
     check('credit_purchase_requests_amount_check', sql`${t.amountRequested} > 0`),
-    // At most one automatic refill in flight per pool, however many draws cross the threshold at once.
-    uniqueIndex('credit_purchase_requests_one_auto_uq')
+    // At most one automatic refill in flight per pool, however many draws cross the threshold at
+    // once; a purchase whose outcome is unknown is still in flight (it may have been bought).
+    uniqueIndex('credit_purchase_requests_one_open_auto_uq')
       .on(t.provider)
-      .where(sql`${t.trigger} = 'auto' and ${t.status} in ('pending_manual_approval','approved')`),
+      .where(sql`${t.trigger} = 'auto' and ${t.status} in ('pending_manual_approval','approved','outcome_unknown')`),
     index('credit_purchase_requests_status_idx').on(t.status, t.requestedAt),
   ],
 );

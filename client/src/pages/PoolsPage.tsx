@@ -12,6 +12,7 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
 import { PoolStatusBadge } from './pools/badges';
+import { EnableAutoRefillDialog } from './pools/EnableAutoRefillDialog';
 import { PoolDialog } from './pools/PoolDialog';
 import { PurchaseRequestsSection } from './pools/PurchaseRequestsSection';
 import { RefillDialog } from './pools/RefillDialog';
@@ -31,6 +32,7 @@ export function PoolsPage() {
   const [edit, setEdit] = useState<EditState>({ open: false });
   const [refilling, setRefilling] = useState<PoolView | null>(null);
   const [toggling, setToggling] = useState<PoolView | null>(null);
+  const [enabling, setEnabling] = useState<PoolView | null>(null);
 
   const onToggled = (p: PoolView) => {
     setToggling(null);
@@ -60,10 +62,16 @@ export function PoolsPage() {
           return (
             <span className="cell-inline">
               <PoolStatusBadge status={p.status} />
-              {backingOff && (
-                <span className="tag" title={`Automatic refills paused after a failure until ${formatDateTime(p.refillBackoffUntil)}`}>
-                  backoff
+              {p.autoRefillStoppedAt ? (
+                <span className="tag" title={`Auto-refill stopped ${formatDateTime(p.autoRefillStoppedAt)} after ${p.refillFailures} failed refills. Last error: ${p.lastRefillError ?? 'unknown'}`}>
+                  refill stopped
                 </span>
+              ) : (
+                backingOff && (
+                  <span className="tag" title={`Automatic refills paused after a failure until ${formatDateTime(p.refillBackoffUntil)}`}>
+                    backoff
+                  </span>
+                )
               )}
             </span>
           );
@@ -167,6 +175,11 @@ export function PoolsPage() {
                 const suspended = p.status === 'suspended';
                 return (
                   <span className="row-actions">
+                    {p.autoRefillStoppedAt && (
+                      <button type="button" className="button button-small" aria-label={`Re-enable auto-refill of ${p.provider}`} onClick={() => setEnabling(p)}>
+                        Re-enable refill
+                      </button>
+                    )}
                     <button
                       type="button"
                       className="button button-small"
@@ -259,6 +272,7 @@ export function PoolsPage() {
         <>
           <PoolDialog open={edit.open} pool={edit.open ? edit.pool : null} onClose={() => setEdit({ open: false })} />
           <RefillDialog pool={refilling} onClose={() => setRefilling(null)} />
+          <EnableAutoRefillDialog pool={enabling} onClose={() => setEnabling(null)} />
           <ReasonDialog
             open={toggling !== null}
             title={suspending ? `Suspend ${toggling?.provider ?? ''}` : `Resume ${toggling?.provider ?? ''}`}

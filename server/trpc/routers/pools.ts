@@ -11,6 +11,7 @@ import {
   refillInputSchema,
   updatePlatformSettingsInputSchema,
 } from '../../../shared/pools';
+import { enableAutoRefill } from '../../pools/auto-refill-admin';
 import { createPool, getPool, listPools, setPoolSuspended, updatePool } from '../../pools/pool-admin';
 import { listPurchaseRequests } from '../../pools/purchase-requests';
 import { approveRequest, rejectRequest, requestManualRefill } from '../../pools/refills';
@@ -44,6 +45,10 @@ export const poolsRouter = router({
     .input(poolStatusChangeInputSchema)
     .output(poolSchema)
     .mutation(({ ctx, input }) => setPoolSuspended(ctx.db, ctx.actor, { ...input, suspended: false })),
+  enableAutoRefill: adminProcedure('admin')
+    .input(poolStatusChangeInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => enableAutoRefill(ctx.db, ctx.actor, input)),
 });
 
 export const purchaseRequestsRouter = router({

@@ -53,6 +53,8 @@ export function PurchaseRequestsSection() {
       onSuccess: (r) => {
         afterDecision();
         if (r.status === 'failed') toast.show(`Request #${r.id} approved, but the purchase failed: ${r.errorMessage ?? 'no reason given'}.`, 'error');
+        else if (r.status === 'outcome_unknown')
+          toast.show(`Request #${r.id} approved, but the purchase outcome is unknown (${r.errorMessage ?? 'no answer'}): it is checked with the provider, never bought twice.`, 'error');
         else if (r.status === 'completed') toast.show(`Request #${r.id} approved: ${formatCount(r.amountRequested)} credits added to ${r.provider}.`);
         else toast.show(`Request #${r.id} approved; buying ${formatCount(r.amountRequested)} credits for ${r.provider}.`);
       },

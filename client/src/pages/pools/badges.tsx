@@ -13,6 +13,7 @@ export function PoolStatusBadge({ status }: { status: PoolStatus }) {
 export const requestStatusLabels: Record<RequestStatus, string> = {
   pending_manual_approval: 'Pending approval',
   approved: 'Approved',
+  outcome_unknown: 'Outcome unknown',
   completed: 'Completed',
   rejected: 'Rejected',
   failed: 'Failed',
@@ -21,6 +22,7 @@ export const requestStatusLabels: Record<RequestStatus, string> = {
 const requestBadge: Record<RequestStatus, string> = {
   pending_manual_approval: 'badge-warn',
   approved: 'badge-info',
+  outcome_unknown: 'badge-warn',
   completed: 'badge-ok',
   rejected: 'badge-muted',
   failed: 'badge-danger',

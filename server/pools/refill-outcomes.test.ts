@@ -1,0 +1,183 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemAlerts } from '../alerts/tables';
+import { auditLog } from '../auth/tables';
+import { queryOne } from '../db/rows';
+import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
+import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
+import { reasonOf } from '../test/ledger-helpers';
+import { expectPoolsClean, seedPool } from '../test/pool-helpers';
+import { drawFromPool, poolTotal } from './draw';
+import { getPool } from './pool-admin';
+import { MAX_REFILL_FAILURES, processApprovedRefills, purchaseKey } from './refill-purchase';
+import { creditPurchaseRequests } from './tables';
+
+let env: TestEnv;
+let billing: Awaited<ReturnType<typeof startFakeBilling>>;
+beforeAll(async () => {
+  env = await createTestEnv();
+  billing = await startFakeBilling();
+});
+afterEach(async () => {
+  Object.assign(billing.state, { behaviour: 'ok', script: [], lookup: 'ok' });
+  await expectPoolsClean(env.deps.dbHandle.db);
+});
+afterAll(async () => {
+  await billing.close();
+  await env.close();
+});
+
+const db = () => env.deps.dbHandle.db;
+const refillDeps = () => ({ secrets: env.deps.secrets, billingTimeoutMs: 2_000 });
+const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
+const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider)).orderBy(creditPurchaseRequests.id);
+const alertsOf = (provider: string, type: string) =>
+  db().select().from(systemAlerts).where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
+const httpPool = (credits = 3) => seedPool(env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: billing.url });
+/** The backoff has run out: what an hour passing would do, without waiting for it. */
+const backoffElapsed = (provider: string) => db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
+/** Credits the pool's ledger received for one purchase request (over all its stripes). */
+const creditedFor = async (requestId: number) =>
+  Number((await queryOne<{ n: string }>(db(), sql`select coalesce(sum(credits_delta), 0)::text as n from credit_pool_transactions where purchase_request_id = ${requestId}`))!.n);
+const backoffSeconds = async (provider: string) =>
+  Number((await queryOne<{ s: string }>(db(), sql`select round(extract(epoch from refill_backoff_until - now()))::text as s from credit_pools where provider = ${provider}`))!.s);
+
+describe('[POOLS] a purchase whose outcome is unknown is never bought twice', () => {
+  it.each(['record_then_hang', 'record_then_reset', 'record_then_500'] as const)(
+    'billing %s: the request stays unknown, the provider is asked, exactly one purchase, the pool credited once',
+    async (behaviour) => {
+      const provider = await httpPool();
+      await draw(provider);
+      billing.state.script = [behaviour];
+      await processApprovedRefills(db(), refillDeps(), provider);
+      const [first] = await requestsOf(provider);
+      expect(first).toMatchObject({ status: 'outcome_unknown', attempts: 1, providerTransactionId: null });
+      expect(first!.errorMessage).not.toContain(REMOTE_BODY_MARKER);
+      expect(await poolTotal(db(), provider)).toBe(2);
+
+      // An hour later the pool is still low: no second purchase is started in its place.
+      await backoffElapsed(provider);
+      await draw(provider);
+      expect(await requestsOf(provider)).toHaveLength(1);
+
+      // The retry asks the provider, which has the purchase: it is booked, nothing bought again.
+      expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
+      const [settled] = await requestsOf(provider);
+      expect(settled).toMatchObject({ status: 'completed', attempts: 2, providerTransactionId: expect.stringMatching(/^prov-tx-/) });
+      expect(billing.purchasesFor(purchaseKey(settled!.id))).toHaveLength(1);
+      expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === purchaseKey(settled!.id))).toHaveLength(1);
+      expect(billing.state.lookups).toContain(purchaseKey(settled!.id));
+      expect(await creditedFor(settled!.id)).toBe(100);
+      expect(await poolTotal(db(), provider)).toBe(101);
+      expect((await getPool(db(), provider)).refillFailures).toBe(0);
+      expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(0);
+    },
+  );
+
+  it('an unknown outcome the provider has no record of is sent again under the same idempotency key', async () => {
+    const provider = await httpPool();
+    await draw(provider);
+    billing.state.script = ['timeout'];
+    await processApprovedRefills(db(), refillDeps(), provider);
+    const [request] = await requestsOf(provider);
+    expect(request).toMatchObject({ status: 'outcome_unknown', errorMessage: expect.stringMatching(/timed out/) });
+
+    // The lookup itself fails: still unknown, still no new purchase.
+    await backoffElapsed(provider);
+    billing.state.lookup = 'error500';
+    await processApprovedRefills(db(), refillDeps(), provider);
+    expect((await requestsOf(provider))[0]).toMatchObject({ status: 'outcome_unknown', attempts: 2, errorMessage: 'billing status lookup answered HTTP 500 Internal Server Error' });
+
+    await backoffElapsed(provider);
+    billing.state.lookup = 'ok';
+    await processApprovedRefills(db(), refillDeps(), provider);
+    const [done] = await requestsOf(provider);
+    expect(done).toMatchObject({ status: 'completed', attempts: 3 });
+    const key = purchaseKey(done!.id);
+    expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === key)).toHaveLength(2);
+    expect(billing.purchasesFor(key)).toHaveLength(1);
+    expect(await creditedFor(done!.id)).toBe(100);
+  });
+
+  it('a refused purchase fails its request, and a later refill may buy anew', async () => {
+    const provider = await httpPool();
+    await draw(provider);
+    billing.state.script = ['refuse'];
+    await processApprovedRefills(db(), refillDeps(), provider);
+    const [refused] = await requestsOf(provider);
+    expect(refused).toMatchObject({ status: 'failed', errorMessage: 'billing endpoint answered HTTP 402 Payment Required' });
+    await backoffElapsed(provider);
+    await draw(provider);
+    const requests = await requestsOf(provider);
+    expect(requests).toHaveLength(2);
+    await processApprovedRefills(db(), refillDeps(), provider);
+    expect((await requestsOf(provider))[1]).toMatchObject({ status: 'completed' });
+    expect(billing.purchasesFor(purchaseKey(refused!.id))).toHaveLength(0);
+    expect(await poolTotal(db(), provider)).toBe(101);
+  });
+});
+
+describe('[POOLS] failing refills back off exponentially and stop after 3 in a row', () => {
+  it('backs off 1×, 2× the backoff, then stops with one error alert naming the pool and the last error; an admin re-enables it', async () => {
+    const { caller } = await signedInCaller(env.deps, 'admin');
+    const { caller: analyst } = await signedInCaller(env.deps, 'analyst');
+    const base = (await caller.admin.platformSettings.get()).refillBackoffSeconds;
+    const provider = await httpPool();
+    await draw(provider);
+    billing.state.behaviour = 'error500';
+
+    for (let failure = 1; failure <= MAX_REFILL_FAILURES; failure++) {
+      expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
+      const pool = await getPool(db(), provider);
+      expect(pool.refillFailures).toBe(failure);
+      // The first call is the purchase; later ones ask the provider what became of it.
+      expect(pool.lastRefillError).toBe(`billing ${failure === 1 ? 'endpoint' : 'status lookup'} answered HTTP 500 Internal Server Error`);
+      expect(Math.abs((await backoffSeconds(provider)) - base * 2 ** (failure - 1))).toBeLessThanOrEqual(5);
+      // Not due while backing off.
+      expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(0);
+      expect((await alertsOf(provider, 'pool_auto_refill_stopped')).length).toBe(failure === MAX_REFILL_FAILURES ? 1 : 0);
+      await backoffElapsed(provider);
+    }
+    const stopped = await getPool(db(), provider);
+    expect(stopped.autoRefillStoppedAt).not.toBeNull();
+    // Stopped: the backoff is over but nothing is retried, and further draws start nothing.
+    expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(0);
+    await draw(provider);
+    expect(await requestsOf(provider)).toHaveLength(1);
+    const [alert] = await alertsOf(provider, 'pool_auto_refill_stopped');
+    expect(alert).toMatchObject({ level: 'error', occurrences: 1 });
+    expect(alert!.message).toContain(provider);
+    expect(alert!.message).toContain('HTTP 500 Internal Server Error');
+    expect(alert!.message).not.toContain(REMOTE_BODY_MARKER);
+    const [open] = await requestsOf(provider);
+    expect(open!.status).toBe('outcome_unknown');
+    expect(billing.purchasesFor(purchaseKey(open!.id))).toHaveLength(0);
+
+    // Billing is fixed; an analyst cannot re-enable, an admin can (audited), once.
+    billing.state.behaviour = 'ok';
+    expect(await reasonOf(analyst.admin.pools.enableAutoRefill({ provider, reason: 'billing fixed' }))).toBe('FORBIDDEN');
+    const enabled = await caller.admin.pools.enableAutoRefill({ provider, reason: 'billing fixed' });
+    expect(enabled).toMatchObject({ autoRefillStoppedAt: null, refillFailures: 0, refillBackoffUntil: null });
+    expect(await reasonOf(caller.admin.pools.enableAutoRefill({ provider, reason: 'again' }))).toBe('BAD_REQUEST');
+    const audits = await db().select().from(auditLog).where(and(eq(auditLog.action, 'pool.auto_refill.enable'), eq(auditLog.targetId, provider)));
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.reason).toBe('billing fixed');
+
+    expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
+    const [request] = await requestsOf(provider);
+    expect(request).toMatchObject({ status: 'completed', attempts: MAX_REFILL_FAILURES + 1 });
+    expect(billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
+    expect(await poolTotal(db(), provider)).toBe(101);
+  });
+
+  it('a refill that waits for manual approval raises a warning alert', async () => {
+    const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
+    await draw(provider);
+    const [request] = await requestsOf(provider);
+    expect(request).toMatchObject({ status: 'pending_manual_approval', trigger: 'auto' });
+    const [alert] = await alertsOf(provider, 'refill_awaiting_approval');
+    expect(alert).toMatchObject({ level: 'warning' });
+    expect(alert!.message).toContain(provider);
+    expect(alert!.message).toContain(`request ${request!.id}`);
+  });
+});
