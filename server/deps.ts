@@ -48,9 +48,10 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
       media,
       urlPolicy,
       holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
+      log,
       registry: new ProviderRegistry(secrets, media, urlPolicy),
-      breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit) : new MemoryCircuitBreaker(circuit),
-      rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX),
+      breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),
+      rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX, log),
     },
     userTokens: new UserTokens(masterKey),
     throttle: new LoginThrottle({

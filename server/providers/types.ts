@@ -34,7 +34,7 @@ export type ProviderConfig = {
   healthCheckUrl: string | null;
 };
 
-export type ProviderErrorKind = 'http' | 'timeout' | 'malformed' | 'failed' | 'network' | 'too_large' | 'redirect' | 'refused_url';
+export type ProviderErrorKind = 'http' | 'timeout' | 'malformed' | 'failed' | 'network' | 'too_large' | 'redirect' | 'refused_url' | 'quota';
 
 /** A failed attempt, with what went wrong in words an admin can act on. */
 export class ProviderError extends Error {
