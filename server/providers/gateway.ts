@@ -8,12 +8,13 @@ import { captureReservation, releaseReservation, reserveCredits } from '../ledge
 import { attemptProvider, type AttemptDeps } from './attempt';
 import { degrade, PLATFORM_DEPLETED_REASON } from './degrade';
 import { attachReservation, claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
+import type { EnhanceRequestLimit } from './enhance-rate-limit';
 import type { MediaStore } from './media-store';
 import { candidateProviders, type CandidateRow } from './registry';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
-export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number };
+export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number; requestLimit: EnhanceRequestLimit };
 
 const MAX_HOLD_SECONDS = 3600;
 
