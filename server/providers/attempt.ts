@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { drawFromPool, refundToPool, type PoolDraw } from '../pools/draw';
 import type { CircuitBreaker } from './circuit-breaker';
-import { inputRefusal, type InputImageError } from './input-image';
+import { inputRefusal, type InputImage, type InputImageError } from './input-image';
 import { recordCall } from './provider-calls';
 import type { ProviderRateLimiter } from './rate-limit';
 import type { CandidateRow, ProviderRegistry } from './registry';
 import type { EnhanceResult } from './types';
 
 export type AttemptDeps = { db: Db; registry: ProviderRegistry; breaker: CircuitBreaker; rateLimiter: ProviderRateLimiter; log: Logger };
-export type AttemptContext = { imageUrl: string; enhancementType: EnhancementType; requestId: string; reservationId: string };
+export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string };
 export type AttemptOutcome =
   | { ok: true; output: EnhanceResult; costUsd: string }
   | { ok: false; reason: string; attempted: boolean }
@@ -54,6 +54,7 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   try {
     output = await deps.registry.adapterFor(row).enhanceImage({
       imageUrl: ctx.imageUrl,
+      image: ctx.image,
       enhancementType: ctx.enhancementType,
       requestId: ctx.requestId,
       signal: AbortSignal.timeout(row.timeout_ms),

@@ -2,10 +2,9 @@ import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import { notify } from '../alerts/alert-service';
 import type { Db } from '../db/client';
 import { applyCssFilterLook } from './adapters/local';
-import { fetchInputImage } from './input-image';
+import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
 import { userNotifications } from './tables';
-import type { UrlPolicy } from './url-policy';
 
 export const CSS_FILTER = 'brightness(1.2) contrast(1.1) saturate(1.1)';
 export const RETRY_AFTER_SECONDS = 30 * 60;
@@ -19,8 +18,10 @@ export const PLATFORM_DEPLETED_REASON = "PLATFORM_CREDITS_DEPLETED: the platform
  * platform raises its own critical alert. With the media store full, the CSS filter alone is given.
  */
 export async function degrade(
-  deps: { db: Db; media: MediaStore; urlPolicy: UrlPolicy },
+  deps: { db: Db; media: MediaStore },
   input: EnhanceInput,
+  /** The input as the gateway fetched and checked it. */
+  image: InputImage,
   reason: string,
   cause: 'no_provider' | 'platform_depleted' = 'no_provider',
 ): Promise<EnhanceResult> {
@@ -28,9 +29,8 @@ export async function degrade(
   if (input.enhancementType === 'lighting') {
     let enhancedUrl = input.inputImageUrl;
     try {
-      // Checked before fetching: a full store must not cost a 20 MB download and a decode.
+      // Checked before decoding: a full store must not cost a decode.
       await deps.media.assertRoom();
-      const image = await fetchInputImage(input.inputImageUrl, deps.urlPolicy, { maxBytes: 20 * 1024 * 1024, signal: AbortSignal.timeout(10_000) });
       enhancedUrl = await deps.media.save(await applyCssFilterLook(image.bytes), 'png');
     } catch {
       // The CSS filter alone still gives the user the look; the baked image is a bonus.

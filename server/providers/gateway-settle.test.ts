@@ -6,7 +6,7 @@ import { poolTotal } from '../pools/draw';
 import { pendingHolds } from '../faults/lib/reconciled';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeProvider, startImageServer } from '../test/fake-providers';
-import { balanceRow, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
+import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { runEnhancement } from './gateway';
@@ -97,12 +97,13 @@ describe('[GATEWAY] the caller’s bad input image is a refusal, never a provide
     ['an image URL answering 500', '/error500', 'local'],
     ['a URL that is not an image', '/not-image', 'local'],
     ['a provider answering 422 about the input', '/input.png', 'fal'],
-  ] as const)('%s: BAD_REQUEST, nothing charged, hold released, claim settled, circuit closed', async (_what, path, kind) => {
+  ] as const)('%s: BAD_REQUEST, nothing charged, no hold left, claim settled, circuit closed', async (_what, path, kind) => {
     const f = await fake('fal');
     f.state.behaviour = 'error422';
     const name = uniqueId(kind).toLowerCase();
     await configureProviders(env.deps, [kind === 'fal' ? { name, kind, baseUrl: f.url } : { name, kind, baseUrl: 'http://localhost' }]);
     const userId = await newUser(db(), 'pro');
+    const entriesBefore = await countEntries(db(), userId);
     for (let i = 0; i < 5; i++) {
       const k = key();
       expect(await reasonOf(enhance(userId, k, `${images.url}${path}`))).toBe('BAD_REQUEST');
@@ -113,7 +114,9 @@ describe('[GATEWAY] the caller’s bad input image is a refusal, never a provide
     expect(await pendingHolds(db())).toBe(0);
     if (kind === 'fal') expect(await poolTotal(db(), name)).toBe(100);
     const calls = await db().select().from(providerCalls).where(eq(providerCalls.provider, name));
-    expect(calls.map((c) => c.outcome)).toEqual(Array(5).fill('skipped'));
+    // A bad image is refused before anything is held; a provider's refusal after the hold is recorded as a skip.
+    expect(calls.map((c) => c.outcome)).toEqual(kind === 'fal' ? Array(5).fill('skipped') : []);
+    expect((await countEntries(db(), userId)) - entriesBefore).toBe(kind === 'fal' ? 5 * 2 : 0);
   });
 });
 

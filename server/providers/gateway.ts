@@ -6,6 +6,7 @@ import { DomainError } from '../errors';
 import { requestHash } from '../ledger/request-hash';
 import { captureReservation, releaseReservation, reserveCredits } from '../ledger/reservations';
 import { attemptProvider, type AttemptDeps } from './attempt';
+import { checkInputImage, type InputImage } from './input-image';
 import { degrade, PLATFORM_DEPLETED_REASON } from './degrade';
 import { attachReservation, claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
 import type { EnhanceRequestLimit } from './enhance-rate-limit';
@@ -25,8 +26,11 @@ const MAX_HOLD_SECONDS = 3600;
  * both the hold and the claim: a result is stored, or the claim is released and the hold returned.
  */
 export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Promise<EnhanceResult> {
+  let image: InputImage;
   try {
     await assertFetchableUrl(input.inputImageUrl, deps.urlPolicy);
+    // The caller's bad image is refused here, before anything is claimed, held or counted against a provider.
+    image = await checkInputImage(input.inputImageUrl, deps.urlPolicy);
   } catch (err) {
     if (err instanceof ProviderError) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `inputImageUrl: ${err.message}`);
     throw err;
@@ -50,13 +54,13 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
         if (!(err instanceof DomainError)) throw err;
       });
     }
-    const result = await degrade(deps, input, 'the first attempt of this request was interrupted');
+    const result = await degrade(deps, input, image, 'the first attempt of this request was interrupted');
     await completeEnhancement(deps.db, claim.id, claim.reservationId, result);
     return result;
   }
 
   try {
-    return await serveClaim(deps, input, claim.id);
+    return await serveClaim(deps, input, image, claim.id);
   } catch (err) {
     // Whatever failed, the claim must not stay "processing" (replays would wait an hour): a replay runs afresh.
     await releaseClaim(deps.db, claim.id).catch((e: unknown) => deps.log.error({ err: e, idempotencyKey: input.idempotencyKey }, 'releasing an enhancement claim failed'));
@@ -65,7 +69,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
 }
 
 /** Holds the credit (or degrades when the platform cannot pay an overflow), then tries the providers. */
-async function serveClaim(deps: GatewayDeps, input: EnhanceInput, claimId: number): Promise<EnhanceResult> {
+async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number): Promise<EnhanceResult> {
   const candidates = await candidateProviders(deps.db);
   const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + deps.holdGraceSeconds);
   let hold: ReserveResult;
@@ -82,14 +86,14 @@ async function serveClaim(deps: GatewayDeps, input: EnhanceInput, claimId: numbe
   } catch (err) {
     if (!(err instanceof DomainError && err.reason === 'PLATFORM_CREDITS_DEPLETED')) throw err;
     // Nothing was charged; the user and an admin are told, like any other degradation.
-    const result = await degrade(deps, input, PLATFORM_DEPLETED_REASON, 'platform_depleted');
+    const result = await degrade(deps, input, image, PLATFORM_DEPLETED_REASON, 'platform_depleted');
     await completeEnhancement(deps.db, claimId, null, result);
     return result;
   }
 
   await attachReservation(deps.db, claimId, hold.reservationId);
   try {
-    return await tryProviders(deps, input, claimId, hold, candidates);
+    return await tryProviders(deps, input, image, claimId, hold, candidates);
   } catch (err) {
     await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'the enhancement failed' }).catch((e: unknown) => {
       // Already settled (captured before the failure, or released): nothing more to return.
@@ -99,12 +103,13 @@ async function serveClaim(deps: GatewayDeps, input: EnhanceInput, claimId: numbe
   }
 }
 
-async function tryProviders(deps: GatewayDeps, input: EnhanceInput, claimId: number, hold: ReserveResult, candidates: CandidateRow[]): Promise<EnhanceResult> {
+async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number, hold: ReserveResult, candidates: CandidateRow[]): Promise<EnhanceResult> {
   const requestId = randomUUID();
   const failures: string[] = [];
   for (const row of candidates) {
     const outcome = await attemptProvider(deps, row, {
       imageUrl: input.inputImageUrl,
+      image,
       enhancementType: input.enhancementType,
       requestId,
       reservationId: hold.reservationId,
@@ -135,7 +140,7 @@ async function tryProviders(deps: GatewayDeps, input: EnhanceInput, claimId: num
 
   await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'no provider could serve' });
   const reason = failures.length ? failures.join('; ') : 'no active provider is configured';
-  const result = await degrade(deps, input, reason);
+  const result = await degrade(deps, input, image, reason);
   await completeEnhancement(deps.db, claimId, hold.reservationId, result);
   return result;
 }

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { fetchImage, type FetchLimits } from './http';
 import { ProviderError, type ProviderErrorKind } from './types';
 import type { UrlPolicy } from './url-policy';
@@ -16,6 +17,29 @@ export class InputImageError extends ProviderError {
 
 /** A provider's answers that mean "your input is wrong", as opposed to auth, quota or its own trouble. */
 const INPUT_STATUSES = new Set([400, 413, 415, 422]);
+
+export type InputImage = { bytes: Buffer; contentType: string };
+
+/** What the gateway accepts as an input: the largest download and, since decoding grows with pixels, the largest canvas. */
+export const MAX_INPUT_BYTES = 20 * 1024 * 1024;
+export const MAX_INPUT_PIXELS = 40_000_000;
+const CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * Fetches the caller's image once and checks it decodes within the pixel limit, before anything is
+ * claimed or held: a bad input is refused with nothing written. Adapters that need the bytes reuse them.
+ */
+export async function checkInputImage(url: string, policy: UrlPolicy): Promise<InputImage> {
+  const image = await fetchInputImage(url, policy, { maxBytes: MAX_INPUT_BYTES, signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+  const meta = await sharp(image.bytes)
+    .metadata()
+    .catch(() => {
+      throw new InputImageError('malformed', 'the input could not be decoded as an image');
+    });
+  const { width, height } = meta.autoOrient;
+  if (width * height > MAX_INPUT_PIXELS) throw new InputImageError('too_large', `the image is ${width}×${height}, over the ${MAX_INPUT_PIXELS / 1e6}-megapixel limit`);
+  return image;
+}
 
 /** Fetches the caller's image; whatever goes wrong is the caller's error. */
 export async function fetchInputImage(url: string, policy: UrlPolicy, limits: FetchLimits): Promise<{ bytes: Buffer; contentType: string }> {

@@ -8,6 +8,8 @@ export type EnhanceRequest = {
   requestId: string;
   /** Aborted when the attempt's time is up: adapters must stop polling and fetching. */
   signal: AbortSignal;
+  /** The input's bytes as the gateway already fetched and checked them, for adapters that send or process bytes. */
+  image?: { bytes: Buffer; contentType: string };
 };
 
 export type EnhanceResult = { outputUrl: string; providerRequestId: string | null };

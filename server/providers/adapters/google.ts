@@ -36,9 +36,10 @@ export class GoogleProvider implements AIProvider {
     this.name = config.name;
   }
 
-  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
+  async enhanceImage({ imageUrl, enhancementType, signal, image: fetched }: EnhanceRequest): Promise<EnhanceResult> {
     const apiKey = requireKey(this.name, this.config.apiKey);
-    const input = await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal });
+    if (fetched && fetched.bytes.length > MAX_INPUT_BYTES) throw new InputImageError('too_large', `the image is over Gemini's ${MAX_INPUT_BYTES}-byte limit`);
+    const input = fetched ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const inline = await inlineImage(input.bytes, input.contentType);
 
     const url = apiUrl(this.config.baseUrl, `v1beta/models/${this.config.model ?? DEFAULT_MODEL}:generateContent`);

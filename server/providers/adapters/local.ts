@@ -1,13 +1,12 @@
 import sharp, { type Sharp } from 'sharp';
 import type { EnhancementType } from '../../../shared/credits';
-import { fetchInputImage, InputImageError } from '../input-image';
+import { fetchInputImage, InputImageError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS } from '../input-image';
 import type { MediaStore } from '../media-store';
 import { ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type HealthResult } from '../types';
 import type { UrlPolicy } from '../url-policy';
 
-const MAX_INPUT_BYTES = 20 * 1024 * 1024;
 /** Decoding cost grows with pixels, not bytes: a small PNG can hold a huge canvas. */
-const MAX_PIXELS = 40_000_000;
+const MAX_PIXELS = MAX_INPUT_PIXELS;
 /** Every image this server writes to /media is at most this long on its long side (disk is not free). */
 export const MAX_OUTPUT_EDGE = 2048;
 
@@ -81,10 +80,10 @@ export class LocalProvider implements AIProvider {
     private readonly policy: UrlPolicy,
   ) {}
 
-  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
+  async enhanceImage({ imageUrl, enhancementType, signal, image: fetched }: EnhanceRequest): Promise<EnhanceResult> {
     // Refuse before fetching: a full disk is this provider's failure, whatever the input.
     await this.media.assertRoom();
-    const input = await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal });
+    const input = fetched ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const { image, width, height } = await decode(input.bytes);
     const shaped = enhancementType === 'upscale' ? enhance(image, enhancementType, width, height) : enhance(bounded(image), enhancementType, width, height);
     const png = await shaped
