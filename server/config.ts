@@ -38,6 +38,13 @@ const envSchema = z.object({
   CIRCUIT_COOLDOWN_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(30),
   /** How long an enhancement's hold outlives its providers' timeouts before expiry releases it. */
   ENHANCE_HOLD_GRACE_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).max(3600).default(60),
+  /** enhance.* calls a minute per end user and per API key; far above what a real app sends. */
+  ENHANCE_RATE_PER_USER_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(120),
+  ENHANCE_RATE_PER_KEY_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(60_000),
+  /** Images under /media older than this are deleted by the cleanup-media job. */
+  MEDIA_RETENTION_DAYS: z.coerce.number({ message: 'expects a number of days' }).int().min(1).default(30),
+  /** Past this size /media takes no more files: the degraded look falls back to the CSS filter alone. */
+  MEDIA_QUOTA_MB: z.coerce.number({ message: 'expects a number of megabytes' }).int().min(1).default(5120),
   JOBS_TIMEZONE: z
     .string()
     .min(1)

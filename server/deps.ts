@@ -12,6 +12,7 @@ import { allJobs } from './jobs/all-jobs';
 import { InProcessRunner } from './jobs/in-process-runner';
 import type { JobDefinition } from './jobs/job-definition';
 import { MemoryCircuitBreaker, RedisCircuitBreaker } from './providers/circuit-breaker';
+import { EnhanceRequestLimit } from './providers/enhance-rate-limit';
 import { MediaStore } from './providers/media-store';
 import { ProviderRateLimiter } from './providers/rate-limit';
 import { ProviderRegistry } from './providers/registry';
@@ -35,7 +36,7 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
     cooldownMs: config.CIRCUIT_COOLDOWN_SECONDS * 1000,
     trialTimeoutMs: 120_000,
   };
-  const media = new MediaStore(mediaDir(config), config.publicUrl);
+  const media = new MediaStore(mediaDir(config), config.publicUrl, config.MEDIA_QUOTA_MB * 2 ** 20);
   const urlPolicy = { allowPrivate: config.ALLOW_PRIVATE_IMAGE_URLS };
   const deps: AppDeps = {
     config,
@@ -48,9 +49,11 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
       media,
       urlPolicy,
       holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
+      log,
       registry: new ProviderRegistry(secrets, media, urlPolicy),
-      breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit) : new MemoryCircuitBreaker(circuit),
-      rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX),
+      breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),
+      rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX, log),
+      requestLimit: new EnhanceRequestLimit(redis, config.REDIS_PREFIX, { perUser: config.ENHANCE_RATE_PER_USER_PER_MINUTE, perKey: config.ENHANCE_RATE_PER_KEY_PER_MINUTE }, log),
     },
     userTokens: new UserTokens(masterKey),
     throttle: new LoginThrottle({

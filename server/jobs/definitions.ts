@@ -68,4 +68,12 @@ export const coreJobs: JobDefinition[] = [
       jobRuns: await deleteOldJobRuns(deps.dbHandle.db, 30),
     }),
   }),
+  defineJob({
+    name: 'cleanup-media',
+    description: 'Deletes images under /media older than MEDIA_RETENTION_DAYS.',
+    schedule: '45 2 * * *',
+    payload: none,
+    attempts: 2,
+    run: (deps) => deps.gateway.media.removeOlderThan(new Date(Date.now() - deps.config.MEDIA_RETENTION_DAYS * 86_400_000)),
+  }),
 ];

@@ -1,24 +1,29 @@
 import type { EnhancementType } from '../../shared/credits';
+import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { drawFromPool, refundToPool, type PoolDraw } from '../pools/draw';
 import type { CircuitBreaker } from './circuit-breaker';
+import { inputRefusal, type InputImage, type InputImageError } from './input-image';
 import { recordCall } from './provider-calls';
 import type { ProviderRateLimiter } from './rate-limit';
 import type { CandidateRow, ProviderRegistry } from './registry';
 import type { EnhanceResult } from './types';
 
-export type AttemptDeps = { db: Db; registry: ProviderRegistry; breaker: CircuitBreaker; rateLimiter: ProviderRateLimiter };
-export type AttemptContext = { imageUrl: string; enhancementType: EnhancementType; requestId: string; reservationId: string };
+export type AttemptDeps = { db: Db; registry: ProviderRegistry; breaker: CircuitBreaker; rateLimiter: ProviderRateLimiter; log: Logger };
+export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string };
 export type AttemptOutcome =
   | { ok: true; output: EnhanceResult; costUsd: string }
-  | { ok: false; reason: string; attempted: boolean };
+  | { ok: false; reason: string; attempted: boolean }
+  /** The caller's input was refused: no other provider would do better, and this one did not fail. */
+  | { ok: false; reason: string; attempted: true; inputRefused: InputImageError };
 
 const LOCAL_KIND = 'local';
 
 /**
  * One provider, once: skipped when its pool cannot pay, its circuit is open or its minute is used
  * up; otherwise its pool is drawn before the call (so concurrent requests cannot overspend it) and
- * refunded if the call fails. Every attempt and skip is recorded.
+ * refunded if the call fails. Every attempt and skip is recorded. Only the provider call itself can
+ * fail the attempt: once it has served, the bookkeeping after it never refunds or retries elsewhere.
  */
 export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx: AttemptContext): Promise<AttemptOutcome> {
   const skip = async (reason: string): Promise<AttemptOutcome> => {
@@ -45,22 +50,34 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   }
 
   const started = performance.now();
+  let output: EnhanceResult;
   try {
-    const output = await deps.registry.adapterFor(row).enhanceImage({
+    output = await deps.registry.adapterFor(row).enhanceImage({
       imageUrl: ctx.imageUrl,
+      image: ctx.image,
       enhancementType: ctx.enhancementType,
       requestId: ctx.requestId,
       signal: AbortSignal.timeout(row.timeout_ms),
     });
-    await deps.breaker.onSuccess(row.name, admission);
-    const latencyMs = Math.round(performance.now() - started);
-    await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'success', latencyMs, providerRequestId: output.providerRequestId });
-    return { ok: true, output, costUsd: drawn?.costUsd ?? '0.000000' };
   } catch (error) {
     const latencyMs = Math.round(performance.now() - started);
+    const refused = inputRefusal(error);
+    if (refused) {
+      await deps.breaker.onNeutral(row.name, admission);
+      await refund('the input image was refused');
+      await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'skipped', latencyMs, error: refused });
+      return { ok: false, reason: refused.message, attempted: true, inputRefused: refused };
+    }
     await deps.breaker.onFailure(row.name, admission);
     await refund('the provider call failed');
     await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'failure', latencyMs, error });
     return { ok: false, reason: error instanceof Error ? error.message : String(error), attempted: true };
   }
+  const latencyMs = Math.round(performance.now() - started);
+  const served = { provider: row.name, requestId: ctx.requestId };
+  await deps.breaker.onSuccess(row.name, admission).catch((err: unknown) => deps.log.error({ err, ...served }, 'recording a served call on the circuit failed'));
+  await recordCall(deps.db, { ...served, reservationId: ctx.reservationId, outcome: 'success', latencyMs, providerRequestId: output.providerRequestId }).catch((err: unknown) =>
+    deps.log.error({ err, ...served }, 'recording a served provider call failed'),
+  );
+  return { ok: true, output, costUsd: drawn?.costUsd ?? '0.000000' };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 
 export type CircuitSettings = { failureThreshold: number; windowMs: number; cooldownMs: number; trialTimeoutMs: number };
 export type Admission = 'closed' | 'trial' | 'open';
@@ -10,6 +11,8 @@ export interface CircuitBreaker {
   admit(provider: string, now?: number): Promise<Admission>;
   onSuccess(provider: string, admission: Admission): Promise<void>;
   onFailure(provider: string, admission: Admission, now?: number): Promise<void>;
+  /** The attempt said nothing about the provider (the caller's input was refused): a trial is handed back. */
+  onNeutral(provider: string, admission: Admission): Promise<void>;
   state(provider: string, now?: number): Promise<CircuitState>;
 }
 
@@ -32,13 +35,29 @@ if n >= tonumber(ARGV[2]) then
 end
 return 0`;
 
-/** Shared by every server process through Redis. */
+/**
+ * Shared by every server process through Redis. It fails open: while Redis is unreachable every
+ * provider counts as closed (logged), so an outage of the breaker's store never stops the gateway.
+ */
 export class RedisCircuitBreaker implements CircuitBreaker {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly settings: CircuitSettings,
+    private readonly log: Logger,
   ) {}
+
+  /** Runs one Redis step, or answers `fallback` at once when Redis is not connected or the step fails. */
+  private async failOpen<T>(what: string, fallback: T, step: () => Promise<T>): Promise<T> {
+    try {
+      // Not ready: fail now rather than wait in ioredis' offline queue for a reconnect.
+      if (this.redis.status !== 'ready') throw new Error(`redis is ${this.redis.status}`);
+      return await step();
+    } catch (err) {
+      this.log.warn({ err }, 'circuit breaker %s failed open', what);
+      return fallback;
+    }
+  }
 
   private keys(provider: string) {
     const base = `${this.prefix}:circuit:${provider}`;
@@ -47,25 +66,31 @@ export class RedisCircuitBreaker implements CircuitBreaker {
 
   async admit(provider: string, now = Date.now()): Promise<Admission> {
     const k = this.keys(provider);
-    return (await this.redis.eval(ADMIT, 2, k.openUntil, k.trial, now, this.settings.trialTimeoutMs)) as Admission;
+    return this.failOpen('admit', 'closed', async () => (await this.redis.eval(ADMIT, 2, k.openUntil, k.trial, now, this.settings.trialTimeoutMs)) as Admission);
   }
 
   async onSuccess(provider: string, admission: Admission): Promise<void> {
     const k = this.keys(provider);
-    if (admission === 'trial') await this.redis.del(k.openUntil, k.trial, k.failures);
+    if (admission === 'trial') await this.failOpen('success', 0, () => this.redis.del(k.openUntil, k.trial, k.failures));
   }
 
   async onFailure(provider: string, admission: Admission, now = Date.now()): Promise<void> {
     const k = this.keys(provider);
     if (admission === 'trial') {
-      await this.redis.multi().set(k.openUntil, now + this.settings.cooldownMs).del(k.trial).exec();
+      await this.failOpen('failure', null, () => this.redis.multi().set(k.openUntil, now + this.settings.cooldownMs).del(k.trial).exec());
       return;
     }
-    await this.redis.eval(FAIL, 2, k.failures, k.openUntil, this.settings.windowMs, this.settings.failureThreshold, now + this.settings.cooldownMs);
+    await this.failOpen('failure', 0, () =>
+      this.redis.eval(FAIL, 2, k.failures, k.openUntil, this.settings.windowMs, this.settings.failureThreshold, now + this.settings.cooldownMs),
+    );
+  }
+
+  async onNeutral(provider: string, admission: Admission): Promise<void> {
+    if (admission === 'trial') await this.failOpen('release', 0, () => this.redis.del(this.keys(provider).trial));
   }
 
   async state(provider: string, now = Date.now()): Promise<CircuitState> {
-    const openUntil = await this.redis.get(this.keys(provider).openUntil);
+    const openUntil = await this.failOpen('state', null, () => this.redis.get(this.keys(provider).openUntil));
     if (!openUntil) return 'closed';
     return Number(openUntil) > now ? 'open' : 'half_open';
   }
@@ -108,6 +133,10 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
       c.openUntil = now + this.settings.cooldownMs;
       c.failures = [];
     }
+  }
+
+  async onNeutral(provider: string, admission: Admission): Promise<void> {
+    if (admission === 'trial') this.get(provider).trialUntil = null;
   }
 
   async state(provider: string, now = Date.now()): Promise<CircuitState> {

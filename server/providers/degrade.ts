@@ -1,30 +1,36 @@
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
-import { recordAlert } from '../alerts/alert-sink';
+import { notify } from '../alerts/alert-service';
 import type { Db } from '../db/client';
 import { applyCssFilterLook } from './adapters/local';
-import { fetchImage } from './http';
+import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
 import { userNotifications } from './tables';
-import type { UrlPolicy } from './url-policy';
 
 export const CSS_FILTER = 'brightness(1.2) contrast(1.1) saturate(1.1)';
 export const RETRY_AFTER_SECONDS = 30 * 60;
+/** The degradationReason when the user's allowance is spent and no platform pool can pay the overflow. */
+export const PLATFORM_DEPLETED_REASON = "PLATFORM_CREDITS_DEPLETED: the platform's credit pools cannot pay for an enhancement past this user's allowance";
 
 /**
  * What the user gets when no provider could serve: for `lighting` the CSS filter, plus the image with
  * that filter baked in by the local code when it can be fetched; for anything else a suggestion to
- * retry in 30 minutes. The user is notified and an admin alert raised, in one transaction.
+ * retry in 30 minutes. The user is notified and an admin alert raised, in one transaction; a depleted
+ * platform raises its own critical alert. With the media store full, the CSS filter alone is given.
  */
 export async function degrade(
-  deps: { db: Db; media: MediaStore; urlPolicy: UrlPolicy },
+  deps: { db: Db; media: MediaStore },
   input: EnhanceInput,
+  /** The input as the gateway fetched and checked it. */
+  image: InputImage,
   reason: string,
+  cause: 'no_provider' | 'platform_depleted' = 'no_provider',
 ): Promise<EnhanceResult> {
   let result: EnhanceResult;
   if (input.enhancementType === 'lighting') {
     let enhancedUrl = input.inputImageUrl;
     try {
-      const image = await fetchImage(input.inputImageUrl, deps.urlPolicy, { maxBytes: 20 * 1024 * 1024, signal: AbortSignal.timeout(10_000) });
+      // Checked before decoding: a full store must not cost a decode.
+      await deps.media.assertRoom();
       enhancedUrl = await deps.media.save(await applyCssFilterLook(image.bytes), 'png');
     } catch {
       // The CSS filter alone still gives the user the look; the baked image is a bonus.
@@ -56,9 +62,19 @@ export async function degrade(
       type: 'enhancement_degraded',
       title: 'Enhancement unavailable',
       message: result.status === 'degraded' ? `${result.suggestion ?? result.message ?? ''}`.trim() : '',
-      metadata: { enhancementType: input.enhancementType, originalUrl: input.inputImageUrl, degradation: result.status === 'degraded' ? result.type : null },
+      metadata: { enhancementType: input.enhancementType, originalUrl: input.inputImageUrl, degradation: result.status === 'degraded' ? result.type : null, cause },
     });
-    await recordAlert(tx, {
+    if (cause === 'platform_depleted') {
+      await notify(tx, {
+        type: 'platform_credits_depleted',
+        level: 'critical',
+        subject: 'platform',
+        message: `The platform's credit pools are depleted: a ${input.enhancementType} enhancement past a user's allowance was degraded. Refill a pool.`,
+        metadata: { userId: input.userId, enhancementType: input.enhancementType, reason },
+      });
+      return;
+    }
+    await notify(tx, {
       type: 'enhancement_degraded',
       level: 'error',
       subject: 'gateway',

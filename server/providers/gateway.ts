@@ -1,29 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import type { ReserveResult } from '../../shared/credits';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import type { Db } from '../db/client';
 import { DomainError } from '../errors';
 import { requestHash } from '../ledger/request-hash';
 import { captureReservation, releaseReservation, reserveCredits } from '../ledger/reservations';
 import { attemptProvider, type AttemptDeps } from './attempt';
-import { degrade } from './degrade';
+import { checkInputImage, type InputImage } from './input-image';
+import { degrade, PLATFORM_DEPLETED_REASON } from './degrade';
 import { attachReservation, claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
+import type { EnhanceRequestLimit } from './enhance-rate-limit';
 import type { MediaStore } from './media-store';
-import { candidateProviders } from './registry';
+import { candidateProviders, type CandidateRow } from './registry';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
-export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number };
+export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number; requestLimit: EnhanceRequestLimit };
 
 const MAX_HOLD_SECONDS = 3600;
 
 /**
  * enhance.run: one credit held before the first attempt, the providers tried in order (each at most
  * once), the hold captured once with the provider that served, or released when none did — then the
- * graceful degradation. A replayed idempotency key returns the first result.
+ * graceful degradation. A replayed idempotency key returns the first result. Every way out settles
+ * both the hold and the claim: a result is stored, or the claim is released and the hold returned.
  */
 export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Promise<EnhanceResult> {
+  let image: InputImage;
   try {
     await assertFetchableUrl(input.inputImageUrl, deps.urlPolicy);
+    // The caller's bad image is refused here, before anything is claimed, held or counted against a provider.
+    image = await checkInputImage(input.inputImageUrl, deps.urlPolicy);
   } catch (err) {
     if (err instanceof ProviderError) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `inputImageUrl: ${err.message}`);
     throw err;
@@ -47,38 +54,70 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
         if (!(err instanceof DomainError)) throw err;
       });
     }
-    const result = await degrade(deps, input, 'the first attempt of this request was interrupted');
+    const result = await degrade(deps, input, image, 'the first attempt of this request was interrupted');
     await completeEnhancement(deps.db, claim.id, claim.reservationId, result);
     return result;
   }
 
+  try {
+    return await serveClaim(deps, input, image, claim.id);
+  } catch (err) {
+    // Whatever failed, the claim must not stay "processing" (replays would wait an hour): a replay runs afresh.
+    await releaseClaim(deps.db, claim.id).catch((e: unknown) => deps.log.error({ err: e, idempotencyKey: input.idempotencyKey }, 'releasing an enhancement claim failed'));
+    throw err;
+  }
+}
+
+/** Holds the credit (or degrades when the platform cannot pay an overflow), then tries the providers. */
+async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number): Promise<EnhanceResult> {
   const candidates = await candidateProviders(deps.db);
   const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + deps.holdGraceSeconds);
-  let hold;
+  let hold: ReserveResult;
   try {
     hold = await reserveCredits(deps.db, {
       userId: input.userId,
       credits: 1,
       enhancementType: input.enhancementType,
-      idempotencyKey: `enhance:${input.idempotencyKey}`,
+      // One hold per claim: a claim released after a failure is claimed again with a fresh hold.
+      idempotencyKey: `enhance:${input.idempotencyKey}:${claimId}`,
       ttlSeconds,
       moodboardId: input.moodboardId,
     });
   } catch (err) {
-    await releaseClaim(deps.db, claim.id);
-    throw err;
+    if (!(err instanceof DomainError && err.reason === 'PLATFORM_CREDITS_DEPLETED')) throw err;
+    // Nothing was charged; the user and an admin are told, like any other degradation.
+    const result = await degrade(deps, input, image, PLATFORM_DEPLETED_REASON, 'platform_depleted');
+    await completeEnhancement(deps.db, claimId, null, result);
+    return result;
   }
 
-  await attachReservation(deps.db, claim.id, hold.reservationId);
+  await attachReservation(deps.db, claimId, hold.reservationId);
+  try {
+    return await tryProviders(deps, input, image, claimId, hold, candidates);
+  } catch (err) {
+    await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'the enhancement failed' }).catch((e: unknown) => {
+      // Already settled (captured before the failure, or released): nothing more to return.
+      if (!(e instanceof DomainError)) deps.log.error({ err: e, reservationId: hold.reservationId }, 'releasing an enhancement hold failed');
+    });
+    throw err;
+  }
+}
+
+async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number, hold: ReserveResult, candidates: CandidateRow[]): Promise<EnhanceResult> {
   const requestId = randomUUID();
   const failures: string[] = [];
   for (const row of candidates) {
     const outcome = await attemptProvider(deps, row, {
       imageUrl: input.inputImageUrl,
+      image,
       enhancementType: input.enhancementType,
       requestId,
       reservationId: hold.reservationId,
     });
+    if ('inputRefused' in outcome) {
+      // The caller's error: the hold is released (by the caller of this function) and nothing is charged.
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `inputImageUrl: ${outcome.inputRefused.message}`);
+    }
     if (outcome.ok) {
       await captureReservation(
         deps.db,
@@ -93,7 +132,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
         costUsd: outcome.costUsd,
         creditSource: hold.source,
       };
-      await completeEnhancement(deps.db, claim.id, hold.reservationId, result);
+      await completeEnhancement(deps.db, claimId, hold.reservationId, result);
       return result;
     }
     failures.push(`${row.name}: ${outcome.reason}`);
@@ -101,7 +140,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
 
   await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'no provider could serve' });
   const reason = failures.length ? failures.join('; ') : 'no active provider is configured';
-  const result = await degrade(deps, input, reason);
-  await completeEnhancement(deps.db, claim.id, hold.reservationId, result);
+  const result = await degrade(deps, input, image, reason);
+  await completeEnhancement(deps.db, claimId, hold.reservationId, result);
   return result;
 }

@@ -8,6 +8,8 @@ export type EnhanceRequest = {
   requestId: string;
   /** Aborted when the attempt's time is up: adapters must stop polling and fetching. */
   signal: AbortSignal;
+  /** The input's bytes as the gateway already fetched and checked them, for adapters that send or process bytes. */
+  image?: { bytes: Buffer; contentType: string };
 };
 
 export type EnhanceResult = { outputUrl: string; providerRequestId: string | null };
@@ -34,7 +36,7 @@ export type ProviderConfig = {
   healthCheckUrl: string | null;
 };
 
-export type ProviderErrorKind = 'http' | 'timeout' | 'malformed' | 'failed' | 'network' | 'too_large' | 'redirect' | 'refused_url';
+export type ProviderErrorKind = 'http' | 'timeout' | 'malformed' | 'failed' | 'network' | 'too_large' | 'redirect' | 'refused_url' | 'quota';
 
 /** A failed attempt, with what went wrong in words an admin can act on. */
 export class ProviderError extends Error {

@@ -5,6 +5,7 @@ export type FakeKind = 'fal' | 'kie' | 'nanobanana' | 'google';
 export type FakeBehaviour =
   | 'ok'
   | 'error500'
+  | 'error422'
   | 'timeout'
   | 'malformed'
   | 'invalid_json'
@@ -88,6 +89,9 @@ function misbehave(behaviour: FakeBehaviour, res: ServerResponse, hugeBytes: num
     case 'error500':
       res.writeHead(500, json).end('{"error":"internal"}');
       return true;
+    case 'error422':
+      res.writeHead(422, json).end('{"error":"image_url could not be downloaded"}');
+      return true;
     case 'invalid_json':
       res.writeHead(200, json).end('{"request_id": "abc", "sta');
       return true;
@@ -152,7 +156,7 @@ export async function startFakeProvider(kind: FakeKind) {
   return { url: server.origin, state, requests, close: server.close };
 }
 
-/** Input images on 127.0.0.1: /input.png, /not-image (HTML), /redirect-private, plus any added with put(). */
+/** Input images on 127.0.0.1: /input.png, /not-image (HTML), /redirect-private, /error500, plus any added with put(). */
 export async function startImageServer() {
   const files = new Map<string, { type: string; bytes: Buffer }>([
     ['/input.png', { type: 'image/png', bytes: await makeTestPng() }],
@@ -160,6 +164,7 @@ export async function startImageServer() {
   ]);
   const server = await listen(async (req, res) => {
     if (req.url === '/redirect-private') return void res.writeHead(302, { location: METADATA_URL }).end();
+    if (req.url === '/error500') return void res.writeHead(500).end('broken');
     const file = files.get(req.url ?? '');
     if (!file) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': file.type, 'content-length': String(file.bytes.length) }).end(file.bytes);

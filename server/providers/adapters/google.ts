@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { z } from 'zod';
-import { fetchImage, providerJson } from '../http';
+import { providerJson } from '../http';
+import { fetchInputImage, InputImageError } from '../input-image';
 import type { MediaExt, MediaStore } from '../media-store';
 import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
 import type { UrlPolicy } from '../url-policy';
@@ -35,9 +36,10 @@ export class GoogleProvider implements AIProvider {
     this.name = config.name;
   }
 
-  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
+  async enhanceImage({ imageUrl, enhancementType, signal, image: fetched }: EnhanceRequest): Promise<EnhanceResult> {
     const apiKey = requireKey(this.name, this.config.apiKey);
-    const input = await fetchImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal });
+    if (fetched && fetched.bytes.length > MAX_INPUT_BYTES) throw new InputImageError('too_large', `the image is over Gemini's ${MAX_INPUT_BYTES}-byte limit`);
+    const input = fetched ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const inline = await inlineImage(input.bytes, input.contentType);
 
     const url = apiUrl(this.config.baseUrl, `v1beta/models/${this.config.model ?? DEFAULT_MODEL}:generateContent`);
@@ -74,7 +76,7 @@ async function inlineImage(bytes: Buffer, contentType: string) {
     .png()
     .toBuffer()
     .catch(() => {
-      throw new ProviderError('malformed', `the input image (${contentType}) could not be decoded`);
+      throw new InputImageError('malformed', `the input image (${contentType}) could not be decoded`);
     });
   return { mime_type: 'image/png', data: png.toString('base64') };
 }

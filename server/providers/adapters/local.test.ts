@@ -59,13 +59,13 @@ describe('local provider', () => {
     expect(await meanBrightness(output)).toBeGreaterThan((await meanBrightness(input)) + 10);
   });
 
-  it('upscale doubles the size, capped at 4096 px on the long edge', async () => {
+  it('upscale doubles the size, capped at 2048 px on the long edge', async () => {
     const output = await stored((await enhance(images.inputUrl, 'upscale')).outputUrl);
     expect(await sharp(output).metadata()).toMatchObject({ width: 128, height: 96 });
 
     images.put('/wide.png', await sharp({ create: { width: 3000, height: 10, channels: 3, background: '#888' } }).png().toBuffer());
     const wide = await stored((await enhance(`${images.url}/wide.png`, 'upscale')).outputUrl);
-    expect(await sharp(wide).metadata()).toMatchObject({ width: 4096, height: 14 });
+    expect(await sharp(wide).metadata()).toMatchObject({ width: 2048, height: 7 });
   });
 
   it.each(['color', 'sharpen', 'denoise', 'style'] as const)('%s produces a same-size PNG', async (type) => {

@@ -1,14 +1,14 @@
 import sharp, { type Sharp } from 'sharp';
 import type { EnhancementType } from '../../../shared/credits';
-import { fetchImage } from '../http';
+import { fetchInputImage, InputImageError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS } from '../input-image';
 import type { MediaStore } from '../media-store';
 import { ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type HealthResult } from '../types';
 import type { UrlPolicy } from '../url-policy';
 
-const MAX_INPUT_BYTES = 20 * 1024 * 1024;
 /** Decoding cost grows with pixels, not bytes: a small PNG can hold a huge canvas. */
-const MAX_PIXELS = 40_000_000;
-const MAX_UPSCALE_EDGE = 4096;
+const MAX_PIXELS = MAX_INPUT_PIXELS;
+/** Every image this server writes to /media is at most this long on its long side (disk is not free). */
+export const MAX_OUTPUT_EDGE = 2048;
 
 /** CSS saturate(s) as its colour matrix (Filter Effects spec), so the server look matches the browser's. */
 function saturateMatrix(s: number): [[number, number, number], [number, number, number], [number, number, number]] {
@@ -33,17 +33,22 @@ async function decode(bytes: Buffer): Promise<{ image: Sharp; width: number; hei
   const meta = await sharp(bytes)
     .metadata()
     .catch(() => {
-      throw new ProviderError('malformed', 'the input could not be decoded as an image');
+      throw new InputImageError('malformed', 'the input could not be decoded as an image');
     });
   const { width, height } = meta.autoOrient;
-  if (width * height > MAX_PIXELS) throw new ProviderError('too_large', `the image is ${width}×${height}, over the ${MAX_PIXELS / 1e6}-megapixel limit`);
+  if (width * height > MAX_PIXELS) throw new InputImageError('too_large', `the image is ${width}×${height}, over the ${MAX_PIXELS / 1e6}-megapixel limit`);
   return { image: sharp(bytes, { limitInputPixels: MAX_PIXELS, autoOrient: true }), width, height };
+}
+
+/** Shrinks to the output bound; never enlarges. */
+function bounded(image: Sharp): Sharp {
+  return image.resize(MAX_OUTPUT_EDGE, MAX_OUTPUT_EDGE, { fit: 'inside', withoutEnlargement: true });
 }
 
 /** The degraded `lighting` look, for when no provider could serve: the same filter the client would apply in CSS. */
 export async function applyCssFilterLook(bytes: Buffer): Promise<Buffer> {
   const { image } = await decode(bytes);
-  return cssLook(image).png().toBuffer();
+  return cssLook(bounded(image)).png().toBuffer();
 }
 
 function enhance(image: Sharp, type: EnhancementType, width: number, height: number): Sharp {
@@ -57,9 +62,9 @@ function enhance(image: Sharp, type: EnhancementType, width: number, height: num
     case 'denoise':
       return image.median(3);
     case 'upscale': {
-      // Twice the size, but never past 4096 px on the long edge (and never smaller than it was).
-      const factor = Math.max(1, Math.min(2, MAX_UPSCALE_EDGE / Math.max(width, height)));
-      return image.resize(Math.round(width * factor), Math.round(height * factor), { kernel: 'lanczos3' }).sharpen({ sigma: 0.5 });
+      // Twice the size, but never past the output bound on the long edge (an image already past it is shrunk to it).
+      const factor = Math.min(2, MAX_OUTPUT_EDGE / Math.max(width, height));
+      return image.resize(Math.max(1, Math.round(width * factor)), Math.max(1, Math.round(height * factor)), { kernel: 'lanczos3' }).sharpen({ sigma: 0.5 });
     }
     case 'style':
       // A muted, slightly lifted editorial tone.
@@ -75,10 +80,13 @@ export class LocalProvider implements AIProvider {
     private readonly policy: UrlPolicy,
   ) {}
 
-  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
-    const input = await fetchImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal });
+  async enhanceImage({ imageUrl, enhancementType, signal, image: fetched }: EnhanceRequest): Promise<EnhanceResult> {
+    // Refuse before fetching: a full disk is this provider's failure, whatever the input.
+    await this.media.assertRoom();
+    const input = fetched ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const { image, width, height } = await decode(input.bytes);
-    const png = await enhance(image, enhancementType, width, height)
+    const shaped = enhancementType === 'upscale' ? enhance(image, enhancementType, width, height) : enhance(bounded(image), enhancementType, width, height);
+    const png = await shaped
       .png()
       .toBuffer()
       .catch((err: Error) => {

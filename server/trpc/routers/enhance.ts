@@ -7,5 +7,8 @@ export const enhanceRouter = router({
   run: apiKeyProcedure('enhance')
     .input(enhanceInputSchema)
     .output(enhanceResultSchema)
-    .mutation(({ ctx, input }) => runEnhancement(ctx.deps.gateway, input)),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.deps.gateway.requestLimit.take(ctx.apiKey.id, input.userId);
+      return runEnhancement(ctx.deps.gateway, input);
+    }),
 });
