@@ -89,13 +89,28 @@ const httpUrl = (name: string) => z.string().trim().url(`${name} must be an http
 const writeOnly = (schema: z.ZodString) => schema.nullable().optional();
 
 export const emailConfigSchema = z.object({
-  host: z.string().trim().min(1, 'host is required').max(253),
+  host: z
+    .string()
+    .trim()
+    .min(1, 'host is required')
+    .max(253)
+    .regex(/^(\[[0-9a-f:.]+\]|[a-z0-9._-]+|[0-9a-f:]+)$/i, 'host must be a host name or an IP address, without a scheme or port'),
   port: z.number().int().min(1).max(65_535),
   /** true: TLS from the first byte (port 465); false: plain, upgraded by STARTTLS when offered. */
   secure: z.boolean(),
   from: emailSchema,
   to: z.array(emailSchema).min(1, 'at least one recipient is required').max(20),
   user: z.string().trim().min(1).max(254).nullable().default(null),
+  /** Sign in over a connection without TLS (a server that offers no STARTTLS). Off: such a server is refused. */
+  allowInsecureAuth: z.boolean().default(false),
+  /** A CA certificate (PEM) the server's certificate must chain to, for a private CA; null: the system's CAs. */
+  caPem: z
+    .string()
+    .trim()
+    .max(20_000, 'caPem is at most 20000 characters')
+    .regex(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/, 'caPem must be a PEM certificate (-----BEGIN CERTIFICATE----- …)')
+    .nullable()
+    .default(null),
 });
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
 

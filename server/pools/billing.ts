@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { RequestInit, Response } from 'undici';
 import type { SecretBox } from '../auth/secrets';
+import { outboundRefusal, type Outbound } from '../net/outbound';
 
 export type BillingPool = { provider: string; billingUrl: string | null; billingApiKeyEncrypted: string | null };
 
@@ -16,13 +18,14 @@ const balanceResponse = z.object({ balance: z.number().int().min(0) });
 export class HttpBilling {
   constructor(
     private readonly secrets: SecretBox,
+    private readonly outbound: Outbound,
     private readonly timeoutMs = 10_000,
   ) {}
 
   async purchase(pool: BillingPool, credits: number, idempotencyKey: string): Promise<{ transactionId: string; credits: number }> {
     const body = await this.call(pool, '/purchases', { method: 'POST', body: JSON.stringify({ credits, idempotencyKey }) });
     const parsed = purchaseResponse.safeParse(body);
-    if (!parsed.success) throw new BillingError(`billing endpoint answered an unexpected body: ${JSON.stringify(body).slice(0, 200)}`);
+    if (!parsed.success) throw new BillingError('billing endpoint answered an unexpected purchase body');
     if (parsed.data.credits !== credits) throw new BillingError(`billing endpoint sold ${parsed.data.credits} credits, ${credits} were asked`);
     return parsed.data;
   }
@@ -39,22 +42,28 @@ export class HttpBilling {
     if (pool.billingApiKeyEncrypted) headers.authorization = `Bearer ${this.secrets.decrypt(pool.billingApiKeyEncrypted)}`;
     let res: Response;
     try {
-      res = await fetch(new URL(path.replace(/^\//, ''), pool.billingUrl.endsWith('/') ? pool.billingUrl : `${pool.billingUrl}/`), {
+      res = await this.outbound.fetch(new URL(path.replace(/^\//, ''), pool.billingUrl.endsWith('/') ? pool.billingUrl : `${pool.billingUrl}/`), {
         ...init,
         headers,
         redirect: 'error',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const e = err as Error;
-      throw new BillingError(e.name === 'TimeoutError' ? `billing endpoint timed out after ${this.timeoutMs} ms` : `billing endpoint unreachable: ${e.message}`);
+      const refused = outboundRefusal(err);
+      if (refused) throw new BillingError(`billing endpoint refused: ${refused.message}`);
+      const e = err as Error & { cause?: { code?: string } };
+      throw new BillingError(e.name === 'TimeoutError' ? `billing endpoint timed out after ${this.timeoutMs} ms` : `billing endpoint unreachable: ${e.cause?.code ?? e.message}`);
+    }
+    // Purchase errors are shown to analysts: the status line only, never the remote body.
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new BillingError(`billing endpoint answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
     }
     const text = await res.text();
-    if (!res.ok) throw new BillingError(`billing endpoint answered HTTP ${res.status}: ${text.slice(0, 200)}`);
     try {
       return JSON.parse(text);
     } catch {
-      throw new BillingError(`billing endpoint answered malformed JSON: ${text.slice(0, 100)}`);
+      throw new BillingError(`billing endpoint answered malformed JSON (HTTP ${res.status})`);
     }
   }
 }

@@ -3,6 +3,7 @@ import { recordAlert } from '../alerts/alert-sink';
 import { audit, type Actor } from '../auth/audit';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
+import type { Outbound } from '../net/outbound';
 import { queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { BillingError, HttpBilling } from './billing';
@@ -11,7 +12,7 @@ import { creditPool } from './credit-pool';
 import { unknownPool } from './errors';
 import { creditPools, creditPurchaseRequests } from './tables';
 
-export type RefillDeps = { secrets: SecretBox; billingTimeoutMs?: number };
+export type RefillDeps = { secrets: SecretBox; outbound: Outbound; billingTimeoutMs?: number };
 
 type RequestRow = typeof creditPurchaseRequests.$inferSelect;
 
@@ -150,7 +151,7 @@ export async function processRefill(db: DbOrTx, deps: RefillDeps, id: number) {
     return toRequestView(r!);
   }
   const [pool] = await db.select().from(creditPools).where(eq(creditPools.provider, claimed.provider));
-  const billing = new HttpBilling(deps.secrets, deps.billingTimeoutMs);
+  const billing = new HttpBilling(deps.secrets, deps.outbound, deps.billingTimeoutMs);
   try {
     const bought = await billing.purchase(pool!, claimed.amountRequested, `creditdesk-refill-${claimed.id}`);
     return await db.transaction(async (tx) => {
