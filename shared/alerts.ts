@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailSchema, pageInputSchema } from './common';
+import { emailSchema, outboundUrlSchema as httpUrl, pageInputSchema } from './common';
 
 export const alertLevels = ['info', 'warning', 'error', 'critical'] as const;
 export const alertLevelSchema = z.enum(alertLevels);
@@ -84,9 +84,8 @@ export const alertDeliverySchema = z.object({
 // ---- Channel settings. Each channel has at most one secret, stored sealed and never returned. ----
 
 const cooldownSchema = z.number().int().min(0, 'cooldownSeconds must not be negative').max(7 * 86_400, 'cooldownSeconds is at most a week');
-const httpUrl = (name: string) => z.string().trim().url(`${name} must be an http(s) URL`).regex(/^https?:\/\//, `${name} must be an http(s) URL`).max(2000);
 /** Write-only: a value stores a new secret, omitted keeps the stored one, null removes it. */
-const writeOnly = (schema: z.ZodString) => schema.nullable().optional();
+const writeOnly = <S extends z.ZodType>(schema: S) => schema.nullable().optional();
 
 export const emailConfigSchema = z.object({
   host: z
