@@ -91,6 +91,7 @@ const http: Benchmark = {
         DATA_DIR: db.dataDir,
         MASTER_KEY: masterKey.toString('hex'),
         ALLOW_PRIVATE_IMAGE_URLS: 'true',
+        ALLOW_PRIVATE_OUTBOUND: 'true',
       });
       const srv = server;
       log(`  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}); stub fal on ${fal.url}`);

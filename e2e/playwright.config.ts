@@ -63,6 +63,7 @@ export default defineConfig({
       LOG_LEVEL: 'warn',
       STATIC_DIR: 'dist/client',
       ALLOW_PRIVATE_IMAGE_URLS: 'true',
+      ALLOW_PRIVATE_OUTBOUND: 'true',
     },
   },
 });

@@ -7,6 +7,7 @@ import type { Config } from './config';
 import type { GatewayDeps } from './providers/gateway';
 import type { JobRunner } from './jobs/runner';
 import type { DbHandle } from './db/client';
+import type { Outbound } from './net/outbound';
 
 /** Long-lived services shared by every request, job and CLI command of one process. */
 export type AppDeps = {
@@ -17,6 +18,8 @@ export type AppDeps = {
   secrets: SecretBox;
   userTokens: UserTokens;
   log: Logger;
+  /** Every request to an admin-set URL (providers, billing, channels, health checks) goes through it. */
+  outbound: Outbound;
   /** The enhancement gateway's collaborators: circuit breaker, rate limiter, adapters, media. */
   gateway: GatewayDeps;
   /** Scheduled and on-demand jobs: BullMQ with Redis, in-process without. */

@@ -33,6 +33,8 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).default(900),
   USER_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(30).max(86_400).default(900),
   ALLOW_PRIVATE_IMAGE_URLS: booleanFlag.default(false),
+  /** Lets admin-set URLs (providers, billing, channels, health checks, webhooks) reach loopback and private addresses. */
+  ALLOW_PRIVATE_OUTBOUND: booleanFlag.default(false),
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
   CIRCUIT_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(60),
   CIRCUIT_COOLDOWN_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(30),

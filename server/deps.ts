@@ -11,6 +11,7 @@ import { BullmqRunner } from './jobs/bullmq-runner';
 import { allJobs } from './jobs/all-jobs';
 import { InProcessRunner } from './jobs/in-process-runner';
 import type { JobDefinition } from './jobs/job-definition';
+import { Outbound } from './net/outbound';
 import { MemoryCircuitBreaker, RedisCircuitBreaker } from './providers/circuit-breaker';
 import { EnhanceRequestLimit } from './providers/enhance-rate-limit';
 import { MediaStore } from './providers/media-store';
@@ -37,20 +38,23 @@ export async function createDeps(config: Config, log: Logger = createLogger(conf
     trialTimeoutMs: 120_000,
   };
   const media = new MediaStore(mediaDir(config), config.publicUrl, config.MEDIA_QUOTA_MB * 2 ** 20);
-  const urlPolicy = { allowPrivate: config.ALLOW_PRIVATE_IMAGE_URLS };
+  // Two policies, one agent each: connections opened for image URLs are never reused for admin-set ones.
+  const urlPolicy = new Outbound({ allowPrivate: config.ALLOW_PRIVATE_IMAGE_URLS });
+  const outbound = new Outbound({ allowPrivate: config.ALLOW_PRIVATE_OUTBOUND });
   const deps: AppDeps = {
     config,
     dbHandle,
     redis,
     log,
     secrets,
+    outbound,
     gateway: {
       db: dbHandle.db,
       media,
       urlPolicy,
       holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
       log,
-      registry: new ProviderRegistry(secrets, media, urlPolicy),
+      registry: new ProviderRegistry(secrets, media, urlPolicy, outbound),
       breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),
       rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX, log),
       requestLimit: new EnhanceRequestLimit(redis, config.REDIS_PREFIX, { perUser: config.ENHANCE_RATE_PER_USER_PER_MINUTE, perKey: config.ENHANCE_RATE_PER_KEY_PER_MINUTE }, log),
@@ -75,5 +79,6 @@ export const mediaDir = (config: Config) => path.resolve(config.DATA_DIR, 'media
 export async function closeDeps(deps: AppDeps): Promise<void> {
   await deps.jobs.stop();
   deps.redis?.disconnect();
+  await Promise.all([deps.outbound.close(), deps.gateway.urlPolicy.close()]);
   await deps.dbHandle.close();
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailSchema, pageInputSchema } from './common';
+import { emailSchema, outboundUrlSchema as httpUrl, pageInputSchema } from './common';
 
 export const alertLevels = ['info', 'warning', 'error', 'critical'] as const;
 export const alertLevelSchema = z.enum(alertLevels);
@@ -84,18 +84,32 @@ export const alertDeliverySchema = z.object({
 // ---- Channel settings. Each channel has at most one secret, stored sealed and never returned. ----
 
 const cooldownSchema = z.number().int().min(0, 'cooldownSeconds must not be negative').max(7 * 86_400, 'cooldownSeconds is at most a week');
-const httpUrl = (name: string) => z.string().trim().url(`${name} must be an http(s) URL`).regex(/^https?:\/\//, `${name} must be an http(s) URL`).max(2000);
 /** Write-only: a value stores a new secret, omitted keeps the stored one, null removes it. */
-const writeOnly = (schema: z.ZodString) => schema.nullable().optional();
+const writeOnly = <S extends z.ZodType>(schema: S) => schema.nullable().optional();
 
 export const emailConfigSchema = z.object({
-  host: z.string().trim().min(1, 'host is required').max(253),
+  host: z
+    .string()
+    .trim()
+    .min(1, 'host is required')
+    .max(253)
+    .regex(/^(\[[0-9a-f:.]+\]|[a-z0-9._-]+|[0-9a-f:]+)$/i, 'host must be a host name or an IP address, without a scheme or port'),
   port: z.number().int().min(1).max(65_535),
   /** true: TLS from the first byte (port 465); false: plain, upgraded by STARTTLS when offered. */
   secure: z.boolean(),
   from: emailSchema,
   to: z.array(emailSchema).min(1, 'at least one recipient is required').max(20),
   user: z.string().trim().min(1).max(254).nullable().default(null),
+  /** Sign in over a connection without TLS (a server that offers no STARTTLS). Off: such a server is refused. */
+  allowInsecureAuth: z.boolean().default(false),
+  /** A CA certificate (PEM) the server's certificate must chain to, for a private CA; null: the system's CAs. */
+  caPem: z
+    .string()
+    .trim()
+    .max(20_000, 'caPem is at most 20000 characters')
+    .regex(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/, 'caPem must be a PEM certificate (-----BEGIN CERTIFICATE----- …)')
+    .nullable()
+    .default(null),
 });
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
 

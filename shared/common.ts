@@ -35,3 +35,24 @@ export const cursorInputSchema = z.object({
   cursor: z.string().regex(/^\d{1,18}$/, 'cursor must be the nextCursor of a previous page').optional(),
   limit: z.number().int().min(1).max(100).default(25),
 });
+
+/**
+ * An admin-set URL the server will call (provider, billing, webhook, health check): http(s) only and
+ * no credentials in it. Which addresses it may reach is the server's outbound policy, checked again
+ * when it connects.
+ */
+export const outboundUrlSchema = (name: string) =>
+  z
+    .string()
+    .trim()
+    .max(2000, `${name} is at most 2000 characters`)
+    .url(`${name} must be an http(s) URL`)
+    .regex(/^https?:\/\//i, `${name} must be an http(s) URL`)
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return !u.username && !u.password;
+      } catch {
+        return false;
+      }
+    }, `${name} must not carry a user name or password`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageInputSchema, reasonSchema } from './common';
+import { outboundUrlSchema, pageInputSchema, reasonSchema } from './common';
 
 export const providerNameSchema = z
   .string()
@@ -26,7 +26,7 @@ export const poolInputSchema = z
     refillTargetBalance: wholeCredits('refillTargetBalance').nullable().default(null),
     emergencyReserve: wholeCredits('emergencyReserve').default(0),
     billingMode: z.enum(['manual', 'http']).default('manual'),
-    billingUrl: z.string().trim().url('billingUrl must be an http(s) URL').regex(/^https?:\/\//, 'billingUrl must be an http(s) URL').nullable().default(null),
+    billingUrl: outboundUrlSchema('billingUrl').nullable().default(null),
     /** Write-only: set to store a new key, omit to keep the current one, null to remove it. */
     billingApiKey: z.string().min(1).max(500).nullable().optional(),
   })

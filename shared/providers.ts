@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { outboundUrlSchema } from './common';
 import { providerNameSchema } from './pools';
 
 export const providerKindSchema = z.enum(['nanobanana', 'fal', 'kie', 'google', 'local']);
@@ -6,7 +7,7 @@ export const providerKindSchema = z.enum(['nanobanana', 'fal', 'kie', 'google', 
 export const providerInputSchema = z.object({
   name: providerNameSchema,
   kind: providerKindSchema,
-  baseUrl: z.string().trim().url('baseUrl must be a URL').regex(/^https?:\/\//, 'baseUrl must be an http(s) URL'),
+  baseUrl: outboundUrlSchema('baseUrl'),
   /** Write-only: a new key replaces the old, omitted keeps it, null removes it. */
   apiKey: z.string().min(1).max(500).nullable().optional(),
   model: z.string().trim().min(1).max(200).nullable().default(null),
@@ -15,7 +16,7 @@ export const providerInputSchema = z.object({
   priority: z.number().int().min(0).max(10_000),
   timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
   isActive: z.boolean().default(true),
-  healthCheckUrl: z.string().trim().url('healthCheckUrl must be a URL').nullable().default(null),
+  healthCheckUrl: outboundUrlSchema('healthCheckUrl').nullable().default(null),
 });
 export type ProviderInput = z.infer<typeof providerInputSchema>;
 

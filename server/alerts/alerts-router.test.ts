@@ -208,7 +208,7 @@ describe('[ALERTS] admin procedures', () => {
   it('deliveries of an alert show where it went, for analysts too', async () => {
     const id = await raise('pool_low', uniqueId('p'), 'info');
     expect(await analyst.caller.admin.alerts.deliveries({ id })).toEqual([]);
-    await runAlertDispatch(db(), { secrets: env.deps.secrets, channelTimeoutMs: 2_000 });
+    await runAlertDispatch(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, channelTimeoutMs: 2_000 });
     expect(await analyst.caller.admin.alerts.deliveries({ id })).toMatchObject([{ alertId: id, channel: 'in_app', status: 'sent', attempts: 1, lastError: null }]);
   });
 });

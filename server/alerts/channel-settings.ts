@@ -4,6 +4,7 @@ import { audit, type Actor } from '../auth/audit';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
+import { sameHost, sameOrigin } from '../net/destination';
 import type { ChannelSettings } from './channels/channel';
 import { alertChannels } from './tables';
 
@@ -44,10 +45,25 @@ export async function listChannelViews(db: DbOrTx): Promise<ChannelSettingsView[
   return rows.map(toChannelView);
 }
 
-/** The secret column after an update: undefined keeps it, null removes it, a string replaces it. */
-function nextSecret(input: UpdateChannelInput, secrets: SecretBox): string | null | undefined {
+/**
+ * Whether the update sends the channel somewhere else: the SMS gateway's origin or the SMTP host.
+ * (Slack's destination is its secret, the webhook URL, so it can only change with it.)
+ */
+function destinationChanged(input: UpdateChannelInput, before: ChannelRow): boolean {
+  const old = (before.config ?? {}) as { url?: string; host?: string };
+  if (input.channel === 'sms') return !sameOrigin(old.url, input.config.url);
+  if (input.channel === 'email') return !old.host || !sameHost(old.host, input.config.host);
+  return false;
+}
+
+/**
+ * The secret column after an update: undefined keeps it, null removes it, a string replaces it.
+ * A new destination without the secret entered again removes it, so an admin session cannot send
+ * the stored password or token to a server of its choosing.
+ */
+function nextSecret(input: UpdateChannelInput, before: ChannelRow, secrets: SecretBox): string | null | undefined {
   const value = input.channel === 'slack' ? input.webhookUrl : input.channel === 'email' ? input.password : input.channel === 'sms' ? input.token : undefined;
-  if (value === undefined) return undefined;
+  if (value === undefined) return destinationChanged(input, before) && before.secretEncrypted !== null ? null : undefined;
   return value === null ? null : secrets.encrypt(value);
 }
 
@@ -56,7 +72,7 @@ export async function updateChannel(db: DbOrTx, secrets: SecretBox, actor: Actor
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(alertChannels).where(eq(alertChannels.channel, input.channel)).for('update');
     if (!before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No settings row for the ${input.channel} channel.`);
-    const secret = nextSecret(input, secrets);
+    const secret = nextSecret(input, before, secrets);
     const secretAfter = secret === undefined ? before.secretEncrypted : secret;
     // Slack without its webhook URL has nowhere to send: refuse to switch it on rather than fail every delivery.
     if (input.channel === 'slack' && input.enabled && !secretAfter) {

@@ -53,6 +53,7 @@ async function deliver(db: Db, deps: AlertDeps, d: Claimed, settings: Map<AlertC
   try {
     await channels[channel].send((d.payload ?? {}) as Record<string, unknown>, s, {
       secrets: deps.secrets,
+      outbound: deps.outbound,
       timeoutMs: deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
     });
   } catch (err) {

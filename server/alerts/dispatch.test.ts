@@ -14,7 +14,7 @@ import { alertDeliveries, creditAlerts, systemAlerts } from './tables';
 let env: TestEnv;
 let fakes: FakeChannels;
 const db = () => env.deps.dbHandle.db;
-const deps = () => ({ secrets: env.deps.secrets, log: env.deps.log, channelTimeoutMs: 2_000 });
+const deps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbound, log: env.deps.log, channelTimeoutMs: 2_000 });
 
 beforeAll(async () => {
   env = await createTestEnv();

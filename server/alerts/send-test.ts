@@ -32,6 +32,7 @@ export async function sendChannelTest(db: Db, deps: AlertDeps, actor: Actor, cha
       const settings = await getChannelSettings(db, channel);
       await channels[channel].send(channels[channel].buildPayload(alert), settings, {
         secrets: deps.secrets,
+        outbound: deps.outbound,
         timeoutMs: deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
       });
     }

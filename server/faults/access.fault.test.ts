@@ -292,7 +292,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     fal.state.behaviour = 'error500';
     const userId = await newUser(db(), 'plus');
     expect((await runEnhancement(env.deps.gateway, { userId, inputImageUrl: images.inputUrl, enhancementType: 'lighting', idempotencyKey: key() })).status).toBe('degraded');
-    await runAlertDispatch(db(), { secrets: env.deps.secrets, channelTimeoutMs: 2_000 });
+    await runAlertDispatch(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, channelTimeoutMs: 2_000 });
     await record('admin', 'admin.providers.testNow', a.providers.testNow({ name: provider }));
     const [alert] = await queryRows<{ id: string }>(db(), sql`select id::text from system_alerts order by id desc limit 1`);
     queryContext = { userId, provider, alertId: alert!.id };

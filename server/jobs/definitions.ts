@@ -55,7 +55,7 @@ export const coreJobs: JobDefinition[] = [
     schedule: '0 3 * * *',
     payload: none,
     attempts: 2,
-    run: (deps) => checkProviderBalances(deps.dbHandle.db, deps.secrets),
+    run: (deps) => checkProviderBalances(deps.dbHandle.db, deps.secrets, deps.outbound),
   }),
   defineJob({
     name: 'cleanup-sessions',

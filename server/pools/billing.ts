@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { RequestInit, Response } from 'undici';
 import type { SecretBox } from '../auth/secrets';
+import { outboundRefusal, type Outbound } from '../net/outbound';
 
 export type BillingPool = { provider: string; billingUrl: string | null; billingApiKeyEncrypted: string | null };
 
@@ -37,6 +39,7 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 export class HttpBilling {
   constructor(
     private readonly secrets: SecretBox,
+    private readonly outbound: Outbound,
     private readonly timeoutMs = 10_000,
   ) {}
 
@@ -76,7 +79,7 @@ export class HttpBilling {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (pool.billingApiKeyEncrypted) headers.authorization = `Bearer ${this.secrets.decrypt(pool.billingApiKeyEncrypted)}`;
     try {
-      const res = await fetch(new URL(path.replace(/^\//, ''), pool.billingUrl.endsWith('/') ? pool.billingUrl : `${pool.billingUrl}/`), {
+      const res = await this.outbound.fetch(new URL(path.replace(/^\//, ''), pool.billingUrl.endsWith('/') ? pool.billingUrl : `${pool.billingUrl}/`), {
         ...init,
         headers,
         redirect: 'error',
@@ -103,6 +106,9 @@ function parseJson(text: string): unknown {
 }
 
 function transportError(err: unknown, timeoutMs: number): BillingError {
+  // Refused by the address policy before connecting: nothing left us.
+  const refused = outboundRefusal(err);
+  if (refused) return new BillingError(`billing endpoint refused: ${refused.message}`, 'refused');
   const e = err as Error & { cause?: { code?: string } };
   if (e.name === 'TimeoutError') return new BillingError(`billing endpoint timed out after ${timeoutMs} ms`, 'unknown');
   const code = e.cause?.code ?? (e as { code?: string }).code;

@@ -5,6 +5,7 @@ import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { DomainError } from '../errors';
+import { sameOrigin } from '../net/destination';
 import { unknownPool } from './errors';
 import { creditPools } from './tables';
 
@@ -100,7 +101,14 @@ export async function getPool(db: DbOrTx, provider: string): Promise<PoolView> {
 // More stripes than concurrent transactions on one pool, so a free one is almost always there.
 const STRIPES = 64;
 
-function poolValues(input: PoolInput, secrets: SecretBox) {
+/** A billing URL on another origin removes the stored key unless it is entered again in the same change. */
+function nextBillingKey(input: PoolInput, secrets: SecretBox, before?: Pick<PoolView, 'billingUrl' | 'billingApiKeySet'>) {
+  if (input.billingApiKey !== undefined) return { billingApiKeyEncrypted: input.billingApiKey === null ? null : secrets.encrypt(input.billingApiKey) };
+  if (before?.billingApiKeySet && !sameOrigin(before.billingUrl, input.billingUrl)) return { billingApiKeyEncrypted: null };
+  return {};
+}
+
+function poolValues(input: PoolInput, secrets: SecretBox, before?: Pick<PoolView, 'billingUrl' | 'billingApiKeySet'>) {
   return {
     costPerCredit: input.costPerCredit,
     autoRefillThreshold: input.autoRefillThreshold,
@@ -111,9 +119,7 @@ function poolValues(input: PoolInput, secrets: SecretBox) {
     emergencyReserve: input.emergencyReserve,
     billingMode: input.billingMode,
     billingUrl: input.billingUrl,
-    ...(input.billingApiKey === undefined
-      ? {}
-      : { billingApiKeyEncrypted: input.billingApiKey === null ? null : secrets.encrypt(input.billingApiKey) }),
+    ...nextBillingKey(input, secrets, before),
   };
 }
 
@@ -138,7 +144,7 @@ export async function createPool(db: DbOrTx, secrets: SecretBox, actor: Actor, i
 export async function updatePool(db: DbOrTx, secrets: SecretBox, actor: Actor, input: PoolInput): Promise<PoolView> {
   return db.transaction(async (tx) => {
     const before = await getPool(tx, input.provider);
-    await tx.update(creditPools).set({ ...poolValues(input, secrets), updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
+    await tx.update(creditPools).set({ ...poolValues(input, secrets, before), updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
     const after = await getPool(tx, input.provider);
     await audit(tx, actor, { action: 'pool.update', targetType: 'pool', targetId: input.provider, before, after });
     return after;

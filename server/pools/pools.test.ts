@@ -33,7 +33,7 @@ afterAll(async () => {
 
 const db = () => env.deps.dbHandle.db;
 // Long enough for a busy machine to answer, short enough that the timeout tests stay quick.
-const refillDeps = () => ({ secrets: env.deps.secrets, billingTimeoutMs: 2_000 });
+const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 });
 const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider));
 const alertsOf = (provider: string, type: string) =>
@@ -239,11 +239,11 @@ describe('[POOLS] reconciliation with the provider', () => {
     const provider = await seedPool(env.deps, 0, { billingMode: 'http', billingUrl: billing.url });
     await creditPool(db(), provider, 50, { reason: 'seed' });
     billing.state.balance = 55;
-    let results = await checkProviderBalances(db(), env.deps.secrets, 500);
+    let results = await checkProviderBalances(db(), env.deps.secrets, env.deps.outbound, 500);
     expect(results.find((r) => r.provider === provider)).toMatchObject({ poolBalance: 50, providerBalance: 55, drift: 5 });
     expect(await alertsOf(provider, 'pool_provider_drift')).toHaveLength(0);
     billing.state.balance = 80;
-    results = await checkProviderBalances(db(), env.deps.secrets, 500);
+    results = await checkProviderBalances(db(), env.deps.secrets, env.deps.outbound, 500);
     expect(results.find((r) => r.provider === provider)!.drift).toBe(30);
     expect(await alertsOf(provider, 'pool_provider_drift')).toHaveLength(1);
     expect((await getPool(db(), provider)).providerReportedBalance).toBe(80);

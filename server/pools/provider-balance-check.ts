@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { recordAlert } from '../alerts/alert-sink';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
+import type { Outbound } from '../net/outbound';
 import { BillingError, HttpBilling } from './billing';
 import { poolTotal } from './draw';
 import { creditPools, platformSettings } from './tables';
@@ -12,10 +13,10 @@ export type DriftResult = { provider: string; poolBalance: number; providerBalan
  * The daily check against what each http-billed provider says we hold: the reported balance is
  * stored, and a drift beyond the tolerance (or an unreadable balance) raises a warning.
  */
-export async function checkProviderBalances(db: DbOrTx, secrets: SecretBox, timeoutMs?: number): Promise<DriftResult[]> {
+export async function checkProviderBalances(db: DbOrTx, secrets: SecretBox, outbound: Outbound, timeoutMs?: number): Promise<DriftResult[]> {
   const pools = await db.select().from(creditPools).where(eq(creditPools.billingMode, 'http'));
   const [settings] = await db.select().from(platformSettings).where(eq(platformSettings.id, 1));
-  const billing = new HttpBilling(secrets, timeoutMs);
+  const billing = new HttpBilling(secrets, outbound, timeoutMs);
   const results: DriftResult[] = [];
   for (const pool of pools) {
     const poolBalance = await poolTotal(db, pool.provider);

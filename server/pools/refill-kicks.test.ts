@@ -59,7 +59,7 @@ describe('[POOLS] an approved auto-refill is enqueued at once, after commit', ()
     await waitFor(async () => (await caller.admin.pools.get({ provider })).refillFailures === 1);
     for (let i = 1; i < MAX_REFILL_FAILURES; i++) {
       await db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
-      await processApprovedRefills(db(), { secrets: env.deps.secrets, billingTimeoutMs: 2_000 }, provider);
+      await processApprovedRefills(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 }, provider);
     }
     expect((await caller.admin.pools.get({ provider })).autoRefillStoppedAt).not.toBeNull();
     billing.state.behaviour = 'ok';

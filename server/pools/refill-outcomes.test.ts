@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const db = () => env.deps.dbHandle.db;
-const refillDeps = () => ({ secrets: env.deps.secrets, billingTimeoutMs: 2_000 });
+const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 });
 const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider)).orderBy(creditPurchaseRequests.id);
 const alertsOf = (provider: string, type: string) =>

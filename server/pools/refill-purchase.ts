@@ -3,12 +3,13 @@ import { recordAlert } from '../alerts/alert-sink';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
+import type { Outbound } from '../net/outbound';
 import { BillingError, HttpBilling, type Purchase } from './billing';
 import { creditPool } from './credit-pool';
 import { creditPools, creditPurchaseRequests } from './tables';
 import { toRequestView, type RequestRow } from './request-view';
 
-export type RefillDeps = { secrets: SecretBox; billingTimeoutMs?: number };
+export type RefillDeps = { secrets: SecretBox; outbound: Outbound; billingTimeoutMs?: number };
 
 /** Refill failures in a row after which a pool's automatic refills stop until an admin re-enables them. */
 export const MAX_REFILL_FAILURES = 3;
@@ -39,7 +40,7 @@ export async function processRefill(db: DbOrTx, deps: RefillDeps, id: number) {
     return toRequestView(r!);
   }
   const [pool] = await db.select().from(creditPools).where(eq(creditPools.provider, claimed.provider));
-  const billing = new HttpBilling(deps.secrets, deps.billingTimeoutMs);
+  const billing = new HttpBilling(deps.secrets, deps.outbound, deps.billingTimeoutMs);
   const key = purchaseKey(claimed.id);
   let bought: Purchase;
   try {

@@ -1,3 +1,6 @@
+import type { RequestInit, Response } from 'undici';
+import type { Outbound } from '../net/outbound';
+import { outboundRefusal } from '../net/outbound';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
@@ -22,29 +25,34 @@ async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {
 
 function describeFailure(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
+  const refused = outboundRefusal(err);
+  if (refused) return new ProviderError('refused_url', `${what} refused: ${refused.message}`);
   const e = err as Error & { cause?: { code?: string } };
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return new ProviderError('timeout', `${what} timed out`);
   return new ProviderError('network', `${what} failed: ${e.cause?.code ?? e.message}`);
 }
 
 /**
- * A JSON call to a provider's API. Redirects are never followed (an API that redirects is
- * misbehaving, and following could reach an internal address); a non-2xx, a body over the limit,
- * a slow body past the deadline or malformed JSON each become a ProviderError saying which.
+ * A JSON call to a provider's API through the admin-URL outbound client. Redirects are never
+ * followed (an API that redirects is misbehaving, and following could reach an internal address);
+ * a non-2xx, a body over the limit, a slow body past the deadline or malformed JSON each become a
+ * ProviderError saying which. Errors carry the status, never the remote body: they are shown to
+ * admins and analysts, and a body echoed back would turn a misdirected URL into a way to read it.
  */
-export async function providerJson(url: string, init: RequestInit & { signal: AbortSignal }, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
+export async function providerJson(http: Outbound, url: string, init: RequestInit & { signal: AbortSignal }, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
   const what = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
   try {
-    const res = await fetch(url, { ...init, redirect: 'manual' });
+    const res = await http.fetch(url, { ...init, redirect: 'manual' });
     if (res.status >= 300 && res.status < 400) {
-      throw new ProviderError('redirect', `${what} answered a redirect to ${res.headers.get('location') ?? '(nowhere)'}; redirects are not followed`, res.status);
+      await res.body?.cancel();
+      throw new ProviderError('redirect', `${what} answered a redirect (HTTP ${res.status}); redirects are not followed`, res.status);
     }
     const body = await readLimited(res, maxBytes);
-    if (!res.ok) throw new ProviderError('http', `${what} answered HTTP ${res.status}: ${body.toString('utf8').slice(0, 200)}`, res.status);
+    if (!res.ok) throw new ProviderError('http', `${what} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status);
     try {
       return JSON.parse(body.toString('utf8'));
     } catch {
-      throw new ProviderError('malformed', `${what} answered malformed JSON: ${body.toString('utf8').slice(0, 100)}`, res.status);
+      throw new ProviderError('malformed', `${what} answered malformed JSON (HTTP ${res.status}, ${body.length} bytes)`, res.status);
     }
   } catch (err) {
     throw describeFailure(err, what);
@@ -53,7 +61,8 @@ export async function providerJson(url: string, init: RequestInit & { signal: Ab
 
 /**
  * Downloads an image under the URL policy, following at most three redirects and checking every
- * hop, so a redirect to a private address is refused like a direct link to one.
+ * hop, so a redirect to a private address is refused like a direct link to one; the agent checks
+ * the address again when it connects.
  */
 export async function fetchImage(raw: string, policy: UrlPolicy, limits: FetchLimits): Promise<{ bytes: Buffer; contentType: string }> {
   let current = raw;
@@ -61,7 +70,7 @@ export async function fetchImage(raw: string, policy: UrlPolicy, limits: FetchLi
     const url = await assertFetchableUrl(current, policy);
     let res: Response;
     try {
-      res = await fetch(url, { redirect: 'manual', signal: limits.signal, headers: { accept: 'image/*' } });
+      res = await policy.fetch(url, { redirect: 'manual', signal: limits.signal, headers: { accept: 'image/*' } });
     } catch (err) {
       throw describeFailure(err, `fetching the image at ${url.host}`);
     }
@@ -72,7 +81,10 @@ export async function fetchImage(raw: string, policy: UrlPolicy, limits: FetchLi
       current = new URL(location, url).toString();
       continue;
     }
-    if (!res.ok) throw new ProviderError('http', `fetching the image answered HTTP ${res.status}`, res.status);
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ProviderError('http', `fetching the image answered HTTP ${res.status}`, res.status);
+    }
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!/^image\/(png|jpeg|webp|gif|avif)$/.test(contentType)) {
       await res.body?.cancel();

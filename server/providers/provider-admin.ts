@@ -5,6 +5,7 @@ import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { DomainError } from '../errors';
+import { sameOrigin } from '../net/destination';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { ProviderRegistry } from './registry';
 import { apiProviders } from './tables';
@@ -82,7 +83,18 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promis
   );
 }
 
-function values(input: ProviderInput, secrets: SecretBox) {
+/**
+ * The key column after a save: a new key replaces it, null removes it, omitted keeps it, except
+ * when the base URL moves to another origin: the key is then removed unless entered again, so it
+ * is never sent to a destination it was not entered for.
+ */
+function nextKey(input: ProviderInput, secrets: SecretBox, before: { baseUrl: string; apiKeyEncrypted: string | null } | undefined) {
+  if (input.apiKey !== undefined) return { apiKeyEncrypted: input.apiKey === null ? null : secrets.encrypt(input.apiKey) };
+  if (before && before.apiKeyEncrypted !== null && !sameOrigin(before.baseUrl, input.baseUrl)) return { apiKeyEncrypted: null };
+  return {};
+}
+
+function values(input: ProviderInput, secrets: SecretBox, before?: { baseUrl: string; apiKeyEncrypted: string | null }) {
   return {
     kind: input.kind,
     baseUrl: input.baseUrl,
@@ -93,7 +105,7 @@ function values(input: ProviderInput, secrets: SecretBox) {
     timeoutMs: input.timeoutMs,
     isActive: input.isActive,
     healthCheckUrl: input.healthCheckUrl,
-    ...(input.apiKey === undefined ? {} : { apiKeyEncrypted: input.apiKey === null ? null : secrets.encrypt(input.apiKey) }),
+    ...nextKey(input, secrets, before),
   };
 }
 
@@ -109,7 +121,7 @@ export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor,
     if (mode === 'create' && before) throw new DomainError('CONFLICT', 'CONFLICT', `A provider named ${input.name} already exists.`);
     if (mode === 'update' && !before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
     const [after] = before
-      ? await tx.update(apiProviders).set({ ...values(input, secrets), updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning()
+      ? await tx.update(apiProviders).set({ ...values(input, secrets, before), updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning()
       : await tx.insert(apiProviders).values({ name: input.name, ...values(input, secrets) }).returning();
     await audit(tx, actor, {
       action: `provider.${mode}`,

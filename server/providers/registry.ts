@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { SecretBox } from '../auth/secrets';
+import type { Outbound } from '../net/outbound';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { createProvider } from './adapters';
@@ -43,6 +44,7 @@ export class ProviderRegistry {
     private readonly secrets: SecretBox,
     private readonly media: MediaStore,
     private readonly urlPolicy: UrlPolicy,
+    private readonly outbound: Outbound,
   ) {}
 
   adapterFor(row: Pick<CandidateRow, 'name' | 'kind' | 'base_url' | 'api_key_encrypted' | 'model' | 'health_check_url' | 'updated_at'>): AIProvider {
@@ -57,7 +59,7 @@ export class ProviderRegistry {
         model: row.model,
         healthCheckUrl: row.health_check_url,
       },
-      { media: this.media, urlPolicy: this.urlPolicy },
+      { media: this.media, urlPolicy: this.urlPolicy, outbound: this.outbound },
     );
     this.cache.set(row.name, { version: row.updated_at, provider });
     return provider;

@@ -48,6 +48,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: 'silent',
     // Test files run side by side against one server's max_connections.
     DATABASE_POOL_MAX: '10',
+    // Every fake provider, billing endpoint and channel listens on 127.0.0.1; production stays strict.
+    ALLOW_PRIVATE_OUTBOUND: 'true',
     ...overrides,
   };
   const config: Config = loadConfig(env);

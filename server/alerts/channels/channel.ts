@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlertChannelName, AlertLevelName } from '../../../shared/alerts';
 import type { SecretBox } from '../../auth/secrets';
+import type { Outbound } from '../../net/outbound';
 
 /** What the dispatcher knows of an alert when it routes it: enough to build every channel's payload. */
 export type RoutedAlert = {
@@ -23,7 +24,8 @@ export type ChannelSettings = {
   cooldownSeconds: number;
 };
 
-export type ChannelContext = { secrets: SecretBox; timeoutMs: number };
+/** `outbound` carries every HTTP send and checks the SMTP host: ALLOW_PRIVATE_OUTBOUND's policy. */
+export type ChannelContext = { secrets: SecretBox; outbound: Outbound; timeoutMs: number };
 
 /**
  * One delivery channel. The payload is built when the alert is routed and stored on the delivery
@@ -45,6 +47,7 @@ export class ChannelError extends Error {
 /** Dependencies of the dispatcher and the channels: AppDeps satisfies it. */
 export type AlertDeps = {
   secrets: SecretBox;
+  outbound: Outbound;
   log?: Pick<Logger, 'warn' | 'error'>;
   /** Per HTTP request / SMTP stage; 10 s unless set (tests shorten it). */
   channelTimeoutMs?: number;

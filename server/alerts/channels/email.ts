@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
+import { OutboundRefusedError } from '../../net/outbound';
 import { emailConfigSchema } from '../../../shared/alerts';
 import { alertTitle, ChannelError, type AlertChannel, type RoutedAlert } from './channel';
 
@@ -16,7 +18,12 @@ function body(alert: RoutedAlert): string {
   return lines.join('\n');
 }
 
-/** Email over SMTP with nodemailer; the SMTP password is the channel's secret. */
+/**
+ * Email over SMTP with nodemailer; the SMTP password is the channel's secret. The host is resolved
+ * and checked by the outbound policy here and nodemailer is handed the checked address (with the
+ * name kept for TLS verification), so it never looks the name up again. A password is only sent
+ * over TLS (implicit, or STARTTLS, which is then required) unless the channel allows insecure auth.
+ */
 export const emailChannel: AlertChannel = {
   name: 'email',
   buildPayload: (alert) => ({ subject: `[Creditdesk ${alert.level.toUpperCase()}] ${alertTitle(alert)}`, text: body(alert) }),
@@ -25,10 +32,20 @@ export const emailChannel: AlertChannel = {
     if (!parsed.success) throw new ChannelError('email is not configured: SMTP host, port, sender and recipients are needed');
     const config = parsed.data;
     const password = settings.secretEncrypted ? ctx.secrets.decrypt(settings.secretEncrypted) : undefined;
+    const name = config.host.replace(/^\[|\]$/g, '');
+    let address: string;
+    try {
+      address = (await ctx.outbound.resolveChecked(name))[0]!.address;
+    } catch (err) {
+      throw new ChannelError(`SMTP ${config.host}:${config.port}: ${err instanceof OutboundRefusedError ? 'refused: ' : ''}${(err as Error).message}`);
+    }
     const transport = nodemailer.createTransport({
-      host: config.host,
+      host: address,
       port: config.port,
       secure: config.secure,
+      ...(isIP(name) ? {} : { servername: name }),
+      requireTLS: !config.secure && Boolean(config.user) && !config.allowInsecureAuth,
+      tls: config.caPem ? { ca: config.caPem } : {},
       auth: config.user ? { user: config.user, pass: password } : undefined,
       // Every stage is bounded so a silent server cannot hold a delivery past its lease.
       connectionTimeout: ctx.timeoutMs,

@@ -1,13 +1,16 @@
+import type { Response } from 'undici';
+import { outboundRefusal, type Outbound } from '../../net/outbound';
 import { ChannelError } from './channel';
 
 /**
- * POSTs JSON with a timeout; anything but a 2xx is a failure carrying the status. The URL is left
- * out of every error message: for Slack the URL itself is the secret.
+ * POSTs JSON through the outbound client with a timeout; anything but a 2xx is a failure carrying
+ * the status line (never the remote body: delivery errors are shown in the back office). The URL is
+ * left out of every error message: for Slack the URL itself is the secret.
  */
-export async function postJson(url: string, body: unknown, opts: { timeoutMs: number; headers?: Record<string, string> }): Promise<void> {
+export async function postJson(outbound: Outbound, url: string, body: unknown, opts: { timeoutMs: number; headers?: Record<string, string> }): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await outbound.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...opts.headers },
       body: JSON.stringify(body),
@@ -16,10 +19,12 @@ export async function postJson(url: string, body: unknown, opts: { timeoutMs: nu
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
+    const refused = outboundRefusal(err);
+    if (refused) throw new ChannelError(`refused: ${refused.message}`);
     const e = err as Error & { cause?: { code?: string; message?: string } };
     if (e.name === 'TimeoutError') throw new ChannelError(`no answer within ${opts.timeoutMs} ms`);
     throw new ChannelError(`unreachable: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
   }
-  const text = await res.text().catch((err: Error) => `(body unreadable: ${err.message})`);
-  if (!res.ok) throw new ChannelError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  await res.body?.cancel().catch(() => {});
+  if (!res.ok) throw new ChannelError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
 }

@@ -29,6 +29,6 @@ export const slackChannel: AlertChannel = {
   }),
   async send(payload, settings, ctx) {
     if (!settings.secretEncrypted) throw new ChannelError('slack is not configured: no webhook URL is set');
-    await postJson(ctx.secrets.decrypt(settings.secretEncrypted), payload, { timeoutMs: ctx.timeoutMs });
+    await postJson(ctx.outbound, ctx.secrets.decrypt(settings.secretEncrypted), payload, { timeoutMs: ctx.timeoutMs });
   },
 };

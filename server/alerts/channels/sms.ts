@@ -11,6 +11,6 @@ export const smsChannel: AlertChannel = {
     const config = smsConfigSchema.safeParse(settings.config);
     if (!config.success) throw new ChannelError('sms is not configured: a gateway URL and recipients are needed');
     const headers: Record<string, string> = settings.secretEncrypted ? { authorization: `Bearer ${ctx.secrets.decrypt(settings.secretEncrypted)}` } : {};
-    await postJson(config.data.url, { to: config.data.recipients, message: payload.message }, { timeoutMs: ctx.timeoutMs, headers });
+    await postJson(ctx.outbound, config.data.url, { to: config.data.recipients, message: payload.message }, { timeoutMs: ctx.timeoutMs, headers });
   },
 };

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { startFakeProvider, startImageServer, type FakeBehaviour, type FakeKind } from '../../test/fake-providers';
 import { MediaStore } from '../media-store';
 import { enhancementPrompts, ProviderError, type ProviderConfig, type ProviderErrorKind } from '../types';
+import { Outbound } from '../../net/outbound';
 import { createProvider } from './index';
 
-const policy = { allowPrivate: true };
+// Every fake listens on loopback: both policies must allow it.
+const policy = new Outbound({ allowPrivate: true });
 let images: Awaited<ReturnType<typeof startImageServer>>;
 let mediaDir: string;
 let media: MediaStore;
@@ -27,7 +29,7 @@ async function setup(kind: FakeKind, config: Partial<ProviderConfig> = {}, callb
   const fake = await startFakeProvider(kind);
   onTestFinished(fake.close);
   const full: ProviderConfig = { name: `${kind}-test`, kind, baseUrl: fake.url, apiKey: 'sk-test-123', model: null, healthCheckUrl: null, ...config };
-  const provider = createProvider(full, { media, urlPolicy: policy, nanobananaCallbackUrl: callback });
+  const provider = createProvider(full, { media, urlPolicy: policy, outbound: policy, nanobananaCallbackUrl: callback });
   const run = (signal = AbortSignal.timeout(10_000)) => provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'req-1', signal });
   return { fake, provider, run };
 }
@@ -119,11 +121,12 @@ const jobFailures: Record<FakeKind, RegExp> = {
   google: /the model returned no image \(finishReason IMAGE_SAFETY; "I cannot edit this image\."\)/,
 };
 const failures: [FakeBehaviour, ProviderErrorKind, RegExp | null][] = [
-  ['error500', 'http', /answered HTTP 500: \{"error":"internal"\}/],
+  // The status line only: the remote body never reaches an error an admin or analyst reads.
+  ['error500', 'http', /answered HTTP 500 Internal Server Error$/],
   ['malformed', 'malformed', /answered an unexpected shape \(.+\)/],
   ['invalid_json', 'malformed', /answered malformed JSON/],
   ['huge_body', 'too_large', /over the \d+-byte limit/],
-  ['redirect_private', 'redirect', /redirect to http:\/\/169\.254\.169\.254\/latest\/meta-data; redirects are not followed/],
+  ['redirect_private', 'redirect', /answered a redirect \(HTTP 302\); redirects are not followed/],
   ['reset', 'network', /failed: /],
   ['fail_job', 'failed', null],
 ];
@@ -206,7 +209,7 @@ it('fal refuses status and result URLs on another origin (the key would follow t
   // Same server, other origin: the fake answers with 127.0.0.1 URLs while the config says localhost.
   const provider = createProvider(
     { name: 'fal-test', kind: 'fal', baseUrl: fake.url.replace('127.0.0.1', 'localhost'), apiKey: 'k', model: null, healthCheckUrl: null },
-    { media, urlPolicy: policy },
+    { media, urlPolicy: policy, outbound: policy },
   );
   const err = await failure(provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'color', requestId: 'r', signal: AbortSignal.timeout(5000) }));
   expect(err).toMatchObject({ kind: 'malformed' });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { outboundRefusal, type Outbound } from '../../net/outbound';
 import { ProviderError, type HealthResult } from '../types';
 
 /** An output image URL as a provider returns it: http(s) only, since it ends up in a browser. */
@@ -53,14 +54,16 @@ export async function pollUntil<T>(signal: AbortSignal, what: string, check: () 
  * A provider that answers at all is up: 2xx-4xx count as healthy (a 401 or 404 on a bare URL still
  * proves the service is reachable), 5xx, timeouts and network errors do not. No credentials are sent.
  */
-export async function probeHealth(url: string, signal: AbortSignal): Promise<HealthResult> {
+export async function probeHealth(http: Outbound, url: string, signal: AbortSignal): Promise<HealthResult> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const res = await fetch(url, { redirect: 'manual', signal });
+    const res = await http.fetch(url, { redirect: 'manual', signal });
     await res.body?.cancel();
     return { ok: res.status < 500, latencyMs: latency(), detail: `HTTP ${res.status}` };
   } catch (err) {
+    const refused = outboundRefusal(err);
+    if (refused) return { ok: false, latencyMs: latency(), detail: `refused: ${refused.message}` };
     const e = err as Error & { cause?: { code?: string } };
     const timedOut = e.name === 'AbortError' || e.name === 'TimeoutError';
     return { ok: false, latencyMs: latency(), detail: timedOut ? 'health check timed out' : `unreachable: ${e.cause?.code ?? e.message}` };

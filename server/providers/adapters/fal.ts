@@ -1,3 +1,4 @@
+import type { Outbound } from '../../net/outbound';
 import { z } from 'zod';
 import { providerJson } from '../http';
 import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
@@ -13,7 +14,10 @@ const output = z.object({ images: z.array(z.object({ url: imageUrlSchema })).min
 export class FalProvider implements AIProvider {
   readonly name: string;
 
-  constructor(private readonly config: ProviderConfig) {
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly http: Outbound,
+  ) {
     this.name = config.name;
   }
 
@@ -21,25 +25,25 @@ export class FalProvider implements AIProvider {
     const headers = { authorization: `Key ${requireKey(this.name, this.config.apiKey)}`, 'content-type': 'application/json' };
     const model = this.config.model ?? DEFAULT_MODEL;
     const body = JSON.stringify({ prompt: enhancementPrompts[enhancementType], image_urls: [imageUrl], num_images: 1 });
-    const job = parseShape(submitted, await providerJson(apiUrl(this.config.baseUrl, model), { method: 'POST', headers, body, signal }), 'fal submit');
+    const job = parseShape(submitted, await providerJson(this.http, apiUrl(this.config.baseUrl, model), { method: 'POST', headers, body, signal }), 'fal submit');
     // The key goes wherever these URLs point, so they must stay on the configured API's origin.
     const statusUrl = this.onOrigin(job.status_url, 'status_url');
     const responseUrl = this.onOrigin(job.response_url, 'response_url');
 
     await pollUntil(signal, `fal request ${job.request_id}`, async () => {
-      const s = parseShape(status, await providerJson(statusUrl, { headers, signal }), 'fal status');
+      const s = parseShape(status, await providerJson(this.http, statusUrl, { headers, signal }), 'fal status');
       if (s.status === 'IN_QUEUE' || s.status === 'IN_PROGRESS') return undefined;
       if (s.status !== 'COMPLETED') throw new ProviderError('failed', `fal request ${job.request_id} ended with status ${s.status}${s.error ? `: ${s.error}` : ''}`);
       if (s.error) throw new ProviderError('failed', `fal request ${job.request_id} failed: ${s.error}`);
       return true;
     });
 
-    const result = parseShape(output, await providerJson(responseUrl, { headers, signal }), 'fal result');
+    const result = parseShape(output, await providerJson(this.http, responseUrl, { headers, signal }), 'fal result');
     return { outputUrl: result.images[0]!.url, providerRequestId: job.request_id };
   }
 
   healthCheck(signal: AbortSignal) {
-    return probeHealth(this.config.healthCheckUrl ?? this.config.baseUrl, signal);
+    return probeHealth(this.http, this.config.healthCheckUrl ?? this.config.baseUrl, signal);
   }
 
   private onOrigin(url: string, field: string): string {

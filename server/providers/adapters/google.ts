@@ -1,3 +1,4 @@
+import type { Outbound } from '../../net/outbound';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { providerJson } from '../http';
@@ -32,6 +33,7 @@ export class GoogleProvider implements AIProvider {
     private readonly config: ProviderConfig,
     private readonly media: MediaStore,
     private readonly policy: UrlPolicy,
+    private readonly http: Outbound,
   ) {
     this.name = config.name;
   }
@@ -48,7 +50,7 @@ export class GoogleProvider implements AIProvider {
       generationConfig: { responseModalities: ['IMAGE'] },
     });
     const headers = { 'x-goog-api-key': apiKey, 'content-type': 'application/json' };
-    const answer = parseShape(generated, await providerJson(url, { method: 'POST', headers, body, signal }, MAX_RESPONSE_BYTES), 'gemini generateContent');
+    const answer = parseShape(generated, await providerJson(this.http, url, { method: 'POST', headers, body, signal }, MAX_RESPONSE_BYTES), 'gemini generateContent');
 
     const candidate = answer.candidates?.[0];
     const parts = candidate?.content?.parts ?? [];
@@ -66,7 +68,7 @@ export class GoogleProvider implements AIProvider {
   }
 
   healthCheck(signal: AbortSignal) {
-    return probeHealth(this.config.healthCheckUrl ?? this.config.baseUrl, signal);
+    return probeHealth(this.http, this.config.healthCheckUrl ?? this.config.baseUrl, signal);
   }
 }
 

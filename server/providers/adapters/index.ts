@@ -1,3 +1,4 @@
+import type { Outbound } from '../../net/outbound';
 import type { MediaStore } from '../media-store';
 import type { AIProvider, ProviderConfig } from '../types';
 import type { UrlPolicy } from '../url-policy';
@@ -9,7 +10,10 @@ import { NanoBananaProvider } from './nanobanana';
 
 export type ProviderDeps = {
   media: MediaStore;
+  /** Input images are fetched under this policy (ALLOW_PRIVATE_IMAGE_URLS). */
   urlPolicy: UrlPolicy;
+  /** Provider APIs and health checks go out through this one (ALLOW_PRIVATE_OUTBOUND). */
+  outbound: Outbound;
   /** A public URL answering 2xx, for NanoBanana's callBackUrl (its API documents it as required). */
   nanobananaCallbackUrl?: string;
 };
@@ -18,13 +22,13 @@ export type ProviderDeps = {
 export function createProvider(config: ProviderConfig, deps: ProviderDeps): AIProvider {
   switch (config.kind) {
     case 'fal':
-      return new FalProvider(config);
+      return new FalProvider(config, deps.outbound);
     case 'kie':
-      return new KieProvider(config);
+      return new KieProvider(config, deps.outbound);
     case 'nanobanana':
-      return new NanoBananaProvider(config, deps.nanobananaCallbackUrl);
+      return new NanoBananaProvider(config, deps.outbound, deps.nanobananaCallbackUrl);
     case 'google':
-      return new GoogleProvider(config, deps.media, deps.urlPolicy);
+      return new GoogleProvider(config, deps.media, deps.urlPolicy, deps.outbound);
     case 'local':
       return new LocalProvider(config.name, deps.media, deps.urlPolicy);
   }

@@ -1,3 +1,4 @@
+import type { Outbound } from '../../net/outbound';
 import { z } from 'zod';
 import { providerJson } from '../http';
 import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
@@ -17,7 +18,10 @@ const resultJson = z.object({ resultUrls: z.array(imageUrlSchema).min(1) });
 export class KieProvider implements AIProvider {
   readonly name: string;
 
-  constructor(private readonly config: ProviderConfig) {
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly http: Outbound,
+  ) {
     this.name = config.name;
   }
 
@@ -27,12 +31,12 @@ export class KieProvider implements AIProvider {
       model: this.config.model ?? DEFAULT_MODEL,
       input: { prompt: enhancementPrompts[enhancementType], image_urls: [imageUrl], output_format: 'png' },
     });
-    const answer = await providerJson(apiUrl(this.config.baseUrl, 'api/v1/jobs/createTask'), { method: 'POST', headers, body, signal });
+    const answer = await providerJson(this.http, apiUrl(this.config.baseUrl, 'api/v1/jobs/createTask'), { method: 'POST', headers, body, signal });
     const { taskId } = parseShape(created, unwrap(answer, 'kie createTask'), 'kie createTask');
 
     const recordUrl = apiUrl(this.config.baseUrl, `api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`);
     const outputUrl = await pollUntil(signal, `kie task ${taskId}`, async () => {
-      const info = parseShape(record, unwrap(await providerJson(recordUrl, { headers, signal }), 'kie recordInfo'), 'kie recordInfo');
+      const info = parseShape(record, unwrap(await providerJson(this.http, recordUrl, { headers, signal }), 'kie recordInfo'), 'kie recordInfo');
       if (info.state === 'fail') throw new ProviderError('failed', `kie task ${taskId} failed: ${info.failMsg || 'no reason given'}`);
       if (info.state !== 'success') return undefined;
       return parseShape(resultJson, parseJson(info.resultJson, taskId), 'kie resultJson').resultUrls[0]!;
@@ -41,7 +45,7 @@ export class KieProvider implements AIProvider {
   }
 
   healthCheck(signal: AbortSignal) {
-    return probeHealth(this.config.healthCheckUrl ?? this.config.baseUrl, signal);
+    return probeHealth(this.http, this.config.healthCheckUrl ?? this.config.baseUrl, signal);
   }
 }
 

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnhancementType } from '../../../shared/credits';
 import { makeTestPng, startImageServer } from '../../test/fake-providers';
+import { Outbound } from '../../net/outbound';
 import { MediaStore } from '../media-store';
 import { ProviderError } from '../types';
 import { applyCssFilterLook, LocalProvider } from './local';
@@ -24,7 +25,7 @@ afterAll(async () => {
   await rm(mediaDir, { recursive: true, force: true });
 });
 
-const provider = () => new LocalProvider('local', media, { allowPrivate: true });
+const provider = () => new LocalProvider('local', media, new Outbound({ allowPrivate: true }));
 const enhance = (imageUrl: string, enhancementType: EnhancementType = 'lighting', p = provider()) =>
   p.enhanceImage({ imageUrl, enhancementType, requestId: 'req-1', signal: AbortSignal.timeout(10_000) });
 
@@ -79,10 +80,10 @@ describe('local provider', () => {
   });
 
   it('refuses a private address unless private URLs are allowed', async () => {
-    const strict = new LocalProvider('local', media, { allowPrivate: false });
+    const strict = new LocalProvider('local', media, new Outbound({ allowPrivate: false }));
     const err = await failure(enhance(images.inputUrl, 'lighting', strict));
     expect(err.kind).toBe('refused_url');
-    expect(err.message).toMatch(/127\.0\.0\.1 resolves to 127\.0\.0\.1, a private or reserved address/);
+    expect(err.message).toMatch(/127\.0\.0\.1 is a loopback address; private and reserved addresses are refused/);
   });
 
   it('refuses a redirect to the metadata address even when private URLs are allowed', async () => {

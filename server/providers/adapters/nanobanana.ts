@@ -1,3 +1,4 @@
+import type { Outbound } from '../../net/outbound';
 import { z } from 'zod';
 import { providerJson } from '../http';
 import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
@@ -21,6 +22,7 @@ export class NanoBananaProvider implements AIProvider {
    */
   constructor(
     private readonly config: ProviderConfig,
+    private readonly http: Outbound,
     private readonly callBackUrl?: string,
   ) {
     this.name = config.name;
@@ -36,12 +38,12 @@ export class NanoBananaProvider implements AIProvider {
       numImages: 1,
       ...(this.callBackUrl ? { callBackUrl: this.callBackUrl } : {}),
     });
-    const answer = await providerJson(apiUrl(this.config.baseUrl, 'api/v1/nanobanana/generate'), { method: 'POST', headers, body, signal });
+    const answer = await providerJson(this.http, apiUrl(this.config.baseUrl, 'api/v1/nanobanana/generate'), { method: 'POST', headers, body, signal });
     const { taskId } = parseShape(created, unwrap(answer, 'nanobanana generate'), 'nanobanana generate');
 
     const recordUrl = apiUrl(this.config.baseUrl, `api/v1/nanobanana/record-info?taskId=${encodeURIComponent(taskId)}`);
     const outputUrl = await pollUntil(signal, `nanobanana task ${taskId}`, async () => {
-      const info = parseShape(record, unwrap(await providerJson(recordUrl, { headers, signal }), 'nanobanana record-info'), 'nanobanana record-info');
+      const info = parseShape(record, unwrap(await providerJson(this.http, recordUrl, { headers, signal }), 'nanobanana record-info'), 'nanobanana record-info');
       if (info.successFlag === 0) return undefined;
       if (info.successFlag !== 1) {
         const stage = info.successFlag === 2 ? 'task creation failed' : 'generation failed';
@@ -55,6 +57,6 @@ export class NanoBananaProvider implements AIProvider {
   }
 
   healthCheck(signal: AbortSignal) {
-    return probeHealth(this.config.healthCheckUrl ?? this.config.baseUrl, signal);
+    return probeHealth(this.http, this.config.healthCheckUrl ?? this.config.baseUrl, signal);
   }
 }

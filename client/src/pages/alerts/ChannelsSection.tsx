@@ -41,6 +41,8 @@ type Form = {
   from: string;
   to: string;
   user: string;
+  allowInsecureAuth: boolean;
+  caPem: string;
   url: string;
   recipients: string;
 };
@@ -61,6 +63,8 @@ function fromView(v: ChannelSettingsView): Form {
     from: email?.from ?? '',
     to: email?.to.join(', ') ?? '',
     user: email?.user ?? '',
+    allowInsecureAuth: email?.allowInsecureAuth ?? false,
+    caPem: email?.caPem ?? '',
     url: sms?.url ?? '',
     recipients: sms?.recipients.join(', ') ?? '',
   };
@@ -79,7 +83,7 @@ function validateChannel(channel: AlertChannelName, f: Form, secretSet: boolean)
     const willHaveUrl = f.removeSecret ? false : f.secret.trim() !== '' || secretSet;
     if (f.enabled && !willHaveUrl) errors.webhookUrl = 'Set the webhook URL before enabling Slack';
   } else if (channel === 'email') {
-    const config = { host: f.host, port: wholeNumber(f.port), secure: f.secure, from: f.from, to: list(f.to), user: f.user.trim() === '' ? null : f.user };
+    const config = { host: f.host, port: wholeNumber(f.port), secure: f.secure, from: f.from, to: list(f.to), user: f.user.trim() === '' ? null : f.user, allowInsecureAuth: f.allowInsecureAuth, caPem: f.caPem.trim() === '' ? null : f.caPem };
     const c = validateForm(emailConfigSchema, config);
     if (!c.ok) Object.assign(errors, c.errors);
     input = { channel, enabled: f.enabled, cooldownSeconds, config, password: secretValue(f) };
@@ -347,6 +351,15 @@ function ChannelForm({ view }: { view: ChannelSettingsView }) {
             {cooldownField}
             <Field id={`${id}-user`} label="SMTP user" error={errors.user} hint="Empty: no login">
               <input id={`${id}-user`} autoComplete="off" spellCheck={false} value={form.user} onChange={text('user')} />
+            </Field>
+            <div className="alerts-field-check">
+              <label className="checkbox-inline" title="Off: the password is only sent over TLS; a server without STARTTLS is refused.">
+                <input type="checkbox" checked={form.allowInsecureAuth} onChange={(e) => set('allowInsecureAuth', e.target.checked)} />
+                Allow sign-in without TLS
+              </label>
+            </div>
+            <Field id={`${id}-ca`} label="Custom CA (PEM)" error={errors.caPem} hint="Empty: the system's CAs" className="alerts-span-2">
+              <textarea id={`${id}-ca`} rows={3} spellCheck={false} placeholder="-----BEGIN CERTIFICATE-----" value={form.caPem} onChange={text('caPem')} />
             </Field>
             <div className="alerts-span-2">{secretField}</div>
           </>
