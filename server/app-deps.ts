@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { LoginThrottle } from './auth/login-throttle';
 import type { SecretBox } from './auth/secrets';
 import type { UserTokens } from './auth/user-tokens';
-import type { Config } from './config';
+import type { AppConfig } from './config';
 import type { GatewayDeps } from './providers/gateway';
 import type { JobRunner } from './jobs/runner';
 import type { DbHandle } from './db/client';
@@ -11,7 +11,7 @@ import type { Outbound } from './net/outbound';
 
 /** Long-lived services shared by every request, job and CLI command of one process. */
 export type AppDeps = {
-  config: Config;
+  config: AppConfig;
   dbHandle: DbHandle;
   redis: Redis | null;
   throttle: LoginThrottle;

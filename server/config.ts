@@ -20,7 +20,8 @@ const envSchema = z.object({
   /** `off` forces in-process jobs even when Redis runs on the default address. */
   DATABASE_POOL_MAX: z.coerce.number({ message: 'expects a whole number' }).int().min(1).max(500).default(20),
   REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').default('creditdesk'),
+  /** Unset: `creditdesk:<installation id>`, so installs sharing a host's Redis never share keys (see createDeps). */
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   MASTER_KEY: z
     .string()
@@ -66,6 +67,9 @@ const envSchema = z.object({
 });
 
 export type Config = z.infer<typeof envSchema> & { publicUrl: string; secureCookies: boolean };
+
+/** The configuration once the database is open: the Redis prefix is known (set, or this installation's). */
+export type AppConfig = Config & { REDIS_PREFIX: string };
 
 export class ConfigError extends Error {}
 

@@ -3,10 +3,11 @@ import { LoginThrottle } from './auth/login-throttle';
 import { loadMasterKey, SecretBox } from './auth/secrets';
 import { UserTokens } from './auth/user-tokens';
 import type { AppDeps } from './app-deps';
-import type { Config } from './config';
+import type { AppConfig, Config } from './config';
+import { installationId } from './db/installation';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
-import { connectRedis, DEFAULT_REDIS_URL } from './redis';
+import { connectRedis, DEFAULT_REDIS_URL, redisPrefixFor } from './redis';
 import { BullmqRunner } from './jobs/bullmq-runner';
 import { allJobs } from './jobs/all-jobs';
 import { InProcessRunner } from './jobs/in-process-runner';
@@ -25,9 +26,10 @@ export function createLogger(config: Config): Logger {
 }
 
 /** Opens the database (migrated), Redis when there is one, and the services built on them. */
-export async function createDeps(config: Config, log: Logger = createLogger(config), jobs: JobDefinition[] = allJobs): Promise<AppDeps> {
-  const dbHandle = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, maxConnections: config.DATABASE_POOL_MAX });
+export async function createDeps(env: Config, log: Logger = createLogger(env), jobs: JobDefinition[] = allJobs): Promise<AppDeps> {
+  const dbHandle = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, maxConnections: env.DATABASE_POOL_MAX });
   await migrate(dbHandle);
+  const config: AppConfig = { ...env, REDIS_PREFIX: redisPrefixFor(env, await installationId(dbHandle.db)) };
   const redis = await connectRedis(config, log);
   const masterKey = loadMasterKey(config.MASTER_KEY, config.DATA_DIR);
   const secrets = new SecretBox(masterKey);

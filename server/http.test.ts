@@ -56,7 +56,7 @@ describe('[HTTP] host', () => {
   });
 
   it('the session cookie is Secure when PUBLIC_URL is https', async () => {
-    const secureApp = await buildApp({ ...env.deps, config: loadConfig({ ...env.env, PUBLIC_URL: 'https://credits.example.com' }) });
+    const secureApp = await buildApp({ ...env.deps, config: { ...loadConfig({ ...env.env, PUBLIC_URL: 'https://credits.example.com' }), REDIS_PREFIX: env.deps.config.REDIS_PREFIX } });
     const email = `${uniqueId('a')}@example.com`;
     await createAdmin(env.deps.dbHandle.db, cliActor, { email, role: 'admin', password });
     const res = await loginOver(secureApp, email);

@@ -5,6 +5,12 @@ import type { Config } from './config';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
+ * REDIS_PREFIX when set; else one of this installation's own, so two checkouts on one host that
+ * both find Redis on the default address keep apart queues, throttles and rate limits.
+ */
+export const redisPrefixFor = (config: Config, installationId: string) => config.REDIS_PREFIX ?? `creditdesk:${installationId}`;
+
+/**
  * REDIS_URL set: connect or fail the start. Unset: use Redis on the default address when it
  * answers, else null (jobs run in-process). `off`: null.
  */

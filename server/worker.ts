@@ -16,7 +16,7 @@ async function main() {
     await closeDeps(deps);
   });
   await deps.jobs.start({ work: true });
-  deps.log.info('Creditdesk worker started (queue prefix %s)', config.REDIS_PREFIX);
+  deps.log.info('Creditdesk worker started (queue prefix %s)', deps.config.REDIS_PREFIX);
 }
 
 main().catch((err) => {

@@ -13,42 +13,48 @@ import { platformSettings } from '../pools/tables';
  *   days old moves to the platform pool — a `reallocation` entry per user and the pool's entries,
  *   summing to zero. A second run in the month finds those balances at zero and moves nothing.
  */
-export async function optimizeAllocation(db: DbOrTx) {
-  return db.transaction(async (tx) => {
-    const [s] = await tx.select().from(platformSettings).where(eq(platformSettings.id, 1));
-    const settings = s!;
-    const suggested = await queryOne<{ n: number }>(
-      tx,
-      sql`
-      with heavy as (
-        select t.user_id, count(*) as n
-        from credit_transactions t
-        where t.transaction_type in ('consumption', 'capture') and t.created_at > now() - make_interval(days => ${settings.upgradeWindowDays})
-        group by t.user_id
-        having count(*) > ${settings.upgradeMinEnhancements} and max(t.created_at) > now() - make_interval(days => ${settings.upgradeActiveDays})
-      ), inserted as (
-        insert into user_notifications (user_id, type, title, message, metadata)
-        select h.user_id, 'upgrade_suggestion', 'You are a power user',
-               'You made ' || h.n || ' enhancements in the last ${sql.raw(String(settings.upgradeWindowDays))} days. Upgrading gives you more monthly credits.',
-               jsonb_build_object('enhancements', h.n, 'tier', uc.subscription_tier)
-        from heavy h join user_credits uc on uc.user_id = h.user_id
-        where uc.subscription_tier in ('free', 'plus')
-          and not exists (select 1 from user_notifications n where n.user_id = h.user_id and n.type = 'upgrade_suggestion'
-                          and n.created_at > now() - make_interval(days => ${settings.upgradeCooldownDays}))
-        returning 1
-      )
-      select count(*)::int as n from inserted`,
-    );
+/** Idle users moved per transaction: a month's worth of idle users never becomes one long transaction. */
+const IDLE_BATCH = 1_000;
 
-    const pool = await queryOne<{ provider: string }>(
-      tx,
-      settings.reallocationPool
-        ? sql`select provider from credit_pools where provider = ${settings.reallocationPool} and status <> 'suspended'`
-        : sql`select p.provider from credit_pools p left join api_providers a on a.name = p.provider
-              where p.status <> 'suspended' order by a.priority nulls last, p.provider limit 1`,
-    );
-    let moved = { users: 0, credits: 0 };
-    if (pool) {
+export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number } = {}) {
+  const batchSize = opts.batchSize ?? IDLE_BATCH;
+  const [s] = await db.select().from(platformSettings).where(eq(platformSettings.id, 1));
+  const settings = s!;
+  const suggested = await queryOne<{ n: number }>(
+    db,
+    sql`
+    with heavy as (
+      select t.user_id, count(*) as n
+      from credit_transactions t
+      where t.transaction_type in ('consumption', 'capture') and t.created_at > now() - make_interval(days => ${settings.upgradeWindowDays})
+      group by t.user_id
+      having count(*) > ${settings.upgradeMinEnhancements} and max(t.created_at) > now() - make_interval(days => ${settings.upgradeActiveDays})
+    ), inserted as (
+      insert into user_notifications (user_id, type, title, message, metadata)
+      select h.user_id, 'upgrade_suggestion', 'You are a power user',
+             'You made ' || h.n || ' enhancements in the last ${sql.raw(String(settings.upgradeWindowDays))} days. Upgrading gives you more monthly credits.',
+             jsonb_build_object('enhancements', h.n, 'tier', uc.subscription_tier)
+      from heavy h join user_credits uc on uc.user_id = h.user_id
+      where uc.subscription_tier in ('free', 'plus')
+        and not exists (select 1 from user_notifications n where n.user_id = h.user_id and n.type = 'upgrade_suggestion'
+                        and n.created_at > now() - make_interval(days => ${settings.upgradeCooldownDays}))
+      returning 1
+    )
+    select count(*)::int as n from inserted`,
+  );
+
+  const pool = await queryOne<{ provider: string }>(
+    db,
+    settings.reallocationPool
+      ? sql`select provider from credit_pools where provider = ${settings.reallocationPool} and status <> 'suspended'`
+      : sql`select p.provider from credit_pools p left join api_providers a on a.name = p.provider
+            where p.status <> 'suspended' order by a.priority nulls last, p.provider limit 1`,
+  );
+  const moved = { users: 0, credits: 0 };
+  // In batches, each its own transaction with both sides (the users' entries and the pool's): a
+  // moved balance is zero, so a batch never picks a user twice and a rerun moves nothing again.
+  for (let more = !!pool; more; ) {
+    const batch = await db.transaction(async (tx) => {
       const row = await queryOne<{ users: number; credits: string }>(
         tx,
         sql`
@@ -57,7 +63,8 @@ export async function optimizeAllocation(db: DbOrTx) {
           where consumed_this_month = 0 and current_balance > 0
             and last_reset_at >= ${periodStartSql()}
             and last_reset_at < now() - make_interval(days => ${settings.reallocationIdleDays})
-          for update
+          order by user_id limit ${batchSize}
+          for update skip locked
         ), upd as (
           update user_credits u set current_balance = 0,
             allowance_spent_this_period = u.allowance_spent_this_period + idle.current_balance, updated_at = now()
@@ -65,20 +72,25 @@ export async function optimizeAllocation(db: DbOrTx) {
           returning u.user_id, idle.current_balance as moved, u.current_balance + u.bonus_balance as balance_after
         ), entries as (
           insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, balance_after, source, reason)
-          select user_id, 'reallocation', moved, -moved, balance_after, 'user_credits', ${`moved to the ${pool.provider} pool`} from upd
+          select user_id, 'reallocation', moved, -moved, balance_after, 'user_credits', ${`moved to the ${pool!.provider} pool`} from upd
         )
         select count(*)::int as users, coalesce(sum(moved), 0)::text as credits from upd`,
       );
-      moved = { users: Number(row!.users), credits: Number(row!.credits) };
-      if (moved.credits > 0) {
-        await creditPool(tx, pool.provider, moved.credits, { type: 'reallocation', reason: `unused allowance of ${moved.users} users`, actor: 'smart-reallocation' });
+      const users = Number(row!.users);
+      const credits = Number(row!.credits);
+      if (credits > 0) {
+        await creditPool(tx, pool!.provider, credits, { type: 'reallocation', reason: `unused allowance of ${users} users`, actor: 'smart-reallocation' });
       }
-    }
-    return {
-      upgradeSuggestions: Number(suggested!.n),
-      usersReallocated: moved.users,
-      creditsReallocated: moved.credits,
-      pool: pool?.provider ?? null,
-    };
-  });
+      return { users, credits };
+    });
+    moved.users += batch.users;
+    moved.credits += batch.credits;
+    more = batch.users === batchSize;
+  }
+  return {
+    upgradeSuggestions: Number(suggested!.n),
+    usersReallocated: moved.users,
+    creditsReallocated: moved.credits,
+    pool: pool?.provider ?? null,
+  };
 }

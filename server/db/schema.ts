@@ -1,4 +1,5 @@
 // Every domain owns its tables; drizzle-kit and the query builder see them all through this file.
+export * from './tables';
 export * from '../auth/tables';
 export * from '../ledger/tables';
 export * from '../pools/tables';

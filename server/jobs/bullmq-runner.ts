@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
 import type { JobDefinition } from './job-definition';
-import { runRecorded } from './job-runs';
+import { lastFailedRun, retryPayload, runRecorded } from './job-runs';
 import { UnknownJobError, type FailedJobView, type JobRunner, type ScheduleView } from './runner';
 
 const DEFAULT_QUEUE = 'jobs';
@@ -122,8 +122,19 @@ export class BullmqRunner implements JobRunner {
 
   async retry(id: string): Promise<void> {
     const job = await this.queue.getJob(id);
-    if (!job) throw new UnknownJobError(`no job ${id}`);
-    await job.retry('failed');
+    if (job) {
+      // Its data still holds the payload (the worker re-parses it); the run is recorded as a retry.
+      await job.updateData({ ...(job.data as object), trigger: 'retry' });
+      await job.retry('failed');
+      return;
+    }
+    // Gone from Redis (BullMQ keeps the last 1,000 failed jobs; a Redis without persistence none
+    // after a restart): the failed run's record still has the input. A new job, since BullMQ's own
+    // ids are numbers it may hand out again; named after the run, so a double click retries once.
+    const run = await lastFailedRun(this.deps.dbHandle.db, { jobId: id, mode: this.mode, jobNames: this.definitions.map((d) => d.name) });
+    if (!run) throw new UnknownJobError(`no job ${id}`);
+    const def = this.definition(run.jobName);
+    await this.queue.add(def.name, { trigger: 'retry', payload: retryPayload(def, run.payload) }, { ...this.jobOptions(def), jobId: `retry-${run.id}` });
   }
 
   async stop(): Promise<void> {

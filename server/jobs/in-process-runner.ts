@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cron } from 'croner';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/rows';
 import type { AppDeps } from '../app-deps';
 import type { JobDefinition, JobTrigger } from './job-definition';
-import { runRecorded } from './job-runs';
+import { lastFailedRun, retryPayload, runRecorded } from './job-runs';
 import { UnknownJobError, type FailedJobView, type JobRunner, type ScheduleView } from './runner';
-import { jobRuns } from './tables';
 
 /**
  * Without Redis: the same handlers on croner in this one process (`protect` skips an occurrence
@@ -95,10 +94,10 @@ export class InProcessRunner implements JobRunner {
   }
 
   async retry(id: string): Promise<void> {
-    const [run] = await this.deps.dbHandle.db.select().from(jobRuns).where(eq(jobRuns.id, Number(id)));
-    if (!run || run.status !== 'failed') throw new UnknownJobError(`no failed run ${id}`);
+    const run = /^\d{1,15}$/.test(id) ? await lastFailedRun(this.deps.dbHandle.db, { runId: Number(id) }) : undefined;
+    if (!run) throw new UnknownJobError(`no failed run ${id}`);
     const def = this.definition(run.jobName);
-    void this.track(this.execute(def, {}, 'retry', run.jobId ?? randomUUID()));
+    void this.track(this.execute(def, retryPayload(def, run.payload), 'retry', run.jobId ?? randomUUID()));
   }
 
   /** Waits for runs in flight (tests, graceful shutdown). */

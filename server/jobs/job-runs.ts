@@ -1,5 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
+import type { DbOrTx } from '../db/client';
+import { DomainError } from '../errors';
 import type { JobDefinition, JobMode, JobTrigger } from './job-definition';
 import { jobRuns } from './tables';
 
@@ -10,7 +12,15 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
   const db = deps.dbHandle.db;
   const [run] = await db
     .insert(jobRuns)
-    .values({ jobName: def.name, jobId: meta.jobId, attempt: meta.attempt, trigger: meta.trigger, mode: meta.mode, worker: meta.worker })
+    .values({
+      jobName: def.name,
+      jobId: meta.jobId,
+      attempt: meta.attempt,
+      trigger: meta.trigger,
+      mode: meta.mode,
+      worker: meta.worker,
+      payload: (payload ?? null) as never,
+    })
     .returning({ id: jobRuns.id });
   const started = performance.now();
   try {
@@ -29,6 +39,35 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
     deps.log.error({ err, job: def.name, attempt: meta.attempt }, 'job failed');
     throw err;
   }
+}
+
+/**
+ * The last run of a job, when it failed: by run id (in-process) or by job id (BullMQ, whose ids
+ * count per queue and start again after Redis loses its data, hence the newest run of one of this
+ * runner's jobs). It holds the input to retry with.
+ */
+export async function lastFailedRun(db: DbOrTx, where: { runId: number } | { jobId: string; mode: JobMode; jobNames: string[] }) {
+  const [run] = await db
+    .select()
+    .from(jobRuns)
+    .where(
+      'runId' in where
+        ? eq(jobRuns.id, where.runId)
+        : and(eq(jobRuns.jobId, where.jobId), eq(jobRuns.mode, where.mode), inArray(jobRuns.jobName, where.jobNames)),
+    )
+    .orderBy(desc(jobRuns.startedAt), desc(jobRuns.id))
+    .limit(1);
+  return run?.status === 'failed' ? run : undefined;
+}
+
+/**
+ * A retry runs with the input the failed run had, re-parsed by the job's schema (which may have
+ * changed since). Runs recorded before payloads were kept have none: those get `{}`, as before.
+ */
+export function retryPayload(def: JobDefinition, stored: unknown): unknown {
+  const parsed = def.payload.safeParse(stored ?? {});
+  if (!parsed.success) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The input of this ${def.name} run no longer matches the job's schema.`);
+  return parsed.data;
 }
 
 export async function deleteOldJobRuns(db: AppDeps['dbHandle']['db'], days: number): Promise<number> {

@@ -13,6 +13,7 @@ import { BullmqRunner } from './bullmq-runner';
 import { InProcessRunner } from './in-process-runner';
 import { defineJob } from './job-definition';
 import { jobRuns } from './tables';
+import { waitFor } from '../test/wait';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -25,16 +26,6 @@ afterAll(async () => {
 
 const db = () => env.deps.dbHandle.db;
 const runsOf = (jobName: string) => db().select().from(jobRuns).where(eq(jobRuns.jobName, jobName));
-
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(100);
-  }
-}
 
 const finishedRun = (jobId: string) =>
   waitFor(async () => {
@@ -135,7 +126,7 @@ describe('[JOBS] retries and workers', () => {
     const a = new BullmqRunner(env.deps, [tick], TEST_REDIS_URL, 'jobs-tick');
     const b = new BullmqRunner(env.deps, [tick], TEST_REDIS_URL, 'jobs-tick');
     await Promise.all([a.start({ work: true }), b.start({ work: true })]);
-    await sleep(4_500);
+    await waitFor(async () => (await runsOf('tick')).filter((r) => r.status === 'succeeded').length >= 3, { what: 'three ticks' });
     await Promise.all([a.stop(), b.stop()]);
     const runs = await runsOf('tick');
     expect(runs.length).toBeGreaterThanOrEqual(3);
@@ -161,7 +152,7 @@ describe('[JOBS] in-process runner without Redis', () => {
     const runner = new InProcessRunner(env.deps, [flaky], 10);
     expect(runner.mode).toBe('in-process');
     await runner.start({ work: true });
-    await waitFor(async () => (await runsOf('flaky')).some((r) => r.status === 'succeeded'), 5_000);
+    await waitFor(async () => (await runsOf('flaky')).some((r) => r.status === 'succeeded'), { what: 'a successful flaky run' });
     await runner.stop();
     const runs = await runsOf('flaky');
     expect(runs.find((r) => r.attempt === 1)).toMatchObject({ status: 'failed', error: 'first attempt fails', mode: 'in-process' });
@@ -178,6 +169,113 @@ describe('[JOBS] in-process runner without Redis', () => {
       expect(row!.n).toBe(1);
     } finally {
       await local.close();
+    }
+  });
+});
+
+/** A job that fails its first run and records the input each run was given. */
+function failingOnce(name: string) {
+  const seen: unknown[] = [];
+  const def = defineJob({
+    name,
+    description: 'test',
+    schedule: null,
+    payload: z.object({ userId: z.string(), credits: z.number().int() }),
+    attempts: 1,
+    run: async (_deps, payload) => {
+      seen.push(payload);
+      if (seen.length === 1) throw new Error('first run fails');
+      return { ok: true };
+    },
+  });
+  return { def, seen };
+}
+
+const input = { userId: 'u-retry', credits: 7 };
+
+describe('[JOBS] a job retried by hand runs with its original payload', () => {
+  it('in-process: the retry of a failed run gets the payload stored with the run', async () => {
+    const { def, seen } = failingOnce('retry-in-process');
+    const runner = new InProcessRunner(env.deps, [def], 10);
+    try {
+      const jobId = await runner.enqueue(def.name, input);
+      await runner.idle();
+      const failed = (await runner.failed()).find((f) => f.name === def.name)!;
+      expect(failed).toMatchObject({ error: 'first run fails' });
+      await runner.retry(failed.id);
+      await runner.idle();
+      expect(seen).toEqual([input, input]);
+      const runs = await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId));
+      expect(runs.map((r) => [r.trigger, r.status, r.payload])).toEqual(
+        expect.arrayContaining([
+          ['manual', 'failed', input],
+          ['retry', 'succeeded', input],
+        ]),
+      );
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('in-process: a stored payload the schema no longer accepts is refused, not run', async () => {
+    const { def, seen } = failingOnce('retry-in-process-stale');
+    const runner = new InProcessRunner(env.deps, [def], 10);
+    try {
+      await runner.enqueue(def.name, input);
+      await runner.idle();
+      const failed = (await runner.failed()).find((f) => f.name === def.name)!;
+      await db().update(jobRuns).set({ payload: { userId: 'u-retry' } }).where(eq(jobRuns.id, Number(failed.id)));
+      await expect(runner.retry(failed.id)).rejects.toMatchObject({ reason: 'BAD_REQUEST' });
+      await runner.idle();
+      expect(seen).toHaveLength(1);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('BullMQ: the retry gets the payload, also when Redis no longer has the failed job', async () => {
+    const { def, seen } = failingOnce('retry-bullmq');
+    const runner = new BullmqRunner(env.deps, [def], TEST_REDIS_URL, 'jobs-retry');
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const raw = new Queue('jobs-retry', { connection, prefix: env.redisPrefix });
+    await runner.start({ work: true });
+    try {
+      const jobId = await runner.enqueue(def.name, input);
+      await waitFor(async () => (await runner.failed()).find((f) => f.id === jobId), { what: 'the failed job' });
+      // Evicted (past removeOnFail, or a Redis restarted without persistence): only the run record is left.
+      await (await raw.getJob(jobId))!.remove();
+      await runner.retry(jobId);
+      const retried = await waitFor(async () => {
+        const runs = await db().select().from(jobRuns).where(and(eq(jobRuns.jobName, def.name), eq(jobRuns.trigger, 'retry')));
+        return runs.find((r) => r.status === 'succeeded');
+      }, { what: 'the retried run' });
+      expect(retried.payload).toEqual(input);
+      expect(retried.jobId).toMatch(/^retry-\d+$/);
+      expect(seen).toEqual([input, input]);
+      await expect(runner.retry('no-such-job')).rejects.toThrow(/no job/);
+    } finally {
+      await raw.close();
+      connection.disconnect();
+      await runner.stop();
+    }
+  });
+
+  it('BullMQ: a failed job still in Redis is retried with its data, recorded as a retry', async () => {
+    const { def, seen } = failingOnce('retry-bullmq-kept');
+    const runner = new BullmqRunner(env.deps, [def], TEST_REDIS_URL, 'jobs-retry-kept');
+    await runner.start({ work: true });
+    try {
+      const jobId = await runner.enqueue(def.name, input);
+      await waitFor(async () => (await runner.failed()).find((f) => f.id === jobId), { what: 'the failed job' });
+      await runner.retry(jobId);
+      const retried = await waitFor(async () => {
+        const runs = await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId));
+        return runs.find((r) => r.status === 'succeeded');
+      }, { what: 'the retried run' });
+      expect(retried).toMatchObject({ trigger: 'retry', payload: input });
+      expect(seen).toEqual([input, input]);
+    } finally {
+      await runner.stop();
     }
   });
 });

@@ -17,6 +17,8 @@ export const jobRuns = pgTable(
     durationMs: integer('duration_ms'),
     error: text('error'),
     result: jsonb('result'),
+    /** The payload the run was given, so a retry by hand runs with the same input (null before it was kept). */
+    payload: jsonb('payload'),
     worker: text('worker'),
   },
   (t) => [

@@ -229,37 +229,58 @@ export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userI
   });
 }
 
-/** Removes expired grants: up to each grant's amount from the bonus bucket, with a `grant_expiry` entry. */
-export async function expireGrants(db: DbOrTx): Promise<number> {
-  return db.transaction(async (tx) => {
-    const due = await tx
-      .update(creditGrants)
-      .set({ expiredAt: sql`now()` })
-      .where(sql`${creditGrants.id} in (select id from credit_grants where expired_at is null and expires_at <= now() order by user_id for update skip locked)`)
-      .returning();
-    for (const g of due.sort((a, b) => a.userId.localeCompare(b.userId))) {
-      const row = await queryOne<{ removed: number; balance_after: number }>(
-        tx,
-        sql`
-        with old as (select bonus_balance from user_credits where user_id = ${g.userId} for update)
-        update user_credits u set bonus_balance = u.bonus_balance - least(old.bonus_balance, ${g.credits}), updated_at = now()
-        from old where u.user_id = ${g.userId}
-        returning least(old.bonus_balance, ${g.credits}) as removed, u.current_balance + u.bonus_balance as balance_after`,
+/** Grants expired per transaction: a backlog of any size never becomes one long transaction. */
+const EXPIRY_BATCH = 1_000;
+
+/**
+ * Removes expired grants: up to each grant's amount from the bonus bucket, with a `grant_expiry`
+ * entry per grant. In batches, each its own transaction (grants marked, users locked in id order,
+ * then one set-based statement for the balances and their entries); a grant is marked in the batch
+ * that removes its credits, so a run that stops half-way leaves nothing to redo twice.
+ */
+export async function expireGrants(db: DbOrTx, opts: { batchSize?: number } = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? EXPIRY_BATCH;
+  let expired = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      const due = await tx
+        .update(creditGrants)
+        .set({ expiredAt: sql`now()` })
+        .where(
+          sql`${creditGrants.id} in (select id from credit_grants where expired_at is null and expires_at <= now()
+                                     order by user_id, id limit ${batchSize} for update skip locked)`,
+        )
+        .returning({ id: creditGrants.id, userId: creditGrants.userId, credits: creditGrants.credits, transactionId: creditGrants.transactionId });
+      if (!due.length) return 0;
+      const batch = sql.join(
+        due.map((g) => sql`(${g.id}::bigint, ${g.userId}::text, ${g.credits}::int, ${g.transactionId}::bigint)`),
+        sql`, `,
       );
-      const removed = Number(row?.removed ?? 0);
-      if (removed > 0) {
-        await tx.insert(creditTransactions).values({
-          userId: g.userId,
-          transactionType: 'grant_expiry',
-          creditsUsed: removed,
-          creditsDelta: -removed,
-          bonusCredits: removed,
-          balanceAfter: Number(row!.balance_after),
-          source: 'user_credits',
-          reason: `grant ${g.transactionId} expired`,
-        });
-      }
-    }
-    return due.length;
-  });
+      await tx.execute(sql`select 1 from user_credits where user_id in (select user_id from (values ${batch}) b(id, user_id, credits, transaction_id))
+                           order by user_id for update`);
+      // Each grant removes what is left of the bonus after the user's earlier grants in the batch.
+      await tx.execute(sql`
+        with batch(id, user_id, credits, transaction_id) as (values ${batch}),
+        per_grant as (
+          select b.id, b.user_id, b.transaction_id, u.current_balance, u.bonus_balance,
+                 least(u.bonus_balance, sum(b.credits) over w) - least(u.bonus_balance, sum(b.credits) over w - b.credits) as removed,
+                 least(u.bonus_balance, sum(b.credits) over w) as removed_so_far
+          from batch b join user_credits u on u.user_id = b.user_id
+          window w as (partition by b.user_id order by b.id)
+        ), totals as (
+          select user_id, max(removed_so_far) as removed from per_grant group by user_id
+        ), upd as (
+          update user_credits u set bonus_balance = u.bonus_balance - t.removed, updated_at = now()
+          from totals t where u.user_id = t.user_id and t.removed > 0
+          returning u.user_id
+        )
+        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, reason)
+        select user_id, 'grant_expiry', removed, -removed, removed, current_balance + bonus_balance - removed_so_far, 'user_credits',
+               'grant ' || transaction_id || ' expired'
+        from per_grant where removed > 0 order by user_id, id`);
+      return due.length;
+    });
+    expired += n;
+    if (n < batchSize) return expired;
+  }
 }

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { waitFor } from '../test/wait';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { cliActor } from '../auth/audit';
@@ -138,8 +139,7 @@ describe('[GATEWAY] circuit breaker', () => {
     expect(await enhance(userId)).toMatchObject({ status: 'degraded', degradationReason: expect.stringContaining('circuit open') });
     expect(f.requests.length).toBe(before);
 
-    await new Promise((r) => setTimeout(r, 1_100));
-    expect(await env.deps.gateway.breaker.state(name)).toBe('half_open');
+    await waitFor(async () => (await env.deps.gateway.breaker.state(name)) === 'half_open', { what: 'the circuit to half-open' });
     f.state.behaviour = 'ok';
     f.state.delayMs = 100;
     const results = await Promise.all(Array.from({ length: 12 }, () => enhance(userId)));
