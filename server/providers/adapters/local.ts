@@ -76,7 +76,8 @@ export class LocalProvider implements AIProvider {
   ) {}
 
   async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
-    const input = await fetchImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal });
+    // Our own images (the built-in sample, an earlier result) are read from disk, not fetched from ourselves.
+    const input = (await this.media.readOwn(imageUrl)) ?? (await fetchImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const { image, width, height } = await decode(input.bytes);
     const png = await enhance(image, enhancementType, width, height)
       .png()
