@@ -92,6 +92,10 @@ function BudgetReadOnly({ settings: s }: { settings: PlatformSettings }) {
       <dd>{formatSeconds(s.refillBackoffSeconds)}</dd>
       <dt>Provider drift tolerance</dt>
       <dd>{formatCount(s.providerDriftTolerance)} credits</dd>
+      <dt>Refills confirmed above</dt>
+      <dd>
+        {formatCount(s.refillConfirmCredits)} credits or {formatUsd(s.refillConfirmUsd)}
+      </dd>
     </dl>
   );
 }
@@ -106,6 +110,8 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
     creditBudgetSharePercent: String(s.creditBudgetSharePercent),
     refillBackoffSeconds: String(s.refillBackoffSeconds),
     providerDriftTolerance: String(s.providerDriftTolerance),
+    refillConfirmCredits: String(s.refillConfirmCredits),
+    refillConfirmUsd: s.refillConfirmUsd,
   });
   const [values, setValues] = useState(() => fromSettings(settings));
   const [reason, setReason] = useState('');
@@ -139,6 +145,8 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
       creditBudgetSharePercent: wholeNumber(values.creditBudgetSharePercent),
       refillBackoffSeconds: wholeNumber(values.refillBackoffSeconds),
       providerDriftTolerance: wholeNumber(values.providerDriftTolerance),
+      refillConfirmCredits: wholeNumber(values.refillConfirmCredits),
+      refillConfirmUsd: values.refillConfirmUsd,
       reason,
     });
     if (!result.ok) {
@@ -168,6 +176,12 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
         </Field>
         <Field id={`${id}-drift`} label="Provider drift tolerance" error={errors.providerDriftTolerance} hint="Credits of difference before an alert">
           <input id={`${id}-drift`} type="number" min={0} step={1} value={values.providerDriftTolerance} onChange={set('providerDriftTolerance')} />
+        </Field>
+        <Field id={`${id}-confirm-credits`} label="Confirm refills above (credits)" error={errors.refillConfirmCredits} hint="The Refill dialog asks twice">
+          <input id={`${id}-confirm-credits`} type="number" min={0} step={1} value={values.refillConfirmCredits} onChange={set('refillConfirmCredits')} />
+        </Field>
+        <Field id={`${id}-confirm-usd`} label="Confirm refills above (USD)" error={errors.refillConfirmUsd} hint="e.g. 250.00">
+          <input id={`${id}-confirm-usd`} inputMode="decimal" autoComplete="off" value={values.refillConfirmUsd} onChange={set('refillConfirmUsd')} />
         </Field>
       </div>
       <div className="form-inline-submit">
