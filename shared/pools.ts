@@ -128,3 +128,16 @@ export const updatePlatformSettingsInputSchema = z.object({
   refillConfirmUsd: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter an amount in dollars such as 250.00').optional(),
   reason: reasonSchema,
 });
+
+export const budgetSummarySchema = z.object({
+  configured: z.boolean(),
+  monthlyRevenueUsd: z.string(),
+  creditBudgetSharePercent: z.number().int(),
+  budgetUsd: z.string(),
+  refillsUsd: z.string(),
+  leftUsd: z.string(),
+  overBudget: z.boolean(),
+  providerCostMonthToDateUsd: z.string(),
+  providerCostProjectedUsd: z.string(),
+});
+export type BudgetSummaryView = z.infer<typeof budgetSummarySchema>;

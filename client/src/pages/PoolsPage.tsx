@@ -15,6 +15,7 @@ import { PoolStatusBadge } from './pools/badges';
 import { PoolDialog } from './pools/PoolDialog';
 import { PurchaseRequestsSection } from './pools/PurchaseRequestsSection';
 import { RefillDialog } from './pools/RefillDialog';
+import { BudgetFigures } from './pools/BudgetFigures';
 import { PoolForecast } from './usage/PoolForecast';
 
 const col = createColumnHelper<PoolView>();
@@ -217,6 +218,7 @@ export function PoolsPage() {
           )
         }
       />
+      <BudgetFigures />
       <PoolForecast />
       <section className="section" aria-labelledby="pools-title">
         <div className="section-header">

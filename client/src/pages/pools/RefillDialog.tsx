@@ -71,7 +71,7 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
 
   useEffect(() => {
     if (pool) {
-      setAmount(String(pool.autoRefillAmount > 0 ? pool.autoRefillAmount : DEFAULT_AMOUNT));
+      setAmount(String(DEFAULT_AMOUNT));
       setConfirming(null);
       setReason('');
       setErrors({});

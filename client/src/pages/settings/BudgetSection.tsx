@@ -9,6 +9,7 @@ import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
+import { BudgetFigures } from '../pools/BudgetFigures';
 
 type PlatformSettings = z.infer<typeof platformSettingsSchema>;
 
@@ -37,47 +38,11 @@ export function BudgetSection() {
       {settings.isPending && <p className="muted">Loading…</p>}
       {settings.data && (
         <>
-          <BudgetSummary settings={settings.data} />
+          <BudgetFigures />
           {isAdmin(me) ? <BudgetForm settings={settings.data} /> : <BudgetReadOnly settings={settings.data} />}
         </>
       )}
     </section>
-  );
-}
-
-function BudgetSummary({ settings: s }: { settings: PlatformSettings }) {
-  const budget = parseMicros(s.budgetUsd) ?? 0n;
-  const spent = parseMicros(s.spentThisMonthUsd) ?? 0n;
-  const capped = (parseMicros(s.monthlyRevenueUsd) ?? 0n) > 0n;
-  const left = budget - spent;
-  // Display only: a bar width, not money arithmetic.
-  const pct = capped && budget > 0n ? Math.min(100, Number((spent * 1000n) / budget) / 10) : 0;
-  return (
-    <div className="budget-summary" data-testid="budget-summary">
-      <div className="stat">
-        <div className="stat-label">Budget this month</div>
-        <div className="stat-value" data-testid="budget-usd">
-          {capped ? formatUsd(s.budgetUsd) : 'No cap'}
-        </div>
-        <div className="stat-sub">{capped ? `${formatUsd(s.monthlyRevenueUsd)} revenue × ${s.creditBudgetSharePercent}%` : 'Set a monthly revenue to cap refills'}</div>
-      </div>
-      <div className="stat">
-        <div className="stat-label">Spent this month</div>
-        <div className="stat-value" data-testid="spent-usd">
-          {formatUsd(s.spentThisMonthUsd)}
-        </div>
-        <div className="stat-sub">approved and completed refills</div>
-      </div>
-      <div className="stat">
-        <div className="stat-label">Left</div>
-        <div className={left < 0n && capped ? 'stat-value delta-minus' : 'stat-value'}>{capped ? formatUsd(microsToDecimal(left).replaceAll(',', '')) : '—'}</div>
-        {capped && (
-          <div className="meter" role="meter" aria-label="Budget spent" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-            <div className={pct >= 100 ? 'meter-fill meter-over' : pct >= 80 ? 'meter-fill meter-warn' : 'meter-fill'} style={{ width: `${pct}%` }} />
-          </div>
-        )}
-      </div>
-    </div>
   );
 }
 
