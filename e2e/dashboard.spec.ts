@@ -97,7 +97,7 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   await row.getByRole('button', { name: `Refill ${provider}` }).click();
   const dialog = page.getByRole('dialog', { name: `Refill ${provider}` });
   await expect(dialog.getByLabel('Amount (credits)')).toHaveValue('500');
-  await expect(dialog).toContainText('About $20.00');
+  await expect(dialog.getByTestId('refill-cost')).toHaveText('Cost $20.00');
   await dialog.getByRole('button', { name: 'Refill' }).click();
   await expect(dialog.getByTestId('refill-result')).toContainText('Completed');
   await expect(dialog.getByTestId('refill-result')).toContainText('500 credits');

@@ -27,53 +27,6 @@ async function poolWithProvider(page: Page, tag: string, cost: string) {
   return provider;
 }
 
-test('the Refill dialog selects its amount, shows the cost, and asks before a refill over the threshold', async ({ page }) => {
-  await page.goto('/pools');
-  await signIn(page);
-  const provider = await poolWithProvider(page, 'refill', '0.039');
-  await page.reload();
-  const row = page.getByTestId('pools-table').getByRole('row').filter({ hasText: provider });
-
-  // Typing "10" over the suggested 500 is 10 credits, not 50,010.
-  await row.getByRole('button', { name: `Refill ${provider}` }).click();
-  const dialog = page.getByRole('dialog', { name: `Refill ${provider}` });
-  const amount = dialog.getByLabel('Amount (credits)');
-  await expect(amount).toBeFocused();
-  await expect(amount).toHaveValue('500');
-  await expect(dialog.getByTestId('refill-cost')).toHaveText('Cost $19.50');
-  await page.keyboard.type('10');
-  await expect(amount).toHaveValue('10');
-  await expect(dialog.getByTestId('refill-cost')).toHaveText('Cost $0.39');
-  await dialog.getByRole('button', { name: 'Refill' }).click();
-  await expect(dialog.getByTestId('refill-result')).toContainText('10 credits · $0.39');
-  await dialog.getByTestId('refill-result').getByRole('button', { name: 'Close' }).click();
-  await expect(page.getByTestId(`pool-available-${provider}`)).toHaveText('10');
-
-  // 50,010 credits is over the 10,000-credit threshold: a second question before anything is bought.
-  await row.getByRole('button', { name: `Refill ${provider}` }).click();
-  await page.keyboard.type('50010');
-  await expect(dialog.getByTestId('refill-cost')).toHaveText('Cost $1,950.39');
-  await dialog.getByRole('button', { name: 'Refill' }).click();
-  const confirm = dialog.getByTestId('refill-confirm');
-  await expect(confirm).toContainText('Refill 50,010 credits for $1,950.39?');
-  await expect(confirm).toContainText('more than 10,000 credits');
-  await shot(page, 'pools-refill-confirm');
-  await confirm.getByRole('button', { name: 'Change amount' }).click();
-  await expect(amount).toHaveValue('50010');
-  await dialog.getByRole('button', { name: 'Cancel' }).click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId(`pool-available-${provider}`)).toHaveText('10');
-
-  // Confirmed, it is bought.
-  await row.getByRole('button', { name: `Refill ${provider}` }).click();
-  await page.keyboard.type('12000');
-  await dialog.getByRole('button', { name: 'Refill' }).click();
-  await dialog.getByRole('button', { name: 'Buy 12,000 credits' }).click();
-  await expect(dialog.getByTestId('refill-result')).toContainText('12,000 credits');
-  await dialog.getByTestId('refill-result').getByRole('button', { name: 'Close' }).click();
-  await expect(page.getByTestId(`pool-available-${provider}`)).toHaveText('12,010');
-});
-
 test('Dashboard, Pools and Settings show the same budget figures, over budget included', async ({ page }) => {
   await page.goto('/');
   await signIn(page);
