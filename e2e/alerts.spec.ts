@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { ADMIN_EMAIL } from './env';
-import { mutate, query, shotFromTop, signIn, uniqueProvider } from './helpers';
+import { ensureProvider, mutate, query, shotFromTop, signIn, uniqueProvider } from './helpers';
 
 type Alert = { id: string; type: string; subject: string; status: string; occurrences: number };
 
@@ -9,6 +9,7 @@ type Alert = { id: string; type: string; subject: string; status: string; occurr
  * check-credit-thresholds job raises pool_low for it. Returns the alert once the job has run.
  */
 async function raisePoolLow(page: Page, provider: string): Promise<Alert> {
+  await ensureProvider(page.request, provider);
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.02', autoRefillThreshold: 10, autoRefillAmount: 100, billingMode: 'manual' });
   await mutate(page.request, 'admin.jobs.runNow', { name: 'check-credit-thresholds' });
   let alert: Alert | undefined;
@@ -34,6 +35,8 @@ test('a low pool raises an alert that an admin acknowledges and resolves', async
   await signIn(page);
   await expect(page.getByRole('heading', { name: 'Alerts', level: 1 })).toBeVisible();
   await expect(page.getByRole('tab', { name: /Active/ })).toHaveAttribute('aria-selected', 'true');
+
+  await ensureProvider(page.request, provider);
 
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.02', autoRefillThreshold: 10, autoRefillAmount: 100, billingMode: 'manual' });
   await mutate(page.request, 'admin.jobs.runNow', { name: 'check-credit-thresholds' });

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { mutate, query, shotWholeMain, signIn } from './helpers';
+import { ensureProvider, mutate, query, shotWholeMain, signIn } from './helpers';
 
 const count = (n: number) => new Intl.NumberFormat('en-US').format(n);
 
@@ -22,6 +22,7 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   const before = await query<Dashboard>(page.request, 'admin.dashboard');
 
   // A pool with 500 credits (threshold 0: no auto-refill gets in the way).
+  await ensureProvider(page.request, provider);
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.04', autoRefillThreshold: 0, autoRefillAmount: 100 });
   const refill = await mutate<{ status: string }>(page.request, 'admin.pools.refill', { provider, amount: 500, reason: 'e2e dashboard' });
   expect(refill.status).toBe('completed');
@@ -72,9 +73,9 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   await expect(page.getByTestId('stat-active-users')).toHaveText(count(before.activeUsers + 2));
   await expect(page.getByTestId('stat-month-cost')).toHaveText(/^\$\d[\d,]*\.\d{2,}$/);
 
-  // The pool is in the provider table (no provider configured for it) and in the forecast.
+  // The pool is in the provider table (its provider never checked) and in the forecast.
   const row = page.getByTestId('provider-status-table').getByRole('row').filter({ hasText: provider });
-  await expect(row).toContainText('no provider');
+  await expect(row).toContainText('Not checked');
   await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(500 - draws));
   await expect(page.getByTestId('dashboard-forecast-pools').getByRole('row').filter({ hasText: provider })).toContainText(count(500 - draws));
   // Today's credits are in the trend chart's 30-day total.
@@ -96,7 +97,7 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   await row.getByRole('button', { name: `Refill ${provider}` }).click();
   const dialog = page.getByRole('dialog', { name: `Refill ${provider}` });
   await expect(dialog.getByLabel('Amount (credits)')).toHaveValue('500');
-  await expect(dialog).toContainText('About $20.00');
+  await expect(dialog.getByTestId('refill-cost')).toHaveText('Cost $20.00');
   await dialog.getByRole('button', { name: 'Refill' }).click();
   await expect(dialog.getByTestId('refill-result')).toContainText('Completed');
   await expect(dialog.getByTestId('refill-result')).toContainText('500 credits');
@@ -115,6 +116,7 @@ test('an analyst sees the dashboard without any refill control', async ({ page, 
   await page.goto('/');
   await signIn(page);
   await mutate(page.request, 'admin.admins.create', { ...analyst, role: 'analyst' });
+  await ensureProvider(page.request, provider);
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.02', autoRefillThreshold: 0, autoRefillAmount: 10 });
   await page.reload();
   await expect(page.getByRole('button', { name: `Refill ${provider}` })).toBeVisible();

@@ -61,3 +61,8 @@ export async function query<T>(request: APIRequestContext, procedure: string, in
 
 /** A provider (pool) name no earlier run on this database has used: `<tag>-<time and random suffix>`. */
 export const uniqueProvider = (tag: string) => `${tag}-${(Date.now() % 1e9).toString(36)}${Math.floor(Math.random() * 100)}`;
+
+/** A provider named `name` (inactive, answering nowhere), so a pool may be made for it: pools are refused for unknown providers. */
+export async function ensureProvider(request: APIRequestContext, name: string, kind = 'kie') {
+  await mutate(request, 'admin.providers.create', { name, kind, baseUrl: 'http://127.0.0.1:9', costPerRequest: '0.02', rateLimitPerMinute: 60, priority: 900, isActive: false });
+}

@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { ADMIN_EMAIL } from './env';
-import { mutate, shot, signIn, uniqueProvider } from './helpers';
+import { ensureProvider, mutate, shot, signIn, uniqueProvider } from './helpers';
 
 type Settings = { monthlyRevenueUsd: string; creditBudgetSharePercent: number; refillBackoffSeconds: number; providerDriftTolerance: number };
 
@@ -20,10 +20,13 @@ async function uncapBudget(request: APIRequestContext) {
 }
 
 async function createPool(page: Page, provider: string, fields: { cost: string; threshold: string; amount: string }) {
+  await ensureProvider(page.request, provider);
   await page.getByRole('button', { name: 'Create pool' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create pool' });
   await expect(dialog.getByLabel('Provider')).toBeFocused();
-  await dialog.getByLabel('Provider').fill(provider);
+  // A provider is chosen from the list, never typed: "replicate" is not offered.
+  await expect(dialog.getByLabel('Provider').locator('option', { hasText: 'replicate' })).toHaveCount(0);
+  await dialog.getByLabel('Provider').selectOption(provider);
   await dialog.getByLabel('Cost per credit (USD)').fill(fields.cost);
   await dialog.getByLabel('Refill threshold (credits)').fill(fields.threshold);
   await dialog.getByLabel('Refill amount (credits)').fill(fields.amount);
@@ -67,7 +70,7 @@ test('an over-budget refill waits for approval, and approving it fills the pool'
   await row.getByRole('button', { name: `Refill ${provider}` }).click();
   const refill = page.getByRole('dialog', { name: `Refill ${provider}` });
   await expect(refill.getByLabel('Amount (credits)')).toHaveValue('500');
-  await expect(refill).toContainText('About $19.50');
+  await expect(refill.getByTestId('refill-cost')).toHaveText('Cost $19.50');
   await refill.getByLabel('Reason (optional)').fill('e2e stock-up');
   await refill.getByRole('button', { name: 'Refill' }).click();
   const result = refill.getByTestId('refill-result');
@@ -178,6 +181,7 @@ test('an analyst sees pools and purchase requests without any control that chang
   await page.goto('/pools');
   await signIn(page);
   await mutate(page.request, 'admin.admins.create', { ...analyst, role: 'analyst' });
+  await ensureProvider(page.request, provider);
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.02', autoRefillThreshold: 1, autoRefillAmount: 10 });
 
   const context = await browser.newContext();

@@ -50,8 +50,38 @@ async function addProvider(page: Page, fields: { name: string; kind: string; bas
   await expect(page.getByTestId('toast').filter({ hasText: `Provider ${fields.name} created` })).toBeVisible();
 }
 
+test('a fresh install lists the seed providers and enhances the built-in sample with the admin session alone', async ({ page }) => {
+  await page.goto('/providers');
+  await signIn(page);
+  const table = page.getByTestId('providers-table');
+  const seeds = [
+    ['nanobanana', '$0.025'],
+    ['fal', '$0.039'],
+    ['kie', '$0.023'],
+    ['google', '$0.039'],
+  ] as const;
+  for (const [name, cost] of seeds) {
+    const row = table.getByRole('row', { name: `Provider ${name}`, exact: true });
+    await expect(row).toContainText(cost);
+    await expect(row.getByRole('switch', { name: `Active: ${name}` })).not.toBeChecked();
+  }
+  expect((await tableOrder(table)).filter((n) => seeds.some(([s]) => s === n))).toEqual(['nanobanana', 'fal', 'kie', 'google']);
+  await expect(table.getByRole('row', { name: 'Provider local', exact: true }).getByRole('switch', { name: 'Active: local' })).toBeChecked();
+
+  // No key, no user, no settings: the sample is enhanced by local.
+  const panel = page.getByTestId('try-enhancement');
+  await expect(panel.getByLabel('Image', { exact: true })).toHaveValue('sample');
+  await expect(panel.getByLabel('API key')).toHaveCount(0);
+  await panel.getByRole('button', { name: 'Enhance' }).click();
+  const result = panel.getByTestId('enhance-result');
+  await expect(result).toHaveAttribute('data-status', 'enhanced', { timeout: 15_000 });
+  await expect(result).toContainText('by local · $0.00');
+  await expect(result.getByTestId('enhance-original')).toHaveAttribute('src', /\/media\/sample-moodboard\.png$/);
+  await expect.poll(() => result.getByTestId('enhance-output').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBe(480);
+  await shot(page, 'providers-first-start');
+});
+
 test('an admin adds providers, reorders and disables one, tests them, and runs an enhancement that falls back to local', async ({ page }) => {
-  const stamp = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
   const paid = `fal-e2e-${(Date.now() % 1e8).toString(36)}`;
   await page.goto('/providers');
   await signIn(page);
@@ -67,7 +97,7 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(dialog.getByText('Provider must be at least 2 characters')).toBeVisible();
   await expect(dialog.getByText('Must be a URL')).toBeVisible();
   await dialog.getByRole('button', { name: 'Cancel' }).click();
-  await addProvider(page, { name: 'local', kind: 'local' });
+  // local is there from the first start.
   await addProvider(page, { name: paid, kind: 'fal', baseUrl: 'http://127.0.0.1:9', cost: '0.039', apiKey: 'fal-e2e-secret-key' });
 
   const localRow = table.getByRole('row', { name: 'Provider local' });
@@ -129,11 +159,6 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(page.getByTestId('health-local')).toHaveAttribute('data-state', 'ok');
   await shot(page, 'providers');
 
-  // Try an enhancement, as a product app: a user, and a key with users:write + enhance.
-  const created = await mutate<{ secret: string }>(page.request, 'admin.apiKeys.create', { name: `e2e enhance ${stamp}`, scopes: ['users:write', 'enhance'] });
-  const userId = `e2e-enhance-${stamp}`;
-  await mutate(page.request, 'users.upsert', { userId, tier: 'pro' }, created.secret);
-
   // Give the paid provider a pool and enable it again, so it is tried first, fails, and local serves.
   await mutate(page.request, 'admin.pools.create', { provider: paid, costPerCredit: '0.039', autoRefillThreshold: 0, autoRefillAmount: 100 });
   const refill = await mutate<{ status: string }>(page.request, 'admin.pools.refill', { provider: paid, amount: 50, reason: 'e2e pool for the fallback' });
@@ -145,20 +170,19 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(paidRow.getByRole('switch')).toBeChecked();
   await expect(paidRow).toContainText('50');
 
+  // Try an enhancement with the admin's session, on an image address this time.
   const panel = page.getByTestId('try-enhancement');
+  await panel.getByLabel('Image', { exact: true }).selectOption('url');
+  await panel.getByLabel('Image URL').fill('not a url');
+  await panel.getByRole('button', { name: 'Enhance' }).click();
+  await expect(panel.getByText('Enter a full address such as https://example.com/photo.jpg')).toBeVisible();
   await panel.getByLabel('Image URL').fill(imageUrl);
   await panel.getByLabel('Enhancement').selectOption('upscale');
-  await panel.getByLabel('User ID').fill(userId);
-  // Without a key the form says so before any call.
-  await panel.getByRole('button', { name: 'Enhance' }).click();
-  await expect(panel.getByText('Paste an API key with the enhance scope')).toBeVisible();
-  await panel.getByLabel('API key').fill(created.secret);
   await panel.getByRole('button', { name: 'Enhance' }).click();
 
   const result = panel.getByTestId('enhance-result');
   await expect(result).toHaveAttribute('data-status', 'enhanced', { timeout: 15_000 });
-  await expect(result).toContainText('local');
-  await expect(result).toContainText('$0.00');
+  await expect(result).toContainText('by local · $0.00');
   const output = result.getByTestId('enhance-output');
   await expect(output).toHaveAttribute('src', /\/media\/.+\.png$/);
   await expect.poll(() => output.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
@@ -177,20 +201,15 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(lastError).toHaveAttribute('aria-expanded', 'true');
   await shot(page, 'providers-enhance');
 
-  // With every provider disabled a lighting enhancement degrades: the CSS filter on the original,
-  // and the same look baked into an image by the server. No credit is charged.
-  for (const name of [paid, 'local']) await mutate(page.request, 'admin.providers.setActive', { name, isActive: false, reason: 'e2e: degrade' });
+  await expect(result.getByTestId('enhance-attempts')).toContainText(`${paid} failed`);
+
+  // With every provider disabled the trial says so, and nothing is drawn.
+  for (const name of [paid, 'local']) await mutate(page.request, 'admin.providers.setActive', { name, isActive: false, reason: 'e2e: none active' });
   await panel.getByLabel('Enhancement').selectOption('lighting');
   await panel.getByRole('button', { name: 'Enhance' }).click();
-  await expect(result).toHaveAttribute('data-status', 'degraded', { timeout: 15_000 });
-  await expect(result).toContainText('css_filter_fallback');
-  await expect(result).toContainText('No credit was charged');
-  const filtered = result.getByTestId('enhance-filtered');
-  await expect(filtered).toHaveAttribute('style', /filter: brightness\(1\.2\)/);
-  await expect.poll(() => filtered.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
-  await expect(result.getByTestId('enhance-output')).toHaveAttribute('src', /\/media\/.+\.png$/);
-  await expect.poll(() => result.getByTestId('enhance-output').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
-  await shot(page, 'providers-degraded');
+  await expect(result).toHaveAttribute('data-status', 'failed', { timeout: 15_000 });
+  await expect(result).toContainText('No provider is active');
+  await shot(page, 'providers-none-active');
   for (const name of [paid, 'local']) await mutate(page.request, 'admin.providers.setActive', { name, isActive: true, reason: 'e2e: restore' });
 });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { mutate, shotWholeMain, signIn } from './helpers';
+import { ensureProvider, mutate, shotWholeMain, signIn } from './helpers';
 
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -13,6 +13,7 @@ test('an analyst splits 90 days by provider, exports exactly the days shown, and
   await page.goto('/usage');
   await signIn(page);
   await mutate(page.request, 'admin.admins.create', { ...analyst, role: 'analyst' });
+  await ensureProvider(page.request, provider);
   await mutate(page.request, 'admin.pools.create', { provider, costPerCredit: '0.05', autoRefillThreshold: 0, autoRefillAmount: 100 });
   await mutate(page.request, 'admin.pools.refill', { provider, amount: 500, reason: 'e2e usage' });
   const key = (await mutate<{ secret: string }>(page.request, 'admin.apiKeys.create', { name: `e2e usage ${stamp}`, scopes: ['users:write', 'credits:write'] })).secret;

@@ -4,6 +4,7 @@ import { bootstrapAdmin } from './auth/bootstrap-admin';
 import { ConfigError, loadConfig } from './config';
 import { closeDeps, createDeps } from './deps';
 import { listenForRefillKicks } from './pools/refill-kicks';
+import { seedProviders } from './providers/seed';
 
 async function main() {
   const config = loadConfig();
@@ -17,6 +18,9 @@ async function main() {
   } else if (boot) {
     deps.log.info('Created admin %s from ADMIN_EMAIL/ADMIN_PASSWORD', boot.email);
   }
+
+  const seeded = await seedProviders(deps.dbHandle.db);
+  if (seeded.length > 0) deps.log.info('Registered providers %s (the paid ones inactive until a key is entered)', seeded.join(', '));
 
   const app = await buildApp(deps);
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {

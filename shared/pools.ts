@@ -112,6 +112,8 @@ export const platformSettingsSchema = z.object({
   creditBudgetSharePercent: z.number().int(),
   refillBackoffSeconds: z.number().int(),
   providerDriftTolerance: z.number().int(),
+  refillConfirmCredits: z.number().int(),
+  refillConfirmUsd: z.string(),
   budgetUsd: z.string(),
   spentThisMonthUsd: z.string(),
 });
@@ -121,5 +123,25 @@ export const updatePlatformSettingsInputSchema = z.object({
   creditBudgetSharePercent: z.number().int().min(0, 'creditBudgetSharePercent is 0 to 100').max(100, 'creditBudgetSharePercent is 0 to 100'),
   refillBackoffSeconds: z.number().int().min(60, 'refillBackoffSeconds is at least 60').max(7 * 86_400),
   providerDriftTolerance: z.number().int().min(0).max(1_000_000),
+  refillConfirmCredits: z
+    .number({ message: 'Enter a whole number of credits' })
+    .int('Enter a whole number of credits')
+    .min(0, 'Use 0 or more credits')
+    .max(100_000_000, 'Use at most 100,000,000 credits')
+    .optional(),
+  refillConfirmUsd: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter an amount in dollars such as 250.00').optional(),
   reason: reasonSchema,
 });
+
+export const budgetSummarySchema = z.object({
+  configured: z.boolean(),
+  monthlyRevenueUsd: z.string(),
+  creditBudgetSharePercent: z.number().int(),
+  budgetUsd: z.string(),
+  refillsUsd: z.string(),
+  leftUsd: z.string(),
+  overBudget: z.boolean(),
+  providerCostMonthToDateUsd: z.string(),
+  providerCostProjectedUsd: z.string(),
+});
+export type BudgetSummaryView = z.infer<typeof budgetSummarySchema>;

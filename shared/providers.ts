@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { outboundUrlSchema } from './common';
+import { enhancementTypeSchema } from './credits';
 import { providerNameSchema } from './pools';
 
 export const providerKindSchema = z.enum(['nanobanana', 'fal', 'kie', 'google', 'local']);
@@ -53,3 +54,28 @@ export const reorderProvidersInputSchema = z.object({
 export const setProviderActiveInputSchema = z.object({ name: providerNameSchema, isActive: z.boolean(), reason: z.string().trim().max(500).optional() });
 
 export const healthResultSchema = z.object({ name: z.string(), ok: z.boolean(), latencyMs: z.number().int(), detail: z.string().nullable() });
+
+/** The Providers page's "Try an enhancement": the built-in sample image unless a URL is given. */
+export const tryEnhancementInputSchema = z.object({
+  enhancementType: enhancementTypeSchema,
+  imageUrl: z
+    .string()
+    .trim()
+    .max(2048, 'Use an address of at most 2048 characters')
+    .url('Enter a full address such as https://example.com/photo.jpg')
+    .regex(/^https?:\/\//i, 'Enter an http(s) address')
+    .optional(),
+});
+export type TryEnhancementInput = z.infer<typeof tryEnhancementInputSchema>;
+
+export const tryAttemptSchema = z.object({ provider: z.string(), outcome: z.enum(['success', 'failure', 'skipped']), detail: z.string().nullable() });
+
+export const tryEnhancementResultSchema = z.object({
+  status: z.enum(['enhanced', 'failed']),
+  inputUrl: z.string(),
+  provider: z.string().nullable(),
+  outputUrl: z.string().nullable(),
+  costUsd: z.string(),
+  attempts: z.array(tryAttemptSchema),
+});
+export type TryEnhancementResult = z.infer<typeof tryEnhancementResultSchema>;

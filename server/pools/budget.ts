@@ -32,3 +32,49 @@ export async function checkBudget(db: DbOrTx, extraCostUsd: string): Promise<Bud
 export async function lockBudget(db: DbOrTx): Promise<void> {
   await db.execute(sql`select 1 from platform_settings where id = 1 for update`);
 }
+
+export type BudgetSummary = {
+  /** False while no monthly revenue is set: refills are not capped. */
+  configured: boolean;
+  monthlyRevenueUsd: string;
+  creditBudgetSharePercent: number;
+  budgetUsd: string;
+  /** What the cap counts: refills approved or completed this month (UTC). */
+  refillsUsd: string;
+  /** Budget minus refills; negative when over. */
+  leftUsd: string;
+  overBudget: boolean;
+  /** What the providers cost this month from the ledger, to date and projected at the trailing rate. */
+  providerCostMonthToDateUsd: string;
+  providerCostProjectedUsd: string;
+};
+
+/**
+ * The month's budget figures every page shows (Dashboard, Pools, Settings): one query, so they
+ * cannot disagree. `providerCost` is the analytics forecast's month (it reads the daily tables).
+ */
+export async function budgetSummary(db: DbOrTx, providerCost: { monthToDateCostUsd: string; projectedCostUsd: string }): Promise<BudgetSummary> {
+  const row = await queryOne<{ revenue: string; share: number; budget: string; refills: string; left: string; configured: boolean }>(
+    db,
+    sql`
+    with s as (select monthly_revenue_usd, credit_budget_share_percent, monthly_revenue_usd * credit_budget_share_percent / 100 as budget
+               from platform_settings where id = 1),
+    spent as (select coalesce(sum(estimated_cost), 0) as spent from credit_purchase_requests
+              where status in ('approved', 'completed') and requested_at >= date_trunc('month', now(), 'UTC'))
+    select s.monthly_revenue_usd::text as revenue, s.credit_budget_share_percent as share, s.monthly_revenue_usd > 0 as configured,
+           s.budget::numeric(14,2)::text as budget, spent.spent::numeric(14,2)::text as refills,
+           (s.budget::numeric(14,2) - spent.spent::numeric(14,2))::text as left
+    from s, spent`,
+  );
+  return {
+    configured: row!.configured,
+    monthlyRevenueUsd: row!.revenue,
+    creditBudgetSharePercent: row!.share,
+    budgetUsd: row!.budget,
+    refillsUsd: row!.refills,
+    leftUsd: row!.left,
+    overBudget: row!.configured && row!.left.startsWith('-'),
+    providerCostMonthToDateUsd: providerCost.monthToDateCostUsd,
+    providerCostProjectedUsd: providerCost.projectedCostUsd,
+  };
+}

@@ -12,6 +12,8 @@ export async function getPlatformSettings(db: DbOrTx) {
     creditBudgetSharePercent: s!.creditBudgetSharePercent,
     refillBackoffSeconds: s!.refillBackoffSeconds,
     providerDriftTolerance: s!.providerDriftTolerance,
+    refillConfirmCredits: s!.refillConfirmCredits,
+    refillConfirmUsd: s!.refillConfirmUsd,
     budgetUsd: budget.budgetUsd,
     spentThisMonthUsd: budget.spentUsd,
   };
@@ -20,7 +22,16 @@ export async function getPlatformSettings(db: DbOrTx) {
 export async function updatePlatformSettings(
   db: DbOrTx,
   actor: Actor,
-  input: { monthlyRevenueUsd: string; creditBudgetSharePercent: number; refillBackoffSeconds: number; providerDriftTolerance: number; reason: string },
+  input: {
+    monthlyRevenueUsd: string;
+    creditBudgetSharePercent: number;
+    refillBackoffSeconds: number;
+    providerDriftTolerance: number;
+    /** Omitted: kept as they are. */
+    refillConfirmCredits?: number;
+    refillConfirmUsd?: string;
+    reason: string;
+  },
 ) {
   return db.transaction(async (tx) => {
     const before = await getPlatformSettings(tx);

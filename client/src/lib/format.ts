@@ -20,3 +20,18 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   if (s < 30 * 86_400) return `${Math.round(s / 86_400)} d ago`;
   return formatDateTime(iso).slice(0, 10);
 }
+
+const enhancementLabels: Record<string, string> = {
+  lighting: 'Lighting',
+  upscale: 'Upscale',
+  color: 'Colour',
+  sharpen: 'Sharpen',
+  denoise: 'Denoise',
+  style: 'Style',
+};
+
+/** `upscale` → `Upscale`: an enhancement type as a person reads it. */
+export const enhancementLabel = (type: string) => enhancementLabels[type] ?? type;
+
+/** `an upscale`, `a lighting`: the article that fits the word. */
+export const withArticle = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;

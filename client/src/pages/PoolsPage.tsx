@@ -16,6 +16,7 @@ import { EnableAutoRefillDialog } from './pools/EnableAutoRefillDialog';
 import { PoolDialog } from './pools/PoolDialog';
 import { PurchaseRequestsSection } from './pools/PurchaseRequestsSection';
 import { RefillDialog } from './pools/RefillDialog';
+import { BudgetFigures } from './pools/BudgetFigures';
 import { PoolForecast } from './usage/PoolForecast';
 
 const col = createColumnHelper<PoolView>();
@@ -230,6 +231,7 @@ export function PoolsPage() {
           )
         }
       />
+      <BudgetFigures />
       <PoolForecast />
       <section className="section" aria-labelledby="pools-title">
         <div className="section-header">

@@ -83,7 +83,8 @@ export class LocalProvider implements AIProvider {
   async enhanceImage({ imageUrl, enhancementType, signal, image: fetched }: EnhanceRequest): Promise<EnhanceResult> {
     // Refuse before fetching: a full disk is this provider's failure, whatever the input.
     await this.media.assertRoom();
-    const input = fetched ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
+    // Our own images (the built-in sample, an earlier result) are read from disk, not fetched from ourselves.
+    const input = fetched ?? (await this.media.readOwn(imageUrl)) ?? (await fetchInputImage(imageUrl, this.policy, { maxBytes: MAX_INPUT_BYTES, signal }));
     const { image, width, height } = await decode(input.bytes);
     const shaped = enhancementType === 'upscale' ? enhance(image, enhancementType, width, height) : enhance(bounded(image), enhancementType, width, height);
     const png = await shaped

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  budgetSummarySchema,
   decideRequestInputSchema,
   platformSettingsSchema,
   poolInputSchema,
@@ -12,7 +13,9 @@ import {
   updatePlatformSettingsInputSchema,
 } from '../../../shared/pools';
 import { enableAutoRefill } from '../../pools/auto-refill-admin';
-import { createPool, getPool, listPools, setPoolSuspended, updatePool } from '../../pools/pool-admin';
+import { getPool, listPools, setPoolSuspended, updatePool } from '../../pools/pool-admin';
+import { monthBudget } from '../../analytics/month-budget';
+import { createPoolForProvider } from '../../pools/pool-for-provider';
 import { listPurchaseRequests } from '../../pools/purchase-requests';
 import { approveRequest, rejectRequest, requestManualRefill } from '../../pools/refills';
 import { getPlatformSettings, updatePlatformSettings } from '../../pools/settings';
@@ -28,7 +31,7 @@ export const poolsRouter = router({
   create: adminProcedure('admin')
     .input(poolInputSchema)
     .output(poolSchema)
-    .mutation(({ ctx, input }) => createPool(ctx.db, ctx.deps.secrets, ctx.actor, input)),
+    .mutation(({ ctx, input }) => createPoolForProvider(ctx.db, ctx.deps.secrets, ctx.actor, input)),
   update: adminProcedure('admin')
     .input(poolInputSchema)
     .output(poolSchema)
@@ -68,6 +71,8 @@ export const purchaseRequestsRouter = router({
 
 export const platformSettingsRouter = router({
   get: adminProcedure('analyst').output(platformSettingsSchema).query(({ ctx }) => getPlatformSettings(ctx.db)),
+  /** The month's budget, refills against it and the providers' cost: what Dashboard, Pools and Settings all show. */
+  budget: adminProcedure('analyst').output(budgetSummarySchema).query(({ ctx }) => monthBudget(ctx.db)),
   update: adminProcedure('admin')
     .input(updatePlatformSettingsInputSchema)
     .output(platformSettingsSchema)

@@ -6,8 +6,11 @@ import {
   providerSchema,
   reorderProvidersInputSchema,
   setProviderActiveInputSchema,
+  tryEnhancementInputSchema,
+  tryEnhancementResultSchema,
 } from '../../../shared/providers';
 import { checkProviderHealth, listProviders, reorderProviders, saveProvider, setProviderActive } from '../../providers/provider-admin';
+import { tryEnhancement } from '../../providers/try-enhancement';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
@@ -49,4 +52,9 @@ export const providersRouter = router({
     .input(z.object({ name: providerNameSchema }))
     .output(healthResultSchema)
     .mutation(({ ctx, input }) => checkProviderHealth(ctx.db, ctx.deps.gateway.registry, input.name)),
+  /** The Providers page's trial run: the admin's session, the built-in sample by default, no user charged. */
+  tryEnhancement: adminProcedure('admin')
+    .input(tryEnhancementInputSchema)
+    .output(tryEnhancementResultSchema)
+    .mutation(({ ctx, input }) => tryEnhancement(ctx.deps.gateway, ctx.actor, input)),
 });

@@ -8,6 +8,7 @@ import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { formatUsdShort } from '../usage/money';
+import { BudgetFigures } from '../pools/BudgetFigures';
 import { ForecastView } from '../usage/PoolForecast';
 import { ChartCard, DailyChart, formatAxisUsd, plotUsd, type Series } from '../usage/charts';
 import { AlertsPanel } from './AlertsPanel';
@@ -88,7 +89,6 @@ function DashboardBody({ d, onRefilled }: { d: Dashboard; onRefilled: () => void
   const month = d.forecast.month;
   const poolCount = d.forecast.pools.length;
   const trendTotals = useMemo(() => d.trend.reduce((t, r) => ({ requests: t.requests + r.requests, credits: t.credits + r.credits }), { requests: 0, credits: 0 }), [d.trend]);
-  const projectedOver = month.budgetConfigured && month.projectedShareOfBudget !== null && month.projectedShareOfBudget >= 1;
   return (
     <>
       <div className="dash-stats" data-testid="dashboard-stats">
@@ -102,15 +102,11 @@ function DashboardBody({ d, onRefilled }: { d: Dashboard; onRefilled: () => void
           with credits remaining
         </Stat>
         <Stat label="Provider cost this month" value={formatUsd(d.monthCostUsd)} testId="stat-month-cost">
-          {month.budgetConfigured ? (
-            <span className={projectedOver ? 'delta-minus' : undefined}>
-              projected {formatUsd(month.projectedCostUsd)} of {formatUsd(month.budgetUsd)}
-            </span>
-          ) : (
-            <>projected {formatUsd(month.projectedCostUsd)} · no budget set</>
-          )}
+          projected {formatUsd(month.projectedCostUsd)}
         </Stat>
       </div>
+
+      <BudgetFigures />
 
       <div className="dash-row">
         <ChartCard

@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { poolInputSchema, type PoolView } from '../../../../shared/pools';
 import { estimateUsd } from '../../components/Amount';
@@ -72,6 +72,10 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
   const editing = pool !== null;
   const [form, setForm] = useState<Form>(blank);
   const [errors, setErrors] = useState<FieldErrors>({});
+  const providers = useQuery(trpc.admin.providers.list.queryOptions(undefined, { enabled: open && !editing }));
+  const pools = useQuery(trpc.admin.pools.list.queryOptions(undefined, { enabled: open && !editing }));
+  // The local provider costs nothing and draws no pool, so it is never offered.
+  const choices = (providers.data ?? []).filter((p) => p.kind !== 'local' && !(pools.data ?? []).some((pool) => pool.provider === p.name));
 
   const onSaved = (p: PoolView) => {
     toast.show(editing ? `Pool ${p.provider} saved.` : `Pool ${p.provider} created. It is empty until its first refill.`);
@@ -114,7 +118,7 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
       billingApiKey: form.removeBillingApiKey ? null : form.billingApiKey === '' ? undefined : form.billingApiKey,
     });
     if (!result.ok) {
-      setErrors(result.errors);
+      setErrors(form.provider === '' ? { ...result.errors, provider: 'Choose a provider' } : result.errors);
       return;
     }
     setErrors({});
@@ -132,17 +136,36 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
           </div>
         )}
         <div className="form-grid form-grid-2">
-          <Field id={`${id}-provider`} label="Provider" error={errors.provider} hint={editing ? 'A pool keeps its provider.' : 'The provider name, e.g. fal or replicate'}>
-            <input
+          {editing ? (
+            <Field id={`${id}-provider`} label="Provider" hint="A pool keeps its provider.">
+              <input id={`${id}-provider`} readOnly autoComplete="off" value={form.provider} />
+            </Field>
+          ) : (
+            <Field
               id={`${id}-provider`}
-              data-autofocus={editing ? undefined : true}
-              readOnly={editing}
-              autoComplete="off"
-              spellCheck={false}
-              value={form.provider}
-              onChange={text('provider')}
-            />
-          </Field>
+              label="Provider"
+              error={errors.provider}
+              hint={choices.length === 0 && providers.data ? 'Every provider has a pool. Add a provider on the Providers page first.' : 'A provider without a pool yet'}
+            >
+              <select
+                id={`${id}-provider`}
+                data-autofocus
+                value={form.provider}
+                onChange={(e) => {
+                  const chosen = choices.find((c) => c.name === e.target.value);
+                  // The provider's price per request is the usual cost per credit; the admin may change it.
+                  setForm((f) => ({ ...f, provider: e.target.value, costPerCredit: f.costPerCredit || (chosen ? trimDecimal(chosen.costPerRequest) : '') }));
+                }}
+              >
+                <option value="">Choose a provider…</option>
+                {choices.map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name} ({c.kind}){c.isActive ? '' : ' · inactive'}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
           <Field id={`${id}-cost`} label="Cost per credit (USD)" error={errors.costPerCredit} hint='What one provider credit costs, e.g. "0.039"'>
             <input id={`${id}-cost`} data-autofocus={editing ? true : undefined} inputMode="decimal" autoComplete="off" value={form.costPerCredit} onChange={text('costPerCredit')} />
           </Field>

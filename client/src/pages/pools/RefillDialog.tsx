@@ -1,8 +1,8 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import { refillInputSchema, type PoolView, type purchaseRequestSchema } from '../../../../shared/pools';
-import { estimateUsd, formatCount, formatUsd } from '../../components/Amount';
+import { estimateUsd, formatCount, formatUsd, microsToDecimal, parseMicros } from '../../components/Amount';
 import { Dialog } from '../../components/Dialog';
 import { Field, FormActions, FormPreview, validateForm, wholeNumber } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
@@ -13,7 +13,16 @@ import { RequestStatusBadge } from './badges';
 
 type PurchaseRequest = z.infer<typeof purchaseRequestSchema>;
 
-const DEFAULT_AMOUNT = '500';
+const DEFAULT_AMOUNT = 500;
+
+/** Why this refill needs a second look, or null: above the credits or the dollars set in Settings. */
+function overThreshold(credits: number, costMicros: bigint | null, limits: { refillConfirmCredits: number; refillConfirmUsd: string } | undefined) {
+  if (!limits) return null;
+  if (credits > limits.refillConfirmCredits) return `more than ${formatCount(limits.refillConfirmCredits)} credits`;
+  const usdLimit = parseMicros(limits.refillConfirmUsd);
+  if (costMicros !== null && usdLimit !== null && costMicros > usdLimit) return `more than ${formatUsd(limits.refillConfirmUsd)}`;
+  return null;
+}
 
 /**
  * A manual refill. Within the month's budget the click is the approval (a manual pool is credited
@@ -25,14 +34,21 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
   const queryClient = useQueryClient();
   const toast = useToast();
   const id = useId();
-  const [amount, setAmount] = useState(DEFAULT_AMOUNT);
+  const [amount, setAmount] = useState(String(DEFAULT_AMOUNT));
+  /** The refill waiting for the admin's "yes" because it is over the confirmation threshold. */
+  const [confirming, setConfirming] = useState<z.infer<typeof refillInputSchema> | null>(null);
+  const settings = useQuery(trpc.admin.platformSettings.get.queryOptions(undefined, { enabled: pool !== null }));
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [outcome, setOutcome] = useState<PurchaseRequest | null>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (outcome) closeRef.current?.focus();
   }, [outcome]);
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
 
   const refill = useMutation(
     trpc.admin.pools.refill.mutationOptions({
@@ -55,7 +71,8 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
 
   useEffect(() => {
     if (pool) {
-      setAmount(DEFAULT_AMOUNT);
+      setAmount(String(DEFAULT_AMOUNT));
+      setConfirming(null);
       setReason('');
       setErrors({});
       setOutcome(null);
@@ -72,10 +89,19 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
       return;
     }
     setErrors({});
+    const cost = parseMicros(pool.costPerCredit);
+    if (!confirming && overThreshold(result.data.amount, cost === null ? null : cost * BigInt(result.data.amount), settings.data)) {
+      setConfirming(result.data);
+      return;
+    }
     refill.mutate(result.data);
   };
 
   const estimate = pool ? estimateUsd(wholeNumber(amount), pool.costPerCredit) : null;
+  const costOf = (credits: number) => {
+    const cost = pool ? parseMicros(pool.costPerCredit) : null;
+    return cost === null ? null : microsToDecimal(cost * BigInt(credits), 2).replaceAll(',', '');
+  };
 
   return (
     <Dialog open={pool !== null} title={pool ? `Refill ${pool.provider}` : 'Refill'} onClose={onClose} width={440}>
@@ -105,6 +131,27 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
             </button>
           </div>
         </div>
+      ) : pool && confirming ? (
+        <form onSubmit={submit} noValidate data-testid="refill-confirm">
+          {refill.isError && (
+            <div className="alert alert-error" role="alert">
+              {errorMessage(refill.error)}
+            </div>
+          )}
+          <p className="dialog-lead">
+            Refill <strong>{formatCount(confirming.amount)} credits</strong> for <strong>{formatUsd(costOf(confirming.amount))}</strong>? That is{' '}
+            {overThreshold(confirming.amount, parseMicros(costOf(confirming.amount)), settings.data)}, the point above which a refill is confirmed (set
+            in Settings).
+          </p>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={() => setConfirming(null)}>
+              Change amount
+            </button>
+            <button type="submit" className="button button-primary" disabled={refill.isPending} ref={confirmRef}>
+              {refill.isPending ? 'Refilling…' : `Buy ${formatCount(confirming.amount)} credits`}
+            </button>
+          </div>
+        </form>
       ) : (
         pool && (
           <form onSubmit={submit} noValidate>
@@ -118,9 +165,22 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
                 ? 'Record credits bought from the provider. Within the month\u2019s budget they are added at once; over it, the request waits for approval.'
                 : 'Buy credits through the billing endpoint. Over the month\u2019s budget the request waits for approval.'}
             </p>
-            <Field id={`${id}-amount`} label="Amount (credits)" error={errors.amount} hint={estimate ? `About ${estimate} at ${formatUsd(pool.costPerCredit)} per credit` : undefined}>
-              <input id={`${id}-amount`} type="number" min={1} step={1} data-autofocus value={amount} onChange={(e) => setAmount(e.target.value)} />
+            <Field id={`${id}-amount`} label="Amount (credits)" error={errors.amount} hint={`${formatUsd(pool.costPerCredit)} per credit`}>
+              {/* Selected on focus: typing replaces the suggestion instead of appending to it (500 then "10" is 10, not 50,010). */}
+              <input
+                id={`${id}-amount`}
+                type="number"
+                min={1}
+                step={1}
+                data-autofocus
+                value={amount}
+                onFocus={(e) => e.target.select()}
+                onChange={(e) => setAmount(e.target.value)}
+              />
             </Field>
+            <div className="refill-cost" data-testid="refill-cost">
+              Cost <strong>{estimate ?? '—'}</strong>
+            </div>
             <Field id={`${id}-reason`} label="Reason (optional)" error={errors.reason}>
               <input id={`${id}-reason`} autoComplete="off" maxLength={500} placeholder="e.g. invoice 2025-114" value={reason} onChange={(e) => setReason(e.target.value)} />
             </Field>

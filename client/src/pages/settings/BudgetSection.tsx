@@ -9,6 +9,7 @@ import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
+import { BudgetFigures } from '../pools/BudgetFigures';
 
 type PlatformSettings = z.infer<typeof platformSettingsSchema>;
 
@@ -37,47 +38,11 @@ export function BudgetSection() {
       {settings.isPending && <p className="muted">Loading…</p>}
       {settings.data && (
         <>
-          <BudgetSummary settings={settings.data} />
+          <BudgetFigures />
           {isAdmin(me) ? <BudgetForm settings={settings.data} /> : <BudgetReadOnly settings={settings.data} />}
         </>
       )}
     </section>
-  );
-}
-
-function BudgetSummary({ settings: s }: { settings: PlatformSettings }) {
-  const budget = parseMicros(s.budgetUsd) ?? 0n;
-  const spent = parseMicros(s.spentThisMonthUsd) ?? 0n;
-  const capped = (parseMicros(s.monthlyRevenueUsd) ?? 0n) > 0n;
-  const left = budget - spent;
-  // Display only: a bar width, not money arithmetic.
-  const pct = capped && budget > 0n ? Math.min(100, Number((spent * 1000n) / budget) / 10) : 0;
-  return (
-    <div className="budget-summary" data-testid="budget-summary">
-      <div className="stat">
-        <div className="stat-label">Budget this month</div>
-        <div className="stat-value" data-testid="budget-usd">
-          {capped ? formatUsd(s.budgetUsd) : 'No cap'}
-        </div>
-        <div className="stat-sub">{capped ? `${formatUsd(s.monthlyRevenueUsd)} revenue × ${s.creditBudgetSharePercent}%` : 'Set a monthly revenue to cap refills'}</div>
-      </div>
-      <div className="stat">
-        <div className="stat-label">Spent this month</div>
-        <div className="stat-value" data-testid="spent-usd">
-          {formatUsd(s.spentThisMonthUsd)}
-        </div>
-        <div className="stat-sub">approved and completed refills</div>
-      </div>
-      <div className="stat">
-        <div className="stat-label">Left</div>
-        <div className={left < 0n && capped ? 'stat-value delta-minus' : 'stat-value'}>{capped ? formatUsd(microsToDecimal(left).replaceAll(',', '')) : '—'}</div>
-        {capped && (
-          <div className="meter" role="meter" aria-label="Budget spent" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-            <div className={pct >= 100 ? 'meter-fill meter-over' : pct >= 80 ? 'meter-fill meter-warn' : 'meter-fill'} style={{ width: `${pct}%` }} />
-          </div>
-        )}
-      </div>
-    </div>
   );
 }
 
@@ -92,6 +57,10 @@ function BudgetReadOnly({ settings: s }: { settings: PlatformSettings }) {
       <dd>{formatSeconds(s.refillBackoffSeconds)}</dd>
       <dt>Provider drift tolerance</dt>
       <dd>{formatCount(s.providerDriftTolerance)} credits</dd>
+      <dt>Refills confirmed above</dt>
+      <dd>
+        {formatCount(s.refillConfirmCredits)} credits or {formatUsd(s.refillConfirmUsd)}
+      </dd>
     </dl>
   );
 }
@@ -106,6 +75,8 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
     creditBudgetSharePercent: String(s.creditBudgetSharePercent),
     refillBackoffSeconds: String(s.refillBackoffSeconds),
     providerDriftTolerance: String(s.providerDriftTolerance),
+    refillConfirmCredits: String(s.refillConfirmCredits),
+    refillConfirmUsd: s.refillConfirmUsd,
   });
   const [values, setValues] = useState(() => fromSettings(settings));
   const [reason, setReason] = useState('');
@@ -139,6 +110,8 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
       creditBudgetSharePercent: wholeNumber(values.creditBudgetSharePercent),
       refillBackoffSeconds: wholeNumber(values.refillBackoffSeconds),
       providerDriftTolerance: wholeNumber(values.providerDriftTolerance),
+      refillConfirmCredits: wholeNumber(values.refillConfirmCredits),
+      refillConfirmUsd: values.refillConfirmUsd,
       reason,
     });
     if (!result.ok) {
@@ -168,6 +141,12 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
         </Field>
         <Field id={`${id}-drift`} label="Provider drift tolerance" error={errors.providerDriftTolerance} hint="Credits of difference before an alert">
           <input id={`${id}-drift`} type="number" min={0} step={1} value={values.providerDriftTolerance} onChange={set('providerDriftTolerance')} />
+        </Field>
+        <Field id={`${id}-confirm-credits`} label="Confirm refills above (credits)" error={errors.refillConfirmCredits} hint="The Refill dialog asks twice">
+          <input id={`${id}-confirm-credits`} type="number" min={0} step={1} value={values.refillConfirmCredits} onChange={set('refillConfirmCredits')} />
+        </Field>
+        <Field id={`${id}-confirm-usd`} label="Confirm refills above (USD)" error={errors.refillConfirmUsd} hint="e.g. 250.00">
+          <input id={`${id}-confirm-usd`} inputMode="decimal" autoComplete="off" value={values.refillConfirmUsd} onChange={set('refillConfirmUsd')} />
         </Field>
       </div>
       <div className="form-inline-submit">

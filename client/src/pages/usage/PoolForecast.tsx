@@ -71,14 +71,12 @@ export function ForecastView({ forecast, testId = 'forecast' }: { forecast: Fore
   );
 }
 
+/** The month's provider cost at the trailing rate; the budget it is held to is in the budget figures above. */
 function MonthForecast({ month }: { month: Forecast['month'] }) {
-  const share = month.budgetConfigured ? month.projectedShareOfBudget : null;
-  // Display only: a bar width and a percentage, not money arithmetic.
-  const pct = share === null ? 0 : Math.min(100, share * 100);
   return (
     <div className="forecast-month" data-testid="forecast-month">
       <div className="forecast-month-row">
-        <span className="stat-label">Month to date</span>
+        <span className="stat-label">Provider cost to date</span>
         <span className="forecast-figure">{formatUsd(month.monthToDateCostUsd)}</span>
       </div>
       <div className="forecast-month-row">
@@ -87,25 +85,9 @@ function MonthForecast({ month }: { month: Forecast['month'] }) {
           {formatUsd(month.projectedCostUsd)}
         </span>
       </div>
-      <div className="forecast-month-row">
-        <span className="stat-label">Budget</span>
-        <span className="forecast-figure">{month.budgetConfigured ? formatUsd(month.budgetUsd) : <span className="muted">not set</span>}</span>
+      <div className="forecast-note">
+        {month.daysLeft} {month.daysLeft === 1 ? 'day' : 'days'} left this month
       </div>
-      {share !== null ? (
-        <>
-          <div className="meter" role="meter" aria-label="Projected share of budget" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-            <div className={share >= 1 ? 'meter-fill meter-over' : share >= 0.8 ? 'meter-fill meter-warn' : 'meter-fill'} style={{ width: `${pct}%` }} />
-          </div>
-          <div className={share >= 1 ? 'forecast-note delta-minus' : 'forecast-note'}>
-            {Math.round(share * 100)}% of budget projected · {month.daysLeft} {month.daysLeft === 1 ? 'day' : 'days'} left
-          </div>
-        </>
-      ) : (
-        <div className="forecast-note">
-          {month.budgetConfigured ? 'Budget is zero' : 'Set a monthly revenue in Settings to compare'} · {month.daysLeft}{' '}
-          {month.daysLeft === 1 ? 'day' : 'days'} left
-        </div>
-      )}
     </div>
   );
 }
@@ -131,7 +113,7 @@ export function PoolForecast() {
       <div className="section-header">
         <div>
           <h2 id="pool-forecast-title">Forecast</h2>
-          <p className="section-description">At the average burn of the last 7 days: when each pool runs dry, and the month's provider cost against the budget.</p>
+          <p className="section-description">At the average burn of the last 7 days: when each pool runs dry, and the month's provider cost.</p>
         </div>
       </div>
       {forecast.isError && !forecast.data && (

@@ -1,0 +1,3 @@
+ALTER TABLE "platform_settings" ADD COLUMN "refill_confirm_credits" integer DEFAULT 10000 NOT NULL;--> statement-breakpoint
+ALTER TABLE "platform_settings" ADD COLUMN "refill_confirm_usd" numeric(14, 2) DEFAULT '250' NOT NULL;--> statement-breakpoint
+ALTER TABLE "platform_settings" ADD CONSTRAINT "platform_settings_confirm_check" CHECK ("platform_settings"."refill_confirm_credits" >= 0 and "platform_settings"."refill_confirm_usd" >= 0);
