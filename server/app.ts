@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { createFastifyContext } from './trpc/context';
-import { registerTrpcHttpGuards } from './trpc/http-guards';
+import { MAX_BATCH_SIZE, registerTrpcHttpGuards } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
@@ -41,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
+      maxBatchSize: MAX_BATCH_SIZE,
       createContext: createFastifyContext(deps),
       onError({ error, path: procedure }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');

@@ -20,12 +20,35 @@ function sendTrpcError(reply: FastifyReply, status: number, message: string) {
 
 const isTrpc = (req: FastifyRequest) => req.url.startsWith('/trpc/') || req.url === '/trpc';
 
+/** The most calls one batched request may carry (tRPC refuses a larger batch before running any). */
+export const MAX_BATCH_SIZE = 20;
+
+/** The procedures a batched request names, or null when it is not a batch. */
+function batchedPaths(req: FastifyRequest): string[] | null {
+  const url = new URL(req.url, 'http://localhost');
+  if (url.searchParams.get('batch') !== '1') return null;
+  let path = url.pathname.slice('/trpc/'.length);
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // tRPC itself refuses a path it cannot decode.
+  }
+  return path.split(',');
+}
+
 /**
  * Requests Fastify refuses before tRPC sees them (a body too large, a content type it cannot
  * parse) answer as tRPC errors too; tRPC bodies are JSON, so anything else is refused up front
- * rather than handed to tRPC as a raw stream.
+ * rather than handed to tRPC as a raw stream. And a batch naming an auth.* procedure is refused.
  */
 export function registerTrpcHttpGuards(app: FastifyInstance) {
+  app.addHook('onRequest', async (req, reply) => {
+    // One request must not carry many guesses past the throttle: sign-in calls come one at a time.
+    if (isTrpc(req) && batchedPaths(req)?.some((p) => p.trim().startsWith('auth.'))) {
+      return sendTrpcError(reply, 400, 'auth.* procedures cannot be batched: send each call on its own request.');
+    }
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     if (!isTrpc(req) || req.method !== 'POST') return;
     const type = req.headers['content-type'];
