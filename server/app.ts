@@ -15,7 +15,8 @@ import { appRouter, type AppRouter } from './trpc/root';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    trustProxy: true,
+    // Only the named proxies may set the client address (throttles and sessions record it).
+    trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
     routerOptions: { maxParamLength: 5_000 },
   });
