@@ -21,7 +21,7 @@ const MAX_HOLD_SECONDS = 3600;
  * once), the hold captured once with the provider that served, or released when none did — then the
  * graceful degradation. A replayed idempotency key returns the first result.
  */
-export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Promise<EnhanceResult> {
+export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput, caller: { apiKeyId?: string } = {}): Promise<EnhanceResult> {
   try {
     await assertFetchableUrl(input.inputImageUrl, deps.urlPolicy);
   } catch (err) {
@@ -63,6 +63,8 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
       idempotencyKey: `enhance:${input.idempotencyKey}`,
       ttlSeconds,
       moodboardId: input.moodboardId,
+      // The calling key owns the hold, as if it had reserved it itself.
+      apiKeyId: caller.apiKeyId,
     });
   } catch (err) {
     await releaseClaim(deps.db, claim.id);

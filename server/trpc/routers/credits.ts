@@ -39,15 +39,16 @@ export const creditsRouter = router({
   reserve: apiKeyProcedure('credits:write')
     .input(reserveInputSchema)
     .output(reserveResultSchema)
-    .mutation(({ ctx, input }) => reserveCredits(ctx.db, input)),
+    .mutation(({ ctx, input }) => reserveCredits(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 
   capture: apiKeyProcedure('credits:write')
     .input(captureInputSchema)
     .output(transactionSchema)
-    .mutation(({ ctx, input }) => captureReservation(ctx.db, input)),
+    // A hold belongs to the key that made it: another key's capture or release is NOT_FOUND.
+    .mutation(({ ctx, input }) => captureReservation(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 
   release: apiKeyProcedure('credits:write')
     .input(releaseInputSchema)
     .output(reservationSchema)
-    .mutation(({ ctx, input }) => releaseReservation(ctx.db, input)),
+    .mutation(({ ctx, input }) => releaseReservation(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 });

@@ -7,5 +7,5 @@ export const enhanceRouter = router({
   run: apiKeyProcedure('enhance')
     .input(enhanceInputSchema)
     .output(enhanceResultSchema)
-    .mutation(({ ctx, input }) => runEnhancement(ctx.deps.gateway, input)),
+    .mutation(({ ctx, input }) => runEnhancement(ctx.deps.gateway, input, { apiKeyId: ctx.apiKey.id })),
 });
