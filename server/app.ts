@@ -63,7 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: staticRoot, wildcard: false });
+    // Source maps would publish the SPA's source: never served, even when a build left them there.
+    await app.register(fastifyStatic, { root: staticRoot, wildcard: false, allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map') });
     app.setNotFoundHandler((req, reply) => {
       if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) {
         return reply.type('text/html').sendFile('index.html');
