@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { createFastifyContext } from './trpc/context';
-import { MAX_BATCH_SIZE, registerTrpcHttpGuards } from './trpc/http-guards';
+import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
@@ -18,6 +18,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Only the named proxies may set the client address (throttles and sessions record it).
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
+    clientErrorHandler: trpcClientErrorHandler,
     routerOptions: { maxParamLength: 5_000 },
   });
 

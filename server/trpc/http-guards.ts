@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 type Refusal = { httpStatus: number; code: string; jsonRpc: number };
@@ -70,4 +72,20 @@ export function registerTrpcHttpGuards(app: FastifyInstance) {
     }
     return reply.code(status).send({ error: error.message });
   });
+}
+
+/**
+ * Requests Node's parser refuses before Fastify sees them (a GET batch whose URL passes the header
+ * size limit, malformed HTTP) answer in tRPC's error shape too, and close the connection so that
+ * the client does not send its next request on a socket that is going away.
+ */
+export function trpcClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    status === 431 ? 'The request URL or headers are too large: send the input as a POST body, or fewer calls per batch.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ error: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: status, reason: 'BAD_REQUEST', path: null } } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
