@@ -6,7 +6,8 @@ const serverPort = Number(process.env.PORT ?? 3000);
 export default defineConfig({
   root: 'client',
   plugins: [react()],
-  build: { outDir: '../dist/client', emptyOutDir: true, sourcemap: true },
+  // Hidden: maps are written for error tooling but never linked from the bundles (nor served, see app.ts).
+  build: { outDir: '../dist/client', emptyOutDir: true, sourcemap: 'hidden' },
   server: {
     port: 5173,
     proxy: {

@@ -8,15 +8,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { createFastifyContext } from './trpc/context';
-import { registerTrpcHttpGuards } from './trpc/http-guards';
+import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    trustProxy: true,
+    // Only the named proxies may set the client address (throttles and sessions record it).
+    trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
+    clientErrorHandler: trpcClientErrorHandler,
     routerOptions: { maxParamLength: 5_000 },
   });
 
@@ -41,6 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
+      maxBatchSize: MAX_BATCH_SIZE,
       createContext: createFastifyContext(deps),
       onError({ error, path: procedure }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
@@ -61,7 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: staticRoot, wildcard: false });
+    // Source maps would publish the SPA's source: never served, even when a build left them there.
+    await app.register(fastifyStatic, { root: staticRoot, wildcard: false, allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map') });
     app.setNotFoundHandler((req, reply) => {
       if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) {
         return reply.type('text/html').sendFile('index.html');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const booleanFlag = z
@@ -10,6 +11,20 @@ const optionalUrl = (protocols: string[]) =>
     .url('expects a URL')
     .refine((v) => protocols.some((p) => v.startsWith(p)), `expects a URL starting with ${protocols.join(' or ')}`)
     .optional();
+
+/** An address, a CIDR, or one of proxy-addr's names for a range (what Fastify's trustProxy list takes). */
+const isProxyEntry = (entry: string) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+
+const proxyList = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .refine((list) => list.every(isProxyEntry), 'expects comma-separated proxy addresses or CIDRs (e.g. 10.0.0.0/8,::1)');
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -30,6 +45,8 @@ const envSchema = z.object({
   ADMIN_EMAIL: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expects an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'expects at least 12 characters').optional(),
   SESSION_TTL_HOURS: z.coerce.number({ message: 'expects a number of hours' }).positive().max(24 * 30).default(12),
+  /** The proxies whose X-Forwarded-For is believed; none by default, so the header cannot forge an address. */
+  TRUST_PROXY: proxyList.default([]),
   LOGIN_MAX_FAILURES: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
   LOGIN_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).default(900),
   USER_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(30).max(86_400).default(900),

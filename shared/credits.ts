@@ -128,6 +128,20 @@ export const reservationSchema = z.object({
 export const historyInputSchema = z.object({ userId: userIdSchema }).extend(cursorInputSchema.shape);
 export const historyResultSchema = z.object({ items: z.array(transactionSchema), nextCursor: z.string().nullable() });
 
+/**
+ * What an end user's own token sees of an entry: what moved and when, never who made an admin
+ * change or why (admins' emails and free-text reasons), nor provider and cost.
+ */
+export const publicTransactionSchema = transactionSchema.pick({
+  transactionId: true,
+  type: true,
+  creditsDelta: true,
+  balanceAfter: true,
+  enhancementType: true,
+  createdAt: true,
+});
+export const publicHistoryResultSchema = z.object({ items: z.array(publicTransactionSchema), nextCursor: z.string().nullable() });
+
 export const userTokenInputSchema = z.object({ userId: userIdSchema });
 export const userTokenSchema = z.object({ token: z.string(), expiresAt: z.string() });
 

@@ -117,9 +117,13 @@ describe('[AUTH] login throttling', () => {
   it('repeated failures from one address are throttled across emails, and the count is shared through Redis', async () => {
     const throttle = new LoginThrottle({ maxFailures: 2, windowSeconds: 60, redis: env.deps.redis, prefix: env.redisPrefix });
     const sibling = new LoginThrottle({ maxFailures: 2, windowSeconds: 60, redis: env.deps.redis, prefix: env.redisPrefix });
-    for (let i = 0; i < 8; i++) await throttle.recordFailure(`${uniqueId()}@example.com`, '192.0.2.7');
-    await expect(sibling.assertAllowed('fresh@example.com', '192.0.2.7')).rejects.toMatchObject({ reason: 'TOO_MANY_REQUESTS' });
-    await expect(sibling.assertAllowed('fresh@example.com', '192.0.2.8')).resolves.toBeUndefined();
+    const wrong = async () => false;
+    for (let i = 0; i < 8; i++) await throttle.attempt({ scope: 'login', subject: `${uniqueId()}@example.com`, address: '192.0.2.7' }, wrong);
+    let checked = false;
+    const right = async () => (checked = true);
+    await expect(sibling.attempt({ scope: 'login', subject: 'fresh@example.com', address: '192.0.2.7' }, right)).rejects.toMatchObject({ reason: 'TOO_MANY_REQUESTS' });
+    expect(checked).toBe(false);
+    await expect(sibling.attempt({ scope: 'login', subject: 'fresh@example.com', address: '192.0.2.8' }, right)).resolves.toEqual({ ok: true });
   });
 });
 

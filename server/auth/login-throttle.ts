@@ -5,43 +5,81 @@ import { DomainError } from '../errors';
 export type LoginThrottleOptions = { maxFailures: number; windowSeconds: number; redis: Redis | null; prefix: string };
 
 /**
- * Counts failed logins per email and per address (an address gets four times the email's allowance,
- * since several people may share one). Shared across processes through Redis when there is one,
- * and held in memory when there is not (then each process counts alone).
+ * What one guess is counted against: a `scope` (what is being guessed: `login`, `password`, a second
+ * factor...), the `subject` guessed at (an email, an admin id) and the caller's address.
+ */
+export type ThrottleKey = { scope: string; subject: string; address: string };
+
+/** A checked guess: `remaining` is how many more failures the tighter of the two counters allows. */
+export type AttemptOutcome = { ok: true } | { ok: false; remaining: number };
+
+type Counters = { bySubject: RateLimiterAbstract; byAddress: RateLimiterAbstract };
+
+/**
+ * Throttles guessing of secrets per subject and per address (an address gets four times the
+ * subject's allowance, since several people may share one). Each guess takes its point atomically
+ * before the secret is checked, so parallel or batched guesses cannot all pass a check made before
+ * any of them is counted; a correct guess gets its point back. Shared across processes through
+ * Redis when there is one, held in memory when there is not (then each process counts alone).
  */
 export class LoginThrottle {
-  private readonly byEmail: RateLimiterAbstract;
-  private readonly byAddress: RateLimiterAbstract;
+  private readonly counters = new Map<string, Counters>();
 
-  constructor(opts: LoginThrottleOptions) {
-    const make = (keyPrefix: string, points: number) => {
-      const base = { keyPrefix: `${opts.prefix}:login:${keyPrefix}`, points, duration: opts.windowSeconds };
-      const memory = new RateLimiterMemory(base);
-      return opts.redis ? new RateLimiterRedis({ ...base, storeClient: opts.redis, insuranceLimiter: memory }) : memory;
-    };
-    this.byEmail = make('email', opts.maxFailures);
-    this.byAddress = make('ip', opts.maxFailures * 4);
+  constructor(private readonly opts: LoginThrottleOptions) {}
+
+  /**
+   * Counts one guess, then runs `check` (true when the secret was right). Throws TOO_MANY_REQUESTS,
+   * without running `check`, when either counter is spent.
+   */
+  async attempt(key: ThrottleKey, check: () => Promise<boolean>): Promise<AttemptOutcome> {
+    const { bySubject, byAddress } = this.countersFor(key.scope);
+    const taken = await Promise.allSettled([bySubject.consume(key.subject), byAddress.consume(key.address)]);
+    const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
+    if (refused.length > 0) {
+      // A refused guess is not checked: give back the point the other counter did take.
+      await Promise.all([
+        taken[0].status === 'fulfilled' ? bySubject.reward(key.subject) : null,
+        taken[1].status === 'fulfilled' ? byAddress.reward(key.address) : null,
+      ]);
+      const waits = refused.map((r) => {
+        if (r.reason instanceof RateLimiterRes) return r.reason.msBeforeNext;
+        throw r.reason;
+      });
+      throw tooMany(Math.max(...waits));
+    }
+    let ok: boolean;
+    try {
+      ok = await check();
+    } catch (err) {
+      // A check that could not run was no failed guess.
+      await this.refund(bySubject, byAddress, key);
+      throw err;
+    }
+    if (ok) {
+      await this.refund(bySubject, byAddress, key);
+      return { ok: true };
+    }
+    const left = (taken as PromiseFulfilledResult<RateLimiterRes>[]).map((t) => t.value.remainingPoints);
+    return { ok: false, remaining: Math.min(...left) };
   }
 
-  /** Refuses before any password is checked when either counter is spent. */
-  async assertAllowed(email: string, address: string): Promise<void> {
-    const [e, a] = await Promise.all([this.byEmail.get(email), this.byAddress.get(address)]);
-    const blocked = [
-      e && e.consumedPoints >= this.byEmail.points ? e : null,
-      a && a.consumedPoints >= this.byAddress.points ? a : null,
-    ].filter((r): r is RateLimiterRes => r !== null);
-    if (blocked.length > 0) throw tooMany(Math.max(...blocked.map((r) => r.msBeforeNext)));
+  private async refund(bySubject: RateLimiterAbstract, byAddress: RateLimiterAbstract, key: ThrottleKey) {
+    await Promise.all([bySubject.reward(key.subject), byAddress.reward(key.address)]);
   }
 
-  async recordFailure(email: string, address: string): Promise<void> {
-    await Promise.all([
-      this.byEmail.penalty(email, 1),
-      this.byAddress.penalty(address, 1),
-    ]);
-  }
-
-  async recordSuccess(email: string): Promise<void> {
-    await this.byEmail.delete(email);
+  private countersFor(scope: string): Counters {
+    let counters = this.counters.get(scope);
+    if (!counters) {
+      const make = (kind: string, points: number) => {
+        const base = { keyPrefix: `${this.opts.prefix}:${scope}:${kind}`, points, duration: this.opts.windowSeconds };
+        const memory = new RateLimiterMemory(base);
+        return this.opts.redis ? new RateLimiterRedis({ ...base, storeClient: this.opts.redis, insuranceLimiter: memory }) : memory;
+      };
+      // `login:email` / `login:ip` keep the key names counters had before scopes existed.
+      counters = { bySubject: make(scope === 'login' ? 'email' : 'subject', this.opts.maxFailures), byAddress: make('ip', this.opts.maxFailures * 4) };
+      this.counters.set(scope, counters);
+    }
+    return counters;
   }
 }
 
@@ -50,7 +88,7 @@ function tooMany(msBeforeNext: number): DomainError {
   return new DomainError(
     'TOO_MANY_REQUESTS',
     'TOO_MANY_REQUESTS',
-    `Too many failed sign-in attempts. Try again in ${retryAfterSeconds} seconds.`,
+    `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`,
     { retryAfterSeconds },
   );
 }

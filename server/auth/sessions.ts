@@ -22,16 +22,15 @@ export async function login(
   input: LoginInput,
 ): Promise<{ token: string; expiresAt: Date; admin: SessionAdmin }> {
   const email = input.email.toLowerCase();
-  await throttle.assertAllowed(email, input.address);
-  const [admin] = await db.select().from(admins).where(eq(admins.email, email));
-  const ok = admin
-    ? await verifyPassword(admin.passwordHash, input.password)
-    : await verifyPassword(await timingDummyHash(), input.password).then(() => false);
-  if (!admin || !ok || admin.disabledAt) {
-    await throttle.recordFailure(email, input.address);
-    throw new DomainError('UNAUTHORIZED', 'UNAUTHORIZED', 'Wrong email or password.');
-  }
-  await throttle.recordSuccess(email);
+  let admin: typeof admins.$inferSelect | undefined;
+  const outcome = await throttle.attempt({ scope: 'login', subject: email, address: input.address }, async () => {
+    [admin] = await db.select().from(admins).where(eq(admins.email, email));
+    const ok = admin
+      ? await verifyPassword(admin.passwordHash, input.password)
+      : await verifyPassword(await timingDummyHash(), input.password).then(() => false);
+    return ok && !admin!.disabledAt;
+  });
+  if (!outcome.ok || !admin) throw new DomainError('UNAUTHORIZED', 'UNAUTHORIZED', 'Wrong email or password.');
   const token = newSecret('');
   const expiresAt = new Date(Date.now() + ttlHours * 3_600_000);
   const id = sha256(token);
@@ -61,21 +60,42 @@ export async function deleteExpiredSessions(db: DbOrTx): Promise<number> {
 }
 
 /**
- * Changes the signed-in admin's password after checking the current one, and ends their other
- * sessions (a changed password should log out a stolen session).
+ * Changes the signed-in admin's password after checking the current one (throttled like a login,
+ * per admin and address), and ends their other sessions (a changed password should log out a
+ * stolen session). A session that spends its guesses is ended: whoever holds it does not know
+ * the password.
  */
 export async function changePassword(
   db: DbOrTx,
+  throttle: LoginThrottle,
   admin: SessionAdmin,
-  input: { currentPassword: string; newPassword: string },
+  input: { currentPassword: string; newPassword: string; address: string },
 ): Promise<void> {
-  const [row] = await db.select().from(admins).where(eq(admins.id, admin.id));
-  if (!row || !(await verifyPassword(row.passwordHash, input.currentPassword))) {
+  const guess = async () => {
+    const [row] = await db.select({ passwordHash: admins.passwordHash }).from(admins).where(eq(admins.id, admin.id));
+    return row !== undefined && (await verifyPassword(row.passwordHash, input.currentPassword));
+  };
+  const outcome = await throttle.attempt({ scope: 'password', subject: admin.id, address: input.address }, guess).catch(async (err: unknown) => {
+    if (err instanceof DomainError && err.reason === 'TOO_MANY_REQUESTS') await endGuessingSession(db, admin);
+    throw err;
+  });
+  if (!outcome.ok) {
+    if (outcome.remaining === 0) {
+      await endGuessingSession(db, admin);
+      throw new DomainError('UNAUTHORIZED', 'UNAUTHORIZED', 'Too many wrong current passwords: this session has ended. Sign in again.');
+    }
     throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'currentPassword: the current password is wrong.');
   }
   await db.transaction(async (tx) => {
     await tx.update(admins).set({ passwordHash: await hashPassword(input.newPassword) }).where(eq(admins.id, admin.id));
     await tx.delete(adminSessions).where(and(eq(adminSessions.adminId, admin.id), ne(adminSessions.id, admin.sessionId)));
     await audit(tx, { adminId: admin.id, label: admin.email }, { action: 'admin.password', targetType: 'admin', targetId: admin.id });
+  });
+}
+
+async function endGuessingSession(db: DbOrTx, admin: SessionAdmin): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(adminSessions).where(eq(adminSessions.id, admin.sessionId));
+    await audit(tx, { adminId: admin.id, label: admin.email }, { action: 'admin.session.ended', targetType: 'admin', targetId: admin.id });
   });
 }

@@ -19,15 +19,22 @@ const expired = () => new DomainError('PRECONDITION_FAILED', 'RESERVATION_EXPIRE
 const notPending = (status: string) =>
   new DomainError('CONFLICT', 'RESERVATION_NOT_PENDING', `The reservation is already ${status}.`);
 
-async function priorReserve(db: DbOrTx, key: string, hash: string): Promise<ReserveResult | null> {
+/**
+ * Who settles a hold: `apiKeyId` given, only a hold that key made (another's is NOT_FOUND, as if it
+ * did not exist); omitted, any hold (the server's own callers).
+ */
+export type HoldOwner = { apiKeyId?: string };
+
+async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: string | null): Promise<ReserveResult | null> {
   const [prior] = await db.select().from(creditReservations).where(eq(creditReservations.idempotencyKey, key));
   if (!prior) return null;
-  if (prior.requestHash !== hash) throw idempotencyConflict();
+  // Another key's idempotency key does not reveal that key's hold.
+  if (prior.requestHash !== hash || prior.apiKeyId !== apiKeyId) throw idempotencyConflict();
   return { reservationId: prior.id, source: prior.source as ReserveResult['source'], expiresAt: prior.expiresAt.toISOString() };
 }
 
 /** Takes the credits at once into a hold that capture settles, release returns, or expiry returns. */
-export async function reserveCredits(db: DbOrTx, input: ReserveInput, overflowGate?: OverflowGate): Promise<ReserveResult> {
+export async function reserveCredits(db: DbOrTx, input: ReserveInput & { apiKeyId?: string | null }, overflowGate?: OverflowGate): Promise<ReserveResult> {
   const ttl = input.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
   const hash = requestHash('reserve', {
     userId: input.userId,
@@ -52,6 +59,7 @@ export async function reserveCredits(db: DbOrTx, input: ReserveInput, overflowGa
           requestHash: hash,
           enhancementType: input.enhancementType,
           moodboardId: input.moodboardId ?? null,
+          apiKeyId: input.apiKeyId ?? null,
         })
         .onConflictDoNothing({ target: creditReservations.idempotencyKey })
         .returning();
@@ -74,7 +82,7 @@ export async function reserveCredits(db: DbOrTx, input: ReserveInput, overflowGa
     });
   } catch (err) {
     if (err instanceof ReplayDetected || err instanceof DomainError) {
-      const prior = await priorReserve(db, input.idempotencyKey, hash);
+      const prior = await priorReserve(db, input.idempotencyKey, hash, input.apiKeyId ?? null);
       if (prior) return prior;
     }
     throw err;
@@ -82,9 +90,9 @@ export async function reserveCredits(db: DbOrTx, input: ReserveInput, overflowGa
 }
 
 /** Explains why a reservation could not be settled: gone, already settled, or expired. */
-async function refusal(db: DbOrTx, reservationId: string, captureRetry?: CaptureInput): Promise<TransactionView> {
+async function refusal(db: DbOrTx, reservationId: string, owner: HoldOwner, captureRetry?: CaptureInput): Promise<TransactionView> {
   const [r] = await db.select().from(creditReservations).where(eq(creditReservations.id, reservationId));
-  if (!r) throw unknownReservation();
+  if (!r || !ownedBy(r, owner)) throw unknownReservation();
   if (r.status === 'captured' && captureRetry && r.captureTransactionId !== null) {
     // A retried capture returns the transaction the first one completed.
     const [done] = await db.select().from(creditTransactions).where(eq(creditTransactions.id, r.captureTransactionId));
@@ -94,18 +102,26 @@ async function refusal(db: DbOrTx, reservationId: string, captureRetry?: Capture
   throw notPending(r.status);
 }
 
+const ownedBy = (r: ReservationRow, owner: HoldOwner) => owner.apiKeyId === undefined || r.apiKeyId === owner.apiKeyId;
+const ownerCondition = (owner: HoldOwner) =>
+  owner.apiKeyId === undefined ? sql`true` : sql`${creditReservations.apiKeyId} = ${owner.apiKeyId}`;
+
 export type ProviderDraw = (db: DbOrTx, provider: string, credits: number, reservationId: string) => Promise<{ costUsd: string }>;
 
 /**
  * Settles a pending, unexpired hold into a completed transaction. With a `provider`, the drawer
  * (the pools domain) takes that provider's credits and names the cost; else `costUsd` as given.
  */
-export async function captureReservation(db: DbOrTx, input: CaptureInput, drawProvider: ProviderDraw = drawForCapture): Promise<TransactionView> {
+export async function captureReservation(
+  db: DbOrTx,
+  input: CaptureInput & HoldOwner,
+  drawProvider: ProviderDraw = drawForCapture,
+): Promise<TransactionView> {
   const captured = await db.transaction(async (tx) => {
     const [r] = await tx
       .update(creditReservations)
       .set({ status: 'captured', settledAt: sql`now()`, provider: input.provider ?? null, apiRequestId: input.apiRequestId ?? null })
-      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now()`)
+      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now() and ${ownerCondition(input)}`)
       .returning();
     if (!r) return null;
     const drawn = input.provider ? await drawProvider(tx, input.provider, r.credits, r.id) : null;
@@ -138,23 +154,23 @@ export async function captureReservation(db: DbOrTx, input: CaptureInput, drawPr
       .where(eq(creditReservations.id, r.id));
     return toTransactionView(done!);
   });
-  return captured ?? refusal(db, input.reservationId, input);
+  return captured ?? refusal(db, input.reservationId, input, input);
 }
 
 /** Returns a pending hold's credits with a `release` entry (the refund). */
-export async function releaseReservation(db: DbOrTx, input: { reservationId: string; reason?: string }) {
+export async function releaseReservation(db: DbOrTx, input: { reservationId: string; reason?: string } & HoldOwner) {
   const released = await db.transaction(async (tx) => {
     const [r] = await tx
       .update(creditReservations)
       .set({ status: 'released', settledAt: sql`now()`, releaseReason: input.reason ?? null })
-      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending'`)
+      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${ownerCondition(input)}`)
       .returning();
     if (!r) return null;
     await returnHold(tx, r, input.reason ?? 'released');
     return toReservationView(r);
   });
   if (released) return released;
-  await refusal(db, input.reservationId);
+  await refusal(db, input.reservationId, input);
   throw notPending('settled');
 }
 

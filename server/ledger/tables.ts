@@ -164,6 +164,12 @@ export const creditReservations = pgTable(
     apiRequestId: text('api_request_id'),
     releaseReason: text('release_reason'),
     captureTransactionId: bigint('capture_transaction_id', { mode: 'number' }),
+    /**
+     * The API key that made the hold: only it may capture or release it. Null for holds made
+     * inside the server without a key (and before ownership was recorded). Keys are revoked, never
+     * deleted, so no foreign key into the auth domain is needed to keep it meaningful.
+     */
+    apiKeyId: uuid('api_key_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     settledAt: timestamp('settled_at', { withTimezone: true }),
   },

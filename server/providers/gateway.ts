@@ -25,7 +25,7 @@ const MAX_HOLD_SECONDS = 3600;
  * graceful degradation. A replayed idempotency key returns the first result. Every way out settles
  * both the hold and the claim: a result is stored, or the claim is released and the hold returned.
  */
-export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Promise<EnhanceResult> {
+export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput, caller: { apiKeyId?: string } = {}): Promise<EnhanceResult> {
   let image: InputImage;
   try {
     await assertFetchableUrl(input.inputImageUrl, deps.urlPolicy);
@@ -60,7 +60,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
   }
 
   try {
-    return await serveClaim(deps, input, image, claim.id);
+    return await serveClaim(deps, input, image, claim.id, caller);
   } catch (err) {
     // Whatever failed, the claim must not stay "processing" (replays would wait an hour): a replay runs afresh.
     await releaseClaim(deps.db, claim.id).catch((e: unknown) => deps.log.error({ err: e, idempotencyKey: input.idempotencyKey }, 'releasing an enhancement claim failed'));
@@ -69,7 +69,7 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput): Pr
 }
 
 /** Holds the credit (or degrades when the platform cannot pay an overflow), then tries the providers. */
-async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number): Promise<EnhanceResult> {
+async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number, caller: { apiKeyId?: string }): Promise<EnhanceResult> {
   const candidates = await candidateProviders(deps.db);
   const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + deps.holdGraceSeconds);
   let hold: ReserveResult;
@@ -82,6 +82,8 @@ async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputIm
       idempotencyKey: `enhance:${input.idempotencyKey}:${claimId}`,
       ttlSeconds,
       moodboardId: input.moodboardId,
+      // The calling key owns the hold, as if it had reserved it itself.
+      apiKeyId: caller.apiKeyId,
     });
   } catch (err) {
     if (!(err instanceof DomainError && err.reason === 'PLATFORM_CREDITS_DEPLETED')) throw err;

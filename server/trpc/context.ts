@@ -1,3 +1,5 @@
+// Loads @fastify/cookie's typing of req.cookies and res.setCookie, so this file type-checks on its own.
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps';
 import { SESSION_COOKIE } from '../auth/sessions';
@@ -41,8 +43,8 @@ export function createContextInner(
 /** The Fastify adapter: reads cookie and bearer token from the request. */
 export function createFastifyContext(deps: AppDeps) {
   return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): ContextInner => {
-    const auth = req.headers.authorization;
-    const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() || null : null;
+    // The scheme name is case-insensitive (RFC 9110): `bearer` and `BEARER` are Bearer too.
+    const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
     return createContextInner(deps, {
       sessionToken: req.cookies[SESSION_COOKIE] ?? null,
       bearer,

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 type Refusal = { httpStatus: number; code: string; jsonRpc: number };
@@ -20,12 +22,35 @@ function sendTrpcError(reply: FastifyReply, status: number, message: string) {
 
 const isTrpc = (req: FastifyRequest) => req.url.startsWith('/trpc/') || req.url === '/trpc';
 
+/** The most calls one batched request may carry (tRPC refuses a larger batch before running any). */
+export const MAX_BATCH_SIZE = 20;
+
+/** The procedures a batched request names, or null when it is not a batch. */
+function batchedPaths(req: FastifyRequest): string[] | null {
+  const url = new URL(req.url, 'http://localhost');
+  if (url.searchParams.get('batch') !== '1') return null;
+  let path = url.pathname.slice('/trpc/'.length);
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // tRPC itself refuses a path it cannot decode.
+  }
+  return path.split(',');
+}
+
 /**
  * Requests Fastify refuses before tRPC sees them (a body too large, a content type it cannot
  * parse) answer as tRPC errors too; tRPC bodies are JSON, so anything else is refused up front
- * rather than handed to tRPC as a raw stream.
+ * rather than handed to tRPC as a raw stream. And a batch naming an auth.* procedure is refused.
  */
 export function registerTrpcHttpGuards(app: FastifyInstance) {
+  app.addHook('onRequest', async (req, reply) => {
+    // One request must not carry many guesses past the throttle: sign-in calls come one at a time.
+    if (isTrpc(req) && batchedPaths(req)?.some((p) => p.trim().startsWith('auth.'))) {
+      return sendTrpcError(reply, 400, 'auth.* procedures cannot be batched: send each call on its own request.');
+    }
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     if (!isTrpc(req) || req.method !== 'POST') return;
     const type = req.headers['content-type'];
@@ -47,4 +72,20 @@ export function registerTrpcHttpGuards(app: FastifyInstance) {
     }
     return reply.code(status).send({ error: error.message });
   });
+}
+
+/**
+ * Requests Node's parser refuses before Fastify sees them (a GET batch whose URL passes the header
+ * size limit, malformed HTTP) answer in tRPC's error shape too, and close the connection so that
+ * the client does not send its next request on a socket that is going away.
+ */
+export function trpcClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    status === 431 ? 'The request URL or headers are too large: send the input as a POST body, or fewer calls per batch.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ error: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: status, reason: 'BAD_REQUEST', path: null } } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

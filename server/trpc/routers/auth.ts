@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminSchema, changePasswordInputSchema, loginInputSchema } from '../../../shared/auth';
 import { changePassword, login, logout } from '../../auth/sessions';
+import { DomainError } from '../../errors';
 import { userTokenInputSchema, userTokenSchema } from '../../../shared/credits';
 import { adminProcedure, apiKeyProcedure, publicProcedure } from '../procedures';
 import { router } from '../init';
@@ -34,7 +35,13 @@ export const authRouter = router({
     .input(changePasswordInputSchema)
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
-      await changePassword(ctx.db, ctx.admin, input);
+      try {
+        await changePassword(ctx.db, ctx.deps.throttle, ctx.admin, { ...input, address: ctx.address });
+      } catch (err) {
+        // The session was ended for guessing: the browser forgets it too.
+        if (err instanceof DomainError && (err.code === 'UNAUTHORIZED' || err.code === 'TOO_MANY_REQUESTS')) ctx.cookies.clearSession();
+        throw err;
+      }
       return { ok: true as const };
     }),
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   balanceSchema,
   captureInputSchema,
@@ -5,6 +6,7 @@ import {
   consumeResultSchema,
   historyInputSchema,
   historyResultSchema,
+  publicHistoryResultSchema,
   releaseInputSchema,
   reservationSchema,
   reserveInputSchema,
@@ -20,10 +22,14 @@ import { apiKeyProcedure, userReadProcedure } from '../procedures';
 export const creditsRouter = router({
   balance: userReadProcedure.output(balanceSchema).query(({ ctx, input }) => getBalance(ctx.db, input.userId)),
 
+  /** An API key reads the full entries; a user token the public view (parsing strips the rest). */
   history: userReadProcedure
     .input(historyInputSchema)
-    .output(historyResultSchema)
-    .query(({ ctx, input }) => getHistory(ctx.db, input)),
+    .output(z.union([historyResultSchema, publicHistoryResultSchema]))
+    .query(async ({ ctx, input }) => {
+      const page = await getHistory(ctx.db, input);
+      return ctx.reader.kind === 'user' ? publicHistoryResultSchema.parse(page) : page;
+    }),
 
   consume: apiKeyProcedure('credits:write')
     .input(consumeInputSchema)
@@ -33,15 +39,16 @@ export const creditsRouter = router({
   reserve: apiKeyProcedure('credits:write')
     .input(reserveInputSchema)
     .output(reserveResultSchema)
-    .mutation(({ ctx, input }) => reserveCredits(ctx.db, input)),
+    .mutation(({ ctx, input }) => reserveCredits(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 
   capture: apiKeyProcedure('credits:write')
     .input(captureInputSchema)
     .output(transactionSchema)
-    .mutation(({ ctx, input }) => captureReservation(ctx.db, input)),
+    // A hold belongs to the key that made it: another key's capture or release is NOT_FOUND.
+    .mutation(({ ctx, input }) => captureReservation(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 
   release: apiKeyProcedure('credits:write')
     .input(releaseInputSchema)
     .output(reservationSchema)
-    .mutation(({ ctx, input }) => releaseReservation(ctx.db, input)),
+    .mutation(({ ctx, input }) => releaseReservation(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 });

@@ -9,6 +9,6 @@ export const enhanceRouter = router({
     .output(enhanceResultSchema)
     .mutation(async ({ ctx, input }) => {
       await ctx.deps.gateway.requestLimit.take(ctx.apiKey.id, input.userId);
-      return runEnhancement(ctx.deps.gateway, input);
+      return runEnhancement(ctx.deps.gateway, input, { apiKeyId: ctx.apiKey.id });
     }),
 });
