@@ -64,6 +64,8 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
     const { caller } = await signedInCaller(env.deps);
     const provider = uniqueId('pool').toLowerCase();
     const base = { provider, costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http' as const };
+    // A pool is made only for a provider that exists.
+    await caller.admin.providers.create({ name: provider, kind: 'fal', baseUrl: 'https://queue.fal.run', costPerRequest: '0.01', rateLimitPerMinute: 600, priority: 1, timeoutMs: 1_000 });
     await caller.admin.pools.create({ ...base, billingUrl: 'https://billing.example/v1', billingApiKey: 'bill-key' });
     expect((await caller.admin.pools.update({ ...base, billingUrl: 'https://billing.example/v2' })).billingApiKeySet).toBe(true);
     expect((await caller.admin.pools.update({ ...base, billingUrl: 'https://attacker.example/v1' })).billingApiKeySet).toBe(false);
