@@ -160,22 +160,23 @@ describe('[ACCESS] admin procedures need a session, and admin mutations the admi
 });
 
 describe('[ACCESS] API-key procedures need a live key holding their scope', () => {
-  let fixture: { userId: string; reservation: () => Promise<string> };
+  let fixture: { userId: string; reservation: (apiKeyId?: string) => Promise<string> };
   beforeAll(async () => {
     await configureProviders(env.deps, [{ name: 'local', kind: 'local', baseUrl: 'http://localhost' }]);
     const userId = await newUser(db(), 'pro');
-    const reservation = async () =>
-      (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key(), ttlSeconds: 600 })).reservationId;
+    // A hold belongs to the key that made it: the caller under test owns the one it settles.
+    const reservation = async (apiKeyId?: string) =>
+      (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key(), ttlSeconds: 600, apiKeyId })).reservationId;
     fixture = { userId, reservation };
   });
 
   /** A valid input for each API-key procedure, fresh each time (idempotency keys, pending holds). */
-  const VALID_INPUT: Record<string, () => Promise<unknown>> = {
+  const VALID_INPUT: Record<string, (ownKeyId?: string) => Promise<unknown>> = {
     'users.upsert': async () => ({ userId: uniqueId('acc'), tier: 'plus' }),
     'credits.consume': async () => ({ userId: fixture.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() }),
     'credits.reserve': async () => ({ userId: fixture.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() }),
-    'credits.capture': async () => ({ reservationId: await fixture.reservation() }),
-    'credits.release': async () => ({ reservationId: await fixture.reservation() }),
+    'credits.capture': async (ownKeyId) => ({ reservationId: await fixture.reservation(ownKeyId) }),
+    'credits.release': async (ownKeyId) => ({ reservationId: await fixture.reservation(ownKeyId) }),
     'enhance.run': async () => ({ userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }),
     'auth.userToken': async () => ({ userId: fixture.userId }),
   };
@@ -192,7 +193,7 @@ describe('[ACCESS] API-key procedures need a live key holding their scope', () =
       const others = await newKey(apiKeyScopes.filter((s) => s !== scope));
       const own = await newKey([scope]);
       const token = env.deps.userTokens.mint(fixture.userId, 600).token;
-      const input = await VALID_INPUT[path]!();
+      const input = await VALID_INPUT[path]!(own.apiKey.id);
       await expectRefusedWithoutWrites([
         { label: 'no key', call: () => invoke(bearerCaller(null), path, input), code: 'UNAUTHORIZED' },
         { label: 'a made-up key', call: () => invoke(bearerCaller(`cd_live_${randomBytes(32).toString('base64url')}`), path, input), code: 'UNAUTHORIZED' },
