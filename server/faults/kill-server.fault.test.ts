@@ -11,6 +11,7 @@ import { trpcHttp } from '../test/http-client';
 import { key, newUser } from '../test/ledger-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { startServer } from '../test/spawn';
+import { waitFor } from '../test/wait';
 import { expectReconciled, pendingHolds } from './lib/reconciled';
 
 let env: TestEnv;
@@ -52,9 +53,9 @@ describe('[FAULT] kill -9 of a server in the middle of 100 concurrent enhancemen
 
     // A new process, and the expiry that the scheduled job performs.
     const survivor = await startServer(serverEnv);
-    await sleep(6_000); // holds live for the provider timeout (4 s) + 1 s of grace
-    const released = await expireReservations(db);
-    expect(released).toBeGreaterThan(0);
+    // Holds live for the active providers' timeouts (the test's 4 s and the seeded local provider's) + 1 s of grace; the survivor's own expiry job may
+    // release them first, so wait for the condition (running the expiry as the job would) instead of a clock.
+    await waitFor(async () => (await expireReservations(db), (await pendingHolds(db)) === 0), { timeoutMs: 100_000, intervalMs: 500, what: 'every orphaned hold to expire' });
     expect(await pendingHolds(db)).toBe(0);
     await expectReconciled(db);
 
