@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { startFakeBilling } from '../test/fake-billing';
+import { waitFor } from '../test/wait';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { drawFromPool, poolTotal } from './draw';
 import { MAX_REFILL_FAILURES, processApprovedRefills, purchaseKey } from './refill-purchase';
@@ -31,16 +31,8 @@ afterAll(async () => {
 const db = () => env.deps.dbHandle.db;
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider));
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(100);
-  }
-}
-const completed = (provider: string) => waitFor(async () => (await requestsOf(provider)).find((r) => r.status === 'completed'));
+const completed = (provider: string) =>
+  waitFor(async () => (await requestsOf(provider)).find((r) => r.status === 'completed'), { timeoutMs: 20_000, what: `the ${provider} refill to complete` });
 
 describe('[POOLS] an approved auto-refill is enqueued at once, after commit', () => {
   it('a draw crossing the threshold gets its refill bought without waiting for the schedule', async () => {
@@ -56,7 +48,7 @@ describe('[POOLS] an approved auto-refill is enqueued at once, after commit', ()
     billing.state.behaviour = 'error500';
     // The kicked job's purchase fails (outcome unknown); the next failures come as the backoff runs out.
     await db().transaction((tx) => drawFromPool(tx, provider, 1));
-    await waitFor(async () => (await caller.admin.pools.get({ provider })).refillFailures === 1);
+    await waitFor(async () => (await caller.admin.pools.get({ provider })).refillFailures === 1, { timeoutMs: 20_000, what: 'the first failed purchase' });
     for (let i = 1; i < MAX_REFILL_FAILURES; i++) {
       await db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
       await processApprovedRefills(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 }, provider);
