@@ -95,7 +95,7 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await dialog.getByLabel('Base URL').fill('');
   await dialog.getByRole('button', { name: 'Add provider' }).click();
   await expect(dialog.getByText('Provider must be at least 2 characters')).toBeVisible();
-  await expect(dialog.getByText('Must be a URL')).toBeVisible();
+  await expect(dialog.getByText('Must be an http(s) URL')).toBeVisible();
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   // local is there from the first start.
   await addProvider(page, { name: paid, kind: 'fal', baseUrl: 'http://127.0.0.1:9', cost: '0.039', apiKey: 'fal-e2e-secret-key' });

@@ -39,6 +39,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// A test that fails before stopping its servers must not leave them running (and working jobs) on
+// the machine: whatever is still alive when the test process exits is killed with it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `server/main.ts` and waits until /healthz answers. */
 export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const port = await freePort();
@@ -47,6 +54,8 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
