@@ -34,7 +34,7 @@ test.afterAll(async () => {
   await new Promise<void>((resolve) => imageServer.close(() => resolve()));
 });
 
-async function addProvider(page: Page, fields: { name: string; kind: string; baseUrl?: string; cost?: string; apiKey?: string }) {
+async function addProvider(page: Page, fields: { name: string; kind: string; baseUrl?: string; cost?: string; priority?: string; apiKey?: string }) {
   await page.getByRole('button', { name: 'Add provider' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add provider' });
   await expect(dialog.getByLabel('Name')).toBeFocused();
@@ -42,6 +42,7 @@ async function addProvider(page: Page, fields: { name: string; kind: string; bas
   await dialog.getByLabel('Kind').selectOption(fields.kind);
   if (fields.baseUrl !== undefined) await dialog.getByLabel('Base URL').fill(fields.baseUrl);
   if (fields.cost !== undefined) await dialog.getByLabel('Cost per request (USD)').fill(fields.cost);
+  if (fields.priority !== undefined) await dialog.getByLabel('Priority').fill(fields.priority);
   await expect(dialog.getByTestId('provider-key-status')).toHaveText('Not set');
   await expect(dialog.getByLabel('API key')).toHaveAttribute('placeholder', 'not set');
   if (fields.apiKey) await dialog.getByLabel('API key').fill(fields.apiKey);
@@ -97,8 +98,9 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(dialog.getByText('Provider must be at least 2 characters')).toBeVisible();
   await expect(dialog.getByText('Must be an http(s) URL')).toBeVisible();
   await dialog.getByRole('button', { name: 'Cancel' }).click();
-  // local is there from the first start.
-  await addProvider(page, { name: paid, kind: 'fal', baseUrl: 'http://127.0.0.1:9', cost: '0.039', apiKey: 'fal-e2e-secret-key' });
+  // local is there from the first start (priority 100). Other specs' providers come later in the
+  // order (900 and up), so 101 puts the paid one right after local.
+  await addProvider(page, { name: paid, kind: 'fal', baseUrl: 'http://127.0.0.1:9', cost: '0.039', priority: '101', apiKey: 'fal-e2e-secret-key' });
 
   const localRow = table.getByRole('row', { name: 'Provider local' });
   const paidRow = table.getByRole('row', { name: `Provider ${paid}` });
