@@ -14,6 +14,7 @@ import { closeDeps, createDeps } from '../deps';
 import { trpcHttp } from '../test/http-client';
 import { balanceRow, key, newUser } from '../test/ledger-helpers';
 import { startServer, type ServerProcess } from '../test/spawn';
+import { waitFor } from '../test/wait';
 import { expectReconciled } from './lib/reconciled';
 import { startTempPostgres } from './lib/temp-postgres';
 
@@ -64,14 +65,15 @@ describe('[FAULT] PostgreSQL restarted during load', () => {
       }
     })();
 
-    await sleep(500);
+    // Load is flowing before the stop, and requests have failed while PostgreSQL is down.
+    await waitFor(() => outcomes.filter((o) => o.status === 200).length >= 5, { timeoutMs: 20_000, what: 'load before the outage' });
     pg.stop();
-    await sleep(2_000);
+    const beforeOutage = outcomes.length;
+    await waitFor(() => outcomes.slice(beforeOutage).filter((o) => o.status === 503).length >= 5, { timeoutMs: 20_000, what: 'refusals during the outage' });
     const duringOutage = outcomes.length;
     pg.start();
     // Give the pool time to reconnect, then keep going a little.
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && outcomes.slice(duringOutage).filter((o) => o.status === 200).length < 10) await sleep(200);
+    await waitFor(() => outcomes.slice(duringOutage).filter((o) => o.status === 200).length >= 10, { timeoutMs: 30_000, what: 'successes after the restart' });
     running = false;
     await load;
 

@@ -18,7 +18,7 @@ let images: Awaited<ReturnType<typeof startImageServer>>;
 const fakes: Awaited<ReturnType<typeof startFakeProvider>>[] = [];
 
 beforeAll(async () => {
-  env = await createTestEnv({ ALLOW_PRIVATE_IMAGE_URLS: 'true', CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_COOLDOWN_SECONDS: '1' });
+  env = await createTestEnv({ ALLOW_PRIVATE_IMAGE_URLS: 'true', CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_COOLDOWN_SECONDS: '4' });
   images = await startImageServer();
 });
 afterEach(async () => {
