@@ -49,8 +49,15 @@ export function ApiKeysSection() {
   const resetRevoke = revoke.reset;
   const columns = useMemo(
     () => [
-      col.accessor('name', { header: 'Name', cell: (c) => <span className="strong">{c.getValue()}</span> }),
-      col.accessor('prefix', { header: 'Prefix', meta: { mono: true, width: 130 }, cell: (c) => `${c.getValue()}…` }),
+      col.accessor('name', {
+        header: 'Name',
+        cell: (c) => (
+          <span className="key-name">
+            <span className="strong">{c.getValue()}</span>
+            <code className="muted">{c.row.original.prefix}…</code>
+          </span>
+        ),
+      }),
       col.accessor('scopes', {
         header: 'Scopes',
         enableSorting: false,
@@ -104,7 +111,7 @@ export function ApiKeysSection() {
       }),
       col.display({
         id: 'usage',
-        header: '30 days',
+        header: 'Calls, 30 days',
         meta: { width: 130 },
         cell: (c) => <UsageSparkline usage={usageByKey.get(c.row.original.id)} />,
       }),
@@ -191,6 +198,7 @@ export function ApiKeysSection() {
           setCreated({ name, secret });
           toast.show(`API key “${name}” created.`);
           void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+          void queryClient.invalidateQueries(trpc.admin.apiKeys.usage.queryFilter());
         }}
       />
 
