@@ -92,7 +92,8 @@ async function main(argv: string[]): Promise<number> {
         const keys = await listApiKeys(db);
         if (keys.length === 0) process.stdout.write('No API keys.\n');
         for (const k of keys) {
-          const status = k.revokedAt ? `revoked ${k.revokedAt}` : 'active';
+          const expired = k.expiresAt !== null && Date.parse(k.expiresAt) <= Date.now();
+          const status = k.revokedAt ? `revoked ${k.revokedAt}` : expired ? `expired ${k.expiresAt}` : k.expiresAt ? `active until ${k.expiresAt}` : 'active';
           process.stdout.write(`${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  ${status}  last used ${k.lastUsedAt ?? 'never'}\n`);
         }
         return 0;
