@@ -1,10 +1,10 @@
 import { TRPCError } from '@trpc/server';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContextInner } from '../trpc/context';
 import { createCaller, createTestEnv, publicCaller, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { bootstrapAdmin } from './bootstrap-admin';
-import { admins, apiKeys } from './tables';
+import { admins, apiKeys, auditLog } from './tables';
 
 let env: TestEnv;
 let admin: Awaited<ReturnType<typeof signedInCaller>>;
@@ -33,6 +33,10 @@ describe('[AUTH] forced password change', () => {
     expect((await admin.caller.admin.admins.list()).find((a) => a.email === email)).not.toHaveProperty('generatedPassword');
     const [row] = await db().select().from(admins).where(eq(admins.email, email));
     expect(row!.mustChangePassword).toBe(true);
+    // The audit trail records the account, never its password.
+    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'admin.create'), eq(auditLog.targetId, row!.id)));
+    expect(entry!.after).toMatchObject({ email, mustChangePassword: true });
+    expect(JSON.stringify(entry!.after)).not.toContain(created.generatedPassword!);
   });
 
   it('until it changes the password the session may call only auth.me, auth.changePassword and auth.logout; then everything its role allows', async () => {
