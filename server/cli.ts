@@ -5,7 +5,6 @@ import { createAdminInputSchema, createApiKeyInputSchema } from '../shared/auth'
 import { createAdmin } from './auth/admins';
 import { createApiKey, listApiKeys, revokeApiKey } from './auth/api-keys';
 import { cliActor } from './auth/audit';
-import { generatePassword } from './auth/passwords';
 import { ConfigError, loadConfig } from './config';
 import { openDb } from './db/client';
 import { migrate } from './db/migrate';
@@ -15,7 +14,8 @@ const usage = `Usage: npm run admin -- <command> [options]
 
 Commands:
   create-admin --email EMAIL [--role admin|analyst] [--password PASSWORD]
-      Creates an admin account; prints a generated password when none is given.
+      Creates an admin account; prints a generated password when none is given,
+      which must be changed at the first sign-in.
   create-api-key --name NAME --scopes SCOPE[,SCOPE...]
       Creates an API key for a product app; prints the key once, alone on the last line.
       Scopes: credits:read, credits:write, enhance, users:write
@@ -68,15 +68,14 @@ async function main(argv: string[]): Promise<number> {
     const db = handle.db;
     switch (command) {
       case 'create-admin': {
-        const generated = values.password ? null : generatePassword();
         const input = parse(createAdminInputSchema, {
           email: option(values, 'email'),
           role: values.role ?? 'admin',
-          password: values.password ?? generated,
+          password: values.password,
         });
         const admin = await db.transaction((tx) => createAdmin(tx, cliActor, input));
         process.stdout.write(`Created ${admin.role} ${admin.email}\n`);
-        if (generated) process.stdout.write(`Password (shown once): ${generated}\n`);
+        if (admin.generatedPassword) process.stdout.write(`Password (shown once, to be changed at the first sign-in): ${admin.generatedPassword}\n`);
         return 0;
       }
       case 'create-api-key': {
@@ -93,7 +92,8 @@ async function main(argv: string[]): Promise<number> {
         const keys = await listApiKeys(db);
         if (keys.length === 0) process.stdout.write('No API keys.\n');
         for (const k of keys) {
-          const status = k.revokedAt ? `revoked ${k.revokedAt}` : 'active';
+          const expired = k.expiresAt !== null && Date.parse(k.expiresAt) <= Date.now();
+          const status = k.revokedAt ? `revoked ${k.revokedAt}` : expired ? `expired ${k.expiresAt}` : k.expiresAt ? `active until ${k.expiresAt}` : 'active';
           process.stdout.write(`${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',')}]  ${status}  last used ${k.lastUsedAt ?? 'never'}\n`);
         }
         return 0;

@@ -13,7 +13,7 @@ async function main() {
   if (boot?.generatedPassword) {
     // Printed once, to the terminal only: it is not logged and never stored in clear.
     process.stdout.write(
-      `\n  First start: created admin ${boot.email}\n  One-time password: ${boot.generatedPassword}\n  Change it after signing in.\n\n`,
+      `\n  First start: created admin ${boot.email}\n  One-time password: ${boot.generatedPassword}\n  You will be asked to choose your own at the first sign-in.\n\n`,
     );
   } else if (boot) {
     deps.log.info('Created admin %s from ADMIN_EMAIL/ADMIN_PASSWORD', boot.email);

@@ -29,5 +29,9 @@ export const errorReasons = [
   'NOT_FOUND',
   'CONFLICT',
   'TOO_MANY_REQUESTS',
+  /** Signed in with a generated password: only auth.changePassword (and auth.me, auth.logout) work. */
+  'PASSWORD_CHANGE_REQUIRED',
+  /** The password was right and the admin has two-factor sign-in: send auth.login again with `code`. */
+  'SECOND_FACTOR_REQUIRED',
 ] as const;
 export type ErrorReason = (typeof errorReasons)[number];

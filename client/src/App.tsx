@@ -2,15 +2,17 @@ import { useQuery } from '@tanstack/react-query';
 import { MeProvider } from './auth';
 import { Shell } from './components/Shell';
 import { errorCode, errorMessage } from './lib/errors';
+import { ForcedPasswordPage } from './pages/ForcedPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { useTRPC } from './trpc';
 
-/** auth.me decides: an admin session shows the shell, UNAUTHORIZED shows the login page. */
+/** auth.me decides: an admin session shows the shell (or the forced password change first), UNAUTHORIZED shows the login page. */
 export function App() {
   const trpc = useTRPC();
   const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: 5 * 60_000, retry: false }));
 
   if (me.isError && errorCode(me.error) === 'UNAUTHORIZED') return <LoginPage />;
+  if (me.data?.mustChangePassword) return <ForcedPasswordPage me={me.data} />;
   if (me.data) {
     return (
       <MeProvider value={me.data}>

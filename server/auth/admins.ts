@@ -4,7 +4,7 @@ import type { AdminView } from '../../shared/auth';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
 import { audit, type Actor } from './audit';
-import { hashPassword } from './passwords';
+import { generatePassword, hashPassword } from './passwords';
 import { admins } from './tables';
 
 type AdminRow = typeof admins.$inferSelect;
@@ -15,6 +15,8 @@ export const toAdminView = (a: AdminRow): AdminView => ({
   role: a.role,
   createdAt: a.createdAt.toISOString(),
   disabledAt: a.disabledAt?.toISOString() ?? null,
+  mustChangePassword: a.mustChangePassword,
+  totpEnabled: a.totpEnabledAt !== null,
 });
 
 export async function listAdmins(db: DbOrTx): Promise<AdminView[]> {
@@ -22,21 +24,27 @@ export async function listAdmins(db: DbOrTx): Promise<AdminView[]> {
   return rows.map(toAdminView);
 }
 
+/**
+ * Creates an account. Without a password one is generated and answered this once; an account with
+ * a generated password (or created with `mustChangePassword`) can do nothing but change it until it does.
+ */
 export async function createAdmin(
   db: DbOrTx,
   actor: Actor,
-  input: { email: string; role: AdminRole; password: string },
-): Promise<AdminView> {
-  const passwordHash = await hashPassword(input.password);
+  input: { email: string; role: AdminRole; password?: string; mustChangePassword?: boolean },
+): Promise<AdminView & { generatedPassword: string | null }> {
+  const generatedPassword = input.password === undefined ? generatePassword() : null;
+  const passwordHash = await hashPassword(input.password ?? generatedPassword!);
+  const mustChangePassword = generatedPassword !== null || input.mustChangePassword === true;
   const [row] = await db
     .insert(admins)
-    .values({ email: input.email.toLowerCase(), role: input.role, passwordHash })
+    .values({ email: input.email.toLowerCase(), role: input.role, passwordHash, mustChangePassword })
     .onConflictDoNothing({ target: admins.email })
     .returning();
   if (!row) throw new DomainError('CONFLICT', 'CONFLICT', `An admin with email ${input.email} already exists.`);
   const view = toAdminView(row);
   await audit(db, actor, { action: 'admin.create', targetType: 'admin', targetId: row.id, after: view });
-  return view;
+  return { ...view, generatedPassword };
 }
 
 export async function updateAdmin(

@@ -1,37 +1,54 @@
-import { desc, eq, isNull, and, sql } from 'drizzle-orm';
-import type { ApiKeyView } from '../../shared/auth';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { ApiKeyUsageView, ApiKeyView } from '../../shared/auth';
 import type { ApiKeyScope } from '../../shared/enums';
 import type { DbOrTx } from '../db/client';
+import { queryOne, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { audit, type Actor } from './audit';
 import { apiKeys } from './tables';
 import { newSecret, sha256 } from './tokens';
 
 const KEY_PREFIX = 'cd_live_';
+const USAGE_DAYS = 30;
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-const toView = (k: ApiKeyRow): ApiKeyView => ({
-  id: k.id,
-  name: k.name,
-  prefix: k.prefix,
-  scopes: k.scopes as ApiKeyScope[],
-  createdAt: k.createdAt.toISOString(),
-  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-  revokedAt: k.revokedAt?.toISOString() ?? null,
-});
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+const toView = (k: ApiKeyRow, now = new Date()): ApiKeyView => {
+  const inGrace = k.previousExpiresAt !== null && k.previousExpiresAt > now;
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes as ApiKeyScope[],
+    createdAt: k.createdAt.toISOString(),
+    lastUsedAt: iso(k.lastUsedAt),
+    revokedAt: iso(k.revokedAt),
+    expiresAt: iso(k.expiresAt),
+    rotatedAt: iso(k.rotatedAt),
+    previousPrefix: inGrace ? k.previousPrefix : null,
+    previousExpiresAt: inGrace ? iso(k.previousExpiresAt) : null,
+  };
+};
+
+const prefixOf = (secret: string) => secret.slice(0, KEY_PREFIX.length + 6);
 
 /** Creates a key; its secret is returned this once and only its hash is kept. */
 export async function createApiKey(
   db: DbOrTx,
   actor: Actor,
-  input: { name: string; scopes: ApiKeyScope[] },
+  input: { name: string; scopes: ApiKeyScope[]; expiresAt?: string | null },
 ): Promise<{ apiKey: ApiKeyView; secret: string }> {
+  const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+  if (expiresAt && expiresAt.getTime() <= Date.now()) {
+    throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'The expiry must be in the future.', { field: 'expiresAt' });
+  }
   const secret = newSecret(KEY_PREFIX);
   const scopes = [...new Set(input.scopes)].sort();
   const [row] = await db
     .insert(apiKeys)
-    .values({ name: input.name, prefix: secret.slice(0, KEY_PREFIX.length + 6), keyHash: sha256(secret), scopes, createdBy: actor.adminId })
+    .values({ name: input.name, prefix: prefixOf(secret), keyHash: sha256(secret), scopes, createdBy: actor.adminId, expiresAt })
     .returning();
   const apiKey = toView(row!);
   await audit(db, actor, { action: 'apiKey.create', targetType: 'api_key', targetId: apiKey.id, after: apiKey });
@@ -40,7 +57,8 @@ export async function createApiKey(
 
 export async function listApiKeys(db: DbOrTx): Promise<ApiKeyView[]> {
   const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
-  return rows.map(toView);
+  const now = new Date();
+  return rows.map((r) => toView(r, now));
 }
 
 export async function revokeApiKey(db: DbOrTx, actor: Actor, id: string): Promise<ApiKeyView> {
@@ -55,24 +73,115 @@ export async function revokeApiKey(db: DbOrTx, actor: Actor, id: string): Promis
   return view;
 }
 
+/**
+ * Gives a live key a new secret (returned this once). The replaced secret keeps working for
+ * `graceMinutes` so apps can be redeployed without downtime; 0 ends it at once. A secret replaced
+ * earlier and still in its grace ends now: only one old secret is ever accepted beside the new one.
+ */
+export async function rotateApiKey(
+  db: DbOrTx,
+  actor: Actor,
+  input: { id: string; graceMinutes: number },
+): Promise<{ apiKey: ApiKeyView; secret: string }> {
+  const secret = newSecret(KEY_PREFIX);
+  const [before] = await db.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
+  if (!before || before.revokedAt) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No active API key with that id.');
+  if (before.expiresAt && before.expiresAt <= new Date()) {
+    throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'This API key has expired; create a new one instead of rotating it.');
+  }
+  const graceEnds = new Date(Date.now() + input.graceMinutes * 60_000);
+  const [row] = await db
+    .update(apiKeys)
+    .set({
+      keyHash: sha256(secret),
+      prefix: prefixOf(secret),
+      previousKeyHash: before.keyHash,
+      previousPrefix: before.prefix,
+      previousExpiresAt: graceEnds,
+      rotatedAt: new Date(),
+    })
+    .where(eq(apiKeys.id, input.id))
+    .returning();
+  const apiKey = toView(row!);
+  await audit(db, actor, {
+    action: 'apiKey.rotate',
+    targetType: 'api_key',
+    targetId: input.id,
+    before: toView(before),
+    after: { ...apiKey, graceMinutes: input.graceMinutes },
+  });
+  return { apiKey, secret };
+}
+
+/** Each key's calls per UTC day over the last 30 days, zero-filled, oldest first. */
+export async function apiKeyUsage(db: DbOrTx): Promise<ApiKeyUsageView[]> {
+  const rows = await queryRows<{ api_key_id: string; day: string; calls: number }>(
+    db,
+    sql`select k.id as api_key_id, to_char(d.day, 'YYYY-MM-DD') as day, coalesce(u.calls, 0)::int as calls
+        from api_keys k
+        cross join generate_series((now() at time zone 'UTC')::date - ${USAGE_DAYS - 1}::int, (now() at time zone 'UTC')::date, interval '1 day') as d(day)
+        left join api_key_usage_daily u on u.api_key_id = k.id and u.day = d.day::date
+        order by k.id, d.day`,
+  );
+  const byKey = new Map<string, ApiKeyUsageView>();
+  for (const r of rows) {
+    let usage = byKey.get(r.api_key_id);
+    if (!usage) byKey.set(r.api_key_id, (usage = { apiKeyId: r.api_key_id, days: [], total: 0 }));
+    usage.days.push({ day: r.day, calls: r.calls });
+    usage.total += r.calls;
+  }
+  return [...byKey.values()];
+}
+
 export type AuthenticatedKey = { id: string; name: string; scopes: ApiKeyScope[] };
 
+/** A key check's outcome: the key, or why it was refused in words the calling app's developer can act on. */
+export type KeyCheck = { ok: true; key: AuthenticatedKey } | { ok: false; message: string };
+
+export const UNKNOWN_KEY = 'A valid API key is required (Authorization: Bearer <key>).';
+
 /**
- * The active key behind a bearer secret, or null: one indexed read per request. last_used_at is
- * written at most once a minute per key, so a busy key does not turn every request into a write.
+ * The key behind a bearer secret, in one statement per request: it reads the key by its current
+ * or replaced secret's hash, and when the key is live and holds `scope` it also counts the call
+ * in today's usage row and moves last_used_at (at most once a minute, so a busy key does not
+ * rewrite its row on every call). Refused keys (expired, revoked, rotated out) are counted nowhere.
  */
-export async function authenticateApiKey(db: DbOrTx, secret: string): Promise<AuthenticatedKey | null> {
-  if (!secret.startsWith(KEY_PREFIX)) return null;
-  const [row] = await db
-    .select({
-      id: apiKeys.id,
-      name: apiKeys.name,
-      scopes: apiKeys.scopes,
-      stale: sql<boolean>`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`,
-    })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, sha256(secret)), isNull(apiKeys.revokedAt)));
-  if (!row) return null;
-  if (row.stale) await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.id));
-  return { id: row.id, name: row.name, scopes: row.scopes as ApiKeyScope[] };
+export async function authenticateApiKey(db: DbOrTx, secret: string, scope: ApiKeyScope): Promise<KeyCheck> {
+  if (!secret.startsWith(KEY_PREFIX)) return { ok: false, message: UNKNOWN_KEY };
+  const hash = sha256(secret);
+  const row = await queryOne<{
+    id: string;
+    name: string;
+    scopes: string[];
+    revoked: boolean;
+    expired_at: string | null;
+    rotated_out_at: string | null;
+  }>(
+    db,
+    sql`with k as (
+          select id, name, scopes, revoked_at is not null as revoked,
+            case when expires_at <= now() then expires_at end as expired_at,
+            case when key_hash <> ${hash} and previous_expires_at <= now() then previous_expires_at end as rotated_out_at,
+            last_used_at
+          from api_keys where key_hash = ${hash} or previous_key_hash = ${hash}
+          limit 1
+        ), live as (
+          select id, scopes, last_used_at from k where not revoked and expired_at is null and rotated_out_at is null
+        ), counted as (
+          insert into api_key_usage_daily (api_key_id, day, calls)
+          select id, (now() at time zone 'UTC')::date, 1 from live where ${scope} = any(scopes)
+          on conflict (api_key_id, day) do update set calls = api_key_usage_daily.calls + 1
+        ), touched as (
+          update api_keys set last_used_at = now()
+          where id in (select id from live where last_used_at is null or last_used_at < now() - interval '1 minute')
+        )
+        select id, name, scopes, revoked, expired_at::text, rotated_out_at::text from k`,
+  );
+  if (!row) return { ok: false, message: UNKNOWN_KEY };
+  if (row.revoked) return { ok: false, message: 'This API key has been revoked.' };
+  if (row.expired_at) return { ok: false, message: `This API key expired at ${new Date(row.expired_at).toISOString()}.` };
+  if (row.rotated_out_at) {
+    return { ok: false, message: `This API key secret was replaced by a rotation and stopped working at ${new Date(row.rotated_out_at).toISOString()}; use the new secret.` };
+  }
+  return { ok: true, key: { id: row.id, name: row.name, scopes: row.scopes as ApiKeyScope[] } };
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyScopes, type ApiKeyScope } from '../../shared/enums';
 import { runAlertDispatch } from '../alerts/alert-service';
+import { login } from '../auth/sessions';
 import { UserTokens } from '../auth/user-tokens';
 import { queryRows } from '../db/rows';
 import { reserveCredits } from '../ledger/reservations';
@@ -43,7 +45,19 @@ const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: unknown) => (e in
 // ---- the classification every procedure must have ----
 
 /** Session procedures outside admin.*: any signed-in admin or analyst. */
-const SESSION_PROCEDURES = new Set(['auth.me', 'auth.logout', 'auth.changePassword']);
+const SESSION_PROCEDURES = new Set([
+  'auth.me',
+  'auth.logout',
+  'auth.changePassword',
+  'auth.sessions.list',
+  'auth.sessions.revoke',
+  'auth.totp.status',
+  'auth.totp.begin',
+  'auth.totp.confirm',
+  'auth.totp.disable',
+]);
+/** What a session whose generated password must still be changed may call: nothing else. */
+const DURING_PASSWORD_CHANGE = new Set(['auth.me', 'auth.logout', 'auth.changePassword']);
 /** API-key procedures and the scope each needs. */
 const API_KEY_SCOPE: Record<string, ApiKeyScope> = {
   'users.upsert': 'users:write',
@@ -87,11 +101,13 @@ const newKey = async (scopes: ApiKeyScope[]) => {
 
 /** Runs `refusals`, asserting each refused with its code and that nothing in the database changed. */
 async function expectRefusedWithoutWrites(cases: { label: string; call: () => Promise<unknown>; code: string }[]) {
-  const before = await tableFingerprint(db(), { countOnly: ['api_keys'] });
+  // api_keys and admin_sessions are counted only: a key or session check may move last_used_at / last_seen_at.
+  const countOnly = ['api_keys', 'admin_sessions'];
+  const before = await tableFingerprint(db(), { countOnly });
   const got = [];
   for (const c of cases) got.push({ label: c.label, code: await codeOf(c.call()) });
   expect(got).toEqual(cases.map((c) => ({ label: c.label, code: c.code })));
-  expect(changedTables(before, await tableFingerprint(db(), { countOnly: ['api_keys'] }))).toEqual([]);
+  expect(changedTables(before, await tableFingerprint(db(), { countOnly }))).toEqual([]);
 }
 
 // ---- valid inputs for the admin queries that take one ----
@@ -150,6 +166,16 @@ describe('[ACCESS] admin procedures need a session, and admin mutations the admi
     const cases = sessionPaths().flatMap((path) => refusers.map(([who, caller]) => ({ label: `${path} by ${who}`, call: () => invoke(caller, path, undefined), code: 'UNAUTHORIZED' })));
     expect(cases.length).toBeGreaterThan(4 * 40);
     await expectRefusedWithoutWrites(cases);
+  });
+
+  it('a session whose generated password must be changed is refused every admin.* and session procedure but auth.me, auth.logout and auth.changePassword: FORBIDDEN, nothing written', async () => {
+    const created = await admin.caller.admin.admins.create({ email: `${uniqueId('forced')}@example.com`, role: 'admin' });
+    const session = await login(db(), env.deps.throttle, 1, { email: created.email, password: created.generatedPassword!, address: '10.0.0.9' });
+    const forced = sessionCaller(session.token);
+    const paths = sessionPaths().filter((p) => !DURING_PASSWORD_CHANGE.has(p));
+    expect(paths.length).toBeGreaterThan(40);
+    await expectRefusedWithoutWrites(paths.map((path) => ({ label: path, call: () => invoke(forced, path, undefined), code: 'FORBIDDEN' })));
+    expect(await codeOf(invoke(forced, 'auth.me'))).toBe('OK');
   });
 
   it('every admin.* mutation refuses an analyst: FORBIDDEN, nothing written', async () => {
@@ -246,6 +272,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
   /** Everything any admin-facing call answered, setup included: swept for secrets at the end. */
   const answers: { who: string; path: string; text: string }[] = [];
   const keySecrets: string[] = [];
+  const totpSecrets: string[] = [];
   const record = async (who: string, path: string, p: Promise<unknown>) => {
     const text = await p.then(
       (r) => JSON.stringify(r),
@@ -271,6 +298,13 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 0, webhookUrl: channels.slackUrl('T0/B0/SECRET-3') }));
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: { ...channels.smtp, secure: false, from: 'alerts@example.com', to: ['ops@example.com'], user: 'alerts' }, password: 'SECRET-4' }));
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: channels.smsUrl, recipients: ['+4915112345678'] }, token: 'SECRET-5' }));
+    // A second factor on the admin's account: its secret (answered by begin alone, not recorded) must never come back.
+    const totp = await admin.caller.auth.totp.begin();
+    totpSecrets.push(totp.secret);
+    const code = new TOTP({ secret: Secret.fromBase32(totp.secret) }).generate();
+    const { recoveryCodes } = await admin.caller.auth.totp.confirm({ code });
+    totpSecrets.push(...recoveryCodes);
+    await record('admin', 'auth.totp.status', admin.caller.auth.totp.status());
     for (const scopes of [['enhance'], ['credits:read', 'credits:write']] as ApiKeyScope[][]) {
       const created = await a.apiKeys.create({ name: uniqueId('key'), scopes });
       keySecrets.push(created.secret);
@@ -302,6 +336,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
   const forbidden = () => [
     ...SECRETS,
     ...keySecrets,
+    ...totpSecrets,
     '$argon2',
     'password_hash',
     'passwordHash',
@@ -340,7 +375,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
 
   it('no answer to the admin calls that stored and used the secrets carries one', () => {
     // The detector itself: it sees every secret, and a full API key but not its displayed prefix.
-    for (const secret of [...SECRETS, ...keySecrets]) expect(leaksIn(`{"x":"${secret}"}`)).not.toEqual([]);
+    for (const secret of [...SECRETS, ...keySecrets, ...totpSecrets]) expect(leaksIn(`{"x":"${secret}"}`)).not.toEqual([]);
     expect(leaksIn('{"prefix":"cd_live_AbC12_"}')).toEqual([]);
     const leaking = answers.map((a) => ({ ...a, leaks: leaksIn(a.text) })).filter((a) => a.leaks.length > 0);
     expect(leaking.map(({ who, path, leaks }) => ({ who, path, leaks }))).toEqual([]);

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enhancementTypes } from '../../shared/credits';
 import { tiers } from '../../shared/enums';
@@ -8,6 +9,7 @@ import { buildApp } from '../app';
 import { createAdmin } from '../auth/admins';
 import { revokeApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
+import { beginTotp, confirmTotp } from '../auth/totp';
 import { grantCredits } from '../ledger/admin-ops';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from '../ledger/reservations';
 import { apiKeyCaller, createTestEnv, uniqueId, type TestEnv } from '../test/harness';
@@ -49,6 +51,8 @@ type Fixture = {
   pool: string;
   adminEmail: string;
   adminPassword: string;
+  totpEmail: string;
+  recoveryCodes: string[];
   idemKeys: string[];
 };
 let fx: Fixture;
@@ -72,6 +76,15 @@ beforeAll(async () => {
   const adminEmail = `${uniqueId('fuzz')}@example.com`;
   const adminPassword = 'a long enough password';
   await createAdmin(db(), cliActor, { email: adminEmail, role: 'admin', password: adminPassword });
+  // A second account with two-factor sign-in, so right passwords reach the code check too.
+  const totpEmail = `${uniqueId('fuzz2fa')}@example.com`;
+  const totpAdmin = await createAdmin(db(), cliActor, { email: totpEmail, role: 'analyst', password: adminPassword });
+  const totpSession = { id: totpAdmin.id, email: totpEmail, role: 'analyst' as const, sessionId: 'fuzz', mustChangePassword: false };
+  const { secret: totpSecret } = await beginTotp(db(), env.deps.secrets, totpSession);
+  const { recoveryCodes } = await confirmTotp(db(), env.deps.secrets, env.deps.throttle, totpSession, {
+    code: new TOTP({ secret: Secret.fromBase32(totpSecret) }).generate(),
+    address: '192.0.2.99',
+  });
   fx = {
     key: full.secret,
     revokedKey: revoked.secret,
@@ -81,6 +94,8 @@ beforeAll(async () => {
     pool,
     adminEmail,
     adminPassword,
+    totpEmail,
+    recoveryCodes,
     idemKeys: ['idem-fixed-one', 'idem-fixed-two', 'idem-fixed-\u00e9\u00e8'],
   };
 });
@@ -185,11 +200,13 @@ const targets: Target[] = [
       hostileObject({
         email: fc.oneof(
           { arbitrary: fc.constantFrom(fx.adminEmail, fx.adminEmail.toUpperCase(), ` ${fx.adminEmail} `), weight: 3 },
+          { arbitrary: fc.constant(fx.totpEmail), weight: 2 },
           fc.constant('nobody@example.com'),
           fc.emailAddress(),
           anyText(1, 30).map((s) => `${s.replace(/[\s@]/g, '')}x@example.com`),
         ),
         password: fc.oneof({ arbitrary: fc.constant(fx.adminPassword), weight: 2 }, anyText(1, 512)),
+        code: fc.oneof(fc.stringMatching(/^\d{6}$/), fc.constantFrom(...fx.recoveryCodes), fc.stringMatching(/^[a-z2-9]{5}-[a-z2-9]{5}$/), anyText(1, 80)),
       }),
   },
 ];
@@ -316,7 +333,17 @@ const settings = (runs = RUNS): fc.Parameters<[Call]> => ({ seed: SEED, numRuns:
 
 describe('[FUZZ] every public procedure over HTTP answers hostile input cleanly and writes nothing when it refuses', () => {
   it('the fuzzed procedures are exactly the public (non-admin) procedures of the router', () => {
-    const sessionOnly = new Set(['auth.me', 'auth.logout', 'auth.changePassword']);
+    const sessionOnly = new Set([
+      'auth.me',
+      'auth.logout',
+      'auth.changePassword',
+      'auth.sessions.list',
+      'auth.sessions.revoke',
+      'auth.totp.status',
+      'auth.totp.begin',
+      'auth.totp.confirm',
+      'auth.totp.disable',
+    ]);
     const publicPaths = Object.keys(appRouter._def.procedures).filter((p) => !p.startsWith('admin.') && !sessionOnly.has(p));
     expect(targets.map((t) => t.path).sort()).toEqual(publicPaths.sort());
   });

@@ -1,15 +1,18 @@
 import { eq } from 'drizzle-orm';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../auth/admins';
 import { cliActor } from '../auth/audit';
 import { adminSessions, admins } from '../auth/tables';
+import { beginTotp, confirmTotp } from '../auth/totp';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { answerProblem } from './lib/http-shape';
 import { readAnswer, sessionCookieOf, startLiveServer, type LiveServer } from './lib/live-server';
 
 /**
  * [GUESSING] Passwords are guessed at most LOGIN_MAX_FAILURES times per window however the guesses
- * arrive: in parallel, batched into one request, or through a signed-in session's changePassword.
+ * arrive: in parallel, batched into one request, or through a signed-in session's changePassword;
+ * and so are two-factor codes after a right password.
  */
 
 let env: TestEnv;
@@ -133,5 +136,36 @@ describe('[GUESSING] changePassword', () => {
     expect(reasons.at(-1)).not.toBe('OK');
     expect((await db().select().from(admins).where(eq(admins.id, id)))[0]!.passwordHash).toBe(before);
     expect(await sessionsOf(id)).toBe(0);
+  });
+});
+
+describe('[GUESSING] two-factor codes', () => {
+  /** An admin with TOTP on, set up through the domain functions; answers the secret. */
+  async function adminWithTotp() {
+    const { email, id } = await newAdmin();
+    const session = { id, email, role: 'admin' as const, sessionId: 'setup', mustChangePassword: false };
+    const { secret } = await beginTotp(db(), env.deps.secrets, session);
+    await confirmTotp(db(), env.deps.secrets, env.deps.throttle, session, { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate(), address: '192.0.2.50' });
+    return { email, id, secret };
+  }
+
+  it('30 parallel sign-ins with the right password check at most the limit of codes; the right code, sent last, does not sign in', async () => {
+    const { email, id, secret } = await adminWithTotp();
+    const right = new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + 30_000 });
+    const wrong = Array.from({ length: 29 }, (_, i) => String((Number(right) + i + 1) % 1_000_000).padStart(6, '0'));
+    const answers = await Promise.all([...wrong, right].map((code) => server.call('auth.login', { email, password, code }).then(readAnswer)));
+    for (const a of answers) expect(answerProblem(a)).toBeNull();
+    const reasons = answers.map((a) => reasonOf(a.body));
+    expect(reasons.filter((r) => r === 'SECOND_FACTOR_REQUIRED' || r === 'OK').length).toBeLessThanOrEqual(limit());
+    expect(reasons.at(-1)).toBe('TOO_MANY_REQUESTS');
+    expect(await sessionsOf(id)).toBe(0);
+  });
+
+  it('a batch of code checks (auth.totp.confirm, auth.sessions.revoke) is refused before any runs', async () => {
+    for (const procedure of ['auth.totp.confirm', 'auth.sessions.revoke']) {
+      const answer = await readAnswer(await postBatch(procedure, [{ code: '000000' }, { code: '111111' }]));
+      expect(answer.status).toBe(400);
+      expect(answerProblem(answer)).toBeNull();
+    }
   });
 });

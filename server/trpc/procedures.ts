@@ -2,7 +2,8 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { userIdSchema } from '../../shared/common';
 import type { AdminRole, ApiKeyScope } from '../../shared/enums';
-import { authenticateApiKey } from '../auth/api-keys';
+import { authenticateApiKey, UNKNOWN_KEY } from '../auth/api-keys';
+import { DomainError } from '../errors';
 import type { Actor } from '../auth/audit';
 import { resolveSession } from '../auth/sessions';
 import { domainErrors, t } from './init';
@@ -11,12 +12,17 @@ export const publicProcedure = t.procedure.use(domainErrors);
 
 /**
  * An admin session with at least `role`: 'analyst' admits analysts and admins (read-only work),
- * 'admin' admits admins alone. Narrows ctx.admin and gives ctx.actor for the audit log.
+ * 'admin' admits admins alone. Narrows ctx.admin and gives ctx.actor for the audit log. A session
+ * whose password must still be changed is refused (PASSWORD_CHANGE_REQUIRED) unless the procedure
+ * is one of the few it may use (`duringPasswordChange`: auth.me, auth.logout, auth.changePassword).
  */
-export const adminProcedure = (role: AdminRole) =>
+export const adminProcedure = (role: AdminRole, opts: { duringPasswordChange?: boolean } = {}) =>
   publicProcedure.use(async ({ ctx, next }) => {
     const admin = ctx.sessionToken ? await resolveSession(ctx.db, ctx.sessionToken) : null;
     if (!admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
+    if (admin.mustChangePassword && !opts.duringPasswordChange) {
+      throw new DomainError('FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'Your password was generated for you: choose your own password before doing anything else.');
+    }
     if (role === 'admin' && admin.role !== 'admin') {
       throw new TRPCError({ code: 'FORBIDDEN', message: 'This action needs the admin role; analysts have read-only access.' });
     }
@@ -27,8 +33,10 @@ export const adminProcedure = (role: AdminRole) =>
 /** A product app's API key holding `scope`. Narrows ctx.apiKey. */
 export const apiKeyProcedure = (scope: ApiKeyScope) =>
   publicProcedure.use(async ({ ctx, next }) => {
-    const apiKey = ctx.bearer ? await authenticateApiKey(ctx.db, ctx.bearer) : null;
-    if (!apiKey) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
+    if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
+    const check = await authenticateApiKey(ctx.db, ctx.bearer, scope);
+    if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message });
+    const apiKey = check.key;
     if (!apiKey.scopes.includes(scope)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: `This API key lacks the ${scope} scope.` });
     }
@@ -47,8 +55,9 @@ export const userReadProcedure = publicProcedure.input(z.object({ userId: userId
     if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
     return next({ ctx: { reader: { kind: 'user' as const, userId: tokenUser } } });
   }
-  const apiKey = await authenticateApiKey(ctx.db, bearer);
-  if (!apiKey) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'The API key or user token is invalid, revoked or expired.' });
+  const check = await authenticateApiKey(ctx.db, bearer, 'credits:read');
+  if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message === UNKNOWN_KEY ? 'The API key or user token is invalid, revoked or expired.' : check.message });
+  const apiKey = check.key;
   if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
   return next({ ctx: { reader: { kind: 'apiKey' as const, apiKey } } });
 });

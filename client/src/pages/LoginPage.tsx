@@ -10,6 +10,9 @@ export function LoginPage() {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  /** Set once the password was right and the account has two-factor sign-in: the form asks for the code. */
+  const [askCode, setAskCode] = useState(false);
+  const [code, setCode] = useState('');
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   /** When a throttled sign-in may be tried again (ms since epoch). */
   const [retryAt, setRetryAt] = useState<number | null>(null);
@@ -23,9 +26,14 @@ export function LoginPage() {
     trpc.auth.login.mutationOptions({
       onSuccess: (me) => {
         setPassword('');
+        setCode('');
         queryClient.setQueryData(trpc.auth.me.queryKey(), me);
       },
       onError: (err) => {
+        if (errorReason(err) === 'SECOND_FACTOR_REQUIRED') {
+          setAskCode(true);
+          setCode('');
+        }
         const seconds = errorDetails(err)?.retryAfterSeconds;
         if (errorReason(err) === 'TOO_MANY_REQUESTS' && typeof seconds === 'number') {
           setRetryAt(Date.now() + seconds * 1000);
@@ -45,7 +53,7 @@ export function LoginPage() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (login.isPending || waitSeconds > 0) return;
-    const result = validate(loginInputSchema, { email, password });
+    const result = validate(loginInputSchema, askCode ? { email, password, code } : { email, password });
     if (!result.ok) {
       setFieldErrors(result.errors);
       return;
@@ -57,7 +65,8 @@ export function LoginPage() {
   let error: string | null = null;
   if (waitSeconds > 0) {
     error = `Too many failed sign-in attempts. Try again in ${formatWait(waitSeconds)}.`;
-  } else if (login.isError) {
+  } else if (login.isError && !(errorReason(login.error) === 'SECOND_FACTOR_REQUIRED' && !login.variables?.code)) {
+    // The first SECOND_FACTOR_REQUIRED only moves the form to its code step; a wrong code is an error.
     error = errorMessage(login.error);
   }
 
@@ -80,6 +89,36 @@ export function LoginPage() {
           </div>
         )}
 
+        {askCode ? (
+          <div className="field">
+            <label htmlFor="login-code">Two-factor code</label>
+            <input
+              id="login-code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              aria-invalid={!!fieldErrors.code}
+              aria-describedby="login-code-hint"
+            />
+            <div className={fieldErrors.code ? 'field-error' : 'field-hint'} id="login-code-hint">
+              {fieldErrors.code ?? 'The 6-digit code from your authenticator app, or one of your recovery codes.'}
+            </div>
+            <button
+              type="button"
+              className="button button-small login-switch"
+              onClick={() => {
+                setAskCode(false);
+                setPassword('');
+                login.reset();
+              }}
+            >
+              Use another account
+            </button>
+          </div>
+        ) : (
+        <>
         <div className="field">
           <label htmlFor="login-email">Email</label>
           <input
@@ -115,8 +154,10 @@ export function LoginPage() {
             </div>
           )}
         </div>
+        </>
+        )}
         <button type="submit" className="button button-primary button-block" disabled={login.isPending || waitSeconds > 0}>
-          {login.isPending ? 'Signing in…' : 'Sign in'}
+          {login.isPending ? 'Signing in…' : askCode ? 'Verify' : 'Sign in'}
         </button>
       </form>
     </div>

@@ -4,6 +4,8 @@ import { AccountSection } from './settings/AccountSection';
 import { AdminsSection } from './settings/AdminsSection';
 import { ApiKeysSection } from './settings/ApiKeysSection';
 import { BudgetSection } from './settings/BudgetSection';
+import { SessionsSection } from './settings/SessionsSection';
+import { TwoFactorSection } from './settings/TwoFactorSection';
 import { TierAllowancesSection } from './settings/TierAllowancesSection';
 
 export function SettingsPage() {
@@ -12,7 +14,7 @@ export function SettingsPage() {
     <div className="page">
       <PageHeader
         title="Settings"
-        description="API keys for product apps, the accounts that can sign in, tier allowances, the refill budget, and your own password."
+        description="API keys for product apps, the accounts that can sign in, tier allowances, the refill budget, and your own password, two-factor sign-in and sessions."
       />
       {isAdmin(me) ? (
         <>
@@ -25,6 +27,8 @@ export function SettingsPage() {
       <TierAllowancesSection />
       <BudgetSection />
       <AccountSection />
+      <TwoFactorSection />
+      <SessionsSection />
     </div>
   );
 }

@@ -2,13 +2,16 @@ import { z } from 'zod';
 import {
   adminSchema,
   apiKeySchema,
+  apiKeyUsageSchema,
   createAdminInputSchema,
+  createdAdminSchema,
   createApiKeyInputSchema,
   createdApiKeySchema,
+  rotateApiKeyInputSchema,
   updateAdminInputSchema,
 } from '../../../shared/auth';
 import { createAdmin, listAdmins, updateAdmin } from '../../auth/admins';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/api-keys';
+import { apiKeyUsage, createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../../auth/api-keys';
 import { adminProcedure } from '../procedures';
 import { router } from '../init';
 
@@ -24,6 +27,14 @@ export const apiKeysRouter = router({
     .input(z.object({ id: z.string().uuid() }))
     .output(apiKeySchema)
     .mutation(({ ctx, input }) => ctx.db.transaction((tx) => revokeApiKey(tx, ctx.actor, input.id))),
+  /** A new secret, shown once; the old one keeps working for the grace period. */
+  rotate: adminProcedure('admin')
+    .input(rotateApiKeyInputSchema)
+    .output(createdApiKeySchema)
+    .mutation(({ ctx, input }) => ctx.db.transaction((tx) => rotateApiKey(tx, ctx.actor, input))),
+  usage: adminProcedure('admin')
+    .output(z.array(apiKeyUsageSchema))
+    .query(({ ctx }) => apiKeyUsage(ctx.db)),
 });
 
 export const adminsRouter = router({
@@ -32,7 +43,7 @@ export const adminsRouter = router({
     .query(({ ctx }) => listAdmins(ctx.db)),
   create: adminProcedure('admin')
     .input(createAdminInputSchema)
-    .output(adminSchema)
+    .output(createdAdminSchema)
     .mutation(({ ctx, input }) => ctx.db.transaction((tx) => createAdmin(tx, ctx.actor, input))),
   update: adminProcedure('admin')
     .input(updateAdminInputSchema)

@@ -30,6 +30,8 @@ export function AdminsSection() {
   const toast = useToast();
   const admins = useQuery(trpc.admin.admins.list.queryOptions());
   const [adding, setAdding] = useState(false);
+  /** A generated password, shown once after the account is created. */
+  const [generated, setGenerated] = useState<{ email: string; password: string } | null>(null);
   const [pending, setPending] = useState<PendingChange | null>(null);
 
   const update = useMutation(
@@ -62,6 +64,8 @@ export function AdminsSection() {
           <span className="strong">
             {c.getValue()}
             {c.row.original.id === me.id && <span className="tag">you</span>}
+            {c.row.original.mustChangePassword && <span className="tag" title="Signs in with a temporary password and must choose their own first">must change password</span>}
+            {c.row.original.totpEnabled && <span className="tag" title="Two-factor sign-in is on">2FA</span>}
           </span>
         ),
       }),
@@ -146,6 +150,21 @@ export function AdminsSection() {
         </button>
       </div>
 
+      {generated && (
+        <div className="secret-panel" role="region" aria-label="Generated password" data-testid="generated-password-panel">
+          <div className="secret-panel-title">
+            <strong>Account {generated.email} created.</strong> Its generated password is shown once: share it over a secure channel.
+            They choose their own at the first sign-in.
+          </div>
+          <div className="secret-row">
+            <input className="mono secret-input" readOnly value={generated.password} aria-label="Generated password" data-testid="generated-password" onFocus={(e) => e.currentTarget.select()} />
+            <button type="button" className="button" onClick={() => setGenerated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      )}
+
       <DataTable
         label="Admin accounts"
         testId="admins-table"
@@ -163,6 +182,7 @@ export function AdminsSection() {
         onClose={() => setAdding(false)}
         onCreated={(admin) => {
           setAdding(false);
+          setGenerated(admin.generatedPassword ? { email: admin.email, password: admin.generatedPassword } : null);
           toast.show(`Account ${admin.email} created as ${admin.role}.`);
           void queryClient.invalidateQueries(trpc.admin.admins.list.queryFilter());
         }}
@@ -222,12 +242,13 @@ function CreateAdminDialog({
 }: {
   open: boolean;
   onClose: () => void;
-  onCreated: (admin: AdminView) => void;
+  onCreated: (admin: AdminView & { generatedPassword: string | null }) => void;
 }) {
   const trpc = useTRPC();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<AdminRole>('analyst');
   const [password, setPassword] = useState('');
+  const [mustChange, setMustChange] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(trpc.admin.admins.create.mutationOptions({ onSuccess: onCreated }));
 
@@ -236,6 +257,7 @@ function CreateAdminDialog({
       setEmail('');
       setRole('analyst');
       setPassword('');
+      setMustChange(false);
       setErrors({});
       create.reset();
     }
@@ -244,7 +266,8 @@ function CreateAdminDialog({
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (create.isPending) return;
-    const result = validate(createAdminInputSchema, { email, role, password });
+    // No password typed: the server generates one, which must be changed at the first sign-in.
+    const result = validate(createAdminInputSchema, password === '' ? { email, role } : { email, role, password, mustChangePassword: mustChange });
     if (!result.ok) {
       setErrors(result.errors);
       return;
@@ -290,7 +313,7 @@ function CreateAdminDialog({
           </select>
         </div>
         <div className="field">
-          <label htmlFor="admin-password">Initial password</label>
+          <label htmlFor="admin-password">Initial password (optional)</label>
           <input
             id="admin-password"
             type="password"
@@ -301,9 +324,15 @@ function CreateAdminDialog({
             aria-describedby="admin-password-hint"
           />
           <div className={errors.password ? 'field-error' : 'field-hint'} id="admin-password-hint">
-            {errors.password ?? 'At least 12 characters. Share it with them over a secure channel.'}
+            {errors.password ?? 'Leave empty to generate one, shown once. Else at least 12 characters; share it over a secure channel.'}
           </div>
         </div>
+        {password !== '' && (
+          <label className="checkbox">
+            <input type="checkbox" checked={mustChange} onChange={(e) => setMustChange(e.target.checked)} />
+            <span>Ask them to choose their own password at the first sign-in</span>
+          </label>
+        )}
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
             Cancel

@@ -2,6 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { createApiKeyInputSchema, type ApiKeyView } from '../../../../shared/auth';
+import { RotateApiKeyDialog } from './RotateApiKeyDialog';
+import { UsageSparkline } from './UsageSparkline';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { DataTable } from '../../components/DataTable';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
@@ -20,14 +22,19 @@ export const scopeDescriptions: Record<ApiKeyScope, string> = {
 
 const col = createColumnHelper<ApiKeyView>();
 
+const keyStatus = (k: ApiKeyView) => (k.revokedAt ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'active');
+
 export function ApiKeysSection() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const toast = useToast();
   const keys = useQuery(trpc.admin.apiKeys.list.queryOptions());
+  const usage = useQuery(trpc.admin.apiKeys.usage.queryOptions());
+  const usageByKey = useMemo(() => new Map((usage.data ?? []).map((u) => [u.apiKeyId, u])), [usage.data]);
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const [created, setCreated] = useState<{ name: string; secret: string; note?: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
+  const [rotating, setRotating] = useState<ApiKeyView | null>(null);
 
   const revoke = useMutation(
     trpc.admin.apiKeys.revoke.mutationOptions({
@@ -42,8 +49,15 @@ export function ApiKeysSection() {
   const resetRevoke = revoke.reset;
   const columns = useMemo(
     () => [
-      col.accessor('name', { header: 'Name', cell: (c) => <span className="strong">{c.getValue()}</span> }),
-      col.accessor('prefix', { header: 'Prefix', meta: { mono: true, width: 130 }, cell: (c) => `${c.getValue()}…` }),
+      col.accessor('name', {
+        header: 'Name',
+        cell: (c) => (
+          <span className="key-name">
+            <span className="strong">{c.getValue()}</span>
+            <code className="muted">{c.row.original.prefix}…</code>
+          </span>
+        ),
+      }),
       col.accessor('scopes', {
         header: 'Scopes',
         enableSorting: false,
@@ -77,7 +91,31 @@ export function ApiKeysSection() {
           );
         },
       }),
-      col.accessor((k) => (k.revokedAt ? 'revoked' : 'active'), {
+      col.accessor('expiresAt', {
+        header: 'Expires',
+        meta: { width: 130 },
+        sortUndefined: 'last',
+        cell: (c) => {
+          const k = c.row.original;
+          return (
+            <span className="key-expiry">
+              {k.expiresAt ? <time dateTime={k.expiresAt}>{formatDateTime(k.expiresAt)}</time> : <span className="muted">never</span>}
+              {k.previousExpiresAt && (
+                <span className="field-hint" data-testid="previous-secret">
+                  old <code>{k.previousPrefix}…</code> until {formatDateTime(k.previousExpiresAt)}
+                </span>
+              )}
+            </span>
+          );
+        },
+      }),
+      col.display({
+        id: 'usage',
+        header: 'Calls, 30 days',
+        meta: { width: 130 },
+        cell: (c) => <UsageSparkline usage={usageByKey.get(c.row.original.id)} />,
+      }),
+      col.accessor(keyStatus, {
         id: 'status',
         header: 'Status',
         meta: { width: 90 },
@@ -86,6 +124,8 @@ export function ApiKeysSection() {
             <span className="badge badge-muted" title={`Revoked ${formatDateTime(c.row.original.revokedAt)}`}>
               Revoked
             </span>
+          ) : c.getValue() === 'expired' ? (
+            <span className="badge badge-muted">Expired</span>
           ) : (
             <span className="badge badge-ok">Active</span>
           ),
@@ -93,24 +133,31 @@ export function ApiKeysSection() {
       col.display({
         id: 'actions',
         header: () => <span className="sr-only">Actions</span>,
-        meta: { align: 'right', width: 80 },
+        meta: { align: 'right', width: 150 },
         cell: (c) =>
           c.row.original.revokedAt ? null : (
-            <button
-              type="button"
-              className="button button-small button-danger-quiet"
-              onClick={() => {
-                resetRevoke();
-                setRevoking(c.row.original);
-              }}
-              aria-label={`Revoke ${c.row.original.name}`}
-            >
-              Revoke
-            </button>
+            <span className="row-actions">
+              {keyStatus(c.row.original) === 'active' && (
+                <button type="button" className="button button-small" onClick={() => setRotating(c.row.original)} aria-label={`Rotate ${c.row.original.name}`}>
+                  Rotate
+                </button>
+              )}
+              <button
+                type="button"
+                className="button button-small button-danger-quiet"
+                onClick={() => {
+                  resetRevoke();
+                  setRevoking(c.row.original);
+                }}
+                aria-label={`Revoke ${c.row.original.name}`}
+              >
+                Revoke
+              </button>
+            </span>
           ),
       }),
     ],
-    [resetRevoke],
+    [resetRevoke, usageByKey],
   );
 
   return (
@@ -128,7 +175,7 @@ export function ApiKeysSection() {
         </button>
       </div>
 
-      {created && <SecretPanel name={created.name} secret={created.secret} onDone={() => setCreated(null)} />}
+      {created && <SecretPanel name={created.name} secret={created.secret} note={created.note} onDone={() => setCreated(null)} />}
 
       <DataTable
         label="API keys"
@@ -151,8 +198,22 @@ export function ApiKeysSection() {
           setCreated({ name, secret });
           toast.show(`API key “${name}” created.`);
           void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+          void queryClient.invalidateQueries(trpc.admin.apiKeys.usage.queryFilter());
         }}
       />
+
+      {rotating && (
+        <RotateApiKeyDialog
+          apiKey={rotating}
+          onClose={() => setRotating(null)}
+          onRotated={(result, note) => {
+            setRotating(null);
+            setCreated({ name: result.apiKey.name, secret: result.secret, note });
+            toast.show(`API key “${result.apiKey.name}” rotated.`);
+            void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+          }}
+        />
+      )}
 
       <ConfirmDialog
         open={revoking !== null}
@@ -187,6 +248,8 @@ function CreateApiKeyDialog({
   const trpc = useTRPC();
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<ApiKeyScope[]>([]);
+  /** `datetime-local` text in the browser's time zone; empty never expires. */
+  const [expires, setExpires] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(
     trpc.admin.apiKeys.create.mutationOptions({
@@ -199,6 +262,7 @@ function CreateApiKeyDialog({
     if (open) {
       setName('');
       setScopes([]);
+      setExpires('');
       setErrors({});
       create.reset();
     }
@@ -207,7 +271,12 @@ function CreateApiKeyDialog({
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (create.isPending) return;
-    const result = validate(createApiKeyInputSchema, { name, scopes });
+    const expiresAt = expires ? new Date(expires) : null;
+    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
+      setErrors({ expiresAt: 'Choose a time in the future, or leave it empty for a key that never expires.' });
+      return;
+    }
+    const result = validate(createApiKeyInputSchema, { name, scopes, expiresAt: expiresAt?.toISOString() ?? null });
     if (!result.ok) {
       setErrors(result.errors);
       return;
@@ -258,6 +327,20 @@ function CreateApiKeyDialog({
             </div>
           )}
         </fieldset>
+        <div className="field">
+          <label htmlFor="api-key-expires">Expires (optional)</label>
+          <input
+            id="api-key-expires"
+            type="datetime-local"
+            value={expires}
+            onChange={(e) => setExpires(e.target.value)}
+            aria-invalid={!!errors.expiresAt}
+            aria-describedby="api-key-expires-hint"
+          />
+          <div className={errors.expiresAt ? 'field-error' : 'field-hint'} id="api-key-expires-hint">
+            {errors.expiresAt ?? 'Your local time. Empty: the key works until revoked.'}
+          </div>
+        </div>
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
             Cancel
@@ -272,7 +355,7 @@ function CreateApiKeyDialog({
 }
 
 /** The new key's secret, shown once: the server stores only its hash. */
-function SecretPanel({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {
+function SecretPanel({ name, secret, note, onDone }: { name: string; secret: string; note?: string; onDone: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
@@ -295,8 +378,9 @@ function SecretPanel({ name, secret, onDone }: { name: string; secret: string; o
   return (
     <div className="secret-panel" ref={ref} tabIndex={-1} role="region" aria-label="New API key secret" data-testid="secret-panel">
       <div className="secret-panel-title">
-        <strong>API key “{name}” created.</strong> Copy the key now: <strong>you will not see it again.</strong> Creditdesk
-        keeps only a hash of it.
+        <strong>API key “{name}” {note ? 'rotated' : 'created'}.</strong> Copy the key now: <strong>you will not see it again.</strong>{' '}
+        Creditdesk keeps only a hash of it.
+        {note && <div data-testid="rotation-note">{note}</div>}
       </div>
       <div className="secret-row">
         <input
