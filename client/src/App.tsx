@@ -4,6 +4,7 @@ import { Shell } from './components/Shell';
 import { errorCode, errorMessage } from './lib/errors';
 import { LoginPage } from './pages/LoginPage';
 import { useTRPC } from './trpc';
+import { Skeleton } from './components/Skeleton';
 
 /** auth.me decides: an admin session shows the shell, UNAUTHORIZED shows the login page. */
 export function App() {
@@ -32,8 +33,10 @@ export function App() {
     );
   }
   return (
-    <div className="center-screen muted" aria-busy="true">
-      Loading…
+    <div className="center-screen" aria-busy="true">
+      <div className="boot-skeleton">
+        <Skeleton lines={4} />
+      </div>
     </div>
   );
 }
