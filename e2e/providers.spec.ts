@@ -130,6 +130,13 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   await expect(page.getByTestId('toast').filter({ hasText: `Provider ${paid} disabled` })).toBeVisible();
   await expect(paidRow.getByRole('switch')).not.toBeChecked();
 
+  // Wide rows, as the whole suite leaves them (long names, big rates and costs): the table must
+  // scroll sideways rather than squeeze the Last error column to nothing.
+  for (const i of [1, 2]) {
+    const wide = `wide-row-provider-${i}-${(Date.now() % 1e8).toString(36)}`.slice(0, 40);
+    await mutate(page.request, 'admin.providers.create', { name: wide, kind: 'kie', baseUrl: 'http://127.0.0.1:9', costPerRequest: '123456.123456', rateLimitPerMinute: 100000, priority: 9000 + i, isActive: false });
+  }
+
   // After a reload the order and the disabled state are the server's.
   await page.reload();
   await expect(paidRow).toBeVisible();
@@ -199,6 +206,8 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   const lastError = page.getByTestId(`last-error-${paid}`);
   await expect(lastError).toContainText('just now');
   await expect(lastError).toHaveAttribute('aria-expanded', 'false');
+  // The grow column keeps a usable width (14rem less its padding) however wide the other columns are.
+  expect((await lastError.boundingBox())?.width ?? 0).toBeGreaterThan(180);
   await lastError.click();
   await expect(lastError).toHaveAttribute('aria-expanded', 'true');
   await shot(page, 'providers-enhance');

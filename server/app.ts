@@ -7,6 +7,7 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/a
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
+import { registerRequestLog } from './request-log';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
@@ -20,7 +21,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     clientErrorHandler: trpcClientErrorHandler,
     routerOptions: { maxParamLength: 5_000 },
+    // Replaced by registerRequestLog: debug for the ordinary, warn and error for what needs a look.
+    disableRequestLogging: true,
   });
+  registerRequestLog(app);
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {

@@ -20,9 +20,11 @@ import { ProviderRateLimiter } from './providers/rate-limit';
 import { ProviderRegistry } from './providers/registry';
 import path from 'node:path';
 
+/** JSON lines for log collectors; in a terminal, readable lines (`12:04:31 INFO: …`) through pino-pretty. */
 export function createLogger(config: Config): Logger {
   const pretty = process.stdout.isTTY && config.NODE_ENV !== 'production';
-  return pino({ level: config.LOG_LEVEL, ...(pretty ? { transport: { target: 'pino-pretty' } } : {}) });
+  const transport = { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId', singleLine: true } };
+  return pino({ level: config.LOG_LEVEL, ...(pretty ? { transport } : {}) });
 }
 
 /** Opens the database (migrated), Redis when there is one, and the services built on them. */

@@ -5,6 +5,7 @@ import { errorCode, errorMessage } from './lib/errors';
 import { ForcedPasswordPage } from './pages/ForcedPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { useTRPC } from './trpc';
+import { Skeleton } from './components/Skeleton';
 
 /** auth.me decides: an admin session shows the shell (or the forced password change first), UNAUTHORIZED shows the login page. */
 export function App() {
@@ -34,8 +35,10 @@ export function App() {
     );
   }
   return (
-    <div className="center-screen muted" aria-busy="true">
-      Loading…
+    <div className="center-screen" aria-busy="true">
+      <div className="boot-skeleton">
+        <Skeleton lines={4} />
+      </div>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
 import { checkBudget, lockBudget } from './budget';
 import { kickRefill } from './refill-kicks';
+import { usdText } from '../../shared/wording';
 
 type PoolForRefill = {
   status: string;
@@ -48,7 +49,7 @@ export async function requestAutoRefill(db: DbOrTx, provider: string, total: num
   const status = budget.withinBudget && pool.billing_mode === 'http' ? 'approved' : 'pending_manual_approval';
   const note = budget.withinBudget
     ? null
-    : `exceeds the month's credit budget (spent ${budget.spentUsd} of ${budget.budgetUsd} USD; this refill ${cost!.cost} USD)`;
+    : `exceeds the month's credit budget (spent ${usdText(budget.spentUsd)} of ${usdText(budget.budgetUsd)}; this refill ${usdText(cost!.cost)})`;
   const created = await queryOne<{ id: number }>(
     db,
     sql`insert into credit_purchase_requests (provider, amount_requested, estimated_cost, status, trigger, note, requested_by)

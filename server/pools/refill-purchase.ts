@@ -8,6 +8,7 @@ import { BillingError, HttpBilling, type Purchase } from './billing';
 import { creditPool } from './credit-pool';
 import { creditPools, creditPurchaseRequests } from './tables';
 import { toRequestView, type RequestRow } from './request-view';
+import { creditsText, usdText } from '../../shared/wording';
 
 export type RefillDeps = { secrets: SecretBox; outbound: Outbound; billingTimeoutMs?: number };
 
@@ -68,7 +69,7 @@ export const refilledAlert = (r: RequestRow) => ({
   type: 'pool_refilled',
   level: 'info' as const,
   subject: r.provider,
-  message: `Refilled the ${r.provider} pool with ${r.amountRequested} credits (${r.estimatedCost} USD).`,
+  message: `Refilled the ${r.provider} pool with ${creditsText(r.amountRequested)} (${usdText(r.estimatedCost)}).`,
   metadata: { provider: r.provider, requestId: r.id, amount: r.amountRequested },
 });
 

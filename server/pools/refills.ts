@@ -12,6 +12,7 @@ import { unknownPool } from './errors';
 import { processRefill, refilledAlert, type RefillDeps } from './refill-purchase';
 import { toRequestView } from './request-view';
 import { creditPools, creditPurchaseRequests } from './tables';
+import { usdText } from '../../shared/wording';
 
 /**
  * An admin's refill (the Refill button). Within the month's budget the click is the approval:
@@ -34,7 +35,7 @@ export async function requestManualRefill(db: DbOrTx, deps: RefillDeps, actor: A
         estimatedCost: cost!.cost,
         status: budget.withinBudget ? 'approved' : 'pending_manual_approval',
         trigger: 'manual',
-        note: budget.withinBudget ? (input.reason ?? null) : `exceeds the month's credit budget (spent ${budget.spentUsd} of ${budget.budgetUsd} USD)`,
+        note: budget.withinBudget ? (input.reason ?? null) : `exceeds the month's credit budget (spent ${usdText(budget.spentUsd)} of ${usdText(budget.budgetUsd)})`,
         requestedBy: actor.label,
         decidedBy: budget.withinBudget ? actor.label : null,
         decidedAt: budget.withinBudget ? new Date() : null,

@@ -5,6 +5,7 @@ import { applyCssFilterLook } from './adapters/local';
 import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
 import { userNotifications } from './tables';
+import { withArticle } from '../../shared/wording';
 
 export const CSS_FILTER = 'brightness(1.2) contrast(1.1) saturate(1.1)';
 export const RETRY_AFTER_SECONDS = 30 * 60;
@@ -69,7 +70,7 @@ export async function degrade(
         type: 'platform_credits_depleted',
         level: 'critical',
         subject: 'platform',
-        message: `The platform's credit pools are depleted: a ${input.enhancementType} enhancement past a user's allowance was degraded. Refill a pool.`,
+        message: `The platform's credit pools are depleted: ${withArticle(input.enhancementType)} enhancement past a user's allowance was degraded. Refill a pool.`,
         metadata: { userId: input.userId, enhancementType: input.enhancementType, reason },
       });
       return;
@@ -78,7 +79,7 @@ export async function degrade(
       type: 'enhancement_degraded',
       level: 'error',
       subject: 'gateway',
-      message: `No provider could serve a ${input.enhancementType} enhancement: ${reason}`,
+      message: `No provider could serve ${withArticle(input.enhancementType)} enhancement: ${reason}`,
       metadata: { userId: input.userId, enhancementType: input.enhancementType, reason },
     });
   });

@@ -4,6 +4,30 @@ import { isDatabaseUnavailable, pgErrorCode } from '../db/errors';
 import { findNul } from './nul-guard';
 import { DomainError } from '../errors';
 import type { ContextInner } from './context';
+import { fieldMessage } from '../../shared/field-messages';
+// Plain-language zod messages for every schema the procedures parse with.
+import '../../shared/zod-messages';
+
+/**
+ * Each failing field's first problem, as a person reads it under that field (no field name):
+ * `{ currentPassword: 'Required' }`. A DomainError that blames fields (`details.fields`) puts
+ * its message under the first of them.
+ */
+function fieldErrorsOf(error: unknown): Record<string, string> | null {
+  if (error instanceof ZodError) {
+    const out: Record<string, string> = {};
+    for (const issue of error.issues) {
+      const path = issue.path.map(String).join('.');
+      if (path) out[path] ??= fieldMessage(path, issue.message);
+    }
+    return Object.keys(out).length ? out : null;
+  }
+  if (error instanceof DomainError) {
+    const fields = error.details?.fields;
+    if (Array.isArray(fields) && typeof fields[0] === 'string') return { [fields[0]]: error.message };
+  }
+  return null;
+}
 
 /** `a.b: message; c: message` — names every field that failed, in the order zod found them. */
 function describeZodError(error: ZodError): string {
@@ -28,6 +52,7 @@ export const t = initTRPC.context<ContextInner>().create({
         reason: domain?.reason ?? error.code,
         details: domain?.details ?? null,
         fields: isZod ? cause.issues.map((i) => i.path.join('.')) : null,
+        fieldErrors: fieldErrorsOf(cause),
       },
     };
   },

@@ -7,6 +7,7 @@ import {
   type SortingState,
 } from '@tanstack/react-table';
 import { useState, type ReactNode } from 'react';
+import { SkeletonRows } from './Skeleton';
 
 declare module '@tanstack/react-table' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -67,10 +68,11 @@ export function DataTable<T>({
   const colCount = table.getAllLeafColumns().length;
   const rows = table.getRowModel().rows;
 
+  // The first page on its way: rows of grey bars in the table's own columns.
+  const skeleton = !error && loading && !data;
   let status: ReactNode = null;
   if (error) status = <span className="table-error">{error}</span>;
-  else if (loading && !data) status = <span className="muted">Loading…</span>;
-  else if (rows.length === 0) status = <span className="muted">{emptyMessage}</span>;
+  else if (!skeleton && rows.length === 0) status = <span className="muted">{emptyMessage}</span>;
 
   return (
     <div className="table-wrap">
@@ -104,8 +106,10 @@ export function DataTable<T>({
             </tr>
           ))}
         </thead>
-        <tbody>
-          {status ? (
+        <tbody aria-busy={skeleton || undefined}>
+          {skeleton ? (
+            <SkeletonRows columns={colCount} />
+          ) : status ? (
             <tr className="status-row">
               <td colSpan={colCount}>{status}</td>
             </tr>

@@ -1,6 +1,7 @@
 import { cloneElement, type ReactElement, type ReactNode } from 'react';
 import type { z } from 'zod';
-import { capitalise, validate, type FieldErrors } from '../lib/forms';
+import { fieldMessage } from '../../../shared/field-messages';
+import { validate, type FieldErrors } from '../lib/forms';
 
 type FieldProps = {
   /** The id of the control inside; the hint or error gets `${id}-hint`. */
@@ -87,15 +88,6 @@ export function validateForm<S extends z.ZodType>(schema: S, values: unknown): R
   const result = validate(schema, values);
   if (result.ok) return result;
   const errors: FieldErrors = {};
-  for (const [key, message] of Object.entries(result.errors)) {
-    const lower = message ? message[0]!.toLowerCase() + message.slice(1) : message;
-    if (key !== '_form' && lower.startsWith(`${key} `)) {
-      let rest = lower.slice(key.length + 1);
-      if (rest.startsWith('is required')) rest = rest.slice(3);
-      errors[key] = capitalise(rest);
-    } else {
-      errors[key] = message;
-    }
-  }
+  for (const [key, message] of Object.entries(result.errors)) errors[key] = key === '_form' ? message : fieldMessage(key, message);
   return { ok: false, errors };
 }

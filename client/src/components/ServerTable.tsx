@@ -8,6 +8,7 @@ import {
 } from '@tanstack/react-table';
 import type { KeyboardEvent, ReactNode } from 'react';
 import { formatCount } from './Amount';
+import { SkeletonRows } from './Skeleton';
 
 type ServerTableProps<T> = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -82,10 +83,11 @@ export function ServerTable<T>({
   const colCount = table.getAllLeafColumns().length;
   const rows = table.getRowModel().rows;
 
+  // The first page on its way: rows of grey bars in the table's own columns.
+  const skeleton = !error && loading && !data;
   let status: ReactNode = null;
   if (error) status = <span className="table-error">{error}</span>;
-  else if (loading && !data) status = <span className="muted">Loading…</span>;
-  else if (rows.length === 0) status = <span className="muted">{emptyMessage}</span>;
+  else if (!skeleton && rows.length === 0) status = <span className="muted">{emptyMessage}</span>;
 
   const onRowKey = (e: KeyboardEvent<HTMLTableRowElement>, row: T) => {
     if (e.target !== e.currentTarget) return;
@@ -128,8 +130,10 @@ export function ServerTable<T>({
             </tr>
           ))}
         </thead>
-        <tbody>
-          {status ? (
+        <tbody aria-busy={skeleton || undefined}>
+          {skeleton ? (
+            <SkeletonRows columns={colCount} />
+          ) : status ? (
             <tr className="status-row">
               <td colSpan={colCount}>{status}</td>
             </tr>
@@ -140,6 +144,7 @@ export function ServerTable<T>({
               return (
                 <tr
                   key={row.id}
+                  data-row-id={row.id}
                   className={classes || undefined}
                   {...(onRowClick
                     ? {

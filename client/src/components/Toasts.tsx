@@ -9,7 +9,7 @@ export function useToast(): ToastApi {
   return useContext(ToastContext);
 }
 
-/** Short confirmations in the bottom-right corner, announced to screen readers, gone after a few seconds. */
+/** Short confirmations at the top of the screen (at most three), announced to screen readers, gone after a few seconds. */
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const nextId = useRef(1);
@@ -18,7 +18,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const show = useCallback(
     (text: string, kind: Toast['kind'] = 'success') => {
       const id = nextId.current++;
-      setToasts((ts) => [...ts.slice(-3), { id, kind, text }]);
+      setToasts((ts) => [...ts.slice(-2), { id, kind, text }]);
       window.setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
     },
     [dismiss],

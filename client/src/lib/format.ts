@@ -33,5 +33,4 @@ const enhancementLabels: Record<string, string> = {
 /** `upscale` → `Upscale`: an enhancement type as a person reads it. */
 export const enhancementLabel = (type: string) => enhancementLabels[type] ?? type;
 
-/** `an upscale`, `a lighting`: the article that fits the word. */
-export const withArticle = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+export { withArticle } from '../../../shared/wording';

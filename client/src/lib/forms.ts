@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+// Plain-language messages for zod's built-in checks, in the browser as on the server.
+import '../../../shared/zod-messages';
+import { capitalise } from '../../../shared/field-messages';
 
 export type FieldErrors = Record<string, string>;
 
@@ -20,4 +23,10 @@ export function validate<S extends z.ZodType>(
   return { ok: false, errors };
 }
 
-export const capitalise = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
+export { capitalise };
+
+/** The value when the shared schema accepts it, else null: a preview shows only what could happen. */
+export function validOrNull<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | null {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}

@@ -10,7 +10,8 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
 import { RunStatusBadge, TriggerLabel, type JobOverview, type JobRun } from './jobs/badges';
-import { describeCron, describeResult, formatDuration, formatUntil } from './jobs/format';
+import { describeCron, formatDuration, formatUntil } from './jobs/format';
+import { describeResult } from './jobs/result-summary';
 import { RunHistorySection } from './jobs/RunHistorySection';
 
 type Overview = JobOverview;
@@ -75,7 +76,7 @@ export function JobsPage() {
     (name: string, run: JobRun | null) => {
       setAwaiting(({ [name]: _done, ...rest }) => rest);
       if (run?.status === 'succeeded') {
-        const result = describeResult(run.result);
+        const result = describeResult(name, run.result);
         toast.show(`${name} succeeded in ${formatDuration(run.durationMs)}${result ? `: ${result}` : '.'}`);
       } else if (run?.status === 'failed') {
         toast.show(`${name} failed (attempt ${run.attempt}): ${run.error ?? 'no error message'}`, 'error');

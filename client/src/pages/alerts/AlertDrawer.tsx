@@ -8,6 +8,7 @@ import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { AlertStatusBadge, channelLabels, DeliveryStatusBadge, LevelBadge, When, type AlertDelivery, type AlertView } from './badges';
+import { useReturnFocus } from '../../lib/return-focus';
 
 const col = createColumnHelper<AlertDelivery>();
 
@@ -34,6 +35,7 @@ export function AlertDrawer({
   const trpc = useTRPC();
   const admin = isAdmin(useMe());
   const ref = useRef<HTMLElement>(null);
+  useReturnFocus(ref);
   const active = a.status !== 'resolved';
   // Quick while routing or a send is still to come, slow once everything settled, never for a closed alert.
   const deliveries = useQuery(

@@ -17,6 +17,7 @@ import { errorMessage } from '../../lib/errors';
 import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { channelLabels, formatCooldown, When } from './badges';
+import { Skeleton } from '../../components/Skeleton';
 
 /** What each channel gets without any rule (server/alerts/routing.ts), and what it is. */
 const channelAbout: Record<AlertChannelName, { what: string; routing: string }> = {
@@ -126,7 +127,7 @@ export function ChannelsSection() {
           {errorMessage(channels.error)}
         </div>
       )}
-      {channels.isPending && <p className="muted">Loading…</p>}
+      {channels.isPending && <Skeleton lines={3} />}
       {channels.data && (
         <div className="alerts-channels">
           {alertChannelNames.map((name) => {

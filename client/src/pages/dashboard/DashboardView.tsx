@@ -15,6 +15,7 @@ import { AlertsPanel } from './AlertsPanel';
 import { formatClock } from './format';
 import { ProviderStatus } from './ProviderStatus';
 import './dashboard.css';
+import { Skeleton } from '../../components/Skeleton';
 
 type Dashboard = z.infer<typeof dashboardSchema>;
 type TrendRow = Dashboard['trend'][number];
@@ -75,9 +76,7 @@ export function DashboardView() {
         </div>
       )}
       {!d && dash.isPending && (
-        <p className="muted" aria-busy="true">
-          Loading…
-        </p>
+        <Skeleton lines={6} />
       )}
 
       {d && <DashboardBody d={d} onRefilled={() => void invalidate()} />}

@@ -1,5 +1,6 @@
 import { Component, Suspense, type ComponentType, type ReactNode } from 'react';
 import { PageHeader } from '../../components/EmptyState';
+import { Skeleton } from '../../components/Skeleton';
 
 /**
  * A page whose code (and its charts) loads on first visit: a placeholder with the page's title
@@ -12,7 +13,7 @@ export function LazyPage({ title, page: Page }: { title: string; page: Component
         fallback={
           <div className="page page-wide" aria-busy="true">
             <PageHeader title={title} />
-            <p className="muted">Loading…</p>
+            <Skeleton lines={5} />
           </div>
         }
       >

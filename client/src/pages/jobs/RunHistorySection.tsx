@@ -6,7 +6,8 @@ import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { RunStatusBadge, TriggerLabel, type JobRun, type RunStatus } from './badges';
-import { describeResult, formatDuration } from './format';
+import { formatDuration } from './format';
+import { describeResult } from './result-summary';
 
 const PAGE_SIZE = 25;
 const statuses: RunStatus[] = ['running', 'succeeded', 'failed'];
@@ -50,7 +51,7 @@ export function RunHistorySection({ jobNames, refetchInterval }: { jobNames: str
         meta: { align: 'right', width: 76 },
         cell: (c) => (c.row.original.status === 'running' ? <span className="muted">running</span> : formatDuration(c.getValue())),
       }),
-      col.accessor((r) => r.error ?? describeResult(r.result), {
+      col.accessor((r) => r.error ?? describeResult(r.jobName, r.result), {
         id: 'outcome',
         header: 'Result / error',
         meta: { grow: true },

@@ -59,17 +59,3 @@ export function describeCron(expr: string | null): string | null {
   if (dom === '*' && isNum(dow) && Number(dow) <= 7) return `${weekdays[Number(dow) % 7]}s at ${at}`;
   return null;
 }
-
-/** A job's result in one line: `holdsReleased 0 · grantsExpired 2`, or its JSON cut short. */
-export function describeResult(result: unknown): string | null {
-  if (result === null || result === undefined) return null;
-  if (typeof result !== 'object') return String(result);
-  if (Array.isArray(result)) return `${formatCount(result.length)} items`;
-  const entries = Object.entries(result as Record<string, unknown>);
-  if (entries.length === 0) return null;
-  if (entries.every(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) {
-    return entries.map(([k, v]) => `${k} ${typeof v === 'number' ? formatCount(v) : String(v)}`).join(' · ');
-  }
-  const json = JSON.stringify(result);
-  return json.length > 300 ? `${json.slice(0, 300)}…` : json;
-}

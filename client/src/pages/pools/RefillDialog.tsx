@@ -7,7 +7,7 @@ import { Dialog } from '../../components/Dialog';
 import { Field, FormActions, FormPreview, validateForm, wholeNumber } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
-import { type FieldErrors } from '../../lib/forms';
+import { validOrNull, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { RequestStatusBadge } from './badges';
 
@@ -97,7 +97,9 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
     refill.mutate(result.data);
   };
 
-  const estimate = pool ? estimateUsd(wholeNumber(amount), pool.costPerCredit) : null;
+  // Cost and preview only for an amount the server would accept.
+  const credits = validOrNull(refillInputSchema.shape.amount, wholeNumber(amount));
+  const estimate = pool && credits !== null ? estimateUsd(credits, pool.costPerCredit) : null;
   const costOf = (credits: number) => {
     const cost = pool ? parseMicros(pool.costPerCredit) : null;
     return cost === null ? null : microsToDecimal(cost * BigInt(credits), 2).replaceAll(',', '');
@@ -185,7 +187,7 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
               <input id={`${id}-reason`} autoComplete="off" maxLength={500} placeholder="e.g. invoice 2025-114" value={reason} onChange={(e) => setReason(e.target.value)} />
             </Field>
             <FormPreview>
-              Available {formatCount(pool.availableBalance)} → <strong>{Number.isSafeInteger(wholeNumber(amount)) && wholeNumber(amount) > 0 ? formatCount(pool.availableBalance + wholeNumber(amount)) : '…'}</strong> once completed
+              Available {formatCount(pool.availableBalance)} → <strong>{credits === null ? '…' : formatCount(pool.availableBalance + credits)}</strong> once completed
             </FormPreview>
             <FormActions onClose={onClose} busy={refill.isPending} label="Refill" busyLabel="Refilling…" />
           </form>

@@ -5,7 +5,7 @@ import { useMe } from '../../auth';
 import { Field } from '../../components/FormField';
 import { validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
-import { errorMessage } from '../../lib/errors';
+import { formAlert, serverFieldErrors } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 
@@ -25,6 +25,7 @@ export function AccountSection() {
         setCurrent('');
         setNew('');
       },
+      onError: (err) => setErrors(serverFieldErrors(err)),
     }),
   );
 
@@ -46,9 +47,9 @@ export function AccountSection() {
         </div>
       </div>
       <form onSubmit={submit} noValidate className="inline-form" data-testid="change-password">
-        {change.isError && (
+        {formAlert(change.error, errors) && (
           <div className="alert alert-error" role="alert">
-            {errorMessage(change.error)}
+            {formAlert(change.error, errors)}
           </div>
         )}
         <Field id={`${id}-current`} label="Current password" error={errors.currentPassword}>

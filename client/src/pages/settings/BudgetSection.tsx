@@ -10,6 +10,7 @@ import { errorMessage } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { BudgetFigures } from '../pools/BudgetFigures';
+import { Skeleton } from '../../components/Skeleton';
 
 type PlatformSettings = z.infer<typeof platformSettingsSchema>;
 
@@ -35,7 +36,7 @@ export function BudgetSection() {
           {errorMessage(settings.error)}
         </div>
       )}
-      {settings.isPending && <p className="muted">Loading…</p>}
+      {settings.isPending && <Skeleton lines={3} />}
       {settings.data && (
         <>
           <BudgetFigures />

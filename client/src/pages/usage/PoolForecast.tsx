@@ -6,6 +6,7 @@ import { formatCount, formatUsd } from '../../components/Amount';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
 import './forecast.css';
+import { Skeleton } from '../../components/Skeleton';
 
 export type Forecast = z.infer<typeof forecastSchema>;
 
@@ -121,7 +122,7 @@ export function PoolForecast() {
           {errorMessage(forecast.error)}
         </div>
       )}
-      {forecast.isPending && <p className="muted">Loading…</p>}
+      {forecast.isPending && <Skeleton lines={3} />}
       {forecast.data && <ForecastView forecast={forecast.data} testId="pool-forecast" />}
     </section>
   );

@@ -4,6 +4,7 @@ import { formatCount } from '../../components/Amount';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useTRPC } from '../../trpc';
+import { Skeleton } from '../../components/Skeleton';
 
 const statusBadge = { running: 'badge-info', succeeded: 'badge-ok', failed: 'badge-danger' } as const;
 
@@ -29,7 +30,7 @@ export function ReallocationPanel() {
         </Link>
       </div>
       {last.isError && <p className="table-error">{errorMessage(last.error)}</p>}
-      {last.isPending && <p className="muted">Loading…</p>}
+      {last.isPending && <Skeleton lines={3} />}
       {last.data && !run && <p className="muted usage-realloc-empty">Smart reallocation has not run yet. It runs on its schedule, or from the Jobs page.</p>}
       {run && (
         <>

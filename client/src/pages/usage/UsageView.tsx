@@ -19,6 +19,7 @@ import { TopUsers } from './TopUsers';
 import { TrendCharts } from './TrendCharts';
 import { WhatIfPanel } from './WhatIfPanel';
 import './usage.css';
+import { Skeleton } from '../../components/Skeleton';
 
 type Trend = z.infer<typeof trendSchema>;
 
@@ -161,7 +162,7 @@ export function UsageView() {
         {t && <Summary trend={t} />}
       </section>
 
-      {trend.isPending && <p className="muted">Loading…</p>}
+      {trend.isPending && <Skeleton lines={3} />}
       {t && (
         <div className={trend.isPlaceholderData ? 'usage-stale' : undefined}>
           <TrendCharts trend={t} extra={<ReallocationPanel />} />
@@ -176,7 +177,7 @@ export function UsageView() {
           <span className="muted">At the average burn of the last 7 days.</span>
         </div>
         {forecast.isError && <p className="table-error">{errorMessage(forecast.error)}</p>}
-        {forecast.isPending && <p className="muted">Loading…</p>}
+        {forecast.isPending && <Skeleton lines={3} />}
         {forecast.data && <ForecastView forecast={forecast.data} testId="usage-forecast" />}
       </section>
 

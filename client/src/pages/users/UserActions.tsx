@@ -1,13 +1,13 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { adjustInputSchema, grantInputSchema, setTierInputSchema, type Balance } from '../../../../shared/credits';
+import { adjustInputSchema, creditsSchema, grantInputSchema, setTierInputSchema, type Balance } from '../../../../shared/credits';
 import { tiers, type Tier } from '../../../../shared/enums';
 import { Delta, formatCount } from '../../components/Amount';
 import { Dialog } from '../../components/Dialog';
 import { Field, FormActions, FormPreview, ReasonField, validateForm, wholeNumber } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
-import { errorMessage } from '../../lib/errors';
-import { type FieldErrors } from '../../lib/forms';
+import { errorMessage, formAlert, serverFieldErrors } from '../../lib/errors';
+import { validOrNull, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { tierLabel } from './TierBadge';
 
@@ -38,8 +38,11 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
         onDone();
         onClose();
       },
+      onError: (err) => setErrors(serverFieldErrors(err)),
     }),
   );
+  // The preview shows a balance only for an amount the server would accept.
+  const amount = validOrNull(creditsSchema, wholeNumber(credits));
 
   useEffect(() => {
     if (open) {
@@ -80,9 +83,9 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
   return (
     <Dialog open={open} title="Grant credits" onClose={onClose} width={440}>
       <form onSubmit={submit} noValidate>
-        {grant.isError && (
+        {formAlert(grant.error, errors) && (
           <div className="alert alert-error" role="alert">
-            {errorMessage(grant.error)}
+            {formAlert(grant.error, errors)}
           </div>
         )}
         <p className="dialog-lead">
@@ -122,7 +125,7 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
         />
         <FormPreview testId="grant-preview">
           Balance {formatCount(user.currentBalance)} →{' '}
-          <strong>{Number.isSafeInteger(wholeNumber(credits)) && wholeNumber(credits) > 0 ? formatCount(user.currentBalance + wholeNumber(credits)) : '…'}</strong>
+          <strong>{amount === null ? '…' : formatCount(user.currentBalance + amount)}</strong>
         </FormPreview>
         <FormActions onClose={onClose} busy={grant.isPending} label="Grant credits" busyLabel="Granting…" />
       </form>
@@ -145,6 +148,7 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
         onDone();
         onClose();
       },
+      onError: (err) => setErrors(serverFieldErrors(err)),
     }),
   );
 
@@ -158,8 +162,11 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
   }, [open, adjust.reset]);
 
   const n = wholeNumber(delta);
-  const valid = Number.isSafeInteger(n) && n !== 0;
-  const after = valid ? user.currentBalance + n : null;
+  // The preview shows a balance only for a change the server would accept: a valid delta that
+  // leaves the balance at zero or above.
+  const accepted = validOrNull(adjustInputSchema.shape.delta, n);
+  const after = accepted === null ? null : user.currentBalance + accepted;
+  const possible = accepted !== null && user.currentBalance + accepted >= 0;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -180,9 +187,9 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
   return (
     <Dialog open={open} title="Adjust balance" onClose={onClose} width={440}>
       <form onSubmit={submit} noValidate>
-        {adjust.isError && (
+        {formAlert(adjust.error, errors) && (
           <div className="alert alert-error" role="alert">
-            {errorMessage(adjust.error)}
+            {formAlert(adjust.error, errors)}
           </div>
         )}
         <p className="dialog-lead">
@@ -201,9 +208,9 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
           />
         </Field>
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. double charge on a failed upload" />
-        <FormPreview>
-          Balance {formatCount(user.currentBalance)} {valid && <Delta value={n} />} →{' '}
-          <strong className={after !== null && after < 0 ? 'delta-minus' : undefined}>{after === null ? '…' : formatCount(after)}</strong>
+        <FormPreview testId="adjust-preview">
+          Balance {formatCount(user.currentBalance)} {possible && <Delta value={accepted} />} →{' '}
+          {after !== null && after < 0 ? <span className="delta-minus">cannot go below zero</span> : <strong>{possible ? formatCount(user.currentBalance + accepted) : '…'}</strong>}
         </FormPreview>
         <FormActions onClose={onClose} busy={adjust.isPending} label="Adjust balance" busyLabel="Adjusting…" />
       </form>

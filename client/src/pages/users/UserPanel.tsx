@@ -12,6 +12,8 @@ import { formatDateTime, formatRelative } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { TierBadge } from './TierBadge';
 import { AdjustDialog, GrantDialog, TierDialog } from './UserActions';
+import { useReturnFocus } from '../../lib/return-focus';
+import { Skeleton } from '../../components/Skeleton';
 
 const HISTORY_PAGE = 25;
 
@@ -52,6 +54,7 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
   const queryClient = useQueryClient();
   const toast = useToast();
   const ref = useRef<HTMLElement>(null);
+  useReturnFocus(ref);
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const [refunding, setRefunding] = useState<TransactionView | null>(null);
 
@@ -207,7 +210,7 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
                 <span className="muted">since {formatDateTime(u.createdAt).slice(0, 10)}</span>
               </>
             ) : (
-              <span className="muted">{user.isError ? '' : 'Loading…'}</span>
+              !user.isError && <Skeleton lines={1} label="Loading the user" />
             )}
           </div>
         </div>
