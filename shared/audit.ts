@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { pageInputSchema } from './common';
+import { pageInputSchema, timeFilterSchema } from './common';
 
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' });
 const filterText = (name: string, max: number) => z.string().trim().min(1, `${name} must not be empty`).max(max, `${name} is at most ${max} characters`).optional();
 
 /**
@@ -13,8 +12,8 @@ export const auditFilterSchema = z.object({
   action: filterText('action', 100),
   targetType: filterText('targetType', 64),
   targetId: filterText('targetId', 200),
-  from: isoTime.optional(),
-  to: isoTime.optional(),
+  from: timeFilterSchema.optional(),
+  to: timeFilterSchema.optional(),
 });
 export type AuditFilter = z.infer<typeof auditFilterSchema>;
 

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { alertLevelSchema, alertStatusSchema, alertTypeSchema } from './alerts';
 import { auditFilterSchema } from './audit';
+import { timeFilterSchema } from './common';
 import { tierSchema } from './enums';
 import { ledgerFilterSchema } from './ledger';
 import { providerNameSchema, purchaseRequestStatusSchema } from './pools';
-
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' });
 
 /**
  * The query string of each `GET /export/<name>.csv`: the filters of the page it exports, as text.
@@ -27,8 +26,8 @@ export const exportFilterSchemas = {
       level: alertLevelSchema.optional(),
       type: alertTypeSchema.optional(),
       status: alertStatusSchema.optional(),
-      from: isoTime.optional(),
-      to: isoTime.optional(),
+      from: timeFilterSchema.optional(),
+      to: timeFilterSchema.optional(),
     })
     .strict(),
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageInputSchema } from './common';
+import { pageInputSchema, timeFilterSchema } from './common';
 import { creditSourceSchema, providerNameSchema, transactionSchema } from './credits';
 
 export const transactionTypes = [
@@ -17,7 +17,6 @@ export const transactionTypes = [
 ] as const;
 export const transactionTypeSchema = z.enum(transactionTypes);
 
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time' });
 
 /**
  * The Ledger explorer's question: `query` finds a transaction by its number, its idempotency key,
@@ -28,8 +27,8 @@ export const ledgerFilterSchema = z.object({
   type: transactionTypeSchema.optional(),
   source: creditSourceSchema.optional(),
   provider: providerNameSchema.optional(),
-  from: isoTime.optional(),
-  to: isoTime.optional(),
+  from: timeFilterSchema.optional(),
+  to: timeFilterSchema.optional(),
 });
 export type LedgerFilter = z.infer<typeof ledgerFilterSchema>;
 
