@@ -73,15 +73,19 @@ export function LedgerPage() {
       col.display({
         id: 'user',
         header: 'User',
-        meta: { width: 210 },
+        meta: { width: 180 },
         cell: (c) => {
           const r = c.row.original;
           return (
             <span className="cell-stack">
-              <Link href={`/users?user=${encodeURIComponent(r.userId)}`} className="mono cell-ellipsis">
+              <Link href={`/users?user=${encodeURIComponent(r.userId)}`} className="mono cell-ellipsis ledger-user" title={r.userId}>
                 {r.userId}
               </Link>
-              {r.email && <span className="cell-sub cell-ellipsis">{r.email}</span>}
+              {r.email && (
+                <span className="cell-sub cell-ellipsis ledger-user" title={r.email}>
+                  {r.email}
+                </span>
+              )}
             </span>
           );
         },
