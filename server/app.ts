@@ -8,11 +8,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
+import { registerExportRoutes } from './exports/export-routes';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
-/** The HTTP host: tRPC at /trpc, /healthz, and the built SPA with a history fallback. */
+/** The HTTP host: tRPC at /trpc, CSV exports at /export, /healthz, and the built SPA with a history fallback. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -54,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
+
+  registerExportRoutes(app, deps);
 
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';

@@ -56,3 +56,14 @@ export const outboundUrlSchema = (name: string) =>
         return false;
       }
     }, `${name} must not carry a user name or password`);
+
+/**
+ * A filter's time bound: ISO-8601 with an offset, within years PostgreSQL and people use (year 0
+ * or 275760 would parse here and fail in the database).
+ */
+export const timeFilterSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-31T00:00:00Z' })
+  .refine((v) => {
+    const year = new Date(v).getUTCFullYear();
+    return year >= 1970 && year <= 9999;
+  }, 'must be a time between 1970 and 9999');

@@ -1,7 +1,9 @@
 import type { ComponentType } from 'react';
 import { AlertsPage } from './pages/AlertsPage';
+import { AuditPage } from './pages/AuditPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { JobsPage } from './pages/JobsPage';
+import { LedgerPage } from './pages/LedgerPage';
 import { PoolsPage } from './pages/PoolsPage';
 import { ProvidersPage } from './pages/ProvidersPage';
 import { SettingsPage } from './pages/SettingsPage';
@@ -21,11 +23,13 @@ export type NavItem = {
 export const navItems: NavItem[] = [
   { path: '/', label: 'Dashboard', key: 'd', icon: '▦', page: DashboardPage },
   { path: '/users', label: 'Users', key: 'u', icon: '◉', page: UsersPage },
+  { path: '/ledger', label: 'Ledger', key: 'l', icon: '≣', page: LedgerPage },
   { path: '/pools', label: 'Pools', key: 'p', icon: '◍', page: PoolsPage },
   { path: '/providers', label: 'Providers', key: 'r', icon: '⇄', page: ProvidersPage },
   { path: '/alerts', label: 'Alerts', key: 'a', icon: '⚑', page: AlertsPage },
   { path: '/jobs', label: 'Jobs', key: 'j', icon: '↻', page: JobsPage },
   { path: '/usage', label: 'Usage', key: 'e', icon: '▤', page: UsagePage },
+  { path: '/audit', label: 'Audit log', key: 't', icon: '✎', page: AuditPage },
   { path: '/settings', label: 'Settings', key: 's', icon: '⚙', page: SettingsPage },
 ];
 

@@ -38,15 +38,19 @@ export async function listActiveAlerts(db: DbOrTx, input: { level?: AlertLevelNa
   return rows.map(toAlertView);
 }
 
-/** Every alert matching the filters; `from`/`to` keep the alerts active within the window. */
-export async function alertHistory(db: DbOrTx, input: AlertHistoryInput) {
-  const where = and(
+/** The alert history's filters, `from`/`to` keeping the alerts active within the window; its CSV export uses them too. */
+export const alertHistoryWhere = (input: Omit<AlertHistoryInput, 'page' | 'pageSize'>) =>
+  and(
     input.level ? eq(systemAlerts.level, input.level) : undefined,
     input.type ? eq(systemAlerts.type, input.type) : undefined,
     input.status ? eq(systemAlerts.status, input.status) : undefined,
     input.from ? gte(systemAlerts.lastSeenAt, new Date(input.from)) : undefined,
     input.to ? lte(systemAlerts.createdAt, new Date(input.to)) : undefined,
   );
+
+/** Every alert matching the filters, newest first. */
+export async function alertHistory(db: DbOrTx, input: AlertHistoryInput) {
+  const where = alertHistoryWhere(input);
   const [rows, [total]] = await Promise.all([
     db.select().from(systemAlerts).where(where).orderBy(desc(systemAlerts.createdAt), desc(systemAlerts.id)).limit(input.pageSize).offset(input.page * input.pageSize),
     db.select({ n: count() }).from(systemAlerts).where(where),

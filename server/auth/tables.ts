@@ -109,5 +109,8 @@ export const auditLog = pgTable(
   (t) => [
     index('audit_log_created_idx').on(t.createdAt.desc()),
     index('audit_log_target_idx').on(t.targetType, t.targetId),
+    // The Audit page filters by actor and action prefix (LIKE 'x%' needs text_pattern_ops).
+    index('audit_log_actor_idx').on(t.actorLabel.op('text_pattern_ops'), t.id),
+    index('audit_log_action_idx').on(t.action.op('text_pattern_ops'), t.id),
   ],
 );

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
 
 type Schema = typeof schema;
@@ -17,6 +17,12 @@ export type DbHandle = {
   ping: () => Promise<boolean>;
   /** LISTEN on a channel: a NOTIFY arrives once its transaction commits. Resolves to the unlisten. */
   listen: (channel: string, onMessage: (payload: string) => void) => Promise<() => Promise<void>>;
+  /**
+   * Reads a query's rows through a server-side cursor, `batchSize` at a time, fetching the next
+   * batch only when the consumer asks (exports). Null on PGlite, which has one connection: a
+   * cursor would hold its transaction open and stall every other query, so callers page instead.
+   */
+  cursor: ((query: SQL, batchSize: number) => AsyncIterable<Record<string, unknown>[]>) | null;
 };
 
 export type OpenDbOptions = { databaseUrl?: string; dataDir: string; maxConnections?: number };
@@ -35,9 +41,14 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
       connection: { jit: 'off' },
     });
     const db = drizzle({ client, schema }) as unknown as Db;
+    const dialect = new PgDialect();
     return {
       db,
       kind: 'postgres',
+      cursor: (query, batchSize) => {
+        const { sql, params } = dialect.sqlToQuery(query);
+        return client.unsafe(sql, params as never[]).cursor(batchSize) as AsyncIterable<Record<string, unknown>[]>;
+      },
       close: () => client.end({ timeout: 5 }),
       listen: async (channel, onMessage) => {
         const meta = await client.listen(channel, onMessage);
@@ -62,6 +73,7 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
   return {
     db,
     kind: 'pglite',
+    cursor: null,
     close: () => client.close(),
     listen: async (channel, onMessage) => {
       const unlisten = await client.listen(channel, onMessage);

@@ -131,6 +131,8 @@ const ADMIN_QUERY_INPUTS: Record<string, (c: QueryContext) => unknown> = {
   'admin.alerts.active': () => ({}),
   'admin.alerts.history': () => ({}),
   'admin.alerts.deliveries': (c) => ({ id: c.alertId }),
+  'admin.audit.list': () => ({ action: 'pool.', from: new Date(Date.now() - 86_400_000).toISOString() }),
+  'admin.ledger.search': (c) => ({ query: c.userId, type: 'consumption' }),
 };
 
 describe('[ACCESS] every procedure is classified', () => {
@@ -373,6 +375,24 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     else expect(outcomes.filter((o) => o.code !== 'OK' && o.code !== 'FORBIDDEN')).toEqual([]);
   });
 
+  it('no CSV export (audit log included, where the secrets were set) carries a secret', async () => {
+    const { buildApp } = await import('../app');
+    const { exportNames } = await import('../../shared/exports');
+    const app = await buildApp(env.deps);
+    try {
+      const outcomes = [];
+      for (const name of exportNames) {
+        const res = await app.inject({ method: 'GET', url: `/export/${name}.csv`, headers: { cookie: `cd_session=${analyst.token}` } });
+        outcomes.push({ name, status: res.statusCode, rows: res.body.split('\r\n').length, leaks: leaksIn(res.body) });
+      }
+      expect(outcomes.filter((o) => o.status !== 200 || o.leaks.length > 0)).toEqual([]);
+      // The sweep saw the rows the setup wrote: the secrets' audit entries, the failed refill, the alert.
+      expect(outcomes.filter((o) => o.rows < 3).map((o) => o.name)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('no answer to the admin calls that stored and used the secrets carries one', () => {
     // The detector itself: it sees every secret, and a full API key but not its displayed prefix.
     for (const secret of [...SECRETS, ...keySecrets, ...totpSecrets]) expect(leaksIn(`{"x":"${secret}"}`)).not.toEqual([]);
@@ -393,6 +413,41 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     );
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.map((r) => ({ source: r.source, leaks: leaksIn(r.text) })).filter((r) => r.leaks.length > 0)).toEqual([]);
+  });
+});
+
+describe('[ACCESS] the CSV export routes need an admin or analyst session, like the admin queries', () => {
+  it('every /export/*.csv refuses no session, an unknown session, a disabled admin, an API key and a user token (401); admins and analysts export', async () => {
+    const { buildApp } = await import('../app');
+    const { exportNames } = await import('../../shared/exports');
+    const app = await buildApp(env.deps);
+    closers.push(() => app.close());
+    const everyScope = await newKey([...apiKeyScopes]);
+    const disabled = await signedInCaller(env.deps, 'admin');
+    await admin.caller.admin.admins.update({ id: disabled.admin.id, disabled: true });
+    const userToken = env.deps.userTokens.mint(await newUser(db(), 'plus'), 600).token;
+    const refused: [string, Record<string, string>][] = [
+      ['no session', {}],
+      ['an unknown session', { cookie: `cd_session=${randomBytes(32).toString('base64url')}` }],
+      ['a disabled admin', { cookie: `cd_session=${disabled.token}` }],
+      ['an API key with every scope', { authorization: `Bearer ${everyScope.secret}` }],
+      ['a user token', { authorization: `Bearer ${userToken}` }],
+    ];
+    const got: { label: string; status: number }[] = [];
+    const want: { label: string; status: number }[] = [];
+    for (const name of exportNames) {
+      for (const [who, headers] of refused) {
+        got.push({ label: `${name} by ${who}`, status: (await app.inject({ method: 'GET', url: `/export/${name}.csv`, headers })).statusCode });
+        want.push({ label: `${name} by ${who}`, status: 401 });
+      }
+      for (const [who, token] of [['admin', admin.token], ['analyst', analyst.token]]) {
+        const res = await app.inject({ method: 'GET', url: `/export/${name}.csv`, headers: { cookie: `cd_session=${token}` } });
+        got.push({ label: `${name} by ${who}`, status: res.statusCode });
+        want.push({ label: `${name} by ${who}`, status: 200 });
+      }
+    }
+    expect(got).toEqual(want);
+    expect(exportNames).toHaveLength(5);
   });
 });
 

@@ -4,9 +4,12 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enhancementTypes } from '../../shared/credits';
+import { exportNames } from '../../shared/exports';
+import { transactionTypes } from '../../shared/ledger';
 import { tiers } from '../../shared/enums';
 import { buildApp } from '../app';
 import { createAdmin } from '../auth/admins';
+import { login } from '../auth/sessions';
 import { revokeApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
 import { beginTotp, confirmTotp } from '../auth/totp';
@@ -53,6 +56,8 @@ type Fixture = {
   adminPassword: string;
   totpEmail: string;
   recoveryCodes: string[];
+  /** An analyst's session cookie: the read-only admin queries and the exports are fuzzed with it. */
+  analystCookie: string;
   idemKeys: string[];
 };
 let fx: Fixture;
@@ -85,6 +90,9 @@ beforeAll(async () => {
     code: new TOTP({ secret: Secret.fromBase32(totpSecret) }).generate(),
     address: '192.0.2.99',
   });
+  const analystEmail = `${uniqueId('fuzz-analyst')}@example.com`;
+  await createAdmin(db(), cliActor, { email: analystEmail, role: 'analyst', password: adminPassword });
+  const analystSession = await login(db(), env.deps.throttle, 1, { email: analystEmail, password: adminPassword, address: '10.0.0.9' });
   fx = {
     key: full.secret,
     revokedKey: revoked.secret,
@@ -96,6 +104,7 @@ beforeAll(async () => {
     adminPassword,
     totpEmail,
     recoveryCodes,
+    analystCookie: `cd_session=${analystSession.token}`,
     idemKeys: ['idem-fixed-one', 'idem-fixed-two', 'idem-fixed-\u00e9\u00e8'],
   };
 });
@@ -384,6 +393,77 @@ describe('[FUZZ] every public procedure over HTTP answers hostile input cleanly 
     await fc.assert(
       fc.asyncProperty(batch, (call) => send(call, [], true)),
       { seed: SEED, numRuns: Math.min(RUNS, 150), interruptAfterTimeLimit: TIME_LIMIT_MS },
+    );
+  }, 180_000);
+});
+
+// ---- the read-only admin explorers and the CSV exports, with a session, under hostile filters ----
+
+const isoLike = () => fc.oneof(fc.constantFrom('0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+14:00'), fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), anyText(1, 40));
+const pageFields = { page: fc.integer({ min: 0, max: 5 }), pageSize: fc.integer({ min: 1, max: 200 }) };
+const adminTargets: { path: string; input: () => fc.Arbitrary<unknown> }[] = [
+  {
+    path: 'admin.audit.list',
+    input: () =>
+      hostileObject({
+        ...pageFields,
+        actor: fc.oneof(fc.constantFrom('cli', fx.adminEmail, '%', '_', '\\'), anyText(1, 254)),
+        action: fc.oneof(fc.constantFrom('credits.grant', 'pool.', 'user.tier'), anyText(1, 100)),
+        targetType: fc.oneof(fc.constantFrom('user', 'pool', 'apiKey'), anyText(1, 64)),
+        targetId: fc.oneof(fc.constantFrom(...fx.users), anyText(1, 200)),
+        from: isoLike(),
+        to: isoLike(),
+      }),
+  },
+  {
+    path: 'admin.ledger.search',
+    input: () =>
+      hostileObject({
+        ...pageFields,
+        query: fc.oneof(fc.constantFrom(...fx.users, ...fx.users.map((u) => `${u}@EXAMPLE.com`), '1', '999999999999999999', '9999999999999999999', '-1'), anyText(1, 254)),
+        type: fc.constantFrom(...transactionTypes),
+        source: fc.constantFrom('user_credits', 'platform_pool'),
+        provider: fc.oneof(fc.constantFrom(fx.pool, 'local'), fc.stringMatching(/^[a-z0-9_.-]{1,64}$/)),
+        from: isoLike(),
+        to: isoLike(),
+      }),
+  },
+];
+
+describe('[FUZZ] the audit and ledger explorers over HTTP answer hostile filters cleanly', () => {
+  it('the fuzzed explorers are the admin queries the audit page and ledger explorer call', () => {
+    const paths = Object.keys(appRouter._def.procedures).filter((p) => p.startsWith('admin.audit.') || p.startsWith('admin.ledger.'));
+    expect(adminTargets.map((t) => t.path).sort()).toEqual(paths.sort());
+  });
+
+  for (const target of adminTargets) {
+    it(`${target.path}: never 500, always a clean tRPC answer, nothing written`, async () => {
+      const call = target.input().map((v) => ({
+        request: { method: 'GET' as const, url: `/trpc/${target.path}${v === undefined ? '' : `?input=${encode(toJsonText(v) ?? '')}`}`, headers: { cookie: fx.analystCookie } },
+      }));
+      await fc.assert(
+        fc.asyncProperty(call, (c) => send(c, [])),
+        { seed: SEED, numRuns: Math.min(RUNS, 200), interruptAfterTimeLimit: TIME_LIMIT_MS },
+      );
+    }, 180_000);
+  }
+
+  it('GET /export/*.csv with hostile query strings: a CSV (200) or a 400 naming the filter, never a 500, nothing written', async () => {
+    const keys = ['query', 'type', 'source', 'provider', 'from', 'to', 'actor', 'action', 'targetType', 'targetId', 'search', 'tier', 'outOfCredits', 'status', 'level', 'unknown'];
+    const queryString = fc.array(fc.tuple(fc.constantFrom(...keys), fc.oneof(hostileString, anyText(0, 60), fc.constantFrom('true', 'plus', 'grant', 'open', '2026-01-01T00:00:00Z'))), { maxLength: 4 });
+    const call = fc.tuple(fc.constantFrom(...exportNames), queryString);
+    await fc.assert(
+      fc.asyncProperty(call, async ([name, pairs]) => {
+        const before = await writeSnapshot(db());
+        const qs = pairs.map(([k, v]) => `${k}=${encode(v)}`).join('&');
+        const res = await app.inject({ method: 'GET', url: `/export/${name}.csv${qs ? `?${qs}` : ''}`, headers: { cookie: fx.analystCookie } });
+        const clean =
+          (res.statusCode === 200 && res.headers['content-type'] === 'text/csv; charset=utf-8') ||
+          (res.statusCode === 400 && typeof (JSON.parse(res.body) as { error?: unknown }).error === 'string');
+        if (!clean) throw new Error(`FUZZ FAILURE (seed ${SEED}): /export/${name}.csv?${qs} answered ${res.statusCode} ${res.body.slice(0, 500)}`);
+        expect(await writeSnapshot(db())).toEqual(before);
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 200), interruptAfterTimeLimit: TIME_LIMIT_MS },
     );
   }, 180_000);
 });

@@ -135,6 +135,9 @@ export const creditTransactions = pgTable(
     check('credit_transactions_balance_check', sql`${t.balanceAfter} >= 0`),
     index('credit_transactions_user_idx').on(t.userId, t.id.desc()),
     index('credit_transactions_created_idx').on(t.createdAt),
+    // The Ledger explorer's type and provider filters; scanned backwards for newest first.
+    index('credit_transactions_type_idx').on(t.transactionType, t.id),
+    index('credit_transactions_provider_idx').on(t.provider, t.id).where(sql`${t.provider} is not null`),
     index('credit_transactions_reservation_idx').on(t.reservationId),
     uniqueIndex('credit_transactions_idempotency_uq').on(t.idempotencyKey),
     uniqueIndex('credit_transactions_refund_uq').on(t.refundOf),

@@ -15,8 +15,8 @@ const sortColumns: Record<UserListInput['sort'], SQL> = {
   lastActivity: sql`uc.updated_at`,
 };
 
-/** The Users table: server-side paging, sorting, search by id or email prefix, tier and out-of-credits filters. */
-export async function listUsers(db: DbOrTx, input: UserListInput) {
+/** The Users table's filters (over `users u left join user_credits uc`); its CSV export uses them too. */
+export function userWhere(input: Pick<UserListInput, 'search' | 'tier' | 'outOfCredits'>): SQL {
   const where: SQL[] = [sql`true`];
   if (input.search) {
     const pattern = `${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -24,6 +24,11 @@ export async function listUsers(db: DbOrTx, input: UserListInput) {
   }
   if (input.tier) where.push(sql`u.tier = ${input.tier}`);
   if (input.outOfCredits) where.push(sql`coalesce(uc.current_balance + uc.bonus_balance, 0) = 0`);
+  return sql.join(where, sql` and `);
+}
+
+/** The Users table: server-side paging, sorting, search by id or email prefix, tier and out-of-credits filters. */
+export async function listUsers(db: DbOrTx, input: UserListInput) {
   const direction = input.direction === 'desc' ? sql`desc nulls last` : sql`asc nulls first`;
   const rows = await queryRows<{
     user_id: string;
@@ -46,7 +51,7 @@ export async function listUsers(db: DbOrTx, input: UserListInput) {
            to_char(uc.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_activity,
            count(*) over ()::int as total
     from users u left join user_credits uc on uc.user_id = u.user_id
-    where ${sql.join(where, sql` and `)}
+    where ${userWhere(input)}
     order by ${sortColumns[input.sort]} ${direction}, u.user_id
     limit ${input.pageSize} offset ${input.page * input.pageSize}`,
   );

@@ -1,11 +1,13 @@
 import { router } from './init';
 import { alertsRouter } from './routers/alerts';
+import { auditRouter } from './routers/audit';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { dashboardProcedure, usageRouter } from './routers/analytics';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
 import { jobsRouter } from './routers/jobs';
+import { ledgerRouter } from './routers/ledger';
 import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
@@ -29,6 +31,8 @@ export const appRouter = router({
     dashboard: dashboardProcedure,
     usage: usageRouter,
     alerts: alertsRouter,
+    audit: auditRouter,
+    ledger: ledgerRouter,
   }),
 });
 

@@ -7,6 +7,7 @@ import { userSortKeys, type userRowSchema } from '../../../shared/credits';
 import { tiers, type Tier } from '../../../shared/enums';
 import { formatCount } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
+import { ExportLink } from '../components/ExportLink';
 import { SearchInput, useDebouncedValue } from '../components/SearchInput';
 import { Pager, ServerTable } from '../components/ServerTable';
 import { errorMessage } from '../lib/errors';
@@ -168,6 +169,7 @@ export function UsersPage() {
           <span className="toolbar-total" data-testid="users-total">
             {list.data ? `${formatCount(list.data.total)} ${list.data.total === 1 ? 'user' : 'users'}${filtered ? ' match' : ''}` : ''}
           </span>
+          <ExportLink name="users" filter={{ search: settledSearch || undefined, tier: tier === 'all' ? undefined : tier, outOfCredits: outOfCredits ? 'true' : undefined }} />
         </div>
 
         <ServerTable

@@ -3,22 +3,16 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { useId, useMemo, useState } from 'react';
 import { alertTypeSchema, knownAlertTypes, type AlertLevelName } from '../../../../shared/alerts';
 import { formatCount } from '../../components/Amount';
+import { ExportLink } from '../../components/ExportLink';
 import { useDebouncedValue } from '../../components/SearchInput';
 import { Pager, ServerTable } from '../../components/ServerTable';
+import { dayBound } from '../../lib/day-bound';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
 import { AlertStatusBadge, LevelBadge, levelsBySeverity, Occurrences, When, type AlertStatus, type AlertView } from './badges';
 
 const PAGE_SIZE = 50;
 const col = createColumnHelper<AlertView>();
-
-/** `2025-11-24` (a day in the viewer's time zone) → the ISO time of its first or last millisecond. */
-function dayBound(day: string, end: boolean): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!m) return undefined;
-  const d = end ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59, 999) : new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
 
 /** Every alert ever raised, newest first, paged and filtered on the server. */
 export function HistorySection({ selectedId, onOpen }: { selectedId: string | null; onOpen: (alert: AlertView) => void }) {
@@ -171,6 +165,11 @@ export function HistorySection({ selectedId, onOpen }: { selectedId: string | nu
         <span className="toolbar-total" data-testid="history-total">
           {total !== undefined ? `${formatCount(total)} alert${total === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
         </span>
+        <ExportLink
+          name="alerts"
+          filter={{ level: level === 'all' ? undefined : level, status: status === 'all' ? undefined : status, type: type && !typeError ? type : undefined, from: fromIso, to: toIso }}
+          disabled={!!typeError || !!rangeError}
+        />
       </div>
       {(typeError || rangeError) && (
         <div className="alert alert-error alerts-filter-error" role="alert">

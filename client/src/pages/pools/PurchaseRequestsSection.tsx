@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { purchaseRequestStatusSchema, type purchaseRequestSchema } from '../../../../shared/pools';
 import { isAdmin, useMe } from '../../auth';
 import { formatCount, formatUsd, parseMicros } from '../../components/Amount';
+import { ExportLink } from '../../components/ExportLink';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { Pager, ServerTable } from '../../components/ServerTable';
 import { useToast } from '../../components/Toasts';
@@ -201,6 +202,7 @@ export function PurchaseRequestsSection() {
             ))}
           </select>
         </label>
+        <ExportLink name="purchase-requests" filter={{ status: status === 'all' ? undefined : status }} />
       </div>
 
       <div className="table-dense">

@@ -1,0 +1,205 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useMemo, useState } from 'react';
+import { Link } from 'wouter';
+import { creditSources, type CreditSource } from '../../../shared/credits';
+import { transactionTypes, type LedgerFilter, type LedgerRow } from '../../../shared/ledger';
+import { Delta, formatCount, formatUsd } from '../components/Amount';
+import { PageHeader } from '../components/EmptyState';
+import { ExportLink } from '../components/ExportLink';
+import { SearchInput, useDebouncedValue } from '../components/SearchInput';
+import { Pager, ServerTable } from '../components/ServerTable';
+import { dayBound } from '../lib/day-bound';
+import { errorMessage } from '../lib/errors';
+import { formatDateTime, formatRelative } from '../lib/format';
+import { useTRPC } from '../trpc';
+
+type TransactionType = (typeof transactionTypes)[number];
+
+const PAGE_SIZE = 50;
+const col = createColumnHelper<LedgerRow>();
+const sourceLabels: Record<CreditSource, string> = { user_credits: 'User credits', platform_pool: 'Platform pool' };
+const matchLabels: Record<NonNullable<LedgerRow['matchedBy']>, string> = {
+  transactionId: 'transaction #',
+  idempotencyKey: 'idempotency key',
+  userId: 'user id',
+  email: 'email',
+};
+const PROVIDER_PATTERN = /^[a-z0-9_.-]{1,64}$/;
+
+/** Any transaction of any user: found by number, idempotency key, user id or email, filtered, exported. */
+export function LedgerPage() {
+  const trpc = useTRPC();
+  const [queryText, setQueryText] = useState('');
+  const [type, setType] = useState<TransactionType | ''>('');
+  const [source, setSource] = useState<CreditSource | ''>('');
+  const [providerText, setProviderText] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const query = useDebouncedValue(queryText.trim(), 300);
+  const provider = useDebouncedValue(providerText.trim().toLowerCase(), 300);
+  const fromIso = from ? dayBound(from, false) : undefined;
+  const toIso = to ? dayBound(to, true) : undefined;
+  const providerError = provider && !PROVIDER_PATTERN.test(provider) ? 'A provider name has lower-case letters, digits and _ . - only' : null;
+  const rangeError = fromIso && toIso && fromIso > toIso ? '“From” is after “To”' : null;
+  const filterError = providerError ?? rangeError;
+
+  const filter: LedgerFilter = {
+    query: query || undefined,
+    type: type || undefined,
+    source: source || undefined,
+    provider: provider || undefined,
+    from: fromIso,
+    to: toIso,
+  };
+  const questionKey = JSON.stringify(filter);
+  const [paging, setPaging] = useState({ key: questionKey, page: 0 });
+  const page = paging.key === questionKey ? paging.page : 0;
+
+  const result = useQuery(trpc.admin.ledger.search.queryOptions({ page, pageSize: PAGE_SIZE, ...filter }, { placeholderData: keepPreviousData, enabled: !filterError }));
+
+  const columns = useMemo(
+    () => [
+      col.accessor('transactionId', { header: '#', meta: { mono: true, width: 70 } }),
+      col.accessor('createdAt', {
+        header: 'Time',
+        meta: { width: 130 },
+        cell: (c) => (
+          <time dateTime={c.getValue()} title={formatRelative(c.getValue())}>
+            {formatDateTime(c.getValue())}
+          </time>
+        ),
+      }),
+      col.display({
+        id: 'user',
+        header: 'User',
+        meta: { width: 180 },
+        cell: (c) => {
+          const r = c.row.original;
+          return (
+            <span className="cell-stack">
+              <Link href={`/users?user=${encodeURIComponent(r.userId)}`} className="mono cell-ellipsis ledger-user" title={r.userId}>
+                {r.userId}
+              </Link>
+              {r.email && (
+                <span className="cell-sub cell-ellipsis ledger-user" title={r.email}>
+                  {r.email}
+                </span>
+              )}
+            </span>
+          );
+        },
+      }),
+      col.accessor('type', { header: 'Type', meta: { width: 100 }, cell: (c) => <span className="strong">{c.getValue().replace('_', ' ')}</span> }),
+      col.accessor('source', { header: 'Source', meta: { width: 110 }, cell: (c) => (c.getValue() ? sourceLabels[c.getValue()!] : <span className="muted">—</span>) }),
+      col.accessor('creditsDelta', { header: 'Change', meta: { align: 'right', width: 70 }, cell: (c) => <Delta value={c.getValue()} /> }),
+      col.accessor('balanceAfter', { header: 'Balance', meta: { align: 'right', width: 70 }, cell: (c) => formatCount(c.getValue()) }),
+      col.accessor('costUsd', { header: 'Cost', meta: { align: 'right', width: 80 }, cell: (c) => (c.getValue() ? formatUsd(c.getValue()) : <span className="muted">—</span>) }),
+      col.accessor('provider', { header: 'Provider', meta: { mono: true, width: 90 }, cell: (c) => c.getValue() ?? <span className="muted">—</span> }),
+      col.display({
+        id: 'detail',
+        header: 'Key · reason',
+        meta: { grow: true },
+        cell: (c) => {
+          const r = c.row.original;
+          const detail = [r.idempotencyKey, r.reason, r.actor ? `by ${r.actor}` : null].filter(Boolean).join(' · ');
+          return (
+            <span title={detail || undefined}>
+              {r.matchedBy && <span className="chip ledger-match">{matchLabels[r.matchedBy]}</span>}
+              {detail ? <span className="mono">{detail}</span> : <span className="muted">—</span>}
+            </span>
+          );
+        },
+      }),
+    ],
+    [],
+  );
+
+  const filtered = !!(queryText.trim() || type || source || providerText.trim() || from || to);
+  const total = result.data?.total;
+
+  return (
+    <div className="page page-wide">
+      <PageHeader title="Ledger" description="Every credit transaction of every user. Search by transaction number, idempotency key, user id or email; each matches exactly." />
+      <section className="section" aria-label="Ledger">
+        <div className="toolbar ledger-toolbar">
+          <SearchInput value={queryText} onChange={setQueryText} label="Search the ledger" placeholder="Transaction #, idempotency key, user id or email" width={320} />
+          <label className="toolbar-field">
+            <span>Type</span>
+            <select value={type} onChange={(e) => setType(e.target.value as TransactionType | '')} aria-label="Type">
+              <option value="">All types</option>
+              {transactionTypes.map((t) => (
+                <option key={t} value={t}>
+                  {t.replace('_', ' ')}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="toolbar-field">
+            <span>Source</span>
+            <select value={source} onChange={(e) => setSource(e.target.value as CreditSource | '')} aria-label="Source">
+              <option value="">Any source</option>
+              {creditSources.map((s) => (
+                <option key={s} value={s}>
+                  {sourceLabels[s]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="toolbar-field">
+            <span>Provider</span>
+            <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" aria-invalid={!!providerError} spellCheck={false} autoComplete="off" className="ledger-provider-input" />
+          </label>
+          <label className="toolbar-field">
+            <span>From</span>
+            <input type="date" value={from} max={to || undefined} aria-label="From" aria-invalid={!!rangeError} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label className="toolbar-field">
+            <span>To</span>
+            <input type="date" value={to} min={from || undefined} aria-label="To" aria-invalid={!!rangeError} onChange={(e) => setTo(e.target.value)} />
+          </label>
+          {filtered && (
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => {
+                setQueryText('');
+                setType('');
+                setSource('');
+                setProviderText('');
+                setFrom('');
+                setTo('');
+              }}
+            >
+              Clear
+            </button>
+          )}
+          <span className="toolbar-spacer" />
+          <span className="toolbar-total" data-testid="ledger-total">
+            {total !== undefined ? `${formatCount(total)} transaction${total === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
+          </span>
+          <ExportLink name="ledger" filter={filter} disabled={!!filterError} />
+        </div>
+        {filterError && (
+          <div className="alert alert-error" role="alert">
+            {filterError}
+          </div>
+        )}
+        <div className="table-dense">
+          <ServerTable
+            label="Ledger"
+            testId="ledger-table"
+            columns={columns}
+            data={result.data?.rows}
+            getRowId={(r) => r.transactionId}
+            loading={result.isPending && !filterError}
+            refreshing={result.isPlaceholderData}
+            error={result.isError ? errorMessage(result.error) : null}
+            emptyMessage={filtered ? 'No transactions match.' : 'No transactions yet.'}
+          />
+        </div>
+        <Pager page={page} pageSize={PAGE_SIZE} total={total} onPage={(p) => setPaging({ key: questionKey, page: p })} noun="transactions" />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { LedgerFilter, LedgerRow, LedgerSearchInput } from '../../shared/ledger';
+import type { DbOrTx } from '../db/client';
+import { queryRows } from '../db/rows';
+import { allOf, isoUtc } from '../db/sql-helpers';
+
+export type LedgerSqlRow = {
+  id: string;
+  user_id: string;
+  email: string | null;
+  transaction_type: string;
+  source: 'user_credits' | 'platform_pool' | null;
+  credits_used: number;
+  credits_delta: number;
+  balance_after: number;
+  cost_usd: string | null;
+  provider: string | null;
+  enhancement_type: string | null;
+  moodboard_id: string | null;
+  reservation_id: string | null;
+  status: string;
+  reason: string | null;
+  actor: string | null;
+  idempotency_key: string | null;
+  matched_by: LedgerRow['matchedBy'];
+  created_at: string;
+};
+
+const transactionNumber = (q: string) => (/^\d{1,18}$/.test(q) ? q : null);
+
+/**
+ * The search key matches a transaction number, an idempotency key, a user id or a user's email,
+ * exactly: an OR of the primary key, the idempotency unique index and the (user_id, id) index,
+ * the users to look for resolved first by user id or email (users_email_idx).
+ */
+function queryMatch(q: string): { where: SQL; matchedBy: SQL } {
+  const id = transactionNumber(q);
+  const idMatch = id ? sql`ct.id = ${id}::bigint` : sql`false`;
+  const userIds = sql`array(select u.user_id from users u where u.user_id = ${q} or u.email = ${q.toLowerCase()})`;
+  return {
+    where: sql`(${idMatch} or ct.idempotency_key = ${q} or ct.user_id = any(${userIds}))`,
+    matchedBy: sql`case when ${idMatch} then 'transactionId' when ct.idempotency_key = ${q} then 'idempotencyKey' when ct.user_id = ${q} then 'userId' else 'email' end`,
+  };
+}
+
+export function ledgerWhere(f: LedgerFilter): SQL {
+  const where: SQL[] = [];
+  if (f.query) where.push(queryMatch(f.query).where);
+  if (f.type) where.push(sql`ct.transaction_type = ${f.type}`);
+  if (f.source) where.push(sql`ct.source = ${f.source}`);
+  if (f.provider) where.push(sql`ct.provider = ${f.provider}`);
+  if (f.from) where.push(sql`ct.created_at >= ${new Date(f.from).toISOString()}::timestamptz`);
+  if (f.to) where.push(sql`ct.created_at <= ${new Date(f.to).toISOString()}::timestamptz`);
+  return allOf(where);
+}
+
+/** Newest first by id, so `afterId` continues a keyset scan where the last batch ended. */
+export function ledgerRowsQuery(f: LedgerFilter, page: { afterId?: string | null; limit?: number | null; offset?: number; withTotal?: boolean }): SQL {
+  const after = page.afterId ? sql` and ct.id < ${page.afterId}::bigint` : sql``;
+  return sql`
+    select ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
+           ct.balance_after, ct.cost_usd::text as cost_usd, ct.provider, ct.enhancement_type, ct.moodboard_id,
+           ct.reservation_id::text as reservation_id, ct.status, ct.reason, ct.actor, ct.idempotency_key,
+           ${f.query ? queryMatch(f.query).matchedBy : sql`null`} as matched_by,
+           ${isoUtc(sql`ct.created_at`)} as created_at
+           ${page.withTotal ? sql`, count(*) over ()::int as total` : sql``}
+    from credit_transactions ct join users u on u.user_id = ct.user_id
+    where ${ledgerWhere(f)}${after}
+    order by ct.id desc
+    ${page.limit ? sql`limit ${page.limit}` : sql``} ${page.offset ? sql`offset ${page.offset}` : sql``}`;
+}
+
+export const toLedgerRow = (r: LedgerSqlRow): LedgerRow => ({
+  transactionId: r.id,
+  userId: r.user_id,
+  email: r.email,
+  type: r.transaction_type,
+  source: r.source,
+  creditsUsed: Number(r.credits_used),
+  creditsDelta: Number(r.credits_delta),
+  balanceAfter: Number(r.balance_after),
+  costUsd: r.cost_usd,
+  provider: r.provider,
+  enhancementType: r.enhancement_type,
+  moodboardId: r.moodboard_id,
+  reservationId: r.reservation_id,
+  status: r.status,
+  reason: r.reason,
+  actor: r.actor,
+  idempotencyKey: r.idempotency_key,
+  matchedBy: r.matched_by,
+  createdAt: r.created_at,
+});
+
+/** One page of transactions across all users, newest first, with how many match. */
+export async function searchLedger(db: DbOrTx, input: LedgerSearchInput): Promise<{ rows: LedgerRow[]; total: number }> {
+  const rows = await queryRows<LedgerSqlRow & { total: number }>(db, ledgerRowsQuery(input, { limit: input.pageSize, offset: input.page * input.pageSize, withTotal: true }));
+  if (rows.length === 0 && input.page > 0) {
+    const [count] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from credit_transactions ct where ${ledgerWhere(input)}`);
+    return { rows: [], total: count?.n ?? 0 };
+  }
+  return { rows: rows.map(toLedgerRow), total: rows[0]?.total ?? 0 };
+}

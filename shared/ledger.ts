@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { pageInputSchema, timeFilterSchema } from './common';
+import { creditSourceSchema, providerNameSchema, transactionSchema } from './credits';
+
+export const transactionTypes = [
+  'allocation',
+  'consumption',
+  'hold',
+  'capture',
+  'release',
+  'grant',
+  'grant_expiry',
+  'adjustment',
+  'refund',
+  'tier_change',
+  'reallocation',
+] as const;
+export const transactionTypeSchema = z.enum(transactionTypes);
+
+
+/**
+ * The Ledger explorer's question: `query` finds a transaction by its number, its idempotency key,
+ * its user id or the user's email (each exact, so each is one index lookup); the rest narrow it.
+ */
+export const ledgerFilterSchema = z.object({
+  query: z.string().trim().min(1, 'the search must not be empty').max(254, 'the search is at most 254 characters').optional(),
+  type: transactionTypeSchema.optional(),
+  source: creditSourceSchema.optional(),
+  provider: providerNameSchema.optional(),
+  from: timeFilterSchema.optional(),
+  to: timeFilterSchema.optional(),
+});
+export type LedgerFilter = z.infer<typeof ledgerFilterSchema>;
+
+export const ledgerSearchInputSchema = pageInputSchema.extend(ledgerFilterSchema.shape);
+export type LedgerSearchInput = z.infer<typeof ledgerSearchInputSchema>;
+
+export const ledgerRowSchema = transactionSchema.omit({ refundable: true }).extend({
+  email: z.string().nullable(),
+  idempotencyKey: z.string().nullable(),
+  /** Which key the search matched on, so the page can say why a row is there. */
+  matchedBy: z.enum(['transactionId', 'idempotencyKey', 'userId', 'email']).nullable(),
+});
+export type LedgerRow = z.infer<typeof ledgerRowSchema>;
+
+export const ledgerSearchSchema = z.object({ rows: z.array(ledgerRowSchema), total: z.number().int() });
