@@ -118,43 +118,43 @@ export function LoginPage() {
             </button>
           </div>
         ) : (
-        <>
-        <div className="field">
-          <label htmlFor="login-email">Email</label>
-          <input
-            id="login-email"
-            type="email"
-            autoComplete="username"
-            autoFocus
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            aria-invalid={!!fieldErrors.email}
-            aria-describedby={fieldErrors.email ? 'login-email-error' : undefined}
-          />
-          {fieldErrors.email && (
-            <div className="field-error" id="login-email-error">
-              {fieldErrors.email}
+          <>
+            <div className="field">
+              <label htmlFor="login-email">Email</label>
+              <input
+                id="login-email"
+                type="email"
+                autoComplete="username"
+                autoFocus
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                aria-invalid={!!fieldErrors.email}
+                aria-describedby={fieldErrors.email ? 'login-email-error' : undefined}
+              />
+              {fieldErrors.email && (
+                <div className="field-error" id="login-email-error">
+                  {fieldErrors.email}
+                </div>
+              )}
             </div>
-          )}
-        </div>
-        <div className="field">
-          <label htmlFor="login-password">Password</label>
-          <input
-            id="login-password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={!!fieldErrors.password}
-            aria-describedby={fieldErrors.password ? 'login-password-error' : undefined}
-          />
-          {fieldErrors.password && (
-            <div className="field-error" id="login-password-error">
-              {fieldErrors.password}
+            <div className="field">
+              <label htmlFor="login-password">Password</label>
+              <input
+                id="login-password"
+                type="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                aria-invalid={!!fieldErrors.password}
+                aria-describedby={fieldErrors.password ? 'login-password-error' : undefined}
+              />
+              {fieldErrors.password && (
+                <div className="field-error" id="login-password-error">
+                  {fieldErrors.password}
+                </div>
+              )}
             </div>
-          )}
-        </div>
-        </>
+          </>
         )}
         <button type="submit" className="button button-primary button-block" disabled={login.isPending || waitSeconds > 0}>
           {login.isPending ? 'Signing in…' : askCode ? 'Verify' : 'Sign in'}
