@@ -262,35 +262,31 @@ export function ProvidersPage() {
         meta: { grow: true },
         cell: (c) => {
           const p = c.row.original;
-          if (!p.lastError) return <span className="muted">—</span>;
           const open = expanded.has(p.name);
-          return (
-            <button
-              type="button"
-              className={open ? 'cell-error cell-error-open' : 'cell-error'}
-              aria-expanded={open}
-              title={`${formatDateTime(p.lastErrorAt)}: ${p.lastError}`}
-              onClick={() => toggleExpanded(p.name)}
-              data-testid={`last-error-${p.name}`}
+          // Two sources, one cell: the last failed call, and the last failed health check (kept after a later pass).
+          const health = p.lastHealthError && (
+            <span
+              className="health-error"
+              data-testid={`health-error-${p.name}`}
+              title={`Last failed health check ${formatDateTime(p.lastHealthErrorAt)}: ${p.lastHealthError}${p.lastHealthOk ? ` (passed since, ${formatDateTime(p.lastHealthCheck)})` : ''}`}
             >
-              {p.lastErrorAt && <time dateTime={p.lastErrorAt}>{formatRelative(p.lastErrorAt)}</time>} {p.lastError}
-            </button>
+              {p.lastHealthErrorAt && <time dateTime={p.lastHealthErrorAt}>{formatRelative(p.lastHealthErrorAt)}</time>} health check: {p.lastHealthError}
+            </span>
           );
-        },
-      }),
-      col.accessor('lastHealthError', {
-        header: 'Health check',
-        meta: { width: 150 },
-        cell: (c) => {
-          const p = c.row.original;
-          const checked = p.lastHealthCheck ? `${p.lastHealthOk ? 'passed' : 'failed'} ${formatRelative(p.lastHealthCheck)}` : 'never run';
-          if (!p.lastHealthError) return <span className="muted" data-testid={`health-error-${p.name}`}>{checked}</span>;
+          if (!p.lastError) return health || <span className="muted">—</span>;
           return (
-            <span className="cell-stack" data-testid={`health-error-${p.name}`} title={`Last failed check ${formatDateTime(p.lastHealthErrorAt)}: ${p.lastHealthError}`}>
-              <span className="health-error">
-                {p.lastHealthErrorAt && <time dateTime={p.lastHealthErrorAt}>{formatRelative(p.lastHealthErrorAt)}</time>} {p.lastHealthError}
-              </span>
-              {p.lastHealthOk && <span className="cell-sub">passed since, {formatRelative(p.lastHealthCheck)}</span>}
+            <span className="cell-stack">
+              <button
+                type="button"
+                className={open ? 'cell-error cell-error-open' : 'cell-error'}
+                aria-expanded={open}
+                title={`${formatDateTime(p.lastErrorAt)}: ${p.lastError}`}
+                onClick={() => toggleExpanded(p.name)}
+                data-testid={`last-error-${p.name}`}
+              >
+                {p.lastErrorAt && <time dateTime={p.lastErrorAt}>{formatRelative(p.lastErrorAt)}</time>} {p.lastError}
+              </button>
+              {health}
             </span>
           );
         },
@@ -348,7 +344,7 @@ export function ProvidersPage() {
             col.display({
               id: 'actions',
               header: () => <span className="sr-only">Actions</span>,
-              meta: { align: 'right', width: 176 },
+              meta: { align: 'right', width: 118 },
               cell: (c) => {
                 const p = c.row.original;
                 const busy = testing.has(p.name);
@@ -368,14 +364,6 @@ export function ProvidersPage() {
                     </button>
                     <button type="button" className="button button-small" aria-label={`Edit ${p.name}`} onClick={() => setEdit({ open: true, provider: p })}>
                       Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="button button-small button-danger-quiet"
-                      aria-label={`Archive ${p.name}`}
-                      onClick={() => setArchiving({ provider: p, restore: false })}
-                    >
-                      Archive
                     </button>
                   </span>
                 );
@@ -454,7 +442,16 @@ export function ProvidersPage() {
 
       {admin && (
         <>
-          <ProviderDialog open={edit.open} provider={edit.open ? edit.provider : null} nextPriority={nextPriority} onClose={() => setEdit({ open: false })} />
+          <ProviderDialog
+            open={edit.open}
+            provider={edit.open ? edit.provider : null}
+            nextPriority={nextPriority}
+            onClose={() => setEdit({ open: false })}
+            onArchive={(p) => {
+              setEdit({ open: false });
+              setArchiving({ provider: p, restore: false });
+            }}
+          />
           <SetActiveDialog provider={toggling} onClose={() => setToggling(null)} />
           <ReasonDialog
             open={archiving !== null}
