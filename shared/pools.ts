@@ -65,6 +65,7 @@ export const poolSchema = z.object({
   autoRefillStoppedAt: z.string().nullable(),
   providerReportedBalance: z.number().int().nullable(),
   providerBalanceCheckedAt: z.string().nullable(),
+  archivedAt: z.string().nullable(),
 });
 export type PoolView = z.infer<typeof poolSchema>;
 
@@ -145,3 +146,11 @@ export const budgetSummarySchema = z.object({
   providerCostProjectedUsd: z.string(),
 });
 export type BudgetSummaryView = z.infer<typeof budgetSummarySchema>;
+
+export const archivePoolInputSchema = z.object({
+  provider: providerNameSchema,
+  reason: reasonSchema,
+  /** The admin's explicit choice to archive a pool that still holds credits (they stay on its books). */
+  archiveWithBalance: z.boolean().default(false),
+});
+export const restorePoolInputSchema = z.object({ provider: providerNameSchema, reason: reasonSchema });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { outboundUrlSchema } from './common';
+import { outboundUrlSchema, reasonSchema } from './common';
 import { enhancementTypeSchema } from './credits';
 import { providerNameSchema } from './pools';
 
@@ -36,6 +36,10 @@ export const providerSchema = z.object({
   lastHealthCheck: z.string().nullable(),
   lastHealthOk: z.boolean().nullable(),
   lastHealthDetail: z.string().nullable(),
+  /** The last failed health check's error and time, kept after a later success. */
+  lastHealthError: z.string().nullable(),
+  lastHealthErrorAt: z.string().nullable(),
+  archivedAt: z.string().nullable(),
   successRate24h: z.number().nullable(),
   calls24h: z.number().int(),
   latencyP50Ms: z.number().int().nullable(),
@@ -79,3 +83,8 @@ export const tryEnhancementResultSchema = z.object({
   attempts: z.array(tryAttemptSchema),
 });
 export type TryEnhancementResult = z.infer<typeof tryEnhancementResultSchema>;
+
+/** The lists hide archived providers and pools unless asked ("Show archived"). */
+export const archivedListInputSchema = z.object({ includeArchived: z.boolean().optional() }).optional();
+
+export const archiveProviderInputSchema = z.object({ name: providerNameSchema, reason: reasonSchema });

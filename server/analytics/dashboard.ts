@@ -40,11 +40,12 @@ export async function dashboard(db: DbOrTx) {
           from api_providers a
           left join lateral (select count(*) as calls, count(*) filter (where outcome = 'success') as ok from provider_calls
                              where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+          where a.archived_at is null
           union all
           -- Pools with no provider configured yet still hold credits worth seeing (and refilling).
           select p.provider, null, false, null, null, 0, 0,
             (select sum(balance)::text from credit_pool_stripes s where s.provider = p.provider), p.status, 2147483647
-          from credit_pools p where not exists (select 1 from api_providers a where a.name = p.provider)
+          from credit_pools p where p.archived_at is null and not exists (select 1 from api_providers a where a.name = p.provider)
           order by sort, name`,
     ),
     usageTrend(db, { from: addDays(now, -29), to: now, split: 'none' }, todayRows),

@@ -5,7 +5,7 @@ import { alertHistoryWhere } from '../alerts/alert-admin';
 import { auditRowsQuery } from '../auth/audit-list';
 import { isoUtc } from '../db/sql-helpers';
 import { ledgerRowsQuery } from '../ledger/ledger-search';
-import { userWhere } from '../ledger/user-list';
+import { userFilterWhere } from '../ledger/user-filter';
 import { purchaseRequestWhere } from '../pools/purchase-requests';
 import type { CsvValue } from './csv';
 
@@ -59,7 +59,7 @@ const users: ExportSource<'users'> = {
            coalesce(uc.consumed_this_month, 0) as consumed_this_month, coalesce(uc.lifetime_consumed, 0)::text as lifetime_consumed,
            ${isoUtc(sql`u.created_at`)} as created_at, ${isoUtc(sql`uc.updated_at`)} as last_activity
     from users u left join user_credits uc on uc.user_id = u.user_id
-    where ${userWhere({ search: f.search || undefined, tier: f.tier, outOfCredits: f.outOfCredits === 'true' })}
+    where ${userFilterWhere({ search: f.search || undefined, tier: f.tier, outOfCredits: f.outOfCredits === 'true' })}
           ${after !== null ? sql`and u.user_id > ${after}` : sql``}
     order by u.user_id ${limitClause(limit)}`,
   key: (r) => String(r.user_id),

@@ -14,6 +14,7 @@ import { revokeApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
 import { beginTotp, confirmTotp } from '../auth/totp';
 import { grantCredits } from '../ledger/admin-ops';
+import { saveProvider } from '../providers/provider-admin';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from '../ledger/reservations';
 import { apiKeyCaller, createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startImageServer } from '../test/fake-providers';
@@ -466,6 +467,83 @@ describe('[FUZZ] the audit and ledger explorers over HTTP answer hostile filters
       { seed: SEED, numRuns: Math.min(RUNS, 200), interruptAfterTimeLimit: TIME_LIMIT_MS },
     );
   }, 180_000);
+});
+
+/**
+ * [FUZZ] The Users page's bulk procedures and the archive procedures, over HTTP with an admin's
+ * session cookie (or none): whatever the CSV, filter or name, never a 500; the previews never write,
+ * and a refused change writes nothing.
+ */
+describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly', () => {
+  let cookie: string;
+  const archivable = 'fuzz-archivable';
+  beforeAll(async () => {
+    const email = `${uniqueId('fuzzadm')}@example.com`;
+    await createAdmin(db(), cliActor, { email, role: 'admin', password: fx.adminPassword });
+    cookie = `cd_session=${(await login(db(), env.deps.throttle, 1, { email, password: fx.adminPassword, address: '10.9.9.9' })).token}`;
+    await saveProvider(db(), env.deps.secrets, cliActor, { name: archivable, kind: 'kie', baseUrl: 'http://127.0.0.1:9', model: null, costPerRequest: '0.02', rateLimitPerMinute: 60, priority: 900, timeoutMs: 1_000, isActive: false, healthCheckUrl: null }, 'create');
+  });
+
+  const tierText = fc.oneof(fc.constantFrom(...tiers), fc.constantFrom(...tiers).map((t) => ` ${t.toUpperCase()} `), anyText(0, 12));
+  const csvLine = () => fc.tuple(fc.oneof(userIdLike(), anyText(0, 40)), tierText, fc.constantFrom(',', ';', '","', '\t')).map(([id, tier, sep]) => `${id}${sep}${tier}`);
+  const csv = () =>
+    fc.oneof(
+      { arbitrary: fc.array(csvLine(), { maxLength: 12 }).chain((lines) => fc.constantFrom('\n', '\r\n', '\r').map((eol) => ['user_id,tier', ...lines].join(eol))), weight: 3 },
+      { arbitrary: fc.array(csvLine(), { maxLength: 12 }).map((lines) => lines.join('\n')), weight: 2 },
+      { arbitrary: fc.string({ unit: 'binary', maxLength: 400 }), weight: 1 },
+      { arbitrary: fc.constantFrom('"', '"""', '\ufeffa,b', ',,,,\n\n,', '"x\ny",pro', 'a,"pro'), weight: 1 },
+    );
+  const filter = () => hostileObject({ search: fc.oneof(fc.constantFrom(...fx.users).map((u) => u.slice(0, 6)), anyText(0, 40)), tier: fc.constantFrom(...tiers), outOfCredits: fc.boolean() });
+  const poolName = () => fc.oneof(fc.constantFrom(archivable, fx.pool), fc.stringMatching(/^[a-z0-9_.-]{1,48}$/));
+  const adminTargets: (Target & { readOnly?: boolean })[] = [
+    { path: 'admin.users.importTiersPreview', type: 'mutation', readOnly: true, input: () => hostileObject({ csv: csv() }) },
+    { path: 'admin.users.bulkGrantPreview', type: 'query', readOnly: true, input: () => hostileObject({ filter: filter(), credits }) },
+    { path: 'admin.users.importTiers', type: 'mutation', input: () => hostileObject({ csv: csv(), reason: anyText(1, 80) }) },
+    { path: 'admin.users.create', type: 'mutation', input: () => hostileObject({ userId: fc.oneof(userIdLike(), fc.uuid().map((u) => `fz-${u}`)), email: fc.emailAddress(), tier: fc.constantFrom(...tiers) }) },
+    {
+      path: 'admin.users.bulkGrant',
+      type: 'mutation',
+      input: () => hostileObject({ filter: filter(), credits, reason: anyText(1, 80), idempotencyKey: idemKey(), expectedUsers: fc.integer({ min: 1, max: 6 }) }),
+    },
+    { path: 'admin.providers.archive', type: 'mutation', input: () => hostileObject({ name: poolName(), reason: anyText(1, 80) }) },
+    { path: 'admin.providers.restore', type: 'mutation', input: () => hostileObject({ name: poolName(), reason: anyText(1, 80) }) },
+    { path: 'admin.pools.archive', type: 'mutation', input: () => hostileObject({ provider: poolName(), reason: anyText(1, 80), archiveWithBalance: fc.boolean() }) },
+    { path: 'admin.pools.restore', type: 'mutation', input: () => hostileObject({ provider: poolName(), reason: anyText(1, 80) }) },
+  ];
+
+  const adminCall = (target: Target) =>
+    fc.record({ payload: target.input().map((v) => toJsonText(v)), signedIn: fc.nat(9) }).map(({ payload, signedIn }) => {
+      const headers = { ...(signedIn > 0 ? { cookie } : {}), 'content-type': 'application/json' };
+      const url = `/trpc/${target.path}`;
+      return {
+        request:
+          target.type === 'query'
+            ? ({ method: 'GET', url: `${url}${payload === undefined ? '' : `?input=${encode(payload)}`}`, headers: signedIn > 0 ? { cookie } : {} } as InjectOptions)
+            : ({ method: 'POST', url, headers, payload: payload ?? '' } as InjectOptions),
+      };
+    });
+
+  /** A preview: a clean answer whatever comes in, and never a write, answered or refused. */
+  async function sendReadOnly(call: { request: InjectOptions }) {
+    const before = await writeSnapshot(db());
+    const mark = logs.lines.length;
+    const answer = answerOf(await app.inject(call.request));
+    let problem = answerProblem(answer);
+    if (!problem) {
+      const after = await writeSnapshot(db());
+      if (!isDeepStrictEqual(before, after)) problem = `a preview wrote: before ${JSON.stringify(before)} after ${JSON.stringify(after)}`;
+    }
+    if (problem) throw new Error(describeFailure(call, answer, problem, mark));
+  }
+
+  for (const target of adminTargets) {
+    it(`${target.path}: never 500, a clean tRPC answer, ${target.readOnly ? 'never a write' : 'nothing written on refusal'}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(adminCall(target), (call) => (target.readOnly ? sendReadOnly(call) : send(call, []))),
+        { seed: SEED, numRuns: Math.min(RUNS, 120), interruptAfterTimeLimit: TIME_LIMIT_MS },
+      );
+    }, 180_000);
+  }
 });
 
 /**

@@ -6,6 +6,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   numeric,
   pgTable,
   text,
@@ -201,4 +202,25 @@ export const creditGrants = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('credit_grants_due_idx').on(t.expiresAt).where(sql`${t.expiredAt} is null`)],
+);
+
+/**
+ * One bulk grant to a filtered set of users: its idempotency key makes a retry return this row and
+ * grant nothing more. The users' own entries carry `bulk:<id>:<userId>` idempotency keys.
+ */
+export const bulkGrants = pgTable(
+  'bulk_grants',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    filter: jsonb('filter').notNull(),
+    credits: integer('credits').notNull(),
+    reason: text('reason').notNull(),
+    usersGranted: integer('users_granted').notNull(),
+    totalCredits: bigint('total_credits', { mode: 'number' }).notNull(),
+    actor: text('actor').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('bulk_grants_idempotency_uq').on(t.idempotencyKey), check('bulk_grants_credits_check', sql`${t.credits} > 0`)],
 );

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { userListInputSchema } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
+import { userFilterWhere } from './user-filter';
 
 type UserListInput = z.infer<typeof userListInputSchema>;
 
@@ -14,18 +15,6 @@ const sortColumns: Record<UserListInput['sort'], SQL> = {
   consumedThisMonth: sql`coalesce(uc.consumed_this_month, 0)`,
   lastActivity: sql`uc.updated_at`,
 };
-
-/** The Users table's filters (over `users u left join user_credits uc`); its CSV export uses them too. */
-export function userWhere(input: Pick<UserListInput, 'search' | 'tier' | 'outOfCredits'>): SQL {
-  const where: SQL[] = [sql`true`];
-  if (input.search) {
-    const pattern = `${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(sql`(u.user_id like ${pattern} or u.email like ${pattern.toLowerCase()})`);
-  }
-  if (input.tier) where.push(sql`u.tier = ${input.tier}`);
-  if (input.outOfCredits) where.push(sql`coalesce(uc.current_balance + uc.bonus_balance, 0) = 0`);
-  return sql.join(where, sql` and `);
-}
 
 /** The Users table: server-side paging, sorting, search by id or email prefix, tier and out-of-credits filters. */
 export async function listUsers(db: DbOrTx, input: UserListInput) {
@@ -51,7 +40,7 @@ export async function listUsers(db: DbOrTx, input: UserListInput) {
            to_char(uc.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_activity,
            count(*) over ()::int as total
     from users u left join user_credits uc on uc.user_id = u.user_id
-    where ${userWhere(input)}
+    where ${userFilterWhere(input)}
     order by ${sortColumns[input.sort]} ${direction}, u.user_id
     limit ${input.pageSize} offset ${input.page * input.pageSize}`,
   );

@@ -35,12 +35,16 @@ type PoolRow = {
   auto_refill_stopped_at: string | null;
   provider_reported_balance: string | null;
   provider_balance_checked_at: string | null;
+  archived_at: string | null;
 };
 
 const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** Pools with their balances summed from the stripes and today's burn from the pool ledger. */
-export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView[]> {
+/**
+ * Pools with their balances summed from the stripes and today's burn from the pool ledger. One
+ * pool is found whether archived or not; the list leaves archived ones out unless asked.
+ */
+export async function listPools(db: DbOrTx, provider?: string, opts: { includeArchived?: boolean } = {}): Promise<PoolView[]> {
   const rows = await queryRows<PoolRow>(
     db,
     sql`
@@ -51,6 +55,7 @@ export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView
       ${iso('p.last_refill_at')} as last_refill_at, ${iso('p.refill_backoff_until')} as refill_backoff_until,
       p.refill_failures, p.last_refill_error, ${iso('p.auto_refill_stopped_at')} as auto_refill_stopped_at,
       p.provider_reported_balance::text, ${iso('p.provider_balance_checked_at')} as provider_balance_checked_at,
+      ${iso('p.archived_at')} as archived_at,
       coalesce(s.available, 0)::text as available, coalesce(s.reserve, 0)::text as reserve, coalesce(s.consumed, 0)::text as consumed,
       coalesce(t.today, 0)::text as consumed_today
     from credit_pools p
@@ -60,7 +65,7 @@ export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView
     left join lateral (
       select -sum(credits_delta) as today from credit_pool_transactions
       where provider = p.provider and transaction_type = 'consumption' and created_at >= date_trunc('day', now(), 'UTC')) t on true
-    ${provider ? sql`where p.provider = ${provider}` : sql``}
+    ${provider ? sql`where p.provider = ${provider}` : opts.includeArchived ? sql`` : sql`where p.archived_at is null`}
     order by p.provider`,
   );
   return rows.map((r) => ({
@@ -89,6 +94,7 @@ export async function listPools(db: DbOrTx, provider?: string): Promise<PoolView
     autoRefillStoppedAt: r.auto_refill_stopped_at,
     providerReportedBalance: r.provider_reported_balance === null ? null : Number(r.provider_reported_balance),
     providerBalanceCheckedAt: r.provider_balance_checked_at,
+    archivedAt: r.archived_at,
   }));
 }
 
@@ -97,6 +103,8 @@ export async function getPool(db: DbOrTx, provider: string): Promise<PoolView> {
   if (!pool) throw unknownPool(provider);
   return pool;
 }
+
+export const archivedPool = (provider: string) => new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${provider} pool is archived: restore it first.`);
 
 // More stripes than concurrent transactions on one pool, so a free one is almost always there.
 const STRIPES = 64;
@@ -144,6 +152,7 @@ export async function createPool(db: DbOrTx, secrets: SecretBox, actor: Actor, i
 export async function updatePool(db: DbOrTx, secrets: SecretBox, actor: Actor, input: PoolInput): Promise<PoolView> {
   return db.transaction(async (tx) => {
     const before = await getPool(tx, input.provider);
+    if (before.archivedAt) throw archivedPool(input.provider);
     await tx.update(creditPools).set({ ...poolValues(input, secrets, before), updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
     const after = await getPool(tx, input.provider);
     await audit(tx, actor, { action: 'pool.update', targetType: 'pool', targetId: input.provider, before, after });
@@ -155,6 +164,7 @@ export async function updatePool(db: DbOrTx, secrets: SecretBox, actor: Actor, i
 export async function setPoolSuspended(db: DbOrTx, actor: Actor, input: { provider: string; suspended: boolean; reason: string }) {
   return db.transaction(async (tx) => {
     const before = await getPool(tx, input.provider);
+    if (before.archivedAt) throw archivedPool(input.provider);
     if (input.suspended === (before.status === 'suspended')) {
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${input.provider} pool is already ${input.suspended ? 'suspended' : 'not suspended'}.`);
     }

@@ -14,11 +14,14 @@ import { createPool } from './pool-admin';
  */
 export async function createPoolForProvider(db: DbOrTx, secrets: SecretBox, actor: Actor, input: PoolInput): Promise<PoolView> {
   return db.transaction(async (tx) => {
-    const [provider] = await tx.select({ name: apiProviders.name }).from(apiProviders).where(eq(apiProviders.name, input.provider)).for('share');
+    const [provider] = await tx.select({ name: apiProviders.name, archivedAt: apiProviders.archivedAt }).from(apiProviders).where(eq(apiProviders.name, input.provider)).for('share');
     if (!provider) {
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `There is no provider named ${input.provider}. Add it on the Providers page first.`, {
         fields: ['provider'],
       });
+    }
+    if (provider.archivedAt) {
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Provider ${input.provider} is archived: restore it on the Providers page first.`, { fields: ['provider'] });
     }
     return createPool(tx, secrets, actor, input);
   });

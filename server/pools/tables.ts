@@ -44,6 +44,8 @@ export const creditPools = pgTable(
     /** Set after too many failures in a row: no automatic refill until an admin re-enables it. */
     autoRefillStoppedAt: timestamp('auto_refill_stopped_at', { withTimezone: true }),
     status: text('status').notNull().default('active'),
+    /** Archived: kept suspended (so nothing draws or refills it) and hidden from the default list. */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
     stripeCount: integer('stripe_count').notNull().default(32),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

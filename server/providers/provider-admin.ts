@@ -25,6 +25,9 @@ type Row = {
   last_health_check: string | null;
   last_health_ok: boolean | null;
   last_health_detail: string | null;
+  last_health_error: string | null;
+  last_health_error_at: string | null;
+  archived_at: string | null;
   calls: number;
   successes: number;
   p50: number | null;
@@ -35,14 +38,18 @@ type Row = {
 
 const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** Providers with success rate, median latency and last error over 24 h from provider_calls. */
-export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promise<ProviderView[]> {
+/**
+ * Providers with success rate, median latency and last error over 24 h from provider_calls;
+ * archived ones only when asked for.
+ */
+export async function listProviders(db: DbOrTx, breaker: CircuitBreaker, opts: { includeArchived?: boolean } = {}): Promise<ProviderView[]> {
   const rows = await queryRows<Row>(
     db,
     sql`
     select a.name, a.kind, a.base_url, a.api_key_encrypted is not null as key_set, a.model, a.cost_per_request::text,
       a.rate_limit_per_minute, a.priority, a.timeout_ms, a.is_active, a.health_check_url,
       ${iso('a.last_health_check')} as last_health_check, a.last_health_ok, a.last_health_detail,
+      a.last_health_error, ${iso('a.last_health_error_at')} as last_health_error_at, ${iso('a.archived_at')} as archived_at,
       coalesce(c.calls, 0)::int as calls, coalesce(c.successes, 0)::int as successes, c.p50::int as p50,
       e.error as last_error, ${iso('e.created_at')} as last_error_at,
       (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool_balance
@@ -54,7 +61,8 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promis
     left join lateral (
       select error, created_at from provider_calls where provider = a.name and outcome = 'failure'
       order by created_at desc limit 1) e on true
-    order by a.priority, a.cost_per_request, a.name`,
+    ${opts.includeArchived ? sql`` : sql`where a.archived_at is null`}
+    order by (a.archived_at is not null), a.priority, a.cost_per_request, a.name`,
   );
   return Promise.all(
     rows.map(async (r) => ({
@@ -72,6 +80,9 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promis
       lastHealthCheck: r.last_health_check,
       lastHealthOk: r.last_health_ok,
       lastHealthDetail: r.last_health_detail,
+      lastHealthError: r.last_health_error,
+      lastHealthErrorAt: r.last_health_error_at,
+      archivedAt: r.archived_at,
       successRate24h: r.calls > 0 ? Math.round((r.successes / r.calls) * 10_000) / 10_000 : null,
       calls24h: r.calls,
       latencyP50Ms: r.p50,
@@ -109,6 +120,9 @@ function values(input: ProviderInput, secrets: SecretBox, before?: { baseUrl: st
   };
 }
 
+export const archivedProvider = (name: string) =>
+  new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Provider ${name} is archived: restore it first.`);
+
 /** What the audit log keeps of a provider: everything but the key, which it only says is set. */
 const auditView = (r: typeof apiProviders.$inferSelect) => {
   const { apiKeyEncrypted, ...rest } = r;
@@ -120,6 +134,7 @@ export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor,
     const [before] = await tx.select().from(apiProviders).where(eq(apiProviders.name, input.name)).for('update');
     if (mode === 'create' && before) throw new DomainError('CONFLICT', 'CONFLICT', `A provider named ${input.name} already exists.`);
     if (mode === 'update' && !before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
+    if (mode === 'update' && before!.archivedAt) throw archivedProvider(input.name);
     const [after] = before
       ? await tx.update(apiProviders).set({ ...values(input, secrets, before), updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning()
       : await tx.insert(apiProviders).values({ name: input.name, ...values(input, secrets) }).returning();
@@ -133,14 +148,18 @@ export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor,
   });
 }
 
-/** New priorities from the complete ordered list of provider names: 10, 20, 30… */
+/**
+ * New priorities from the complete ordered list of the providers not archived: 10, 20, 30…
+ * Archived ones are not in the fallback order (a restore puts a provider back at its end).
+ */
 export async function reorderProviders(db: DbOrTx, actor: Actor, names: string[], reason?: string) {
   return db.transaction(async (tx) => {
-    // Locks every provider row: two reorders at once apply one after the other.
-    const existing = await tx.select({ name: apiProviders.name, priority: apiProviders.priority }).from(apiProviders).for('update');
+    // Locks every provider row: two reorders (or a reorder and an archive) at once apply one after the other.
+    const rows = await tx.select({ name: apiProviders.name, priority: apiProviders.priority, archivedAt: apiProviders.archivedAt }).from(apiProviders).for('update');
+    const existing = rows.filter((r) => !r.archivedAt).map(({ name, priority }) => ({ name, priority }));
     const known = new Set(existing.map((e) => e.name));
     if (names.length !== existing.length || new Set(names).size !== names.length || !names.every((n) => known.has(n))) {
-      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list every provider exactly once, in the new order.');
+      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list every provider that is not archived exactly once, in the new order.');
     }
     for (const [i, name] of names.entries()) {
       await tx.update(apiProviders).set({ priority: (i + 1) * 10, updatedAt: sql`now()` }).where(eq(apiProviders.name, name));
@@ -158,8 +177,10 @@ export async function reorderProviders(db: DbOrTx, actor: Actor, names: string[]
 
 export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name: string; isActive: boolean; reason?: string }) {
   return db.transaction(async (tx) => {
+    const [current] = await tx.select({ archivedAt: apiProviders.archivedAt }).from(apiProviders).where(eq(apiProviders.name, input.name)).for('update');
+    if (!current) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
+    if (current.archivedAt) throw archivedProvider(input.name);
     const [row] = await tx.update(apiProviders).set({ isActive: input.isActive, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning();
-    if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
     await audit(tx, actor, {
       action: input.isActive ? 'provider.enable' : 'provider.disable',
       targetType: 'provider',
@@ -190,7 +211,13 @@ export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry
   }));
   await db
     .update(apiProviders)
-    .set({ lastHealthCheck: sql`now()`, lastHealthOk: result.ok, lastHealthDetail: result.detail })
+    .set({
+      lastHealthCheck: sql`now()`,
+      lastHealthOk: result.ok,
+      lastHealthDetail: result.detail,
+      // A failure is kept with its time until the next failure, so a passing check does not hide it.
+      ...(result.ok ? {} : { lastHealthError: result.detail ?? 'no answer', lastHealthErrorAt: sql`now()` }),
+    })
     .where(eq(apiProviders.name, name));
   return { name, ok: result.ok, latencyMs: Math.round(result.latencyMs), detail: result.detail };
 }

@@ -21,7 +21,7 @@ export type CandidateRow = {
   pool_balance: string | null;
 };
 
-/** Active providers in the order the gateway tries them: priority, then the cheaper first. */
+/** Active providers (never an archived one) in the order the gateway tries them: priority, then the cheaper first. */
 export async function candidateProviders(db: DbOrTx): Promise<CandidateRow[]> {
   return queryRows<CandidateRow>(
     db,
@@ -31,7 +31,7 @@ export async function candidateProviders(db: DbOrTx): Promise<CandidateRow[]> {
            (select sum(balance)::text from credit_pool_stripes s join credit_pools p on p.provider = s.provider
             where s.provider = a.name and p.status <> 'suspended') as pool_balance
     from api_providers a
-    where a.is_active
+    where a.is_active and a.archived_at is null
     order by a.priority, a.cost_per_request, a.name`,
   );
 }

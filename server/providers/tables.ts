@@ -19,6 +19,11 @@ export const apiProviders = pgTable(
     lastHealthCheck: timestamp('last_health_check', { withTimezone: true }),
     lastHealthOk: boolean('last_health_ok'),
     lastHealthDetail: text('last_health_detail'),
+    /** The last failed health check's own error and time; a later success does not clear them. */
+    lastHealthError: text('last_health_error'),
+    lastHealthErrorAt: timestamp('last_health_error_at', { withTimezone: true }),
+    /** Archived: hidden from the default list, never tried by the gateway; its history keeps pointing here. */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
     successRate24h: numeric('success_rate_24h', { precision: 5, scale: 4 }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

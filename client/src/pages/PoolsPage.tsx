@@ -12,6 +12,7 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
 import { PoolStatusBadge } from './pools/badges';
+import { ArchivePoolDialog } from './pools/ArchivePoolDialog';
 import { EnableAutoRefillDialog } from './pools/EnableAutoRefillDialog';
 import { PoolDialog } from './pools/PoolDialog';
 import { PurchaseRequestsSection } from './pools/PurchaseRequestsSection';
@@ -29,7 +30,9 @@ export function PoolsPage() {
   const admin = isAdmin(me);
   const queryClient = useQueryClient();
   const toast = useToast();
-  const pools = useQuery(trpc.admin.pools.list.queryOptions(undefined, { refetchInterval: 30_000 }));
+  const [showArchived, setShowArchived] = useState(false);
+  const pools = useQuery(trpc.admin.pools.list.queryOptions(showArchived ? { includeArchived: true } : undefined, { refetchInterval: 30_000 }));
+  const [archiving, setArchiving] = useState<{ pool: PoolView; restore: boolean } | null>(null);
   const [edit, setEdit] = useState<EditState>({ open: false });
   const [refilling, setRefilling] = useState<PoolView | null>(null);
   const [toggling, setToggling] = useState<PoolView | null>(null);
@@ -52,7 +55,16 @@ export function PoolsPage() {
       col.accessor('provider', {
         header: 'Provider',
         meta: { mono: true },
-        cell: (c) => <span className="strong">{c.getValue()}</span>,
+        cell: (c) => (
+          <span className="cell-inline">
+            <span className="strong">{c.getValue()}</span>
+            {c.row.original.archivedAt && (
+              <span className="tag" title={`Archived ${formatDateTime(c.row.original.archivedAt)}`} data-testid={`pool-archived-${c.getValue()}`}>
+                archived
+              </span>
+            )}
+          </span>
+        ),
       }),
       col.accessor('status', {
         header: 'Status',
@@ -170,10 +182,19 @@ export function PoolsPage() {
             col.display({
               id: 'actions',
               header: () => <span className="sr-only">Actions</span>,
-              meta: { align: 'right', width: 170 },
+              meta: { align: 'right', width: 230 },
               cell: (c) => {
                 const p = c.row.original;
                 const suspended = p.status === 'suspended';
+                if (p.archivedAt) {
+                  return (
+                    <span className="row-actions">
+                      <button type="button" className="button button-small" aria-label={`Restore ${p.provider}`} onClick={() => setArchiving({ pool: p, restore: true })}>
+                        Restore
+                      </button>
+                    </span>
+                  );
+                }
                 return (
                   <span className="row-actions">
                     {p.autoRefillStoppedAt && (
@@ -206,6 +227,14 @@ export function PoolsPage() {
                     <button type="button" className="button button-small" aria-label={`Edit ${p.provider}`} onClick={() => setEdit({ open: true, pool: p })}>
                       Edit
                     </button>
+                    <button
+                      type="button"
+                      className="button button-small button-danger-quiet"
+                      aria-label={`Archive ${p.provider}`}
+                      onClick={() => setArchiving({ pool: p, restore: false })}
+                    >
+                      Archive
+                    </button>
                   </span>
                 );
               },
@@ -216,7 +245,7 @@ export function PoolsPage() {
     [admin, resetSuspend, resetResume],
   );
 
-  const totals = pools.data?.reduce((t, p) => ({ available: t.available + p.availableBalance, today: t.today + p.consumedToday }), { available: 0, today: 0 });
+  const totals = pools.data?.filter((p) => !p.archivedAt).reduce((t, p) => ({ available: t.available + p.availableBalance, today: t.today + p.consumedToday }), { available: 0, today: 0 });
 
   return (
     <div className="page page-wide">
@@ -241,16 +270,22 @@ export function PoolsPage() {
               Available includes the emergency reserve. Burn today counts credits drawn since midnight UTC.
             </p>
           </div>
-          {totals && pools.data!.length > 0 && (
-            <div className="section-stats">
-              <span>
-                <span className="muted">Available</span> <strong>{formatCount(totals.available)}</strong>
-              </span>
-              <span>
-                <span className="muted">Burn today</span> <strong>{formatCount(totals.today)}</strong>
-              </span>
-            </div>
-          )}
+          <div className="section-stats">
+            {totals && pools.data!.length > 0 && (
+              <>
+                <span>
+                  <span className="muted">Available</span> <strong>{formatCount(totals.available)}</strong>
+                </span>
+                <span>
+                  <span className="muted">Burn today</span> <strong>{formatCount(totals.today)}</strong>
+                </span>
+              </>
+            )}
+            <label className="toolbar-check">
+              <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
+              Show archived
+            </label>
+          </div>
         </div>
         <div className="table-dense">
           <DataTable
@@ -262,7 +297,7 @@ export function PoolsPage() {
             loading={pools.isPending}
             error={pools.isError ? errorMessage(pools.error) : null}
             emptyMessage={admin ? 'No pools yet. Create one for each paid AI provider.' : 'No pools yet.'}
-            isRowMuted={(p) => p.status === 'suspended'}
+            isRowMuted={(p) => p.status === 'suspended' || !!p.archivedAt}
             initialSorting={[{ id: 'provider', desc: false }]}
           />
         </div>
@@ -275,6 +310,7 @@ export function PoolsPage() {
           <PoolDialog open={edit.open} pool={edit.open ? edit.pool : null} onClose={() => setEdit({ open: false })} />
           <RefillDialog pool={refilling} onClose={() => setRefilling(null)} />
           <EnableAutoRefillDialog pool={enabling} onClose={() => setEnabling(null)} />
+          <ArchivePoolDialog pool={archiving?.pool ?? null} restore={archiving?.restore ?? false} onClose={() => setArchiving(null)} />
           <ReasonDialog
             open={toggling !== null}
             title={suspending ? `Suspend ${toggling?.provider ?? ''}` : `Resume ${toggling?.provider ?? ''}`}

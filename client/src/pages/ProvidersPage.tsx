@@ -5,6 +5,7 @@ import type { ProviderView } from '../../../shared/providers';
 import { isAdmin, useMe } from '../auth';
 import { formatCount, formatUsd } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
+import { ReasonDialog } from '../components/ReasonDialog';
 import { ServerTable } from '../components/ServerTable';
 import { useToast } from '../components/Toasts';
 import { errorMessage } from '../lib/errors';
@@ -33,8 +34,11 @@ export function ProvidersPage() {
   const admin = isAdmin(me);
   const queryClient = useQueryClient();
   const toast = useToast();
-  const providers = useQuery(trpc.admin.providers.list.queryOptions(undefined, { refetchInterval: 30_000 }));
+  const [showArchived, setShowArchived] = useState(false);
+  const listInput = showArchived ? { includeArchived: true } : undefined;
+  const providers = useQuery(trpc.admin.providers.list.queryOptions(listInput, { refetchInterval: 30_000 }));
   const rows = providers.data;
+  const [archiving, setArchiving] = useState<{ provider: ProviderView; restore: boolean } | null>(null);
   const [edit, setEdit] = useState<EditState>({ open: false });
   const [toggling, setToggling] = useState<ProviderView | null>(null);
   const [testing, setTesting] = useState<ReadonlySet<string>>(new Set());
@@ -43,7 +47,7 @@ export function ProvidersPage() {
   const refocus = useRef<(Refocus & { before: ProviderView[] | undefined }) | null>(null);
   const tableRef = useRef<HTMLDivElement>(null);
 
-  const listKey = trpc.admin.providers.list.queryKey();
+  const listKey = trpc.admin.providers.list.queryKey(listInput);
   const reorder = useMutation(
     trpc.admin.providers.reorder.mutationOptions({
       // The new order shows at once; the server's answer (and its priorities 10, 20, 30…) follows.
@@ -51,7 +55,12 @@ export function ProvidersPage() {
         await queryClient.cancelQueries({ queryKey: listKey });
         const before = queryClient.getQueryData(listKey);
         queryClient.setQueryData(listKey, (old) =>
-          old ? names.flatMap((n, i) => old.filter((p) => p.name === n).map((p) => ({ ...p, priority: (i + 1) * 10 }))) : old,
+          old
+            ? [
+                ...names.flatMap((n, i) => old.filter((p) => p.name === n).map((p) => ({ ...p, priority: (i + 1) * 10 }))),
+                ...old.filter((p) => p.archivedAt),
+              ]
+            : old,
         );
         return { before };
       },
@@ -82,11 +91,21 @@ export function ProvidersPage() {
     }),
   );
 
+  const onArchived = (name: string, restored: boolean) => {
+    setArchiving(null);
+    toast.show(restored ? `Provider ${name} restored, disabled and last in the order: enable it when it should serve.` : `Provider ${name} archived: the gateway no longer tries it.`);
+    void queryClient.invalidateQueries(trpc.admin.providers.pathFilter());
+  };
+  const archive = useMutation(trpc.admin.providers.archive.mutationOptions({ onSuccess: (_r, v) => onArchived(v.name, false) }));
+  const restore = useMutation(trpc.admin.providers.restore.mutationOptions({ onSuccess: (_r, v) => onArchived(v.name, true) }));
+  const archiveAction = archiving?.restore ? restore : archive;
+
   const reorderPending = reorder.isPending;
   const mutateReorder = reorder.mutate;
   const move = useCallback(
     (name: string, by: -1 | 1, target: Refocus['target']) => {
-      const names = (queryClient.getQueryData(listKey) ?? []).map((p) => p.name);
+      // Archived providers are not in the fallback order: moves happen among the others alone.
+      const names = (queryClient.getQueryData(listKey) ?? []).filter((p) => !p.archivedAt).map((p) => p.name);
       const from = names.indexOf(name);
       const to = from + by;
       if (reorderPending || from < 0 || to < 0 || to >= names.length) return;
@@ -96,7 +115,7 @@ export function ProvidersPage() {
     },
     // listKey is a fresh array each render but always the same key.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryClient, reorderPending, mutateReorder],
+    [queryClient, reorderPending, mutateReorder, showArchived],
   );
 
   // React may move the focused row's DOM node to reorder it, which drops focus: put it back.
@@ -130,7 +149,7 @@ export function ProvidersPage() {
   );
 
   const runTest = testNow.mutate;
-  const count = rows?.length ?? 0;
+  const count = rows?.filter((p) => !p.archivedAt).length ?? 0;
   const columns = useMemo(
     () => [
       col.accessor('priority', {
@@ -141,7 +160,7 @@ export function ProvidersPage() {
           const i = c.row.index;
           return (
             <span className="priority-cell">
-              {admin && (
+              {admin && !p.archivedAt && (
                 <span className="move-buttons">
                   <button
                     type="button"
@@ -167,7 +186,7 @@ export function ProvidersPage() {
                   </button>
                 </span>
               )}
-              <span data-testid={`priority-${p.name}`}>{p.priority}</span>
+              <span data-testid={`priority-${p.name}`}>{p.archivedAt ? '—' : p.priority}</span>
             </span>
           );
         },
@@ -183,7 +202,12 @@ export function ProvidersPage() {
               <span className="strong mono cell-ellipsis cell-narrow" title={`${p.name}: ${p.baseUrl}${p.model ? ` (${p.model})` : ''}`}>
                 {p.name}
               </span>
-              {p.kind !== 'local' && !p.apiKeySet && (
+              {p.archivedAt && (
+                <span className="tag" title={`Archived ${formatDateTime(p.archivedAt)}: never tried by the gateway`} data-testid={`archived-${p.name}`}>
+                  archived
+                </span>
+              )}
+              {!p.archivedAt && p.kind !== 'local' && !p.apiKeySet && (
                 <span className="tag" title="No API key stored: calls will fail">
                   no key
                 </span>
@@ -238,19 +262,32 @@ export function ProvidersPage() {
         meta: { grow: true },
         cell: (c) => {
           const p = c.row.original;
-          if (!p.lastError) return <span className="muted">—</span>;
           const open = expanded.has(p.name);
-          return (
-            <button
-              type="button"
-              className={open ? 'cell-error cell-error-open' : 'cell-error'}
-              aria-expanded={open}
-              title={`${formatDateTime(p.lastErrorAt)}: ${p.lastError}`}
-              onClick={() => toggleExpanded(p.name)}
-              data-testid={`last-error-${p.name}`}
+          // Two sources, one cell: the last failed call, and the last failed health check (kept after a later pass).
+          const health = p.lastHealthError && (
+            <span
+              className="health-error"
+              data-testid={`health-error-${p.name}`}
+              title={`Last failed health check ${formatDateTime(p.lastHealthErrorAt)}: ${p.lastHealthError}${p.lastHealthOk ? ` (passed since, ${formatDateTime(p.lastHealthCheck)})` : ''}`}
             >
-              {p.lastErrorAt && <time dateTime={p.lastErrorAt}>{formatRelative(p.lastErrorAt)}</time>} {p.lastError}
-            </button>
+              {p.lastHealthErrorAt && <time dateTime={p.lastHealthErrorAt}>{formatRelative(p.lastHealthErrorAt)}</time>} health check: {p.lastHealthError}
+            </span>
+          );
+          if (!p.lastError) return health || <span className="muted">—</span>;
+          return (
+            <span className="cell-stack">
+              <button
+                type="button"
+                className={open ? 'cell-error cell-error-open' : 'cell-error'}
+                aria-expanded={open}
+                title={`${formatDateTime(p.lastErrorAt)}: ${p.lastError}`}
+                onClick={() => toggleExpanded(p.name)}
+                data-testid={`last-error-${p.name}`}
+              >
+                {p.lastErrorAt && <time dateTime={p.lastErrorAt}>{formatRelative(p.lastErrorAt)}</time>} {p.lastError}
+              </button>
+              {health}
+            </span>
           );
         },
       }),
@@ -283,6 +320,7 @@ export function ProvidersPage() {
         meta: { width: 56 },
         cell: (c) => {
           const p = c.row.original;
+          if (p.archivedAt) return <span className="badge badge-muted">archived</span>;
           return admin ? (
             <input
               type="checkbox"
@@ -310,6 +348,15 @@ export function ProvidersPage() {
               cell: (c) => {
                 const p = c.row.original;
                 const busy = testing.has(p.name);
+                if (p.archivedAt) {
+                  return (
+                    <span className="row-actions">
+                      <button type="button" className="button button-small" aria-label={`Restore ${p.name}`} onClick={() => setArchiving({ provider: p, restore: true })}>
+                        Restore
+                      </button>
+                    </span>
+                  );
+                }
                 return (
                   <span className="row-actions">
                     <button type="button" className="button button-small" aria-label={`Test ${p.name} now`} disabled={busy} onClick={() => runTest({ name: p.name })}>
@@ -329,6 +376,8 @@ export function ProvidersPage() {
   );
 
   const active = rows?.filter((p) => p.isActive).length ?? 0;
+  const resetArchive = archive.reset;
+  const resetRestore = restore.reset;
   const nextPriority = rows?.length ? Math.min(10_000, Math.max(...rows.map((p) => p.priority)) + 10) : 10;
 
   return (
@@ -358,13 +407,17 @@ export function ProvidersPage() {
               )}
             </p>
           </div>
-          {rows && rows.length > 0 && (
-            <div className="section-stats">
+          <div className="section-stats">
+            {rows && rows.length > 0 && (
               <span>
-                <span className="muted">Active</span> <strong>{active}</strong> <span className="muted">of {rows.length}</span>
+                <span className="muted">Active</span> <strong>{active}</strong> <span className="muted">of {count}</span>
               </span>
-            </div>
-          )}
+            )}
+            <label className="toolbar-check">
+              <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
+              Show archived
+            </label>
+          </div>
         </div>
         <div className="table-dense" ref={tableRef} onKeyDown={onTableKey}>
           <ServerTable
@@ -377,8 +430,10 @@ export function ProvidersPage() {
             refreshing={reorderPending}
             error={providers.isError ? errorMessage(providers.error) : null}
             emptyMessage={admin ? 'No providers yet. Add one; the local provider enhances on this server for free.' : 'No providers yet.'}
-            isRowMuted={(p) => !p.isActive}
-            {...(admin ? { onRowClick: (p: ProviderView) => setEdit({ open: true, provider: p }), rowLabel: (p: ProviderView) => `Provider ${p.name}` } : {})}
+            isRowMuted={(p) => !p.isActive || !!p.archivedAt}
+            {...(admin
+              ? { onRowClick: (p: ProviderView) => !p.archivedAt && setEdit({ open: true, provider: p }), rowLabel: (p: ProviderView) => `Provider ${p.name}${p.archivedAt ? ' (archived)' : ''}` }
+              : {})}
           />
         </div>
       </section>
@@ -387,8 +442,45 @@ export function ProvidersPage() {
 
       {admin && (
         <>
-          <ProviderDialog open={edit.open} provider={edit.open ? edit.provider : null} nextPriority={nextPriority} onClose={() => setEdit({ open: false })} />
+          <ProviderDialog
+            open={edit.open}
+            provider={edit.open ? edit.provider : null}
+            nextPriority={nextPriority}
+            onClose={() => setEdit({ open: false })}
+            onArchive={(p) => {
+              setEdit({ open: false });
+              setArchiving({ provider: p, restore: false });
+            }}
+          />
           <SetActiveDialog provider={toggling} onClose={() => setToggling(null)} />
+          <ReasonDialog
+            open={archiving !== null}
+            title={`${archiving?.restore ? 'Restore' : 'Archive'} ${archiving?.provider.name ?? ''}`}
+            message={
+              archiving?.restore ? (
+                <p>
+                  Restore <strong>{archiving.provider.name}</strong>? It comes back disabled and last in the fallback order; enable it when it should serve.
+                </p>
+              ) : (
+                <p>
+                  Archive <strong>{archiving?.provider.name}</strong>? The gateway stops trying it and it leaves the fallback order; its calls, ledger
+                  entries and pool keep their history. You can restore it later.
+                </p>
+              )
+            }
+            confirmLabel={archiving?.restore ? 'Restore provider' : 'Archive provider'}
+            busyLabel={archiving?.restore ? 'Restoring…' : 'Archiving…'}
+            danger={!archiving?.restore}
+            placeholder={archiving?.restore ? 'e.g. contract renewed' : 'e.g. contract ended'}
+            busy={archiveAction.isPending}
+            error={archiveAction.isError ? errorMessage(archiveAction.error) : null}
+            onConfirm={(reason) => archiving && archiveAction.mutate({ name: archiving.provider.name, reason })}
+            onClose={() => {
+              setArchiving(null);
+              resetArchive();
+              resetRestore();
+            }}
+          />
         </>
       )}
     </div>

@@ -1,10 +1,12 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'wouter';
 import type { z } from 'zod';
 import { userSortKeys, type userRowSchema } from '../../../shared/credits';
 import { tiers, type Tier } from '../../../shared/enums';
+import type { UserFilter } from '../../../shared/users';
+import { isAdmin, useMe } from '../auth';
 import { formatCount } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
 import { ExportLink } from '../components/ExportLink';
@@ -13,7 +15,10 @@ import { Pager, ServerTable } from '../components/ServerTable';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
-import { TierBadge } from './users/TierBadge';
+import { BulkGrantDialog } from './users/BulkGrantDialog';
+import { CreateUserDialog } from './users/CreateUserDialog';
+import { TierBadge, tierLabel } from './users/TierBadge';
+import { TierImportDialog } from './users/TierImportDialog';
 import { UserPanel } from './users/UserPanel';
 
 type UserRow = z.infer<typeof userRowSchema>;
@@ -23,8 +28,22 @@ const PAGE_SIZE = 50;
 const col = createColumnHelper<UserRow>();
 const isSortKey = (id: string | undefined): id is SortKey => !!id && (userSortKeys as readonly string[]).includes(id);
 
+type OpenDialog = 'create' | 'bulk-grant' | 'import' | null;
+
+/** The filters in words, for the bulk grant to say whom it reaches. */
+function describeFilter(f: UserFilter) {
+  const parts = [f.tier ? `${tierLabel(f.tier)} users` : 'all users'];
+  if (f.search) parts.push(`matching “${f.search}”`);
+  if (f.outOfCredits) parts.push('out of credits');
+  return parts.join(', ');
+}
+
 export function UsersPage() {
   const trpc = useTRPC();
+  const admin = isAdmin(useMe());
+  const queryClient = useQueryClient();
+  const [dialog, setDialog] = useState<OpenDialog>(null);
+  const refresh = () => queryClient.invalidateQueries(trpc.admin.users.pathFilter());
   const [params, setParams] = useSearchParams();
   const selectedUserId = params.get('user');
 
@@ -127,12 +146,25 @@ export function UsersPage() {
   );
 
   const filtered = !!settledSearch || tier !== 'all' || outOfCredits;
+  const filter: UserFilter = { search: settledSearch || undefined, tier: tier === 'all' ? undefined : tier, outOfCredits: outOfCredits || undefined };
 
   return (
     <div className="page page-wide">
       <PageHeader
         title="Users"
         description="Every user's tier, monthly allowance and balance. Open a user for their credit history, grants and refunds."
+        actions={
+          admin && (
+            <>
+              <button type="button" className="button" onClick={() => setDialog('import')}>
+                Import tiers
+              </button>
+              <button type="button" className="button button-primary" onClick={() => setDialog('create')}>
+                New user
+              </button>
+            </>
+          )
+        }
       />
       <section className="section" aria-label="Users">
         <div className="toolbar">
@@ -170,6 +202,11 @@ export function UsersPage() {
             {list.data ? `${formatCount(list.data.total)} ${list.data.total === 1 ? 'user' : 'users'}${filtered ? ' match' : ''}` : ''}
           </span>
           <ExportLink name="users" filter={{ search: settledSearch || undefined, tier: tier === 'all' ? undefined : tier, outOfCredits: outOfCredits ? 'true' : undefined }} />
+          {admin && (
+            <button type="button" className="button button-small" disabled={!list.data?.total} onClick={() => setDialog('bulk-grant')}>
+              Bulk grant
+            </button>
+          )}
         </div>
 
         <ServerTable
@@ -190,6 +227,20 @@ export function UsersPage() {
         />
         <Pager page={page} pageSize={PAGE_SIZE} total={list.data?.total} onPage={setPage} noun="users" />
       </section>
+
+      {admin && (
+        <>
+          <CreateUserDialog open={dialog === 'create'} onClose={() => setDialog(null)} onCreated={(userId) => void refresh().then(() => open(userId))} />
+          <BulkGrantDialog
+            open={dialog === 'bulk-grant'}
+            filter={filter}
+            filterLabel={describeFilter(filter)}
+            onClose={() => setDialog(null)}
+            onDone={() => void refresh()}
+          />
+          <TierImportDialog open={dialog === 'import'} onClose={() => setDialog(null)} onDone={() => void refresh()} />
+        </>
+      )}
 
       {selectedUserId && <UserPanel key={selectedUserId} userId={selectedUserId} onClose={() => open(null)} />}
     </div>

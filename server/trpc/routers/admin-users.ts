@@ -15,7 +15,21 @@ import {
   userListInputSchema,
   userListSchema,
 } from '../../../shared/credits';
+import {
+  bulkGrantInputSchema,
+  bulkGrantPreviewInputSchema,
+  bulkGrantPreviewSchema,
+  bulkGrantResultSchema,
+  createUserInputSchema,
+  tierImportApplyInputSchema,
+  tierImportPreviewInputSchema,
+  tierImportPreviewSchema,
+  tierImportResultSchema,
+} from '../../../shared/users';
 import { adjustCredits, changeTier, grantCredits, refundTransaction } from '../../ledger/admin-ops';
+import { bulkGrant, previewBulkGrant } from '../../ledger/bulk-grant';
+import { createUser } from '../../ledger/create-user';
+import { applyTierImport, previewTierImport } from '../../ledger/tier-import';
 import { getBalance, getHistory } from '../../ledger/balance';
 import { users } from '../../ledger/tables';
 import { listTiers, updateTier } from '../../ledger/tiers';
@@ -64,6 +78,33 @@ export const adminUsersRouter = router({
     .input(setTierInputSchema)
     .output(balanceSchema)
     .mutation(({ ctx, input }) => changeTier(ctx.db, ctx.actor, input)),
+
+  create: adminProcedure('admin')
+    .input(createUserInputSchema)
+    .output(balanceSchema.extend({ email: z.string().nullable() }))
+    .mutation(({ ctx, input }) => createUser(ctx.db, ctx.actor, input)),
+
+  /** How many users the Users page's filters match, and the credits a bulk grant to them would give. */
+  bulkGrantPreview: adminProcedure('admin')
+    .input(bulkGrantPreviewInputSchema)
+    .output(bulkGrantPreviewSchema)
+    .query(({ ctx, input }) => previewBulkGrant(ctx.db, input)),
+
+  bulkGrant: adminProcedure('admin')
+    .input(bulkGrantInputSchema)
+    .output(bulkGrantResultSchema)
+    .mutation(({ ctx, input }) => bulkGrant(ctx.db, ctx.actor, input)),
+
+  /** A mutation only because the CSV is too long for a query string: it writes nothing. */
+  importTiersPreview: adminProcedure('admin')
+    .input(tierImportPreviewInputSchema)
+    .output(tierImportPreviewSchema)
+    .mutation(({ ctx, input }) => previewTierImport(ctx.db, input.csv)),
+
+  importTiers: adminProcedure('admin')
+    .input(tierImportApplyInputSchema)
+    .output(tierImportResultSchema)
+    .mutation(({ ctx, input }) => applyTierImport(ctx.db, ctx.actor, input)),
 });
 
 export const tiersRouter = router({

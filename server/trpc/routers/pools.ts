@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { archivedListInputSchema } from '../../../shared/providers';
 import {
+  archivePoolInputSchema,
   budgetSummarySchema,
   decideRequestInputSchema,
   platformSettingsSchema,
@@ -10,10 +12,12 @@ import {
   purchaseRequestListInputSchema,
   purchaseRequestSchema,
   refillInputSchema,
+  restorePoolInputSchema,
   updatePlatformSettingsInputSchema,
 } from '../../../shared/pools';
 import { enableAutoRefill } from '../../pools/auto-refill-admin';
 import { getPool, listPools, setPoolSuspended, updatePool } from '../../pools/pool-admin';
+import { archivePool, restorePool } from '../../pools/pool-archive';
 import { monthBudget } from '../../analytics/month-budget';
 import { createPoolForProvider } from '../../pools/pool-for-provider';
 import { listPurchaseRequests } from '../../pools/purchase-requests';
@@ -23,7 +27,10 @@ import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
 export const poolsRouter = router({
-  list: adminProcedure('analyst').output(z.array(poolSchema)).query(({ ctx }) => listPools(ctx.db)),
+  list: adminProcedure('analyst')
+    .input(archivedListInputSchema)
+    .output(z.array(poolSchema))
+    .query(({ ctx, input }) => listPools(ctx.db, undefined, { includeArchived: input?.includeArchived })),
   get: adminProcedure('analyst')
     .input(z.object({ provider: providerNameSchema }))
     .output(poolSchema)
@@ -48,6 +55,14 @@ export const poolsRouter = router({
     .input(poolStatusChangeInputSchema)
     .output(poolSchema)
     .mutation(({ ctx, input }) => setPoolSuspended(ctx.db, ctx.actor, { ...input, suspended: false })),
+  archive: adminProcedure('admin')
+    .input(archivePoolInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => archivePool(ctx.db, ctx.actor, input)),
+  restore: adminProcedure('admin')
+    .input(restorePoolInputSchema)
+    .output(poolSchema)
+    .mutation(({ ctx, input }) => restorePool(ctx.db, ctx.actor, input)),
   enableAutoRefill: adminProcedure('admin')
     .input(poolStatusChangeInputSchema)
     .output(poolSchema)

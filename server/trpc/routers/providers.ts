@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { providerNameSchema } from '../../../shared/pools';
 import {
+  archivedListInputSchema,
+  archiveProviderInputSchema,
   healthResultSchema,
   providerInputSchema,
   providerSchema,
@@ -10,6 +12,7 @@ import {
   tryEnhancementResultSchema,
 } from '../../../shared/providers';
 import { checkProviderHealth, listProviders, reorderProviders, saveProvider, setProviderActive } from '../../providers/provider-admin';
+import { archiveProvider, restoreProvider } from '../../providers/provider-archive';
 import { tryEnhancement } from '../../providers/try-enhancement';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
@@ -18,8 +21,9 @@ const ok = z.object({ ok: z.literal(true) });
 
 export const providersRouter = router({
   list: adminProcedure('analyst')
+    .input(archivedListInputSchema)
     .output(z.array(providerSchema))
-    .query(({ ctx }) => listProviders(ctx.db, ctx.deps.gateway.breaker)),
+    .query(({ ctx, input }) => listProviders(ctx.db, ctx.deps.gateway.breaker, { includeArchived: input?.includeArchived })),
   create: adminProcedure('admin')
     .input(providerInputSchema)
     .output(ok)
@@ -46,6 +50,20 @@ export const providersRouter = router({
     .output(ok)
     .mutation(async ({ ctx, input }) => {
       await setProviderActive(ctx.db, ctx.actor, input);
+      return { ok: true as const };
+    }),
+  archive: adminProcedure('admin')
+    .input(archiveProviderInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await archiveProvider(ctx.db, ctx.actor, input);
+      return { ok: true as const };
+    }),
+  restore: adminProcedure('admin')
+    .input(archiveProviderInputSchema)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await restoreProvider(ctx.db, ctx.actor, input);
       return { ok: true as const };
     }),
   testNow: adminProcedure('admin')

@@ -73,7 +73,7 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
   const [form, setForm] = useState<Form>(blank);
   const [errors, setErrors] = useState<FieldErrors>({});
   const providers = useQuery(trpc.admin.providers.list.queryOptions(undefined, { enabled: open && !editing }));
-  const pools = useQuery(trpc.admin.pools.list.queryOptions(undefined, { enabled: open && !editing }));
+  const pools = useQuery(trpc.admin.pools.list.queryOptions({ includeArchived: true }, { enabled: open && !editing }));
   // The local provider costs nothing and draws no pool, so it is never offered.
   const choices = (providers.data ?? []).filter((p) => p.kind !== 'local' && !(pools.data ?? []).some((pool) => pool.provider === p.name));
 

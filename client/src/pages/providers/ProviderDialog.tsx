@@ -87,12 +87,15 @@ export function ProviderDialog({
   provider,
   nextPriority,
   onClose,
+  onArchive,
 }: {
   open: boolean;
   provider: ProviderView | null;
   /** The priority a new provider gets: after the last one. */
   nextPriority: number;
   onClose: () => void;
+  /** Offered while editing: archiving lives here rather than in the row, which has no room left. */
+  onArchive?: (provider: ProviderView) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -287,6 +290,14 @@ export function ProviderDialog({
             </div>
           </div>
         </fieldset>
+        {editing && onArchive && (
+          <div className="provider-archive">
+            <button type="button" className="button button-small button-danger-quiet" onClick={() => onArchive(provider)}>
+              Archive provider…
+            </button>
+            <span className="field-hint">Never tried by the gateway again, its history kept; it can be restored.</span>
+          </div>
+        )}
         <FormActions onClose={onClose} busy={save.isPending} label={editing ? 'Save provider' : 'Add provider'} />
       </form>
     </Dialog>
