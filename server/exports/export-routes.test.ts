@@ -193,5 +193,6 @@ describe('[EXPORT] exports stream', () => {
       await handle.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // An embedded PGlite runs every migration in this process: minutes on a busy 2-core machine.
+  }, 120_000);
 });
