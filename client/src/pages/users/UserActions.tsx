@@ -273,7 +273,7 @@ export function TierDialog({ open, user, onClose, onDone }: ActionDialogProps) {
           </div>
         )}
         <p className="dialog-lead">
-          The new allowance applies at once, not prorated: the balance moves by the difference between the two allowances (never below zero).
+          The new allowance applies at once, not prorated: the allowance left becomes the new tier’s allowance minus what was already spent this month (never below zero). Bonus credits are untouched; the next monthly reset gives the full allowance.
         </p>
         <Field id={`${id}-tier`} label="Tier" error={errors.tier}>
           <select id={`${id}-tier`} data-autofocus value={tier} onChange={(e) => setTier(e.target.value as Tier)}>
