@@ -271,6 +271,11 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 0, webhookUrl: channels.slackUrl('T0/B0/SECRET-3') }));
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: { ...channels.smtp, secure: false, from: 'alerts@example.com', to: ['ops@example.com'], user: 'alerts' }, password: 'SECRET-4' }));
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: channels.smsUrl, recipients: ['+4915112345678'] }, token: 'SECRET-5' }));
+    // A silence in force and one ended, so admin.alerts.silences.list answers with rows.
+    const silence = (alertType: string) => a.alerts.silences.create({ alertType, endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'access test' });
+    await record('admin', 'admin.alerts.silences.create', silence('provider_unhealthy'));
+    const ended = await silence('pool_low');
+    await record('admin', 'admin.alerts.silences.end', a.alerts.silences.end({ id: ended.id }));
     for (const scopes of [['enhance'], ['credits:read', 'credits:write']] as ApiKeyScope[][]) {
       const created = await a.apiKeys.create({ name: uniqueId('key'), scopes });
       keySecrets.push(created.secret);
