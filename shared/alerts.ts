@@ -158,6 +158,9 @@ export const channelTestResultSchema = z.union([z.object({ ok: z.literal(true) }
 
 // ---- Alert rules (credit_alerts). ----
 
+/** The reminder interval of an alert type without a rule that sets one. */
+export const DEFAULT_REPEAT_INTERVAL_SECONDS = 4 * 3600;
+
 export const thresholdValueSchema = z
   .string()
   .trim()
@@ -174,6 +177,13 @@ export const alertRuleInputSchema = z.object({
     .default([])
     .refine((c) => new Set(c).size === c.length, 'notificationChannels must not repeat a channel'),
   isActive: z.boolean().default(true),
+  /** How long an alert of this type stays open before its channels are reminded; 4 h by default, like Alertmanager. */
+  repeatIntervalSeconds: z
+    .number()
+    .int()
+    .min(60, 'repeatIntervalSeconds is at least a minute')
+    .max(30 * 86_400, 'repeatIntervalSeconds is at most 30 days')
+    .default(DEFAULT_REPEAT_INTERVAL_SECONDS),
 });
 export const updateAlertRuleInputSchema = alertRuleInputSchema.extend({ id: idSchema('a rule') });
 export const deleteAlertRuleInputSchema = z.object({ id: idSchema('a rule') });
@@ -185,7 +195,34 @@ export const alertRuleSchema = z.object({
   notificationChannels: z.array(alertChannelSchema),
   isActive: z.boolean(),
   lastTriggeredAt: z.string().nullable(),
+  repeatIntervalSeconds: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type AlertRuleView = z.infer<typeof alertRuleSchema>;
+
+// ---- Silences: an alert type (optionally one subject) is recorded but not sent until a time. ----
+
+export const createSilenceInputSchema = z.object({
+  alertType: alertTypeSchema,
+  /** One subject (a provider, a pool); null or omitted silences every subject of the type. */
+  subject: z.string().trim().min(1).max(200).nullable().default(null),
+  endsAt: isoTime,
+  reason: z.string().trim().min(1, 'a reason is required').max(500),
+});
+export type CreateSilenceInput = z.infer<typeof createSilenceInputSchema>;
+
+export const endSilenceInputSchema = z.object({ id: idSchema('a silence') });
+
+export const silenceSchema = z.object({
+  id: z.string(),
+  alertType: z.string(),
+  subject: z.string().nullable(),
+  reason: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  createdBy: z.string(),
+  endedAt: z.string().nullable(),
+  endedBy: z.string().nullable(),
+});
+export type SilenceView = z.infer<typeof silenceSchema>;

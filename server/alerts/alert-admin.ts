@@ -96,8 +96,8 @@ export async function acknowledgeAlert(db: DbOrTx, actor: Actor, input: { id: st
 }
 
 /**
- * Closes an open or acknowledged alert, with who and when. Its next occurrence opens a new alert
- * (the open-alert unique index covers unresolved rows only).
+ * Closes an open or acknowledged alert, with who and when; the channels that got it hear it is
+ * resolved. Its next occurrence opens a new alert (the open-alert unique index covers unresolved rows only).
  */
 export async function resolveAlert(db: DbOrTx, actor: Actor, input: { id: string; note?: string }): Promise<AlertView> {
   return db.transaction(async (tx) => {
@@ -108,7 +108,7 @@ export async function resolveAlert(db: DbOrTx, actor: Actor, input: { id: string
       .for('update');
     const [row] = await tx
       .update(systemAlerts)
-      .set({ status: 'resolved', resolvedAt: sql`now()`, resolvedBy: actor.label })
+      .set({ status: 'resolved', resolvedAt: sql`now()`, resolvedBy: actor.label, needsRouting: true })
       .where(and(eq(systemAlerts.id, Number(input.id)), inArray(systemAlerts.status, ['open', 'acknowledged'])))
       .returning();
     if (!row) throw await notChangeable(tx, input.id, 'resolved');

@@ -16,11 +16,12 @@ export { sendDueDeliveries } from './deliveries';
 export const notify: AlertSink['notify'] = recordAlert;
 
 /**
- * Routes new and repeated alerts to their channels, then sends every due delivery. Scheduled every
- * 10 s, and may be called right after an alert; safe in any number of processes at once.
+ * Routes new, resolved and reminder-due alerts to their channels, then sends every due delivery.
+ * Scheduled every 30 s, and may be called right after an alert; safe in any number of processes at
+ * once. `now` is the clock of reminders and silences (tests inject it).
  */
-export async function runAlertDispatch(db: Db, deps: AlertDeps): Promise<RoutingResult & SendResult> {
-  const routing = await dispatchAlerts(db);
+export async function runAlertDispatch(db: Db, deps: AlertDeps, now: Date = new Date()): Promise<RoutingResult & SendResult> {
+  const routing = await dispatchAlerts(db, now);
   const sending = await sendDueDeliveries(db, deps);
   return { ...routing, ...sending };
 }

@@ -1,7 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
 import { drawFromPool } from '../pools/draw';
 import { setPoolSuspended } from '../pools/pool-admin';
 import { createTestEnv, type TestEnv } from '../test/harness';
@@ -67,15 +66,16 @@ describe('[ALERTS] credit thresholds', () => {
     expect(await raisedFor(provider)).toEqual([]);
   });
 
-  it('more than 10 users at zero credits raise users_out_of_credits (info); 10 do not', async () => {
-    const before = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from user_credits where current_balance + bonus_balance = 0`);
-    expect(before!.n).toBe(0);
-    for (let i = 0; i < 10; i++) await setAllowanceBalance(db(), await newUser(db(), 'free'), 0);
+  it('more than 10 users of a paying tier at zero credits raise users_out_of_credits (info) for that tier; 10 do not, and free users never count', async () => {
+    for (let i = 0; i < 12; i++) await setAllowanceBalance(db(), await newUser(db(), 'free'), 0);
+    for (let i = 0; i < 10; i++) await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
     await newUser(db(), 'pro'); // has credits: not counted
-    expect(await raisedFor('')).toEqual([]);
+    expect(await raisedFor('free')).toEqual([]);
+    expect(await raisedFor('plus')).toEqual([]);
     await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
-    const [out] = await raisedFor('');
-    expect(out).toMatchObject({ type: 'users_out_of_credits', level: 'info', metadata: { count: 11, threshold: 10 } });
+    const [out] = await raisedFor('plus');
+    expect(out).toMatchObject({ type: 'users_out_of_credits', level: 'info', metadata: { tier: 'plus', count: 11, threshold: 10 } });
+    expect(await raisedFor('pro')).toEqual([]);
   });
 
   it('running the check again counts the repeat on the open alert instead of raising another', async () => {

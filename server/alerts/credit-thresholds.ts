@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { PoolView } from '../../shared/pools';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { queryRows } from '../db/rows';
 import { listPools } from '../pools/pool-admin';
-import { recordAlert, type AlertInput } from './alert-sink';
+import { recordAlert, resolveAllBut, type AlertInput } from './alert-sink';
 import { creditAlerts } from './tables';
 
 const CHECKED_TYPES = ['pool_low', 'pool_usage_high', 'users_out_of_credits'] as const;
@@ -42,36 +42,57 @@ function poolUsageHigh(rule: Rule, pool: PoolView): AlertInput | null {
   };
 }
 
-function usersOut(rule: Rule, count: number): AlertInput | null {
+/** One alert per paying tier whose users at zero exceed the rule's threshold (free users are always at zero). */
+function usersOut(rule: Rule, tier: string, count: number): AlertInput | null {
   const limit = rule.thresholdValue !== null ? Number(rule.thresholdValue) : DEFAULT_USERS_OUT;
   if (count <= limit) return null;
   return {
     type: 'users_out_of_credits',
     level: 'info',
-    message: `${count} users have no credits left (threshold ${limit}).`,
-    metadata: { count, threshold: limit },
+    subject: tier,
+    message: `${count} ${tier} users have no credits left (threshold ${limit}).`,
+    metadata: { tier, count, threshold: limit },
   };
 }
 
-const usersAtZero = async (db: DbOrTx) =>
-  Number((await queryOne<{ n: number }>(db, sql`select count(*)::int as n from user_credits where current_balance + bonus_balance = 0`))!.n);
+/** Users at zero per paying tier: a free user's allowance is 0, so counting them would fire forever. */
+const usersAtZeroByTier = async (db: DbOrTx) =>
+  queryRows<{ tier: string; n: number }>(
+    db,
+    sql`select subscription_tier as tier, count(*)::int as n from user_credits
+        where subscription_tier <> 'free' and current_balance + bonus_balance = 0
+        group by subscription_tier order by subscription_tier`,
+  );
+
+/**
+ * A refill waiting for approval (over the budget, or bought by hand) stops being news once it is
+ * decided: its alert resolves when the pool has no request waiting any more.
+ */
+async function resolveDecidedRefills(db: DbOrTx) {
+  const waiting = await queryRows<{ provider: string }>(db, sql`select distinct provider from credit_purchase_requests where status = 'pending_manual_approval'`);
+  const providers = waiting.map((w) => w.provider);
+  await resolveAllBut(db, 'refill_over_budget', providers);
+  await resolveAllBut(db, 'refill_awaiting_approval', providers);
+}
 
 /**
  * The seed's threshold checks, with thresholds from the active rules in credit_alerts: pools at or
- * under their low line, pools that used most of what was purchased, many users at zero. Suspended
- * pools are skipped (nobody draws them). A check whose rule is inactive or deleted does not run.
- * Safe to repeat: a condition that persists is counted on its open alert, not raised anew.
+ * under their low line, pools that used most of what was purchased, many users of a paying tier at
+ * zero. Suspended pools are skipped (nobody draws them). A check whose rule is inactive or deleted
+ * does not run. Safe to repeat: a condition that persists is counted on its open alert, not raised
+ * anew; one that has cleared (or whose check is off) resolves its alert, and refill approvals that
+ * were decided resolve theirs.
  */
 export async function checkCreditThresholds(db: DbOrTx): Promise<RaisedThresholdAlert[]> {
+  await resolveDecidedRefills(db);
   const rules = await db
     .select({ alertType: creditAlerts.alertType, thresholdValue: creditAlerts.thresholdValue })
     .from(creditAlerts)
     .where(and(eq(creditAlerts.isActive, true), inArray(creditAlerts.alertType, [...CHECKED_TYPES])))
     .orderBy(asc(creditAlerts.id));
-  if (!rules.length) return [];
   const types = new Set(rules.map((r) => r.alertType as CheckedType));
   const pools = types.has('pool_low') || types.has('pool_usage_high') ? (await listPools(db)).filter((p) => p.status !== 'suspended') : [];
-  const zeroUsers = types.has('users_out_of_credits') ? await usersAtZero(db) : 0;
+  const zeroUsers = types.has('users_out_of_credits') ? await usersAtZeroByTier(db) : [];
 
   // Keyed by type + subject: two rules of one type that both fire raise one occurrence, not two.
   const found = new Map<string, AlertInput>();
@@ -79,10 +100,17 @@ export async function checkCreditThresholds(db: DbOrTx): Promise<RaisedThreshold
   for (const rule of rules) {
     if (rule.alertType === 'pool_low') pools.forEach((p) => add(poolLow(rule, p)));
     else if (rule.alertType === 'pool_usage_high') pools.forEach((p) => add(poolUsageHigh(rule, p)));
-    else add(usersOut(rule, zeroUsers));
+    else zeroUsers.forEach((z) => add(usersOut(rule, z.tier, Number(z.n))));
   }
 
   const raised: RaisedThresholdAlert[] = [];
   for (const alert of found.values()) raised.push({ ...alert, subject: alert.subject ?? '', ...(await recordAlert(db, alert)) });
+  for (const type of CHECKED_TYPES) {
+    await resolveAllBut(
+      db,
+      type,
+      raised.filter((a) => a.type === type).map((a) => a.subject),
+    );
+  }
   return raised;
 }

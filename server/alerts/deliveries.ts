@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { AlertChannelName } from '../../shared/alerts';
 import type { Db } from '../db/client';
 import { channels } from './channels';
-import { DEFAULT_CHANNEL_TIMEOUT_MS, type AlertDeps, type ChannelSettings } from './channels/channel';
+import { ChannelError, DEFAULT_CHANNEL_TIMEOUT_MS, type AlertDeps, type ChannelSettings } from './channels/channel';
 import { loadChannelSettings } from './channel-settings';
 import { alertDeliveries } from './tables';
 
@@ -30,15 +30,20 @@ async function markSent(db: Db, id: number) {
     .where(eq(alertDeliveries.id, id));
 }
 
-/** Records the failure; retries with backoff until MAX_ATTEMPTS, or at once gives up when `final`. */
-async function markFailed(db: Db, d: Claimed, error: string, final: boolean): Promise<Outcome> {
+/**
+ * Records the failure; retries with backoff until MAX_ATTEMPTS, or at once gives up when `final`.
+ * A receiver that said how long to wait (a 429's Retry-After) is not tried before that: the wait is
+ * a later next_attempt_at, never a sleep in this process.
+ */
+async function markFailed(db: Db, d: Claimed, error: string, final: boolean, retryAfter: number | null = null): Promise<Outcome> {
   const giveUp = final || d.attempts >= MAX_ATTEMPTS;
+  const wait = Math.max(backoffSeconds(d.attempts), retryAfter ?? 0);
   await db
     .update(alertDeliveries)
     .set({
       status: giveUp ? 'failed' : 'pending',
       lastError: error.slice(0, 1000),
-      ...(giveUp ? {} : { nextAttemptAt: sql`now() + make_interval(secs => ${backoffSeconds(d.attempts)})` }),
+      ...(giveUp ? {} : { nextAttemptAt: sql`now() + make_interval(secs => ${wait})` }),
     })
     .where(eq(alertDeliveries.id, d.id));
   return giveUp ? 'failed' : 'retrying';
@@ -59,7 +64,7 @@ async function deliver(db: Db, deps: AlertDeps, d: Claimed, settings: Map<AlertC
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     deps.log?.warn({ deliveryId: d.id, alertId: d.alertId, channel, attempt: d.attempts, err: message }, 'alert delivery failed');
-    return markFailed(db, d, message, false);
+    return markFailed(db, d, message, false, err instanceof ChannelError ? err.retryAfterSeconds : null);
   }
   await markSent(db, d.id);
   return 'sent';

@@ -4,7 +4,7 @@ import { cliActor } from '../auth/audit';
 import { queryOne } from '../db/rows';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
-import type { AlertLevel } from './alert-sink';
+import { resolveCleared, type AlertLevel } from './alert-sink';
 import { notify, runAlertDispatch, sendDueDeliveries } from './alert-service';
 import { updateChannel } from './channel-settings';
 import { backoffSeconds, MAX_ATTEMPTS } from './deliveries';
@@ -52,6 +52,7 @@ const deliveryOn = async (alertId: number, channel: string) =>
   (await db().select().from(alertDeliveries).where(and(eq(alertDeliveries.alertId, alertId), eq(alertDeliveries.channel, channel))))[0]!;
 const slackFor = (subject: string) => fakes.state.slack.filter((s) => JSON.stringify(s.body).includes(subject));
 const mailFor = (subject: string) => fakes.state.mail.filter((m) => m.subject.includes(subject));
+const headerOf = (msg: { body: Record<string, unknown> }) => (msg.body.blocks as { text: { text: string } }[])[0]!.text.text;
 const makeDue = (id: number) => db().execute(sql`update alert_deliveries set next_attempt_at = now() - interval '1 second' where id = ${id}`);
 const secondsUntilNextAttempt = async (id: number) =>
   Number((await queryOne<{ s: number }>(db(), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${id}`))!.s);
@@ -69,17 +70,19 @@ describe('[ALERTS] routing by level', () => {
 
     const [slack] = slackFor(subject);
     expect(slack!.path).toBe('/slack/T1/B1/hook-secret');
+    const ts = Math.floor(alert!.lastSeenAt.getTime() / 1000);
     expect(slack!.body).toEqual({
-      attachments: [
+      text: `[ERROR] provider_unhealthy: ${subject}: fal failed its health check`,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: `:red_circle: ERROR: provider_unhealthy: ${subject}`, emoji: true } },
+        { type: 'section', text: { type: 'mrkdwn', text: 'fal failed its health check' } },
         {
-          color: '#ff0000',
-          title: `provider_unhealthy: ${subject}`,
-          text: 'fal failed its health check',
-          fields: [
-            { title: 'Level', value: 'error', short: true },
-            { title: 'Time', value: alert!.lastSeenAt.toISOString(), short: true },
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: 'Level: *error*' },
+            { type: 'mrkdwn', text: `<!date^${ts}^{date_short_pretty} {time}|${alert!.lastSeenAt.toISOString()}>` },
+            { type: 'mrkdwn', text: 'Occurrences: 1' },
           ],
-          ts: Math.floor(alert!.lastSeenAt.getTime() / 1000),
         },
       ],
     });
@@ -100,17 +103,17 @@ describe('[ALERTS] routing by level', () => {
     ]);
   });
 
-  it('a critical alert is dark red on Slack and CRITICAL in the email subject', async () => {
+  it('a critical alert has the siren on Slack and CRITICAL in the email subject', async () => {
     const { subject } = await raise('critical', 'pool_emergency_reserve');
     await runAlertDispatch(db(), deps());
-    expect((slackFor(subject)[0]!.body.attachments as { color: string }[])[0]!.color).toBe('#8b0000');
+    expect(headerOf(slackFor(subject)[0]!)).toMatch(/^:rotating_light: CRITICAL: /);
     expect(mailFor(subject)[0]!.subject).toBe(`[Creditdesk CRITICAL] pool_emergency_reserve: ${subject}`);
   });
 
   it('a warning reaches Slack only (orange), not email', async () => {
     const { id, subject } = await raise('warning', 'pool_low');
     await runAlertDispatch(db(), deps());
-    expect((slackFor(subject)[0]!.body.attachments as { color: string }[])[0]!.color).toBe('#ff9900');
+    expect(headerOf(slackFor(subject)[0]!)).toMatch(/^:large_orange_circle: WARNING: /);
     expect(mailFor(subject)).toHaveLength(0);
     expect((await deliveriesOf(id)).map((d) => d.channel)).toEqual(['in_app', 'slack']);
   });
@@ -123,14 +126,14 @@ describe('[ALERTS] routing by level', () => {
     expect((await deliveriesOf(id)).map((d) => [d.channel, d.status])).toEqual([['in_app', 'sent']]);
   });
 
-  it('an active rule for the type adds its channels (SMS with its token, Slack in green) and records when it triggered; an inactive one adds nothing', async () => {
+  it('an active rule for the type adds its channels (SMS with its token, Slack in blue for info) and records when it triggered; an inactive one adds nothing', async () => {
     const type = `custom_${uniqueId('t').replace('-', '_')}`;
     const rule = await createRule(db(), cliActor, { alertType: type, thresholdValue: null, notificationChannels: ['sms', 'slack'], isActive: true });
     const off = await createRule(db(), cliActor, { alertType: type, thresholdValue: null, notificationChannels: ['email'], isActive: false });
     const { id, subject } = await raise('info', type, uniqueId('subj'), 'users are running dry');
     await runAlertDispatch(db(), deps());
     expect((await deliveriesOf(id)).map((d) => d.channel)).toEqual(['in_app', 'slack', 'sms']);
-    expect((slackFor(subject)[0]!.body.attachments as { color: string }[])[0]!.color).toBe('#36a64f');
+    expect(headerOf(slackFor(subject)[0]!)).toMatch(/^:large_blue_circle: INFO: /);
     const sms = fakes.state.sms.filter((s) => String(s.body.message).includes(subject));
     expect(sms).toEqual([
       {
@@ -177,10 +180,9 @@ describe('[ALERTS] folding and cool-down', () => {
     expect(slackFor(subject)).toHaveLength(1);
     expect(mailFor(subject)).toHaveLength(1);
 
-    // Another repeat inside the cool-down is counted on the alert, not sent again.
+    // Another repeat is counted on the open alert, not sent again (reminders wait for the repeat interval).
     await raise('error', 'enhancement_degraded', subject);
-    const again = await runAlertDispatch(db(), deps());
-    expect(again.suppressed).toBeGreaterThanOrEqual(2);
+    await runAlertDispatch(db(), deps());
     const [after] = await db().select().from(systemAlerts).where(eq(systemAlerts.subject, subject));
     expect(after!.occurrences).toBe(101);
     expect((await deliveriesOf(after!.id)).filter((d) => d.channel !== 'in_app')).toHaveLength(2);
@@ -202,14 +204,27 @@ describe('[ALERTS] folding and cool-down', () => {
     expect(mailFor(subject)).toHaveLength(1);
   });
 
-  it('once the cool-down has passed the same alert is sent again', async () => {
-    const { id, subject, type } = await raise('warning', 'pool_low');
+  it("a condition that clears and crosses again within the channel's cool-down is held by it; a crossing after it is sent", async () => {
+    const { subject, type } = await raise('warning', 'pool_low');
     await runAlertDispatch(db(), deps());
-    await db().execute(sql`update alert_cooldowns set last_sent_at = now() - interval '901 seconds' where alert_type = ${type} and subject = ${subject}`);
-    await raise('warning', type, subject);
+    await resolveCleared(db(), type, [subject]);
+    await runAlertDispatch(db(), deps());
+    expect(slackFor(subject).map((s) => String(s.body.text).split(']')[0])).toEqual(['[WARNING', '[RESOLVED']);
+
+    // Flapping: crossed again minutes later, the cool-down holds the firing notice (and so its resolved one).
+    const again = await raise('warning', type, subject);
+    const held = await runAlertDispatch(db(), deps());
+    expect(held.suppressed).toBe(1);
+    await resolveCleared(db(), type, [subject]);
     await runAlertDispatch(db(), deps());
     expect(slackFor(subject)).toHaveLength(2);
-    expect((await deliveriesOf(id)).filter((d) => d.channel === 'slack')).toHaveLength(2);
+    expect((await deliveriesOf(again.id)).map((d) => d.channel)).toEqual(['in_app']);
+
+    await db().execute(sql`update alert_cooldowns set last_sent_at = now() - interval '901 seconds' where alert_type = ${type} and subject = ${subject}`);
+    const third = await raise('warning', type, subject);
+    await runAlertDispatch(db(), deps());
+    expect(slackFor(subject)).toHaveLength(3);
+    expect((await deliveriesOf(third.id)).map((d) => `${d.kind}:${d.channel}`)).toEqual(['firing:in_app', 'firing:slack']);
   });
 });
 

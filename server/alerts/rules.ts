@@ -6,7 +6,13 @@ import { DomainError } from '../errors';
 import { creditAlerts } from './tables';
 
 type RuleRow = typeof creditAlerts.$inferSelect;
-export type RuleInput = { alertType: string; thresholdValue: string | null; notificationChannels: AlertChannelName[]; isActive: boolean };
+export type RuleInput = {
+  alertType: string;
+  thresholdValue: string | null;
+  notificationChannels: AlertChannelName[];
+  isActive: boolean;
+  repeatIntervalSeconds?: number;
+};
 
 export const toRuleView = (r: RuleRow): AlertRuleView => ({
   id: String(r.id),
@@ -15,6 +21,7 @@ export const toRuleView = (r: RuleRow): AlertRuleView => ({
   notificationChannels: r.notificationChannels as AlertChannelName[],
   isActive: r.isActive,
   lastTriggeredAt: r.lastTriggeredAt?.toISOString() ?? null,
+  repeatIntervalSeconds: r.repeatIntervalSeconds,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });

@@ -15,6 +15,7 @@ export type ChannelTestResult = { ok: true } | { ok: false; error: string };
  */
 export async function sendChannelTest(db: Db, deps: AlertDeps, actor: Actor, channel: AlertChannelName): Promise<ChannelTestResult> {
   const alert: RoutedAlert = {
+    notice: 'firing',
     id: 0,
     type: 'channel_test',
     level: 'info',
@@ -23,6 +24,7 @@ export async function sendChannelTest(db: Db, deps: AlertDeps, actor: Actor, cha
     metadata: { requestedBy: actor.label },
     occurrences: 1,
     lastSeenAt: new Date(),
+    resolvedAt: null,
   };
   let result: ChannelTestResult;
   try {

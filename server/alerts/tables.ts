@@ -22,8 +22,15 @@ export const systemAlerts = pgTable(
     acknowledgedBy: text('acknowledged_by'),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     resolvedBy: text('resolved_by'),
-    /** Set on every new alert and repeat; the dispatcher clears it when it has routed them. */
+    /**
+     * Set when the alert opens, escalates to critical or resolves: the changes channels hear of.
+     * Repeats of an open alert only count; reminders are due by last_notified_at and the repeat interval.
+     */
     needsRouting: boolean('needs_routing').notNull().default(true),
+    /** When the alert last went to its channels (firing or reminder); null while silenced or not yet routed. */
+    lastNotifiedAt: timestamp('last_notified_at', { withTimezone: true }),
+    /** The silence that held back its last notice, if one did. */
+    silenceId: bigint('silence_id', { mode: 'number' }),
   },
   (t) => [
     check('system_alerts_level_check', sql`${t.level} in ('info','warning','error','critical')`),
@@ -62,10 +69,39 @@ export const creditAlerts = pgTable(
     notificationChannels: text('notification_channels').array().notNull().default(sql`'{}'::text[]`),
     isActive: boolean('is_active').notNull().default(true),
     lastTriggeredAt: timestamp('last_triggered_at', { withTimezone: true }),
+    /** How long an alert of this type stays open before its channels are reminded (Alertmanager's repeat_interval). */
+    repeatIntervalSeconds: integer('repeat_interval_seconds').notNull().default(14_400),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('credit_alerts_type_idx').on(t.alertType)],
+  (t) => [
+    index('credit_alerts_type_idx').on(t.alertType),
+    check('credit_alerts_repeat_interval_check', sql`${t.repeatIntervalSeconds} >= 60`),
+  ],
+);
+
+/**
+ * An admin's silence of an alert type (one subject, or all when subject is null) until ends_at:
+ * matching alerts are still recorded, but their notices are not sent while it lasts.
+ */
+export const alertSilences = pgTable(
+  'alert_silences',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    alertType: text('alert_type').notNull(),
+    subject: text('subject'),
+    reason: text('reason').notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull().defaultNow(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    endedBy: text('ended_by'),
+  },
+  (t) => [
+    check('alert_silences_window_check', sql`${t.endsAt} > ${t.startsAt}`),
+    index('alert_silences_active_idx').on(t.alertType, t.endsAt).where(sql`${t.endedAt} is null`),
+  ],
 );
 
 /** One row per (alert, channel) send: the cool-down claim, the retries and the last error. */
@@ -77,6 +113,8 @@ export const alertDeliveries = pgTable(
       .notNull()
       .references(() => systemAlerts.id, { onDelete: 'cascade' }),
     channel: text('channel').notNull(),
+    /** firing: the crossing (or escalation); reminder: still open after the repeat interval; resolved: it cleared. */
+    kind: text('kind').notNull().default('firing'),
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
@@ -87,6 +125,7 @@ export const alertDeliveries = pgTable(
   },
   (t) => [
     check('alert_deliveries_status_check', sql`${t.status} in ('pending','sent','failed')`),
+    check('alert_deliveries_kind_check', sql`${t.kind} in ('firing','reminder','resolved')`),
     index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('alert_deliveries_alert_idx').on(t.alertId),
   ],

@@ -217,7 +217,9 @@ describe('[ANALYTICS] smart reallocation', () => {
 
       const first = await optimizeAllocation(ldb);
       expect(first).toMatchObject({ upgradeSuggestions: 1, usersReallocated: 1, creditsReallocated: 10, pool });
-      expect(await ldb.select().from(userNotifications).where(eq(userNotifications.userId, heavy))).toHaveLength(1);
+      const notices = await ldb.select().from(userNotifications).where(eq(userNotifications.userId, heavy));
+      expect(notices.map((n) => [n.type, n.title, n.action])).toEqual([['upgrade_suggestion', 'You are a power user', { kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' }]]);
+      expect(notices[0]!.message).toMatch(/^You made 21 enhancements in the last \d+ days\. Upgrading gives you more monthly credits\.$/);
       const sides = await queryOne<{ users: string; pool: string }>(
         ldb,
         sql`select (select coalesce(sum(credits_delta), 0) from credit_transactions where transaction_type = 'reallocation')::text as users,

@@ -23,12 +23,13 @@ export async function dashboard(db: DbOrTx) {
         (select coalesce(sum(s.balance), 0) from credit_pool_stripes s join credit_pools p on p.provider = s.provider where p.status <> 'suspended')::text as platform,
         (select count(*) from user_credits where current_balance + bonus_balance > 0)::int as active_users,
         (select coalesce(sum(cost_usd), 0) from daily_usage_summary where day >= date_trunc('month', ${now}::date) and day < ${now}::date)::text as month_stored,
-        (select count(*) from system_alerts where status <> 'resolved')::int as alert_count`,
+        -- What needs an operator: unresolved warnings and worse; info alerts are news, not work.
+        (select count(*) from system_alerts where status <> 'resolved' and level <> 'info')::int as alert_count`,
     ),
     queryRows<{ id: number; type: string; level: string; subject: string; message: string; occurrences: number; last_seen_at: string }>(
       db,
       sql`select id, type, level, subject, message, occurrences, ${iso('last_seen_at')} as last_seen_at from system_alerts
-          where status <> 'resolved'
+          where status <> 'resolved' and level <> 'info'
           order by case level when 'critical' then 0 when 'error' then 1 when 'warning' then 2 else 3 end, last_seen_at desc limit 8`,
     ),
     queryRows<{ name: string; kind: string | null; is_active: boolean; healthy: boolean | null; cost: string | null; calls: number; ok: number; pool: string | null; pool_status: string | null }>(

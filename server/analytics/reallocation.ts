@@ -30,11 +30,14 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
       group by t.user_id
       having count(*) > ${settings.upgradeMinEnhancements} and max(t.created_at) > now() - make_interval(days => ${settings.upgradeActiveDays})
     ), inserted as (
-      insert into user_notifications (user_id, type, title, message, metadata)
+      insert into user_notifications (user_id, type, title, message, action, metadata)
       select h.user_id, 'upgrade_suggestion', 'You are a power user',
              'You made ' || h.n || ' enhancements in the last ${sql.raw(String(settings.upgradeWindowDays))} days. Upgrading gives you more monthly credits.',
+             -- The next tier up is what the product offers (free → plus, plus → pro).
+             jsonb_build_object('kind', 'upgrade', 'tier', up.next_tier, 'label', 'Upgrade to ' || up.next_tier),
              jsonb_build_object('enhancements', h.n, 'tier', uc.subscription_tier)
       from heavy h join user_credits uc on uc.user_id = h.user_id
+      join (values ('free', 'plus'), ('plus', 'pro')) as up (tier, next_tier) on up.tier = uc.subscription_tier
       where uc.subscription_tier in ('free', 'plus')
         and not exists (select 1 from user_notifications n where n.user_id = h.user_id and n.type = 'upgrade_suggestion'
                         and n.created_at > now() - make_interval(days => ${settings.upgradeCooldownDays}))

@@ -310,6 +310,11 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     const { recoveryCodes } = await admin.caller.auth.totp.confirm({ code });
     totpSecrets.push(...recoveryCodes);
     await record('admin', 'auth.totp.status', admin.caller.auth.totp.status());
+    // A silence in force and one ended, so admin.alerts.silences.list answers with rows.
+    const silence = (alertType: string) => a.alerts.silences.create({ alertType, endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'access test' });
+    await record('admin', 'admin.alerts.silences.create', silence('provider_unhealthy'));
+    const ended = await silence('pool_low');
+    await record('admin', 'admin.alerts.silences.end', a.alerts.silences.end({ id: ended.id }));
     for (const scopes of [['enhance'], ['credits:read', 'credits:write']] as ApiKeyScope[][]) {
       const created = await a.apiKeys.create({ name: uniqueId('key'), scopes });
       keySecrets.push(created.secret);

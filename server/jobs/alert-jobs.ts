@@ -6,7 +6,7 @@ import { defineJob, type JobDefinition } from './job-definition';
 export const alertJobs: JobDefinition[] = [
   defineJob({
     name: 'check-credit-thresholds',
-    description: 'Raises alerts for low pools, pools mostly used and many users out of credits.',
+    description: 'Raises alerts for low pools, pools mostly used and many paying users out of credits; resolves those that cleared.',
     schedule: '*/15 * * * *',
     payload: z.object({}).strict(),
     attempts: 3,
@@ -14,7 +14,7 @@ export const alertJobs: JobDefinition[] = [
   }),
   defineJob({
     name: 'deliver-alerts',
-    description: 'Routes new alerts to their channels (with cool-downs) and sends or retries due deliveries.',
+    description: 'Sends new, reminder-due and resolved alerts to their channels (unless silenced) and sends or retries due deliveries.',
     // Seconds field: alerts should leave within half a minute of being raised.
     schedule: '*/30 * * * * *',
     payload: z.object({}).strict(),

@@ -11,6 +11,7 @@ import { creditPurchaseRequests } from '../pools/tables';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeBilling } from '../test/fake-billing';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
+import { startFakeProvider } from '../test/fake-providers';
 import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
@@ -60,6 +61,17 @@ describe('[JOBS] every handler produces its effect', () => {
     expect((await run('provider-health-check')).status).toBe('succeeded');
     const [alert] = (await alertsOfType('provider_unhealthy')).filter((a) => a.subject === name);
     expect(alert).toMatchObject({ level: 'error', status: 'open' });
+
+    // Back up (updated_at moves, so the registry builds the adapter anew): the next check passes and resolves the alert by itself, for its resolved notice.
+    const fal = await startFakeProvider('fal');
+    try {
+      await db().execute(sql`update api_providers set base_url = ${fal.url}, updated_at = now() where name = ${name}`);
+      expect((await run('provider-health-check')).status).toBe('succeeded');
+      const [after] = await db().select().from(systemAlerts).where(eq(systemAlerts.id, alert!.id));
+      expect(after).toMatchObject({ status: 'resolved', resolvedBy: 'system', needsRouting: true });
+    } finally {
+      await fal.close();
+    }
   });
 
   it('deliver-alerts sends an error alert to Slack', async () => {

@@ -1,10 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
-import { recordAlert } from '../alerts/alert-sink';
+import { recordAlert, resolveCleared } from '../alerts/alert-sink';
 import { checkProviderHealth } from '../providers/provider-admin';
 import { apiProviders } from '../providers/tables';
 
-/** Checks every active provider; an unhealthy one raises an error alert (folded while it stays down). */
+/**
+ * Checks every active provider; an unhealthy one raises an error alert (folded while it stays down),
+ * and one that passes again resolves it.
+ */
 export async function checkAllProviders(deps: AppDeps) {
   const db = deps.dbHandle.db;
   const active = await db.select({ name: apiProviders.name }).from(apiProviders).where(eq(apiProviders.isActive, true));
@@ -22,5 +25,6 @@ export async function checkAllProviders(deps: AppDeps) {
     }
     results.push(health);
   }
+  await resolveCleared(db, 'provider_unhealthy', results.filter((r) => r.ok).map((r) => r.name));
   return { checked: results.length, unhealthy: results.filter((r) => !r.ok).map((r) => r.name) };
 }

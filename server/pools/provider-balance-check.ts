@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { recordAlert } from '../alerts/alert-sink';
+import { recordAlert, resolveCleared } from '../alerts/alert-sink';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
 import type { Outbound } from '../net/outbound';
@@ -24,7 +24,9 @@ export async function checkProviderBalances(db: DbOrTx, secrets: SecretBox, outb
       const providerBalance = await billing.balance(pool);
       const drift = providerBalance - poolBalance;
       await db.execute(sql`update credit_pools set provider_reported_balance = ${providerBalance}, provider_balance_checked_at = now() where provider = ${pool.provider}`);
-      if (Math.abs(drift) > settings!.providerDriftTolerance) {
+      // Within tolerance again: an open drift alert about this pool has cleared.
+      if (Math.abs(drift) <= settings!.providerDriftTolerance) await resolveCleared(db, 'pool_provider_drift', [pool.provider]);
+      else {
         await recordAlert(db, {
           type: 'pool_provider_drift',
           level: 'warning',

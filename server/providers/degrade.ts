@@ -61,8 +61,10 @@ export async function degrade(
     await tx.insert(userNotifications).values({
       userId: input.userId,
       type: 'enhancement_degraded',
-      title: 'Enhancement unavailable',
-      message: result.status === 'degraded' ? `${result.suggestion ?? result.message ?? ''}`.trim() : '',
+      title: input.enhancementType === 'lighting' ? 'Basic lighting correction applied' : 'Enhancement unavailable',
+      message: result.status === 'degraded' ? [result.suggestion, result.message].filter(Boolean).join(' ') : '',
+      // What the product offers the user: run the AI enhancement again once providers are back.
+      action: { kind: 'retry', label: 'Try the AI enhancement again', retryAfterSeconds: RETRY_AFTER_SECONDS },
       metadata: { enhancementType: input.enhancementType, originalUrl: input.inputImageUrl, degradation: result.status === 'degraded' ? result.type : null, cause },
     });
     if (cause === 'platform_depleted') {

@@ -100,7 +100,15 @@ describe('[GATEWAY] graceful degradation', () => {
     expect(result.enhancedUrl).toMatch(/\/media\/.+\.png$/);
     expect(result.degradationReason).toContain('HTTP 500');
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10, consumed: 0 });
-    expect(await db().select().from(userNotifications).where(eq(userNotifications.userId, userId))).toHaveLength(1);
+    const notices = await db().select().from(userNotifications).where(eq(userNotifications.userId, userId));
+    expect(notices.map((n) => [n.type, n.title, n.message, n.action])).toEqual([
+      [
+        'enhancement_degraded',
+        'Basic lighting correction applied',
+        'AI enhancement is busy right now, so a basic lighting correction was applied. No credit was charged.',
+        { kind: 'retry', label: 'Try the AI enhancement again', retryAfterSeconds: 1800 },
+      ],
+    ]);
     const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'enhancement_degraded'), eq(systemAlerts.level, 'error')));
     expect(alerts.length).toBeGreaterThan(0);
   });
@@ -112,6 +120,14 @@ describe('[GATEWAY] graceful degradation', () => {
     const userId = await newUser(db(), 'plus');
     expect(await enhance(userId, 'upscale')).toMatchObject({ status: 'degraded', type: 'suggestion_fallback', retryAfter: 1800, enhancedUrl: images.inputUrl });
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
+    const notices = await db().select().from(userNotifications).where(eq(userNotifications.userId, userId));
+    expect(notices.map((n) => [n.title, n.message, n.action])).toEqual([
+      [
+        'Enhancement unavailable',
+        'AI enhancement is temporarily unavailable. Please try again in 30 minutes. No credit was charged.',
+        { kind: 'retry', label: 'Try the AI enhancement again', retryAfterSeconds: 1800 },
+      ],
+    ]);
   });
 
   it('no active provider at all degrades too, and a provider whose pool is empty is skipped', async () => {

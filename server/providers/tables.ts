@@ -91,6 +91,8 @@ export const userNotifications = pgTable(
     type: text('type').notNull(),
     title: text('title').notNull(),
     message: text('message').notNull(),
+    /** What the user can do about it: `{ kind, label, … }` (upgrade to a tier, retry later). */
+    action: jsonb('action'),
     metadata: jsonb('metadata').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     readAt: timestamp('read_at', { withTimezone: true }),

@@ -53,6 +53,8 @@ export async function startFakeChannels() {
     fail: { slack: false, sms: false, email: false },
     /** Accept the request and never answer: the sender's timeout must end it. */
     hang: { slack: false, sms: false },
+    /** Answer 429 Too Many Requests with this Retry-After value, as Slack does past its rate limit. */
+    rateLimit: { slack: null as string | null, sms: null as string | null },
     slack: [] as ReceivedWebhook[],
     sms: [] as ReceivedWebhook[],
     mail: [] as ReceivedMail[],
@@ -62,6 +64,8 @@ export async function startFakeChannels() {
     const raw = await readBody(req);
     if (!kind || req.method !== 'POST') return void res.writeHead(404).end('not found');
     if (state.hang[kind]) return;
+    const retryAfter = state.rateLimit[kind];
+    if (retryAfter !== null) return void res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': retryAfter }).end('rate_limited');
     if (state.fail[kind]) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('fake outage');
     state[kind].push({ path: req.url!, authorization: req.headers.authorization, body: JSON.parse(raw) as Record<string, unknown> });
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -110,6 +114,7 @@ export async function startFakeChannels() {
     reset() {
       state.fail = { slack: false, sms: false, email: false };
       state.hang = { slack: false, sms: false };
+      state.rateLimit = { slack: null, sms: null };
       state.slack.length = 0;
       state.sms.length = 0;
       state.mail.length = 0;

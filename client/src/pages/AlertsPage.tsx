@@ -12,10 +12,11 @@ import { LevelBadge, levelsBySeverity, type AlertView } from './alerts/badges';
 import { ChannelsSection } from './alerts/ChannelsSection';
 import { HistorySection } from './alerts/HistorySection';
 import { RulesSection } from './alerts/RulesSection';
+import { SilencesSection } from './alerts/SilencesSection';
 import { TabPanel, Tabs } from './alerts/Tabs';
 import './alerts/alerts.css';
 
-const tabKeys = ['active', 'history', 'channels', 'rules'] as const;
+const tabKeys = ['active', 'history', 'silences', 'channels', 'rules'] as const;
 type TabKey = (typeof tabKeys)[number];
 const isTab = (v: string | null): v is TabKey => !!v && (tabKeys as readonly string[]).includes(v);
 
@@ -124,6 +125,7 @@ export function AlertsPage() {
             ),
           },
           { key: 'history', label: 'History' },
+          { key: 'silences', label: 'Silences' },
           { key: 'channels', label: 'Channels' },
           { key: 'rules', label: 'Rules' },
         ]}
@@ -132,6 +134,7 @@ export function AlertsPage() {
       <TabPanel idPrefix="alerts" tab={tab}>
         {tab === 'active' && <ActiveAlertsSection active={active} selectedId={shown?.id ?? null} onOpen={onOpen} onAction={onAction} />}
         {tab === 'history' && <HistorySection selectedId={shown?.id ?? null} onOpen={onOpen} />}
+        {tab === 'silences' && <SilencesSection />}
         {tab === 'channels' && <ChannelsSection />}
         {tab === 'rules' && <RulesSection />}
       </TabPanel>

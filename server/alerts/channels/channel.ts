@@ -3,8 +3,12 @@ import type { AlertChannelName, AlertLevelName } from '../../../shared/alerts';
 import type { SecretBox } from '../../auth/secrets';
 import type { Outbound } from '../../net/outbound';
 
+/** firing: it crossed (or escalated); reminder: still open after the repeat interval; resolved: it cleared. */
+export type NoticeKind = 'firing' | 'reminder' | 'resolved';
+
 /** What the dispatcher knows of an alert when it routes it: enough to build every channel's payload. */
 export type RoutedAlert = {
+  notice: NoticeKind;
   id: number;
   type: string;
   level: AlertLevelName;
@@ -13,6 +17,7 @@ export type RoutedAlert = {
   metadata: Record<string, unknown>;
   occurrences: number;
   lastSeenAt: Date;
+  resolvedAt: Date | null;
 };
 
 /** A channel's stored settings; the secret stays sealed until the moment of sending. */
@@ -39,9 +44,18 @@ export interface AlertChannel {
   send(payload: Record<string, unknown>, settings: ChannelSettings, ctx: ChannelContext): Promise<void>;
 }
 
-/** A send the channel refused or could not make; the message is recorded on the delivery. */
+/**
+ * A send the channel refused or could not make; the message is recorded on the delivery.
+ * `retryAfterSeconds` is the receiver's own wait (a 429's Retry-After): the next try waits at least that.
+ */
 export class ChannelError extends Error {
   override name = 'ChannelError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super(message);
+  }
 }
 
 /** Dependencies of the dispatcher and the channels: AppDeps satisfies it. */
@@ -57,3 +71,11 @@ export const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000;
 
 /** `pool_low: fal`, or the bare type when the alert is about nothing in particular. */
 export const alertTitle = (alert: Pick<RoutedAlert, 'type' | 'subject'>) => (alert.subject ? `${alert.type}: ${alert.subject}` : alert.type);
+
+/** `ERROR`, `ERROR, still open` or `RESOLVED`: the tag every channel puts before the title. */
+export const noticeTag = (alert: Pick<RoutedAlert, 'notice' | 'level'>) =>
+  alert.notice === 'resolved' ? 'RESOLVED' : alert.notice === 'reminder' ? `${alert.level.toUpperCase()}, still open` : alert.level.toUpperCase();
+
+/** The time a notice is about: when it cleared, or when it was last seen. */
+export const noticeTime = (alert: Pick<RoutedAlert, 'notice' | 'lastSeenAt' | 'resolvedAt'>) =>
+  alert.notice === 'resolved' && alert.resolvedAt ? alert.resolvedAt : alert.lastSeenAt;

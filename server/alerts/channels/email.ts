@@ -2,16 +2,18 @@ import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { OutboundRefusedError } from '../../net/outbound';
 import { emailConfigSchema } from '../../../shared/alerts';
-import { alertTitle, ChannelError, type AlertChannel, type RoutedAlert } from './channel';
+import { alertTitle, ChannelError, noticeTag, noticeTime, type AlertChannel, type RoutedAlert } from './channel';
 
 function body(alert: RoutedAlert): string {
   const lines = [
+    ...(alert.notice === 'resolved' ? ['Resolved: this condition has cleared.', ''] : []),
+    ...(alert.notice === 'reminder' ? ['Still open: this condition has not cleared yet.', ''] : []),
     alert.message,
     '',
     `Level: ${alert.level}`,
     `Type: ${alert.type}`,
     ...(alert.subject ? [`Subject: ${alert.subject}`] : []),
-    `Time: ${alert.lastSeenAt.toISOString()}`,
+    `Time: ${noticeTime(alert).toISOString()}`,
     `Occurrences: ${alert.occurrences}`,
   ];
   if (Object.keys(alert.metadata).length) lines.push('', 'Details:', JSON.stringify(alert.metadata, null, 2));
@@ -26,7 +28,7 @@ function body(alert: RoutedAlert): string {
  */
 export const emailChannel: AlertChannel = {
   name: 'email',
-  buildPayload: (alert) => ({ subject: `[Creditdesk ${alert.level.toUpperCase()}] ${alertTitle(alert)}`, text: body(alert) }),
+  buildPayload: (alert) => ({ subject: `[Creditdesk ${noticeTag(alert)}] ${alertTitle(alert)}`, text: body(alert) }),
   async send(payload, settings, ctx) {
     const parsed = emailConfigSchema.safeParse(settings.config);
     if (!parsed.success) throw new ChannelError('email is not configured: SMTP host, port, sender and recipients are needed');

@@ -26,5 +26,20 @@ export async function postJson(outbound: Outbound, url: string, body: unknown, o
     throw new ChannelError(`unreachable: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
   }
   await res.body?.cancel().catch(() => {});
-  if (!res.ok) throw new ChannelError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  if (!res.ok) {
+    const wait = res.status === 429 || res.status === 503 ? retryAfterSeconds(res.headers.get('retry-after')) : null;
+    throw new ChannelError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${wait !== null ? ` (retry after ${wait} s)` : ''}`, wait);
+  }
+}
+
+/** Longer waits than this are the receiver misbehaving; the delivery's own backoff takes over. */
+const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in whole seconds; null when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  const value = header.trim();
+  const seconds = /^\d+$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - now) / 1000);
+  if (!Number.isFinite(seconds)) return null;
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }

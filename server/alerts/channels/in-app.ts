@@ -6,6 +6,6 @@ import type { AlertChannel } from './channel';
  */
 export const inAppChannel: AlertChannel = {
   name: 'in_app',
-  buildPayload: (alert) => ({ alertId: alert.id, occurrences: alert.occurrences }),
+  buildPayload: (alert) => ({ alertId: alert.id, notice: alert.notice, occurrences: alert.occurrences }),
   send: async () => {},
 };

@@ -1,32 +1,46 @@
 import type { AlertLevelName } from '../../../shared/alerts';
-import { alertTitle, ChannelError, type AlertChannel } from './channel';
+import { alertTitle, ChannelError, noticeTag, noticeTime, type AlertChannel, type RoutedAlert } from './channel';
 import { postJson } from './http-post';
 
-/** The seed's attachment colours, one per level. */
-export const slackColours: Record<AlertLevelName, string> = {
-  info: '#36a64f',
-  warning: '#ff9900',
-  error: '#ff0000',
-  critical: '#8b0000',
+/** One emoji per level in the header, where attachments used to carry a colour; resolved is green. */
+const levelEmoji: Record<AlertLevelName, string> = {
+  info: ':large_blue_circle:',
+  warning: ':large_orange_circle:',
+  error: ':red_circle:',
+  critical: ':rotating_light:',
 };
 
-/** Slack incoming webhook: the seed's attachment payload; the webhook URL is the channel's secret. */
+/** Slack's mrkdwn treats &, < and > as control characters: an alert message must not open a link or mention. */
+const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The line notifications and screen readers show: Slack uses the top-level `text` when blocks are present. */
+export const slackPreview = (alert: RoutedAlert) => `[${noticeTag(alert)}] ${alertTitle(alert)}: ${alert.message}`.slice(0, 3000);
+
+function blocks(alert: RoutedAlert) {
+  const time = noticeTime(alert);
+  const emoji = alert.notice === 'resolved' ? ':white_check_mark:' : levelEmoji[alert.level];
+  return [
+    // Header text is plain_text of at most 150 characters.
+    { type: 'header', text: { type: 'plain_text', text: `${emoji} ${noticeTag(alert)}: ${alertTitle(alert)}`.slice(0, 150), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(alert.message).slice(0, 3000) } },
+    {
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `Level: *${alert.level}*` },
+        { type: 'mrkdwn', text: `<!date^${Math.floor(time.getTime() / 1000)}^{date_short_pretty} {time}|${time.toISOString()}>` },
+        { type: 'mrkdwn', text: `Occurrences: ${alert.occurrences}` },
+      ],
+    },
+  ];
+}
+
+/**
+ * Slack incoming webhook with Block Kit: a top-level `text` (the notification preview and the
+ * fallback) and blocks for the message itself. The webhook URL is the channel's secret.
+ */
 export const slackChannel: AlertChannel = {
   name: 'slack',
-  buildPayload: (alert) => ({
-    attachments: [
-      {
-        color: slackColours[alert.level],
-        title: alertTitle(alert),
-        text: alert.message,
-        fields: [
-          { title: 'Level', value: alert.level, short: true },
-          { title: 'Time', value: alert.lastSeenAt.toISOString(), short: true },
-        ],
-        ts: Math.floor(alert.lastSeenAt.getTime() / 1000),
-      },
-    ],
-  }),
+  buildPayload: (alert) => ({ text: slackPreview(alert), blocks: blocks(alert) }),
   async send(payload, settings, ctx) {
     if (!settings.secretEncrypted) throw new ChannelError('slack is not configured: no webhook URL is set');
     await postJson(ctx.outbound, ctx.secrets.decrypt(settings.secretEncrypted), payload, { timeoutMs: ctx.timeoutMs });

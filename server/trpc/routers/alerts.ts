@@ -10,7 +10,10 @@ import {
   alertSchema,
   channelSettingsSchema,
   channelTestResultSchema,
+  createSilenceInputSchema,
   deleteAlertRuleInputSchema,
+  endSilenceInputSchema,
+  silenceSchema,
   updateAlertRuleInputSchema,
   updateChannelInputSchema,
 } from '../../../shared/alerts';
@@ -18,6 +21,7 @@ import { acknowledgeAlert, alertDeliveriesOf, alertHistory, listActiveAlerts, re
 import { listChannelViews, updateChannel } from '../../alerts/channel-settings';
 import { createRule, deleteRule, listRules, updateRule } from '../../alerts/rules';
 import { sendChannelTest } from '../../alerts/send-test';
+import { createSilence, endSilence, listActiveSilences } from '../../alerts/silences';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
@@ -49,6 +53,18 @@ const rulesRouter = router({
     .mutation(({ ctx, input }) => deleteRule(ctx.db, ctx.actor, input)),
 });
 
+const silencesRouter = router({
+  list: adminProcedure('analyst').output(z.array(silenceSchema)).query(({ ctx }) => listActiveSilences(ctx.db)),
+  create: adminProcedure('admin')
+    .input(createSilenceInputSchema)
+    .output(silenceSchema)
+    .mutation(({ ctx, input }) => createSilence(ctx.db, ctx.actor, input)),
+  end: adminProcedure('admin')
+    .input(endSilenceInputSchema)
+    .output(silenceSchema)
+    .mutation(({ ctx, input }) => endSilence(ctx.db, ctx.actor, input)),
+});
+
 export const alertsRouter = router({
   active: adminProcedure('analyst')
     .input(activeAlertsInputSchema)
@@ -72,4 +88,5 @@ export const alertsRouter = router({
     .mutation(({ ctx, input }) => resolveAlert(ctx.db, ctx.actor, input)),
   channels: channelsRouter,
   rules: rulesRouter,
+  silences: silencesRouter,
 });

@@ -3,6 +3,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import {
   alertChannelNames,
   alertRuleInputSchema,
+  DEFAULT_REPEAT_INTERVAL_SECONDS,
   knownAlertTypes,
   updateAlertRuleInputSchema,
   type AlertChannelName,
@@ -22,13 +23,13 @@ export const checkedTypes: string[] = ['pool_low', 'pool_usage_high', 'users_out
 const meanings: Record<string, { unit: string; fallback: string; hint: string }> = {
   pool_low: { unit: 'credits', fallback: "each pool's refill threshold", hint: 'Alerts when a pool has this many credits or fewer.' },
   pool_usage_high: { unit: '%', fallback: '90%', hint: 'Alerts when a pool has used more than this share of the credits purchased.' },
-  users_out_of_credits: { unit: 'users', fallback: '10 users', hint: 'Alerts when more than this many users have no credits left.' },
+  users_out_of_credits: { unit: 'users', fallback: '10 users', hint: 'Alerts, per paying tier (plus, pro), when more than this many of its users have no credits left. Free users are never counted.' },
 };
 
 export const thresholdMeaning = (type: string) => meanings[type] ?? null;
 
-type Form = { alertType: string; thresholdValue: string; channels: AlertChannelName[]; isActive: boolean };
-const blank: Form = { alertType: '', thresholdValue: '', channels: [], isActive: true };
+type Form = { alertType: string; thresholdValue: string; channels: AlertChannelName[]; isActive: boolean; repeatMinutes: string };
+const blank: Form = { alertType: '', thresholdValue: '', channels: [], isActive: true, repeatMinutes: String(DEFAULT_REPEAT_INTERVAL_SECONDS / 60) };
 
 /** Create a rule (rule = null) or edit one; validated with the shared rule schema. */
 export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: AlertRuleView | null; onClose: () => void }) {
@@ -58,6 +59,7 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
               thresholdValue: rule.thresholdValue === null ? '' : rule.thresholdValue.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''),
               channels: rule.notificationChannels,
               isActive: rule.isActive,
+              repeatMinutes: String(rule.repeatIntervalSeconds / 60),
             }
           : blank,
       );
@@ -76,6 +78,8 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
       // In the order the channels are listed, whatever order they were ticked in.
       notificationChannels: alertChannelNames.filter((c) => form.channels.includes(c)),
       isActive: form.isActive,
+      // Not a whole number of minutes: NaN, which the schema refuses with its message.
+      repeatIntervalSeconds: /^\d+$/.test(form.repeatMinutes.trim()) ? Number(form.repeatMinutes.trim()) * 60 : Number.NaN,
     };
     if (editing) {
       const result = validateForm(updateAlertRuleInputSchema, { ...values, id: rule.id });
@@ -138,6 +142,20 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
           </Field>
         </div>
         {meaning && <p className="alerts-rule-hint">{meaning.hint}</p>}
+        <Field
+          id={`${id}-repeat`}
+          label="Remind every (minutes)"
+          error={errors.repeatIntervalSeconds}
+          hint="An open alert of this type is sent again after this long; repeats in between only count"
+        >
+          <input
+            id={`${id}-repeat`}
+            inputMode="numeric"
+            autoComplete="off"
+            value={form.repeatMinutes}
+            onChange={(e) => setForm((f) => ({ ...f, repeatMinutes: e.target.value }))}
+          />
+        </Field>
         <fieldset className="field alerts-channel-checks" aria-describedby={`${id}-channels-hint`}>
           <legend>Extra channels</legend>
           <div className="alerts-check-row">

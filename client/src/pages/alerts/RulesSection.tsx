@@ -8,7 +8,7 @@ import { ConfirmDialog } from '../../components/Dialog';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
-import { channelLabels, When } from './badges';
+import { channelLabels, formatCooldown, When } from './badges';
 import { checkedTypes, RuleDialog, thresholdMeaning } from './RuleDialog';
 
 const col = createColumnHelper<AlertRuleView>();
@@ -91,6 +91,11 @@ export function RulesSection() {
               level defaults
             </span>
           ),
+      }),
+      col.accessor('repeatIntervalSeconds', {
+        header: 'Remind every',
+        meta: { width: 110 },
+        cell: (c) => <span title="An open alert of this type is sent again after this long">{formatCooldown(c.getValue())}</span>,
       }),
       col.accessor('isActive', {
         header: 'Active',
