@@ -170,8 +170,12 @@ export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name:
   });
 }
 
-/** Runs the provider's health check now and stores the outcome. */
-export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry, name: string) {
+/**
+ * Runs the provider's health check now and stores the outcome; the circuit breaker hears it too, so
+ * routing skips a provider whose check failed until a check (or a trial request) passes.
+ */
+export async function checkProviderHealth(db: DbOrTx, gateway: { registry: ProviderRegistry; breaker: CircuitBreaker; now: () => number }, name: string) {
+  const { registry } = gateway;
   const [row] = await db.select().from(apiProviders).where(eq(apiProviders.name, name));
   if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${name}.`);
   const adapter = registry.adapterFor({
@@ -192,5 +196,6 @@ export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry
     .update(apiProviders)
     .set({ lastHealthCheck: sql`now()`, lastHealthOk: result.ok, lastHealthDetail: result.detail })
     .where(eq(apiProviders.name, name));
+  await gateway.breaker.onHealthCheck(name, result.ok, gateway.now());
   return { name, ok: result.ok, latencyMs: Math.round(result.latencyMs), detail: result.detail };
 }
