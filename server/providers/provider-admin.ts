@@ -6,6 +6,7 @@ import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { sameOrigin } from '../net/destination';
+import { callStats24h, successRate } from './call-stats';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { ProviderRegistry } from './registry';
 import { apiProviders } from './tables';
@@ -35,7 +36,7 @@ type Row = {
 
 const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** Providers with success rate, median latency and last error over 24 h from provider_calls. */
+/** Providers with success rate, median latency and last error over 24 h, computed from provider_calls. */
 export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promise<ProviderView[]> {
   const rows = await queryRows<Row>(
     db,
@@ -47,10 +48,7 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promis
       e.error as last_error, ${iso('e.created_at')} as last_error_at,
       (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool_balance
     from api_providers a
-    left join lateral (
-      select count(*) as calls, count(*) filter (where outcome = 'success') as successes,
-             percentile_cont(0.5) within group (order by latency_ms) as p50
-      from provider_calls where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+    left join lateral (${callStats24h(sql`a.name`)}) c on true
     left join lateral (
       select error, created_at from provider_calls where provider = a.name and outcome = 'failure'
       order by created_at desc limit 1) e on true
@@ -72,7 +70,7 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker): Promis
       lastHealthCheck: r.last_health_check,
       lastHealthOk: r.last_health_ok,
       lastHealthDetail: r.last_health_detail,
-      successRate24h: r.calls > 0 ? Math.round((r.successes / r.calls) * 10_000) / 10_000 : null,
+      successRate24h: successRate(Number(r.successes), Number(r.calls)),
       calls24h: r.calls,
       latencyP50Ms: r.p50,
       lastError: r.last_error,

@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-/** The AI providers the gateway may call, in priority order. */
+/**
+ * The AI providers the gateway may call, in priority order. Their success rate is not stored: it is
+ * computed from provider_calls (server/providers/call-stats.ts, ADR 011).
+ */
 export const apiProviders = pgTable(
   'api_providers',
   {
@@ -19,7 +22,6 @@ export const apiProviders = pgTable(
     lastHealthCheck: timestamp('last_health_check', { withTimezone: true }),
     lastHealthOk: boolean('last_health_ok'),
     lastHealthDetail: text('last_health_detail'),
-    successRate24h: numeric('success_rate_24h', { precision: 5, scale: 4 }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

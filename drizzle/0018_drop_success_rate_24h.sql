@@ -1,0 +1,1 @@
+ALTER TABLE "api_providers" DROP COLUMN "success_rate_24h";
