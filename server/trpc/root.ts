@@ -2,6 +2,7 @@ import { router } from './init';
 import { alertsRouter } from './routers/alerts';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { dashboardProcedure, usageRouter } from './routers/analytics';
+import { reportsRouter } from './routers/reports';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
@@ -29,6 +30,7 @@ export const appRouter = router({
     dashboard: dashboardProcedure,
     usage: usageRouter,
     alerts: alertsRouter,
+    reports: reportsRouter,
   }),
 });
 
