@@ -11,11 +11,12 @@ import { AlertDrawer } from './alerts/AlertDrawer';
 import { LevelBadge, levelsBySeverity, type AlertView } from './alerts/badges';
 import { ChannelsSection } from './alerts/ChannelsSection';
 import { HistorySection } from './alerts/HistorySection';
+import { ReportsSection } from './alerts/ReportsSection';
 import { RulesSection } from './alerts/RulesSection';
 import { TabPanel, Tabs } from './alerts/Tabs';
 import './alerts/alerts.css';
 
-const tabKeys = ['active', 'history', 'channels', 'rules'] as const;
+const tabKeys = ['active', 'history', 'channels', 'rules', 'reports'] as const;
 type TabKey = (typeof tabKeys)[number];
 const isTab = (v: string | null): v is TabKey => !!v && (tabKeys as readonly string[]).includes(v);
 
@@ -126,6 +127,7 @@ export function AlertsPage() {
           { key: 'history', label: 'History' },
           { key: 'channels', label: 'Channels' },
           { key: 'rules', label: 'Rules' },
+          { key: 'reports', label: 'Reports' },
         ]}
       />
 
@@ -134,6 +136,7 @@ export function AlertsPage() {
         {tab === 'history' && <HistorySection selectedId={shown?.id ?? null} onOpen={onOpen} />}
         {tab === 'channels' && <ChannelsSection />}
         {tab === 'rules' && <RulesSection />}
+        {tab === 'reports' && <ReportsSection />}
       </TabPanel>
 
       {shown && (tab === 'active' || tab === 'history') && <AlertDrawer key={shown.id} alert={shown} onClose={closeDrawer} onAction={onAction} />}
