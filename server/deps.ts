@@ -13,6 +13,7 @@ import { allJobs } from './jobs/all-jobs';
 import { InProcessRunner } from './jobs/in-process-runner';
 import type { JobDefinition } from './jobs/job-definition';
 import { Outbound } from './net/outbound';
+import { jitteredRetryDelay } from './providers/attempt';
 import { MemoryCircuitBreaker, RedisCircuitBreaker } from './providers/circuit-breaker';
 import { EnhanceRequestLimit } from './providers/enhance-rate-limit';
 import { MediaStore } from './providers/media-store';
@@ -61,6 +62,8 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
       registry: new ProviderRegistry(secrets, media, urlPolicy, outbound),
       breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),
       rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX, log),
+      now: Date.now,
+      retryDelayMs: jitteredRetryDelay,
       requestLimit: new EnhanceRequestLimit(redis, config.REDIS_PREFIX, { perUser: config.ENHANCE_RATE_PER_USER_PER_MINUTE, perKey: config.ENHANCE_RATE_PER_KEY_PER_MINUTE }, log),
     },
     userTokens: new UserTokens(masterKey),

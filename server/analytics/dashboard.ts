@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { queryOne, queryRows } from '../db/rows';
+import { callStats24h, successRate } from '../providers/call-stats';
 import { addDays, today } from './days';
 import { forecast } from './forecast';
 import { liveSummary, usageTrend } from './trends';
@@ -35,12 +36,11 @@ export async function dashboard(db: DbOrTx) {
     queryRows<{ name: string; kind: string | null; is_active: boolean; healthy: boolean | null; cost: string | null; calls: number; ok: number; pool: string | null; pool_status: string | null }>(
       db,
       sql`select a.name, a.kind, a.is_active, a.last_health_ok as healthy, a.cost_per_request::text as cost,
-            c.calls::int as calls, c.ok::int as ok,
+            c.calls, c.successes as ok,
             (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool,
             (select status from credit_pools p where p.provider = a.name) as pool_status, a.priority as sort
           from api_providers a
-          left join lateral (select count(*) as calls, count(*) filter (where outcome = 'success') as ok from provider_calls
-                             where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+          left join lateral (${callStats24h(sql`a.name`)}) c on true
           where a.archived_at is null
           union all
           -- Pools with no provider configured yet still hold credits worth seeing (and refilling).
@@ -73,7 +73,7 @@ export async function dashboard(db: DbOrTx) {
       isActive: p.is_active,
       healthy: p.healthy,
       costPerRequest: p.cost,
-      successRate24h: Number(p.calls) > 0 ? Math.round((Number(p.ok) / Number(p.calls)) * 10_000) / 10_000 : null,
+      successRate24h: successRate(Number(p.ok), Number(p.calls)),
       poolBalance: p.pool === null ? null : Number(p.pool),
       poolStatus: p.pool_status,
     })),

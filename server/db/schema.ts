@@ -7,3 +7,4 @@ export * from '../alerts/tables';
 export * from '../providers/tables';
 export * from '../jobs/tables';
 export * from '../analytics/tables';
+export * from '../reports/tables';

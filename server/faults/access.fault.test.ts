@@ -327,6 +327,9 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     expect(channels.state.slack.at(-1)?.path).toContain('SECRET-3');
     expect(channels.state.mail.at(-1)?.authPassword).toBe('SECRET-4');
     expect(JSON.stringify(channels.state.sms.at(-1))).toContain('SECRET-5');
+    // A report sent through the same channels answers its deliveries, never the webhook URL or password.
+    await record('admin', 'admin.reports.updateSettings', a.reports.updateSettings({ kind: 'daily', enabled: true, slack: true, emailTo: ['reports@example.com'] }));
+    expect(await record('admin', 'admin.reports.sendNow', a.reports.sendNow({ kind: 'daily' }))).toContain('"deliveries":[{"channel":"slack","ok":true');
 
     // ...and failing, so error columns fill: a failed refill, failed channel tests and deliveries,
     // a failed provider call (degrading an enhancement, which raises an alert), a failed health check.
@@ -334,6 +337,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     await record('admin', 'admin.pools.refill', a.pools.refill({ provider, amount: 10, reason: 'access test, failing' }));
     channels.state.fail = { slack: true, sms: true, email: true };
     for (const channel of ['slack', 'email', 'sms'] as const) await record('admin', 'admin.alerts.channels.sendTest', a.alerts.channels.sendTest({ channel }));
+    expect(await record('admin', 'admin.reports.sendNow', a.reports.sendNow({ kind: 'daily' }))).toContain('"ok":false');
     fal.state.behaviour = 'error500';
     const userId = await newUser(db(), 'plus');
     expect((await runEnhancement(env.deps.gateway, { userId, inputImageUrl: images.inputUrl, enhancementType: 'lighting', idempotencyKey: key() })).status).toBe('degraded');

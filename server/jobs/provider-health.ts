@@ -13,7 +13,7 @@ export async function checkAllProviders(deps: AppDeps) {
   const active = await db.select({ name: apiProviders.name }).from(apiProviders).where(eq(apiProviders.isActive, true));
   const results = [];
   for (const { name } of active) {
-    const health = await checkProviderHealth(db, deps.gateway.registry, name);
+    const health = await checkProviderHealth(db, deps.gateway, name);
     if (!health.ok) {
       await recordAlert(db, {
         type: 'provider_unhealthy',

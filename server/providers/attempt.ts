@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnhancementType } from '../../shared/credits';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
@@ -7,9 +8,32 @@ import { inputRefusal, type InputImage, type InputImageError } from './input-ima
 import { recordCall } from './provider-calls';
 import type { ProviderRateLimiter } from './rate-limit';
 import type { CandidateRow, ProviderRegistry } from './registry';
-import type { EnhanceResult } from './types';
+import { ProviderError, type EnhanceResult } from './types';
 
-export type AttemptDeps = { db: Db; registry: ProviderRegistry; breaker: CircuitBreaker; rateLimiter: ProviderRateLimiter; log: Logger };
+export type AttemptDeps = {
+  db: Db;
+  registry: ProviderRegistry;
+  breaker: CircuitBreaker;
+  rateLimiter: ProviderRateLimiter;
+  log: Logger;
+  /** The breaker's clock (tests inject one to step past cool-downs). */
+  now: () => number;
+  /** The wait before the one retry of a transient failure: jittered, so retries from many requests spread out. */
+  retryDelayMs: () => number;
+};
+
+/** 100–300 ms. */
+export const jitteredRetryDelay = () => 100 + Math.floor(Math.random() * 200);
+
+/**
+ * A failure worth one more try on the same provider: the connection broke, or a gateway in front of
+ * the provider answered 502/503 without telling us how long to wait (with Retry-After, we wait).
+ */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof ProviderError)) return false;
+  if (err.kind === 'network') return true;
+  return err.kind === 'http' && (err.httpStatus === 502 || err.httpStatus === 503) && err.retryAfterMs === null;
+}
 export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string };
 export type AttemptOutcome =
   | { ok: true; output: EnhanceResult; costUsd: string }
@@ -20,10 +44,13 @@ export type AttemptOutcome =
 const LOCAL_KIND = 'local';
 
 /**
- * One provider, once: skipped when its pool cannot pay, its circuit is open or its minute is used
- * up; otherwise its pool is drawn before the call (so concurrent requests cannot overspend it) and
- * refunded if the call fails. Every attempt and skip is recorded. Only the provider call itself can
- * fail the attempt: once it has served, the bookkeeping after it never refunds or retries elsewhere.
+ * One provider, once: skipped when its pool cannot pay, its circuit is open (a failed health check
+ * opens it too) or its minute is used up; otherwise its pool is drawn before the call (so concurrent
+ * requests cannot overspend it) and refunded if the call fails. A transient failure is called again
+ * once after a jittered pause, inside the same deadline and on the same draw, so a retry never pays
+ * twice; the breaker hears the attempt's outcome once. A Retry-After on a 429/503 keeps the circuit
+ * open at least that long. Every call and skip is recorded. Only the provider call itself can fail
+ * the attempt: once it has served, the bookkeeping after it never refunds or retries elsewhere.
  */
 export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx: AttemptContext): Promise<AttemptOutcome> {
   const skip = async (reason: string): Promise<AttemptOutcome> => {
@@ -32,7 +59,7 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   };
   const paysFromPool = row.kind !== LOCAL_KIND;
   if (paysFromPool && (row.pool_balance === null || BigInt(row.pool_balance) < 1n)) return skip('its credit pool cannot pay');
-  if ((await deps.breaker.state(row.name)) === 'open') return skip('circuit open');
+  if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
   if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
 
   let drawn: PoolDraw | null = null;
@@ -43,24 +70,41 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   const refund = async (reason: string) => {
     if (drawn) await deps.db.transaction((tx) => refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason }));
   };
-  const admission = await deps.breaker.admit(row.name);
+  const admission = await deps.breaker.admit(row.name, deps.now());
   if (admission === 'open') {
     await refund('circuit open');
     return skip('circuit open (another request holds the trial)');
   }
 
-  const started = performance.now();
-  let output: EnhanceResult;
-  try {
-    output = await deps.registry.adapterFor(row).enhanceImage({
-      imageUrl: ctx.imageUrl,
-      image: ctx.image,
-      enhancementType: ctx.enhancementType,
-      requestId: ctx.requestId,
-      signal: AbortSignal.timeout(row.timeout_ms),
-    });
-  } catch (error) {
-    const latencyMs = Math.round(performance.now() - started);
+  // One deadline for the call and its retry: the hold was sized from the providers' timeouts.
+  const deadline = AbortSignal.timeout(row.timeout_ms);
+  const call = async () => {
+    const started = performance.now();
+    try {
+      const output = await deps.registry.adapterFor(row).enhanceImage({
+        imageUrl: ctx.imageUrl,
+        image: ctx.image,
+        enhancementType: ctx.enhancementType,
+        requestId: ctx.requestId,
+        signal: deadline,
+      });
+      return { output, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      return { error, latencyMs: Math.round(performance.now() - started) };
+    }
+  };
+
+  let result = await call();
+  if ('error' in result && isTransient(result.error)) {
+    // Logged, not thrown: the pool is still drawn for this attempt and must be settled below.
+    await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'failure', latencyMs: result.latencyMs, error: result.error }).catch(
+      (err: unknown) => deps.log.error({ err, provider: row.name, requestId: ctx.requestId }, 'recording a retried provider call failed'),
+    );
+    const waited = await sleep(deps.retryDelayMs(), true, { signal: deadline }).catch(() => false);
+    if (waited) result = await call();
+  }
+  if ('error' in result) {
+    const { error, latencyMs } = result;
     const refused = inputRefusal(error);
     if (refused) {
       await deps.breaker.onNeutral(row.name, admission);
@@ -68,12 +112,14 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
       await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'skipped', latencyMs, error: refused });
       return { ok: false, reason: refused.message, attempted: true, inputRefused: refused };
     }
-    await deps.breaker.onFailure(row.name, admission);
+    const now = deps.now();
+    await deps.breaker.onFailure(row.name, admission, now);
+    if (error instanceof ProviderError && error.retryAfterMs !== null) await deps.breaker.holdOff(row.name, now + error.retryAfterMs);
     await refund('the provider call failed');
     await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'failure', latencyMs, error });
     return { ok: false, reason: error instanceof Error ? error.message : String(error), attempted: true };
   }
-  const latencyMs = Math.round(performance.now() - started);
+  const { output, latencyMs } = result;
   const served = { provider: row.name, requestId: ctx.requestId };
   await deps.breaker.onSuccess(row.name, admission).catch((err: unknown) => deps.log.error({ err, ...served }, 'recording a served call on the circuit failed'));
   await recordCall(deps.db, { ...served, reservationId: ctx.reservationId, outcome: 'success', latencyMs, providerRequestId: output.providerRequestId }).catch((err: unknown) =>

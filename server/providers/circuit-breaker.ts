@@ -14,6 +14,14 @@ export interface CircuitBreaker {
   /** The attempt said nothing about the provider (the caller's input was refused): a trial is handed back. */
   onNeutral(provider: string, admission: Admission): Promise<void>;
   state(provider: string, now?: number): Promise<CircuitState>;
+  /** The provider asked us to stay away (Retry-After): the circuit stays open until at least `untilMs`. */
+  holdOff(provider: string, untilMs: number): Promise<void>;
+  /**
+   * A health check's outcome. A failed check opens the circuit for the cool-down (then one trial
+   * request may probe it, as after failures); a passing check closes a circuit that a failed check
+   * opened, unless something kept it open since (a failed trial, a Retry-After).
+   */
+  onHealthCheck(provider: string, ok: boolean, now?: number): Promise<void>;
 }
 
 // KEYS: open-until, trial. ARGV: now, trial ttl. Atomic so that exactly one caller wins the trial.
@@ -31,6 +39,32 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if n >= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], ARGV[3])
   redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0`;
+
+// KEYS: open-until. ARGV: until. Only ever lengthens the opening.
+const HOLD_OFF = `
+local cur = redis.call('GET', KEYS[1])
+if not cur or tonumber(cur) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0`;
+
+// KEYS: open-until, health-down. ARGV: until. The mark remembers which opening the failed check made.
+const HEALTH_DOWN = `
+local cur = redis.call('GET', KEYS[1])
+local v = ARGV[1]
+if cur and tonumber(cur) > tonumber(v) then v = cur end
+redis.call('SET', KEYS[1], v)
+redis.call('SET', KEYS[2], v)
+return 0`;
+
+// KEYS: open-until, trial, failures, health-down. Closes only the opening the failed check made.
+const HEALTH_UP = `
+local mark = redis.call('GET', KEYS[4])
+if not mark then return 0 end
+redis.call('DEL', KEYS[4])
+if redis.call('GET', KEYS[1]) == mark then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
   return 1
 end
 return 0`;
@@ -61,7 +95,7 @@ export class RedisCircuitBreaker implements CircuitBreaker {
 
   private keys(provider: string) {
     const base = `${this.prefix}:circuit:${provider}`;
-    return { openUntil: `${base}:open-until`, trial: `${base}:trial`, failures: `${base}:failures` };
+    return { openUntil: `${base}:open-until`, trial: `${base}:trial`, failures: `${base}:failures`, healthDown: `${base}:health-down` };
   }
 
   async admit(provider: string, now = Date.now()): Promise<Admission> {
@@ -71,7 +105,7 @@ export class RedisCircuitBreaker implements CircuitBreaker {
 
   async onSuccess(provider: string, admission: Admission): Promise<void> {
     const k = this.keys(provider);
-    if (admission === 'trial') await this.failOpen('success', 0, () => this.redis.del(k.openUntil, k.trial, k.failures));
+    if (admission === 'trial') await this.failOpen('success', 0, () => this.redis.del(k.openUntil, k.trial, k.failures, k.healthDown));
   }
 
   async onFailure(provider: string, admission: Admission, now = Date.now()): Promise<void> {
@@ -89,6 +123,16 @@ export class RedisCircuitBreaker implements CircuitBreaker {
     if (admission === 'trial') await this.failOpen('release', 0, () => this.redis.del(this.keys(provider).trial));
   }
 
+  async holdOff(provider: string, untilMs: number): Promise<void> {
+    await this.failOpen('hold-off', 0, () => this.redis.eval(HOLD_OFF, 1, this.keys(provider).openUntil, Math.round(untilMs)));
+  }
+
+  async onHealthCheck(provider: string, ok: boolean, now = Date.now()): Promise<void> {
+    const k = this.keys(provider);
+    if (ok) await this.failOpen('health', 0, () => this.redis.eval(HEALTH_UP, 4, k.openUntil, k.trial, k.failures, k.healthDown));
+    else await this.failOpen('health', 0, () => this.redis.eval(HEALTH_DOWN, 2, k.openUntil, k.healthDown, now + this.settings.cooldownMs));
+  }
+
   async state(provider: string, now = Date.now()): Promise<CircuitState> {
     const openUntil = await this.failOpen('state', null, () => this.redis.get(this.keys(provider).openUntil));
     if (!openUntil) return 'closed';
@@ -98,13 +142,13 @@ export class RedisCircuitBreaker implements CircuitBreaker {
 
 /** The same rules in one process's memory, for running without Redis. */
 export class MemoryCircuitBreaker implements CircuitBreaker {
-  private readonly circuits = new Map<string, { failures: number[]; openUntil: number | null; trialUntil: number | null }>();
+  private readonly circuits = new Map<string, { failures: number[]; openUntil: number | null; trialUntil: number | null; healthMark: number | null }>();
 
   constructor(private readonly settings: CircuitSettings) {}
 
   private get(provider: string) {
     let c = this.circuits.get(provider);
-    if (!c) this.circuits.set(provider, (c = { failures: [], openUntil: null, trialUntil: null }));
+    if (!c) this.circuits.set(provider, (c = { failures: [], openUntil: null, trialUntil: null, healthMark: null }));
     return c;
   }
 
@@ -137,6 +181,22 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
 
   async onNeutral(provider: string, admission: Admission): Promise<void> {
     if (admission === 'trial') this.get(provider).trialUntil = null;
+  }
+
+  async holdOff(provider: string, untilMs: number): Promise<void> {
+    const c = this.get(provider);
+    c.openUntil = Math.max(c.openUntil ?? 0, Math.round(untilMs));
+  }
+
+  async onHealthCheck(provider: string, ok: boolean, now = Date.now()): Promise<void> {
+    const c = this.get(provider);
+    if (!ok) {
+      c.openUntil = Math.max(c.openUntil ?? 0, now + this.settings.cooldownMs);
+      c.healthMark = c.openUntil;
+      return;
+    }
+    if (c.healthMark !== null && c.healthMark === c.openUntil) this.circuits.delete(provider);
+    else c.healthMark = null;
   }
 
   async state(provider: string, now = Date.now()): Promise<CircuitState> {

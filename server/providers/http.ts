@@ -1,6 +1,7 @@
 import type { RequestInit, Response } from 'undici';
 import type { Outbound } from '../net/outbound';
 import { outboundRefusal } from '../net/outbound';
+import { retryAfterMs } from './retry-after';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
@@ -48,7 +49,10 @@ export async function providerJson(http: Outbound, url: string, init: RequestIni
       throw new ProviderError('redirect', `${what} answered a redirect (HTTP ${res.status}); redirects are not followed`, res.status);
     }
     const body = await readLimited(res, maxBytes);
-    if (!res.ok) throw new ProviderError('http', `${what} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status);
+    if (!res.ok) {
+      const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : null;
+      throw new ProviderError('http', `${what} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status, wait);
+    }
     try {
       return JSON.parse(body.toString('utf8'));
     } catch {

@@ -6,6 +6,7 @@ import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { sameOrigin } from '../net/destination';
+import { callStats24h, successRate } from './call-stats';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { ProviderRegistry } from './registry';
 import { apiProviders } from './tables';
@@ -54,10 +55,7 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker, opts: {
       e.error as last_error, ${iso('e.created_at')} as last_error_at,
       (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool_balance
     from api_providers a
-    left join lateral (
-      select count(*) as calls, count(*) filter (where outcome = 'success') as successes,
-             percentile_cont(0.5) within group (order by latency_ms) as p50
-      from provider_calls where provider = a.name and outcome <> 'skipped' and created_at > now() - interval '24 hours') c on true
+    left join lateral (${callStats24h(sql`a.name`)}) c on true
     left join lateral (
       select error, created_at from provider_calls where provider = a.name and outcome = 'failure'
       order by created_at desc limit 1) e on true
@@ -83,7 +81,7 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker, opts: {
       lastHealthError: r.last_health_error,
       lastHealthErrorAt: r.last_health_error_at,
       archivedAt: r.archived_at,
-      successRate24h: r.calls > 0 ? Math.round((r.successes / r.calls) * 10_000) / 10_000 : null,
+      successRate24h: successRate(Number(r.successes), Number(r.calls)),
       calls24h: r.calls,
       latencyP50Ms: r.p50,
       lastError: r.last_error,
@@ -191,8 +189,12 @@ export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name:
   });
 }
 
-/** Runs the provider's health check now and stores the outcome. */
-export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry, name: string) {
+/**
+ * Runs the provider's health check now and stores the outcome; the circuit breaker hears it too, so
+ * routing skips a provider whose check failed until a check (or a trial request) passes.
+ */
+export async function checkProviderHealth(db: DbOrTx, gateway: { registry: ProviderRegistry; breaker: CircuitBreaker; now: () => number }, name: string) {
+  const { registry } = gateway;
   const [row] = await db.select().from(apiProviders).where(eq(apiProviders.name, name));
   if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${name}.`);
   const adapter = registry.adapterFor({
@@ -219,5 +221,6 @@ export async function checkProviderHealth(db: DbOrTx, registry: ProviderRegistry
       ...(result.ok ? {} : { lastHealthError: result.detail ?? 'no answer', lastHealthErrorAt: sql`now()` }),
     })
     .where(eq(apiProviders.name, name));
+  await gateway.breaker.onHealthCheck(name, result.ok, gateway.now());
   return { name, ok: result.ok, latencyMs: Math.round(result.latencyMs), detail: result.detail };
 }

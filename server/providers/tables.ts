@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-/** The AI providers the gateway may call, in priority order. */
+/**
+ * The AI providers the gateway may call, in priority order. Their success rate is not stored: it is
+ * computed from provider_calls (server/providers/call-stats.ts, ADR 011).
+ */
 export const apiProviders = pgTable(
   'api_providers',
   {
@@ -24,7 +27,6 @@ export const apiProviders = pgTable(
     lastHealthErrorAt: timestamp('last_health_error_at', { withTimezone: true }),
     /** Archived: hidden from the default list, never tried by the gateway; its history keeps pointing here. */
     archivedAt: timestamp('archived_at', { withTimezone: true }),
-    successRate24h: numeric('success_rate_24h', { precision: 5, scale: 4 }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -44,6 +44,8 @@ export class ProviderError extends Error {
     readonly kind: ProviderErrorKind,
     message: string,
     readonly httpStatus: number | null = null,
+    /** A 429/503's Retry-After, in milliseconds: the provider's own minimum cool-down. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'ProviderError';

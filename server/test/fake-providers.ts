@@ -6,6 +6,9 @@ export type FakeBehaviour =
   | 'ok'
   | 'error500'
   | 'error422'
+  | 'error502'
+  | 'error503'
+  | 'rate_limited'
   | 'timeout'
   | 'malformed'
   | 'invalid_json'
@@ -17,6 +20,7 @@ export type FakeBehaviour =
 export type RecordedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
 type Answer = { status: number; json: unknown };
 type Ctx = { origin: string; behaviour: FakeBehaviour; polls: (id: string) => number; newId: () => string; pollsBeforeDone: number };
+type Misbehaviour = { hugeBytes: number; retryAfter: string | null };
 
 export const METADATA_URL = 'http://169.254.169.254/latest/meta-data';
 
@@ -31,13 +35,14 @@ export async function makeTestPng(width = 64, height = 48): Promise<Buffer> {
 /** Each provider's API shape; `malformed` and `fail_job` are the shape-specific misbehaviours. */
 const routes: Record<FakeKind, (method: string, url: URL, ctx: Ctx) => Answer | null> = {
   fal(method, url, { origin, behaviour, polls, newId, pollsBeforeDone }) {
-    const m = /^(.*)\/requests\/([^/]+)(\/status)?$/.exec(url.pathname);
+    const m = /^(.*)\/requests\/([^/]+)(\/status|\/cancel)?$/.exec(url.pathname);
     if (method === 'POST' && !m) {
       if (behaviour === 'malformed') return { status: 200, json: { request_id: 42 } };
       const id = newId();
       const base = `${origin}${url.pathname}/requests/${id}`;
-      return { status: 200, json: { request_id: id, status_url: `${base}/status`, response_url: base } };
+      return { status: 200, json: { request_id: id, status_url: `${base}/status`, response_url: base, cancel_url: `${base}/cancel` } };
     }
+    if (method === 'PUT' && m?.[3] === '/cancel') return { status: 202, json: { status: 'CANCELLATION_REQUESTED' } };
     if (method !== 'GET' || !m) return null;
     if (behaviour === 'malformed') return { status: 200, json: { images: 'none' } };
     if (!m[3]) return { status: 200, json: { images: [{ url: `${origin}/files/output.png` }] } };
@@ -81,13 +86,22 @@ function envelopeJob(method: string, url: URL, ctx: Ctx, createPath: string, rec
 }
 
 /** Transport-level misbehaviours, the same for every provider. Returns true when it took over the answer. */
-function misbehave(behaviour: FakeBehaviour, res: ServerResponse, hugeBytes: number): boolean {
+function misbehave(behaviour: FakeBehaviour, res: ServerResponse, { hugeBytes, retryAfter }: Misbehaviour): boolean {
   const json = { 'content-type': 'application/json' };
   switch (behaviour) {
     case 'timeout':
       return true; // never answers
     case 'error500':
       res.writeHead(500, json).end('{"error":"internal"}');
+      return true;
+    case 'error502':
+      res.writeHead(502, json).end('{"error":"bad gateway"}');
+      return true;
+    case 'error503':
+      res.writeHead(503, { ...json, ...(retryAfter === null ? {} : { 'retry-after': retryAfter }) }).end('{"error":"unavailable"}');
+      return true;
+    case 'rate_limited':
+      res.writeHead(429, { ...json, ...(retryAfter === null ? {} : { 'retry-after': retryAfter }) }).end('{"error":"slow down"}');
       return true;
     case 'error422':
       res.writeHead(422, json).end('{"error":"image_url could not be downloaded"}');
@@ -125,6 +139,10 @@ export async function startFakeProvider(kind: FakeKind) {
     behaviour: 'ok' as FakeBehaviour,
     /** API requests answered normally before the behaviour starts (e.g. 2: fail while polling). */
     failAfter: 0,
+    /** How many API requests misbehave once it started; then it answers normally again. */
+    failTimes: Infinity,
+    /** The Retry-After header of 429 and 503 answers, none when null. */
+    retryAfter: null as string | null,
     delayMs: 0,
     pollsBeforeDone: 2,
     hugeBytes: kind === 'google' ? 26 * 1024 * 1024 : 5 * 1024 * 1024,
@@ -138,8 +156,9 @@ export async function startFakeProvider(kind: FakeKind) {
     const raw = await readBody(req);
     requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body: parseOrRaw(raw) });
     if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
-    const behaviour = requests.length > state.failAfter ? state.behaviour : 'ok';
-    if (misbehave(behaviour, res, state.hugeBytes)) return;
+    const n = requests.length;
+    const behaviour = n > state.failAfter && n <= state.failAfter + state.failTimes ? state.behaviour : 'ok';
+    if (misbehave(behaviour, res, state)) return;
     const ctx: Ctx = {
       origin,
       behaviour,

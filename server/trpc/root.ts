@@ -3,6 +3,7 @@ import { alertsRouter } from './routers/alerts';
 import { auditRouter } from './routers/audit';
 import { adminUsersRouter, tiersRouter } from './routers/admin-users';
 import { dashboardProcedure, usageRouter } from './routers/analytics';
+import { reportsRouter } from './routers/reports';
 import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
@@ -33,6 +34,7 @@ export const appRouter = router({
     alerts: alertsRouter,
     audit: auditRouter,
     ledger: ledgerRouter,
+    reports: reportsRouter,
   }),
 });
 

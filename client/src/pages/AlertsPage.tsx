@@ -11,12 +11,13 @@ import { AlertDrawer } from './alerts/AlertDrawer';
 import { LevelBadge, levelsBySeverity, type AlertView } from './alerts/badges';
 import { ChannelsSection } from './alerts/ChannelsSection';
 import { HistorySection } from './alerts/HistorySection';
+import { ReportsSection } from './alerts/ReportsSection';
 import { RulesSection } from './alerts/RulesSection';
 import { SilencesSection } from './alerts/SilencesSection';
 import { TabPanel, Tabs } from './alerts/Tabs';
 import './alerts/alerts.css';
 
-const tabKeys = ['active', 'history', 'silences', 'channels', 'rules'] as const;
+const tabKeys = ['active', 'history', 'silences', 'channels', 'rules', 'reports'] as const;
 type TabKey = (typeof tabKeys)[number];
 const isTab = (v: string | null): v is TabKey => !!v && (tabKeys as readonly string[]).includes(v);
 
@@ -128,6 +129,7 @@ export function AlertsPage() {
           { key: 'silences', label: 'Silences' },
           { key: 'channels', label: 'Channels' },
           { key: 'rules', label: 'Rules' },
+          { key: 'reports', label: 'Reports' },
         ]}
       />
 
@@ -137,6 +139,7 @@ export function AlertsPage() {
         {tab === 'silences' && <SilencesSection />}
         {tab === 'channels' && <ChannelsSection />}
         {tab === 'rules' && <RulesSection />}
+        {tab === 'reports' && <ReportsSection />}
       </TabPanel>
 
       {shown && (tab === 'active' || tab === 'history') && <AlertDrawer key={shown.id} alert={shown} onClose={closeDrawer} onAction={onAction} />}

@@ -10,6 +10,7 @@ import { ServerTable } from '../components/ServerTable';
 import { useToast } from '../components/Toasts';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
+import { formatRate, rateClass } from './dashboard/format';
 import { useTRPC } from '../trpc';
 import { CircuitBadge, HealthDot } from './providers/badges';
 import { kindLabels, ProviderDialog } from './providers/ProviderDialog';
@@ -22,7 +23,6 @@ type EditState = { open: false } | { open: true; provider: ProviderView | null }
 /** Where focus goes once a moved row has re-rendered in its new place. */
 type Refocus = { name: string; target: 'row' | 'up' | 'down' };
 
-const percent = (rate: number) => `${(Math.round(rate * 1000) / 10).toLocaleString('en-US')}%`;
 const duration = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${formatCount(ms)} ms`);
 
 /** The provider a row (or any control inside it) belongs to: its name cell carries it. */
@@ -240,7 +240,7 @@ export function ProvidersPage() {
           if (rate === null || p.calls24h === 0) return <span className="muted" data-testid={`success-${p.name}`}>no calls</span>;
           return (
             <span title={`${formatCount(p.calls24h)} calls in the last 24 hours (skips not counted)`} data-testid={`success-${p.name}`}>
-              <span className={rate < 0.5 ? 'balance-zero' : rate < 0.9 ? 'balance-low' : undefined}>{percent(rate)}</span>
+              <span className={rateClass(rate)}>{formatRate(rate)}</span>
               <span className="cell-sub">
                 {' '}
                 of {formatCount(p.calls24h)}

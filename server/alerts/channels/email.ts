@@ -55,7 +55,8 @@ export const emailChannel: AlertChannel = {
       socketTimeout: ctx.timeoutMs,
     });
     try {
-      await transport.sendMail({ from: config.from, to: config.to, subject: String(payload.subject), text: String(payload.text) });
+      // Reports carry an HTML body too; the text stays as its plain-text part.
+      await transport.sendMail({ from: config.from, to: config.to, subject: String(payload.subject), text: String(payload.text), ...(payload.html ? { html: String(payload.html) } : {}) });
     } catch (err) {
       throw new ChannelError(`SMTP ${config.host}:${config.port}: ${(err as Error).message}`);
     } finally {

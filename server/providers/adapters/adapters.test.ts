@@ -199,16 +199,19 @@ describe.each(['fal', 'kie', 'nanobanana'] as const)('%s while polling', (kind) 
     attempt.abort(new DOMException('attempt timed out', 'TimeoutError'));
     const err = await failure(pending);
     expect(err.kind).toBe('timeout');
-    const atAbort = fake.requests.length;
+    // fal's cancel call (PUT) is not a poll.
+    const polls = () => fake.requests.filter((r) => r.method !== 'PUT').length;
+    const atAbort = polls();
     // Quiet for the adapter's longest gap between polls (1 s): a loop still running would poll again.
     let seen = atAbort;
     let quietSince = Date.now();
     await waitFor(() => {
-      if (fake.requests.length !== seen) [seen, quietSince] = [fake.requests.length, Date.now()];
+      if (polls() !== seen) [seen, quietSince] = [polls(), Date.now()];
       return Date.now() - quietSince > 1_100;
     }, { timeoutMs: 20_000, what: 'the provider to go quiet' });
     // At most the poll that was in flight when the signal fired reaches the provider afterwards.
-    expect(fake.requests.length - atAbort).toBeLessThanOrEqual(1);
+    expect(polls() - atAbort).toBeLessThanOrEqual(1);
+    expect(fake.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toEqual(kind === 'fal' ? ['/fal-ai/nano-banana/edit/requests/fal-1/cancel'] : []);
   });
 });
 

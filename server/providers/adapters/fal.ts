@@ -6,7 +6,9 @@ import { apiUrl, imageUrlSchema, parseShape, pollUntil, probeHealth, requireKey 
 
 const DEFAULT_MODEL = 'fal-ai/nano-banana/edit';
 
-const submitted = z.object({ request_id: z.string().min(1), status_url: z.url(), response_url: z.url() });
+const submitted = z.object({ request_id: z.string().min(1), status_url: z.url(), response_url: z.url(), cancel_url: z.url().optional() });
+/** The cancel call's own bound: it runs after the attempt's deadline has passed. */
+const CANCEL_TIMEOUT_MS = 3_000;
 const status = z.object({ status: z.string(), error: z.string().nullish() });
 const output = z.object({ images: z.array(z.object({ url: imageUrlSchema })).min(1) });
 
@@ -29,17 +31,36 @@ export class FalProvider implements AIProvider {
     // The key goes wherever these URLs point, so they must stay on the configured API's origin.
     const statusUrl = this.onOrigin(job.status_url, 'status_url');
     const responseUrl = this.onOrigin(job.response_url, 'response_url');
+    // fal's queue API: PUT {cancel_url}; older answers without it follow the documented path.
+    const cancelUrl = this.onOrigin(job.cancel_url ?? `${job.response_url}/cancel`, 'cancel_url');
 
-    await pollUntil(signal, `fal request ${job.request_id}`, async () => {
-      const s = parseShape(status, await providerJson(this.http, statusUrl, { headers, signal }), 'fal status');
-      if (s.status === 'IN_QUEUE' || s.status === 'IN_PROGRESS') return undefined;
-      if (s.status !== 'COMPLETED') throw new ProviderError('failed', `fal request ${job.request_id} ended with status ${s.status}${s.error ? `: ${s.error}` : ''}`);
-      if (s.error) throw new ProviderError('failed', `fal request ${job.request_id} failed: ${s.error}`);
-      return true;
-    });
+    try {
+      await pollUntil(signal, `fal request ${job.request_id}`, async () => {
+        const s = parseShape(status, await providerJson(this.http, statusUrl, { headers, signal }), 'fal status');
+        if (s.status === 'IN_QUEUE' || s.status === 'IN_PROGRESS') return undefined;
+        if (s.status !== 'COMPLETED') throw new ProviderError('failed', `fal request ${job.request_id} ended with status ${s.status}${s.error ? `: ${s.error}` : ''}`);
+        if (s.error) throw new ProviderError('failed', `fal request ${job.request_id} failed: ${s.error}`);
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'timeout') throw await this.cancel(cancelUrl, headers, err);
+      throw err;
+    }
 
     const result = parseShape(output, await providerJson(this.http, responseUrl, { headers, signal }), 'fal result');
     return { outputUrl: result.images[0]!.url, providerRequestId: job.request_id };
+  }
+
+  /**
+   * A request we stopped waiting for is cancelled, so fal stops the work (and its billing) instead
+   * of finishing an image nobody will read. The outcome joins the timeout's message, for admins.
+   */
+  private async cancel(cancelUrl: string, headers: Record<string, string>, timedOut: ProviderError): Promise<ProviderError> {
+    const outcome = await providerJson(this.http, cancelUrl, { method: 'PUT', headers, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) }).then(
+      () => 'the request was cancelled',
+      (err: unknown) => `cancelling it failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return new ProviderError('timeout', `${timedOut.message}; ${outcome}`, timedOut.httpStatus);
   }
 
   healthCheck(signal: AbortSignal) {

@@ -69,7 +69,7 @@ export const providersRouter = router({
   testNow: adminProcedure('admin')
     .input(z.object({ name: providerNameSchema }))
     .output(healthResultSchema)
-    .mutation(({ ctx, input }) => checkProviderHealth(ctx.db, ctx.deps.gateway.registry, input.name)),
+    .mutation(({ ctx, input }) => checkProviderHealth(ctx.db, ctx.deps.gateway, input.name)),
   /** The Providers page's trial run: the admin's session, the built-in sample by default, no user charged. */
   tryEnhancement: adminProcedure('admin')
     .input(tryEnhancementInputSchema)

@@ -12,7 +12,7 @@ import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
 import { PoolStatusBadge, type PoolStatus } from '../pools/badges';
 import { RefillDialog } from '../pools/RefillDialog';
-import { formatRate } from './format';
+import { formatRate, rateClass } from './format';
 
 type Dashboard = z.infer<typeof dashboardSchema>;
 
@@ -114,7 +114,7 @@ export function ProviderStatus({ dashboard, onRefilled }: { dashboard: Dashboard
         cell: (c) => {
           const v = c.getValue();
           if (v === null) return <span className="muted">no calls</span>;
-          return <span className={v < 0.9 ? 'balance-zero' : v < 0.98 ? 'balance-low' : undefined}>{formatRate(v)}</span>;
+          return <span className={rateClass(v)}>{formatRate(v)}</span>;
         },
       }),
       col.accessor('poolBalance', {

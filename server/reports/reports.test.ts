@@ -1,0 +1,190 @@
+import pino from 'pino';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReportContent } from '../../shared/reports';
+import { updateChannel } from '../alerts/channel-settings';
+import { recordAlert } from '../alerts/alert-sink';
+import { cliActor } from '../auth/audit';
+import { loadConfig } from '../config';
+import { addDays, today } from '../analytics/days';
+import { queryOne, queryRows } from '../db/rows';
+import { closeDeps, createDeps } from '../deps';
+import { reportJobs } from '../jobs/report-jobs';
+import { runEnhancement } from '../providers/gateway';
+import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
+import { startFakeProvider, startImageServer } from '../test/fake-providers';
+import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
+import { key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
+import { configureProviders } from '../test/provider-helpers';
+import { previousPeriod, reportPeriod } from './report-period';
+import { updateReportSettings } from './report-settings';
+
+let env: TestEnv;
+let fakes: FakeChannels;
+let images: Awaited<ReturnType<typeof startImageServer>>;
+const closers: (() => Promise<void>)[] = [];
+const names = { bad: uniqueId('bad').toLowerCase(), good: uniqueId('good').toLowerCase() };
+const users: { pro: string; plus: string } = { pro: '', plus: '' };
+const day = today();
+const db = () => env.deps.dbHandle.db;
+const job = (name: string) => reportJobs.find((j) => j.name === name)!;
+const runs = () => queryRows<{ kind: string; period_start: string; status: string; content: ReportContent }>(db(), sql`select kind, period_start::text, status, content from report_runs order by id`);
+
+beforeAll(async () => {
+  env = await createTestEnv({ ALLOW_PRIVATE_IMAGE_URLS: 'true' });
+  [fakes, images] = await Promise.all([startFakeChannels(), startImageServer()]);
+  const [bad, good] = await Promise.all([startFakeProvider('fal'), startFakeProvider('fal')]);
+  closers.push(fakes.close, images.close, bad.close, good.close);
+  bad.state.behaviour = 'error500';
+  await configureProviders(env.deps, [
+    { name: names.bad, kind: 'fal', baseUrl: bad.url, costPerCredit: '0.02' },
+    { name: names.good, kind: 'fal', baseUrl: good.url, costPerCredit: '0.03' },
+  ]);
+  await updateChannel(db(), env.deps.secrets, cliActor, { channel: 'slack', enabled: true, cooldownSeconds: 900, webhookUrl: fakes.slackUrl('T1/B1/reports') });
+  await updateChannel(db(), env.deps.secrets, cliActor, {
+    channel: 'email',
+    enabled: true,
+    cooldownSeconds: 900,
+    config: { ...fakes.smtp, secure: false, from: 'alerts@creditdesk.test', to: ['ops@example.com'], user: null },
+  });
+  for (const kind of ['daily', 'weekly'] as const) await updateReportSettings(db(), cliActor, { kind, enabled: true, slack: true, emailTo: ['reports@example.com'] });
+
+  // Today: a pro user enhances three times from their allowance, a plus user with none left twice on the platform pool.
+  users.pro = await newUser(db(), 'pro');
+  users.plus = await newUser(db(), 'plus');
+  await setAllowanceBalance(db(), users.plus, 0);
+  const enhance = (userId: string) => runEnhancement(env.deps.gateway, { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() });
+  for (const u of [users.pro, users.pro, users.pro, users.plus, users.plus]) expect(await enhance(u)).toMatchObject({ status: 'enhanced', provider: names.good });
+  await recordAlert(db(), { type: 'report_probe', level: 'warning', subject: 'x', message: 'probe', metadata: {} });
+});
+beforeEach(() => fakes.reset());
+afterAll(async () => {
+  await Promise.all(closers.map((c) => c()));
+  await env.close();
+});
+
+/** What the ledger and provider_calls say about today, independently of the analytics code. */
+async function ledgerToday() {
+  const r = await queryOne<{ requests: number; ok: number; credits: number; overflow: number; cost: string }>(
+    db(),
+    sql`select count(*)::int as requests, count(*) filter (where transaction_type in ('consumption','capture'))::int as ok,
+          coalesce(sum(credits_used) filter (where transaction_type in ('consumption','capture')), 0)::int as credits,
+          coalesce(sum(credits_used) filter (where transaction_type in ('consumption','capture') and source = 'platform_pool'), 0)::int as overflow,
+          coalesce(sum(cost_usd) filter (where transaction_type in ('consumption','capture')), 0)::numeric(14,6)::text as cost
+        from credit_transactions where transaction_type in ('consumption','capture','release') and created_at >= ${day}::date`,
+  );
+  const alerts = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from system_alerts where created_at >= ${day}::date`);
+  return { ...r!, alerts: Number(alerts!.n) };
+}
+
+describe('[REPORTS] the daily report', () => {
+  it("covers yesterday (by JOBS_TIMEZONE) with the ledger's figures, goes to Slack (Block Kit with text) and email (HTML + text), once per period", async () => {
+    const asOf = `${addDays(day, 1)}T08:00:00Z`;
+    expect(await job('daily-report').run(env.deps, { asOf })).toMatchObject({ from: day, to: day, sent: true, channels: ['slack', 'email'] });
+
+    const ledger = await ledgerToday();
+    const [run] = await runs();
+    expect(run).toMatchObject({ kind: 'daily', period_start: day, status: 'sent' });
+    const f = run!.content.figures;
+    expect(f).toMatchObject({
+      requests: ledger.requests,
+      successfulRequests: ledger.ok,
+      credits: ledger.credits,
+      overflowCredits: ledger.overflow,
+      overflowShare: ledger.overflow / ledger.credits,
+      costUsd: ledger.cost,
+      alertsOpened: ledger.alerts,
+      alertsResolved: 0,
+      mostFailing: { provider: names.bad, failures: 5 },
+    });
+    expect([ledger.requests, ledger.credits, ledger.overflow, ledger.cost]).toEqual([5, 5, 2, '0.150000']);
+    expect(f.providers).toEqual([
+      { provider: names.bad, calls: 5, failures: 5, successRate: 0, p95Ms: expect.any(Number), costUsd: '0.000000' },
+      { provider: names.good, calls: 5, failures: 0, successRate: 1, p95Ms: expect.any(Number), costUsd: '0.150000' },
+    ]);
+    expect(f.topUsers.map((u) => [u.userId, u.requests])).toEqual([
+      [users.pro, 3],
+      [users.plus, 2],
+    ]);
+    expect(run!.content.pools.map((p) => p.provider).sort()).toEqual([names.bad, names.good].sort());
+    expect(run!.content.previous).toBeNull();
+
+    const [slack] = fakes.state.slack;
+    expect(fakes.state.slack).toHaveLength(1);
+    expect(slack!.path).toBe('/slack/T1/B1/reports');
+    expect(slack!.body.text).toBe(`Creditdesk daily report, ${day}: 5 requests, 5 credits, $0.15 provider cost`);
+    const blocks = slack!.body.blocks as { type: string; text: { text: string } }[];
+    expect(blocks[0]).toMatchObject({ type: 'header', text: { text: `Creditdesk daily report, ${day}` } });
+    const all = blocks.map((b) => b.text.text).join('\n');
+    expect(all).toContain('Overflow to platform pools: 2 credits, 40.0% of credits');
+    expect(all).toContain(`${names.bad}: 5 calls, success 0.0%`);
+    expect(all).toContain(`${names.good}: 5 calls, success 100.0%`);
+    expect(all).toContain(`Most failing: ${names.bad} (5 failed calls)`);
+    const [mail] = fakes.state.mail;
+    expect(fakes.state.mail).toHaveLength(1);
+    expect(mail).toMatchObject({ subject: `Creditdesk daily report, ${day}`, to: ['reports@example.com'] });
+    expect(mail!.text).toMatch(/text\/plain/);
+    expect(mail!.text).toMatch(/text\/html/);
+
+    // The same period again (a retry, a second scheduler tick): nothing more is sent.
+    expect(await job('daily-report').run(env.deps, { asOf: `${addDays(day, 1)}T09:30:00Z` })).toMatchObject({ sent: false });
+    expect(fakes.state.slack).toHaveLength(1);
+    expect(await runs()).toHaveLength(1);
+  });
+
+  it('two workers racing for the same period send one report', async () => {
+    const second = await createDeps(loadConfig(env.env), pino({ level: 'silent' }));
+    try {
+      const asOf = `${addDays(day, 2)}T08:00:00Z`;
+      const results = await Promise.all([job('daily-report').run(env.deps, { asOf }), job('daily-report').run(second, { asOf })]);
+      expect(results.map((r) => (r as { sent: boolean }).sent).sort()).toEqual([false, true]);
+      expect(fakes.state.slack).toHaveLength(1);
+      expect(fakes.state.mail).toHaveLength(1);
+      expect((await runs()).filter((r) => r.period_start === addDays(day, 1))).toHaveLength(1);
+    } finally {
+      await closeDeps(second);
+    }
+  });
+});
+
+describe('[REPORTS] the weekly report', () => {
+  it('covers the last whole week with the trend against the week before', async () => {
+    const monday = addDays(day, 7 - ((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+    expect(await job('weekly-report').run(env.deps, { asOf: `${monday}T08:00:00Z` })).toMatchObject({ from: addDays(monday, -7), to: addDays(monday, -1), sent: true });
+    const run = (await runs()).find((r) => r.kind === 'weekly')!;
+    const ledger = await ledgerToday();
+    expect(run.content.figures).toMatchObject({ requests: ledger.requests, credits: ledger.credits, costUsd: ledger.cost, overflowCredits: ledger.overflow });
+    expect(run.content.previous).toMatchObject({ requests: 0, credits: 0, costUsd: '0.000000' });
+    const text = JSON.stringify(fakes.state.slack[0]!.body);
+    expect(text).toContain('Requests: 5 (5 enhanced) (new vs the week before)');
+    expect(fakes.state.mail).toHaveLength(1);
+  });
+});
+
+describe('[REPORTS] send now', () => {
+  it('sends a preview to the recipients at once, answers its text, and claims no period', async () => {
+    const { caller } = await signedInCaller(env.deps, 'admin');
+    const before = (await runs()).length;
+    const result = await caller.admin.reports.sendNow({ kind: 'daily' });
+    expect(result.deliveries).toEqual([
+      { channel: 'slack', ok: true, error: null },
+      { channel: 'email', ok: true, error: null },
+    ]);
+    expect(result.text).toMatch(/^Preview: Creditdesk daily report, /);
+    expect(fakes.state.slack[0]!.body.text).toMatch(/^Preview: Creditdesk daily report/);
+    expect(fakes.state.mail[0]!.subject).toMatch(/^Preview: /);
+    expect(await runs()).toHaveLength(before);
+    const audited = await queryRows(db(), sql`select 1 from audit_log where action = 'report.send_now'`);
+    expect(audited).toHaveLength(1);
+  });
+});
+
+describe('[REPORTS] periods follow the calendar of JOBS_TIMEZONE', () => {
+  it('yesterday and the last whole Monday-to-Sunday week, where the schedule runs', () => {
+    const lateEvening = new Date('2026-12-02T02:00:00Z'); // still 1 December in New York
+    expect(reportPeriod('daily', lateEvening, 'UTC')).toEqual({ from: '2026-12-01', to: '2026-12-01' });
+    expect(reportPeriod('daily', lateEvening, 'America/New_York')).toEqual({ from: '2026-11-30', to: '2026-11-30' });
+    expect(reportPeriod('weekly', new Date('2026-12-07T08:00:00+01:00'), 'Europe/Berlin')).toEqual({ from: '2026-11-30', to: '2026-12-06' });
+    expect(previousPeriod({ from: '2026-11-30', to: '2026-12-06' })).toEqual({ from: '2026-11-23', to: '2026-11-29' });
+  });
+});
