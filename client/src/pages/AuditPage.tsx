@@ -5,6 +5,7 @@ import type { inferRouterOutputs } from '@trpc/server';
 import type { AuditFilter } from '../../../shared/audit';
 import type { AppRouter } from '../../../server/trpc/root';
 import { formatCount } from '../components/Amount';
+import { DateRangeFields } from '../components/DateRangeFields';
 import { PageHeader } from '../components/EmptyState';
 import { ExportLink } from '../components/ExportLink';
 import { useDebouncedValue } from '../components/SearchInput';
@@ -144,14 +145,7 @@ export function AuditPage() {
             <span>Target ID</span>
             <input value={targetIdText} onChange={(e) => setTargetIdText(e.target.value)} placeholder="user id, pool…" aria-label="Target ID" spellCheck={false} autoComplete="off" />
           </label>
-          <label className="toolbar-field">
-            <span>From</span>
-            <input type="date" value={from} max={to || undefined} aria-label="From" aria-invalid={!!rangeError} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          <label className="toolbar-field">
-            <span>To</span>
-            <input type="date" value={to} min={from || undefined} aria-label="To" aria-invalid={!!rangeError} onChange={(e) => setTo(e.target.value)} />
-          </label>
+          <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} invalid={!!rangeError} />
           {filtered && (
             <button
               type="button"

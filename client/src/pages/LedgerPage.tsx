@@ -5,6 +5,7 @@ import { Link } from 'wouter';
 import { creditSources, type CreditSource } from '../../../shared/credits';
 import { transactionTypes, type LedgerFilter, type LedgerRow } from '../../../shared/ledger';
 import { Delta, formatCount, formatUsd } from '../components/Amount';
+import { DateRangeFields } from '../components/DateRangeFields';
 import { PageHeader } from '../components/EmptyState';
 import { ExportLink } from '../components/ExportLink';
 import { SearchInput, useDebouncedValue } from '../components/SearchInput';
@@ -150,14 +151,7 @@ export function LedgerPage() {
             <span>Provider</span>
             <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" aria-invalid={!!providerError} spellCheck={false} autoComplete="off" className="ledger-provider-input" />
           </label>
-          <label className="toolbar-field">
-            <span>From</span>
-            <input type="date" value={from} max={to || undefined} aria-label="From" aria-invalid={!!rangeError} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          <label className="toolbar-field">
-            <span>To</span>
-            <input type="date" value={to} min={from || undefined} aria-label="To" aria-invalid={!!rangeError} onChange={(e) => setTo(e.target.value)} />
-          </label>
+          <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} invalid={!!rangeError} />
           {filtered && (
             <button
               type="button"

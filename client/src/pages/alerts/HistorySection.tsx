@@ -3,6 +3,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { useId, useMemo, useState } from 'react';
 import { alertTypeSchema, knownAlertTypes, type AlertLevelName } from '../../../../shared/alerts';
 import { formatCount } from '../../components/Amount';
+import { DateRangeFields } from '../../components/DateRangeFields';
 import { ExportLink } from '../../components/ExportLink';
 import { useDebouncedValue } from '../../components/SearchInput';
 import { Pager, ServerTable } from '../../components/ServerTable';
@@ -138,14 +139,7 @@ export function HistorySection({ selectedId, onOpen }: { selectedId: string | nu
             <option value="resolved">Resolved</option>
           </select>
         </label>
-        <label className="toolbar-field">
-          <span>From</span>
-          <input type="date" value={from} max={to || undefined} aria-label="History from" aria-invalid={!!rangeError} onChange={(e) => setFrom(e.target.value)} />
-        </label>
-        <label className="toolbar-field">
-          <span>To</span>
-          <input type="date" value={to} min={from || undefined} aria-label="History to" aria-invalid={!!rangeError} onChange={(e) => setTo(e.target.value)} />
-        </label>
+        <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} invalid={!!rangeError} labelPrefix="History" />
         {filtered && (
           <button
             type="button"
