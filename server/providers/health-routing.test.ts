@@ -9,7 +9,7 @@ import { balanceRow, expectLedgerClean, key, newUser } from '../test/ledger-help
 import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { runEnhancement, type GatewayDeps } from './gateway';
-import { retryAfterMs } from './retry-after';
+import { retryAfterMs } from '../net/retry-after';
 import { providerCalls } from './tables';
 
 const COOLDOWN_MS = 30_000;

@@ -1,7 +1,7 @@
 import type { RequestInit, Response } from 'undici';
 import type { Outbound } from '../net/outbound';
 import { outboundRefusal } from '../net/outbound';
-import { retryAfterMs } from './retry-after';
+import { retryAfterMs } from '../net/retry-after';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 

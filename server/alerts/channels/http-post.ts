@@ -1,5 +1,6 @@
 import type { Response } from 'undici';
 import { outboundRefusal, type Outbound } from '../../net/outbound';
+import { retryAfterMs } from '../../net/retry-after';
 import { ChannelError } from './channel';
 
 /**
@@ -27,19 +28,8 @@ export async function postJson(outbound: Outbound, url: string, body: unknown, o
   }
   await res.body?.cancel().catch(() => {});
   if (!res.ok) {
-    const wait = res.status === 429 || res.status === 503 ? retryAfterSeconds(res.headers.get('retry-after')) : null;
+    const waitMs = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : null;
+    const wait = waitMs === null ? null : Math.ceil(waitMs / 1000);
     throw new ChannelError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${wait !== null ? ` (retry after ${wait} s)` : ''}`, wait);
   }
-}
-
-/** Longer waits than this are the receiver misbehaving; the delivery's own backoff takes over. */
-const MAX_RETRY_AFTER_SECONDS = 3600;
-
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in whole seconds; null when absent or unreadable. */
-export function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
-  if (!header) return null;
-  const value = header.trim();
-  const seconds = /^\d+$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - now) / 1000);
-  if (!Number.isFinite(seconds)) return null;
-  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
 }
