@@ -32,7 +32,9 @@ describe('[GATEWAY] across server processes', () => {
   it('a provider rate limit is shared through Redis: 3 per minute means 3 calls in all, the rest fall back', async () => {
     const limited = uniqueId('fal').toLowerCase();
     await configureProviders(env.deps, [
-      { name: limited, kind: 'fal', baseUrl: fal.url, rateLimitPerMinute: 3 },
+      // A generous deadline: on a busy machine fal's submit-and-poll can pass the helpers' 2 s, and a
+      // timed-out call falls back to local, which is not what this test is about.
+      { name: limited, kind: 'fal', baseUrl: fal.url, rateLimitPerMinute: 3, timeoutMs: 20_000 },
       { name: uniqueId('local').toLowerCase(), kind: 'local', baseUrl: 'http://localhost' },
     ]);
     const userId = await newUser(env.deps.dbHandle.db, 'pro');
