@@ -95,6 +95,27 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
     expect((await kindsOf(alert!.id)).sort()).toEqual(['firing:email:sent', 'firing:in_app:sent', 'firing:slack:sent', 'resolved:email:sent', 'resolved:slack:sent']);
   });
 
+  it('a provider disabled while its provider_unhealthy alert is open is no longer routed to: the alert resolves with one resolved notice', async () => {
+    const name = uniqueId('fd').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: provider.url }]);
+    provider.state.behaviour = 'error500';
+    expect(await checkAllProviders(env.deps)).toMatchObject({ unhealthy: [name] });
+    await dispatch();
+    const [alert] = await alertsOf('provider_unhealthy', name);
+    expect(alert).toMatchObject({ status: 'open' });
+
+    // Another provider takes over and this one is disabled (configureProviders deactivates the rest).
+    await configureProviders(env.deps, [{ name: uniqueId('lo').toLowerCase(), kind: 'local', baseUrl: 'http://localhost' }]);
+    expect(await checkAllProviders(env.deps)).toMatchObject({ unhealthy: [] });
+    expect((await alertsOf('provider_unhealthy', name))[0]).toMatchObject({ id: alert!.id, status: 'resolved', resolvedBy: 'system' });
+    await dispatch(1);
+    expect(slackAbout('provider_unhealthy', name)).toEqual([
+      expect.stringMatching(/^\[ERROR\] provider_unhealthy/),
+      expect.stringMatching(/^\[RESOLVED\] provider_unhealthy/),
+    ]);
+    provider.state.behaviour = 'ok';
+  });
+
   it('pool_provider_drift is raised when the provider reports a balance beyond the tolerance and resolved, with one resolved notice, once it is back within it', async () => {
     const pool = await seedPool(env.deps, 0, { billingMode: 'http', billingUrl: billing.url });
     await creditPool(db(), pool, 50, { reason: 'seed' });

@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
-import { recordAlert, resolveCleared } from '../alerts/alert-sink';
+import { recordAlert, resolveAllBut } from '../alerts/alert-sink';
 import { checkProviderHealth } from '../providers/provider-admin';
 import { apiProviders } from '../providers/tables';
 
 /**
- * Checks every active provider; an unhealthy one raises an error alert (folded while it stays down),
- * and one that passes again resolves it.
+ * Checks every active provider; an unhealthy one raises an error alert (folded while it stays down).
+ * Every other open alert resolves: the provider passed again, or it was disabled or archived and so
+ * is no longer routed to.
  */
 export async function checkAllProviders(deps: AppDeps) {
   const db = deps.dbHandle.db;
@@ -25,6 +26,6 @@ export async function checkAllProviders(deps: AppDeps) {
     }
     results.push(health);
   }
-  await resolveCleared(db, 'provider_unhealthy', results.filter((r) => r.ok).map((r) => r.name));
+  await resolveAllBut(db, 'provider_unhealthy', results.filter((r) => !r.ok).map((r) => r.name));
   return { checked: results.length, unhealthy: results.filter((r) => !r.ok).map((r) => r.name) };
 }
