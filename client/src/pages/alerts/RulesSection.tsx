@@ -165,7 +165,8 @@ export function RulesSection() {
         <div>
           <h2 id="alert-rules-title">Rules</h2>
           <p className="section-description">
-            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold.
+            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold
+            (<code>users_out_of_credits</code> takes its threshold from Settings).
             Any rule can send its type to channels on top of the level&rsquo;s defaults. Inactive rules do nothing.
           </p>
         </div>
