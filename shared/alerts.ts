@@ -166,9 +166,9 @@ export const thresholdValueSchema = z
   .trim()
   .regex(/^\d{1,10}(\.\d{1,4})?$/, 'thresholdValue must be a decimal string such as "90" or "12.5"');
 
-export const alertRuleInputSchema = z.object({
+const alertRuleFieldsSchema = z.object({
   alertType: alertTypeSchema,
-  /** The check's threshold (pool_low: credits; pool_usage_high: percent; users_out_of_credits: users); null = the default. */
+  /** The check's threshold (pool_low: credits; pool_usage_high: percent); null = the default. users_out_of_credits takes its threshold from Settings. */
   thresholdValue: thresholdValueSchema.nullable().default(null),
   /** Channels this type goes to on top of the level's defaults. */
   notificationChannels: z
@@ -185,7 +185,11 @@ export const alertRuleInputSchema = z.object({
     .max(30 * 86_400, 'repeatIntervalSeconds is at most 30 days')
     .default(DEFAULT_REPEAT_INTERVAL_SECONDS),
 });
-export const updateAlertRuleInputSchema = alertRuleInputSchema.extend({ id: idSchema('a rule') });
+/** users_out_of_credits has one threshold, on the Settings page: a rule holding a second one would disagree with it. */
+const noUsersOutThreshold = (r: { alertType: string; thresholdValue: string | null }) => r.alertType !== 'users_out_of_credits' || r.thresholdValue === null;
+const usersOutThresholdIssue = { message: 'The users out of credits threshold is set on the Settings page', path: ['thresholdValue'] };
+export const alertRuleInputSchema = alertRuleFieldsSchema.refine(noUsersOutThreshold, usersOutThresholdIssue);
+export const updateAlertRuleInputSchema = alertRuleFieldsSchema.extend({ id: idSchema('a rule') }).refine(noUsersOutThreshold, usersOutThresholdIssue);
 export const deleteAlertRuleInputSchema = z.object({ id: idSchema('a rule') });
 
 export const alertRuleSchema = z.object({

@@ -115,6 +115,7 @@ export const platformSettingsSchema = z.object({
   providerDriftTolerance: z.number().int(),
   refillConfirmCredits: z.number().int(),
   refillConfirmUsd: z.string(),
+  usersOutOfCreditsThreshold: z.number().int(),
   budgetUsd: z.string(),
   spentThisMonthUsd: z.string(),
 });
@@ -131,6 +132,16 @@ export const updatePlatformSettingsInputSchema = z.object({
     .max(100_000_000, 'Use at most 100,000,000 credits')
     .optional(),
   refillConfirmUsd: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter an amount in dollars such as 250.00').optional(),
+  reason: reasonSchema,
+});
+
+/** The one threshold of the users_out_of_credits check (Settings owns it; the Alerts rule only turns the check on). */
+export const usersOutThresholdInputSchema = z.object({
+  usersOutOfCreditsThreshold: z
+    .number({ message: 'Enter a whole number of users' })
+    .int('Enter a whole number of users')
+    .min(1, 'Use 1 or more users')
+    .max(1_000_000, 'Use at most 1,000,000 users'),
   reason: reasonSchema,
 });
 

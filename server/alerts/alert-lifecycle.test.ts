@@ -4,6 +4,7 @@ import { cliActor } from '../auth/audit';
 import { auditLog } from '../auth/tables';
 import { queryOne } from '../db/rows';
 import { creditPool } from '../pools/credit-pool';
+import { setUsersOutOfCreditsThreshold } from '../pools/settings';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
@@ -228,8 +229,7 @@ describe('[ALERTS] users out of credits', () => {
       plus.push(u);
     }
     await setAllowanceBalance(db(), await newUser(db(), 'pro'), 0);
-    const [rule] = await db().select().from(creditAlerts).where(eq(creditAlerts.alertType, 'users_out_of_credits'));
-    await db().update(creditAlerts).set({ thresholdValue: '2' }).where(eq(creditAlerts.id, rule!.id));
+    await setUsersOutOfCreditsThreshold(db(), cliActor, { usersOutOfCreditsThreshold: 2, reason: 'lifecycle test' });
     try {
       const raised = (await checkCreditThresholds(db())).filter((a) => a.type === 'users_out_of_credits');
       expect(raised.map((a) => [a.subject, a.metadata])).toEqual([['plus', { tier: 'plus', count: 3, threshold: 2 }]]);
@@ -241,7 +241,7 @@ describe('[ALERTS] users out of credits', () => {
       const [closed] = await db().select().from(systemAlerts).where(eq(systemAlerts.id, open[0]!.id));
       expect(closed).toMatchObject({ status: 'resolved', resolvedBy: 'system' });
     } finally {
-      await db().update(creditAlerts).set({ thresholdValue: rule!.thresholdValue }).where(eq(creditAlerts.id, rule!.id));
+      await setUsersOutOfCreditsThreshold(db(), cliActor, { usersOutOfCreditsThreshold: 10, reason: 'lifecycle test' });
     }
   });
 });

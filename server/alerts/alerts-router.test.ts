@@ -187,7 +187,7 @@ describe('[ALERTS] admin procedures', () => {
       expect.arrayContaining([
         ['pool_low', null],
         ['pool_usage_high', '90.0000'],
-        ['users_out_of_credits', '10.0000'],
+        ['users_out_of_credits', null],
       ]),
     );
     const created = await r.create({ alertType: 'provider_unhealthy', notificationChannels: ['sms'] });

@@ -1,17 +1,23 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
+import { auditLog } from '../auth/tables';
 import { drawFromPool } from '../pools/draw';
 import { setPoolSuspended } from '../pools/pool-admin';
-import { createTestEnv, type TestEnv } from '../test/harness';
-import { newUser, setAllowanceBalance } from '../test/ledger-helpers';
+import { platformSettings } from '../pools/tables';
+import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
+import { newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { seedPool } from '../test/pool-helpers';
 import { checkCreditThresholds } from './credit-thresholds';
 import { creditAlerts, systemAlerts } from './tables';
 
 let env: TestEnv;
+let admin: Awaited<ReturnType<typeof signedInCaller>>;
+let analyst: Awaited<ReturnType<typeof signedInCaller>>;
 beforeAll(async () => {
   env = await createTestEnv();
+  admin = await signedInCaller(env.deps, 'admin');
+  analyst = await signedInCaller(env.deps, 'analyst');
 });
 afterAll(async () => {
   await env.close();
@@ -66,16 +72,44 @@ describe('[ALERTS] credit thresholds', () => {
     expect(await raisedFor(provider)).toEqual([]);
   });
 
-  it('more than 10 users of a paying tier at zero credits raise users_out_of_credits (info) for that tier; 10 do not, and free users never count', async () => {
-    for (let i = 0; i < 12; i++) await setAllowanceBalance(db(), await newUser(db(), 'free'), 0);
-    for (let i = 0; i < 10; i++) await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
-    await newUser(db(), 'pro'); // has credits: not counted
-    expect(await raisedFor('free')).toEqual([]);
-    expect(await raisedFor('plus')).toEqual([]);
-    await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
-    const [out] = await raisedFor('plus');
-    expect(out).toMatchObject({ type: 'users_out_of_credits', level: 'info', metadata: { tier: 'plus', count: 11, threshold: 10 } });
-    expect(await raisedFor('pro')).toEqual([]);
+  it('the users_out_of_credits threshold set through the Settings procedure decides, per paying tier; free users never count', async () => {
+    const set = (n: number) => admin.caller.admin.platformSettings.setUsersOutThreshold({ usersOutOfCreditsThreshold: n, reason: 'on-call wants fewer pages' });
+    const saved = await set(3);
+    expect(saved.usersOutOfCreditsThreshold).toBe(3);
+    const [row] = await db().select().from(platformSettings).where(eq(platformSettings.id, 1));
+    expect(row!.usersOutOfCreditsThreshold).toBe(3);
+    const [entry] = await db().select().from(auditLog).where(eq(auditLog.action, 'settings.users_out_threshold'));
+    expect(entry).toMatchObject({ before: { usersOutOfCreditsThreshold: 10 }, after: { usersOutOfCreditsThreshold: 3 }, reason: 'on-call wants fewer pages' });
+    expect(await reasonOf(set(0))).toBe('BAD_REQUEST');
+    expect(await reasonOf(set(2.5))).toBe('BAD_REQUEST');
+    expect(await reasonOf(analyst.caller.admin.platformSettings.setUsersOutThreshold({ usersOutOfCreditsThreshold: 5, reason: 'not mine to set' }))).toBe('FORBIDDEN');
+    try {
+      for (let i = 0; i < 12; i++) await setAllowanceBalance(db(), await newUser(db(), 'free'), 0);
+      for (let i = 0; i < 3; i++) await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
+      await newUser(db(), 'pro'); // has credits: not counted
+      expect(await raisedFor('free')).toEqual([]);
+      expect(await raisedFor('plus')).toEqual([]); // 3 is not more than 3
+      await setAllowanceBalance(db(), await newUser(db(), 'plus'), 0);
+      const [out] = await raisedFor('plus');
+      expect(out).toMatchObject({ type: 'users_out_of_credits', level: 'info', metadata: { tier: 'plus', count: 4, threshold: 3 } });
+      expect(await raisedFor('pro')).toEqual([]);
+      expect(await raisedFor('free')).toEqual([]);
+      // Raised in Settings above the count: the tier's alert resolves on the next check.
+      await set(4);
+      expect(await raisedFor('plus')).toEqual([]);
+      const [plusAlert] = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'users_out_of_credits'), eq(systemAlerts.subject, 'plus')));
+      expect(plusAlert!.status).toBe('resolved');
+    } finally {
+      await set(10);
+    }
+  });
+
+  it('a users_out_of_credits rule cannot carry a threshold of its own: Settings is its one home', async () => {
+    const rules = admin.caller.admin.alerts.rules;
+    expect(await reasonOf(rules.create({ alertType: 'users_out_of_credits', thresholdValue: '5' }))).toBe('BAD_REQUEST');
+    const [rule] = await db().select().from(creditAlerts).where(eq(creditAlerts.alertType, 'users_out_of_credits'));
+    expect(rule!.thresholdValue).toBeNull();
+    expect(await reasonOf(rules.update({ id: String(rule!.id), alertType: 'users_out_of_credits', thresholdValue: '5' }))).toBe('BAD_REQUEST');
   });
 
   it('running the check again counts the repeat on the open alert instead of raising another', async () => {

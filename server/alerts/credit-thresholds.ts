@@ -3,6 +3,7 @@ import type { PoolView } from '../../shared/pools';
 import type { DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import { listPools } from '../pools/pool-admin';
+import { platformSettings } from '../pools/tables';
 import { recordAlert, resolveAllBut, type AlertInput } from './alert-sink';
 import { creditAlerts } from './tables';
 
@@ -13,7 +14,6 @@ type Rule = { alertType: string; thresholdValue: string | null };
 export type RaisedThresholdAlert = AlertInput & { subject: string; id: number; repeated: boolean };
 
 const DEFAULT_USAGE_PERCENT = 90;
-const DEFAULT_USERS_OUT = 10;
 
 function poolLow(rule: Rule, pool: PoolView): AlertInput | null {
   // A rule's own threshold overrides the pool's; without one the pool's refill threshold is the line.
@@ -42,9 +42,8 @@ function poolUsageHigh(rule: Rule, pool: PoolView): AlertInput | null {
   };
 }
 
-/** One alert per paying tier whose users at zero exceed the rule's threshold (free users are always at zero). */
-function usersOut(rule: Rule, tier: string, count: number): AlertInput | null {
-  const limit = rule.thresholdValue !== null ? Number(rule.thresholdValue) : DEFAULT_USERS_OUT;
+/** One alert per paying tier whose users at zero exceed the Settings threshold (free users are always at zero). */
+function usersOut(limit: number, tier: string, count: number): AlertInput | null {
   if (count <= limit) return null;
   return {
     type: 'users_out_of_credits',
@@ -64,6 +63,12 @@ const usersAtZeroByTier = async (db: DbOrTx) =>
         group by subscription_tier order by subscription_tier`,
   );
 
+/** Settings owns this threshold; the users_out_of_credits rule only turns the check on and routes it. */
+async function usersOutThreshold(db: DbOrTx): Promise<number> {
+  const [s] = await db.select({ n: platformSettings.usersOutOfCreditsThreshold }).from(platformSettings).where(eq(platformSettings.id, 1));
+  return s!.n;
+}
+
 /**
  * A refill waiting for approval (over the budget, or bought by hand) stops being news once it is
  * decided: its alert resolves when the pool has no request waiting any more.
@@ -76,7 +81,8 @@ async function resolveDecidedRefills(db: DbOrTx) {
 }
 
 /**
- * The seed's threshold checks, with thresholds from the active rules in credit_alerts: pools at or
+ * The seed's threshold checks, turned on by the active rules in credit_alerts (pool thresholds from
+ * the rules, the users-out threshold from Settings): pools at or
  * under their low line, pools that used most of what was purchased, many users of a paying tier at
  * zero. Suspended pools are skipped (nobody draws them). A check whose rule is inactive or deleted
  * does not run. Safe to repeat: a condition that persists is counted on its open alert, not raised
@@ -93,6 +99,7 @@ export async function checkCreditThresholds(db: DbOrTx): Promise<RaisedThreshold
   const types = new Set(rules.map((r) => r.alertType as CheckedType));
   const pools = types.has('pool_low') || types.has('pool_usage_high') ? (await listPools(db)).filter((p) => p.status !== 'suspended') : [];
   const zeroUsers = types.has('users_out_of_credits') ? await usersAtZeroByTier(db) : [];
+  const usersOutLimit = types.has('users_out_of_credits') ? await usersOutThreshold(db) : 0;
 
   // Keyed by type + subject: two rules of one type that both fire raise one occurrence, not two.
   const found = new Map<string, AlertInput>();
@@ -100,7 +107,7 @@ export async function checkCreditThresholds(db: DbOrTx): Promise<RaisedThreshold
   for (const rule of rules) {
     if (rule.alertType === 'pool_low') pools.forEach((p) => add(poolLow(rule, p)));
     else if (rule.alertType === 'pool_usage_high') pools.forEach((p) => add(poolUsageHigh(rule, p)));
-    else zeroUsers.forEach((z) => add(usersOut(rule, z.tier, Number(z.n))));
+    else zeroUsers.forEach((z) => add(usersOut(usersOutLimit, z.tier, Number(z.n))));
   }
 
   const raised: RaisedThresholdAlert[] = [];

@@ -297,6 +297,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
 
     // Secrets everywhere: a provider key, a billing key, three channel secrets, API keys.
     await record('admin', 'admin.platformSettings.update', a.platformSettings.update({ monthlyRevenueUsd: '100000.00', creditBudgetSharePercent: 50, refillBackoffSeconds: 60, providerDriftTolerance: 1_000, reason: 'access test' }));
+    await record('admin', 'admin.platformSettings.setUsersOutThreshold', a.platformSettings.setUsersOutThreshold({ usersOutOfCreditsThreshold: 10, reason: 'access test' }));
     await db().execute(sql`update api_providers set is_active = false`);
     await record('admin', 'admin.providers.create', a.providers.create({ name: provider, kind: 'fal', baseUrl: fal.url, apiKey: 'sk-provider-SECRET-1', costPerRequest: '0.01', rateLimitPerMinute: 600, priority: 1, timeoutMs: 1_000 }));
     await record('admin', 'admin.pools.create', a.pools.create({ provider, costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http', billingUrl: billing.url, billingApiKey: 'sk-billing-SECRET-2' }));

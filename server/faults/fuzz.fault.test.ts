@@ -470,7 +470,7 @@ describe('[FUZZ] the audit and ledger explorers over HTTP answer hostile filters
 });
 
 /**
- * [FUZZ] The Users page's bulk procedures and the archive procedures, over HTTP with an admin's
+ * [FUZZ] The Users page's bulk procedures, the archive procedures and the users-out threshold, over HTTP with an admin's
  * session cookie (or none): whatever the CSV, filter or name, never a 500; the previews never write,
  * and a refused change writes nothing.
  */
@@ -509,6 +509,11 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
     { path: 'admin.providers.restore', type: 'mutation', input: () => hostileObject({ name: poolName(), reason: anyText(1, 80) }) },
     { path: 'admin.pools.archive', type: 'mutation', input: () => hostileObject({ provider: poolName(), reason: anyText(1, 80), archiveWithBalance: fc.boolean() }) },
     { path: 'admin.pools.restore', type: 'mutation', input: () => hostileObject({ provider: poolName(), reason: anyText(1, 80) }) },
+    {
+      path: 'admin.platformSettings.setUsersOutThreshold',
+      type: 'mutation',
+      input: () => hostileObject({ usersOutOfCreditsThreshold: fc.oneof(fc.integer({ min: -5, max: 2_000_000 }), fc.double(), anyText(0, 12)), reason: anyText(1, 80) }),
+    },
   ];
 
   const adminCall = (target: Target) =>

@@ -14,6 +14,7 @@ export async function getPlatformSettings(db: DbOrTx) {
     providerDriftTolerance: s!.providerDriftTolerance,
     refillConfirmCredits: s!.refillConfirmCredits,
     refillConfirmUsd: s!.refillConfirmUsd,
+    usersOutOfCreditsThreshold: s!.usersOutOfCreditsThreshold,
     budgetUsd: budget.budgetUsd,
     spentThisMonthUsd: budget.spentUsd,
   };
@@ -39,6 +40,27 @@ export async function updatePlatformSettings(
     await tx.update(platformSettings).set({ ...values, updatedAt: sql`now()` }).where(eq(platformSettings.id, 1));
     const after = await getPlatformSettings(tx);
     await audit(tx, actor, { action: 'settings.platform', targetType: 'settings', targetId: 'platform', before, after, reason });
+    return after;
+  });
+}
+
+/** The users_out_of_credits threshold, set on its own: the budget form's other fields stay untouched. */
+export async function setUsersOutOfCreditsThreshold(db: DbOrTx, actor: Actor, input: { usersOutOfCreditsThreshold: number; reason: string }) {
+  return db.transaction(async (tx) => {
+    const before = await getPlatformSettings(tx);
+    await tx
+      .update(platformSettings)
+      .set({ usersOutOfCreditsThreshold: input.usersOutOfCreditsThreshold, updatedAt: sql`now()` })
+      .where(eq(platformSettings.id, 1));
+    const after = await getPlatformSettings(tx);
+    await audit(tx, actor, {
+      action: 'settings.users_out_threshold',
+      targetType: 'settings',
+      targetId: 'platform',
+      before: { usersOutOfCreditsThreshold: before.usersOutOfCreditsThreshold },
+      after: { usersOutOfCreditsThreshold: after.usersOutOfCreditsThreshold },
+      reason: input.reason,
+    });
     return after;
   });
 }

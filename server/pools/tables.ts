@@ -164,11 +164,14 @@ export const platformSettings = pgTable(
     /** A refill above either figure asks the admin to confirm it in the Refill dialog (a slip of the keyboard costs real money). */
     refillConfirmCredits: integer('refill_confirm_credits').notNull().default(10_000),
     refillConfirmUsd: numeric('refill_confirm_usd', { precision: 14, scale: 2 }).notNull().default('250'),
+    /** The users_out_of_credits check fires for a paying tier when more than this many of its users are at zero. */
+    usersOutOfCreditsThreshold: integer('users_out_of_credits_threshold').notNull().default(10),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     check('platform_settings_single_row', sql`${t.id} = 1`),
     check('platform_settings_share_check', sql`${t.creditBudgetSharePercent} between 0 and 100`),
     check('platform_settings_confirm_check', sql`${t.refillConfirmCredits} >= 0 and ${t.refillConfirmUsd} >= 0`),
+    check('platform_settings_users_out_check', sql`${t.usersOutOfCreditsThreshold} >= 1`),
   ],
 );

@@ -7,6 +7,7 @@ import { BudgetSection } from './settings/BudgetSection';
 import { SessionsSection } from './settings/SessionsSection';
 import { TwoFactorSection } from './settings/TwoFactorSection';
 import { TierAllowancesSection } from './settings/TierAllowancesSection';
+import { UsersOutThresholdSection } from './settings/UsersOutThresholdSection';
 
 export function SettingsPage() {
   const me = useMe();
@@ -14,7 +15,7 @@ export function SettingsPage() {
     <div className="page">
       <PageHeader
         title="Settings"
-        description="API keys for product apps, the accounts that can sign in, tier allowances, the refill budget, and your own password, two-factor sign-in and sessions."
+        description="API keys for product apps, the accounts that can sign in, tier allowances, the refill budget, the users-out-of-credits alert threshold, and your own password, two-factor sign-in and sessions."
       />
       {isAdmin(me) ? (
         <>
@@ -26,6 +27,7 @@ export function SettingsPage() {
       )}
       <TierAllowancesSection />
       <BudgetSection />
+      <UsersOutThresholdSection />
       <AccountSection />
       <TwoFactorSection />
       <SessionsSection />

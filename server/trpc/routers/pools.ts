@@ -5,6 +5,7 @@ import {
   budgetSummarySchema,
   decideRequestInputSchema,
   platformSettingsSchema,
+  usersOutThresholdInputSchema,
   poolInputSchema,
   poolSchema,
   poolStatusChangeInputSchema,
@@ -22,7 +23,7 @@ import { monthBudget } from '../../analytics/month-budget';
 import { createPoolForProvider } from '../../pools/pool-for-provider';
 import { listPurchaseRequests } from '../../pools/purchase-requests';
 import { approveRequest, rejectRequest, requestManualRefill } from '../../pools/refills';
-import { getPlatformSettings, updatePlatformSettings } from '../../pools/settings';
+import { getPlatformSettings, setUsersOutOfCreditsThreshold, updatePlatformSettings } from '../../pools/settings';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
@@ -92,4 +93,8 @@ export const platformSettingsRouter = router({
     .input(updatePlatformSettingsInputSchema)
     .output(platformSettingsSchema)
     .mutation(({ ctx, input }) => updatePlatformSettings(ctx.db, ctx.actor, input)),
+  setUsersOutThreshold: adminProcedure('admin')
+    .input(usersOutThresholdInputSchema)
+    .output(platformSettingsSchema)
+    .mutation(({ ctx, input }) => setUsersOutOfCreditsThreshold(ctx.db, ctx.actor, input)),
 });

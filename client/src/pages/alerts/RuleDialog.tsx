@@ -1,5 +1,6 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
+import { Link } from 'wouter';
 import {
   alertChannelNames,
   alertRuleInputSchema,
@@ -20,10 +21,16 @@ import { channelLabels } from './badges';
 /** The types check-credit-thresholds evaluates (server/alerts/credit-thresholds.ts); others only route. */
 export const checkedTypes: string[] = ['pool_low', 'pool_usage_high', 'users_out_of_credits'];
 
-const meanings: Record<string, { unit: string; fallback: string; hint: string }> = {
+/** settingsOwned: the threshold lives on the Settings page (one source), so the rule shows it read-only. */
+const meanings: Record<string, { unit: string; fallback: string; hint: string; settingsOwned?: true }> = {
   pool_low: { unit: 'credits', fallback: "each pool's refill threshold", hint: 'Alerts when a pool has this many credits or fewer.' },
   pool_usage_high: { unit: '%', fallback: '90%', hint: 'Alerts when a pool has used more than this share of the credits purchased.' },
-  users_out_of_credits: { unit: 'users', fallback: '10 users', hint: 'Alerts, per paying tier (plus, pro), when more than this many of its users have no credits left. Free users are never counted.' },
+  users_out_of_credits: {
+    unit: 'users',
+    fallback: 'the Settings threshold',
+    hint: 'Alerts, per paying tier (plus, pro), when more than this many of its users have no credits left. Free users are never counted. The threshold is set on the Settings page.',
+    settingsOwned: true,
+  },
 };
 
 export const thresholdMeaning = (type: string) => meanings[type] ?? null;
@@ -74,7 +81,7 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
     if (save.isPending) return;
     const values = {
       alertType: form.alertType,
-      thresholdValue: form.thresholdValue.trim() === '' ? null : form.thresholdValue,
+      thresholdValue: form.thresholdValue.trim() === '' || thresholdMeaning(form.alertType.trim())?.settingsOwned ? null : form.thresholdValue,
       // In the order the channels are listed, whatever order they were ticked in.
       notificationChannels: alertChannelNames.filter((c) => form.channels.includes(c)),
       isActive: form.isActive,
@@ -125,21 +132,25 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
               <option key={t} value={t} />
             ))}
           </datalist>
-          <Field
-            id={`${id}-threshold`}
-            label={meaning ? `Threshold (${meaning.unit})` : 'Threshold'}
-            error={errors.thresholdValue}
-            hint={meaning ? `Empty: ${meaning.fallback}` : 'Only the checked types use a threshold'}
-          >
-            <input
+          {meaning?.settingsOwned ? (
+            <SettingsThreshold id={`${id}-threshold`} />
+          ) : (
+            <Field
               id={`${id}-threshold`}
-              inputMode="decimal"
-              autoComplete="off"
-              placeholder={meaning ? meaning.fallback : '—'}
-              value={form.thresholdValue}
-              onChange={(e) => setForm((f) => ({ ...f, thresholdValue: e.target.value }))}
-            />
-          </Field>
+              label={meaning ? `Threshold (${meaning.unit})` : 'Threshold'}
+              error={errors.thresholdValue}
+              hint={meaning ? `Empty: ${meaning.fallback}` : 'Only the checked types use a threshold'}
+            >
+              <input
+                id={`${id}-threshold`}
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder={meaning ? meaning.fallback : '—'}
+                value={form.thresholdValue}
+                onChange={(e) => setForm((f) => ({ ...f, thresholdValue: e.target.value }))}
+              />
+            </Field>
+          )}
         </div>
         {meaning && <p className="alerts-rule-hint">{meaning.hint}</p>}
         <Field
@@ -181,5 +192,24 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
         <FormActions onClose={onClose} busy={save.isPending} label={editing ? 'Save rule' : 'Add rule'} />
       </form>
     </Dialog>
+  );
+}
+
+/** The users-out threshold as Settings holds it: shown here, changed only there. */
+function SettingsThreshold({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const settings = useQuery(trpc.admin.platformSettings.get.queryOptions());
+  return (
+    <Field
+      id={id}
+      label="Threshold (users)"
+      hint={
+        <>
+          Set on the <Link href="/settings#users-out-threshold">Settings page</Link>
+        </>
+      }
+    >
+      <input id={id} readOnly value={settings.data ? String(settings.data.usersOutOfCreditsThreshold) : ''} />
+    </Field>
   );
 }

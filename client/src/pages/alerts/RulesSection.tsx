@@ -1,8 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
+import { Link } from 'wouter';
 import type { AlertRuleView } from '../../../../shared/alerts';
 import { isAdmin, useMe } from '../../auth';
+import { formatCount } from '../../components/Amount';
 import { DataTable } from '../../components/DataTable';
 import { ConfirmDialog } from '../../components/Dialog';
 import { useToast } from '../../components/Toasts';
@@ -19,11 +21,25 @@ type EditState = { open: false } | { open: true; rule: AlertRuleView | null };
 function ThresholdCell({ rule }: { rule: AlertRuleView }) {
   const m = thresholdMeaning(rule.alertType);
   if (!m) return rule.thresholdValue ? <span title="Not used: only the threshold checks read thresholds">{rule.thresholdValue}</span> : <span className="muted">—</span>;
+  if (m.settingsOwned) return <SettingsOwnedThreshold hint={m.hint} />;
   if (rule.thresholdValue === null) return <span className="muted" title={m.hint}>default ({m.fallback})</span>;
   return (
     <span title={m.hint}>
       {trimDecimal(rule.thresholdValue)}
       <span className="cell-sub"> {m.unit}</span>
+    </span>
+  );
+}
+
+/** Read-only here: the users-out threshold has one home, the Settings page. */
+function SettingsOwnedThreshold({ hint }: { hint: string }) {
+  const trpc = useTRPC();
+  const settings = useQuery(trpc.admin.platformSettings.get.queryOptions());
+  return (
+    <span title={hint} data-testid="users-out-rule-threshold">
+      {settings.data ? formatCount(settings.data.usersOutOfCreditsThreshold) : '…'}
+      <span className="cell-sub"> users · </span>
+      <Link href="/settings#users-out-threshold">set in Settings</Link>
     </span>
   );
 }
@@ -149,7 +165,8 @@ export function RulesSection() {
         <div>
           <h2 id="alert-rules-title">Rules</h2>
           <p className="section-description">
-            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold.
+            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold
+            (<code>users_out_of_credits</code> takes its threshold from Settings).
             Any rule can send its type to channels on top of the level&rsquo;s defaults. Inactive rules do nothing.
           </p>
         </div>
