@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
 import { auditLog } from '../auth/tables';
 import { queryOne } from '../db/rows';
@@ -7,8 +7,8 @@ import { creditPool } from '../pools/credit-pool';
 import { setUsersOutOfCreditsThreshold } from '../pools/settings';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
-import { newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
-import { seedPool } from '../test/pool-helpers';
+import { expectLedgerClean, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
+import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import type { AlertLevel } from './alert-sink';
 import { notify, runAlertDispatch, sendDueDeliveries } from './alert-service';
 import { updateChannel } from './channel-settings';
@@ -38,6 +38,11 @@ beforeAll(async () => {
   });
 });
 beforeEach(() => fakes.reset());
+// Whatever a test did, the books still balance.
+afterEach(async () => {
+  await expectLedgerClean(db());
+  await expectPoolsClean(db());
+});
 afterAll(async () => {
   await fakes.close();
   await env.close();

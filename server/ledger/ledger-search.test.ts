@@ -1,9 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
 import { queryRows } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
-import { key, newUser } from '../test/ledger-helpers';
+import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
+import { expectPoolsClean } from '../test/pool-helpers';
 import { grantCredits } from './admin-ops';
 import { consumeCredits } from './consume';
 import { ledgerRowsQuery } from './ledger-search';
@@ -26,6 +27,11 @@ beforeAll(async () => {
   aliceKey = key();
   aliceCharge = (await consumeCredits(db(), { userId: alice, credits: 2, enhancementType: 'upscale', idempotencyKey: aliceKey })).transactionId;
   await consumeCredits(db(), { userId: bob, credits: 1, enhancementType: 'lighting', idempotencyKey: key() });
+});
+// Whatever a test did, the books still balance.
+afterEach(async () => {
+  await expectLedgerClean(db());
+  await expectPoolsClean(db());
 });
 afterAll(() => env.close());
 

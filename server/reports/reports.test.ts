@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReportContent } from '../../shared/reports';
 import { updateChannel } from '../alerts/channel-settings';
 import { recordAlert } from '../alerts/alert-sink';
@@ -14,7 +14,8 @@ import { runEnhancement } from '../providers/gateway';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
 import { startFakeProvider, startImageServer } from '../test/fake-providers';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
-import { key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
+import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
+import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { previousPeriod, reportPeriod } from './report-period';
 import { updateReportSettings } from './report-settings';
@@ -58,6 +59,11 @@ beforeAll(async () => {
   await recordAlert(db(), { type: 'report_probe', level: 'warning', subject: 'x', message: 'probe', metadata: {} });
 });
 beforeEach(() => fakes.reset());
+// Whatever a test did, the books still balance.
+afterEach(async () => {
+  await expectLedgerClean(db());
+  await expectPoolsClean(db());
+});
 afterAll(async () => {
   await Promise.all(closers.map((c) => c()));
   await env.close();
