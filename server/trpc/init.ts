@@ -36,7 +36,15 @@ function describeZodError(error: ZodError): string {
     .join('; ');
 }
 
-export const t = initTRPC.context<ContextInner>().create({
+/**
+ * What the OpenAPI document (`GET /openapi.json`) says of a public procedure beside its zod schemas:
+ * a one-line summary, an optional longer description, and an input that works as a real example.
+ */
+export interface ProcedureMeta {
+  openapi?: { summary: string; description?: string; tags?: string[]; example?: unknown };
+}
+
+export const t = initTRPC.context<ContextInner>().meta<ProcedureMeta>().create({
   // Stack traces never leave the server.
   isDev: false,
   errorFormatter({ shape, error }) {
