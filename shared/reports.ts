@@ -57,6 +57,8 @@ export const reportContentSchema = z.object({
   previous: reportFiguresSchema.nullable(),
   budget: z.object({ configured: z.boolean(), budgetUsd: z.string(), providerCostMonthToDateUsd: z.string(), providerCostProjectedUsd: z.string(), overBudget: z.boolean() }),
   pools: z.array(z.object({ provider: z.string(), balance: z.number(), daysUntilEmpty: z.number().nullable() })),
+  /** Credits per day over the 14 days that end with the period (the email's chart). */
+  days: z.array(z.object({ day: z.string(), credits: z.number().int(), overflowCredits: z.number().int() })),
 });
 export type ReportContent = z.infer<typeof reportContentSchema>;
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ReportContent, ReportFigures, ReportKind } from '../../shared/reports';
 import { backfillDailySummaries } from '../analytics/daily-summary';
+import { addDays } from '../analytics/days';
 import { forecast } from '../analytics/forecast';
 import { monthBudget } from '../analytics/month-budget';
 import { topUsers, usageTrend } from '../analytics/trends';
@@ -10,6 +11,8 @@ import { callStatsFor, successRate } from '../providers/call-stats';
 import { previousPeriod, type ReportPeriod } from './report-period';
 
 const TOP_USERS = 5;
+/** The chart's span: a weekly report's week and the week before; a daily report's fortnight. */
+const CHART_DAYS = 14;
 const dayStart = (day: string) => sql`(${day}::date)::timestamp at time zone 'UTC'`;
 const dayAfter = (day: string) => sql`((${day}::date) + 1)::timestamp at time zone 'UTC'`;
 
@@ -72,11 +75,12 @@ async function figures(db: DbOrTx, p: ReportPeriod): Promise<ReportFigures> {
 export async function buildReport(db: DbOrTx, kind: ReportKind, period: ReportPeriod): Promise<ReportContent> {
   // Finished days are read from the daily tables: a day the summary job missed is summarised first.
   await backfillDailySummaries(db);
-  const [current, previous, budget, outlook] = await Promise.all([
+  const [current, previous, budget, outlook, chart] = await Promise.all([
     figures(db, period),
     kind === 'weekly' ? figures(db, previousPeriod(period)) : Promise.resolve(null),
     monthBudget(db),
     forecast(db),
+    usageTrend(db, { from: addDays(period.to, 1 - CHART_DAYS), to: period.to, split: 'none' }),
   ]);
   return {
     kind,
@@ -92,5 +96,6 @@ export async function buildReport(db: DbOrTx, kind: ReportKind, period: ReportPe
       overBudget: budget.overBudget,
     },
     pools: outlook.pools.map((pool) => ({ provider: pool.provider, balance: pool.balance, daysUntilEmpty: pool.daysUntilEmpty })),
+    days: chart.points.map((pt) => ({ day: pt.day, credits: pt.creditsConsumed, overflowCredits: pt.platformCredits })),
   };
 }

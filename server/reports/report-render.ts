@@ -1,4 +1,5 @@
 import type { ReportContent, ReportFigures } from '../../shared/reports';
+import { CHART_CID } from './report-chart';
 
 export type RenderedReport = { title: string; text: string; slack: Record<string, unknown>; email: { subject: string; text: string; html: string } };
 
@@ -78,6 +79,7 @@ export function renderReport(c: ReportContent, opts: { preview?: boolean } = {})
   const html = [
     `<!doctype html><html><body style="font-family:sans-serif;font-size:14px">`,
     `<h2>${escapeHtml(title)}</h2><p>${escapeHtml(summary)}</p>`,
+    `<p><img src="cid:${CHART_CID}" width="600" height="220" alt="Credits per day over the last ${c.days.length} days"></p>`,
     ...parts.map((s) => `<h3>${escapeHtml(s.heading)}</h3><ul>${s.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`),
     `</body></html>`,
   ].join('');

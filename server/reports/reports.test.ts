@@ -1,4 +1,5 @@
 import pino from 'pino';
+import sharp from 'sharp';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReportContent } from '../../shared/reports';
@@ -17,6 +18,7 @@ import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/h
 import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
 import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
+import { CHART_CID } from './report-chart';
 import { previousPeriod, reportPeriod } from './report-period';
 import { updateReportSettings } from './report-settings';
 
@@ -68,6 +70,13 @@ afterAll(async () => {
   await Promise.all(closers.map((c) => c()));
   await env.close();
 });
+
+/** The decoded body of the MIME part with Content-ID `cid` (nodemailer writes inline images in base64). */
+function inlineImage(raw: string, cid: string): Buffer {
+  const part = raw.split(/\r?\n--/).find((p) => p.includes(`Content-ID: <${cid}>`));
+  if (!part) throw new Error(`no MIME part with Content-ID <${cid}>`);
+  return Buffer.from(part.split(/\r?\n\r?\n/)[1]!.replace(/\s+/g, ''), 'base64');
+}
 
 /** What the ledger and provider_calls say about today, independently of the analytics code. */
 async function ledgerToday() {
@@ -131,6 +140,13 @@ describe('[REPORTS] the daily report', () => {
     expect(mail).toMatchObject({ subject: `Creditdesk daily report, ${day}`, to: ['reports@example.com'] });
     expect(mail!.text).toMatch(/text\/plain/);
     expect(mail!.text).toMatch(/text\/html/);
+    // The HTML shows the chart inline: a real PNG of the 14 days to the period's end, drawn from the same figures.
+    expect(mail!.text.replace(/=\r?\n/g, '')).toContain(`cid:${CHART_CID}`);
+    expect(await sharp(inlineImage(mail!.text, CHART_CID)).metadata()).toMatchObject({ format: 'png', width: 600, height: 220 });
+    expect(run!.content.days).toHaveLength(14);
+    expect(run!.content.days.at(-1)).toEqual({ day, credits: ledger.credits, overflowCredits: ledger.overflow });
+    expect(run!.content.days[0]!.day).toBe(addDays(day, -13));
+    expect(run!.content.days.slice(0, -1).every((d) => d.credits === 0)).toBe(true);
 
     // The same period again (a retry, a second scheduler tick): nothing more is sent.
     expect(await job('daily-report').run(env.deps, { asOf: `${addDays(day, 1)}T09:30:00Z` })).toMatchObject({ sent: false });

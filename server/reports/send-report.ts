@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
-import type { ReportKind, SendNowResult } from '../../shared/reports';
+import type { ReportContent, ReportKind, SendNowResult } from '../../shared/reports';
 import { channels } from '../alerts/channels';
 import { DEFAULT_CHANNEL_TIMEOUT_MS, type AlertDeps } from '../alerts/channels/channel';
 import { getChannelSettings } from '../alerts/channel-settings';
 import { audit, type Actor } from '../auth/audit';
 import type { Db } from '../db/client';
 import { queryOne } from '../db/rows';
+import { chartAttachment } from './report-chart';
 import { buildReport } from './report-content';
 import { reportPeriod, type ReportPeriod } from './report-period';
 import { renderReport, type RenderedReport } from './report-render';
@@ -20,7 +21,8 @@ const CLAIM_LEASE_MINUTES = 10;
  * Sends through the alert channels' settings: Slack's webhook, and the email channel's SMTP server
  * to the report's own recipients. Channels in `skip` already got this report.
  */
-async function deliver(db: Db, deps: AlertDeps, kind: ReportKind, rendered: RenderedReport, skip: string[] = []): Promise<Delivery[]> {
+async function deliver(db: Db, deps: AlertDeps, content: ReportContent, rendered: RenderedReport, skip: string[] = []): Promise<Delivery[]> {
+  const kind = content.kind;
   const settings = await getReportSettings(db, kind);
   const ctx = { secrets: deps.secrets, outbound: deps.outbound, timeoutMs: deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS };
   const wanted: Channel[] = [...(settings.slack ? (['slack'] as const) : []), ...(settings.emailTo.length ? (['email'] as const) : [])];
@@ -31,7 +33,7 @@ async function deliver(db: Db, deps: AlertDeps, kind: ReportKind, rendered: Rend
       if (channel === 'slack') await channels.slack.send(rendered.slack, channelSettings, ctx);
       else {
         const config = { ...(channelSettings.config as object), to: settings.emailTo };
-        await channels.email.send(rendered.email, { ...channelSettings, config }, ctx);
+        await channels.email.send({ ...rendered.email, attachments: [await chartAttachment(content)] }, { ...channelSettings, config }, ctx);
       }
       out.push({ channel, ok: true, error: null });
     } catch (err) {
@@ -64,7 +66,7 @@ export async function runScheduledReport(db: Db, deps: AlertDeps & { config: { J
   const claim = await claimPeriod(db, kind, period);
   if (!claim) return { ...period, sent: false, why: 'already sent, or being sent by another worker' };
   const content = await buildReport(db, kind, period);
-  const deliveries = await deliver(db, deps, kind, renderReport(content), claim.sent_channels);
+  const deliveries = await deliver(db, deps, content, renderReport(content), claim.sent_channels);
   const failed = deliveries.filter((d) => !d.ok);
   const sentNow = deliveries.filter((d) => d.ok).map((d) => d.channel);
   await db.execute(sql`
@@ -85,7 +87,7 @@ export async function runScheduledReport(db: Db, deps: AlertDeps & { config: { J
 export async function sendReportNow(db: Db, deps: AlertDeps & { config: { JOBS_TIMEZONE: string } }, actor: Actor, kind: ReportKind, now = new Date()): Promise<SendNowResult> {
   const content = await buildReport(db, kind, reportPeriod(kind, now, deps.config.JOBS_TIMEZONE));
   const rendered = renderReport(content, { preview: true });
-  const deliveries = await deliver(db, deps, kind, rendered);
+  const deliveries = await deliver(db, deps, content, rendered);
   await audit(db, actor, { action: 'report.send_now', targetType: 'report', targetId: kind, after: { from: content.from, to: content.to, deliveries } });
   return { content, text: rendered.text, deliveries };
 }

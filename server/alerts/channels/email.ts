@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import { OutboundRefusedError } from '../../net/outbound';
 import { emailConfigSchema } from '../../../shared/alerts';
 import { alertTitle, ChannelError, noticeTag, noticeTime, type AlertChannel, type RoutedAlert } from './channel';
@@ -55,8 +56,15 @@ export const emailChannel: AlertChannel = {
       socketTimeout: ctx.timeoutMs,
     });
     try {
-      // Reports carry an HTML body too; the text stays as its plain-text part.
-      await transport.sendMail({ from: config.from, to: config.to, subject: String(payload.subject), text: String(payload.text), ...(payload.html ? { html: String(payload.html) } : {}) });
+      // Reports carry an HTML body (the text stays as its plain-text part) and its chart as an inline image.
+      await transport.sendMail({
+        from: config.from,
+        to: config.to,
+        subject: String(payload.subject),
+        text: String(payload.text),
+        ...(payload.html ? { html: String(payload.html) } : {}),
+        ...(Array.isArray(payload.attachments) ? { attachments: payload.attachments as Mail.Attachment[] } : {}),
+      });
     } catch (err) {
       throw new ChannelError(`SMTP ${config.host}:${config.port}: ${(err as Error).message}`);
     } finally {
