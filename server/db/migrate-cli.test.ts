@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { adminSql, databaseUrl } from '../test/pg-admin';
+import { adminSql, databaseUrl, testDatabaseName } from '../test/pg-admin';
 import { repoRoot } from '../test/spawn';
 import { openDb } from './client';
 import { migrationsFolder } from './migrate';
@@ -36,7 +35,7 @@ async function appliedMigrations(url: string | undefined, dataDir: string) {
 // Each test spawns npm and tsx, and PGlite migrates slowly: generous limits for a busy machine.
 describe('[JOBS] npm run db:migrate applies the migrations', { timeout: 150_000 }, () => {
   it('to an empty PostgreSQL database named by DATABASE_URL, and a second run changes nothing', async () => {
-    const name = `cd_t_${randomBytes(6).toString('hex')}`;
+    const name = testDatabaseName();
     const admin = adminSql();
     await admin.unsafe(`create database "${name}"`);
     onTestFinished(async () => {

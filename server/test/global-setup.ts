@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { openDb } from '../db/client';
 import { migrate } from '../db/migrate';
-import { adminSql, databaseUrl, templateName, TEST_PG_URL } from './pg-admin';
+import { adminSql, databaseUrl, templateName, testDatabaseCreatedAt, TEST_PG_URL } from './pg-admin';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,8 +39,11 @@ export default async function setup(project: TestProject) {
       select coalesce(extract(epoch from now() - max(backend_start)), 1e9)::int as age
       from pg_stat_activity where datname = ${datname}`;
     // Templates are kept: another checkout's run may be cloning one right now. Test databases still
-    // in use hold connections; idle ones are leftovers of killed runs.
-    if (age > 3600) await sql.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
+    // in use hold connections; idle ones are leftovers of killed runs, unless just created (another
+    // run on this machine may not have connected to it yet).
+    const createdAt = testDatabaseCreatedAt(datname);
+    const young = createdAt !== null && Date.now() - createdAt.getTime() < 3_600_000;
+    if (age > 3600 && !young) await sql.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
   }
   await sql.end();
   project.provide('templateDb', name);

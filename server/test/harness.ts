@@ -15,7 +15,7 @@ import { createContextInner, type CookieJar } from '../trpc/context';
 import { createCallerFactory } from '../trpc/init';
 import { appRouter } from '../trpc/root';
 import type { AdminRole, ApiKeyScope } from '../../shared/enums';
-import { adminSql, databaseUrl, TEST_REDIS_URL } from './pg-admin';
+import { adminSql, databaseUrl, testDatabaseName, TEST_REDIS_URL } from './pg-admin';
 
 export const createCaller = createCallerFactory(appRouter);
 
@@ -32,7 +32,7 @@ export const uniqueId = (prefix = 'u') => `${prefix}-${randomBytes(6).toString('
 
 /** A database cloned from the migrated template and a Redis prefix, both this file's alone. */
 export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
-  const dbName = `cd_t_${randomBytes(6).toString('hex')}`;
+  const dbName = testDatabaseName();
   const sql = adminSql();
   await sql.unsafe(`create database "${dbName}" template "${inject('templateDb')}"`);
   await sql.end();
