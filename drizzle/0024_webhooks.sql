@@ -83,7 +83,7 @@ DECLARE
   old_total int := OLD.current_balance + OLD.bonus_balance;
   new_total int := NEW.current_balance + NEW.bonus_balance;
 BEGIN
-  IF NEW.last_reset_at IS DISTINCT FROM OLD.last_reset_at THEN
+  IF NEW.last_reset_at > OLD.last_reset_at THEN
     PERFORM webhook_emit('credits.reset', jsonb_build_object(
       'userId', NEW.user_id, 'tier', NEW.subscription_tier, 'balance', new_total,
       'monthlyAllowance', NEW.monthly_allowance, 'resetAt', to_char(NEW.last_reset_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')));
@@ -103,7 +103,7 @@ BEGIN
 END $$;
 --> statement-breakpoint
 CREATE TRIGGER user_credits_webhook_events AFTER UPDATE ON user_credits FOR EACH ROW
-WHEN (NEW.last_reset_at IS DISTINCT FROM OLD.last_reset_at
+WHEN (NEW.last_reset_at > OLD.last_reset_at
       OR (NEW.current_balance + NEW.bonus_balance < OLD.current_balance + OLD.bonus_balance
           AND ((NEW.current_balance + NEW.bonus_balance) * 5 < NEW.monthly_allowance OR NEW.current_balance + NEW.bonus_balance = 0)))
 EXECUTE FUNCTION user_credits_webhook_events();
