@@ -64,7 +64,6 @@ export function DeliveriesSection({ endpoint, admin }: { endpoint: WebhookEndpoi
         header: 'Next attempt',
         cell: (c) => (c.getValue() ? <time dateTime={c.getValue()!}>{formatDateTime(c.getValue()!)}</time> : <span className="muted">—</span>),
       }),
-      col.accessor('createdAt', { header: 'Created', cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time> }),
       col.display({
         id: 'actions',
         header: () => <span className="sr-only">Actions</span>,
