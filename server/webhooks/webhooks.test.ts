@@ -84,25 +84,30 @@ describe('[WEBHOOKS] events are emitted by their causes and delivered signed', (
     expect(() => verifyReceived(`whsec_${Buffer.alloc(32, 1).toString('base64')}`, low!)).toThrow();
   });
 
-  it('credits.low is sent once per crossing per month: not again on the next consume below 20%, again after the monthly reset', async () => {
+  it('credits.low is sent once per user per month: not again on the next consume below 20% nor on a second crossing that month, again after the monthly reset', async () => {
     const { receiver, secret } = await endpoint(['credits.low', 'credits.reset']);
     const userId = await newUser(db(), 'pro'); // allowance 25: below 20% is under 5
     await consume(userId, 21);
     await consume(userId, 1);
     await consume(userId, 1);
     expect(await eventsOf('credits.low', userId)).toBe(1);
+    // Lifted above 20% by a grant and crossing again in the same month: the month's key was used.
+    await grantCredits(db(), cliActor, { userId, credits: 10, reason: 'goodwill' });
+    await consume(userId, 10);
+    expect(await eventsOf('credits.low', userId)).toBe(1);
 
     await lastResetLastMonth(userId);
     expect((await allocateMonthlyCredits(db())).usersReset).toBeGreaterThanOrEqual(1);
     expect(await eventsOf('credits.reset', userId)).toBe(1);
-    await consume(userId, 22);
+    // 25 allowance + 2 bonus left of the grant: under 5 after 24 more.
+    await consume(userId, 24);
     await consume(userId, 1);
     expect(await eventsOf('credits.low', userId)).toBe(2);
 
     await dispatch();
     expect(receiver.of('credits.low', userId)).toHaveLength(2);
     const [reset] = receiver.of('credits.reset', userId);
-    expect(verifyReceived(secret, reset!)).toMatchObject({ type: 'credits.reset', data: { userId, balance: 25, monthlyAllowance: 25 } });
+    expect(verifyReceived(secret, reset!)).toMatchObject({ type: 'credits.reset', data: { userId, balance: 27, monthlyAllowance: 25 } });
   });
 
   it('a rolled-back transaction emits nothing; the same change committed emits', async () => {
