@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './env';
 import { shot, submitSignIn } from './helpers';
 
-const sections = ['Dashboard', 'Users', 'Ledger', 'Pools', 'Providers', 'Alerts', 'Jobs', 'Usage', 'Audit log', 'Settings'];
+const sections = ['Dashboard', 'Users', 'Ledger', 'Pools', 'Providers', 'Alerts', 'Jobs', 'Usage', 'Webhooks', 'Audit log', 'Settings'];
 
 test('admin signs in, creates an API key that works, and signs out', async ({ page, request }) => {
   await page.goto('/');

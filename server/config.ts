@@ -62,6 +62,8 @@ const envSchema = z.object({
   ENHANCE_RATE_PER_USER_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(120),
   ENHANCE_RATE_PER_KEY_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(60_000),
   /** Images under /media older than this are deleted by the cleanup-media job. */
+  /** How long a product app's webhook receiver may take to answer before the attempt counts as failed. */
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().max(60).default(10),
   MEDIA_RETENTION_DAYS: z.coerce.number({ message: 'expects a number of days' }).int().min(1).default(30),
   /** Past this size /media takes no more files: the degraded look falls back to the CSS filter alone. */
   MEDIA_QUOTA_MB: z.coerce.number({ message: 'expects a number of megabytes' }).int().min(1).default(5120),

@@ -23,6 +23,7 @@ export const knownAlertTypes = [
   'pool_refill_failed',
   'provider_unhealthy',
   'enhancement_degraded',
+  'webhook_endpoint_disabled',
 ] as const;
 
 export const alertTypeSchema = z

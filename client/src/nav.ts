@@ -9,6 +9,7 @@ import { ProvidersPage } from './pages/ProvidersPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { UsagePage } from './pages/UsagePage';
 import { UsersPage } from './pages/UsersPage';
+import { WebhooksPage } from './pages/WebhooksPage';
 
 export type NavItem = {
   path: string;
@@ -29,6 +30,7 @@ export const navItems: NavItem[] = [
   { path: '/alerts', label: 'Alerts', key: 'a', icon: '⚑', page: AlertsPage },
   { path: '/jobs', label: 'Jobs', key: 'j', icon: '↻', page: JobsPage },
   { path: '/usage', label: 'Usage', key: 'e', icon: '▤', page: UsagePage },
+  { path: '/webhooks', label: 'Webhooks', key: 'w', icon: '⤳', page: WebhooksPage },
   { path: '/audit', label: 'Audit log', key: 't', icon: '✎', page: AuditPage },
   { path: '/settings', label: 'Settings', key: 's', icon: '⚙', page: SettingsPage },
 ];

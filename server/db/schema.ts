@@ -8,3 +8,4 @@ export * from '../providers/tables';
 export * from '../jobs/tables';
 export * from '../analytics/tables';
 export * from '../reports/tables';
+export * from '../webhooks/tables';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkCreditThresholds } from '../alerts/credit-thresholds';
 import { runAlertDispatch } from '../alerts/alert-service';
+import { runWebhookDispatch } from '../webhooks/dispatch';
 import { defineJob, type JobDefinition } from './job-definition';
 
 export const alertJobs: JobDefinition[] = [
@@ -20,5 +21,13 @@ export const alertJobs: JobDefinition[] = [
     payload: z.object({}).strict(),
     attempts: 1,
     run: (deps) => runAlertDispatch(deps.dbHandle.db, deps),
+  }),
+  defineJob({
+    name: 'deliver-webhooks',
+    description: 'Sends new and retry-due webhook events to product apps (signed, at least once, backoff up to 24 h).',
+    schedule: '*/10 * * * * *',
+    payload: z.object({}).strict(),
+    attempts: 1,
+    run: (deps) => runWebhookDispatch(deps.dbHandle.db, { ...deps, timeoutMs: deps.config.WEBHOOK_TIMEOUT_SECONDS * 1000 }),
   }),
 ];

@@ -278,6 +278,11 @@ export async function expireGrants(db: DbOrTx, opts: { batchSize?: number } = {}
         select user_id, 'grant_expiry', removed, -removed, removed, current_balance + bonus_balance - removed_so_far, 'user_credits',
                'grant ' || transaction_id || ' expired'
         from per_grant where removed > 0 order by user_id, id`);
+      // One grant.expired event per grant, in the expiry's transaction (credits: what the grant gave).
+      await tx.execute(sql`
+        select webhook_emit('grant.expired', jsonb_build_object('grantId', id::text, 'userId', user_id, 'credits', credits,
+                                                                'transactionId', transaction_id::text))
+        from (values ${batch}) b(id, user_id, credits, transaction_id) order by id`);
       return due.length;
     });
     expired += n;

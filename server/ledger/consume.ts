@@ -39,7 +39,8 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
  * The common case in one statement (so one round trip, atomic without an explicit transaction):
  * the conditional debit and its ledger entry as data-modifying CTEs. No row means the slow path
  * must decide (first sight, due reset, overflow, refusal); a unique violation on the idempotency key
- * fails the whole statement, debit included — a replay.
+ * fails the whole statement, debit included — a replay. The user_credits trigger adds the
+ * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
  */
 async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
   const row = await queryOne<{ id: string; balance_after: number }>(

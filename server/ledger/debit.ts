@@ -17,6 +17,7 @@ export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
  * bonus bucket; when both cannot cover it, a tier with pool access overflows to the platform pool
  * (the user pays nothing) up to its monthly overflow cap, and a tier without is refused. The common case is one conditional UPDATE;
  * a first-seen user, a due monthly reset or an overflow take the slower path under the row lock.
+ * A balance crossing below 20% or to 0 gets its webhook event from the user_credits trigger (ADR 012).
  */
 export async function debitUser(
   db: DbOrTx,

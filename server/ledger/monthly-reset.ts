@@ -6,7 +6,8 @@ import { periodStartSql } from './period';
 /**
  * The monthly reset for every user in one statement: each user whose last reset is before the month
  * of `at` gets the tier's current allowance as balance, and one `allocation` entry for the difference.
- * The month's spent allowance and overflow counters start again from zero; bonus credits are untouched. A second run in the same month finds nobody due and changes nothing.
+ * The month's spent allowance and overflow counters start again from zero; bonus credits are untouched.
+ * Each user reset gets its `credits.reset` webhook event from the user_credits trigger, in this same statement (ADR 012). A second run in the same month finds nobody due and changes nothing.
  */
 export async function allocateMonthlyCredits(db: DbOrTx, opts: { at?: Date } = {}): Promise<{ usersReset: number }> {
   const at = opts.at ? sql`${opts.at.toISOString()}::timestamptz` : sql`now()`;

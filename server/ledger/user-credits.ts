@@ -50,6 +50,7 @@ export async function ensureUserCredits(db: DbOrTx, userId: string): Promise<voi
  * tier's current allowance, with an `allocation` entry for the difference, and the month's spent
  * allowance and overflow start again from zero. Runs at most once a month
  * per user whoever calls it, since the row lock makes a second caller re-read the new reset time.
+ * The user_credits trigger emits its credits.reset webhook event in this statement (ADR 012).
  */
 export async function resetUserIfDue(db: DbOrTx, userId: string): Promise<boolean> {
   const row = await queryOne<{ n: number }>(

@@ -4,6 +4,7 @@ import type { EnhanceResult } from '../../shared/enhance';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
 import { idempotencyConflict } from '../ledger/errors';
+import { emitWebhookEvent } from '../webhooks/emit';
 import { enhancementRequests } from './tables';
 
 export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: EnhanceResult } | { kind: 'interrupted'; id: number; reservationId: string | null };
@@ -46,11 +47,24 @@ export async function attachReservation(db: DbOrTx, id: number, reservationId: s
   await db.update(enhancementRequests).set({ reservationId }).where(eq(enhancementRequests.id, id));
 }
 
+/**
+ * The one step that finalises an enhancement request (run or submitted): the stored result and its
+ * webhook event (`enhancement.completed` or `enhancement.degraded`) commit together, so the event
+ * exists exactly when the result does.
+ */
 export async function completeEnhancement(db: DbOrTx, id: number, reservationId: string | null, result: EnhanceResult): Promise<void> {
-  await db
-    .update(enhancementRequests)
-    .set({ status: result.status, result, reservationId, completedAt: sql`now()` })
-    .where(eq(enhancementRequests.id, id));
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(enhancementRequests)
+      .set({ status: result.status, result, reservationId, completedAt: sql`now()` })
+      .where(eq(enhancementRequests.id, id))
+      .returning({ userId: enhancementRequests.userId, idempotencyKey: enhancementRequests.idempotencyKey });
+    if (!row) return;
+    await emitWebhookEvent(tx, {
+      type: result.status === 'enhanced' ? 'enhancement.completed' : 'enhancement.degraded',
+      data: { enhancementId: String(id), userId: row.userId, idempotencyKey: row.idempotencyKey, result },
+    });
+  });
 }
 
 /** A refused request (no credits) records no result: the same key may be retried after an upgrade. */

@@ -13,6 +13,7 @@ import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
 import { usersRouter } from './routers/users';
+import { webhooksRouter } from './routers/webhooks';
 
 export const appRouter = router({
   auth: authRouter,
@@ -35,6 +36,7 @@ export const appRouter = router({
     audit: auditRouter,
     ledger: ledgerRouter,
     reports: reportsRouter,
+    webhooks: webhooksRouter,
   }),
 });
 
