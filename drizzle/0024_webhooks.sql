@@ -58,11 +58,16 @@ CREATE INDEX "webhook_deliveries_endpoint_idx" ON "webhook_deliveries" USING btr
 CREATE INDEX "webhook_events_pending_idx" ON "webhook_events" USING btree ("id") WHERE "webhook_events"."fanned_out_at" is null;--> statement-breakpoint
 -- One home for an event's shape: the outbox row `{ type, timestamp, data }` under a fresh webhook-id.
 -- A dedupe key already used makes it a no-op (null), so "once per user per month" cannot race.
+-- An event no enabled endpoint listens to is not written at all: a monthly reset of a million users
+-- must not write a million outbox rows that nobody will receive.
 CREATE FUNCTION webhook_emit(event_type text, event_data jsonb, event_dedupe_key text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
   new_msg_id text := 'msg_' || replace(gen_random_uuid()::text, '-', '');
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE status = 'enabled' AND event_type = ANY(events)) THEN
+    RETURN NULL;
+  END IF;
   INSERT INTO webhook_events (msg_id, type, payload, dedupe_key)
   VALUES (new_msg_id, event_type,
           jsonb_build_object('type', event_type,

@@ -111,6 +111,7 @@ describe('[WEBHOOKS] events are emitted by their causes and delivered signed', (
   });
 
   it('a rolled-back transaction emits nothing; the same change committed emits', async () => {
+    await endpoint(['credits.low', 'credits.depleted']);
     const userId = await newUser(db(), 'plus');
     await expect(
       db().transaction(async (tx) => {
@@ -133,9 +134,10 @@ describe('[WEBHOOKS] events are emitted by their causes and delivered signed', (
     await dispatch();
     const [got] = receiver.of('grant.expired', userId);
     expect(verifyReceived(secret, got!)).toMatchObject({ type: 'grant.expired', data: { userId, credits: 3 } });
-    // The endpoint subscribed to grant.expired alone: the depletion the expiry caused is not sent to it.
+    // The endpoint subscribed to grant.expired alone: the depletion the expiry caused is not sent to
+    // it, nor even written, as no endpoint listens to credits.depleted.
     expect(receiver.of('credits.depleted', userId)).toHaveLength(0);
-    expect(await eventsOf('credits.depleted', userId)).toBe(1);
+    expect(await eventsOf('credits.depleted', userId)).toBe(0);
   });
 
   it('enhancement.completed when a provider serves and enhancement.degraded when none can, from the finalising step', async () => {
@@ -228,6 +230,17 @@ describe('[WEBHOOKS] delivery', () => {
     expect(again!.raw).toBe(first!.raw);
     expect(verifyReceived(secret, again!)).toMatchObject({ type: 'credits.depleted' });
     expect(await deliveryOf(id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('an event that no enabled endpoint listens to is not written: a monthly reset with no credits.reset subscriber writes no outbox rows', async () => {
+    await endpoint(['credits.depleted']);
+    const users = await Promise.all([newUser(db(), 'pro'), newUser(db(), 'plus'), newUser(db(), 'pro')]);
+    for (const u of users) await lastResetLastMonth(u);
+    expect((await allocateMonthlyCredits(db())).usersReset).toBeGreaterThanOrEqual(3);
+    for (const u of users) expect(await eventsOf('credits.reset', u)).toBe(0);
+    // The subscribed type still is.
+    await consume(users[1]!, 10);
+    expect(await eventsOf('credits.depleted', users[1]!)).toBe(1);
   });
 
   it('a disabled endpoint is sent nothing; events of types it did not subscribe to are not sent to it', async () => {
