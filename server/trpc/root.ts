@@ -8,6 +8,7 @@ import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
 import { jobsRouter } from './routers/jobs';
+import { liveRouter } from './routers/live';
 import { ledgerRouter } from './routers/ledger';
 import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
@@ -35,6 +36,7 @@ export const appRouter = router({
     audit: auditRouter,
     ledger: ledgerRouter,
     reports: reportsRouter,
+    live: liveRouter,
   }),
 });
 

@@ -1,0 +1,141 @@
+import { tracked, TRPCError } from '@trpc/server';
+import {
+  LIVE_LEDGER_INITIAL,
+  LIVE_LEDGER_RESUME_MAX,
+  liveLedgerInputSchema,
+  liveStreamInputSchema,
+  type LiveAlertEvent,
+  type LiveFigures,
+  type LiveLedgerRow,
+  type LiveProviderEvent,
+} from '../../../shared/live';
+import { resolveSession } from '../../auth/sessions';
+import { ABORTED, EventQueue, OVERFLOW, TIMEOUT } from '../../realtime/event-queue';
+import { latestLedgerRows, ledgerRowsAfter, matchesLiveFilter } from '../../realtime/ledger-tail';
+import type { ContextInner } from '../context';
+import { router } from '../init';
+import { adminProcedure } from '../procedures';
+
+/** How often an open stream checks that its session is still valid (expired, revoked, disabled). */
+export const SESSION_RECHECK_MS = 5_000;
+const QUEUE_MAX = 2_000;
+
+/** A signed-out, expired or revoked session ends the stream with UNAUTHORIZED, as a query would be refused. */
+async function ensureSession(ctx: ContextInner): Promise<void> {
+  const admin = ctx.sessionToken ? await resolveSession(ctx.db, ctx.sessionToken) : null;
+  if (!admin || admin.mustChangePassword) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended: sign in again.' });
+}
+
+/**
+ * The loop every stream shares: wait for the hub's next item, re-check the session every
+ * SESSION_RECHECK_MS, and on overflow let the stream re-read what it missed.
+ */
+async function* drain<T>(ctx: ContextInner, signal: AbortSignal | undefined, queue: EventQueue<T>, onOverflow: () => Promise<T[]>) {
+  let checkAt = Date.now() + SESSION_RECHECK_MS;
+  for (;;) {
+    const item = await queue.next(Math.max(1, checkAt - Date.now()), signal);
+    if (item === ABORTED) return;
+    if (item === TIMEOUT || Date.now() >= checkAt) {
+      await ensureSession(ctx);
+      checkAt = Date.now() + SESSION_RECHECK_MS;
+      if (item === TIMEOUT) continue;
+    }
+    if (item === OVERFLOW) yield* await onOverflow();
+    else yield item;
+  }
+}
+
+let figuresSeq = 0;
+const nextId = () => `${Date.now().toString(36)}.${(figuresSeq++).toString(36)}`;
+
+export const liveRouter = router({
+  /** The dashboard's headline figures: the current ones at once, then each change (≤ 4 a second). */
+  figures: adminProcedure('analyst')
+    .input(liveStreamInputSchema)
+    .subscription(async function* ({ ctx, signal }) {
+      const queue = new EventQueue<LiveFigures>(1);
+      const hub = ctx.deps.realtime.hub;
+      // Coalesced: a subscriber behind by one update gets only the newest.
+      const detach = await hub.add({ figures: (f) => queue.push(f) });
+      try {
+        if (hub.figures) yield tracked(nextId(), hub.figures);
+        for await (const f of drain(ctx, signal, queue, async () => (hub.figures ? [hub.figures] : []))) yield tracked(nextId(), f);
+      } finally {
+        detach();
+      }
+    }),
+
+  /** Provider states: a snapshot on (re)connect, then the providers whose state changed. */
+  providers: adminProcedure('analyst')
+    .input(liveStreamInputSchema)
+    .subscription(async function* ({ ctx, signal }) {
+      const queue = new EventQueue<LiveProviderEvent>(QUEUE_MAX);
+      const hub = ctx.deps.realtime.hub;
+      const detach = await hub.add({ providers: (changed) => queue.push({ kind: 'changed', providers: changed }) });
+      const snapshot = async (): Promise<LiveProviderEvent[]> => [{ kind: 'snapshot', providers: [...hub.providers.values()] }];
+      try {
+        for (const e of await snapshot()) yield tracked(nextId(), e);
+        for await (const e of drain(ctx, signal, queue, snapshot)) yield tracked(nextId(), e);
+      } finally {
+        detach();
+      }
+    }),
+
+  /** Unresolved alerts: a snapshot on (re)connect, then each alert raised, updated or resolved. */
+  alerts: adminProcedure('analyst')
+    .input(liveStreamInputSchema)
+    .subscription(async function* ({ ctx, signal }) {
+      const queue = new EventQueue<LiveAlertEvent>(QUEUE_MAX);
+      const hub = ctx.deps.realtime.hub;
+      const detach = await hub.add({ alerts: (kind, alert) => queue.push({ kind, alerts: [alert] }) });
+      const snapshot = async (): Promise<LiveAlertEvent[]> => [{ kind: 'snapshot', alerts: [...hub.alerts.values()] }];
+      try {
+        for (const e of await snapshot()) yield tracked(nextId(), e);
+        for await (const e of drain(ctx, signal, queue, snapshot)) yield tracked(nextId(), e);
+      } finally {
+        detach();
+      }
+    }),
+
+  /**
+   * The ledger as it is written, filtered by user, type, source and provider; each event's id is its
+   * transaction id. A fresh stream opens with the newest LIVE_LEDGER_INITIAL rows; a resumed one
+   * (lastEventId) re-reads from the database every row after it, so a dropped connection misses none.
+   */
+  ledger: adminProcedure('analyst')
+    .input(liveLedgerInputSchema)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const { lastEventId, ...filter } = input;
+      const queue = new EventQueue<LiveLedgerRow>(QUEUE_MAX);
+      // Listen first, read history second: a row committed in between is in one or the other.
+      const detach = await ctx.deps.realtime.hub.add({ ledger: (rows) => rows.forEach((r) => matchesLiveFilter(filter, r) && queue.push(r)) });
+      const sent = new Set<string>();
+      let lastId = lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null;
+      const catchUp = async () => {
+        const out: LiveLedgerRow[] = [];
+        for (;;) {
+          const rows = lastId ? await ledgerRowsAfter(ctx.db, filter, lastId, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
+          out.push(...rows);
+          if (rows.length) lastId = rows.at(-1)!.transactionId;
+          if (rows.length < LIVE_LEDGER_RESUME_MAX || out.length >= 10 * LIVE_LEDGER_RESUME_MAX) return out;
+        }
+      };
+      try {
+        for (const row of await catchUp()) {
+          sent.add(row.transactionId);
+          yield tracked(row.transactionId, row);
+        }
+        for await (const row of drain(ctx, signal, queue, catchUp)) {
+          // The catch-up and the hub can both hold a row; send each once (the set stays small: it is
+          // trimmed once the hub has moved past the catch-up's rows).
+          if (sent.has(row.transactionId)) continue;
+          if (sent.size > 5_000) sent.clear();
+          sent.add(row.transactionId);
+          if (!lastId || BigInt(row.transactionId) > BigInt(lastId)) lastId = row.transactionId;
+          yield tracked(row.transactionId, row);
+        }
+      } finally {
+        detach();
+      }
+    }),
+});
