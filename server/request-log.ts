@@ -13,7 +13,7 @@ export function registerRequestLog(app: FastifyInstance) {
     const ms = Math.round(reply.elapsedTime);
     const line = { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms };
     // A live stream (admin.live.*, server-sent events) is open for as long as its page is: never slow.
-    const stream = line.url.startsWith('/trpc/admin.live.');
+    const stream = request.url.startsWith('/trpc/admin.live.');
     if (reply.statusCode >= 500) request.log.error(line, 'request failed');
     else if (ms >= SLOW_REQUEST_MS && !stream) request.log.warn(line, 'slow request');
     else request.log.debug(line, 'request');
