@@ -29,6 +29,8 @@ test('a consume through the API moves the dashboard figure and appears on the Li
   await expect(page.getByRole('heading', { name: 'Live', level: 1 })).toBeVisible();
   await page.getByLabel('User id').fill(userId);
   const rows = page.getByTestId('live-row');
+  // The stream for this filter is open (not the unfiltered one typed over).
+  await expect(page.getByTestId('live-table')).toHaveAttribute('data-open-for', new RegExp(userId));
   // The opening rows: the user's allocation and the first consume.
   await expect(rows.filter({ hasText: 'consumption' })).toHaveCount(1);
   const second = await mutate<{ transactionId: string | number }>(page.request, 'credits.consume', { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: `e2e-live-${stamp}-2` }, key);

@@ -40,6 +40,10 @@ export function LivePage() {
   const [providerText, setProviderText] = useState('');
   const [paused, setPaused] = useState(false);
   const [rows, setRows] = useState<LiveLedgerRow[]>([]);
+  /** The filter whose stream is open (the table says so, so nobody reads the last filter's rows for this one's). */
+  const [openFor, setOpenFor] = useState<string | null>(null);
+  const shown = useRef(new Set<string>());
+  shown.current = new Set(rows.map((r) => r.transactionId));
   const held = useRef<LiveLedgerRow[]>([]);
   const [heldCount, setHeldCount] = useState(0);
   const pausedRef = useRef(paused);
@@ -54,7 +58,7 @@ export function LivePage() {
   const accept = (incoming: LiveLedgerRow[]) => {
     if (!incoming.length) return;
     if (pausedRef.current) {
-      held.current = merge(held.current, incoming);
+      held.current = merge(held.current, incoming.filter((r) => !shown.current.has(r.transactionId)));
       setHeldCount(held.current.length);
     } else {
       setRows((r) => merge(r, incoming));
@@ -64,10 +68,15 @@ export function LivePage() {
   // The stream: re-opened for each filter; it reconnects by itself, resuming after its last row.
   useEffect(() => {
     setRows([]);
+    setOpenFor(null);
     held.current = [];
     setHeldCount(0);
     if (filterError || connection === 'offline') return;
-    const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, { onData: ({ data }) => accept([data]) });
+    // The opening rows of a new filter are shown even while paused: only what comes after is held.
+    const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, {
+      onStarted: () => setOpenFor(filterKey),
+      onData: ({ data: { opening, ...row } }) => (opening ? setRows((r) => merge(r, [row])) : accept([row])),
+    });
     return () => sub.unsubscribe();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, filterKey, filterError, connection === 'offline']);
@@ -80,13 +89,15 @@ export function LivePage() {
     ),
   );
   useEffect(() => {
+    if (connection === 'offline') setOpenFor(filterKey);
     if (polled.data && connection === 'offline') accept(polled.data.rows);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [polled.data]);
 
   const togglePause = () => {
     if (pausedRef.current) {
-      setRows((r) => merge(r, held.current));
+      const waiting = held.current;
+      setRows((r) => merge(r, waiting));
       held.current = [];
       setHeldCount(0);
     }
@@ -161,7 +172,7 @@ export function LivePage() {
           </div>
         )}
         <div className="table-wrap table-dense">
-          <table className="data-table live-table" data-testid="live-table" aria-label="Live ledger">
+          <table className="data-table live-table" data-testid="live-table" data-open-for={openFor ?? ''} aria-label="Live ledger">
             <thead>
               <tr>
                 <th style={{ width: 70 }}>#</th>

@@ -120,10 +120,12 @@ export const liveRouter = router({
           if (rows.length < LIVE_LEDGER_RESUME_MAX || out.length >= 10 * LIVE_LEDGER_RESUME_MAX) return out;
         }
       };
+      // A fresh stream's opening rows say so (a page shows them even while paused); a resume's are news.
+      const opening = !lastId;
       try {
         for (const row of await catchUp()) {
           sent.add(row.transactionId);
-          yield tracked(row.transactionId, row);
+          yield tracked(row.transactionId, { ...row, opening });
         }
         for await (const row of drain(ctx, signal, queue, catchUp)) {
           // The catch-up and the hub can both hold a row; send each once (the set stays small: it is
@@ -132,7 +134,7 @@ export const liveRouter = router({
           if (sent.size > 5_000) sent.clear();
           sent.add(row.transactionId);
           if (!lastId || BigInt(row.transactionId) > BigInt(lastId)) lastId = row.transactionId;
-          yield tracked(row.transactionId, row);
+          yield tracked(row.transactionId, { ...row, opening: false });
         }
       } finally {
         detach();
