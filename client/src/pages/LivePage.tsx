@@ -175,10 +175,10 @@ export function LivePage() {
           <table className="data-table live-table" data-testid="live-table" data-open-for={openFor ?? ''} aria-label="Live ledger">
             <thead>
               <tr>
-                <th style={{ width: 70 }}>#</th>
-                <th style={{ width: 130 }}>Time</th>
+                <th style={{ width: 60 }}>#</th>
+                <th style={{ width: 140 }}>Time</th>
                 <th style={{ width: 180 }}>User</th>
-                <th style={{ width: 100 }}>Type</th>
+                <th style={{ width: 110 }}>Type</th>
                 <th style={{ width: 110 }}>Source</th>
                 <th style={{ width: 70 }} className="num">Change</th>
                 <th style={{ width: 70 }} className="num">Balance</th>
@@ -216,7 +216,7 @@ export function LivePage() {
                   <td className="num">{formatCount(r.balanceAfter)}</td>
                   <td className="num">{r.costUsd ? formatUsd(r.costUsd) : <span className="muted">—</span>}</td>
                   <td className="mono">{r.provider ?? <span className="muted">—</span>}</td>
-                  <td className="mono cell-ellipsis">{[r.idempotencyKey, r.reason, r.actor ? `by ${r.actor}` : null].filter(Boolean).join(' · ') || <span className="muted">—</span>}</td>
+                  <td className="mono">{[r.idempotencyKey, r.reason, r.actor ? `by ${r.actor}` : null].filter(Boolean).join(' · ') || <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>
