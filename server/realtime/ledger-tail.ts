@@ -30,6 +30,12 @@ export function liveLedgerWhere(f: LiveLedgerFilter): SQL {
 export const matchesLiveFilter = (f: LiveLedgerFilter, r: LiveLedgerRow) =>
   (!f.userId || r.userId === f.userId) && (!f.type || r.type === f.type) && (!f.source || r.source === f.source) && (!f.provider || r.provider === f.provider);
 
+/** The newest transaction id ('0' on an empty ledger): where a stream with nothing to show resumes from. */
+export async function maxLedgerId(db: DbOrTx): Promise<string> {
+  const row = await queryOne<{ max: string | null }>(db, sql`select max(id)::text as max from credit_transactions`);
+  return row?.max ?? '0';
+}
+
 /** Rows matching `f` after `afterId`, oldest first (a resumed stream's catch-up). */
 export async function ledgerRowsAfter(db: DbOrTx, f: LiveLedgerFilter, afterId: string, limit: number): Promise<LiveLedgerRow[]> {
   const rows = await queryRows<LedgerSqlRow>(
@@ -65,8 +71,7 @@ export class LedgerTail {
 
   /** Starts at the current end: history before it is the streams' own catch-up, not the tail's. */
   async start(): Promise<void> {
-    const row = await queryOne<{ max: string | null }>(this.db, sql`select max(id)::text as max from credit_transactions`);
-    this.maxId = Number(row?.max ?? 0);
+    this.maxId = Number(await maxLedgerId(this.db));
   }
 
   async poll(): Promise<LiveLedgerRow[]> {

@@ -50,7 +50,9 @@ function stream<T = any>(server: number, procedure: string, input: unknown, opts
   streams.push(s);
   return s;
 }
-const idsOf = (s: SseStream<any>) => s.events.map((e) => e.id);
+/** The ledger feed's rows, across its events (one event per hub tick). */
+const rowsOf = (s: SseStream<any>): any[] => s.events.flatMap((e) => e.data.rows);
+const idsOf = (s: SseStream<any>) => rowsOf(s).map((r) => r.transactionId);
 
 describe('[REALTIME] live streams across server processes (Redis pub/sub)', () => {
   it('a consume committed on one server process reaches ledger and figure subscribers on another within 1 s', async () => {
@@ -59,16 +61,17 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     const figures = stream(1, 'figures', {});
     await Promise.all([ledger.connected, figures.connected]);
     // The opening rows (the user's allocation) and the current figures arrive first.
-    await waitFor(() => ledger.events.length >= 1 && figures.events.length >= 1, { what: 'opening events' });
+    await waitFor(() => rowsOf(ledger).length >= 1 && figures.events.length >= 1, { what: 'opening events' });
     const before = figures.events.at(-1)!.data.creditsConsumedToday as number;
 
     const started = Date.now();
     const res = await consume(0, userId);
     expect(res.status).toBe(200);
     const txId = String(res.body.result.data.transactionId);
-    const row = await waitFor(() => ledger.events.find((e) => e.id === txId), { timeoutMs: 1_000, intervalMs: 10, what: 'the row on the other process' });
+    const row = await waitFor(() => rowsOf(ledger).find((r) => r.transactionId === txId), { timeoutMs: 1_000, intervalMs: 10, what: 'the row on the other process' });
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(row.data).toMatchObject({ transactionId: txId, userId, type: 'consumption', source: 'user_credits', creditsUsed: 1 });
+    expect(ledger.events.at(-1)!.id).toBe(txId);
+    expect(row).toMatchObject({ transactionId: txId, userId, type: 'consumption', source: 'user_credits', creditsUsed: 1 });
     await waitFor(() => figures.events.some((e) => e.data.creditsConsumedToday === before + 1), { timeoutMs: 1_000 - (Date.now() - started), intervalMs: 10, what: 'the new figure' });
 
     // The figures are the dashboard's own.
@@ -88,8 +91,8 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     const userId = await newUser(db(), 'pro');
     const ledger = stream(1, 'ledger', { userId });
     await ledger.connected;
-    await waitFor(() => ledger.events.length >= 1, { what: 'the allocation row' });
-    const opening = ledger.events.length;
+    await waitFor(() => rowsOf(ledger).length >= 1, { what: 'the allocation row' });
+    const opening = rowsOf(ledger).length;
 
     // A charge whose provider leg fails after the user leg was debited: the transaction rolls back.
     const bus = env.deps.realtime.bus;
@@ -109,9 +112,9 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     const ok = await caller.credits.consume({ userId, credits: 1, enhancementType: 'lighting', idempotencyKey: key() });
     await bus.flush();
     expect(bus.published).toBe(publishedBefore + 1);
-    await waitFor(() => ledger.events.length > opening, { timeoutMs: 1_000, intervalMs: 10, what: 'the committed row' });
-    // The first event after the opening rows is the committed charge: nothing of the rolled-back ones.
-    expect(ledger.events.slice(opening).map((e) => e.data.transactionId)).toEqual([String(ok.transactionId)]);
+    await waitFor(() => rowsOf(ledger).length > opening, { timeoutMs: 1_000, intervalMs: 10, what: 'the committed row' });
+    // The first row after the opening ones is the committed charge: nothing of the rolled-back ones.
+    expect(idsOf(ledger).slice(opening)).toEqual([String(ok.transactionId)]);
     const [{ n }] = (await db().execute(sql`select count(*)::int as n from credit_transactions where user_id = ${userId} and transaction_type = 'consumption'`)) as unknown as [{ n: number }];
     expect(n).toBe(1);
     await expectLedgerClean(db());
@@ -123,19 +126,47 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     await first.connected;
     const a = await consume(1, userId);
     const aId = String(a.body.result.data.transactionId);
-    await waitFor(() => first.events.some((e) => e.id === aId), { what: 'the first row' });
+    await waitFor(() => idsOf(first).includes(aId), { what: 'the first row' });
     first.close();
 
     const missed: string[] = [];
     for (let i = 0; i < 3; i++) missed.push(String((await consume(1, userId)).body.result.data.transactionId));
     // Reconnects to the OTHER process, as a browser behind a load balancer may.
     const resumed = stream(1, 'ledger', { userId, type: 'consumption' }, { cookie, lastEventId: aId });
-    await waitFor(() => resumed.events.length >= 3, { what: 'the missed rows' });
+    await waitFor(() => idsOf(resumed).length >= 3, { what: 'the missed rows' });
     expect(idsOf(resumed)).toEqual(missed);
     const live = String((await consume(0, userId)).body.result.data.transactionId);
-    await waitFor(() => resumed.events.length >= 4, { timeoutMs: 1_000, what: 'the live row' });
+    await waitFor(() => idsOf(resumed).length >= 4, { timeoutMs: 1_000, what: 'the live row' });
     expect(idsOf(resumed)).toEqual([...missed, live]);
     await expectLedgerClean(db());
+  });
+
+  it('provider state changes and alerts raised and resolved reach their streams within 1 s, whoever wrote them', async () => {
+    const providers = stream(1, 'providers', {});
+    const alerts = stream(1, 'alerts', {});
+    await Promise.all([providers.connected, alerts.connected]);
+    await waitFor(() => providers.events.length >= 1 && alerts.events.length >= 1, { what: 'the snapshots' });
+    expect(providers.events[0]!.data.kind).toBe('snapshot');
+    const local = providers.events[0]!.data.providers.find((p: { name: string }) => p.name === 'local');
+    expect(local).toMatchObject({ isActive: true, archived: false });
+
+    // Written with no hook at all (as psql or the CLI would): the hub's own tick still finds it.
+    let started = Date.now();
+    await db().execute(sql`update api_providers set is_active = false where name = 'local'`);
+    const changed = await waitFor(() => providers.events.find((e) => e.data.kind === 'changed'), { timeoutMs: 1_000, intervalMs: 10, what: 'the provider change' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(changed.data.providers).toEqual([expect.objectContaining({ name: 'local', isActive: false })]);
+    await db().execute(sql`update api_providers set is_active = true where name = 'local'`);
+
+    started = Date.now();
+    const [{ id }] = (await db().execute(sql`insert into system_alerts (type, level, subject, message) values ('realtime_test', 'warning', 'rt', 'a test alert') returning id::text as id`)) as unknown as [{ id: string }];
+    const raised = await waitFor(() => alerts.events.find((e) => e.data.kind === 'raised' && e.data.alerts[0].id === id), { timeoutMs: 1_000, intervalMs: 10, what: 'the raised alert' });
+    expect(raised.data.alerts[0]).toMatchObject({ type: 'realtime_test', level: 'warning', status: 'open' });
+    started = Date.now();
+    await db().execute(sql`update system_alerts set status = 'resolved', resolved_at = now() where id = ${id}::bigint`);
+    const resolved = await waitFor(() => alerts.events.find((e) => e.data.kind === 'resolved' && e.data.alerts[0].id === id), { timeoutMs: 1_000, intervalMs: 10, what: 'the resolved alert' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(resolved.data.alerts[0].status).toBe('resolved');
   });
 
   it('a stream whose session expires is closed with UNAUTHORIZED; without a session none opens', async () => {

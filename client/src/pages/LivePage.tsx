@@ -75,7 +75,7 @@ export function LivePage() {
     // The opening rows of a new filter are shown even while paused: only what comes after is held.
     const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, {
       onStarted: () => setOpenFor(filterKey),
-      onData: ({ data: { opening, ...row } }) => (opening ? setRows((r) => merge(r, [row])) : accept([row])),
+      onData: ({ data: { opening, rows: batch } }) => (opening ? setRows((r) => merge(r, batch)) : accept(batch)),
     });
     return () => sub.unsubscribe();
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -11,7 +11,7 @@ import {
 } from '../../../shared/live';
 import { resolveSession } from '../../auth/sessions';
 import { ABORTED, EventQueue, OVERFLOW, TIMEOUT } from '../../realtime/event-queue';
-import { latestLedgerRows, ledgerRowsAfter, matchesLiveFilter } from '../../realtime/ledger-tail';
+import { latestLedgerRows, ledgerRowsAfter, matchesLiveFilter, maxLedgerId } from '../../realtime/ledger-tail';
 import type { ContextInner } from '../context';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
@@ -19,6 +19,8 @@ import { adminProcedure } from '../procedures';
 /** How often an open stream checks that its session is still valid (expired, revoked, disabled). */
 export const SESSION_RECHECK_MS = 5_000;
 const QUEUE_MAX = 2_000;
+/** Ledger batches (one per tick) a feed may fall behind before it is caught up from the database. */
+const LEDGER_QUEUE_MAX = 40;
 
 /** A signed-out, expired or revoked session ends the stream with UNAUTHORIZED, as a query would be refused. */
 async function ensureSession(ctx: ContextInner): Promise<void> {
@@ -98,43 +100,56 @@ export const liveRouter = router({
     }),
 
   /**
-   * The ledger as it is written, filtered by user, type, source and provider; each event's id is its
-   * transaction id. A fresh stream opens with the newest LIVE_LEDGER_INITIAL rows; a resumed one
-   * (lastEventId) re-reads from the database every row after it, so a dropped connection misses none.
+   * The ledger as it is written, filtered by user, type, source and provider. One event per hub tick
+   * carries that tick's matching rows (so 200 feeds cost 200 writes a tick, not 200 per row), its id
+   * the last row's transaction id. A fresh stream opens with the newest LIVE_LEDGER_INITIAL rows
+   * (`opening`); a resumed one (lastEventId) re-reads from the database every row after it, so a
+   * dropped connection misses none.
    */
   ledger: adminProcedure('analyst')
     .input(liveLedgerInputSchema)
     .subscription(async function* ({ ctx, input, signal }) {
       const { lastEventId, ...filter } = input;
-      const queue = new EventQueue<LiveLedgerRow>(QUEUE_MAX);
+      const queue = new EventQueue<LiveLedgerRow[]>(LEDGER_QUEUE_MAX);
       // Listen first, read history second: a row committed in between is in one or the other.
-      const detach = await ctx.deps.realtime.hub.add({ ledger: (rows) => rows.forEach((r) => matchesLiveFilter(filter, r) && queue.push(r)) });
+      const detach = await ctx.deps.realtime.hub.add({
+        ledger: (rows) => {
+          const mine = rows.filter((r) => matchesLiveFilter(filter, r));
+          if (mine.length) queue.push(mine);
+        },
+      });
       const sent = new Set<string>();
       let lastId = lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null;
-      const catchUp = async () => {
-        const out: LiveLedgerRow[] = [];
-        for (;;) {
-          const rows = lastId ? await ledgerRowsAfter(ctx.db, filter, lastId, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
-          out.push(...rows);
-          if (rows.length) lastId = rows.at(-1)!.transactionId;
-          if (rows.length < LIVE_LEDGER_RESUME_MAX || out.length >= 10 * LIVE_LEDGER_RESUME_MAX) return out;
-        }
-      };
-      // A fresh stream's opening rows say so (a page shows them even while paused); a resume's are news.
       const opening = !lastId;
-      try {
-        for (const row of await catchUp()) {
-          sent.add(row.transactionId);
-          yield tracked(row.transactionId, { ...row, opening });
+      const catchUp = async (): Promise<LiveLedgerRow[][]> => {
+        const out: LiveLedgerRow[][] = [];
+        for (let page = 0; page < 10; page++) {
+          const rows = lastId ? await ledgerRowsAfter(ctx.db, filter, lastId, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
+          if (rows.length) out.push(rows);
+          if (rows.length) lastId = rows.at(-1)!.transactionId;
+          if (rows.length < LIVE_LEDGER_RESUME_MAX) break;
         }
-        for await (const row of drain(ctx, signal, queue, catchUp)) {
-          // The catch-up and the hub can both hold a row; send each once (the set stays small: it is
-          // trimmed once the hub has moved past the catch-up's rows).
-          if (sent.has(row.transactionId)) continue;
-          if (sent.size > 5_000) sent.clear();
-          sent.add(row.transactionId);
-          if (!lastId || BigInt(row.transactionId) > BigInt(lastId)) lastId = row.transactionId;
-          yield tracked(row.transactionId, { ...row, opening: false });
+        return out;
+      };
+      const fresh = (rows: LiveLedgerRow[]) => {
+        // The catch-up and the hub can both hold a row: send each once (the set is bounded).
+        const out = rows.filter((r) => !sent.has(r.transactionId));
+        if (sent.size > 20_000) sent.clear();
+        for (const r of out) {
+          sent.add(r.transactionId);
+          if (!lastId || BigInt(r.transactionId) > BigInt(lastId)) lastId = r.transactionId;
+        }
+        return out;
+      };
+      try {
+        const first = (await catchUp()).flatMap(fresh);
+        // Nothing matches yet: a reconnect resumes from the ledger's end as it was now.
+        lastId ??= await maxLedgerId(ctx.db);
+        // Always one opening event, empty or not: the page knows the stream is open.
+        yield tracked(lastId, { rows: first, opening });
+        for await (const batch of drain(ctx, signal, queue, catchUp)) {
+          const rows = fresh(batch);
+          if (rows.length) yield tracked(lastId!, { rows, opening: false });
         }
       } finally {
         detach();
