@@ -35,6 +35,12 @@ async function openSubscribers(baseUrl: string, cookie: string): Promise<SseStre
     streams.push(openStream(baseUrl, path as string, input, { cookie }));
   }
   await Promise.all(streams.map((s) => s.connected));
+  // Each stream's opening event (its catch-up read done), so no opening work falls inside a measurement.
+  const deadline = Date.now() + 60_000;
+  while (streams.some((s) => s.events.length === 0 && !s.ended())) {
+    if (Date.now() > deadline) throw new Error('the live streams did not send their opening events');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const refused = streams.filter((s) => s.ended());
   if (refused.length) throw new Error(`${refused.length} streams did not open: ${JSON.stringify(refused[0]!.ended())}`);
   return streams;

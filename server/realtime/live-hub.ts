@@ -20,8 +20,10 @@ export type HubTiming = {
   fallbackMs: number;
   /** Figures are recomputed at least this often even when nothing woke the hub (pool refills). */
   figuresEveryMs: number;
+  /** ...and at most this often: today's summary reads today's ledger rows, the one query that grows with load. */
+  figuresMinMs: number;
 };
-export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000 };
+export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,6 +42,7 @@ export class LiveHub {
   private closed = false;
   private tail: LedgerTail;
   private figuresAt = 0;
+  private figuresDirty = false;
   figures: LiveFigures | null = null;
   providers = new Map<string, LiveProvider>();
   alerts = new Map<string, LiveAlert>();
@@ -119,9 +122,11 @@ export class LiveHub {
       if (rows.length) for (const l of ls) l.ledger?.(rows);
       const providersMoved = await this.refreshProviders(first, ls);
       const alertsMoved = await this.refreshAlerts(first, ls);
-      const due = Date.now() - this.figuresAt >= this.timing.figuresEveryMs;
-      if (first || woken || rows.length > 0 || providersMoved || alertsMoved || due) {
+      if (woken || rows.length > 0 || providersMoved || alertsMoved) this.figuresDirty = true;
+      const since = Date.now() - this.figuresAt;
+      if (first || since >= this.timing.figuresEveryMs || (this.figuresDirty && since >= this.timing.figuresMinMs)) {
         this.figuresAt = Date.now();
+        this.figuresDirty = false;
         const next = await liveFigures(this.db);
         if (JSON.stringify(next) !== JSON.stringify(this.figures)) {
           this.figures = next;

@@ -22,10 +22,24 @@ const QUEUE_MAX = 2_000;
 /** Ledger batches (one per tick) a feed may fall behind before it is caught up from the database. */
 const LEDGER_QUEUE_MAX = 40;
 
+/**
+ * Sessions found valid, until when: one browser holds several streams on one session, so a check
+ * serves them all for SESSION_RECHECK_MS (a revoked session is still noticed within that time).
+ */
+const validUntil = new Map<string, number>();
+
 /** A signed-out, expired or revoked session ends the stream with UNAUTHORIZED, as a query would be refused. */
 async function ensureSession(ctx: ContextInner): Promise<void> {
-  const admin = ctx.sessionToken ? await resolveSession(ctx.db, ctx.sessionToken) : null;
-  if (!admin || admin.mustChangePassword) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended: sign in again.' });
+  const token = ctx.sessionToken;
+  const now = Date.now();
+  if (token && (validUntil.get(token) ?? 0) > now) return;
+  const admin = token ? await resolveSession(ctx.db, token) : null;
+  if (!admin || admin.mustChangePassword) {
+    if (token) validUntil.delete(token);
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended: sign in again.' });
+  }
+  if (validUntil.size > 10_000) validUntil.clear();
+  validUntil.set(token!, now + SESSION_RECHECK_MS);
 }
 
 /**
