@@ -230,5 +230,6 @@ describe('[REALTIME] the change bus wakes every process after commit', () => {
       await handle.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // A fresh PGlite data directory runs initdb: seconds alone, tens of seconds beside the whole suite.
+  }, 120_000);
 });
