@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   allocation: () => import('./allocation'),
   analytics: () => import('./analytics'),
   spa: () => import('./spa'),
+  live: () => import('./live'),
 };
 
 const usage = `Usage: npm run bench [-- NAME...]

@@ -6,3 +6,5 @@ export const BASE_URL = `http://${E2E_HOST}:${E2E_PORT}`;
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'e2e-Admin-password-0417';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where the server launcher writes its pid, so a spec can ask it to restart the server (SIGUSR2). */
+export const restartPidFile = (port: string | number) => `${process.env.TMPDIR ?? '/tmp'}/creditdesk-e2e-launcher-${port}.pid`;

@@ -4,10 +4,11 @@
  * globalSetup, so the database cannot be made there.) Run from the repo root.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { restartPidFile } from './env';
 
 const adminUrl = process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const stamp = `${Date.now()}_${process.pid}`;
@@ -31,14 +32,32 @@ const dbUrl = new URL(adminUrl);
 dbUrl.pathname = `/${dbName}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cd-e2e-'));
 
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    DATABASE_URL: dbUrl.toString(),
-    DATA_DIR: dataDir,
-    REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cd-e2e-${stamp}`,
-  },
+const startChild = () =>
+  spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl.toString(),
+      DATA_DIR: dataDir,
+      REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cd-e2e-${stamp}`,
+    },
+  });
+let server = startChild();
+
+// A spec may restart the server (e2e/live.spec.ts: the live indicator across a restart): SIGUSR2 to
+// this launcher, whose pid is in restartPidFile(PORT), stops the server gracefully and starts it
+// again on the same database and port.
+writeFileSync(restartPidFile(process.env.PORT ?? ''), String(process.pid));
+let restarting = false;
+process.on('SIGUSR2', () => {
+  if (restarting) return;
+  restarting = true;
+  server.once('exit', () => {
+    server = startChild();
+    server.on('exit', onExit);
+    restarting = false;
+  });
+  server.kill('SIGTERM');
 });
 
 // Playwright (like Ctrl+C in a terminal) signals the whole process group, so the server gets the
@@ -52,7 +71,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-server.on('exit', async (code, signal) => {
+async function onExit(code: number | null, signal: NodeJS.Signals | null) {
+  if (restarting) return;
   try {
     const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
     await cleanup.unsafe(`drop database if exists "${dbName}" with (force)`);
@@ -62,4 +82,5 @@ server.on('exit', async (code, signal) => {
   }
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(code ?? (signal ? 0 : 1));
-});
+}
+server.on('exit', onExit);

@@ -8,6 +8,7 @@ import type { GatewayDeps } from './providers/gateway';
 import type { JobRunner } from './jobs/runner';
 import type { DbHandle } from './db/client';
 import type { Outbound } from './net/outbound';
+import type { Realtime } from './realtime/realtime';
 
 /** Long-lived services shared by every request, job and CLI command of one process. */
 export type AppDeps = {
@@ -24,4 +25,6 @@ export type AppDeps = {
   gateway: GatewayDeps;
   /** Scheduled and on-demand jobs: BullMQ with Redis, in-process without. */
   jobs: JobRunner;
+  /** Live streams: the after-commit change bus and this process's hub (server/realtime). */
+  realtime: Realtime;
 };

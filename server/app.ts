@@ -13,6 +13,24 @@ import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
+/**
+ * Live streams never end on their own, so on shutdown their connections are cut rather than waited
+ * for: a browser sees the connection drop and reconnects (with its last event id) to whichever
+ * process answers next, instead of holding the shutdown for its grace period.
+ */
+function trackLiveStreams(app: FastifyInstance) {
+  const streams = new Set<import('node:net').Socket>();
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/trpc/admin.live.')) return;
+    const socket = req.raw.socket;
+    streams.add(socket);
+    socket.once('close', () => streams.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of streams) socket.destroy();
+  });
+}
+
 /** The HTTP host: tRPC at /trpc, CSV exports at /export, /healthz, and the built SPA with a history fallback. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -57,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerExportRoutes(app, deps);
+  trackLiveStreams(app);
 
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';

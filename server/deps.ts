@@ -20,6 +20,7 @@ import { MediaStore } from './providers/media-store';
 import { ProviderRateLimiter } from './providers/rate-limit';
 import { ProviderRegistry } from './providers/registry';
 import path from 'node:path';
+import { createRealtime } from './realtime/realtime';
 
 /** JSON lines for log collectors; in a terminal, readable lines (`12:04:31 INFO: …`) through pino-pretty. */
 export function createLogger(config: Config): Logger {
@@ -75,6 +76,7 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
     }),
     // Assigned right below: the runner hands these same deps to every handler.
     jobs: undefined as never,
+    realtime: createRealtime({ dbHandle, redis, redisPrefix: config.REDIS_PREFIX, log }),
   };
   deps.jobs = redis ? new BullmqRunner(deps, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(deps, jobs);
   return deps;
@@ -84,6 +86,7 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
 export const mediaDir = (config: Config) => path.resolve(config.DATA_DIR, 'media');
 
 export async function closeDeps(deps: AppDeps): Promise<void> {
+  await deps.realtime.close();
   await deps.jobs.stop();
   deps.redis?.disconnect();
   await Promise.all([deps.outbound.close(), deps.gateway.urlPolicy.close()]);

@@ -12,8 +12,10 @@ export function registerRequestLog(app: FastifyInstance) {
   app.addHook('onResponse', async (request, reply) => {
     const ms = Math.round(reply.elapsedTime);
     const line = { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms };
+    // A live stream (admin.live.*, server-sent events) is open for as long as its page is: never slow.
+    const stream = request.url.startsWith('/trpc/admin.live.');
     if (reply.statusCode >= 500) request.log.error(line, 'request failed');
-    else if (ms >= SLOW_REQUEST_MS) request.log.warn(line, 'slow request');
+    else if (ms >= SLOW_REQUEST_MS && !stream) request.log.warn(line, 'slow request');
     else request.log.debug(line, 'request');
   });
 }

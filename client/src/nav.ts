@@ -4,6 +4,7 @@ import { AuditPage } from './pages/AuditPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { JobsPage } from './pages/JobsPage';
 import { LedgerPage } from './pages/LedgerPage';
+import { LivePage } from './pages/LivePage';
 import { PoolsPage } from './pages/PoolsPage';
 import { ProvidersPage } from './pages/ProvidersPage';
 import { SettingsPage } from './pages/SettingsPage';
@@ -25,6 +26,7 @@ export const navItems: NavItem[] = [
   { path: '/', label: 'Dashboard', key: 'd', icon: '▦', page: DashboardPage },
   { path: '/users', label: 'Users', key: 'u', icon: '◉', page: UsersPage },
   { path: '/ledger', label: 'Ledger', key: 'l', icon: '≣', page: LedgerPage },
+  { path: '/live', label: 'Live', key: 'v', icon: '◔', page: LivePage },
   { path: '/pools', label: 'Pools', key: 'p', icon: '◍', page: PoolsPage },
   { path: '/providers', label: 'Providers', key: 'r', icon: '⇄', page: ProvidersPage },
   { path: '/alerts', label: 'Alerts', key: 'a', icon: '⚑', page: AlertsPage },

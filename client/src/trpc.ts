@@ -1,5 +1,5 @@
 import { QueryCache, QueryClient, MutationCache } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '../../server/trpc/root';
 import { errorCode } from './lib/errors';
@@ -55,11 +55,16 @@ function httpStatus(error: unknown): number | null {
 export function createClient() {
   return createTRPCClient<AppRouter>({
     links: [
-      // The server refuses auth.* in a batch and batches past 20 calls (or past its URL length).
+      // Live streams (admin.live.*) are server-sent events on the same origin: the session cookie goes along.
       splitLink({
-        condition: (op) => op.path.startsWith('auth.'),
-        true: httpLink({ url: '/trpc' }),
-        false: httpBatchLink({ url: '/trpc', maxItems: 20, maxURLLength: 8_000 }),
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({ url: '/trpc' }),
+        // The server refuses auth.* in a batch and batches past 20 calls (or past its URL length).
+        false: splitLink({
+          condition: (op) => op.path.startsWith('auth.'),
+          true: httpLink({ url: '/trpc' }),
+          false: httpBatchLink({ url: '/trpc', maxItems: 20, maxURLLength: 8_000 }),
+        }),
       }),
     ],
   });

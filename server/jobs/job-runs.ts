@@ -25,6 +25,8 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
   const started = performance.now();
   try {
     const result = await def.run(deps, payload);
+    // Whatever the job committed (resets, expiries, alerts, health checks) reaches the live streams now.
+    deps.realtime.bus.changed();
     await db
       .update(jobRuns)
       .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) as never })

@@ -47,6 +47,9 @@ export interface ProcedureMeta {
 export const t = initTRPC.context<ContextInner>().meta<ProcedureMeta>().create({
   // Stack traces never leave the server.
   isDev: false,
+  // Live streams (admin.live.*): a ping every 4 s keeps proxies from closing an idle stream, and a
+  // browser that hears nothing for 10 s (server gone, network cut) reconnects with its last event id.
+  sse: { ping: { enabled: true, intervalMs: 4_000 }, client: { reconnectAfterInactivityMs: 10_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const isZod = cause instanceof ZodError;

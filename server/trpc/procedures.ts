@@ -8,7 +8,18 @@ import type { Actor } from '../auth/audit';
 import { resolveSession } from '../auth/sessions';
 import { domainErrors, t } from './init';
 
-export const publicProcedure = t.procedure.use(domainErrors);
+/**
+ * A mutation that answered without error has committed whatever it wrote (every write path commits
+ * before its procedure returns): tell the live streams of every process, after the fact, through the
+ * change bus (a flag set here, flushed by a timer; nothing is published for a failed, rolled-back call).
+ */
+const publishAfterCommit = t.middleware(async ({ ctx, type, next }) => {
+  const result = await next();
+  if (type === 'mutation' && result.ok) ctx.deps.realtime.bus.changed();
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(domainErrors).use(publishAfterCommit);
 
 /**
  * An admin session with at least `role`: 'analyst' admits analysts and admins (read-only work),

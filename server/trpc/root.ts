@@ -8,6 +8,7 @@ import { authRouter } from './routers/auth';
 import { creditsRouter } from './routers/credits';
 import { enhanceRouter } from './routers/enhance';
 import { jobsRouter } from './routers/jobs';
+import { liveRouter } from './routers/live';
 import { ledgerRouter } from './routers/ledger';
 import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
@@ -37,6 +38,7 @@ export const appRouter = router({
     ledger: ledgerRouter,
     reports: reportsRouter,
     webhooks: webhooksRouter,
+    live: liveRouter,
   }),
 });
 

@@ -5,6 +5,7 @@ import { useMe } from '../auth';
 import { errorCode, errorMessage } from '../lib/errors';
 import { navItemFor, navItems } from '../nav';
 import { NotFoundPage } from '../pages/NotFoundPage';
+import { LiveIndicator, LiveProvider } from '../live/LiveConnection';
 import { isMeQuery, useTRPC } from '../trpc';
 import { ShortcutHelp, useGlobalShortcuts } from './Shortcuts';
 import { useToast } from './Toasts';
@@ -22,6 +23,7 @@ export function Shell() {
   }, [current]);
 
   return (
+    <LiveProvider>
     <div className="shell">
       <a href="#main" className="skip-link">
         Skip to content
@@ -40,6 +42,7 @@ export function Shell() {
       </div>
       <ShortcutHelp open={helpOpen} onClose={() => setHelpOpen(false)} />
     </div>
+    </LiveProvider>
   );
 }
 
@@ -110,6 +113,7 @@ function TopBar({ title, onHelp }: { title: string; onHelp: () => void }) {
         <span className="breadcrumb-current">{title}</span>
       </div>
       <div className="topbar-user">
+        <LiveIndicator />
         <button type="button" className="icon-button" onClick={onHelp} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
           ?
         </button>

@@ -1,0 +1,34 @@
+import { sql } from 'drizzle-orm';
+import type { LiveFigures } from '../../shared/live';
+import type { DbOrTx } from '../db/client';
+import { queryOne } from '../db/rows';
+import { today } from '../analytics/days';
+import { liveSummary } from '../analytics/trends';
+
+/**
+ * The dashboard's headline figures (the same SQL as admin.dashboard's, without its trend, provider
+ * and forecast parts): today's live summary from today's ledger rows, the platform's pool credits,
+ * users holding credits, and the month's cost (finished days from the daily table plus today).
+ */
+export async function liveFigures(db: DbOrTx): Promise<LiveFigures> {
+  const now = today();
+  const [todayRow] = await liveSummary(db);
+  const todayCost = todayRow?.cost_usd ?? '0';
+  const totals = await queryOne<{ platform: string; active_users: number; month_cost: string; alert_count: number }>(
+    db,
+    sql`select
+      (select coalesce(sum(s.balance), 0) from credit_pool_stripes s join credit_pools p on p.provider = s.provider where p.status <> 'suspended')::text as platform,
+      (select count(*) from user_credits where current_balance + bonus_balance > 0)::int as active_users,
+      ((select coalesce(sum(cost_usd), 0) from daily_usage_summary where day >= date_trunc('month', ${now}::date) and day < ${now}::date)
+        + ${todayCost}::numeric)::numeric(14,2)::text as month_cost,
+      (select count(*) from system_alerts where status <> 'resolved' and level <> 'info')::int as alert_count`,
+  );
+  return {
+    platformCreditsRemaining: Number(totals!.platform),
+    creditsConsumedToday: Number(todayRow?.credits_consumed ?? 0),
+    requestsToday: Number(todayRow?.total_requests ?? 0),
+    activeUsers: Number(totals!.active_users),
+    monthCostUsd: totals!.month_cost,
+    activeAlertCount: Number(totals!.alert_count),
+  };
+}

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { LiveAlert, LiveFigures, LiveLedgerRow, LiveProvider } from '../../shared/live';
+import type { Db } from '../db/client';
+import type { ChangeBus } from './change-bus';
+import { liveFigures } from './figures';
+import { LedgerTail } from './ledger-tail';
+import { openAlerts, providerStates } from './snapshots';
+
+export type HubListener = {
+  ledger?: (rows: LiveLedgerRow[]) => void;
+  figures?: (figures: LiveFigures) => void;
+  providers?: (changed: LiveProvider[]) => void;
+  alerts?: (kind: 'raised' | 'updated' | 'resolved', alert: LiveAlert) => void;
+};
+
+export type HubTiming = {
+  /** Ticks are at least this far apart, so figures go out at most 1000/minTickMs times a second. */
+  minTickMs: number;
+  /** With no wake-up, a tick anyway: catches writers that publish nothing (the CLI, psql, a lost message). */
+  fallbackMs: number;
+  /** Figures are recomputed at least this often even when nothing woke the hub (pool refills). */
+  figuresEveryMs: number;
+  /** ...and at most this often: today's summary reads today's ledger rows, the one query that grows with load. */
+  figuresMinMs: number;
+};
+export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One per process: while anyone in this process is subscribed, it reads what changed ONCE per tick
+ * (new ledger rows, provider states, open alerts, and the dashboard figures when something moved)
+ * and fans it out to every subscriber, so cost grows with ticks, not with subscribers × events.
+ * A tick runs when any process's ChangeBus says something committed, or every fallbackMs.
+ */
+export class LiveHub {
+  private readonly listeners = new Set<HubListener>();
+  private running: Promise<void> | null = null;
+  private ready: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private closed = false;
+  private tail: LedgerTail;
+  private figuresAt = 0;
+  private figuresDirty = false;
+  figures: LiveFigures | null = null;
+  providers = new Map<string, LiveProvider>();
+  alerts = new Map<string, LiveAlert>();
+  /** Ticks run so far (tests and the bench read it). */
+  ticks = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: ChangeBus,
+    private readonly log: Logger,
+    private readonly timing: HubTiming = DEFAULT_TIMING,
+  ) {
+    this.tail = new LedgerTail(db);
+  }
+
+  /** Registers a listener; resolves once the hub's state (figures, providers, alerts) is current. */
+  async add(listener: HubListener): Promise<() => void> {
+    this.listeners.add(listener);
+    if (!this.running) {
+      let markReady!: () => void;
+      this.ready = new Promise((r) => (markReady = r));
+      this.running = this.run(markReady).finally(() => {
+        this.running = null;
+      });
+    }
+    await this.ready;
+    return () => {
+      this.listeners.delete(listener);
+      this.wake();
+    };
+  }
+
+  private wake() {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async run(markReady: () => void): Promise<void> {
+    const unsubscribe = await this.bus.subscribe(() => this.wake()).catch((err) => {
+      this.log.warn({ err }, 'realtime: cannot listen for changes; polling only');
+      return () => {};
+    });
+    try {
+      this.tail = new LedgerTail(this.db);
+      this.figuresAt = 0;
+      await this.tick(true);
+      markReady();
+      let last = Date.now();
+      while (this.listeners.size > 0 && !this.closed) {
+        if (!this.woken) await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.timing.fallbackMs);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = null;
+        if (this.listeners.size === 0 || this.closed) break;
+        const wait = this.timing.minTickMs - (Date.now() - last);
+        if (wait > 0) await sleep(wait);
+        last = Date.now();
+        await this.tick(false);
+      }
+    } finally {
+      markReady();
+      unsubscribe();
+    }
+  }
+
+  private async tick(first: boolean): Promise<void> {
+    const woken = this.woken;
+    this.woken = false;
+    this.ticks += 1;
+    try {
+      const ls = [...this.listeners];
+      const rows = await this.tail.poll();
+      if (rows.length) for (const l of ls) l.ledger?.(rows);
+      const providersMoved = await this.refreshProviders(first, ls);
+      const alertsMoved = await this.refreshAlerts(first, ls);
+      if (woken || rows.length > 0 || providersMoved || alertsMoved) this.figuresDirty = true;
+      const since = Date.now() - this.figuresAt;
+      if (first || since >= this.timing.figuresEveryMs || (this.figuresDirty && since >= this.timing.figuresMinMs)) {
+        this.figuresAt = Date.now();
+        this.figuresDirty = false;
+        const next = await liveFigures(this.db);
+        if (JSON.stringify(next) !== JSON.stringify(this.figures)) {
+          this.figures = next;
+          for (const l of ls) l.figures?.(next);
+        }
+      }
+    } catch (err) {
+      // The database away: streams stay open and catch up on the next tick that reads.
+      this.log.warn({ err }, 'realtime tick failed');
+    }
+  }
+
+  private async refreshProviders(first: boolean, ls: HubListener[]): Promise<boolean> {
+    const states = await providerStates(this.db);
+    const changed = states.filter((p) => JSON.stringify(this.providers.get(p.name)) !== JSON.stringify(p));
+    this.providers = new Map(states.map((p) => [p.name, p]));
+    if (!first && changed.length) for (const l of ls) l.providers?.(changed);
+    return changed.length > 0;
+  }
+
+  private async refreshAlerts(first: boolean, ls: HubListener[]): Promise<boolean> {
+    const open = await openAlerts(this.db);
+    const next = new Map(open.map((a) => [a.id, a]));
+    const events: ['raised' | 'updated' | 'resolved', LiveAlert][] = [];
+    for (const a of open) {
+      const before = this.alerts.get(a.id);
+      if (!before) events.push(['raised', a]);
+      else if (JSON.stringify(before) !== JSON.stringify(a)) events.push(['updated', a]);
+    }
+    for (const [id, a] of this.alerts) if (!next.has(id)) events.push(['resolved', { ...a, status: 'resolved' }]);
+    this.alerts = next;
+    if (!first) for (const [kind, a] of events) for (const l of ls) l.alerts?.(kind, a);
+    return events.length > 0;
+  }
+
+  /** Subscribers in this process (the hub stops ticking at zero). */
+  get size() {
+    return this.listeners.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.wake();
+    await this.running;
+  }
+}
