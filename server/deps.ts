@@ -58,6 +58,8 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
       media,
       urlPolicy,
       holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
+      callbackBase: callbackBase(config.publicUrl),
+      asyncLeaseSeconds: config.ENHANCE_ASYNC_LEASE_SECONDS,
       log,
       registry: new ProviderRegistry(secrets, media, urlPolicy, outbound, callbackBase(config.publicUrl)),
       breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),

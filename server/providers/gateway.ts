@@ -16,7 +16,17 @@ import { candidateProviders, type CandidateRow } from './registry';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
-export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number; requestLimit: EnhanceRequestLimit };
+export type GatewayDeps = AttemptDeps & {
+  db: Db;
+  media: MediaStore;
+  urlPolicy: UrlPolicy;
+  holdGraceSeconds: number;
+  requestLimit: EnhanceRequestLimit;
+  /** `{PUBLIC_URL}/callbacks`: submitted work gives providers a per-request URL under it. */
+  callbackBase: string;
+  /** How long a worker's claim on submitted work lasts without a heartbeat before another may take it over. */
+  asyncLeaseSeconds: number;
+};
 
 export const MAX_HOLD_SECONDS = 3600;
 
