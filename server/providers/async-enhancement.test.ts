@@ -133,6 +133,8 @@ describe('[ASYNC] providers that call back settle through the callback; the poll
     const { enhancementId } = await submit(userId);
     const result = await settled(enhancementId);
     expect(result).toEqual({ status: 'enhanced', provider: name, outputUrl: `${f!.url}/files/output.png`, costUsd: '0.010000', creditSource: 'user_credits' });
+    // The fake records our answer once it has read it.
+    await waitFor(() => f!.callbacks.length > 0, { what: 'the callback answer' });
     expect(f!.callbacks).toEqual([expect.objectContaining({ status: 200 })]);
     const hook = f!.callbackUrls.values().next().value as string;
     expect(hook).toMatch(new RegExp(`/callbacks/${name}/${enhancementId}\\?token=[A-Za-z0-9_-]{43}$`));
@@ -162,6 +164,7 @@ describe('[ASYNC] providers that call back settle through the callback; the poll
     const userId = await newUser(db(), 'plus');
     const { enhancementId } = await submit(userId);
     expect(await settled(enhancementId)).toMatchObject({ status: 'degraded', degradationReason: expect.stringMatching(/content checker/) });
+    await waitFor(() => f!.callbacks.length > 0, { what: 'the callback answer' });
     expect(f!.callbacks).toEqual([expect.objectContaining({ status: 202 })]);
     expect(await poolTotal(db(), name)).toBe(100);
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10, consumed: 0 });

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import { enhanceInputSchema } from '../../shared/enhance';
@@ -23,6 +24,18 @@ function tokenMatches(token: string | undefined, storedHash: string | null): boo
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
+const TASK_WAIT_MS = 3_000;
+
+async function recordedAttempt(deps: GatewayDeps, id: number, attempt: StoredAttempt | null): Promise<StoredAttempt | null> {
+  const deadline = Date.now() + TASK_WAIT_MS;
+  while (attempt && !attempt.task && Date.now() < deadline) {
+    await sleep(100);
+    const [row] = await deps.db.select({ providerTask: enhancementRequests.providerTask }).from(enhancementRequests).where(eq(enhancementRequests.id, id));
+    attempt = (row?.providerTask as StoredAttempt | null) ?? null;
+  }
+  return attempt;
+}
+
 /**
  * `POST /callbacks/:provider/:enhancementId?token=…`: a provider reports a task of submitted work.
  * Only the attempt in flight can be settled, by its own per-attempt token (stored hashed, compared in
@@ -36,9 +49,10 @@ export async function settleFromCallback(deps: GatewayDeps, p: { provider: strin
   if (!row || row.mode !== 'async') return { status: 404, detail: 'unknown enhancement' };
   if (!tokenMatches(p.token, row.callbackTokenHash)) return { status: 401, detail: 'wrong or missing token' };
   if (row.status !== 'running' && row.status !== 'queued') return { status: 200, detail: 'already settled' };
-  const attempt = row.providerTask as StoredAttempt | null;
+  // A fast provider can call back before the worker has recorded the task id its submit answered.
+  const attempt = await recordedAttempt(deps, row.id, row.providerTask as StoredAttempt | null);
   if (!attempt || attempt.provider !== p.provider) return { status: 409, detail: 'not the attempt in flight' };
-  if (!attempt.task || !row.reservationId) return { status: 202, detail: 'the task is not recorded yet; the poll settles it' };
+  if (!attempt.task || !row.reservationId) return { status: 503, detail: 'the task is not recorded yet; call back again' };
 
   const [provider] = await queryRows<CandidateRow>(
     deps.db,
