@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import { enhanceInputSchema, type EnhanceInput } from '../../shared/enhance';
 import { extendReservation } from '../ledger/reservations';
+import { refundToPool } from '../pools/draw';
 import { creditReservations } from '../ledger/tables';
 import { attemptProvider, type AsyncAttempt } from './attempt';
 import { PLATFORM_DEPLETED_REASON } from './degrade';
@@ -97,6 +98,17 @@ async function work(deps: GatewayDeps, row: Row, settled: AbortSignal): Promise<
   const tried = new Set(failures.map((f) => f.slice(0, f.indexOf(':'))));
   let inFlight = (row.providerTask as StoredAttempt | null) ?? null;
   const candidates = await candidateProviders(deps.db);
+  if (inFlight && !candidates.some((c) => c.name === inFlight!.provider)) {
+    // Its provider was deactivated while no worker held the work: the task is abandoned, its draw returned.
+    if (inFlight.costUsd !== null) {
+      const { provider } = inFlight;
+      await deps.db.transaction((tx) => refundToPool(tx, provider, 1, { reservationId: hold.reservationId, reason: 'the provider was deactivated mid-task' }));
+    }
+    failures.push(`${inFlight.provider}: deactivated while its task ran`);
+    tried.add(inFlight.provider);
+    inFlight = null;
+    await deps.db.update(enhancementRequests).set({ failures, providerTask: null, callbackTokenHash: null }).where(eq(enhancementRequests.id, row.id));
+  }
   const order = inFlight ? [...candidates.filter((c) => c.name === inFlight!.provider), ...candidates.filter((c) => c.name !== inFlight!.provider)] : candidates;
 
   for (const provider of order) {
