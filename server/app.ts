@@ -9,6 +9,7 @@ import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
+import { registerCallbackRoutes } from './providers/callback-route';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerExportRoutes(app, deps);
   trackLiveStreams(app);
+  registerCallbackRoutes(app, deps);
 
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';

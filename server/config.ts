@@ -58,6 +58,7 @@ const envSchema = z.object({
   CIRCUIT_COOLDOWN_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().default(30),
   /** How long an enhancement's hold outlives its providers' timeouts before expiry releases it. */
   ENHANCE_HOLD_GRACE_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).max(3600).default(60),
+  ENHANCE_ASYNC_LEASE_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).max(600).default(30),
   /** enhance.* calls a minute per end user and per API key; far above what a real app sends. */
   ENHANCE_RATE_PER_USER_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(120),
   ENHANCE_RATE_PER_KEY_PER_MINUTE: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(60_000),

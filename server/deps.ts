@@ -59,8 +59,10 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
       media,
       urlPolicy,
       holdGraceSeconds: config.ENHANCE_HOLD_GRACE_SECONDS,
+      callbackBase: callbackBase(config.publicUrl),
+      asyncLeaseSeconds: config.ENHANCE_ASYNC_LEASE_SECONDS,
       log,
-      registry: new ProviderRegistry(secrets, media, urlPolicy, outbound),
+      registry: new ProviderRegistry(secrets, media, urlPolicy, outbound, callbackBase(config.publicUrl)),
       breaker: redis ? new RedisCircuitBreaker(redis, config.REDIS_PREFIX, circuit, log) : new MemoryCircuitBreaker(circuit),
       rateLimiter: new ProviderRateLimiter(redis, config.REDIS_PREFIX, log),
       now: Date.now,
@@ -81,6 +83,9 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
   deps.jobs = redis ? new BullmqRunner(deps, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(deps, jobs);
   return deps;
 }
+
+/** Where provider callbacks arrive (server/providers/callback-route.ts). */
+export const callbackBase = (publicUrl: string) => `${publicUrl.replace(/\/+$/, '')}/callbacks`;
 
 /** Where enhanced images are written; the server serves it at /media. */
 export const mediaDir = (config: Config) => path.resolve(config.DATA_DIR, 'media');

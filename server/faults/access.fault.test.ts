@@ -1,3 +1,4 @@
+import { submitEnhancement } from '../providers/async-enhancement';
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
@@ -68,6 +69,8 @@ const API_KEY_SCOPE: Record<string, ApiKeyScope> = {
   'credits.capture': 'credits:write',
   'credits.release': 'credits:write',
   'enhance.run': 'enhance',
+  'enhance.submit': 'enhance',
+  'enhance.get': 'enhance',
   'auth.userToken': 'users:write',
 };
 /** Reads of one user: an API key with credits:read, or that user's own token. */
@@ -211,6 +214,11 @@ describe('[ACCESS] API-key procedures need a live key holding their scope', () =
     'credits.capture': async (ownKeyId) => ({ reservationId: await fixture.reservation(ownKeyId) }),
     'credits.release': async (ownKeyId) => ({ reservationId: await fixture.reservation(ownKeyId) }),
     'enhance.run': async () => ({ userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }),
+    'enhance.submit': async () => ({ userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }),
+    // Readable by the key that submitted it (another key's is NOT_FOUND, proven in async-enhancement.test.ts).
+    'enhance.get': async (ownKeyId) => ({
+      enhancementId: (await submitEnhancement(env.deps.gateway, async () => undefined, { userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }, { apiKeyId: ownKeyId! })).enhancementId,
+    }),
     'auth.userToken': async () => ({ userId: fixture.userId }),
   };
 

@@ -202,6 +202,12 @@ const targets: Target[] = [
     type: 'mutation',
     input: () => hostileObject({ userId: userIdLike(), inputImageUrl: imageUrl(), enhancementType, idempotencyKey: idemKey(), moodboardId: anyText(1, 128) }),
   },
+  {
+    path: 'enhance.submit',
+    type: 'mutation',
+    input: () => hostileObject({ userId: userIdLike(), inputImageUrl: imageUrl(), enhancementType, idempotencyKey: idemKey(), moodboardId: anyText(1, 128) }),
+  },
+  { path: 'enhance.get', type: 'query', input: () => hostileObject({ enhancementId: fc.oneof(fc.uuid(), anyText(1, 64)) }) },
   { path: 'auth.userToken', type: 'mutation', input: () => hostileObject({ userId: userIdLike() }) },
   {
     path: 'auth.login',

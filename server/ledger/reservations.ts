@@ -221,3 +221,17 @@ export async function expireReservations(db: DbOrTx, batchSize = 500): Promise<n
     if (n < batchSize) return total;
   }
 }
+
+/**
+ * Keeps a pending hold alive for at least `seconds` more (never shortens it): asynchronous
+ * enhancements extend their hold as each provider attempt begins, so a long provider task is not
+ * overtaken by the expiry job. False when the hold is no longer pending and unexpired.
+ */
+export async function extendReservation(db: DbOrTx, reservationId: string, seconds: number): Promise<boolean> {
+  const rows = await db
+    .update(creditReservations)
+    .set({ expiresAt: sql`greatest(${creditReservations.expiresAt}, now() + make_interval(secs => ${seconds}))` })
+    .where(sql`${creditReservations.id} = ${reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now()`)
+    .returning({ id: creditReservations.id });
+  return rows.length > 0;
+}

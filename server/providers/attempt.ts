@@ -8,7 +8,7 @@ import { inputRefusal, type InputImage, type InputImageError } from './input-ima
 import { recordCall } from './provider-calls';
 import type { ProviderRateLimiter } from './rate-limit';
 import type { CandidateRow, ProviderRegistry } from './registry';
-import { ProviderError, type EnhanceResult } from './types';
+import { ProviderError, type EnhanceResult, type ProviderTask } from './types';
 
 export type AttemptDeps = {
   db: Db;
@@ -34,10 +34,25 @@ export function isTransient(err: unknown): boolean {
   if (err.kind === 'network') return true;
   return err.kind === 'http' && (err.httpStatus === 502 || err.httpStatus === 503) && err.retryAfterMs === null;
 }
-export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string };
+export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string; async?: AsyncAttempt };
+
+/** enhance.submit's attempts: they outlive a process, so their draw and task are persisted as they happen. */
+export type AsyncAttempt = {
+  /** Where the provider calls back (providers that do); null: the poll alone settles. */
+  callbackUrl: string | null;
+  /** Begun by a worker that is gone: its pool draw stands (cost), and its task, when one was submitted, is polled. */
+  resumed: { costUsd: string | null; task: ProviderTask | null } | null;
+  /** Called with the draw's cost before the provider is called, so a restart never draws again. */
+  onDrawn: (costUsd: string | null) => Promise<void>;
+  onSubmitted: (task: ProviderTask) => Promise<void>;
+  /** Aborts when a provider callback settled the enhancement: the attempt stops without counting against the provider. */
+  settled: AbortSignal;
+};
 export type AttemptOutcome =
   | { ok: true; output: EnhanceResult; costUsd: string }
   | { ok: false; reason: string; attempted: boolean }
+  /** A callback settled the enhancement while this attempt polled: nothing more to do or refund. */
+  | { ok: false; reason: string; attempted: true; settledElsewhere: true }
   /** The caller's input was refused: no other provider would do better, and this one did not fail. */
   | { ok: false; reason: string; attempted: true; inputRefused: InputImageError };
 
@@ -58,26 +73,36 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     return { ok: false, reason, attempted: false };
   };
   const paysFromPool = row.kind !== LOCAL_KIND;
-  if (paysFromPool && (row.pool_balance === null || BigInt(row.pool_balance) < 1n)) return skip('its credit pool cannot pay');
-  if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
-  if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
-
-  let drawn: PoolDraw | null = null;
-  if (paysFromPool) {
-    drawn = await deps.db.transaction((tx) => drawFromPool(tx, row.name, 1, { reservationId: ctx.reservationId }));
-    if (!drawn) return skip('its credit pool cannot pay');
-  }
+  const resumed = ctx.async?.resumed ?? null;
+  let drawn: Pick<PoolDraw, 'costUsd'> | null = null;
+  let admission: Awaited<ReturnType<CircuitBreaker['admit']>> = 'closed';
   const refund = async (reason: string) => {
     if (drawn) await deps.db.transaction((tx) => refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason }));
   };
-  const admission = await deps.breaker.admit(row.name, deps.now());
-  if (admission === 'open') {
-    await refund('circuit open');
-    return skip('circuit open (another request holds the trial)');
+  if (resumed) {
+    // Admitted, rate-limited and drawn by the worker that began it: only the call goes on.
+    drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
+  } else {
+    if (paysFromPool && (row.pool_balance === null || BigInt(row.pool_balance) < 1n)) return skip('its credit pool cannot pay');
+    if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
+    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
+    if (paysFromPool) {
+      drawn = await deps.db.transaction((tx) => drawFromPool(tx, row.name, 1, { reservationId: ctx.reservationId }));
+      if (!drawn) return skip('its credit pool cannot pay');
+    }
+    admission = await deps.breaker.admit(row.name, deps.now());
+    if (admission === 'open') {
+      await refund('circuit open');
+      return skip('circuit open (another request holds the trial)');
+    }
+    await ctx.async?.onDrawn(drawn?.costUsd ?? null);
   }
 
-  // One deadline for the call and its retry: the hold was sized from the providers' timeouts.
-  const deadline = AbortSignal.timeout(row.timeout_ms);
+  // One deadline for the call and its retry: the hold was sized from the providers' timeouts. An
+  // async attempt also stops when a callback settled the enhancement.
+  const deadline = ctx.async ? AbortSignal.any([AbortSignal.timeout(row.timeout_ms), ctx.async.settled]) : AbortSignal.timeout(row.timeout_ms);
+  // The task this attempt submitted: the retry below polls it again rather than paying for a second one.
+  let submitted: ProviderTask | null = resumed?.task ?? null;
   const call = async () => {
     const started = performance.now();
     try {
@@ -87,6 +112,14 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
         enhancementType: ctx.enhancementType,
         requestId: ctx.requestId,
         signal: deadline,
+        task: {
+          callbackUrl: ctx.async?.callbackUrl ?? null,
+          resume: submitted,
+          onSubmitted: async (task) => {
+            submitted = task;
+            await ctx.async?.onSubmitted(task);
+          },
+        },
       });
       return { output, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
@@ -102,6 +135,10 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     );
     const waited = await sleep(deps.retryDelayMs(), true, { signal: deadline }).catch(() => false);
     if (waited) result = await call();
+  }
+  if ('error' in result && ctx.async?.settled.aborted) {
+    // Not the provider's failure: its callback got there first and settled the enhancement (pool draw included).
+    return { ok: false, reason: 'settled by the provider callback', attempted: true, settledElsewhere: true };
   }
   if ('error' in result) {
     const { error, latencyMs } = result;

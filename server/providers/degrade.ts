@@ -1,6 +1,6 @@
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import { notify } from '../alerts/alert-service';
-import type { Db } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import { applyCssFilterLook } from './adapters/local';
 import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
@@ -19,10 +19,10 @@ export const PLATFORM_DEPLETED_REASON = "PLATFORM_CREDITS_DEPLETED: the platform
  * platform raises its own critical alert. With the media store full, the CSS filter alone is given.
  */
 export async function degrade(
-  deps: { db: Db; media: MediaStore },
+  deps: { db: DbOrTx; media: MediaStore },
   input: EnhanceInput,
-  /** The input as the gateway fetched and checked it. */
-  image: InputImage,
+  /** The input as the gateway fetched and checked it (null: not fetched, so no baked image). */
+  image: InputImage | null,
   reason: string,
   cause: 'no_provider' | 'platform_depleted' = 'no_provider',
 ): Promise<EnhanceResult> {
@@ -30,6 +30,7 @@ export async function degrade(
   if (input.enhancementType === 'lighting') {
     let enhancedUrl = input.inputImageUrl;
     try {
+      if (!image) throw new Error('no input bytes');
       // Checked before decoding: a full store must not cost a decode.
       await deps.media.assertRoom();
       enhancedUrl = await deps.media.save(await applyCssFilterLook(image.bytes), 'png');

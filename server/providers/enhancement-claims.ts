@@ -7,6 +7,9 @@ import { idempotencyConflict } from '../ledger/errors';
 import { emitWebhookEvent } from '../webhooks/emit';
 import { enhancementRequests } from './tables';
 
+const OPEN = ['processing', 'queued', 'running'];
+const stillRunning = () => new DomainError('CONFLICT', 'CONFLICT', 'This enhancement is still running; retry with the same idempotency key for its result.');
+
 export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: EnhanceResult } | { kind: 'interrupted'; id: number; reservationId: string | null };
 
 /**
@@ -32,12 +35,17 @@ export async function claimEnhancement(
     const [prior] = await db.select().from(enhancementRequests).where(eq(enhancementRequests.idempotencyKey, key));
     if (!prior) continue; // released between the insert and the read: claim again
     if (prior.requestHash !== hash) throw idempotencyConflict();
-    if (prior.status !== 'processing') return { kind: 'done', result: prior.result as EnhanceResult };
+    if (prior.status === 'failed') throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', (prior.result as { message?: string } | null)?.message ?? 'This enhancement was refused.');
+    if (!OPEN.includes(prior.status)) return { kind: 'done', result: prior.result as EnhanceResult };
+    // Submitted work (enhance.submit) under the same key is waited for like a run in progress, never claimed as stale.
+    if (prior.mode === 'async') {
+      if (Date.now() > deadline) throw stillRunning();
+      await sleep(200);
+      continue;
+    }
     // A claim older than any hold can live was left by a process that died mid-request.
     if (prior.createdAt.getTime() < Date.now() - opts.staleAfterMs) return { kind: 'interrupted', id: prior.id, reservationId: prior.reservationId };
-    if (Date.now() > deadline) {
-      throw new DomainError('CONFLICT', 'CONFLICT', 'This enhancement is still running; retry with the same idempotency key for its result.');
-    }
+    if (Date.now() > deadline) throw stillRunning();
     await sleep(200);
   }
 }
@@ -56,13 +64,14 @@ export async function completeEnhancement(db: DbOrTx, id: number, reservationId:
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(enhancementRequests)
-      .set({ status: result.status, result, reservationId, completedAt: sql`now()` })
+      .set({ status: result.status, result, reservationId, completedAt: sql`now()`, leaseUntil: null })
       .where(eq(enhancementRequests.id, id))
-      .returning({ userId: enhancementRequests.userId, idempotencyKey: enhancementRequests.idempotencyKey });
+      .returning({ enhancementId: enhancementRequests.enhancementId, userId: enhancementRequests.userId, idempotencyKey: enhancementRequests.idempotencyKey });
     if (!row) return;
+    // The public id: what enhance.submit answered and enhance.get takes.
     await emitWebhookEvent(tx, {
       type: result.status === 'enhanced' ? 'enhancement.completed' : 'enhancement.degraded',
-      data: { enhancementId: String(id), userId: row.userId, idempotencyKey: row.idempotencyKey, result },
+      data: { enhancementId: row.enhancementId, userId: row.userId, idempotencyKey: row.idempotencyKey, result },
     });
   });
 }

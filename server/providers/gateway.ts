@@ -4,20 +4,31 @@ import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import type { Db } from '../db/client';
 import { DomainError } from '../errors';
 import { requestHash } from '../ledger/request-hash';
-import { captureReservation, releaseReservation, reserveCredits } from '../ledger/reservations';
+import { releaseReservation, reserveCredits } from '../ledger/reservations';
 import { attemptProvider, type AttemptDeps } from './attempt';
 import { checkInputImage, type InputImage } from './input-image';
 import { degrade, PLATFORM_DEPLETED_REASON } from './degrade';
 import { attachReservation, claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
+import { finaliseEnhancement } from './finalise';
 import type { EnhanceRequestLimit } from './enhance-rate-limit';
 import type { MediaStore } from './media-store';
 import { candidateProviders, type CandidateRow } from './registry';
 import { ProviderError } from './types';
 import { assertFetchableUrl, type UrlPolicy } from './url-policy';
 
-export type GatewayDeps = AttemptDeps & { db: Db; media: MediaStore; urlPolicy: UrlPolicy; holdGraceSeconds: number; requestLimit: EnhanceRequestLimit };
+export type GatewayDeps = AttemptDeps & {
+  db: Db;
+  media: MediaStore;
+  urlPolicy: UrlPolicy;
+  holdGraceSeconds: number;
+  requestLimit: EnhanceRequestLimit;
+  /** `{PUBLIC_URL}/callbacks`: submitted work gives providers a per-request URL under it. */
+  callbackBase: string;
+  /** How long a worker's claim on submitted work lasts without a heartbeat before another may take it over. */
+  asyncLeaseSeconds: number;
+};
 
-const MAX_HOLD_SECONDS = 3600;
+export const MAX_HOLD_SECONDS = 3600;
 
 /**
  * enhance.run: one credit held before the first attempt, the providers tried in order (each at most
@@ -121,28 +132,19 @@ async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: Input
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `inputImageUrl: ${outcome.inputRefused.message}`);
     }
     if (outcome.ok) {
-      await captureReservation(
-        deps.db,
-        { reservationId: hold.reservationId, provider: row.name, apiRequestId: outcome.output.providerRequestId ?? requestId },
-        // The pool was drawn before the call; the capture records that cost and draws nothing more.
-        async () => ({ costUsd: outcome.costUsd }),
-      );
-      const result: EnhanceResult = {
-        status: 'enhanced',
+      const settled = await finaliseEnhancement(deps, { claimId, input, image, hold }, {
+        kind: 'served',
         provider: row.name,
         outputUrl: outcome.output.outputUrl,
+        providerRequestId: outcome.output.providerRequestId,
+        requestId,
         costUsd: outcome.costUsd,
-        creditSource: hold.source,
-      };
-      await completeEnhancement(deps.db, claimId, hold.reservationId, result);
-      return result;
+      });
+      return settled.result as EnhanceResult;
     }
     failures.push(`${row.name}: ${outcome.reason}`);
   }
 
-  await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'no provider could serve' });
   const reason = failures.length ? failures.join('; ') : 'no active provider is configured';
-  const result = await degrade(deps, input, image, reason);
-  await completeEnhancement(deps.db, claimId, hold.reservationId, result);
-  return result;
+  return (await finaliseEnhancement(deps, { claimId, input, image, hold }, { kind: 'unserved', reason })).result as EnhanceResult;
 }

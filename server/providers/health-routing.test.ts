@@ -201,6 +201,22 @@ describe('[ROUTING] a transient failure is retried once on the same provider, th
     expect(await env.deps.gateway.breaker.state(names.a)).toBe('closed');
   });
 
+  it('a reset while polling: the retry polls the same task, never submits a second one for the attempt', async () => {
+    const { a, b, names } = await twoProviders();
+    const { enhance } = clocked();
+    const userId = await newUser(db(), 'plus');
+    // The submit and one poll answer, then one poll breaks off: the task is still running at the provider.
+    a.state.behaviour = 'reset';
+    a.state.failAfter = 2;
+    a.state.failTimes = 1;
+    expect(await enhance(userId)).toMatchObject({ status: 'enhanced', provider: names.a });
+    expect(submits(a)).toBe(1);
+    expect(submits(b)).toBe(0);
+    expect((await callsOf(names.a)).map((c) => c.outcome)).toEqual(['failure', 'success']);
+    expect(await poolTotal(db(), names.a)).toBe(99);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9 });
+  });
+
   it('a 500 is not transient: one call, then the fallback', async () => {
     const { a, names } = await twoProviders();
     const { enhance } = clocked();

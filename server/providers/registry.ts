@@ -45,6 +45,8 @@ export class ProviderRegistry {
     private readonly media: MediaStore,
     private readonly urlPolicy: UrlPolicy,
     private readonly outbound: Outbound,
+    /** `{PUBLIC_URL}/callbacks`. */
+    private readonly callbackBase: string,
   ) {}
 
   adapterFor(row: Pick<CandidateRow, 'name' | 'kind' | 'base_url' | 'api_key_encrypted' | 'model' | 'health_check_url' | 'updated_at'>): AIProvider {
@@ -59,7 +61,7 @@ export class ProviderRegistry {
         model: row.model,
         healthCheckUrl: row.health_check_url,
       },
-      { media: this.media, urlPolicy: this.urlPolicy, outbound: this.outbound },
+      { media: this.media, urlPolicy: this.urlPolicy, outbound: this.outbound, callbackBase: this.callbackBase },
     );
     this.cache.set(row.name, { version: row.updated_at, provider });
     return provider;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * The AI providers the gateway may call, in priority order. Their success rate is not stored: it is
@@ -63,24 +63,45 @@ export const providerCalls = pgTable(
   ],
 );
 
-/** One row per enhance.run idempotency key: the claim while it runs, the result once it is done. */
+/**
+ * One row per enhancement idempotency key: the claim while it runs, the result once it is done.
+ * enhance.run rows are `processing` until settled; enhance.submit rows are `queued` (the row is the
+ * outbox: committed with the hold, enqueued after commit, re-enqueued by the sweeper), then `running`
+ * under a lease while a worker holds them, with the provider task they wait on in `provider_task`.
+ */
 export const enhancementRequests = pgTable(
   'enhancement_requests',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The id product apps see (enhance.submit / enhance.get); never the sequence. */
+    enhancementId: uuid('enhancement_id').notNull().defaultRandom(),
     idempotencyKey: text('idempotency_key').notNull(),
     requestHash: text('request_hash').notNull(),
     userId: text('user_id').notNull(),
     status: text('status').notNull().default('processing'),
+    mode: text('mode').notNull().default('sync'),
     reservationId: text('reservation_id'),
     result: jsonb('result'),
+    /** enhance.submit: the input the worker runs, the key that submitted it. */
+    input: jsonb('input'),
+    apiKeyId: text('api_key_id'),
+    /** SHA-256 of the per-request secret in the provider callback URL. */
+    callbackTokenHash: text('callback_token_hash'),
+    /** The provider attempt in flight: provider, pool draw, task reference (resumed after a restart). */
+    providerTask: jsonb('provider_task'),
+    failures: jsonb('failures').notNull().default([]),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [
-    check('enhancement_requests_status_check', sql`${t.status} in ('processing','enhanced','degraded')`),
+    check('enhancement_requests_status_check', sql`${t.status} in ('processing','queued','running','enhanced','degraded','failed')`),
+    check('enhancement_requests_mode_check', sql`${t.mode} in ('sync','async')`),
     uniqueIndex('enhancement_requests_key_uq').on(t.idempotencyKey),
+    uniqueIndex('enhancement_requests_public_id_uq').on(t.enhancementId),
     index('enhancement_requests_user_idx').on(t.userId, t.createdAt),
+    // The sweeper's scan: async work not settled yet.
+    index('enhancement_requests_async_open_idx').on(t.leaseUntil).where(sql`${t.status} in ('queued','running')`),
   ],
 );
 

@@ -10,6 +10,23 @@ export type EnhanceRequest = {
   signal: AbortSignal;
   /** The input's bytes as the gateway already fetched and checked them, for adapters that send or process bytes. */
   image?: { bytes: Buffer; contentType: string };
+  /** Task providers (NanoBanana, Kie, fal): callbacks, and resuming a task already submitted. */
+  task?: TaskOptions;
+};
+
+/** A provider task as submitted: what it takes to poll it again, from any process. JSON only. */
+export type ProviderTask = { taskId: string; statusUrl?: string; responseUrl?: string; cancelUrl?: string };
+
+/** What a poll or a callback says of a task. */
+export type TaskState = { state: 'pending' } | { state: 'done'; outputUrl: string } | { state: 'failed'; message: string };
+
+export type TaskOptions = {
+  /** Where the provider should report completion; null sends none (the poll alone settles). */
+  callbackUrl?: string | null;
+  /** A task this attempt already submitted: it is polled, never submitted again. */
+  resume?: ProviderTask | null;
+  /** Told the moment a task exists, before the first poll, so a retry or a restart can resume it. */
+  onSubmitted?: (task: ProviderTask) => Promise<void> | void;
 };
 
 export type EnhanceResult = { outputUrl: string; providerRequestId: string | null };
@@ -21,6 +38,11 @@ export interface AIProvider {
   readonly name: string;
   enhanceImage(request: EnhanceRequest): Promise<EnhanceResult>;
   healthCheck(signal: AbortSignal): Promise<HealthResult>;
+  /**
+   * Providers that call back: reads a callback body for `task` (documented payload shape). A body
+   * about another task, or one that does not parse, is null: it settles nothing.
+   */
+  parseCallback?(task: ProviderTask, body: unknown): TaskState | null;
 }
 
 export const providerKinds = ['nanobanana', 'fal', 'kie', 'google', 'local'] as const;

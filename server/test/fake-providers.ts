@@ -19,7 +19,7 @@ export type FakeBehaviour =
   | 'reset';
 export type RecordedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
 type Answer = { status: number; json: unknown };
-type Ctx = { origin: string; behaviour: FakeBehaviour; polls: (id: string) => number; newId: () => string; pollsBeforeDone: number };
+type Ctx = { origin: string; behaviour: FakeBehaviour; polls: (id: string) => number; newId: () => string; pollsBeforeDone: number; emptyStrings: boolean };
 type Misbehaviour = { hugeBytes: number; retryAfter: string | null };
 
 export const METADATA_URL = 'http://169.254.169.254/latest/meta-data';
@@ -59,11 +59,13 @@ const routes: Record<FakeKind, (method: string, url: URL, ctx: Ctx) => Answer | 
     }));
   },
   nanobanana(method, url, ctx) {
+    // While running, the real API may fill what it has not got yet with empty strings.
+    const blank = ctx.emptyStrings ? '' : null;
     return envelopeJob(method, url, ctx, 'api/v1/nanobanana/generate', 'api/v1/nanobanana/record-info', (done, fail, id) => ({
       taskId: id,
       successFlag: fail ? 3 : done ? 1 : 0,
-      response: done && !fail ? { resultImageUrl: `${ctx.origin}/files/output.png`, originImageUrl: null } : null,
-      errorMessage: fail ? 'unsafe content detected' : null,
+      response: done && !fail ? { resultImageUrl: `${ctx.origin}/files/output.png`, originImageUrl: null } : ctx.emptyStrings ? { resultImageUrl: '', originImageUrl: '' } : null,
+      errorMessage: fail ? 'unsafe content detected' : blank,
     }));
   },
   google(method, url, { behaviour }) {
@@ -74,6 +76,26 @@ const routes: Record<FakeKind, (method: string, url: URL, ctx: Ctx) => Answer | 
     return { status: 200, json: { candidates: [{ content: { parts: [{ text: 'Here it is.' }, { inlineData: { mimeType: 'image/png', data } }] }, finishReason: 'STOP' }], responseId: 'resp-1' } };
   },
 };
+
+/** The documented callback body each provider POSTs when a task is done (fal: its queue webhook). */
+function callbackBody(kind: FakeKind, taskId: string, outputUrl: string, fail: boolean): unknown {
+  switch (kind) {
+    case 'nanobanana':
+      return fail ? { code: 501, msg: 'generation failed', data: { taskId, info: { resultImageUrl: '' } } } : { code: 200, msg: 'Image generated successfully.', data: { taskId, info: { resultImageUrl: outputUrl } } };
+    case 'kie':
+      return {
+        code: 200,
+        msg: fail ? 'task failed' : 'Playground task completed successfully.',
+        data: { taskId, state: fail ? 'fail' : 'success', resultJson: fail ? '' : JSON.stringify({ resultUrls: [outputUrl] }), failMsg: fail ? 'content policy violation' : '' },
+      };
+    case 'fal':
+      return fail
+        ? { request_id: taskId, gateway_request_id: taskId, status: 'ERROR', payload: { detail: [{ msg: 'image failed the content checker' }] }, error: 'image failed the content checker' }
+        : { request_id: taskId, gateway_request_id: taskId, status: 'OK', payload: { images: [{ url: outputUrl, content_type: 'image/png' }] }, error: null };
+    case 'google':
+      return null;
+  }
+}
 
 /** Kie and NanoBanana: { code, msg, data } envelopes around a create call and a polled record. */
 function envelopeJob(method: string, url: URL, ctx: Ctx, createPath: string, recordPath: string, record: (done: boolean, fail: boolean, id: string) => unknown): Answer | null {
@@ -146,7 +168,16 @@ export async function startFakeProvider(kind: FakeKind) {
     delayMs: 0,
     pollsBeforeDone: 2,
     hugeBytes: kind === 'google' ? 26 * 1024 * 1024 : 5 * 1024 * 1024,
+    /** NanoBanana's record-info fills the fields of a running task with empty strings. */
+    emptyStringsWhileRunning: false,
+    /** Call back on its own (the task then done, whatever the polls say) when a callback URL was given. */
+    callBack: false,
+    /** The callback reports a failed task. */
+    callbackFails: false,
   };
+  /** Callback URLs the fake was given, by task id, and what our server answered to each callback sent. */
+  const callbackUrls = new Map<string, string>();
+  const callbacks: { taskId: string; url: string; status: number }[] = [];
   const requests: RecordedRequest[] = [];
   const pollCounts = new Map<string, number>();
   let ids = 0;
@@ -163,6 +194,7 @@ export async function startFakeProvider(kind: FakeKind) {
       origin,
       behaviour,
       pollsBeforeDone: state.pollsBeforeDone,
+      emptyStrings: state.emptyStringsWhileRunning,
       newId: () => `${kind}-${++ids}`,
       polls: (id) => {
         pollCounts.set(id, (pollCounts.get(id) ?? 0) + 1);
@@ -171,8 +203,24 @@ export async function startFakeProvider(kind: FakeKind) {
     };
     const answer = routes[kind](req.method ?? '', url, ctx) ?? { status: 404, json: { error: 'not found' } };
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.json));
+    const taskId = createdTaskId(answer.json);
+    const hook = url.searchParams.get('fal_webhook') ?? (parseOrRaw(raw) as { callBackUrl?: string } | null)?.callBackUrl;
+    if (req.method === 'POST' && taskId && typeof hook === 'string') {
+      callbackUrls.set(taskId, hook);
+      if (state.callBack) void sendCallback(taskId);
+    }
   });
-  return { url: server.origin, state, requests, close: server.close };
+  /** POSTs the task's documented callback to the URL it was given (a body of the test's choosing with `body`). */
+  async function sendCallback(taskId: string, opts: { body?: unknown; url?: string } = {}) {
+    const target = opts.url ?? callbackUrls.get(taskId);
+    if (!target) throw new Error(`no callback URL for ${taskId}`);
+    const body = opts.body ?? callbackBody(kind, taskId, `${server.origin}/files/output.png`, state.callbackFails);
+    const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => null);
+    await res?.body?.cancel();
+    callbacks.push({ taskId, url: target, status: res?.status ?? 0 });
+    return res?.status ?? 0;
+  }
+  return { url: server.origin, state, requests, callbacks, callbackUrls, sendCallback, close: server.close };
 }
 
 /** Input images on 127.0.0.1: /input.png, /not-image (HTML), /redirect-private, /error500, plus any added with put(). */
@@ -218,6 +266,13 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(body));
     req.on('error', reject);
   });
+}
+
+/** The task id a create/submit answer carries (fal's request_id, the envelope's data.taskId). */
+function createdTaskId(json: unknown): string | null {
+  const j = json as { request_id?: unknown; data?: { taskId?: unknown } } | null;
+  const id = j?.request_id ?? j?.data?.taskId;
+  return typeof id === 'string' && !('successFlag' in (j?.data ?? {})) && !('state' in (j?.data ?? {})) ? id : null;
 }
 
 function parseOrRaw(raw: string): unknown {

@@ -26,11 +26,11 @@ afterAll(async () => {
   await rm(mediaDir, { recursive: true, force: true });
 });
 
-async function setup(kind: FakeKind, config: Partial<ProviderConfig> = {}, callback?: string) {
+async function setup(kind: FakeKind, config: Partial<ProviderConfig> = {}) {
   const fake = await startFakeProvider(kind);
   onTestFinished(fake.close);
   const full: ProviderConfig = { name: `${kind}-test`, kind, baseUrl: fake.url, apiKey: 'sk-test-123', model: null, healthCheckUrl: null, ...config };
-  const provider = createProvider(full, { media, urlPolicy: policy, outbound: policy, nanobananaCallbackUrl: callback });
+  const provider = createProvider(full, { media, urlPolicy: policy, outbound: policy, callbackBase: 'https://creditdesk.example/callbacks' });
   const run = (signal = AbortSignal.timeout(10_000)) => provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'req-1', signal });
   return { fake, provider, run };
 }
@@ -79,20 +79,36 @@ describe('successful enhancements send the real request shape', () => {
     expect(polls.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual(Array(3).fill('GET /api/v1/jobs/recordInfo?taskId=kie-1 Bearer sk-test-123'));
   });
 
-  it('nanobanana: generates and polls record-info; callBackUrl only when configured', async () => {
+  it('nanobanana: generates with the callBackUrl its API requires, then polls record-info', async () => {
     const { fake, run } = await setup('nanobanana');
     expect(await run()).toEqual({ outputUrl: `${fake.url}/files/output.png`, providerRequestId: 'nanobanana-1' });
     const [create, ...polls] = fake.requests;
     expect(create).toMatchObject({ method: 'POST', path: '/api/v1/nanobanana/generate' });
-    expect(create!.body).toEqual({ prompt, type: 'IMAGETOIAMGE', imageUrls: [images.inputUrl], numImages: 1 });
+    // enhance.run polls: its callback URL only acknowledges.
+    expect(create!.body).toEqual({ prompt, type: 'IMAGETOIAMGE', imageUrls: [images.inputUrl], numImages: 1, callBackUrl: 'https://creditdesk.example/callbacks/nanobanana' });
     expect(create!.headers.authorization).toBe('Bearer sk-test-123');
     expect(polls.map((r) => `${r.method} ${r.path}`)).toEqual(Array(3).fill('GET /api/v1/nanobanana/record-info?taskId=nanobanana-1'));
-
-    const withCallback = await setup('nanobanana', {}, 'https://creditdesk.example/hooks/nanobanana');
-    await withCallback.run();
-    expect(withCallback.fake.requests[0]!.body).toMatchObject({ callBackUrl: 'https://creditdesk.example/hooks/nanobanana' });
   });
-
+  it('nanobanana: record-info with the empty strings it documents while a task runs is still pending', async () => {
+    const { fake, run } = await setup('nanobanana');
+    fake.state.emptyStringsWhileRunning = true;
+    expect(await run()).toEqual({ outputUrl: `${fake.url}/files/output.png`, providerRequestId: 'nanobanana-1' });
+    expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/nanobanana/record-info'))).toHaveLength(3);
+  });
+  it.each(['nanobanana', 'kie', 'fal'] as const)('%s: a submitted task is resumed, never submitted again', async (kind) => {
+    const { fake, provider } = await setup(kind);
+    const tasks: unknown[] = [];
+    const first = await provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'r', signal: AbortSignal.timeout(10_000), task: { callbackUrl: 'https://creditdesk.example/callbacks/x/y?token=t', onSubmitted: (t) => void tasks.push(t) } });
+    expect(tasks).toHaveLength(1);
+    const submits = () => fake.requests.filter((r) => r.method === 'POST').length;
+    expect(submits()).toBe(1);
+    const again = await provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'r', signal: AbortSignal.timeout(10_000), task: { resume: tasks[0] as never } });
+    expect(again).toEqual(first);
+    expect(submits()).toBe(1);
+    const create = fake.requests.find((r) => r.method === 'POST')!;
+    if (kind === 'fal') expect(create.path).toBe(`/fal-ai/nano-banana/edit?fal_webhook=${encodeURIComponent('https://creditdesk.example/callbacks/x/y?token=t')}`);
+    else expect(create.body).toMatchObject({ callBackUrl: 'https://creditdesk.example/callbacks/x/y?token=t' });
+  });
   it('google: sends the image inline and stores the returned bytes', async () => {
     const { fake, run } = await setup('google');
     const result = await run();
@@ -227,7 +243,7 @@ it('fal refuses status and result URLs on another origin (the key would follow t
   // Same server, other origin: the fake answers with 127.0.0.1 URLs while the config says localhost.
   const provider = createProvider(
     { name: 'fal-test', kind: 'fal', baseUrl: fake.url.replace('127.0.0.1', 'localhost'), apiKey: 'k', model: null, healthCheckUrl: null },
-    { media, urlPolicy: policy, outbound: policy },
+    { media, urlPolicy: policy, outbound: policy, callbackBase: 'https://creditdesk.example/callbacks' },
   );
   const err = await failure(provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'color', requestId: 'r', signal: AbortSignal.timeout(5000) }));
   expect(err).toMatchObject({ kind: 'malformed' });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { outboundRefusal, type Outbound } from '../../net/outbound';
-import { ProviderError, type HealthResult } from '../types';
+import { ProviderError, type EnhanceRequest, type HealthResult, type ProviderTask, type TaskState } from '../types';
 
 /** An output image URL as a provider returns it: http(s) only, since it ends up in a browser. */
 export const imageUrlSchema = z.url({ protocol: /^https?$/ });
@@ -73,4 +73,33 @@ export async function probeHealth(http: Outbound, url: string, signal: AbortSign
 /** Joins a configured base URL and an API path without doubling or losing the slash. */
 export function apiUrl(baseUrl: string, path: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/**
+ * Submits a provider task once: a task the attempt already submitted (a retry after a failed poll,
+ * a worker that took the work over after a restart) is polled again instead, so one attempt never
+ * pays a provider for two tasks. The caller hears of a new task before the first poll.
+ */
+export async function submitOnce(request: EnhanceRequest, submit: () => Promise<ProviderTask>): Promise<ProviderTask> {
+  if (request.task?.resume) return request.task.resume;
+  const task = await submit();
+  await request.task?.onSubmitted?.(task);
+  return task;
+}
+
+/** Polls a task until it is done (its output URL) or failed (a `failed` ProviderError with its message). */
+export function awaitTask(signal: AbortSignal, what: string, poll: () => Promise<TaskState>): Promise<string> {
+  return pollUntil(signal, what, async () => {
+    const s = await poll();
+    if (s.state === 'pending') return undefined;
+    if (s.state === 'failed') throw new ProviderError('failed', s.message);
+    return s.outputUrl;
+  });
+}
+
+/** Appends a query parameter to a URL that may already carry some. */
+export function withQuery(url: string, name: string, value: string): string {
+  const u = new URL(url);
+  u.searchParams.set(name, value);
+  return u.toString();
 }

@@ -14,8 +14,8 @@ export type ProviderDeps = {
   urlPolicy: UrlPolicy;
   /** Provider APIs and health checks go out through this one (ALLOW_PRIVATE_OUTBOUND). */
   outbound: Outbound;
-  /** A public URL answering 2xx, for NanoBanana's callBackUrl (its API documents it as required). */
-  nanobananaCallbackUrl?: string;
+  /** `{PUBLIC_URL}/callbacks`: where providers that call back are pointed (NanoBanana requires a callBackUrl). */
+  callbackBase: string;
 };
 
 /** Builds the adapter for one api_providers row. */
@@ -26,7 +26,7 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps): AIPr
     case 'kie':
       return new KieProvider(config, deps.outbound);
     case 'nanobanana':
-      return new NanoBananaProvider(config, deps.outbound, deps.nanobananaCallbackUrl);
+      return new NanoBananaProvider(config, deps.outbound, deps.callbackBase);
     case 'google':
       return new GoogleProvider(config, deps.media, deps.urlPolicy, deps.outbound);
     case 'local':

@@ -1,8 +1,8 @@
 import type { Outbound } from '../../net/outbound';
 import { z } from 'zod';
 import { providerJson } from '../http';
-import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig } from '../types';
-import { apiUrl, imageUrlSchema, parseShape, pollUntil, probeHealth, requireKey, unwrap } from './common';
+import { enhancementPrompts, ProviderError, type AIProvider, type EnhanceRequest, type EnhanceResult, type ProviderConfig, type ProviderTask, type TaskState } from '../types';
+import { apiUrl, awaitTask, imageUrlSchema, parseShape, probeHealth, requireKey, submitOnce, unwrap } from './common';
 
 const DEFAULT_MODEL = 'google/nano-banana-edit';
 
@@ -13,8 +13,10 @@ const record = z.object({
   failMsg: z.string().nullish(),
 });
 const resultJson = z.object({ resultUrls: z.array(imageUrlSchema).min(1) });
+/** The jobs API's callback: the same record as recordInfo, in the { code, msg, data } envelope. */
+const callback = z.object({ code: z.number(), msg: z.string().nullish(), data: record.extend({ taskId: z.string() }) });
 
-/** Kie.ai's jobs API: create a task, then poll its record until it succeeds or fails. */
+/** Kie.ai's jobs API: create a task (optionally with `callBackUrl`), then poll its record until it succeeds or fails. */
 export class KieProvider implements AIProvider {
   readonly name: string;
 
@@ -25,28 +27,46 @@ export class KieProvider implements AIProvider {
     this.name = config.name;
   }
 
-  async enhanceImage({ imageUrl, enhancementType, signal }: EnhanceRequest): Promise<EnhanceResult> {
+  async enhanceImage(request: EnhanceRequest): Promise<EnhanceResult> {
+    const { imageUrl, enhancementType, signal } = request;
     const headers = { authorization: `Bearer ${requireKey(this.name, this.config.apiKey)}`, 'content-type': 'application/json' };
-    const body = JSON.stringify({
-      model: this.config.model ?? DEFAULT_MODEL,
-      input: { prompt: enhancementPrompts[enhancementType], image_urls: [imageUrl], output_format: 'png' },
+    const { taskId } = await submitOnce(request, async () => {
+      const callBackUrl = request.task?.callbackUrl;
+      const body = JSON.stringify({
+        model: this.config.model ?? DEFAULT_MODEL,
+        ...(callBackUrl ? { callBackUrl } : {}),
+        input: { prompt: enhancementPrompts[enhancementType], image_urls: [imageUrl], output_format: 'png' },
+      });
+      const answer = await providerJson(this.http, apiUrl(this.config.baseUrl, 'api/v1/jobs/createTask'), { method: 'POST', headers, body, signal });
+      return parseShape(created, unwrap(answer, 'kie createTask'), 'kie createTask');
     });
-    const answer = await providerJson(this.http, apiUrl(this.config.baseUrl, 'api/v1/jobs/createTask'), { method: 'POST', headers, body, signal });
-    const { taskId } = parseShape(created, unwrap(answer, 'kie createTask'), 'kie createTask');
 
     const recordUrl = apiUrl(this.config.baseUrl, `api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`);
-    const outputUrl = await pollUntil(signal, `kie task ${taskId}`, async () => {
-      const info = parseShape(record, unwrap(await providerJson(this.http, recordUrl, { headers, signal }), 'kie recordInfo'), 'kie recordInfo');
-      if (info.state === 'fail') throw new ProviderError('failed', `kie task ${taskId} failed: ${info.failMsg || 'no reason given'}`);
-      if (info.state !== 'success') return undefined;
-      return parseShape(resultJson, parseJson(info.resultJson, taskId), 'kie resultJson').resultUrls[0]!;
-    });
+    const outputUrl = await awaitTask(signal, `kie task ${taskId}`, async () =>
+      stateOf(taskId, parseShape(record, unwrap(await providerJson(this.http, recordUrl, { headers, signal }), 'kie recordInfo'), 'kie recordInfo')),
+    );
     return { outputUrl, providerRequestId: taskId };
+  }
+
+  parseCallback(task: ProviderTask, body: unknown): TaskState | null {
+    const parsed = callback.safeParse(body);
+    if (!parsed.success || parsed.data.data.taskId !== task.taskId) return null;
+    try {
+      return stateOf(task.taskId, parsed.data.data);
+    } catch {
+      return null; // a success without a readable result: the poll decides
+    }
   }
 
   healthCheck(signal: AbortSignal) {
     return probeHealth(this.http, this.config.healthCheckUrl ?? this.config.baseUrl, signal);
   }
+}
+
+function stateOf(taskId: string, info: z.infer<typeof record>): TaskState {
+  if (info.state === 'fail') return { state: 'failed', message: `kie task ${taskId} failed: ${info.failMsg || 'no reason given'}` };
+  if (info.state !== 'success') return { state: 'pending' };
+  return { state: 'done', outputUrl: parseShape(resultJson, parseJson(info.resultJson, taskId), 'kie resultJson').resultUrls[0]! };
 }
 
 /** resultJson is JSON inside a string, so it gets its own parse and a clear error. */

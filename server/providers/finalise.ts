@@ -1,0 +1,72 @@
+import { eq, sql } from 'drizzle-orm';
+import type { CreditSource } from '../../shared/credits';
+import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
+import type { EnhancementFailure } from '../../shared/enhance-async';
+import type { Db } from '../db/client';
+import { DomainError } from '../errors';
+import { captureReservation, releaseReservation } from '../ledger/reservations';
+import { degrade } from './degrade';
+import { completeEnhancement } from './enhancement-claims';
+import type { InputImage } from './input-image';
+import type { MediaStore } from './media-store';
+import { enhancementRequests } from './tables';
+
+export type Settlement =
+  /** A provider served: the hold is captured with it (the pool was drawn before the call). */
+  | { kind: 'served'; provider: string; outputUrl: string; providerRequestId: string | null; requestId: string; costUsd: string }
+  /** No provider could: the hold is released and the answer degrades (the user and an admin told). */
+  | { kind: 'unserved'; reason: string; cause?: 'no_provider' | 'platform_depleted' }
+  /** The caller's input was refused (asynchronous work only; enhance.run throws BAD_REQUEST instead). */
+  | { kind: 'refused'; message: string };
+
+export type Finalised = { result: EnhanceResult | EnhancementFailure; settledNow: boolean };
+
+const OPEN = ['processing', 'queued', 'running'];
+
+/**
+ * The one way an enhancement ends — enhance.run, the async workers and provider callbacks alike: the
+ * hold captured with the provider that served, or released, the degradation notice, and the stored
+ * result, in one transaction under a lock on the enhancement's row. So a callback and a poll racing
+ * settle once: the second finds the row settled and gets the first's result (`settledNow` false).
+ */
+export async function finaliseEnhancement(
+  deps: { db: Db; media: MediaStore },
+  e: { claimId: number; input: EnhanceInput; image: InputImage | null; hold: { reservationId: string; source: CreditSource } | null },
+  outcome: Settlement,
+): Promise<Finalised> {
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(enhancementRequests).where(eq(enhancementRequests.id, e.claimId)).for('update');
+    if (!row || !OPEN.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
+
+    if (outcome.kind === 'served') {
+      if (!e.hold) throw new Error('a served enhancement has a hold');
+      await captureReservation(
+        tx,
+        { reservationId: e.hold.reservationId, provider: outcome.provider, apiRequestId: outcome.providerRequestId ?? outcome.requestId },
+        // The pool was drawn before the call; the capture records that cost and draws nothing more.
+        async () => ({ costUsd: outcome.costUsd }),
+      );
+      const result: EnhanceResult = { status: 'enhanced', provider: outcome.provider, outputUrl: outcome.outputUrl, costUsd: outcome.costUsd, creditSource: e.hold.source };
+      await completeEnhancement(tx, e.claimId, e.hold.reservationId, result);
+      return { result, settledNow: true };
+    }
+
+    if (e.hold) {
+      await releaseReservation(tx, { reservationId: e.hold.reservationId, reason: outcome.kind === 'refused' ? 'the input image was refused' : 'no provider could serve' }).catch((err: unknown) => {
+        // Expired (and so released by the expiry job) already: the credit is back either way.
+        if (!(err instanceof DomainError)) throw err;
+      });
+    }
+    if (outcome.kind === 'refused') {
+      const failure: EnhancementFailure = { status: 'failed', reason: 'BAD_REQUEST', message: `inputImageUrl: ${outcome.message}` };
+      await tx
+        .update(enhancementRequests)
+        .set({ status: 'failed', result: failure, reservationId: e.hold?.reservationId ?? null, completedAt: sql`now()`, leaseUntil: null })
+        .where(eq(enhancementRequests.id, e.claimId));
+      return { result: failure, settledNow: true };
+    }
+    const result = await degrade({ db: tx, media: deps.media }, e.input, e.image, outcome.reason, outcome.cause);
+    await completeEnhancement(tx, e.claimId, e.hold?.reservationId ?? null, result);
+    return { result, settledNow: true };
+  });
+}
