@@ -9,6 +9,8 @@ import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
+import { registerOpsRoutes } from './ops/ops-routes';
+import { registerBrowserCors } from './trpc/browser-cors';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
@@ -42,6 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     strictTransportSecurity: deps.config.secureCookies,
   });
   await app.register(fastifyCookie);
+  // Before the guards, so a refusal answered to an allowed origin is readable by its page too.
+  await registerBrowserCors(app, deps.config.CORS_ORIGINS);
   registerTrpcHttpGuards(app);
 
   await app.register(fastifyTRPCPlugin, {
@@ -58,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerExportRoutes(app, deps);
 
+  registerOpsRoutes(app, deps);
+
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';
     const redis = deps.redis ? (deps.redis.status === 'ready' ? 'up' : 'down') : 'disabled';
@@ -67,7 +73,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Enhanced images written by the local provider and the Gemini adapter.
   mkdirSync(mediaDir(deps.config), { recursive: true });
-  await app.register(fastifyStatic, { root: mediaDir(deps.config), prefix: '/media/', decorateReply: false, index: false, maxAge: '1d', immutable: true });
+  // Cross-origin: product apps show these results in their own pages (helmet's default is same-origin).
+  await app.register(fastifyStatic, {
+    root: mediaDir(deps.config),
+    prefix: '/media/',
+    decorateReply: false,
+    index: false,
+    maxAge: '1d',
+    immutable: true,
+    setHeaders: (reply) => void reply.header('Cross-Origin-Resource-Policy', 'cross-origin'),
+  });
 
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {

@@ -1,3 +1,4 @@
+import { enhancements } from '../ops/metrics';
 import { randomUUID } from 'node:crypto';
 import type { ReserveResult } from '../../shared/credits';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
@@ -135,6 +136,7 @@ async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: Input
         creditSource: hold.source,
       };
       await completeEnhancement(deps.db, claimId, hold.reservationId, result);
+      enhancements.inc({ provider: row.name, outcome: 'enhanced' });
       return result;
     }
     failures.push(`${row.name}: ${outcome.reason}`);
