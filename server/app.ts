@@ -10,7 +10,7 @@ import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
 import { registerOpsRoutes } from './ops/ops-routes';
-import { registerBrowserCors } from './trpc/browser-cors';
+import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
@@ -54,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: createFastifyContext(deps),
+      ...(deps.config.CORS_ORIGINS.length > 0 ? { responseMeta: varyOnOrigin } : {}),
       onError({ error, path: procedure }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
       },

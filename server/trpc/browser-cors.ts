@@ -29,7 +29,7 @@ const browserCallable = (req: FastifyRequest) => {
 /**
  * CORS for `origins` on the browser procedures alone: the exact origin is echoed, the preflight
  * allows Authorization and Content-Type, and no cookie is ever sent along (credentials off). Any
- * other origin, or any other URL, gets no Access-Control-* header at all, and its preflight is a 404.
+ * other origin, or any other URL, gets no Access-Control-* header at all (its preflight fails).
  */
 export async function registerBrowserCors(app: FastifyInstance, origins: readonly string[]) {
   if (origins.length === 0) return;
@@ -49,3 +49,10 @@ export async function registerBrowserCors(app: FastifyInstance, origins: readonl
     },
   });
 }
+
+/**
+ * tRPC's responseMeta: with CORS on, every /trpc answer depends on Origin too, so a shared cache
+ * never hands one origin's answer (with its Allow-Origin) to another. tRPC writes its own Vary
+ * after the hooks, replacing the plugin's, hence here; it appends to tRPC's `trpc-accept, accept`.
+ */
+export const varyOnOrigin = () => ({ headers: new Headers([['vary', 'Origin']]) });
