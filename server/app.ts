@@ -12,7 +12,7 @@ import { registerExportRoutes } from './exports/export-routes';
 import { registerOpsRoutes } from './ops/ops-routes';
 import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { createFastifyContext } from './trpc/context';
-import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
+import { MAX_BATCH_SIZE, MAX_HEADER_BYTES, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /** The HTTP host: tRPC at /trpc, CSV exports at /export, /healthz, and the built SPA with a history fallback. */
@@ -23,6 +23,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
     clientErrorHandler: trpcClientErrorHandler,
+    // A too-long tRPC URL under this is refused by registerTrpcHttpGuards with the connection kept.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: 5_000 },
     // Replaced by registerRequestLog: debug for the ordinary, warn and error for what needs a look.
     logController: new LogController({ disableRequestLogging: true }),
