@@ -82,6 +82,15 @@ describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
     expect(all.items.filter((n: { readAt: string | null }) => n.readAt !== null)).toHaveLength(4);
   });
 
+  it("a typed caller reaches the dotted key as users['notifications.markRead'] beside the users.notifications query", async () => {
+    const userId = await newUser(db(), 'plus');
+    await seedNotices(userId, 2);
+    const { caller } = await apiKeyCaller(env.deps, ['credits:read']);
+    const page = await caller.users.notifications({ userId });
+    expect(page.unreadCount).toBe(2);
+    expect(await caller.users['notifications.markRead']({ userId, upTo: page.items[0]!.id })).toEqual({ marked: 2, unreadCount: 0 });
+  });
+
   it('markRead needs exactly one of ids and upTo', async () => {
     const userId = await newUser(db(), 'plus');
     const http = trpcHttp(origin, reader);
