@@ -10,8 +10,10 @@ import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
 import { registerCallbackRoutes } from './providers/callback-route';
+import { registerOpsRoutes } from './ops/ops-routes';
+import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { createFastifyContext } from './trpc/context';
-import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
+import { MAX_BATCH_SIZE, MAX_HEADER_BYTES, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
 /**
@@ -40,6 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
     clientErrorHandler: trpcClientErrorHandler,
+    // A too-long tRPC URL under this is refused by registerTrpcHttpGuards with the connection kept.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: 5_000 },
     // Replaced by registerRequestLog: debug for the ordinary, warn and error for what needs a look.
     logController: new LogController({ disableRequestLogging: true }),
@@ -61,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     strictTransportSecurity: deps.config.secureCookies,
   });
   await app.register(fastifyCookie);
+  // Before the guards, so a refusal answered to an allowed origin is readable by its page too.
+  await registerBrowserCors(app, deps.config.CORS_ORIGINS);
   registerTrpcHttpGuards(app);
 
   await app.register(fastifyTRPCPlugin, {
@@ -69,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: createFastifyContext(deps),
+      ...(deps.config.CORS_ORIGINS.length > 0 ? { responseMeta: varyOnOrigin } : {}),
       onError({ error, path: procedure }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
       },
@@ -79,6 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   trackLiveStreams(app);
   registerCallbackRoutes(app, deps);
 
+  registerOpsRoutes(app, deps);
+
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';
     const redis = deps.redis ? (deps.redis.status === 'ready' ? 'up' : 'down') : 'disabled';
@@ -88,7 +97,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Enhanced images written by the local provider and the Gemini adapter.
   mkdirSync(mediaDir(deps.config), { recursive: true });
-  await app.register(fastifyStatic, { root: mediaDir(deps.config), prefix: '/media/', decorateReply: false, index: false, maxAge: '1d', immutable: true });
+  // Cross-origin: product apps show these results in their own pages (helmet's default is same-origin).
+  await app.register(fastifyStatic, {
+    root: mediaDir(deps.config),
+    prefix: '/media/',
+    decorateReply: false,
+    index: false,
+    maxAge: '1d',
+    immutable: true,
+    setHeaders: (reply) => void reply.header('Cross-Origin-Resource-Policy', 'cross-origin'),
+  });
 
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {

@@ -26,6 +26,21 @@ const proxyList = z
   .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
   .refine((list) => list.every(isProxyEntry), 'expects comma-separated proxy addresses or CIDRs (e.g. 10.0.0.0/8,::1)');
 
+/** An exact origin (`https://app.example.com`, `http://localhost:5173`): scheme, host and port, nothing else. */
+const isOrigin = (entry: string) => {
+  try {
+    const u = new URL(entry);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === entry;
+  } catch {
+    return false;
+  }
+};
+
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .refine((list) => list.every(isOrigin), 'expects comma-separated origins such as https://app.example.com (scheme, host and port; no path, no trailing slash, no *)');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number({ message: 'expects a port number' }).int().min(0).max(65535).default(3000),
@@ -47,6 +62,10 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number({ message: 'expects a number of hours' }).positive().max(24 * 30).default(12),
   /** The proxies whose X-Forwarded-For is believed; none by default, so the header cannot forge an address. */
   TRUST_PROXY: proxyList.default([]),
+  /** Browsers on these origins may call the user-token procedures (credits.balance, users.notifications, …). */
+  CORS_ORIGINS: originList.default([]),
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'expects at least 16 characters').optional(),
   LOGIN_MAX_FAILURES: z.coerce.number({ message: 'expects a whole number' }).int().min(1).default(5),
   LOGIN_WINDOW_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).default(900),
   USER_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(30).max(86_400).default(900),

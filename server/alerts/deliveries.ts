@@ -1,3 +1,4 @@
+import { alertDeliveries as alertDeliveriesTotal } from '../ops/metrics';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { AlertChannelName } from '../../shared/alerts';
 import type { Db } from '../db/client';
@@ -99,10 +100,12 @@ export async function sendDueDeliveries(db: Db, deps: AlertDeps): Promise<SendRe
     const settings = await loadChannelSettings(db);
     const outcomes = await Promise.allSettled(claimed.map((d) => deliver(db, deps, d, settings)));
     const errors: unknown[] = [];
-    for (const o of outcomes) {
-      if (o.status === 'fulfilled') result[o.value]++;
-      else errors.push(o.reason);
-    }
+    outcomes.forEach((o, i) => {
+      if (o.status === 'fulfilled') {
+        result[o.value]++;
+        alertDeliveriesTotal.inc({ channel: claimed[i]!.channel, outcome: o.value });
+      } else errors.push(o.reason);
+    });
     // A database error while recording: the lease expires and the delivery is tried again.
     if (errors.length) throw new AggregateError(errors, `recording ${errors.length} alert deliveries failed`);
     if (claimed.length < SEND_BATCH) break;

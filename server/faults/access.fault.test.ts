@@ -74,7 +74,9 @@ const API_KEY_SCOPE: Record<string, ApiKeyScope> = {
   'auth.userToken': 'users:write',
 };
 /** Reads of one user: an API key with credits:read, or that user's own token. */
-const USER_READ = new Set(['credits.balance', 'credits.history']);
+const USER_READ = new Set(['credits.balance', 'credits.history', 'users.notifications', 'users.notifications.markRead']);
+/** What a user read needs beside its userId. */
+const USER_READ_INPUT: Record<string, object> = { 'users.notifications.markRead': { upTo: '1' } };
 const PUBLIC = new Set(['auth.login']);
 const isAdminPath = (p: string) => p.startsWith('admin.');
 
@@ -249,7 +251,7 @@ describe('[ACCESS] API-key procedures need a live key holding their scope', () =
   );
 });
 
-describe('[ACCESS] credits.balance and credits.history: a user token reads its own user alone', () => {
+describe('[ACCESS] user reads (credits.balance, credits.history, users.notifications, users.notifications.markRead): a user token reads its own user alone', () => {
   it.each([...USER_READ])('%s', async (path) => {
     const [alice, bob] = [await newUser(db(), 'plus'), await newUser(db(), 'free')];
     const tokens = env.deps.userTokens;
@@ -261,7 +263,7 @@ describe('[ACCESS] credits.balance and credits.history: a user token reads its o
     const writeKey = await newKey(apiKeyScopes.filter((s) => s !== 'credits:read'));
     const revoked = await newKey(['credits:read']);
     await admin.caller.admin.apiKeys.revoke({ id: revoked.apiKey.id });
-    const read = (bearer: string | null, userId: string) => invoke(bearerCaller(bearer), path, { userId });
+    const read = (bearer: string | null, userId: string) => invoke(bearerCaller(bearer), path, { userId, ...USER_READ_INPUT[path] });
 
     expect(await codeOf(read(aliceToken, alice))).toBe('OK');
     expect(await codeOf(read(readKey.secret, bob))).toBe('OK');
@@ -275,7 +277,7 @@ describe('[ACCESS] credits.balance and credits.history: a user token reads its o
       { label: 'no credential', call: () => read(null, alice), code: 'UNAUTHORIZED' },
       { label: 'a revoked key', call: () => read(revoked.secret, alice), code: 'UNAUTHORIZED' },
       { label: 'a key without credits:read', call: () => read(writeKey.secret, alice), code: 'FORBIDDEN' },
-      { label: 'an admin session', call: () => invoke(admin.caller, path, { userId: alice }), code: 'UNAUTHORIZED' },
+      { label: 'an admin session', call: () => invoke(admin.caller, path, { userId: alice, ...USER_READ_INPUT[path] }), code: 'UNAUTHORIZED' },
     ]);
   });
 });

@@ -175,6 +175,16 @@ const targets: Target[] = [
     input: () => hostileObject({ userId: userIdLike(), cursor: fc.stringMatching(/^\d{1,18}$/), limit: fc.integer({ min: 1, max: 100 }) }),
   },
   {
+    path: 'users.notifications',
+    type: 'query',
+    input: () => hostileObject({ userId: userIdLike(), cursor: fc.stringMatching(/^\d{1,18}$/), limit: fc.integer({ min: 1, max: 100 }), unreadOnly: fc.boolean() }),
+  },
+  {
+    path: 'users.notifications.markRead',
+    type: 'mutation',
+    input: () => hostileObject({ userId: userIdLike(), ids: fc.array(fc.stringMatching(/^\d{1,18}$/), { maxLength: 120 }), upTo: fc.stringMatching(/^\d{1,18}$/) }),
+  },
+  {
     path: 'credits.consume',
     type: 'mutation',
     input: () => hostileObject({ userId: userIdLike(), credits, enhancementType, idempotencyKey: idemKey(), moodboardId: anyText(1, 128) }),

@@ -1,3 +1,4 @@
+import { jobRuns as jobRunsTotal } from '../ops/metrics';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
 import type { DbOrTx } from '../db/client';
@@ -31,6 +32,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
       .update(jobRuns)
       .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) as never })
       .where(eq(jobRuns.id, run!.id));
+    jobRunsTotal.inc({ job: def.name, outcome: 'succeeded' });
     return result;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -38,6 +40,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
       .update(jobRuns)
       .set({ status: 'failed', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), error: message.slice(0, 2000) })
       .where(eq(jobRuns.id, run!.id));
+    jobRunsTotal.inc({ job: def.name, outcome: 'failed' });
     deps.log.error({ err, job: def.name, attempt: meta.attempt }, 'job failed');
     throw err;
   }

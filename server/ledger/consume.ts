@@ -10,6 +10,7 @@ import { drawProviderLeg } from './provider-leg';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
 import { creditTransactions } from './tables';
+import { creditsConsumed } from '../ops/metrics';
 import { DomainError } from '../errors';
 
 const ZERO_USD = '0.000000';
@@ -43,7 +44,7 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
  * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
  */
 async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne<{ id: string; balance_after: number }>(
+  const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
     db,
     sql`
     with debit as (
@@ -67,9 +68,10 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
       from debit
       returning id
     )
-    select entry.id::text as id, debit.balance_after from debit, entry`,
+    select entry.id::text as id, debit.balance_after, debit.subscription_tier as tier from debit, entry`,
   );
   if (!row) return null;
+  creditsConsumed.inc({ source: 'user_credits', tier: row.tier }, input.credits);
   return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
 }
 
@@ -81,7 +83,7 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
  * together. No row means the slow path decides (a refusal, a reset, a first sight).
  */
 async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne<{ id: string; balance_after: number }>(
+  const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
     db,
     sql`
     with charged as (
@@ -107,9 +109,10 @@ async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: str
       from charged
       returning id
     )
-    select entry.id::text as id, charged.balance_after from charged, entry`,
+    select entry.id::text as id, charged.balance_after, charged.subscription_tier as tier from charged, entry`,
   );
   if (!row) return null;
+  creditsConsumed.inc({ source: 'platform_pool', tier: row.tier }, input.credits);
   return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
 }
 
@@ -139,7 +142,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
       const fast = (await consumeInOneStatement(db, input, hash)) ?? (overflowGate ? null : await overflowInOneStatement(db, input, hash));
       if (fast) return fast;
     }
-    return await db.transaction(async (tx) => {
+    const charged = await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate ?? (input.provider ? drawDecides : undefined));
       const costUsd = input.provider ? (await drawProviderLeg(tx, input.provider, input.credits)).costUsd : ZERO_USD;
       const [row] = await tx
@@ -163,14 +166,18 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
         .onConflictDoNothing({ target: creditTransactions.idempotencyKey })
         .returning({ id: creditTransactions.id, costUsd: creditTransactions.costUsd });
       if (!row) throw new ReplayDetected();
-      return {
+      const result: ConsumeResult = {
         transactionId: String(row.id),
         source: debit.source,
         creditsConsumed: input.credits,
         remainingBalance: debit.balanceAfter,
         costUsd: row.costUsd ?? ZERO_USD,
       };
+      return { result, tier: debit.tier };
     });
+    // Counted once the charge's transaction has returned (every caller passes the pool, not a transaction).
+    creditsConsumed.inc({ source: charged.result.source, tier: charged.tier }, input.credits);
+    return charged.result;
   } catch (err) {
     // A replay whose first run already spent the balance is refused by the debit: the key decides.
     if (err instanceof ReplayDetected || err instanceof DomainError || pgErrorCode(err) === UNIQUE_VIOLATION) {

@@ -1,3 +1,4 @@
+import { creditsConsumed } from '../ops/metrics';
 import { eq, sql } from 'drizzle-orm';
 import type { CaptureInput, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
@@ -152,9 +153,11 @@ export async function captureReservation(
       .update(creditReservations)
       .set({ costUsd, captureTransactionId: done!.id })
       .where(eq(creditReservations.id, r.id));
-    return toTransactionView(done!);
+    return { view: toTransactionView(done!), tier: r.tier };
   });
-  return captured ?? refusal(db, input.reservationId, input, input);
+  if (!captured) return refusal(db, input.reservationId, input, input);
+  creditsConsumed.inc({ source: captured.view.source ?? 'user_credits', tier: captured.tier ?? 'unknown' }, captured.view.creditsUsed);
+  return captured.view;
 }
 
 /** Returns a pending hold's credits with a `release` entry (the refund). */

@@ -1,3 +1,4 @@
+import { enhancements } from '../ops/metrics';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import { notify } from '../alerts/alert-service';
 import type { DbOrTx } from '../db/client';
@@ -86,5 +87,6 @@ export async function degrade(
       metadata: { userId: input.userId, enhancementType: input.enhancementType, reason },
     });
   });
+  enhancements.inc({ provider: 'none', outcome: cause === 'platform_depleted' ? 'degraded_platform_depleted' : 'degraded' });
   return result;
 }

@@ -5,6 +5,7 @@ import type { EnhancementFailure } from '../../shared/enhance-async';
 import type { Db } from '../db/client';
 import { DomainError } from '../errors';
 import { captureReservation, releaseReservation } from '../ledger/reservations';
+import { enhancements } from '../ops/metrics';
 import { degrade } from './degrade';
 import { completeEnhancement } from './enhancement-claims';
 import type { InputImage } from './input-image';
@@ -34,7 +35,7 @@ export async function finaliseEnhancement(
   e: { claimId: number; input: EnhanceInput; image: InputImage | null; hold: { reservationId: string; source: CreditSource } | null },
   outcome: Settlement,
 ): Promise<Finalised> {
-  return deps.db.transaction(async (tx) => {
+  const finalised = await deps.db.transaction(async (tx): Promise<Finalised> => {
     const [row] = await tx.select().from(enhancementRequests).where(eq(enhancementRequests.id, e.claimId)).for('update');
     if (!row || !OPEN.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
 
@@ -69,4 +70,7 @@ export async function finaliseEnhancement(
     await completeEnhancement(tx, e.claimId, e.hold?.reservationId ?? null, result);
     return { result, settledNow: true };
   });
+  // Counted once committed, by the settler that settled it (degradations are counted by degrade()).
+  if (finalised.settledNow && outcome.kind === 'served') enhancements.inc({ provider: outcome.provider, outcome: 'enhanced' });
+  return finalised;
 }

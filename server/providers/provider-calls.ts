@@ -1,3 +1,4 @@
+import { providerLatency } from '../ops/metrics';
 import type { DbOrTx } from '../db/client';
 import { providerCalls } from './tables';
 import { ProviderError } from './types';
@@ -16,6 +17,8 @@ export type CallRecord = {
 /** Every attempt and every skip is recorded, with the error in words an admin can act on. */
 export async function recordCall(db: DbOrTx, call: CallRecord): Promise<void> {
   const err = call.error;
+  // Skips are not calls; a call is timed whether or not its row below is written.
+  if (call.outcome !== 'skipped' && call.latencyMs != null) providerLatency.observe({ provider: call.provider, outcome: call.outcome }, call.latencyMs / 1000);
   await db.insert(providerCalls).values({
     provider: call.provider,
     requestId: call.requestId,

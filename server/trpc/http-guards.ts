@@ -10,7 +10,18 @@ const refusals: Record<number, Refusal> = {
   405: { httpStatus: 405, code: 'METHOD_NOT_SUPPORTED', jsonRpc: -32005 },
   413: { httpStatus: 413, code: 'PAYLOAD_TOO_LARGE', jsonRpc: -32013 },
   415: { httpStatus: 415, code: 'UNSUPPORTED_MEDIA_TYPE', jsonRpc: -32015 },
+  431: { httpStatus: 431, code: 'BAD_REQUEST', jsonRpc: -32600 },
 };
+
+/**
+ * The longest /trpc URL served (what Node's default 16 KB header limit let through before). Node
+ * itself parses up to MAX_HEADER_BYTES, so a longer URL up to there is read whole and refused here,
+ * keeping the connection and the requests pipelined behind it; only past that does Node's parser
+ * give up and the connection close (trpcClientErrorHandler).
+ */
+export const MAX_TRPC_URL_LENGTH = 16_384;
+export const MAX_HEADER_BYTES = 65_536;
+const TOO_LONG = 'The request URL or headers are too large: send the input as a POST body, or fewer calls per batch.';
 
 /** A refusal in the same shape as tRPC's own errors, so callers read `error.data.reason` everywhere. */
 function sendTrpcError(reply: FastifyReply, status: number, message: string) {
@@ -44,6 +55,10 @@ function batchedPaths(req: FastifyRequest): string[] | null {
  * rather than handed to tRPC as a raw stream. And a batch naming an auth.* procedure is refused.
  */
 export function registerTrpcHttpGuards(app: FastifyInstance) {
+  app.addHook('onRequest', async (req, reply) => {
+    if (isTrpc(req) && req.url.length > MAX_TRPC_URL_LENGTH) return sendTrpcError(reply, 431, TOO_LONG);
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     // One request must not carry many guesses past the throttle: sign-in calls come one at a time.
     if (isTrpc(req) && batchedPaths(req)?.some((p) => p.trim().startsWith('auth.'))) {
@@ -82,8 +97,7 @@ export function registerTrpcHttpGuards(app: FastifyInstance) {
 export function trpcClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
   if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const message =
-    status === 431 ? 'The request URL or headers are too large: send the input as a POST body, or fewer calls per batch.' : 'The request is not valid HTTP.';
+  const message = status === 431 ? TOO_LONG : 'The request is not valid HTTP.';
   const body = JSON.stringify({ error: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: status, reason: 'BAD_REQUEST', path: null } } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

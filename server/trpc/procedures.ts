@@ -54,6 +54,9 @@ export const apiKeyProcedure = (scope: ApiKeyScope) =>
     return next({ ctx: { apiKey } });
   });
 
+/** Who reads through userReadProcedure: typed as the union, so procedures can tell the two apart. */
+export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey: Awaited<ReturnType<typeof authenticateApiKey>> extends infer C ? (C extends { ok: true; key: infer K } ? K : never) : never };
+
 /**
  * Reads of one user's credits: an API key with credits:read, or that user's own short-lived token
  * (the row-level rule: a user token never reads another user).
@@ -64,11 +67,11 @@ export const userReadProcedure = publicProcedure.input(z.object({ userId: userId
   const tokenUser = ctx.deps.userTokens.verify(bearer);
   if (tokenUser !== null) {
     if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
-    return next({ ctx: { reader: { kind: 'user' as const, userId: tokenUser } } });
+    return next({ ctx: { reader: { kind: 'user', userId: tokenUser } as Reader } });
   }
   const check = await authenticateApiKey(ctx.db, bearer, 'credits:read');
   if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message === UNKNOWN_KEY ? 'The API key or user token is invalid, revoked or expired.' : check.message });
   const apiKey = check.key;
   if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
-  return next({ ctx: { reader: { kind: 'apiKey' as const, apiKey } } });
+  return next({ ctx: { reader: { kind: 'apiKey', apiKey } as Reader } });
 });

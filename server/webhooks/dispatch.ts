@@ -6,6 +6,7 @@ import type { SecretBox } from '../auth/secrets';
 import type { Db, DbOrTx } from '../db/client';
 import { queryRows } from '../db/rows';
 import type { Outbound } from '../net/outbound';
+import { webhookDeliveries } from '../ops/metrics';
 import { WEBHOOK_RETRY_WINDOW_MS, webhookRetryDelayMs } from './backoff';
 import { openEndpointSecret } from './endpoint-secret';
 
@@ -26,6 +27,7 @@ type Claimed = {
   give_up_at: Date;
   endpoint_id: string;
   msg_id: string;
+  type: string;
   body: string;
   url: string;
   secret_encrypted: string;
@@ -77,7 +79,7 @@ async function claimDue(db: DbOrTx, now: Date, leaseMs: number, limit: number): 
         for update of d2 skip locked)
       returning d.id, d.attempts, d.give_up_at, d.endpoint_id, d.event_id
     )
-    select c.id::text as id, c.attempts, c.give_up_at, c.endpoint_id::text as endpoint_id, ev.msg_id, ev.payload::text as body,
+    select c.id::text as id, c.attempts, c.give_up_at, c.endpoint_id::text as endpoint_id, ev.msg_id, ev.type, ev.payload::text as body,
            e.url, e.secret_encrypted
     from claimed c join webhook_events ev on ev.id = c.event_id join webhook_endpoints e on e.id = c.endpoint_id`,
   );
@@ -177,10 +179,12 @@ export async function runWebhookDispatch(db: Db, deps: WebhookDispatchDeps): Pro
     const settled = await Promise.all(
       due.map(async (d) => {
         const outcome = await send(deps, d, timeoutMs);
-        return settle(db, deps, d, outcome, now()).catch((err: unknown) => {
+        const settled = await settle(db, deps, d, outcome, now()).catch((err: unknown) => {
           deps.log?.error({ err, deliveryId: d.id }, 'recording a webhook attempt failed; the lease will resend it');
           return 'retry' as const;
         });
+        webhookDeliveries.inc({ event: d.type, outcome: settled });
+        return settled;
       }),
     );
     for (const s of settled) result[s === 'delivered' ? 'delivered' : s === 'failed' ? 'failed' : 'retrying']++;

@@ -15,6 +15,7 @@ import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { startWebhookReceiver, verifyReceived, type WebhookReceiver } from '../test/webhook-receiver';
 import type { WebhookEventType } from '../../shared/webhooks';
 import { webhookRetryDelayMs } from './backoff';
+import { metricsRegistry } from '../ops/metrics';
 import { replayDelivery } from './delivery-admin';
 import { runWebhookDispatch } from './dispatch';
 import { createEndpoint } from './endpoints';
@@ -75,6 +76,8 @@ describe('[WEBHOOKS] events are emitted by their causes and delivered signed', (
     expect(await eventsOf('credits.depleted', userId)).toBe(1);
 
     expect(await dispatch()).toMatchObject({ delivered: 2, retrying: 0 });
+    // /metrics counts each attempt by event type and outcome.
+    expect(await metricsRegistry.getSingleMetricAsString('creditdesk_webhook_deliveries_total')).toMatch(/event="credits\.low",outcome="delivered"\} [1-9]/);
     const [low] = receiver.of('credits.low', userId);
     const [depleted] = receiver.of('credits.depleted', userId);
     expect(verifyReceived(secret, low!)).toMatchObject({ type: 'credits.low', data: { userId, balance: 1, monthlyAllowance: 10, tier: 'plus' } });

@@ -44,7 +44,8 @@ export function itemProblem(item: unknown, status?: number): string | null {
   return leak ? `the error leaks internals (${String(leak)})` : null;
 }
 
-export const ALLOWED_STATUSES = new Set([200, 400, 401, 403, 404, 409, 412, 413, 415, 429]);
+// 431: a URL too long for the server, refused in tRPC's shape (send the input as a POST body).
+export const ALLOWED_STATUSES = new Set([200, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431]);
 
 /** Why an HTTP answer to one call is not acceptable, or null. `extra` admits e.g. 405 for a wrong method. */
 export function answerProblem(answer: Answer, extra: number[] = []): string | null {
