@@ -3,13 +3,13 @@ import { cursorInputSchema, userIdSchema } from './common';
 import { tierSchema } from './enums';
 
 /** The kinds of notice the server writes to a user (user_notifications.type). */
-export const notificationTypes = ['upgrade_suggestion', 'enhancement_degraded'] as const;
+export const notificationTypes = ['upgrade_suggestion', 'enhancement_degraded', 'credits_low'] as const;
 
 const noticeIdSchema = z.string().regex(/^\d{1,18}$/, 'must be a notification id');
 
 /**
  * What the product can offer the user beside the text: a button labelled `label` that upgrades to
- * `tier`, or retries the enhancement after `retryAfterSeconds`. Unknown kinds pass through, so a
+ * `tier`, retries the enhancement after `retryAfterSeconds`, or waits for the monthly reset (`wait`). Unknown kinds pass through, so a
  * new kind of notice never breaks an older client.
  */
 export const notificationActionSchema = z

@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optimizeAllocation } from '../analytics/reallocation';
 import { buildApp } from '../app';
+import { cliActor } from '../auth/audit';
+import { grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
+import { allocateMonthlyCredits } from '../ledger/monthly-reset';
 import { degrade } from '../providers/degrade';
 import { userNotifications } from '../providers/tables';
 import { apiKeyCaller, createTestEnv, type TestEnv } from '../test/harness';
@@ -145,6 +148,35 @@ describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
     }
     expect(page.items[0].action).toEqual({ kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' });
     expect(page.items[1].action).toEqual({ kind: 'retry', label: 'Try the AI enhancement again', retryAfterSeconds: 1800 });
+    await expectLedgerClean(db());
+  });
+
+  it('[NOTIFICATIONS] a low-credit notice is written when the balance crosses below 20% of the allowance, once per user and month', async () => {
+    const plus = await newUser(db(), 'plus'); // allowance 10: below 20% is 1 or 0 left
+    const pro = await newUser(db(), 'pro'); // allowance 25: below 20% is under 5
+    const consume = (userId: string, credits: number) => consumeCredits(db(), { userId, credits, enhancementType: 'color', idempotencyKey: key() });
+    await consume(plus, 8);
+    const lows = async (userId: string) => (await trpcHttp(origin, tokenFor(userId)).query('users.notifications', { userId })).body.result.data.items.filter((n: { type: string }) => n.type === 'credits_low');
+    expect(await lows(plus)).toHaveLength(0);
+    await consume(plus, 1);
+    await consume(plus, 1);
+    const [notice] = await lows(plus);
+    expect(notice).toMatchObject({ title: 'Your credits are running low', action: { kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' } });
+    expect(notice.message).toMatch(/^1 of your 10 monthly credits are left/);
+    expect(await lows(plus)).toHaveLength(1);
+
+    // A grant lifts the balance and a second crossing follows in the same month: no second notice.
+    await grantCredits(db(), cliActor, { userId: plus, credits: 10, reason: 'goodwill' });
+    await consume(plus, 10);
+    expect(await lows(plus)).toHaveLength(1);
+
+    // A new month (the monthly reset): the next crossing is noticed again. A pro user waits for the reset.
+    await db().execute(sql`update user_credits set last_reset_at = date_trunc('month', now(), 'UTC') - interval '3 days' where user_id = ${plus}`);
+    expect((await allocateMonthlyCredits(db())).usersReset).toBeGreaterThanOrEqual(1);
+    await consume(plus, 9);
+    expect(await lows(plus)).toHaveLength(2);
+    await consume(pro, 21);
+    expect((await lows(pro))[0]).toMatchObject({ action: { kind: 'wait' } });
     await expectLedgerClean(db());
   });
 });

@@ -119,6 +119,8 @@ export const userNotifications = pgTable(
     metadata: jsonb('metadata').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     readAt: timestamp('read_at', { withTimezone: true }),
+    /** A notice sent once per occasion (a low-credit notice once per user and month) is keyed here. */
+    dedupeKey: text('dedupe_key'),
   },
-  (t) => [index('user_notifications_user_idx').on(t.userId, t.createdAt)],
+  (t) => [index('user_notifications_user_idx').on(t.userId, t.createdAt), uniqueIndex('user_notifications_dedupe_uq').on(t.dedupeKey)],
 );
