@@ -9,11 +9,12 @@ import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
+import { registerOpenApiRoutes } from './openapi/routes';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
-/** The HTTP host: tRPC at /trpc, CSV exports at /export, /healthz, and the built SPA with a history fallback. */
+/** The HTTP host: tRPC at /trpc, its OpenAPI document at /openapi.json (read at /docs), CSV exports at /export, /healthz, and the built SPA with a history fallback. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerExportRoutes(app, deps);
+  registerOpenApiRoutes(app, deps);
 
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';
