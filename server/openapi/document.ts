@@ -27,10 +27,20 @@ function securityOf(proc: PublicProcedure) {
   return c.userToken ? [{ apiKey: [c.apiKeyScope] }, { userToken: [] }] : [{ apiKey: [c.apiKeyScope] }];
 }
 
-function operationOf(proc: PublicProcedure) {
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * One procedure's operation. Its input and output are named components (`<procedure>.input`,
+ * `<procedure>.output`): clients generated from the document get a type for each, which matters
+ * for queries, whose input travels as a JSON string in `?input=`.
+ */
+function operationOf(proc: PublicProcedure, schemas: Record<string, JsonSchema>) {
   const what = `procedure ${proc.path}`;
-  const input = inputSchemaOf(proc.inputs, what);
-  const output = proc.output === undefined ? {} : toJsonSchema(proc.output, 'output', what);
+  const inputSchema = inputSchemaOf(proc.inputs, what);
+  schemas[`${proc.path}.output`] = proc.output === undefined ? {} : toJsonSchema(proc.output, 'output', what);
+  const output = ref(`${proc.path}.output`);
+  if (inputSchema) schemas[`${proc.path}.input`] = inputSchema;
+  const input = inputSchema && ref(`${proc.path}.input`);
   const example = proc.meta?.example;
   const media = (schema: JsonSchema) => ({ schema, ...(example === undefined ? {} : { example }) });
   const carrier =
@@ -59,7 +69,8 @@ function operationOf(proc: PublicProcedure) {
 export function buildOpenApiDocument(router: AnyTRPCRouter, opts: { version: string; serverUrl?: string }): OpenApiDocument {
   const procs = publicProcedures(router);
   const paths: OpenApiDocument['paths'] = {};
-  for (const proc of procs) paths[`/trpc/${proc.path}`] = { [proc.type === 'query' ? 'get' : 'post']: operationOf(proc) };
+  const schemas: Record<string, JsonSchema> = {};
+  for (const proc of procs) paths[`/trpc/${proc.path}`] = { [proc.type === 'query' ? 'get' : 'post']: operationOf(proc, schemas) };
   const tags = [...new Set(procs.flatMap((p) => p.meta?.tags ?? [p.path.split('.')[0]!]))].map((name) => ({ name }));
   return {
     openapi: '3.1.0',
@@ -72,7 +83,8 @@ export function buildOpenApiDocument(router: AnyTRPCRouter, opts: { version: str
         apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'cd_live_…', description: 'A product app’s API key (created by an admin in Settings → API keys). The operation lists the scope it needs.' },
         userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'cdu_…', description: 'One end user’s short-lived token from auth.userToken: reads that user’s own credits only.' },
       },
-      ...errorComponents,
+      schemas: { ...schemas, ...errorComponents.schemas },
+      responses: errorComponents.responses,
     },
   };
 }
