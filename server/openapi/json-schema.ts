@@ -7,9 +7,20 @@ function asZod(schema: unknown, what: string): z.ZodType {
   throw new Error(`${what}: the OpenAPI document is generated from zod schemas, and this parser is not one`);
 }
 
-/** One zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` line. */
+/**
+ * One zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` line. A Date
+ * travels as its ISO string (JSON, no transformer); anything else JSON Schema cannot state is
+ * documented as any value rather than keeping the server from starting.
+ */
 export function toJsonSchema(schema: unknown, io: 'input' | 'output', what: string): JsonSchema {
-  const json = z.toJSONSchema(asZod(schema, what), { target: 'draft-2020-12', io, unrepresentable: 'throw' }) as JsonSchema;
+  const json = z.toJSONSchema(asZod(schema, what), {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema._zod.def.type === 'date') Object.assign(jsonSchema, { type: 'string', format: 'date-time' });
+    },
+  }) as JsonSchema;
   delete json.$schema;
   return json;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps';
 import { appRouter } from '../trpc/root';
 import { buildOpenApiDocument } from './document';
-import { docsInitScript, docsPage } from './docs-page';
+import { docsCsp, docsInitScript, docsPage } from './docs-page';
 
 const require = createRequire(import.meta.url);
 // The API reference's self-contained browser bundle, served from node_modules: no CDN.
@@ -16,7 +16,7 @@ export function registerOpenApiRoutes(app: FastifyInstance, deps: AppDeps) {
   const document = JSON.stringify(buildOpenApiDocument(appRouter, { version: packageVersion, serverUrl: deps.config.PUBLIC_URL?.replace(/\/+$/, '') }));
 
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', docsCsp).send(docsPage));
   app.get('/docs/init.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(docsInitScript));
   app.get('/docs/scalar.js', async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(createReadStream(scalarBundle)),
