@@ -87,6 +87,13 @@ describe('[OPENAPI] the document', () => {
     const reasons = (doc.components as { schemas: { ErrorReason: { enum: string[] } } }).schemas.ErrorReason.enum;
     expect(reasons).toEqual(expect.arrayContaining(['INSUFFICIENT_CREDITS', 'IDEMPOTENCY_CONFLICT', 'UNAUTHORIZED', 'INTERNAL_SERVER_ERROR']));
   });
+
+  it('its response schemas refuse an answer missing a documented field or wrapped otherwise', () => {
+    const balance = ops.find((o) => o.procedure === 'credits.balance')!;
+    expect(check(balance.successPointer, { result: { data: { userId: 'user_42' } } })).not.toBeNull();
+    expect(check(balance.successPointer, { data: {} })).not.toBeNull();
+    expect(check(ERROR_POINTER, { error: { message: 'x', code: -32600, data: { code: 'BAD_REQUEST', httpStatus: 400, reason: 'NOT_A_REASON' } } })).not.toBeNull();
+  });
 });
 
 describe('[OPENAPI] every documented path called exactly as documented', () => {
