@@ -12,6 +12,7 @@ import { registerExportRoutes } from './exports/export-routes';
 import { registerCallbackRoutes } from './providers/callback-route';
 import { registerOpsRoutes } from './ops/ops-routes';
 import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
+import { registerOpenApiRoutes } from './openapi/routes';
 import { createFastifyContext } from './trpc/context';
 import { MAX_BATCH_SIZE, MAX_HEADER_BYTES, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
@@ -34,7 +35,11 @@ function trackLiveStreams(app: FastifyInstance) {
   });
 }
 
-/** The HTTP host: tRPC at /trpc, CSV exports at /export, /healthz, and the built SPA with a history fallback. */
+/**
+ * The HTTP host: tRPC at /trpc, its OpenAPI document at /openapi.json (read at /docs), provider
+ * callbacks at /callbacks, CSV exports at /export, /healthz, /livez, /readyz, /metrics, and the built
+ * SPA with a history fallback.
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -87,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerCallbackRoutes(app, deps);
 
   registerOpsRoutes(app, deps);
+  registerOpenApiRoutes(app, deps);
 
   app.get('/healthz', async (_req, reply) => {
     const database = (await deps.dbHandle.ping()) ? 'up' : 'down';

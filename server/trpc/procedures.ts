@@ -22,6 +22,17 @@ const publishAfterCommit = t.middleware(async ({ ctx, type, next }) => {
 export const publicProcedure = t.procedure.use(domainErrors).use(publishAfterCommit);
 
 /**
+ * Which bearer credential a procedure's middleware accepts, recorded against the middleware itself
+ * so the OpenAPI document (server/openapi/) can state each procedure's security without a second list.
+ */
+export type Credential = { apiKeyScope: ApiKeyScope; userToken: boolean };
+export const credentialOf = new WeakMap<object, Credential>();
+const accepting = <F extends object>(credential: Credential, middleware: F): F => {
+  credentialOf.set(middleware, credential);
+  return middleware;
+};
+
+/**
  * An admin session with at least `role`: 'analyst' admits analysts and admins (read-only work),
  * 'admin' admits admins alone. Narrows ctx.admin and gives ctx.actor for the audit log. A session
  * whose password must still be changed is refused (PASSWORD_CHANGE_REQUIRED) unless the procedure
@@ -43,7 +54,7 @@ export const adminProcedure = (role: AdminRole, opts: { duringPasswordChange?: b
 
 /** A product app's API key holding `scope`. Narrows ctx.apiKey. */
 export const apiKeyProcedure = (scope: ApiKeyScope) =>
-  publicProcedure.use(async ({ ctx, next }) => {
+  publicProcedure.use(accepting({ apiKeyScope: scope, userToken: false }, async ({ ctx, next }) => {
     if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
     const check = await authenticateApiKey(ctx.db, ctx.bearer, scope);
     if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message });
@@ -52,7 +63,7 @@ export const apiKeyProcedure = (scope: ApiKeyScope) =>
       throw new TRPCError({ code: 'FORBIDDEN', message: `This API key lacks the ${scope} scope.` });
     }
     return next({ ctx: { apiKey } });
-  });
+  }));
 
 /** Who reads through userReadProcedure: typed as the union, so procedures can tell the two apart. */
 export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey: Awaited<ReturnType<typeof authenticateApiKey>> extends infer C ? (C extends { ok: true; key: infer K } ? K : never) : never };
@@ -61,7 +72,7 @@ export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey
  * Reads of one user's credits: an API key with credits:read, or that user's own short-lived token
  * (the row-level rule: a user token never reads another user).
  */
-export const userReadProcedure = publicProcedure.input(z.object({ userId: userIdSchema })).use(async ({ ctx, input, next }) => {
+export const userReadProcedure = publicProcedure.input(z.object({ userId: userIdSchema })).use(accepting({ apiKeyScope: 'credits:read', userToken: true }, async ({ ctx, input, next }) => {
   const bearer = ctx.bearer;
   if (!bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'An API key or a user token is required.' });
   const tokenUser = ctx.deps.userTokens.verify(bearer);
@@ -74,4 +85,4 @@ export const userReadProcedure = publicProcedure.input(z.object({ userId: userId
   const apiKey = check.key;
   if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
   return next({ ctx: { reader: { kind: 'apiKey', apiKey } as Reader } });
-});
+}));

@@ -112,6 +112,12 @@ export const authRouter = router({
 
   /** Mints a short-lived token with which one end user's browser reads that user's own credits. */
   userToken: apiKeyProcedure('users:write')
+    .meta({
+      openapi: {
+        summary: 'Mint a short-lived token with which one user’s browser reads that user’s own credits',
+        example: { userId: 'user_42' },
+      },
+    })
     .input(userTokenInputSchema)
     .output(userTokenSchema)
     .mutation(({ ctx, input }) => {
