@@ -163,6 +163,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/trpc/enhance.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a submitted enhancement
+         * @description queued or running, or exactly enhance.run's result (enhanced / degraded), or failed when the input image could not be used (nothing charged). Only the API key that submitted it can read it (scope enhance).
+         *
+         *     Query: `GET /trpc/enhance.get?input=<URL-encoded JSON>`.
+         *
+         *     Bearer: an API key with the `enhance` scope.
+         */
+        get: operations["enhance.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/trpc/enhance.run": {
         parameters: {
             query?: never;
@@ -181,6 +205,78 @@ export interface paths {
          *     Bearer: an API key with the `enhance` scope.
          */
         post: operations["enhance.run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trpc/enhance.submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit an enhancement to run in the background
+         * @description enhance.run's input; answers at once with the enhancement's id (status queued) after holding one credit. The work runs on the job workers; read it with enhance.get. A replayed idempotency key answers the same enhancementId (in its current status) and charges nothing more.
+         *
+         *     Mutation: `POST /trpc/enhance.submit` with the input as the JSON body.
+         *
+         *     Bearer: an API key with the `enhance` scope.
+         */
+        post: operations["enhance.submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trpc/users.notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a user's notices, newest first
+         * @description Upgrade suggestions, low-credit notices and notices of degraded enhancements, each with a title, a message and an action to offer. An API key with credits:read reads any user (with metadata); a user token from auth.userToken reads its own user only.
+         *
+         *     Query: `GET /trpc/users.notifications?input=<URL-encoded JSON>`.
+         *
+         *     Bearer: an API key with the `credits:read` scope, or the user's own token (auth.userToken) for that user only.
+         */
+        get: operations["users.notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trpc/users.notifications.markRead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks a user's notices read
+         * @description Give the ids read, or upTo: the id of the newest notice shown, which marks it and every older one. Same authorisation as users.notifications.
+         *
+         *     Mutation: `POST /trpc/users.notifications.markRead` with the input as the JSON body.
+         *
+         *     Bearer: an API key with the `credits:read` scope, or the user's own token (auth.userToken) for that user only.
+         */
+        post: operations["users.notifications.markRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -348,6 +444,47 @@ export interface components {
             ttlSeconds?: number;
             moodboardId?: string;
         };
+        "enhance.get.output": {
+            /** @constant */
+            status: "queued";
+            /** Format: uuid */
+            enhancementId: string;
+        } | {
+            /** @constant */
+            status: "running";
+            /** Format: uuid */
+            enhancementId: string;
+        } | {
+            /** @constant */
+            status: "enhanced";
+            provider: string;
+            outputUrl: string;
+            costUsd: string;
+            /** @enum {string} */
+            creditSource: "user_credits" | "platform_pool";
+        } | {
+            /** @constant */
+            status: "degraded";
+            /** @enum {string} */
+            type: "css_filter_fallback" | "suggestion_fallback";
+            originalUrl: string;
+            enhancedUrl: string;
+            cssFilter?: string;
+            suggestion?: string;
+            retryAfter?: number;
+            message?: string;
+            degradationReason: string;
+        } | {
+            /** @constant */
+            status: "failed";
+            /** @constant */
+            reason: "BAD_REQUEST";
+            message: string;
+        };
+        "enhance.get.input": {
+            /** Format: uuid */
+            enhancementId: string;
+        };
         "enhance.run.output": {
             /** @constant */
             status: "enhanced";
@@ -376,6 +513,60 @@ export interface components {
             enhancementType: "lighting" | "upscale" | "color" | "sharpen" | "denoise" | "style";
             idempotencyKey: string;
             moodboardId?: string;
+        };
+        "enhance.submit.output": {
+            /** Format: uuid */
+            enhancementId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "enhanced" | "degraded" | "failed";
+        };
+        "enhance.submit.input": {
+            userId: string;
+            inputImageUrl: string;
+            /** @enum {string} */
+            enhancementType: "lighting" | "upscale" | "color" | "sharpen" | "denoise" | "style";
+            idempotencyKey: string;
+            moodboardId?: string;
+        };
+        "users.notifications.output": {
+            items: {
+                id: string;
+                type: string;
+                title: string;
+                message: string;
+                action: ({
+                    kind: string;
+                    label: string;
+                    /** @enum {string} */
+                    tier?: "free" | "plus" | "pro";
+                    retryAfterSeconds?: number;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+                createdAt: string;
+                readAt: string | null;
+                metadata?: {
+                    [key: string]: unknown;
+                };
+            }[];
+            nextCursor: string | null;
+            unreadCount: number;
+        };
+        "users.notifications.input": {
+            userId: string;
+            unreadOnly?: boolean;
+            cursor?: string;
+            /** @default 25 */
+            limit: number;
+        };
+        "users.notifications.markRead.output": {
+            marked: number;
+            unreadCount: number;
+        };
+        "users.notifications.markRead.input": {
+            userId: string;
+            ids?: string[];
+            upTo?: string;
         };
         "users.upsert.output": {
             userId: string;
@@ -698,6 +889,34 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    "enhance.get": {
+        parameters: {
+            query: {
+                /** @description The input as JSON, URL-encoded. */
+                input: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success: the output is `result.data`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            data: components["schemas"]["enhance.get.output"];
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     "enhance.run": {
         parameters: {
             query?: never;
@@ -728,6 +947,106 @@ export interface operations {
                     "application/json": {
                         result: {
                             data: components["schemas"]["enhance.run.output"];
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    "enhance.submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "userId": "user_42",
+                 *       "inputImageUrl": "https://images.example.com/photo.jpg",
+                 *       "enhancementType": "lighting",
+                 *       "idempotencyKey": "enh-2026-12-01-0001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["enhance.submit.input"];
+            };
+        };
+        responses: {
+            /** @description Success: the output is `result.data`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            data: components["schemas"]["enhance.submit.output"];
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    "users.notifications": {
+        parameters: {
+            query: {
+                /** @description The input as JSON, URL-encoded. */
+                input: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success: the output is `result.data`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            data: components["schemas"]["users.notifications.output"];
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    "users.notifications.markRead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "userId": "user_42",
+                 *       "upTo": "42"
+                 *     }
+                 */
+                "application/json": components["schemas"]["users.notifications.markRead.input"];
+            };
+        };
+        responses: {
+            /** @description Success: the output is `result.data`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            data: components["schemas"]["users.notifications.markRead.output"];
                         };
                     };
                 };

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
+import { enqueueSubmitted } from '../jobs/enhance-jobs';
 import { reserveCredits } from '../ledger/reservations';
+import { submitEnhancement } from '../providers/async-enhancement';
 import { key, newUser } from './ledger-helpers';
 
 export type SeedContext = { deps: AppDeps; apiKeyId: string; imageUrl: string };
@@ -21,6 +23,19 @@ async function holdWithExampleId(ctx: SeedContext, example: unknown) {
 }
 
 /**
+ * A submitted enhancement with exactly the example's enhancementId, by the test's API key (only the
+ * submitting key may read it), on a local image, so the documented enhance.get answers it.
+ */
+async function submittedWithExampleId(ctx: SeedContext, example: unknown) {
+  const { enhancementId } = example as { enhancementId: string };
+  const db = ctx.deps.dbHandle.db;
+  const userId = await newUser(db, 'plus');
+  const input = { userId, inputImageUrl: ctx.imageUrl, enhancementType: 'lighting' as const, idempotencyKey: key() };
+  const submitted = await submitEnhancement(ctx.deps.gateway, (id) => enqueueSubmitted(ctx.deps.jobs, id), input, { apiKeyId: ctx.apiKeyId });
+  await db.execute(sql`update enhancement_requests set enhancement_id = ${enhancementId} where enhancement_id = ${submitted.enhancementId}`);
+}
+
+/**
  * What a documented example needs in the database before it is called, by procedure. Examples run
  * after `users.upsert`'s, so the example user exists; a procedure whose example needs more (a row
  * it names by id) adds its seed here.
@@ -28,6 +43,7 @@ async function holdWithExampleId(ctx: SeedContext, example: unknown) {
 export const exampleSeeds: Record<string, (ctx: SeedContext, example: unknown) => Promise<void>> = {
   'credits.capture': holdWithExampleId,
   'credits.release': holdWithExampleId,
+  'enhance.get': submittedWithExampleId,
 };
 
 /**
@@ -38,6 +54,11 @@ export const refusedExamples: Record<string, { reason: string; why: string; live
   'enhance.run': {
     reason: 'BAD_REQUEST',
     why: 'its image URL is on the public internet, which a test machine does not reach',
+    liveInput: (ctx, example) => ({ ...(example as object), inputImageUrl: ctx.imageUrl, idempotencyKey: key() }),
+  },
+  'enhance.submit': {
+    reason: 'BAD_REQUEST',
+    why: 'its image URL is on the public internet, which a test machine does not reach (submit checks that the name resolves)',
     liveInput: (ctx, example) => ({ ...(example as object), inputImageUrl: ctx.imageUrl, idempotencyKey: key() }),
   },
 };

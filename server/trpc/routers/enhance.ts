@@ -7,7 +7,7 @@ import { router } from '../init';
 import { apiKeyProcedure } from '../procedures';
 
 const exampleInput = {
-  userId: 'user-123',
+  userId: 'user_42',
   inputImageUrl: 'https://images.example.com/photo.jpg',
   enhancementType: 'lighting',
   idempotencyKey: 'enh-2026-12-01-0001',

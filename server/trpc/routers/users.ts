@@ -27,10 +27,10 @@ export const usersRouter = router({
       openapi: {
         summary: "A page of a user's notices, newest first",
         description:
-          'Upgrade suggestions and notices of degraded enhancements, each with a title, a message and an action to offer. ' +
+          'Upgrade suggestions, low-credit notices and notices of degraded enhancements, each with a title, a message and an action to offer. ' +
           'An API key with credits:read reads any user (with metadata); a user token from auth.userToken reads its own user only.',
         tags: ['users'],
-        example: { userId: 'user-123', limit: 25 },
+        example: { userId: 'user_42', limit: 25 },
       },
     })
     .query(({ ctx, input }) => listNotifications(ctx.db, input, { withMetadata: ctx.reader.kind === 'apiKey' })),
@@ -45,7 +45,7 @@ export const usersRouter = router({
         summary: "Marks a user's notices read",
         description: 'Give the ids read, or upTo: the id of the newest notice shown, which marks it and every older one. Same authorisation as users.notifications.',
         tags: ['users'],
-        example: { userId: 'user-123', upTo: '42' },
+        example: { userId: 'user_42', upTo: '42' },
       },
     })
     .mutation(({ ctx, input }) => markNotificationsRead(ctx.db, input)),
