@@ -135,7 +135,7 @@ describe('[GATEWAY] a depleted platform degrades a paid overflow', () => {
       expect(f.requests).toHaveLength(0);
       expect(await balanceRow(db(), userId)).toMatchObject({ total: 0, consumed: 0 });
       expect(await pendingHolds(db())).toBe(0);
-      expect(await db().select().from(userNotifications).where(eq(userNotifications.userId, userId))).toHaveLength(1);
+      expect(await db().select().from(userNotifications).where(and(eq(userNotifications.userId, userId), eq(userNotifications.type, 'enhancement_degraded')))).toHaveLength(1);
       const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'platform_credits_depleted'), eq(systemAlerts.level, 'critical')));
       expect(alerts).toHaveLength(1);
       expect(await reasonOf(consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() }))).toBe('PLATFORM_CREDITS_DEPLETED');
