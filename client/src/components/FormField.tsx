@@ -91,3 +91,46 @@ export function validateForm<S extends z.ZodType>(schema: S, values: unknown): R
   for (const [key, message] of Object.entries(result.errors)) errors[key] = key === '_form' ? message : fieldMessage(key, message);
   return { ok: false, errors };
 }
+
+/**
+ * A set of checkboxes under one legend (an API key's scopes, a webhook's events), each with its
+ * description; the value stays in `options`' order whatever order they were ticked in.
+ */
+export function ChoiceListField<T extends string>({
+  id,
+  legend,
+  name,
+  options,
+  descriptions,
+  value,
+  onChange,
+  error,
+}: {
+  id: string;
+  legend: ReactNode;
+  name: string;
+  options: readonly T[];
+  descriptions: Record<T, ReactNode>;
+  value: T[];
+  onChange: (v: T[]) => void;
+  error?: string;
+}) {
+  const toggle = (option: T, on: boolean) => onChange(on ? options.filter((x) => x === option || value.includes(x)) : value.filter((x) => x !== option));
+  return (
+    <fieldset className="field" aria-invalid={!!error} aria-describedby={`${id}-error`}>
+      <legend>{legend}</legend>
+      {options.map((option) => (
+        <label key={option} className="checkbox">
+          <input type="checkbox" name={name} value={option} checked={value.includes(option)} onChange={(e) => toggle(option, e.target.checked)} />
+          <span className="mono">{option}</span>
+          <span className="muted">{descriptions[option]}</span>
+        </label>
+      ))}
+      {error && (
+        <div className="field-error" id={`${id}-error`}>
+          {error}
+        </div>
+      )}
+    </fieldset>
+  );
+}

@@ -7,6 +7,7 @@ import { UsageSparkline } from './UsageSparkline';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { DataTable } from '../../components/DataTable';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { ChoiceListField } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
@@ -285,8 +286,6 @@ function CreateApiKeyDialog({
     create.mutate(result.data);
   };
 
-  const toggle = (scope: ApiKeyScope, on: boolean) =>
-    setScopes((s) => (on ? apiKeyScopes.filter((x) => x === scope || s.includes(x)) : s.filter((x) => x !== scope)));
 
   return (
     <Dialog open={open} title="Create API key" onClose={onClose} width={480}>
@@ -312,21 +311,7 @@ function CreateApiKeyDialog({
             {errors.name ?? 'Names the app and environment that will use the key.'}
           </div>
         </div>
-        <fieldset className="field" aria-invalid={!!errors.scopes} aria-describedby="api-key-scopes-error">
-          <legend>Scopes</legend>
-          {apiKeyScopes.map((scope) => (
-            <label key={scope} className="checkbox">
-              <input type="checkbox" name="scopes" value={scope} checked={scopes.includes(scope)} onChange={(e) => toggle(scope, e.target.checked)} />
-              <span className="mono">{scope}</span>
-              <span className="muted">{scopeDescriptions[scope]}</span>
-            </label>
-          ))}
-          {errors.scopes && (
-            <div className="field-error" id="api-key-scopes-error">
-              {errors.scopes}
-            </div>
-          )}
-        </fieldset>
+        <ChoiceListField id="api-key-scopes" legend="Scopes" name="scopes" options={apiKeyScopes} descriptions={scopeDescriptions} value={scopes} onChange={setScopes} error={errors.scopes} />
         <div className="field">
           <label htmlFor="api-key-expires">Expires (optional)</label>
           <input

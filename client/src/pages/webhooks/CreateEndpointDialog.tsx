@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { createWebhookInputSchema, webhookEventTypes, type WebhookEndpointView, type WebhookEventType } from '../../../../shared/webhooks';
 import { Dialog } from '../../components/Dialog';
+import { ChoiceListField } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -49,8 +50,6 @@ export function CreateEndpointDialog({
     create.mutate(result.data);
   };
 
-  const toggle = (type: WebhookEventType, on: boolean) =>
-    setEvents((s) => (on ? webhookEventTypes.filter((x) => x === type || s.includes(x)) : s.filter((x) => x !== type)));
 
   return (
     <Dialog open={open} title="Register webhook endpoint" onClose={onClose} width={520}>
@@ -75,21 +74,7 @@ export function CreateEndpointDialog({
             {errors.url ?? 'Receives a signed POST per event (Standard Webhooks).'}
           </div>
         </div>
-        <fieldset className="field" aria-invalid={!!errors.events} aria-describedby="webhook-events-error">
-          <legend>Events</legend>
-          {webhookEventTypes.map((type) => (
-            <label key={type} className="checkbox">
-              <input type="checkbox" name="events" value={type} checked={events.includes(type)} onChange={(e) => toggle(type, e.target.checked)} />
-              <span className="mono">{type}</span>
-              <span className="muted">{eventDescriptions[type]}</span>
-            </label>
-          ))}
-          {errors.events && (
-            <div className="field-error" id="webhook-events-error">
-              {errors.events}
-            </div>
-          )}
-        </fieldset>
+        <ChoiceListField id="webhook-events" legend="Events" name="events" options={webhookEventTypes} descriptions={eventDescriptions} value={events} onChange={setEvents} error={errors.events} />
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
             Cancel
