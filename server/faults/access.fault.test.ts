@@ -119,7 +119,7 @@ async function expectRefusedWithoutWrites(cases: { label: string; call: () => Pr
 
 // ---- valid inputs for the admin queries that take one ----
 
-type QueryContext = { userId: string; provider: string; alertId: string };
+type QueryContext = { userId: string; provider: string; alertId: string; webhookEndpointId: string };
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 /** Every admin query that takes input needs an entry here: a new one without it fails the test below. */
@@ -143,6 +143,7 @@ const ADMIN_QUERY_INPUTS: Record<string, (c: QueryContext) => unknown> = {
   'admin.alerts.deliveries': (c) => ({ id: c.alertId }),
   'admin.audit.list': () => ({ action: 'pool.', from: new Date(Date.now() - 86_400_000).toISOString() }),
   'admin.ledger.search': (c) => ({ query: c.userId, type: 'consumption' }),
+  'admin.webhooks.deliveries': (c) => ({ endpointId: c.webhookEndpointId }),
 };
 
 describe('[ACCESS] every procedure is classified', () => {
@@ -357,7 +358,10 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     await runAlertDispatch(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, channelTimeoutMs: 2_000 });
     await record('admin', 'admin.providers.testNow', a.providers.testNow({ name: provider }));
     const [alert] = await queryRows<{ id: string }>(db(), sql`select id::text from system_alerts order by id desc limit 1`);
-    queryContext = { userId, provider, alertId: alert!.id };
+    // A webhook endpoint: its whsec_ secret is answered once, by create, and never by a query.
+    const endpoint = await a.webhooks.create({ url: channels.smsUrl, events: ['credits.low', 'enhancement.degraded'] });
+    keySecrets.push(endpoint.secret);
+    queryContext = { userId, provider, alertId: alert!.id, webhookEndpointId: endpoint.endpoint.id };
   });
 
   const forbidden = () => [
