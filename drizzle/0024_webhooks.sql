@@ -85,8 +85,8 @@ END $$;
 CREATE FUNCTION user_credits_webhook_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  old_total int := OLD.current_balance + OLD.bonus_balance;
-  new_total int := NEW.current_balance + NEW.bonus_balance;
+  old_total bigint := OLD.current_balance::bigint + OLD.bonus_balance;
+  new_total bigint := NEW.current_balance::bigint + NEW.bonus_balance;
 BEGIN
   IF NEW.last_reset_at > OLD.last_reset_at THEN
     PERFORM webhook_emit('credits.reset', jsonb_build_object(
@@ -109,6 +109,6 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER user_credits_webhook_events AFTER UPDATE ON user_credits FOR EACH ROW
 WHEN (NEW.last_reset_at > OLD.last_reset_at
-      OR (NEW.current_balance + NEW.bonus_balance < OLD.current_balance + OLD.bonus_balance
-          AND ((NEW.current_balance + NEW.bonus_balance) * 5 < NEW.monthly_allowance OR NEW.current_balance + NEW.bonus_balance = 0)))
+      OR (NEW.current_balance::bigint + NEW.bonus_balance < OLD.current_balance::bigint + OLD.bonus_balance
+          AND ((NEW.current_balance::bigint + NEW.bonus_balance) * 5 < NEW.monthly_allowance OR NEW.current_balance::bigint + NEW.bonus_balance = 0)))
 EXECUTE FUNCTION user_credits_webhook_events();

@@ -6,7 +6,7 @@ CREATE UNIQUE INDEX "user_notifications_dedupe_uq" ON "user_notifications" USING
 CREATE FUNCTION user_credits_low_notice() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  new_total int := NEW.current_balance + NEW.bonus_balance;
+  new_total bigint := NEW.current_balance::bigint + NEW.bonus_balance;
 BEGIN
   INSERT INTO user_notifications (user_id, type, title, message, action, metadata, dedupe_key)
   VALUES (NEW.user_id, 'credits_low', 'Your credits are running low',
@@ -21,6 +21,6 @@ BEGIN
 END $$;
 --> statement-breakpoint
 CREATE TRIGGER user_credits_low_notice AFTER UPDATE ON user_credits FOR EACH ROW
-WHEN ((NEW.current_balance + NEW.bonus_balance) * 5 < NEW.monthly_allowance
-      AND (OLD.current_balance + OLD.bonus_balance) * 5 >= NEW.monthly_allowance)
+WHEN ((NEW.current_balance::bigint + NEW.bonus_balance) * 5 < NEW.monthly_allowance
+      AND (OLD.current_balance::bigint + OLD.bonus_balance) * 5 >= NEW.monthly_allowance)
 EXECUTE FUNCTION user_credits_low_notice();

@@ -11,7 +11,7 @@ import { runEnhancement } from '../providers/gateway';
 import { startImageServer } from '../test/fake-providers';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { configureProviders } from '../test/provider-helpers';
-import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
+import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
 import { startWebhookReceiver, verifyReceived, type WebhookReceiver } from '../test/webhook-receiver';
 import type { WebhookEventType } from '../../shared/webhooks';
 import { webhookRetryDelayMs } from './backoff';
@@ -244,6 +244,15 @@ describe('[WEBHOOKS] delivery', () => {
     // The subscribed type still is.
     await consume(users[1]!, 10);
     expect(await eventsOf('credits.depleted', users[1]!)).toBe(1);
+  });
+
+  it('the balance triggers count in bigint: a balance of a billion credits still moves (5 × balance overflowed an integer)', async () => {
+    await endpoint(['credits.low', 'credits.depleted']);
+    const userId = await newUser(db(), 'pro');
+    await setAllowanceBalance(db(), userId, 1_000_000_000);
+    await consume(userId, 1);
+    expect(await queryOne<{ b: number }>(db(), sql`select current_balance as b from user_credits where user_id = ${userId}`)).toEqual({ b: 999_999_999 });
+    expect(await eventsOf('credits.low', userId)).toBe(0);
   });
 
   it('a disabled endpoint is sent nothing; events of types it did not subscribe to are not sent to it', async () => {
