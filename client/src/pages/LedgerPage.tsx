@@ -2,11 +2,12 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
-import { creditSources, type CreditSource } from '../../../shared/credits';
-import { transactionTypes, type LedgerFilter, type LedgerRow } from '../../../shared/ledger';
+import type { CreditSource } from '../../../shared/credits';
+import type { LedgerFilter, LedgerRow } from '../../../shared/ledger';
 import { Delta, formatCount, formatUsd } from '../components/Amount';
 import { DateRangeFields } from '../components/DateRangeFields';
 import { PageHeader } from '../components/EmptyState';
+import { LedgerTypeSourceFields, sourceLabels, type TransactionType } from '../components/LedgerTypeSourceFields';
 import { ExportLink } from '../components/ExportLink';
 import { SearchInput, useDebouncedValue } from '../components/SearchInput';
 import { Pager, ServerTable } from '../components/ServerTable';
@@ -15,11 +16,9 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
 
-type TransactionType = (typeof transactionTypes)[number];
 
 const PAGE_SIZE = 50;
 const col = createColumnHelper<LedgerRow>();
-const sourceLabels: Record<CreditSource, string> = { user_credits: 'User credits', platform_pool: 'Platform pool' };
 const matchLabels: Record<NonNullable<LedgerRow['matchedBy']>, string> = {
   transactionId: 'transaction #',
   idempotencyKey: 'idempotency key',
@@ -125,28 +124,7 @@ export function LedgerPage() {
       <section className="section" aria-label="Ledger">
         <div className="toolbar ledger-toolbar">
           <SearchInput value={queryText} onChange={setQueryText} label="Search the ledger" placeholder="Transaction #, idempotency key, user id or email" width={320} />
-          <label className="toolbar-field">
-            <span>Type</span>
-            <select value={type} onChange={(e) => setType(e.target.value as TransactionType | '')} aria-label="Type">
-              <option value="">All types</option>
-              {transactionTypes.map((t) => (
-                <option key={t} value={t}>
-                  {t.replace('_', ' ')}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="toolbar-field">
-            <span>Source</span>
-            <select value={source} onChange={(e) => setSource(e.target.value as CreditSource | '')} aria-label="Source">
-              <option value="">Any source</option>
-              {creditSources.map((s) => (
-                <option key={s} value={s}>
-                  {sourceLabels[s]}
-                </option>
-              ))}
-            </select>
-          </label>
+          <LedgerTypeSourceFields type={type} source={source} onType={setType} onSource={setSource} />
           <label className="toolbar-field">
             <span>Provider</span>
             <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" aria-invalid={!!providerError} spellCheck={false} autoComplete="off" className="ledger-provider-input" />

@@ -1,20 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
-import { creditSources, type CreditSource } from '../../../shared/credits';
-import { transactionTypes } from '../../../shared/ledger';
+import type { CreditSource } from '../../../shared/credits';
 import type { LiveLedgerFilter, LiveLedgerRow } from '../../../shared/live';
 import { Delta, formatCount, formatUsd } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
+import { LedgerTypeSourceFields, sourceLabels, type TransactionType } from '../components/LedgerTypeSourceFields';
 import { useDebouncedValue } from '../components/SearchInput';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { POLL_MS, useLiveState } from '../live/LiveConnection';
 import { useTRPC, useTRPCClient } from '../trpc';
 
-type TransactionType = (typeof transactionTypes)[number];
 /** The newest rows kept on screen; older ones fall off the bottom (the Ledger page has them all). */
 export const LIVE_ROWS_MAX = 200;
-const sourceLabels: Record<CreditSource, string> = { user_credits: 'User credits', platform_pool: 'Platform pool' };
 const USER_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 const PROVIDER_PATTERN = /^[a-z0-9_.-]{1,64}$/;
 
@@ -125,28 +123,7 @@ export function LivePage() {
             <span>User</span>
             <input value={userText} onChange={(e) => setUserText(e.target.value)} placeholder="any user id" aria-label="User id" spellCheck={false} autoComplete="off" />
           </label>
-          <label className="toolbar-field">
-            <span>Type</span>
-            <select value={type} onChange={(e) => setType(e.target.value as TransactionType | '')} aria-label="Type">
-              <option value="">All types</option>
-              {transactionTypes.map((t) => (
-                <option key={t} value={t}>
-                  {t.replace('_', ' ')}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="toolbar-field">
-            <span>Source</span>
-            <select value={source} onChange={(e) => setSource(e.target.value as CreditSource | '')} aria-label="Source">
-              <option value="">Any source</option>
-              {creditSources.map((s) => (
-                <option key={s} value={s}>
-                  {sourceLabels[s]}
-                </option>
-              ))}
-            </select>
-          </label>
+          <LedgerTypeSourceFields type={type} source={source} onType={setType} onSource={setSource} />
           <label className="toolbar-field">
             <span>Provider</span>
             <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" spellCheck={false} autoComplete="off" className="ledger-provider-input" />
