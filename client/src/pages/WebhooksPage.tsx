@@ -3,6 +3,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { WebhookEndpointView } from '../../../shared/webhooks';
 import { isAdmin, useMe } from '../auth';
+import { Chips } from '../components/Chips';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog } from '../components/Dialog';
 import { PageHeader } from '../components/EmptyState';
@@ -66,15 +67,7 @@ export function WebhooksPage() {
       col.accessor('events', {
         header: 'Events',
         enableSorting: false,
-        cell: (c) => (
-          <span className="chips">
-            {c.getValue().map((t) => (
-              <span key={t} className="chip" title={eventDescriptions[t]}>
-                {t}
-              </span>
-            ))}
-          </span>
-        ),
+        cell: (c) => <Chips values={c.getValue()} title={(t) => eventDescriptions[t]} />,
       }),
       col.accessor('status', {
         header: 'Status',

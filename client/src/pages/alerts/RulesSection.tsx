@@ -5,6 +5,7 @@ import { Link } from 'wouter';
 import type { AlertRuleView } from '../../../../shared/alerts';
 import { isAdmin, useMe } from '../../auth';
 import { formatCount } from '../../components/Amount';
+import { Chips } from '../../components/Chips';
 import { DataTable } from '../../components/DataTable';
 import { ConfirmDialog } from '../../components/Dialog';
 import { useToast } from '../../components/Toasts';
@@ -95,13 +96,7 @@ export function RulesSection() {
         meta: { width: 200 },
         cell: (c) =>
           c.getValue().length ? (
-            <span className="chips">
-              {c.getValue().map((ch) => (
-                <span key={ch} className="chip">
-                  {channelLabels[ch]}
-                </span>
-              ))}
-            </span>
+            <Chips values={c.getValue()} label={(ch) => channelLabels[ch]} />
           ) : (
             <span className="muted" title="Only the channels of the alert's level">
               level defaults

@@ -5,6 +5,7 @@ import { createApiKeyInputSchema, type ApiKeyView } from '../../../../shared/aut
 import { RotateApiKeyDialog } from './RotateApiKeyDialog';
 import { UsageSparkline } from './UsageSparkline';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
+import { Chips } from '../../components/Chips';
 import { DataTable } from '../../components/DataTable';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { ChoiceListField } from '../../components/FormField';
@@ -62,15 +63,7 @@ export function ApiKeysSection() {
       col.accessor('scopes', {
         header: 'Scopes',
         enableSorting: false,
-        cell: (c) => (
-          <span className="chips">
-            {c.getValue().map((s) => (
-              <span key={s} className="chip" title={scopeDescriptions[s]}>
-                {s}
-              </span>
-            ))}
-          </span>
-        ),
+        cell: (c) => <Chips values={c.getValue()} title={(s) => scopeDescriptions[s]} />,
       }),
       col.accessor('createdAt', {
         header: 'Created',
