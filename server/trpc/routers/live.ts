@@ -11,6 +11,7 @@ import {
 } from '../../../shared/live';
 import { resolveSession } from '../../auth/sessions';
 import { ABORTED, EventQueue, OVERFLOW, TIMEOUT } from '../../realtime/event-queue';
+import { LedgerFeed } from '../../realtime/ledger-feed';
 import { latestLedgerRows, ledgerRowsAfter, matchesLiveFilter, maxLedgerId } from '../../realtime/ledger-tail';
 import type { ContextInner } from '../context';
 import { router } from '../init';
@@ -132,38 +133,30 @@ export const liveRouter = router({
           if (mine.length) queue.push(mine);
         },
       });
-      const sent = new Set<string>();
-      let lastId = lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null;
-      const opening = !lastId;
+      const lastEventIdOk = lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null;
+      const feed = new LedgerFeed(lastEventIdOk);
+      const opening = !lastEventIdOk;
+      // Reads from where the feed stands: the newest rows on a fresh stream, then everything after its last id.
       const catchUp = async (): Promise<LiveLedgerRow[][]> => {
         const out: LiveLedgerRow[][] = [];
+        let after = feed.lastId;
         for (let page = 0; page < 10; page++) {
-          const rows = lastId ? await ledgerRowsAfter(ctx.db, filter, lastId, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
+          const rows = after ? await ledgerRowsAfter(ctx.db, filter, after, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
           if (rows.length) out.push(rows);
-          if (rows.length) lastId = rows.at(-1)!.transactionId;
+          if (rows.length) after = rows.at(-1)!.transactionId;
           if (rows.length < LIVE_LEDGER_RESUME_MAX) break;
         }
         return out;
       };
-      const fresh = (rows: LiveLedgerRow[]) => {
-        // The catch-up and the hub can both hold a row: send each once (the set is bounded).
-        const out = rows.filter((r) => !sent.has(r.transactionId));
-        if (sent.size > 20_000) sent.clear();
-        for (const r of out) {
-          sent.add(r.transactionId);
-          if (!lastId || BigInt(r.transactionId) > BigInt(lastId)) lastId = r.transactionId;
-        }
-        return out;
-      };
       try {
-        const first = (await catchUp()).flatMap(fresh);
+        const first = (await catchUp()).flatMap((rows) => feed.fresh(rows));
         // Nothing matches yet: a reconnect resumes from the ledger's end as it was now.
-        lastId ??= await maxLedgerId(ctx.db);
+        feed.lastId ??= await maxLedgerId(ctx.db);
         // Always one opening event, empty or not: the page knows the stream is open.
-        yield tracked(lastId, { rows: first, opening });
+        yield tracked(feed.lastId, { rows: first, opening });
         for await (const batch of drain(ctx, signal, queue, catchUp)) {
-          const rows = fresh(batch);
-          if (rows.length) yield tracked(lastId!, { rows, opening: false });
+          const rows = feed.fresh(batch);
+          if (rows.length) yield tracked(feed.lastId!, { rows, opening: false });
         }
       } finally {
         detach();
