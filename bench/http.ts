@@ -19,6 +19,7 @@ import { BIG_ALLOWANCE, createKey, createUsers, setBalances, uncapOverflow } fro
 import { round, summarize } from './lib/stats';
 import { consumeFloorOp, consumeHttpOp, enhanceFloorOp, enhanceHttpOp } from './http/ops';
 import { configureStubProvider, deleteRedisPrefix } from './http/setup';
+import { startBareServer, type BareServer } from './http/bare-floor';
 
 const CLIENT_COUNTS = [1, 16, 64];
 const USERS = 64;
@@ -26,21 +27,23 @@ const PROVIDER = 'bench-fal';
 const POOL_CREDITS = 100_000_000;
 /** The server's database pool: its default, stated so the cases do not change when the default does. */
 const SERVER_POOL = 20;
-const GOALS = { floorRatio: 0.5, poolRatio: 0.8, pacedP99Ms: 25, pacedShare: 0.5 };
+const GOALS = { consumeBareRatio: 0.6, enhanceBareRatio: 0.5, poolRatio: 0.8, pacedP99Ms: 25, pacedShare: 0.5 };
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type Proc = 'consume' | 'enhance';
-type Variant = 'floor' | 'distinct' | 'pool';
+type Variant = 'floor' | 'bare' | 'distinct' | 'pool';
 type HttpMode = RoundMode & { proc: Proc; variant: Variant };
 
 const labels: Record<Proc, Record<Variant, string>> = {
   consume: {
     floor: 'credits.consume raw-SQL floor (the one CTE statement, postgres.js)',
+    bare: 'credits.consume bare HTTP floor (node:http + JSON + the same statement, postgres.js)',
     distinct: 'credits.consume over HTTP, distinct users (allowance)',
     pool: 'credits.consume over HTTP, one pool (pro users past allowance: overflow)',
   },
   enhance: {
     floor: 'enhance.run raw-SQL floor (the gateway\'s statements, postgres.js)',
+    bare: 'enhance.run bare HTTP floor (node:http + JSON + the same statements, postgres.js)',
     distinct: 'enhance.run over HTTP, distinct users (allowance), stub fal',
     pool: 'enhance.run over HTTP, one pool (allowance spent: overflow), stub fal',
   },
@@ -48,7 +51,7 @@ const labels: Record<Proc, Record<Variant, string>> = {
 
 const http: Benchmark = {
   name: 'http',
-  description: 'credits.consume and enhance.run end to end over HTTP/tRPC (real server, Redis, stub provider) against their raw-SQL floors',
+  description: 'credits.consume and enhance.run end to end over HTTP/tRPC (real server, Redis, stub provider) against bare HTTP floors and raw-SQL floors',
   async run() {
     const s = { rounds: envInt('BENCH_ROUNDS', 2), seconds: envInt('BENCH_SECONDS', 5), warmupSeconds: 1, pacedSeconds: envInt('BENCH_PACED_SECONDS', 10) };
     log(
@@ -59,9 +62,11 @@ const http: Benchmark = {
     let handle: DbHandle | undefined;
     let server: ServerProcess | undefined;
     let fal: Awaited<ReturnType<typeof startFakeFal>> | undefined;
+    let bare: BareServer | undefined;
     const redisPrefix = `cd-bench-${randomBytes(4).toString('hex')}`;
     const dropOnSignal = () => void (async () => {
       await server?.stop('SIGKILL');
+      await bare?.stop();
       await db?.drop();
       process.exit(130);
     })();
@@ -95,6 +100,9 @@ const http: Benchmark = {
       });
       const srv = server;
       log(`  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}); stub fal on ${fal.url}`);
+      bare = await startBareServer({ DATABASE_URL: db.url, DATABASE_POOL_MAX: String(SERVER_POOL), BARE_PROVIDER: PROVIDER });
+      const bareSrv = bare;
+      log(`  bare HTTP floor pid ${bareSrv.child.pid} on ${bareSrv.url} (database pool ${SERVER_POOL})`);
 
       const url = db.url;
       const floorMode = (proc: Proc, make: (sql: postgres.Sql) => Op): HttpMode => ({
@@ -107,23 +115,28 @@ const http: Benchmark = {
           return { op: make(sql), close: () => sql.end({ timeout: 5 }) };
         },
       });
-      const httpMode = (proc: Proc, variant: Variant, make: (poster: JsonPoster) => Op): HttpMode => ({
-        key: `${proc}-${variant}`,
-        label: labels[proc][variant],
-        proc,
-        variant,
-        rssPid: () => srv.child.pid,
-        appCpuMs: () => treeCpuMs(srv.child.pid),
-        open: async (clients) => {
-          const poster = new JsonPoster(srv.url, { authorization: `Bearer ${apiKey}` }, clients);
-          return { op: make(poster), close: async () => poster.close() };
-        },
-      });
+      const httpMode = (proc: Proc, variant: Variant, make: (poster: JsonPoster) => Op): HttpMode => {
+        const target = variant === 'bare' ? bareSrv : srv;
+        return {
+          key: `${proc}-${variant}`,
+          label: labels[proc][variant],
+          proc,
+          variant,
+          rssPid: () => target.child.pid,
+          appCpuMs: () => treeCpuMs(target.child.pid),
+          open: async (clients) => {
+            const poster = new JsonPoster(target.url, { authorization: `Bearer ${apiKey}` }, clients);
+            return { op: make(poster), close: async () => poster.close() };
+          },
+        };
+      };
       const modes: HttpMode[] = [
         floorMode('consume', (sql) => consumeFloorOp(sql, allowance)),
+        httpMode('consume', 'bare', (p) => consumeHttpOp(p, allowance, 'user_credits')),
         httpMode('consume', 'distinct', (p) => consumeHttpOp(p, allowance, 'user_credits')),
         httpMode('consume', 'pool', (p) => consumeHttpOp(p, overflow, 'platform_pool')),
         floorMode('enhance', (sql) => enhanceFloorOp(sql, allowance, PROVIDER)),
+        httpMode('enhance', 'bare', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
         httpMode('enhance', 'distinct', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
         httpMode('enhance', 'pool', (p) => enhanceHttpOp(p, overflow, inputImageUrl, PROVIDER, 'platform_pool')),
       ];
@@ -146,11 +159,14 @@ const http: Benchmark = {
         for (const clients of CLIENT_COUNTS) {
           const sums = results.get(clients)!;
           const floor = sums.get(`${proc}-floor`)!.throughput;
+          const bareFloor = sums.get(`${proc}-bare`)!.throughput;
           const distinct = sums.get(`${proc}-distinct`)!.throughput;
           for (const m of modes.filter((x) => x.proc === proc)) {
             const x = sums.get(m.key)!;
-            const isFloor = m.variant === 'floor';
-            const ratio = isFloor ? null : x.throughput / floor;
+            // The app's cases against the bare HTTP floor (the goal), and against the raw-SQL floor too.
+            const isApp = m.variant === 'distinct' || m.variant === 'pool';
+            const against = isApp ? bareFloor : m.variant === 'bare' ? floor : null;
+            const ratio = against === null ? null : x.throughput / against;
             const c: CaseReport = {
               case: m.label,
               clients,
@@ -158,12 +174,15 @@ const http: Benchmark = {
               p50_ms: round(x.latency.p50, 3),
               p95_ms: round(x.latency.p95, 3),
               p99_ms: round(x.latency.p99, 3),
-              floor_per_s: isFloor ? null : round(floor, 1),
+              floor_per_s: against === null ? null : round(against, 1),
               ratio: round(ratio, 3),
+              sql_floor_per_s: isApp ? round(floor, 1) : null,
+              sql_ratio: isApp ? round(x.throughput / floor, 3) : null,
               rss_mb: x.rssMb === null ? null : round(x.rssMb, 0),
             };
-            if (clients === 64 && proc === 'consume' && m.variant === 'distinct') {
-              c.goal = { text: `>= ${GOALS.floorRatio} of floor at 64 clients`, met: ratio! >= GOALS.floorRatio };
+            if (clients === 64 && m.variant === 'distinct') {
+              const goal = proc === 'consume' ? GOALS.consumeBareRatio : GOALS.enhanceBareRatio;
+              c.goal = { text: `>= ${goal} of the bare HTTP floor at 64 clients`, met: ratio! >= goal };
             }
             if (clients === 64 && m.variant === 'pool') {
               const share = x.throughput / distinct;
@@ -204,9 +223,11 @@ const http: Benchmark = {
         });
       }
 
-      log(`  stub fal answered ${fal.counts.submit} submits, ${fal.counts.status} status polls, ${fal.counts.result} results`);
+      log(`  stub fal answered ${fal.counts.input} input fetches, ${fal.counts.submit} submits, ${fal.counts.status} status polls, ${fal.counts.result} results`);
       await server.stop();
       server = undefined;
+      await bare.stop();
+      bare = undefined;
       const ledger = await checkLedger(handle.db);
       const poolCheck = await checkPools(handle.db);
       log(`  checkLedger: ${ledger.ok ? 'OK' : 'INCONSISTENT'} (${ledger.usersChecked} users); checkPools: ${poolCheck.ok ? 'OK' : 'INCONSISTENT'}`);
@@ -215,6 +236,7 @@ const http: Benchmark = {
     } finally {
       process.off('SIGINT', dropOnSignal);
       await server?.stop();
+      await bare?.stop();
       await fal?.close();
       await handle?.close();
       await db?.drop();

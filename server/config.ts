@@ -47,8 +47,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('localhost'),
   PUBLIC_URL: optionalUrl(['http://', 'https://']),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
-  /** `off` forces in-process jobs even when Redis runs on the default address. */
   DATABASE_POOL_MAX: z.coerce.number({ message: 'expects a whole number' }).int().min(1).max(500).default(20),
+  /** Named prepared statements; `false` for a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode). */
+  DATABASE_PREPARE: booleanFlag.default(true),
+  /** `off` forces in-process jobs even when Redis runs on the default address. */
   REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
   /** Unset: `creditdesk:<installation id>`, so installs sharing a host's Redis never share keys (see createDeps). */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').optional(),

@@ -31,7 +31,7 @@ export function createLogger(config: Config): Logger {
 
 /** Opens the database (migrated), Redis when there is one, and the services built on them. */
 export async function createDeps(env: Config, log: Logger = createLogger(env), jobs: JobDefinition[] = allJobs): Promise<AppDeps> {
-  const dbHandle = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, maxConnections: env.DATABASE_POOL_MAX });
+  const dbHandle = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, maxConnections: env.DATABASE_POOL_MAX, prepare: env.DATABASE_PREPARE });
   await migrate(dbHandle);
   const config: AppConfig = { ...env, REDIS_PREFIX: redisPrefixFor(env, await installationId(dbHandle.db)) };
   const redis = await connectRedis(config, log);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
+import sharp from 'sharp';
 
 /**
  * A provider "stubbed to answer at once": fal.ai's queue protocol on 127.0.0.1 (submit, status,
@@ -6,7 +7,9 @@ import { createServer, type IncomingMessage } from 'node:http';
  * its result a URL, so the enhancement costs the gateway's own work and no image processing.
  */
 export async function startFakeFal() {
-  const counts = { submit: 0, status: 0, result: 0, other: 0 };
+  const counts = { submit: 0, status: 0, result: 0, input: 0, other: 0 };
+  // The caller's input: the gateway fetches and decodes it before anything is held.
+  const inputPng = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
   let ids = 0;
   let origin = '';
   const drain = (req: IncomingMessage) =>
@@ -20,6 +23,11 @@ export async function startFakeFal() {
       const url = new URL(req.url ?? '/', origin);
       const m = /^(.*)\/requests\/([^/]+)(\/status)?$/.exec(url.pathname);
       let body: unknown;
+      if (req.method === 'GET' && url.pathname === '/input.png') {
+        counts.input++;
+        res.writeHead(200, { 'content-type': 'image/png', 'content-length': inputPng.length }).end(inputPng);
+        return;
+      }
       if (req.method === 'POST' && !m) {
         counts.submit++;
         const id = `bench-${++ids}`;

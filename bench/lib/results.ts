@@ -15,6 +15,9 @@ export type CaseRow = {
   p99_ms: number | null;
   floor_per_s: number | null;
   ratio: number | null;
+  /** Where a case has a second floor (the HTTP cases: the raw SQL under the bare HTTP floor), it and its ratio. */
+  sql_floor_per_s?: number | null;
+  sql_ratio?: number | null;
   rss_mb?: number | null;
 };
 
@@ -45,7 +48,7 @@ const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === u
 
 /** The table printed at the end of a benchmark. */
 export function formatTable(cases: CaseReport[]): string {
-  const header = ['case', 'clients', 'throughput/s', 'p50 ms', 'p95 ms', 'p99 ms', 'floor/s', 'ratio', 'rss MB', 'goal'];
+  const header = ['case', 'clients', 'throughput/s', 'p50 ms', 'p95 ms', 'p99 ms', 'floor/s', 'ratio', 'sql floor/s', 'sql ratio', 'rss MB', 'goal'];
   const rows = cases.map((c) => [
     c.case,
     c.clients === null ? '-' : String(c.clients),
@@ -55,6 +58,8 @@ export function formatTable(cases: CaseReport[]): string {
     fmt(c.p99_ms, 2),
     fmt(c.floor_per_s),
     fmt(c.ratio, 2),
+    fmt(c.sql_floor_per_s),
+    fmt(c.sql_ratio, 2),
     fmt(c.rss_mb, 0),
     c.goal ? `${c.goal.met ? 'MET' : 'NOT MET'} (${c.goal.text})` : '',
   ]);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
+import { preparedClient } from './prepared-client';
 import * as schema from './schema';
 
 type Schema = typeof schema;
@@ -25,7 +26,13 @@ export type DbHandle = {
   cursor: ((query: SQL, batchSize: number) => AsyncIterable<Record<string, unknown>[]>) | null;
 };
 
-export type OpenDbOptions = { databaseUrl?: string; dataDir: string; maxConnections?: number };
+export type OpenDbOptions = {
+  databaseUrl?: string;
+  dataDir: string;
+  maxConnections?: number;
+  /** Named prepared statements (default on); off for a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode). */
+  prepare?: boolean;
+};
 
 /** Opens real PostgreSQL when a URL is given, else the embedded PGlite under the data directory. */
 export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
@@ -40,7 +47,7 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
       // tables (measured: the dashboard's provider query, 2 ms of work, 326 ms of JIT).
       connection: { jit: 'off' },
     });
-    const db = drizzle({ client, schema }) as unknown as Db;
+    const db = drizzle({ client: opts.prepare === false ? client : preparedClient(client), schema }) as unknown as Db;
     const dialect = new PgDialect();
     return {
       db,
