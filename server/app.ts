@@ -3,6 +3,7 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
+import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps';
@@ -14,6 +15,7 @@ import { registerOpsRoutes } from './ops/ops-routes';
 import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { registerOpenApiRoutes } from './openapi/routes';
 import { createFastifyContext } from './trpc/context';
+import { registerDirectCalls } from './trpc/direct-calls';
 import { MAX_BATCH_SIZE, MAX_HEADER_BYTES, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
@@ -74,16 +76,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerBrowserCors(app, deps.config.CORS_ORIGINS);
   registerTrpcHttpGuards(app);
 
+  const onError = ({ error, path: procedure }: { error: TRPCError; path: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
+  };
+  const createContext = createFastifyContext(deps);
+  if (deps.config.TRPC_DIRECT_CALLS) {
+    registerDirectCalls(app, { router: appRouter, createContext, extraVary: deps.config.CORS_ORIGINS.length > 0 ? 'Origin' : null, onError });
+  }
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: createFastifyContext(deps),
+      createContext,
       ...(deps.config.CORS_ORIGINS.length > 0 ? { responseMeta: varyOnOrigin } : {}),
-      onError({ error, path: procedure }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
-      },
+      onError,
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
 

@@ -50,6 +50,8 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number({ message: 'expects a whole number' }).int().min(1).max(500).default(20),
   /** Named prepared statements; `false` for a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode). */
   DATABASE_PREPARE: booleanFlag.default(true),
+  /** Product apps' hot mutations answered without tRPC's Fetch adapter (server/trpc/direct-calls.ts); `false` hands them back to it. */
+  TRPC_DIRECT_CALLS: booleanFlag.default(true),
   /** `off` forces in-process jobs even when Redis runs on the default address. */
   REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
   /** Unset: `creditdesk:<installation id>`, so installs sharing a host's Redis never share keys (see createDeps). */

@@ -20,7 +20,7 @@ async function answer(path: string, body: Body): Promise<unknown> {
   if (typeof body.userId !== 'string') throw new Error('userId is required');
   if (path === '/trpc/credits.consume') {
     const row = await consumeStatement(sql, body.userId);
-    return { transactionId: Number(row.id), balance: row.balance_after, source: 'user_credits' };
+    return { transactionId: row.id, remainingBalance: row.balance_after, source: 'user_credits' };
   }
   if (path === '/trpc/enhance.run') return enhanceStatements(sql, body.userId, provider);
   throw new Error(`no route ${path}`);
