@@ -49,9 +49,9 @@ export const drawOp =
   };
 
 /**
- * The ledger work of one enhance.run that a provider serves: the hold (reserveCredits), the pool
- * drawn in its own transaction, then the capture recording that cost — without the HTTP, claims and
- * provider call around it. `source` is what the hold must come from (platform_pool: an overflow).
+ * The ledger work of one enhance.run that a provider serves, as the gateway does it: the hold
+ * (reserveCredits), the pool drawn (drawFromPool given the pool, not a transaction: attemptProvider),
+ * then the capture recording the cost drawn — without the HTTP, claims and provider call around it. `source` is what the hold must come from (platform_pool: an overflow).
  */
 export const requestPathOp =
   (db: Db, userIds: string[], providerOf: (client: number) => string, source: 'user_credits' | 'platform_pool'): Op =>
@@ -59,9 +59,9 @@ export const requestPathOp =
     const provider = providerOf(client);
     const hold = await reserveCredits(db, { userId: userIds[client]!, credits: 1, enhancementType: 'upscale', idempotencyKey: nextKey('reserve'), ttlSeconds: 300 });
     if (hold.source !== source) throw new Error(`request path: hold from ${hold.source}, expected ${source}`);
-    const drawn = await db.transaction((tx) => drawFromPool(tx, provider, 1, { reservationId: hold.reservationId }));
+    const drawn = await drawFromPool(db, provider, 1, { reservationId: hold.reservationId });
     if (!drawn) throw new Error(`request path: the ${provider} pool could not pay`);
-    await captureReservation(db, { reservationId: hold.reservationId, provider, apiRequestId: hold.reservationId }, async () => ({ costUsd: drawn.costUsd }));
+    await captureReservation(db, { reservationId: hold.reservationId, provider, apiRequestId: hold.reservationId }, { drawn: { costUsd: drawn.costUsd } });
   };
 
 /**

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { queryOne } from '../db/rows';
-import { periodStartSql } from './period';
+import { allowanceDebitSql, overflowChargeSql } from './charge-sql';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
@@ -47,28 +47,16 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
   const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
     db,
     sql`
-    with debit as (
-      update user_credits set
-        last_bonus_used = ${input.credits} - least(current_balance, ${input.credits}),
-        bonus_balance = bonus_balance - (${input.credits} - least(current_balance, ${input.credits})),
-        current_balance = current_balance - least(current_balance, ${input.credits}),
-        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${input.credits}),
-        consumed_this_month = consumed_this_month + ${input.credits},
-        lifetime_consumed = lifetime_consumed + ${input.credits},
-        updated_at = now()
-      where user_id = ${input.userId}
-        and current_balance + bonus_balance >= ${input.credits}
-        and last_reset_at >= ${periodStartSql()}
-      returning current_balance + bonus_balance as balance_after, last_bonus_used, subscription_tier
+    with debit as (${allowanceDebitSql(input.userId, input.credits)}
     ), entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
         source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-      select ${input.userId}, 'consumption', ${input.credits}, ${-input.credits}, last_bonus_used, balance_after,
-        'user_credits', subscription_tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
+      select ${input.userId}, 'consumption', ${input.credits}, ${-input.credits}, bonus_used, balance_after,
+        'user_credits', tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
       from debit
       returning id
     )
-    select entry.id::text as id, debit.balance_after, debit.subscription_tier as tier from debit, entry`,
+    select entry.id::text as id, debit.balance_after, debit.tier from debit, entry`,
   );
   if (!row) return null;
   creditsConsumed.inc({ source: 'user_credits', tier: row.tier }, input.credits);
@@ -86,30 +74,16 @@ async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: str
   const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
     db,
     sql`
-    with charged as (
-      update user_credits uc set
-        consumed_this_month = uc.consumed_this_month + ${input.credits},
-        lifetime_consumed = uc.lifetime_consumed + ${input.credits},
-        overflow_this_period = uc.overflow_this_period + ${input.credits},
-        updated_at = now()
-      from tier_allowances ta
-      where uc.user_id = ${input.userId} and ta.tier = uc.subscription_tier and ta.pool_access
-        and (ta.monthly_overflow_cap is null or uc.overflow_this_period + ${input.credits} <= ta.monthly_overflow_cap)
-        and uc.current_balance + uc.bonus_balance < ${input.credits}
-        and uc.last_reset_at >= ${periodStartSql()}
-        and exists (
-          select 1 from credit_pools p where p.status <> 'suspended'
-            and (select coalesce(sum(s.balance), 0) from credit_pool_stripes s where s.provider = p.provider) >= ${input.credits})
-      returning uc.current_balance + uc.bonus_balance as balance_after, uc.subscription_tier
+    with charged as (${overflowChargeSql(input.userId, input.credits)}
     ), entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
         source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
       select ${input.userId}, 'consumption', ${input.credits}, 0, 0, balance_after,
-        'platform_pool', subscription_tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
+        'platform_pool', tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
       from charged
       returning id
     )
-    select entry.id::text as id, charged.balance_after, charged.subscription_tier as tier from charged, entry`,
+    select entry.id::text as id, charged.balance_after, charged.tier from charged, entry`,
   );
   if (!row) return null;
   creditsConsumed.inc({ source: 'platform_pool', tier: row.tier }, input.credits);

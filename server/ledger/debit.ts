@@ -4,7 +4,7 @@ import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
 import { assertPlatformCanPay } from '../pools/overflow-gate';
 import { insufficientCredits, overflowLimitReached } from './errors';
-import { periodStartSql } from './period';
+import { allowanceDebitSql } from './charge-sql';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 
 export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number; tier: string };
@@ -28,19 +28,7 @@ export async function debitUser(
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await queryOne<{ balance_after: number; bonus_used: number; tier: string }>(
       db,
-      sql`
-      update user_credits set
-        last_bonus_used = ${credits} - least(current_balance, ${credits}),
-        bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
-        current_balance = current_balance - least(current_balance, ${credits}),
-        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${credits}),
-        consumed_this_month = consumed_this_month + ${credits},
-        lifetime_consumed = lifetime_consumed + ${credits},
-        updated_at = now()
-      where user_id = ${userId}
-        and current_balance + bonus_balance >= ${credits}
-        and last_reset_at >= ${periodStartSql()}
-      returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`,
+      allowanceDebitSql(userId, credits),
     );
     if (row) return { source: 'user_credits', balanceAfter: Number(row.balance_after), bonusUsed: Number(row.bonus_used), tier: row.tier };
 

@@ -3,6 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { seedPool } from '../test/pool-helpers';
+import { queryOne } from '../db/rows';
+import { poolTotal } from '../pools/draw';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './reservations';
 import { creditReservations } from './tables';
 
@@ -110,6 +112,29 @@ describe('[LEDGER] holds', () => {
     expect(hold.source).toBe('platform_pool');
     await releaseReservation(db(), { reservationId: hold.reservationId });
     expect(await balanceRow(db(), pro)).toMatchObject({ total: 0 });
+  });
+
+  it('50 concurrent replays of an overflow hold key (one statement each) make one hold and one overflow', async () => {
+    await seedPool(env.deps, 100);
+    const pro = await newUser(db(), 'pro');
+    await setAllowanceBalance(db(), pro, 0);
+    const k = key();
+    const results = await Promise.all(Array.from({ length: 50 }, () => reserve(pro, k)));
+    expect(new Set(results.map((r) => r.reservationId)).size).toBe(1);
+    expect(results.every((r) => r.source === 'platform_pool')).toBe(true);
+    expect(await countEntries(db(), pro, 'hold')).toBe(1);
+    expect(await queryOne<{ n: number }>(db(), sql`select overflow_this_period::int as n from user_credits where user_id = ${pro}`)).toEqual({ n: 1 });
+  });
+
+  it('a capture with its provider leg drawn already records that cost and draws nothing more', async () => {
+    const provider = await seedPool(env.deps, 10);
+    const userId = await newUser(db(), 'plus');
+    const hold = await reserve(userId);
+    const done = await captureReservation(db(), { reservationId: hold.reservationId, provider }, { drawn: { costUsd: '0.5' } });
+    expect(done).toMatchObject({ type: 'capture', provider, costUsd: '0.500000', balanceAfter: 9, reservationId: hold.reservationId });
+    expect(await poolTotal(db(), provider)).toBe(10);
+    const [r] = await db().select().from(creditReservations).where(eq(creditReservations.id, hold.reservationId));
+    expect(r).toMatchObject({ status: 'captured', costUsd: '0.500000', captureTransactionId: Number(done.transactionId) });
   });
 
   it('an unknown reservation is UNKNOWN_RESERVATION', async () => {

@@ -1,10 +1,14 @@
 import { creditsConsumed } from '../ops/metrics';
 import { eq, sql } from 'drizzle-orm';
-import type { CaptureInput, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import type { CaptureInput, CreditSource, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
+import { queryOne, queryRows } from '../db/rows';
+import { isoUtc } from '../db/sql-helpers';
 import { DomainError } from '../errors';
 import { drawForCapture } from '../pools/capture-draw';
+import { allowanceDebitSql, overflowChargeSql } from './charge-sql';
 import { creditBack, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
@@ -34,8 +38,47 @@ async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: str
   return { reservationId: prior.id, source: prior.source as ReserveResult['source'], expiresAt: prior.expiresAt.toISOString() };
 }
 
-/** Takes the credits at once into a hold that capture settles, release returns, or expiry returns. */
-export async function reserveCredits(db: DbOrTx, input: ReserveInput & { apiKeyId?: string | null }, overflowGate?: OverflowGate): Promise<ReserveResult> {
+type HoldRequest = ReserveInput & { apiKeyId?: string | null };
+
+/**
+ * A hold in one statement (one round trip, atomic without an explicit transaction): `charge` (one of
+ * the conditional UPDATEs of charge-sql) and, from its row, the reservation and its `hold` entry, as
+ * data-modifying CTEs. No row means the charge did not apply; a taken idempotency key fails the whole
+ * statement, charge included — a replay.
+ */
+async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, source: CreditSource): Promise<ReserveResult | null> {
+  const charge = source === 'user_credits' ? allowanceDebitSql(input.userId, input.credits) : overflowChargeSql(input.userId, input.credits);
+  const delta = source === 'user_credits' ? -input.credits : 0;
+  const row = await queryOne<{ id: string; expires_at: string }>(
+    db,
+    sql`
+    with charged as (${charge}
+    ), hold as (
+      insert into credit_reservations (user_id, credits, bonus_credits, source, tier, expires_at, idempotency_key, request_hash,
+        enhancement_type, moodboard_id, api_key_id)
+      select ${input.userId}, ${input.credits}, bonus_used, ${source}, tier, now() + make_interval(secs => ${ttl}), ${input.idempotencyKey}, ${hash},
+        ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.apiKeyId ?? null}
+      from charged
+      returning id, expires_at
+    ), entry as (
+      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
+        enhancement_type, moodboard_id, reservation_id, status)
+      select ${input.userId}, 'hold', ${input.credits}, ${delta}, charged.bonus_used, charged.balance_after, ${source}, charged.tier,
+        ${input.enhancementType}, ${input.moodboardId ?? null}, hold.id, 'pending'
+      from charged, hold
+    )
+    select hold.id, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`,
+  );
+  return row ? { reservationId: row.id, source, expiresAt: row.expires_at } : null;
+}
+
+/**
+ * Takes the credits at once into a hold that capture settles, release returns, or expiry returns.
+ * Its common cases (from the allowance; an overflow the platform's own rule allows) are one
+ * statement each; a first-seen user, a due reset, a refusal or a caller's own gate take the
+ * transaction with the row lock.
+ */
+export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGate?: OverflowGate): Promise<ReserveResult> {
   const ttl = input.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
   const hash = requestHash('reserve', {
     userId: input.userId,
@@ -45,6 +88,13 @@ export async function reserveCredits(db: DbOrTx, input: ReserveInput & { apiKeyI
     ttlSeconds: ttl,
   });
   try {
+    // Inside a caller's transaction a unique violation would abort that transaction: the savepoint way.
+    if (!(db instanceof PgTransaction)) {
+      const fast =
+        (await holdInOneStatement(db, input, ttl, hash, 'user_credits')) ??
+        (overflowGate ? null : await holdInOneStatement(db, input, ttl, hash, 'platform_pool'));
+      if (fast) return fast;
+    }
     return await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
       const [hold] = await tx
@@ -82,7 +132,8 @@ export async function reserveCredits(db: DbOrTx, input: ReserveInput & { apiKeyI
       return { reservationId: hold.id, source: debit.source, expiresAt: hold.expiresAt.toISOString() };
     });
   } catch (err) {
-    if (err instanceof ReplayDetected || err instanceof DomainError) {
+    // A replay whose first run already spent the balance is refused by the debit: the key decides.
+    if (err instanceof ReplayDetected || err instanceof DomainError || pgErrorCode(err) === UNIQUE_VIOLATION) {
       const prior = await priorReserve(db, input.idempotencyKey, hash, input.apiKeyId ?? null);
       if (prior) return prior;
     }
@@ -108,53 +159,107 @@ const ownerCondition = (owner: HoldOwner) =>
   owner.apiKeyId === undefined ? sql`true` : sql`${creditReservations.apiKeyId} = ${owner.apiKeyId}`;
 
 export type ProviderDraw = (db: DbOrTx, provider: string, credits: number, reservationId: string) => Promise<{ costUsd: string }>;
+/** A capture's provider leg: drawn now (by the pools domain, by default), or drawn already before the provider call, at this cost. */
+export type ProviderLeg = ProviderDraw | { drawn: { costUsd: string } };
+
+type CaptureRow = {
+  id: string;
+  user_id: string;
+  credits_used: number;
+  balance_after: number;
+  source: string | null;
+  tier: string | null;
+  cost_usd: string | null;
+  provider: string | null;
+  enhancement_type: string | null;
+  moodboard_id: string | null;
+  reservation_id: string;
+  created_at: string;
+};
 
 /**
- * Settles a pending, unexpired hold into a completed transaction. With a `provider`, the drawer
- * (the pools domain) takes that provider's credits and names the cost; else `costUsd` as given.
+ * The capture itself, one statement: the hold claimed (pending, unexpired, the owner's) with its cost
+ * and the id of its capture entry taken from the ledger's sequence, and that entry written with the
+ * user's balance. No row: the hold was not claimable.
+ */
+async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner, costUsd: string): Promise<{ view: TransactionView; tier: string | null } | null> {
+  const row = await queryOne<CaptureRow>(
+    db,
+    sql`
+    with claimed as (
+      update credit_reservations set status = 'captured', settled_at = now(), provider = ${input.provider ?? null},
+        api_request_id = ${input.apiRequestId ?? null}, cost_usd = ${costUsd}::numeric,
+        capture_transaction_id = nextval(pg_get_serial_sequence('credit_transactions', 'id'))
+      where id = ${input.reservationId} and status = 'pending' and expires_at > now() and ${ownerCondition(input)}
+      returning *
+    ), done as (
+      insert into credit_transactions (id, user_id, transaction_type, credits_used, credits_delta, balance_after, source, tier, cost_usd,
+        provider, api_request_id, enhancement_type, moodboard_id, reservation_id)
+      select c.capture_transaction_id, c.user_id, 'capture', c.credits, 0,
+        (select uc.current_balance + uc.bonus_balance from user_credits uc where uc.user_id = c.user_id),
+        c.source, c.tier, c.cost_usd, c.provider, c.api_request_id, c.enhancement_type, c.moodboard_id, c.id
+      from claimed c
+      returning *
+    )
+    select id::text, user_id, credits_used, balance_after, source, tier, cost_usd::text, provider, enhancement_type, moodboard_id,
+      reservation_id, ${isoUtc(sql`created_at`)} as created_at
+    from done`,
+  );
+  if (!row) return null;
+  const view = toTransactionView({
+    id: Number(row.id),
+    userId: row.user_id,
+    transactionType: 'capture',
+    creditsUsed: Number(row.credits_used),
+    creditsDelta: 0,
+    bonusCredits: 0,
+    balanceAfter: Number(row.balance_after),
+    source: row.source,
+    tier: row.tier,
+    costUsd: row.cost_usd,
+    provider: row.provider,
+    apiRequestId: input.apiRequestId ?? null,
+    enhancementType: row.enhancement_type,
+    moodboardId: row.moodboard_id,
+    status: 'completed',
+    errorMessage: null,
+    reservationId: row.reservation_id,
+    idempotencyKey: null,
+    requestHash: null,
+    refundOf: null,
+    reason: null,
+    actor: null,
+    createdAt: new Date(row.created_at),
+  });
+  return { view, tier: row.tier };
+}
+
+/**
+ * Settles a pending, unexpired hold into a completed transaction. With a `provider` and a drawer, the
+ * drawer (the pools domain by default) takes that provider's credits and names the cost, under the
+ * hold's row lock in one transaction; with the leg drawn already (the gateway draws before the
+ * call), or no provider (`costUsd` as given), the capture is one statement.
  */
 export async function captureReservation(
   db: DbOrTx,
   input: CaptureInput & HoldOwner,
-  drawProvider: ProviderDraw = drawForCapture,
+  providerLeg: ProviderLeg = drawForCapture,
 ): Promise<TransactionView> {
-  const captured = await db.transaction(async (tx) => {
-    const [r] = await tx
-      .update(creditReservations)
-      .set({ status: 'captured', settledAt: sql`now()`, provider: input.provider ?? null, apiRequestId: input.apiRequestId ?? null })
-      .where(sql`${creditReservations.id} = ${input.reservationId} and ${creditReservations.status} = 'pending' and ${creditReservations.expiresAt} > now() and ${ownerCondition(input)}`)
-      .returning();
-    if (!r) return null;
-    const drawn = input.provider ? await drawProvider(tx, input.provider, r.credits, r.id) : null;
-    const costUsd = drawn?.costUsd ?? input.costUsd ?? '0';
-    const [balance] = await queryRows<{ total: number }>(
-      tx,
-      sql`select current_balance + bonus_balance as total from user_credits where user_id = ${r.userId}`,
-    );
-    const [done] = await tx
-      .insert(creditTransactions)
-      .values({
-        userId: r.userId,
-        transactionType: 'capture',
-        creditsUsed: r.credits,
-        creditsDelta: 0,
-        balanceAfter: Number(balance!.total),
-        source: r.source,
-        tier: r.tier,
-        costUsd,
-        provider: input.provider ?? null,
-        apiRequestId: input.apiRequestId ?? null,
-        enhancementType: r.enhancementType,
-        moodboardId: r.moodboardId,
-        reservationId: r.id,
+  const drawNow = input.provider && typeof providerLeg === 'function' ? providerLeg : null;
+  const captured = drawNow
+    ? await db.transaction(async (tx) => {
+        // Locked first, so that a hold that cannot be captured draws nothing.
+        const [r] = await queryRows<{ id: string; credits: number }>(
+          tx,
+          sql`select id, credits from credit_reservations
+              where id = ${input.reservationId} and status = 'pending' and expires_at > now() and ${ownerCondition(input)}
+              for update`,
+        );
+        if (!r) return null;
+        const drawn = await drawNow(tx, input.provider!, Number(r.credits), r.id);
+        return captureInOneStatement(tx, input, drawn.costUsd);
       })
-      .returning();
-    await tx
-      .update(creditReservations)
-      .set({ costUsd, captureTransactionId: done!.id })
-      .where(eq(creditReservations.id, r.id));
-    return { view: toTransactionView(done!), tier: r.tier };
-  });
+    : await captureInOneStatement(db, input, typeof providerLeg === 'function' ? (input.costUsd ?? '0') : providerLeg.drawn.costUsd);
   if (!captured) return refusal(db, input.reservationId, input, input);
   creditsConsumed.inc({ source: captured.view.source ?? 'user_credits', tier: captured.tier ?? 'unknown' }, captured.view.creditsUsed);
   return captured.view;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
 import { queryOne } from '../db/rows';
@@ -70,11 +71,13 @@ export async function poolTotal(db: DbOrTx, provider: string): Promise<number> {
 const FREE_STRIPE_TRIES = 3;
 
 /**
- * Draws a provider's credits inside the caller's transaction and returns the USD cost, computed in
- * SQL as credits × cost_per_credit. Concurrent draws spread over the stripes instead of queueing on
- * one row; only when free stripes keep being busy (or none alone has enough) does a draw lock them
- * all. The emergency reserve pays only when the rest is empty (a critical alert). Null when the
- * pool cannot pay or is suspended; an empty pool is then marked depleted.
+ * Draws a provider's credits and returns the USD cost, computed in SQL as credits × cost_per_credit.
+ * Concurrent draws spread over the stripes instead of queueing on one row; only when free stripes
+ * keep being busy (or none alone has enough) does a draw lock them all. The emergency reserve pays
+ * only when the rest is empty (a critical alert). Null when the pool cannot pay or is suspended; an
+ * empty pool is then marked depleted. Given the pool rather than a transaction, its common case (a
+ * free stripe, the pool well above its threshold) is one statement that commits alone; whatever
+ * writes more than that row and its entry (the fallbacks, a refill request) gets a transaction.
  */
 export async function drawFromPool(
   db: DbOrTx,
@@ -88,7 +91,27 @@ export async function drawFromPool(
     if (attempt > 0) await sleep(attempt * 2);
     hit = await queryOne<StripeHit>(db, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096), reservationId));
   }
-  hit ??= await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId));
+  if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
+  const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
+  return db instanceof PgTransaction ? rest(db) : db.transaction(rest);
+}
+
+const poolTotalAfter = (hit: StripeHit) => Math.max(0, Number(hit.total_after));
+/** At or below its threshold (an emptied pool too: thresholds are never negative) a pool asks for a refill, beyond the draw itself. */
+const needsFollowUp = (hit: StripeHit) => poolTotalAfter(hit) <= Number(hit.threshold);
+
+const toDraw = (provider: string, credits: number, hit: StripeHit, emergency: boolean, refillRequestId: number | null): PoolDraw => ({
+  provider,
+  credits,
+  costUsd: hit.cost,
+  stripe: Number(hit.stripe),
+  emergency,
+  refillRequestId,
+});
+
+/** The draw's slower part, in one transaction: the fallbacks when no free stripe paid, the refill request. */
+async function finishDraw(db: DbOrTx, provider: string, credits: number, reservationId: string | null, freeHit: StripeHit | undefined): Promise<PoolDraw | null> {
+  let hit = freeHit ?? (await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId)));
   let emergency = false;
   if (!hit) {
     hit = await queryOne<StripeHit>(db, takeFromReserve(provider, credits));
@@ -114,10 +137,10 @@ export async function drawFromPool(
   // The total can only be as fresh as the statement's snapshot: draws still in flight elsewhere are
   // not in it, so a crossing is seen when they commit, and the unique index keeps it to one refill.
   let refillRequestId: number | null = null;
-  const total = Math.max(0, Number(hit.total_after));
+  const total = poolTotalAfter(hit);
   if (total <= Number(hit.threshold) || emergency) refillRequestId = await requestAutoRefill(db, provider, total);
   if (total === 0) await db.execute(sql`update credit_pools set status = 'depleted', updated_at = now() where provider = ${provider} and status = 'active'`);
-  return { provider, credits, costUsd: hit.cost, stripe: Number(hit.stripe), emergency, refillRequestId };
+  return toDraw(provider, credits, hit, emergency, refillRequestId);
 }
 
 /** Gives credits back to a pool (a provider leg that did not happen), into one free stripe. */

@@ -121,6 +121,14 @@ describe('[POOLS] auto-refill', () => {
     expect(requests[0]).toMatchObject({ trigger: 'auto', status: 'pending_manual_approval', amountRequested: 500 });
   });
 
+  it('draws given the pool rather than a transaction: 50 concurrent crossing the threshold still start exactly one refill', async () => {
+    const provider = await seedPool(env.deps, 60, { autoRefillThreshold: 20, autoRefillAmount: 500 });
+    const results = await Promise.all(Array.from({ length: 50 }, () => drawFromPool(db(), provider, 1)));
+    expect(results.every((r) => r !== null)).toBe(true);
+    expect(await poolTotal(db(), provider)).toBe(10);
+    expect(await requestsOf(provider)).toHaveLength(1);
+  });
+
   it('manual approval flow: approve credits the pool, a second approval is refused', async () => {
     const { caller } = await signedInCaller(env.deps, 'admin');
     const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 200 });

@@ -87,7 +87,8 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
     if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
     if (paysFromPool) {
-      drawn = await deps.db.transaction((tx) => drawFromPool(tx, row.name, 1, { reservationId: ctx.reservationId }));
+      // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
+      drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId });
       if (!drawn) return skip('its credit pool cannot pay');
     }
     admission = await deps.breaker.admit(row.name, deps.now());

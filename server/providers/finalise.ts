@@ -45,7 +45,7 @@ export async function finaliseEnhancement(
         tx,
         { reservationId: e.hold.reservationId, provider: outcome.provider, apiRequestId: outcome.providerRequestId ?? outcome.requestId },
         // The pool was drawn before the call; the capture records that cost and draws nothing more.
-        async () => ({ costUsd: outcome.costUsd }),
+        { drawn: { costUsd: outcome.costUsd } },
       );
       const result: EnhanceResult = { status: 'enhanced', provider: outcome.provider, outputUrl: outcome.outputUrl, costUsd: outcome.costUsd, creditSource: e.hold.source };
       await completeEnhancement(tx, e.claimId, e.hold.reservationId, result);

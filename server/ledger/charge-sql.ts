@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import { platformCanPaySql } from '../pools/overflow-gate';
+import { periodStartSql } from './period';
+
+/**
+ * The two conditional UPDATEs of user_credits that charge a user in one statement, for the
+ * one-statement consume and hold (as data-modifying CTEs) and the debit's first try. Each returns
+ * `balance_after, bonus_used, tier`, or no row when it does not apply and the slow path must decide
+ * (a first sight, a due reset, a refusal). Each condition is re-checked on the row it locks, so
+ * concurrent charges cannot pass it together.
+ */
+
+/** From the allowance, then the bonus bucket, while they cover `credits` this month. */
+export const allowanceDebitSql = (userId: string, credits: number) => sql`
+  update user_credits set
+    last_bonus_used = ${credits} - least(current_balance, ${credits}),
+    bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
+    current_balance = current_balance - least(current_balance, ${credits}),
+    allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${credits}),
+    consumed_this_month = consumed_this_month + ${credits},
+    lifetime_consumed = lifetime_consumed + ${credits},
+    updated_at = now()
+  where user_id = ${userId}
+    and current_balance + bonus_balance >= ${credits}
+    and last_reset_at >= ${periodStartSql()}
+  returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
+
+/**
+ * An overflow to the platform (the user pays nothing): the allowance and bonus cannot cover it, the
+ * tier has pool access, the month's overflow stays within the tier's cap and some pool can pay.
+ */
+export const overflowChargeSql = (userId: string, credits: number) => sql`
+  update user_credits uc set
+    consumed_this_month = uc.consumed_this_month + ${credits},
+    lifetime_consumed = uc.lifetime_consumed + ${credits},
+    overflow_this_period = uc.overflow_this_period + ${credits},
+    updated_at = now()
+  from tier_allowances ta
+  where uc.user_id = ${userId} and ta.tier = uc.subscription_tier and ta.pool_access
+    and (ta.monthly_overflow_cap is null or uc.overflow_this_period + ${credits} <= ta.monthly_overflow_cap)
+    and uc.current_balance + uc.bonus_balance < ${credits}
+    and uc.last_reset_at >= ${periodStartSql()}
+    and ${platformCanPaySql(credits)}
+  returning uc.current_balance + uc.bonus_balance as balance_after, 0 as bonus_used, uc.subscription_tier as tier`;
