@@ -18,7 +18,7 @@ import type { CaseReport } from './lib/results';
 import { createFundedPool } from './lib/seed';
 import { median, round, summarize } from './lib/stats';
 import { analyseBundle, viteBuild, type Sizes } from './spa/bundle';
-import { launchChromium, measureDashboard, type LoadTiming } from './spa/tti';
+import { launchChromium, measureDashboard, type LoadTiming, type WaterfallRow } from './spa/tti';
 
 const GOALS = { initialJsKb: 250, dashboardMs: 1000 };
 const ADMIN = { email: 'bench-admin@bench.invalid', password: 'bench-password-123' };
@@ -54,16 +54,22 @@ const timingText = (t: LoadTiming[]) =>
   `figures median ${median(t.map((x) => x.figuresMs))!.toFixed(0)} ms, chart ${median(t.map((x) => x.chartMs ?? NaN))!.toFixed(0)} ms, ` +
   `DOMContentLoaded ${median(t.map((x) => x.domContentLoadedMs))!.toFixed(0)} ms, scripts ${(median(t.map((x) => x.scriptBytes))! / 1000).toFixed(0)} KB transferred`;
 
-/** The median start and end of each request of the load: where the time to the figures goes. */
+/** The median start, first byte and end of each request of the load (and the page's marks): where the time to the figures goes. */
 function waterfallText(t: LoadTiming[]): string {
   const names = [...new Set(t.flatMap((x) => x.waterfall.map((w) => w.what)))];
   const rows = names.map((what) => {
-    const hits = t.map((x) => x.waterfall.find((w) => w.what === what)).filter((w): w is LoadTiming['waterfall'][number] => w !== undefined);
-    return { what, start: median(hits.map((h) => h.start))!, end: median(hits.map((h) => h.end))! };
+    const hits = t.map((x) => x.waterfall.find((w) => w.what === what)).filter((w): w is WaterfallRow => w !== undefined);
+    const med = (f: (w: WaterfallRow) => number) => median(hits.map(f))!;
+    return { what, start: med((h) => h.start), firstByte: med((h) => h.firstByte), end: med((h) => h.end), wireBytes: med((h) => h.wireBytes), bytes: med((h) => h.bytes), seen: hits.length };
   });
+  const ms = (x: number) => x.toFixed(0).padStart(5);
   return rows
     .sort((a, b) => a.start - b.start)
-    .map((r) => `    ${r.start.toFixed(0).padStart(5)}–${r.end.toFixed(0).padStart(5)} ms  ${r.what}`)
+    .map((r) =>
+      r.what.startsWith('— ')
+        ? `    ${ms(r.start)}              ${r.what}`
+        : `    ${ms(r.start)} ${ms(r.firstByte)} ${ms(r.end)}  ${r.what} (${(r.wireBytes / 1000).toFixed(1)} KB on the wire, ${(r.bytes / 1000).toFixed(1)} KB${r.seen < t.length ? `; in ${r.seen} of ${t.length} loads` : ''})`,
+    )
     .join('\n');
 }
 
@@ -119,14 +125,15 @@ const spa: Benchmark = {
         STATIC_DIR: outDir,
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
+        ...(process.env.BENCH_SPA_PORT ? { PORT: process.env.BENCH_SPA_PORT } : {}),
       });
       const cookie = await adminLogin(server.url, ADMIN.email, ADMIN.password);
       log(`  server on ${server.url} serving ${outDir}; signed in over the API`);
 
       browser = await launchChromium();
       const { cold, warm } = await measureDashboard(browser, server.url, cookie, runs);
-      log(`  cold: ${timingText(cold)}; requests (median start–end):\n${waterfallText(cold)}`);
-      log(`  warm: ${timingText(warm)}`);
+      log(`  cold: ${timingText(cold)}; requests and marks (median start, first byte, end in ms):\n${waterfallText(cold)}`);
+      log(`  warm: ${timingText(warm)}; requests and marks:\n${waterfallText(warm)}`);
 
       return [
         sizeCase('initial JS (entry + static imports)', bundle.initialJs, GOALS.initialJsKb),

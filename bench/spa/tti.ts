@@ -13,9 +13,15 @@ export type LoadTiming = {
   domContentLoadedMs: number;
   /** Bytes transferred (encoded) for scripts, from resource timing. */
   scriptBytes: number;
-  /** When each request of the load started and ended (ms from navigation start), in start order. */
-  waterfall: { what: string; start: number; end: number }[];
+  /**
+   * The load's critical path, ms from navigation start: each request (the document, scripts, CSS,
+   * tRPC calls by procedure) with its start, first byte and end and the bytes on the wire (encoded
+   * body: smaller than `bytes` when compressed), and the page's own marks (zero-length rows).
+   */
+  waterfall: WaterfallRow[];
 };
+
+export type WaterfallRow = { what: string; start: number; firstByte: number; end: number; wireBytes: number; bytes: number };
 
 declare global {
   interface Window {
@@ -80,9 +86,19 @@ export async function measureDashboard(browser: Browser, baseUrl: string, sessio
         responseEndMs: nav.responseEnd,
         domContentLoadedMs: nav.domContentLoadedEventEnd,
         scriptBytes: scripts.reduce((s, r) => s + r.encodedBodySize, 0),
-        waterfall: (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-          .map((r) => ({ what: new URL(r.name).pathname.replace(/-[A-Za-z0-9_]{8}\.(js|css)$/, '.$1'), start: r.startTime, end: r.responseEnd }))
-          .sort((a, b) => a.start - b.start),
+        waterfall: [
+          { what: 'document', start: nav.startTime, firstByte: nav.responseStart, end: nav.responseEnd, wireBytes: nav.encodedBodySize, bytes: nav.decodedBodySize },
+          ...(performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => {
+            const url = new URL(r.name);
+            // Hashed asset names vary by build: strip the hash; a tRPC call is named by its procedure(s).
+            const what = url.pathname.startsWith('/trpc/')
+              ? `tRPC ${decodeURIComponent(url.pathname.slice('/trpc/'.length))}`
+              : url.pathname.replace(/-[A-Za-z0-9_-]{8}\.(js|css)$/, '.$1');
+            return { what, start: r.startTime, firstByte: r.responseStart, end: r.responseEnd, wireBytes: r.encodedBodySize, bytes: r.decodedBodySize };
+          }),
+          ...([['DOMContentLoaded', nav.domContentLoadedEventEnd], ['figures in the DOM', m.figures!], ['figures painted', m.figuresPainted!], ['chart painted', m.chartPainted!]] as const)
+            .map(([what, at]) => ({ what: `— ${what}`, start: at, firstByte: at, end: at, wireBytes: 0, bytes: 0 })),
+        ].sort((a, b) => a.start - b.start),
       };
     });
   };

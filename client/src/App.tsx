@@ -1,19 +1,34 @@
 import { useQuery } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { MeProvider } from './auth';
 import { Shell } from './components/Shell';
 import { errorCode, errorMessage } from './lib/errors';
-import { ForcedPasswordPage } from './pages/ForcedPasswordPage';
-import { LoginPage } from './pages/LoginPage';
 import { useTRPC } from './trpc';
 import { Skeleton } from './components/Skeleton';
+
+// Their forms validate with the shared zod schemas: loaded when shown, so a signed-in first load carries no zod.
+const LoginPage = lazy(() => import('./pages/LoginPage').then((m) => ({ default: m.LoginPage })));
+const ForcedPasswordPage = lazy(() => import('./pages/ForcedPasswordPage').then((m) => ({ default: m.ForcedPasswordPage })));
 
 /** auth.me decides: an admin session shows the shell (or the forced password change first), UNAUTHORIZED shows the login page. */
 export function App() {
   const trpc = useTRPC();
   const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: 5 * 60_000, retry: false }));
 
-  if (me.isError && errorCode(me.error) === 'UNAUTHORIZED') return <LoginPage />;
-  if (me.data?.mustChangePassword) return <ForcedPasswordPage me={me.data} />;
+  if (me.isError && errorCode(me.error) === 'UNAUTHORIZED') {
+    return (
+      <Suspense fallback={<BootSkeleton />}>
+        <LoginPage />
+      </Suspense>
+    );
+  }
+  if (me.data?.mustChangePassword) {
+    return (
+      <Suspense fallback={<BootSkeleton />}>
+        <ForcedPasswordPage me={me.data} />
+      </Suspense>
+    );
+  }
   if (me.data) {
     return (
       <MeProvider value={me.data}>
@@ -34,6 +49,10 @@ export function App() {
       </div>
     );
   }
+  return <BootSkeleton />;
+}
+
+function BootSkeleton() {
   return (
     <div className="center-screen" aria-busy="true">
       <div className="boot-skeleton">

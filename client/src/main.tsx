@@ -3,6 +3,7 @@ import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ToastProvider } from './components/Toasts';
+import { preloadDashboard } from './pages/DashboardPage';
 import { createClient, createQueryClient, TRPCProvider } from './trpc';
 import './styles.css';
 
@@ -19,6 +20,9 @@ function Root() {
     </QueryClientProvider>
   );
 }
+
+// A cold load of the dashboard fetches its code while auth.me answers, not after.
+if (window.location.pathname === '/') preloadDashboard();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

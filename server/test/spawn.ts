@@ -46,9 +46,9 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `server/main.ts` and waits until /healthz answers. */
+/** Starts `server/main.ts` (on `env.PORT`, else a free port) and waits until /healthz answers. */
 export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   // node --import tsx: one process, so a signal (kill -9 included) reaches the server itself.
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: repoRoot,

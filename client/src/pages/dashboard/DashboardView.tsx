@@ -10,7 +10,8 @@ import { useTRPC } from '../../trpc';
 import { formatUsdShort } from '../usage/money';
 import { BudgetFigures } from '../pools/BudgetFigures';
 import { ForecastView } from '../usage/PoolForecast';
-import { ChartCard, DailyChart, formatAxisUsd, plotUsd, type Series } from '../usage/charts';
+import { ChartCard, formatAxisUsd, plotUsd, type Series } from '../usage/chart-card';
+import { LazyDailyChart } from '../usage/lazy-daily-chart';
 import { AlertsPanel } from './AlertsPanel';
 import { formatClock } from './format';
 import { ProviderStatus } from './ProviderStatus';
@@ -117,7 +118,7 @@ function DashboardBody({ d, onRefilled }: { d: Dashboard; onRefilled: () => void
           }
           testId="dashboard-trend"
         >
-          <DailyChart data={d.trend} series={trendSeries} height={236} rightFormat={formatAxisUsd} label="Requests, credits and cost per day over the last 30 days" />
+          <LazyDailyChart data={d.trend} series={trendSeries} height={236} rightFormat={formatAxisUsd} label="Requests, credits and cost per day over the last 30 days" />
         </ChartCard>
         <AlertsPanel alerts={d.activeAlerts} count={d.activeAlertCount} />
       </div>

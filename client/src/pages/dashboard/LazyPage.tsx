@@ -1,4 +1,4 @@
-import { Component, Suspense, type ComponentType, type ReactNode } from 'react';
+import { Component, createElement, lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { PageHeader } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Skeleton';
 
@@ -21,6 +21,14 @@ export function LazyPage({ title, page: Page }: { title: string; page: Component
       </Suspense>
     </ChunkErrorBoundary>
   );
+}
+
+/** A route's page as its own chunk, fetched on the first visit: the first load carries only the app's frame and the dashboard. */
+export function lazyPage(title: string, load: () => Promise<ComponentType>): ComponentType {
+  const Page = lazy(() => load().then((page) => ({ default: page })));
+  return function LazyRoute() {
+    return createElement(LazyPage, { title, page: Page });
+  };
 }
 
 class ChunkErrorBoundary extends Component<{ title: string; children: ReactNode }, { failed: boolean }> {

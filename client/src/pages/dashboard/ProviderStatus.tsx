@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import type { z } from 'zod';
 import type { dashboardSchema } from '../../../../shared/analytics';
 import type { PoolView } from '../../../../shared/pools';
@@ -11,7 +11,6 @@ import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
 import { PoolStatusBadge, type PoolStatus } from '../pools/badges';
-import { RefillDialog } from '../pools/RefillDialog';
 import { formatRate, rateClass } from './format';
 
 type Dashboard = z.infer<typeof dashboardSchema>;
@@ -39,6 +38,10 @@ export function providerRows(d: Dashboard): ProviderRow[] {
   ];
 }
 
+// The refill form (and the zod schemas it validates with) loads on the first Refill click, not with the figures.
+const loadRefillDialog = () => import('../pools/RefillDialog');
+const RefillDialog = lazy(() => loadRefillDialog().then((m) => ({ default: m.RefillDialog })));
+
 const col = createColumnHelper<ProviderRow>();
 const poolStatuses: readonly string[] = ['active', 'suspended', 'depleted'];
 
@@ -65,6 +68,7 @@ export function ProviderStatus({ dashboard, onRefilled }: { dashboard: Dashboard
   const toast = useToast();
   const [refilling, setRefilling] = useState<PoolView | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
+  const [dialogLoaded, setDialogLoaded] = useState(false);
 
   const rows = useMemo(() => providerRows(dashboard), [dashboard]);
 
@@ -73,7 +77,8 @@ export function ProviderStatus({ dashboard, onRefilled }: { dashboard: Dashboard
     const openRefill = async (provider: string) => {
       setOpening(provider);
       try {
-        const pool = await queryClient.fetchQuery({ ...trpc.admin.pools.get.queryOptions({ provider }), staleTime: 0 });
+        const [pool] = await Promise.all([queryClient.fetchQuery({ ...trpc.admin.pools.get.queryOptions({ provider }), staleTime: 0 }), loadRefillDialog()]);
+        setDialogLoaded(true);
         setRefilling(pool);
       } catch (err) {
         toast.show(`Cannot refill ${provider}: ${errorMessage(err)}`, 'error');
@@ -185,14 +190,16 @@ export function ProviderStatus({ dashboard, onRefilled }: { dashboard: Dashboard
           isRowMuted={(r) => !r.isActive || r.poolStatus === 'suspended'}
         />
       </div>
-      {admin && (
-        <RefillDialog
-          pool={refilling}
-          onClose={() => {
-            setRefilling(null);
-            onRefilled();
-          }}
-        />
+      {admin && dialogLoaded && (
+        <Suspense fallback={null}>
+          <RefillDialog
+            pool={refilling}
+            onClose={() => {
+              setRefilling(null);
+              onRefilled();
+            }}
+          />
+        </Suspense>
       )}
     </section>
   );

@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { TrendPoint, trendSchema } from '../../../../shared/analytics';
 import { formatCount } from '../../components/Amount';
 import { formatRate } from '../dashboard/format';
-import { ChartCard, DailyChart, formatAxisPercent, formatAxisUsd, plotUsd, seriesColour, type Series } from './charts';
+import { ChartCard, formatAxisPercent, formatAxisUsd, plotUsd, seriesColour, type Series } from './chart-card';
+import { DailyChart } from './charts';
 import { formatUsdShort } from './money';
 import { splitLabels, splitNotes } from './range';
 
