@@ -11,6 +11,8 @@ import { cliActor } from '../server/auth/audit';
 import { SecretBox } from '../server/auth/secrets';
 import { openDb, type DbHandle } from '../server/db/client';
 import { queryRows } from '../server/db/rows';
+import { getHistory } from '../server/ledger/balance';
+import { searchLedger } from '../server/ledger/ledger-search';
 import { saveProvider } from '../server/providers/provider-admin';
 import { sql as dsql } from 'drizzle-orm';
 import { startServer, type ServerProcess } from '../server/test/spawn';
@@ -26,6 +28,9 @@ import { median, round, summarize } from './lib/stats';
 const DEFAULT_ROWS = 10_000_000;
 const USERS = 100_000;
 const GOAL_MS = 100;
+const HISTORY_GOAL_MS = 5;
+const HEAVY_USER = 'u000001';
+const DEEP_PAGE = 100;
 const ADMIN = { email: 'bench-admin@bench.invalid', password: 'bench-password-123' };
 
 type Timed = { key: string; label: string; call: () => Promise<unknown> };
@@ -64,9 +69,9 @@ const analytics: Benchmark = {
   name: 'analytics',
   description: 'daily summaries, admin.dashboard and a 365-day usage trend over a year of ledger (10M rows, 100k users)',
   async run() {
-    const rows = envInt('BENCH_ROWS', DEFAULT_ROWS);
+    const rows = envInt('BENCH_LEDGER_ROWS', DEFAULT_ROWS);
     const runs = envInt('BENCH_QUERY_RUNS', 15);
-    log(`settings: ${rows} ledger rows (BENCH_ROWS${rows === DEFAULT_ROWS ? '' : `, default ${DEFAULT_ROWS}`}), ${USERS} users, ${runs} timed calls of each query (BENCH_QUERY_RUNS)`);
+    log(`settings: ${rows} ledger rows (BENCH_LEDGER_ROWS${rows === DEFAULT_ROWS ? '' : `, default ${DEFAULT_ROWS}`}), ${USERS} users, ${runs} timed calls of each query (BENCH_QUERY_RUNS)`);
     let db: BenchDb | undefined;
     let handle: DbHandle | undefined;
     let sql: postgres.Sql | undefined;
@@ -140,6 +145,24 @@ const analytics: Benchmark = {
         5,
       );
       for (const [k, ms] of parts) log(`    part: ${k}: median ${median(ms)!.toFixed(1)} ms`);
+
+      // The ledger's per-user history of the heaviest user (the seed's skew puts the most rows on
+      // u000001): the Ledger page searched by user id (offset pages) and the user's history (cursor).
+      const [heavy] = await sql<{ n: number; mid: string }[]>`
+        select count(*)::int as n, (percentile_disc(0.5) within group (order by id))::text as mid
+        from credit_transactions where user_id = ${HEAVY_USER}`;
+      log(`  ${HEAVY_USER} has ${heavy!.n} ledger rows; deep history cursor at id ${heavy!.mid}`);
+      const history = await timeCalls(
+        [
+          { key: 'search-first', label: '', call: () => searchLedger(db0, { query: HEAVY_USER, page: 0, pageSize: 50 }) },
+          { key: 'search-deep', label: '', call: () => searchLedger(db0, { query: HEAVY_USER, page: DEEP_PAGE, pageSize: 50 }) },
+          { key: 'history-first', label: '', call: () => getHistory(db0, { userId: HEAVY_USER, limit: 25 }) },
+          { key: 'history-deep', label: '', call: () => getHistory(db0, { userId: HEAVY_USER, cursor: heavy!.mid, limit: 25 }) },
+        ],
+        2,
+        runs,
+      );
+      for (const [k, ms] of history) log(`  in-process ${k}: median ${median(ms)!.toFixed(2)} ms`);
       const [todayRows] = await sql<{ n: number }[]>`select count(*)::int as n from credit_transactions where created_at >= date_trunc('day', now(), 'UTC')`;
       const [jit] = await sql<{ jit: string }[]>`show jit`;
       log(`    ${todayRows!.n} ledger rows today so far; jit ${jit!.jit}`);
@@ -190,12 +213,16 @@ const analytics: Benchmark = {
           ratio: null,
         },
         latencyCase(`generateDailyUsageSummary, one day (${Math.round(rows / 365).toLocaleString('en-US')} rows/day)`, nightly),
+        latencyCase(`ledger.search by user id (${HEAVY_USER}, ${heavy!.n.toLocaleString('en-US')} rows), first page of 50, ${n} rows`, history.get('search-first')!, HISTORY_GOAL_MS),
+        latencyCase(`ledger.search by user id, page ${DEEP_PAGE} (offset ${DEEP_PAGE * 50}), ${n} rows`, history.get('search-deep')!, HISTORY_GOAL_MS),
+        latencyCase(`users.history (${HEAVY_USER}), first page of 25, ${n} rows`, history.get('history-first')!, HISTORY_GOAL_MS),
+        latencyCase(`users.history, page of 25 at the median id by cursor, ${n} rows`, history.get('history-deep')!, HISTORY_GOAL_MS),
         latencyCase(`dashboard() in-process, ${n} rows`, inProcess.get('dashboard')!, GOAL_MS),
-        latencyCase('GET /trpc/admin.dashboard (admin session)', overHttp.get('dashboard')!, GOAL_MS),
-        latencyCase('usageTrend 365 days in-process', inProcess.get('trend')!, GOAL_MS),
-        latencyCase('GET /trpc/admin.usage.trend 365 days', overHttp.get('trend')!, GOAL_MS),
-        latencyCase("usageTrend 365 days, split 'provider', in-process", inProcess.get('trend-provider')!, GOAL_MS),
-        latencyCase("GET /trpc/admin.usage.trend 365 days, split 'provider'", overHttp.get('trend-provider')!, GOAL_MS),
+        latencyCase(`GET /trpc/admin.dashboard (admin session), ${n} rows`, overHttp.get('dashboard')!, GOAL_MS),
+        latencyCase(`usageTrend 365 days in-process, ${n} rows`, inProcess.get('trend')!, GOAL_MS),
+        latencyCase(`GET /trpc/admin.usage.trend 365 days, ${n} rows`, overHttp.get('trend')!, GOAL_MS),
+        latencyCase(`usageTrend 365 days, split 'provider', in-process, ${n} rows`, inProcess.get('trend-provider')!, GOAL_MS),
+        latencyCase(`GET /trpc/admin.usage.trend 365 days, split 'provider', ${n} rows`, overHttp.get('trend-provider')!, GOAL_MS),
       ];
       return cases;
     } finally {

@@ -43,4 +43,5 @@ export const ledgerRowSchema = transactionSchema.omit({ refundable: true }).exte
 });
 export type LedgerRow = z.infer<typeof ledgerRowSchema>;
 
-export const ledgerSearchSchema = z.object({ rows: z.array(ledgerRowSchema), total: z.number().int() });
+/** `total` is exact when `totalExact`; otherwise at least that many match (counting stops there). */
+export const ledgerSearchSchema = z.object({ rows: z.array(ledgerRowSchema), total: z.number().int(), totalExact: z.boolean() });

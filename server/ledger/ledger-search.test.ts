@@ -7,7 +7,7 @@ import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { expectPoolsClean } from '../test/pool-helpers';
 import { grantCredits } from './admin-ops';
 import { consumeCredits } from './consume';
-import { ledgerRowsQuery } from './ledger-search';
+import { ledgerRowsQuery, searchLedger } from './ledger-search';
 
 let env: TestEnv;
 let analyst: Awaited<ReturnType<typeof signedInCaller>>;
@@ -76,9 +76,30 @@ describe('[LEDGER] the ledger explorer finds any transaction across users', () =
   });
 
   it('a search that matches nothing is empty, and a bad filter is refused', async () => {
-    expect(await search({ query: 'no-such-user-or-key' })).toEqual({ rows: [], total: 0 });
+    expect(await search({ query: 'no-such-user-or-key' })).toEqual({ rows: [], total: 0, totalExact: true });
     await expect(search({ type: 'theft' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(search({ from: 'not a time' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
+
+describe('[LEDGER] the explorer pages a user’s history without reading all of it', () => {
+  it('pages by user id are the user’s entries newest first, in order and without gaps, whatever the page size', async () => {
+    const stored = (await queryRows<{ id: string }>(db(), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`)).map((r) => r.id);
+    const paged: string[] = [];
+    for (let page = 0; page < stored.length + 1; page++) paged.push(...(await search({ query: alice, page, pageSize: 1 })).rows.map((r) => r.transactionId));
+    expect(paged).toEqual(stored);
+    // A key that is both a user id and, as a number, no transaction: the user's branch alone.
+    expect((await search({ query: alice, page: 1, pageSize: 2 })).rows.map((r) => r.transactionId)).toEqual(stored.slice(2, 4));
+  });
+
+  it('the total is exact up to its cap past the page, then a lower bound marked so', async () => {
+    const stored = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where user_id = ${alice}`);
+    const n = stored[0]!.n;
+    expect(n).toBeGreaterThan(1);
+    expect(await searchLedger(db(), { query: alice, page: 0, pageSize: 1 }, n)).toMatchObject({ total: n, totalExact: true });
+    expect(await searchLedger(db(), { query: alice, page: 0, pageSize: 1 }, n - 1)).toMatchObject({ total: n - 1, totalExact: false });
+    // Counted from the page's start: on page 1 the cap reaches one row further.
+    expect(await searchLedger(db(), { query: alice, page: 1, pageSize: 1 }, n - 1)).toMatchObject({ total: n, totalExact: true });
   });
 });
 

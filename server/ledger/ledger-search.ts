@@ -92,12 +92,57 @@ export const toLedgerRow = (r: LedgerSqlRow): LedgerRow => ({
   createdAt: r.created_at,
 });
 
-/** One page of transactions across all users, newest first, with how many match. */
-export async function searchLedger(db: DbOrTx, input: LedgerSearchInput): Promise<{ rows: LedgerRow[]; total: number }> {
-  const rows = await queryRows<LedgerSqlRow & { total: number }>(db, ledgerRowsQuery(input, { limit: input.pageSize, offset: input.page * input.pageSize, withTotal: true }));
-  if (rows.length === 0 && input.page > 0) {
-    const [count] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from credit_transactions ct where ${ledgerWhere(input)}`);
-    return { rows: [], total: count?.n ?? 0 };
-  }
-  return { rows: rows.map(toLedgerRow), total: rows[0]?.total ?? 0 };
+/** How far past the page's first row the total is counted exactly; beyond it the total is a lower bound. */
+export const LEDGER_TOTAL_CAP = 1000;
+
+/** The filters other than the search key, for the branches that each match one key. */
+const restWhere = (f: LedgerFilter) => ledgerWhere({ ...f, query: undefined });
+
+/**
+ * The ids of the newest `n` matching transactions, newest first. A search key is split into one
+ * branch per key it can match (each user it names, its idempotency key, its transaction number),
+ * each read newest first from its own index and stopped after `n`: an OR of the keys would read
+ * every entry of a heavy user (a bitmap of all of them, then a sort) to show 50.
+ */
+function newestIds(f: LedgerFilter, userIds: { user_id: string }[], n: number): SQL {
+  const rest = restWhere(f);
+  if (!f.query) return sql`select ct.id from credit_transactions ct where ${rest} order by ct.id desc limit ${n}`;
+  const q = f.query;
+  const id = transactionNumber(q);
+  const branches = [
+    ...userIds.map((u) => sql`(select ct.id from credit_transactions ct where ct.user_id = ${u.user_id} and ${rest} order by ct.id desc limit ${n})`),
+    sql`(select ct.id from credit_transactions ct where ct.idempotency_key = ${q} and ${rest})`,
+    ...(id ? [sql`(select ct.id from credit_transactions ct where ct.id = ${id}::bigint and ${rest})`] : []),
+  ];
+  return sql`select m.id from (${sql.join(branches, sql` union `)}) m order by m.id desc limit ${n}`;
+}
+
+/**
+ * One page of transactions across all users, newest first, with how many match: exact up to
+ * LEDGER_TOTAL_CAP rows past the page's start, else that bound with `totalExact` false, so neither
+ * the page nor its count reads more of a user's (or the whole) ledger than it shows.
+ */
+export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCap = LEDGER_TOTAL_CAP): Promise<{ rows: LedgerRow[]; total: number; totalExact: boolean }> {
+  const offset = input.page * input.pageSize;
+  // The users the key names (by user id or email), resolved first: each gets its own branch.
+  const userIds = input.query
+    ? await queryRows<{ user_id: string }>(db, sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`)
+    : [];
+  const pageIds = newestIds(input, userIds, offset + input.pageSize);
+  const rows = await queryRows<LedgerSqlRow>(
+    db,
+    sql`
+    select ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
+           ct.balance_after, ct.cost_usd::text as cost_usd, ct.provider, ct.enhancement_type, ct.moodboard_id,
+           ct.reservation_id::text as reservation_id, ct.status, ct.reason, ct.actor, ct.idempotency_key,
+           ${input.query ? queryMatch(input.query).matchedBy : sql`null`} as matched_by,
+           ${isoUtc(sql`ct.created_at`)} as created_at
+    from credit_transactions ct join users u on u.user_id = ct.user_id
+    where ct.id in (select p.id from (${pageIds}) p order by p.id desc offset ${offset})
+    order by ct.id desc`,
+  );
+  const cap = offset + totalCap;
+  const [count] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from (${newestIds(input, userIds, cap + 1)}) c`);
+  const n = count?.n ?? 0;
+  return { rows: rows.map(toLedgerRow), total: Math.min(n, cap), totalExact: n <= cap };
 }

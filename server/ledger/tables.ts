@@ -134,7 +134,9 @@ export const creditTransactions = pgTable(
     ),
     check('credit_transactions_source_check', sql`${t.source} is null or ${t.source} in ('user_credits','platform_pool')`),
     check('credit_transactions_balance_check', sql`${t.balanceAfter} >= 0`),
-    index('credit_transactions_user_idx').on(t.userId, t.id.desc()),
+    // Ascending: scanned backwards it serves `order by id desc` (NULLS FIRST); an `id desc` index is
+    // NULLS LAST and served none of the newest-first reads, so each sorted all of a user's entries.
+    index('credit_transactions_user_idx').on(t.userId, t.id),
     index('credit_transactions_created_idx').on(t.createdAt),
     // The Ledger explorer's type and provider filters; scanned backwards for newest first.
     index('credit_transactions_type_idx').on(t.transactionType, t.id),

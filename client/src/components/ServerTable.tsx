@@ -185,10 +185,13 @@ export function Pager({
   total,
   onPage,
   noun = 'rows',
+  totalExact = true,
 }: {
   page: number;
   pageSize: number;
   total: number | undefined;
+  /** False when `total` is a lower bound (the server stopped counting there): shown with a "+". */
+  totalExact?: boolean;
   onPage: (page: number) => void;
   noun?: string;
 }) {
@@ -196,10 +199,11 @@ export function Pager({
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const from = total === 0 ? 0 : page * pageSize + 1;
   const to = Math.min(total, (page + 1) * pageSize);
+  const plus = totalExact ? '' : '+';
   return (
     <nav className="pager" aria-label={`Pages of ${noun}`}>
       <span className="pager-count" data-testid="pager-count">
-        {total === 0 ? `0 ${noun}` : `${formatCount(from)}–${formatCount(to)} of ${formatCount(total)} ${noun}`}
+        {total === 0 ? `0 ${noun}` : `${formatCount(from)}–${formatCount(to)} of ${formatCount(total)}${plus} ${noun}`}
       </span>
       {pages > 1 && (
         <span className="pager-buttons">
@@ -211,6 +215,7 @@ export function Pager({
           </button>
           <span className="pager-page">
             Page {page + 1} of {formatCount(pages)}
+            {plus}
           </span>
           <button type="button" className="button button-small" onClick={() => onPage(page + 1)} disabled={page >= pages - 1} aria-label="Next page">
             Next ›

@@ -117,6 +117,7 @@ export function LedgerPage() {
 
   const filtered = !!(queryText.trim() || type || source || providerText.trim() || from || to);
   const total = result.data?.total;
+  const plus = result.data?.totalExact === false ? '+' : '';
 
   return (
     <div className="page page-wide">
@@ -148,7 +149,7 @@ export function LedgerPage() {
           )}
           <span className="toolbar-spacer" />
           <span className="toolbar-total" data-testid="ledger-total">
-            {total !== undefined ? `${formatCount(total)} transaction${total === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
+            {total !== undefined ? `${formatCount(total)}${plus} transaction${total === 1 && !plus ? '' : 's'}${filtered ? ' match' : ''}` : ''}
           </span>
           <ExportLink name="ledger" filter={filter} disabled={!!filterError} />
         </div>
@@ -170,7 +171,7 @@ export function LedgerPage() {
             emptyMessage={filtered ? 'No transactions match.' : 'No transactions yet.'}
           />
         </div>
-        <Pager page={page} pageSize={PAGE_SIZE} total={total} onPage={(p) => setPaging({ key: questionKey, page: p })} noun="transactions" />
+        <Pager page={page} pageSize={PAGE_SIZE} total={total} totalExact={!plus} onPage={(p) => setPaging({ key: questionKey, page: p })} noun="transactions" />
       </section>
     </div>
   );
