@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const booleanFlag = z
@@ -105,6 +106,12 @@ const envSchema = z.object({
     .default('UTC'),
   /** With Redis, whether the server process also works jobs (more workers: npm run worker). */
   WORKER_IN_SERVER: booleanFlag.default(true),
+  /** HTTP server processes on PORT (Node cluster); `auto`: one per core. More than one needs PostgreSQL and Redis. */
+  SERVER_PROCESSES: z
+    .string()
+    .regex(/^(auto|[1-9]\d?)$/, 'expects a number of processes (1-99) or auto')
+    .default('1')
+    .transform((v) => (v === 'auto' ? availableParallelism() : Number(v))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STATIC_DIR: z.string().min(1).default('dist/client'),
 });
@@ -125,6 +132,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0] ?? 'environment');
     const got = cleaned[name] === undefined ? '' : ` (got "${cleaned[name]}")`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${got}`);
+  }
+  const n = parsed.data.SERVER_PROCESSES;
+  // What several processes must share lives in PostgreSQL and Redis; PGlite and in-memory throttles are one process's.
+  if (n > 1 && !parsed.data.DATABASE_URL) {
+    throw new ConfigError(`Invalid configuration: SERVER_PROCESSES=${n} needs DATABASE_URL (the embedded PGlite database is opened by one process only)`);
+  }
+  if (n > 1 && (parsed.data.REDIS_URL === undefined || parsed.data.REDIS_URL === 'off')) {
+    throw new ConfigError(`Invalid configuration: SERVER_PROCESSES=${n} needs REDIS_URL (throttles, rate limits, circuit breakers, live streams and jobs are shared through Redis)`);
   }
   const publicUrl = parsed.data.PUBLIC_URL ?? `http://localhost:${parsed.data.PORT}`;
   return { ...parsed.data, publicUrl, secureCookies: publicUrl.startsWith('https://') };

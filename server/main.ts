@@ -1,13 +1,16 @@
+import cluster from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app';
 import { bootstrapAdmin } from './auth/bootstrap-admin';
+import { leadsServer, runPrimary } from './cluster';
 import { ConfigError, loadConfig } from './config';
-import { closeDeps, createDeps } from './deps';
+import { closeDeps, createDeps, createLogger } from './deps';
 import { listenForRefillKicks } from './pools/refill-kicks';
 import { seedProviders } from './providers/seed';
 
 async function main() {
   const config = loadConfig();
+  if (config.SERVER_PROCESSES > 1 && cluster.isPrimary) return runPrimary(config.SERVER_PROCESSES, createLogger(config));
   const deps = await createDeps(config);
   const boot = await bootstrapAdmin(deps.dbHandle.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
   if (boot?.generatedPassword) {
@@ -23,17 +26,22 @@ async function main() {
   if (seeded.length > 0) deps.log.info('Registered providers %s (the paid ones inactive until a key is entered)', seeded.join(', '));
 
   const app = await buildApp(deps);
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  // In a cluster the primary turns SIGINT into one SIGTERM per process (a second signal would cut requests short).
+  if (cluster.isWorker) process.on('SIGINT', () => {});
+  closeWithGrace({ delay: 10_000, skip: cluster.isWorker ? ['SIGINT'] : [] }, async ({ err, signal }) => {
     if (err) deps.log.error({ err }, 'shutting down after an error');
     else deps.log.info('%s received: finishing in-flight requests', signal);
     await app.close();
     await closeDeps(deps);
   });
   await app.listen({ port: config.PORT, host: config.HOST });
-  // Without Redis this process is the only runner; with Redis it works jobs unless told not to.
-  await deps.jobs.start({ work: deps.jobs.mode === 'in-process' || config.WORKER_IN_SERVER });
-  // A refill approved inside a draw's transaction is enqueued from here once that transaction commits.
-  await listenForRefillKicks(deps);
+  // Without Redis this process is the only runner; with Redis it works jobs unless told not to. In a
+  // cluster only the first process does (the others still upsert the schedules: idempotent), so N
+  // processes work jobs at the same concurrency as one; `npm run worker` adds workers.
+  const leads = leadsServer();
+  await deps.jobs.start({ work: leads && (deps.jobs.mode === 'in-process' || config.WORKER_IN_SERVER) });
+  // A refill approved inside a draw's transaction is enqueued from here once that transaction commits (one listener, one job per kick).
+  if (leads) await listenForRefillKicks(deps);
   deps.log.info('Creditdesk on %s (database: %s, jobs: %s)', config.publicUrl, deps.dbHandle.kind, deps.jobs.mode);
 }
 
