@@ -94,7 +94,7 @@ const cluster: Benchmark = {
           ratio: m.key === '1-proc' ? null : round(x.throughput / one.throughput, 3),
           server_cpu_ms_per_op: x.cpu ? round(x.cpu.app, 3) : null,
           postgres_cpu_ms_per_op: x.cpu ? round(x.cpu.pg, 3) : null,
-        } as CaseReport);
+        });
       }
       log(`  load after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (the load generator shares them)`);
       for (const srv of servers.splice(0)) await srv.stop();

@@ -19,6 +19,9 @@ export type CaseRow = {
   sql_floor_per_s?: number | null;
   sql_ratio?: number | null;
   rss_mb?: number | null;
+  /** CPU per operation where the server ran and in PostgreSQL's backends, where a case reports it. */
+  server_cpu_ms_per_op?: number | null;
+  postgres_cpu_ms_per_op?: number | null;
 };
 
 /** A row as a benchmark reports it: the goal is printed, not written to the results file. */
