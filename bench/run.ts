@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   analytics: () => import('./analytics'),
   spa: () => import('./spa'),
   live: () => import('./live'),
+  'key-auth': () => import('./key-auth'),
 };
 
 const usage = `Usage: npm run bench [-- NAME...]
