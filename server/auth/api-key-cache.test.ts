@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { waitFor } from '../test/wait';
 import { ApiKeyAuth } from './api-key-auth';
@@ -13,10 +13,11 @@ const started: ApiKeyAuth[] = [];
 beforeAll(async () => {
   env = await createTestEnv();
 });
-afterAll(async () => {
-  await Promise.all(started.map((a) => a.close()));
-  await env.close();
+// Each test's processes stop with it, so a revoke waits for the acknowledgements of that test's alone.
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((a) => a.close()));
 });
+afterAll(() => env.close());
 
 const db = () => env.deps.dbHandle.db;
 const log = pino({ level: 'silent' });
@@ -56,7 +57,7 @@ describe('[AUTH] the in-process API key cache', () => {
 
   it('expiry is judged at each request, not when the key was cached', async () => {
     const a = await process_();
-    const expiresAt = new Date(Date.now() + 400).toISOString();
+    const expiresAt = new Date(Date.now() + 2_000).toISOString();
     const { secret } = await newKey(['credits:write'], expiresAt);
     expect((await a.check(secret, 'credits:write')).ok).toBe(true);
     // Nothing is announced: the clock alone ends it, whatever the cache holds.
