@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ApiKeyAuth } from './auth/api-key-auth';
 import type { LoginThrottle } from './auth/login-throttle';
 import type { SecretBox } from './auth/secrets';
 import type { UserTokens } from './auth/user-tokens';
@@ -16,6 +17,8 @@ export type AppDeps = {
   dbHandle: DbHandle;
   redis: Redis | null;
   throttle: LoginThrottle;
+  /** Product apps' API keys: checked from memory, changes announced to every process, usage counted in batches. */
+  apiKeys: ApiKeyAuth;
   secrets: SecretBox;
   userTokens: UserTokens;
   log: Logger;

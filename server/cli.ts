@@ -3,12 +3,16 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createAdminInputSchema, createApiKeyInputSchema } from '../shared/auth';
 import { createAdmin } from './auth/admins';
+import { KEY_CACHE_TTL_MS } from './auth/api-key-auth';
+import { announceKeyChangeOnce } from './auth/api-key-changes';
 import { createApiKey, listApiKeys, revokeApiKey } from './auth/api-keys';
 import { cliActor } from './auth/audit';
 import { ConfigError, loadConfig } from './config';
 import { openDb } from './db/client';
+import { installationId } from './db/installation';
 import { migrate } from './db/migrate';
 import { DomainError } from './errors';
+import { connectRedis, redisPrefixFor } from './redis';
 
 const usage = `Usage: npm run admin -- <command> [options]
 
@@ -101,6 +105,16 @@ async function main(argv: string[]): Promise<number> {
       case 'revoke-api-key': {
         const id = parse(z.string().uuid('--id must be an API key id (a UUID)'), option(values, 'id'));
         const key = await revokeApiKey(db, cliActor, id);
+        // Running servers hold keys in memory: tell them, on the channel they listen to (ADR 015).
+        let redis: Awaited<ReturnType<typeof connectRedis>> = null;
+        try {
+          redis = await connectRedis(config, pino({ level: 'silent' }));
+          await announceKeyChangeOnce({ redis, redisPrefix: redisPrefixFor(config, await installationId(db)), dbHandle: handle }, id);
+        } catch (err) {
+          process.stderr.write(`Warning: revoked, but running servers could not be told (${(err as Error).message}); they stop accepting the key within ${KEY_CACHE_TTL_MS / 1000} s.\n`);
+        } finally {
+          redis?.disconnect();
+        }
         process.stdout.write(`Revoked API key "${key.name}" (${key.id}).\n`);
         return 0;
       }

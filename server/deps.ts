@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { ApiKeyAuth } from './auth/api-key-auth';
 import { LoginThrottle } from './auth/login-throttle';
 import { loadMasterKey, SecretBox } from './auth/secrets';
 import { UserTokens } from './auth/user-tokens';
@@ -76,11 +77,13 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
       redis,
       prefix: config.REDIS_PREFIX,
     }),
+    apiKeys: new ApiKeyAuth({ dbHandle, redis, redisPrefix: config.REDIS_PREFIX, log }),
     // Assigned right below: the runner hands these same deps to every handler.
     jobs: undefined as never,
     realtime: createRealtime({ dbHandle, redis, redisPrefix: config.REDIS_PREFIX, log }),
   };
   deps.jobs = redis ? new BullmqRunner(deps, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(deps, jobs);
+  await deps.apiKeys.start();
   return deps;
 }
 
@@ -93,6 +96,8 @@ export const mediaDir = (config: Config) => path.resolve(config.DATA_DIR, 'media
 export async function closeDeps(deps: AppDeps): Promise<void> {
   await deps.realtime.close();
   await deps.jobs.stop();
+  // Before Redis and the database go: it writes the calls counted since its last flush.
+  await deps.apiKeys.close();
   deps.redis?.disconnect();
   await Promise.all([deps.outbound.close(), deps.gateway.urlPolicy.close()]);
   await deps.dbHandle.close();

@@ -32,6 +32,8 @@ describe('[API KEYS] expiry', () => {
     // The clock moves past the expiry: set in the database instead of waiting.
     const past = new Date(Date.now() - 1_000);
     await db().update(apiKeys).set({ expiresAt: past }).where(eq(apiKeys.id, apiKey.id));
+    // A change behind the app's back: announced as the admin procedures announce theirs.
+    await env.deps.apiKeys.changed(apiKey.id);
     const before = await userCount();
     expect(await refusal(upsert(secret))).toEqual({ code: 'UNAUTHORIZED', message: `This API key expired at ${past.toISOString()}.` });
     expect(await userCount()).toBe(before);
@@ -66,6 +68,7 @@ describe('[API KEYS] rotation', () => {
     // The grace period ends: moved into the past in the database rather than slept through.
     const ended = new Date(Date.now() - 1_000);
     await db().update(apiKeys).set({ previousExpiresAt: ended }).where(eq(apiKeys.id, apiKey.id));
+    await env.deps.apiKeys.changed(apiKey.id);
     const before = await userCount();
     expect(await refusal(upsert(oldSecret))).toEqual({
       code: 'UNAUTHORIZED',
@@ -124,6 +127,8 @@ describe('[API KEYS] usage over the last 30 days', () => {
       { apiKeyId: apiKey.id, day: daysAgo(5), calls: 7 },
       { apiKeyId: apiKey.id, day: daysAgo(40), calls: 100 },
     ]);
+    // Calls are written in batches about once a second: write these now.
+    await env.deps.apiKeys.usage.flush();
 
     const [today] = await db().select().from(apiKeyUsageDaily).where(and(eq(apiKeyUsageDaily.apiKeyId, apiKey.id), eq(apiKeyUsageDaily.day, todayUtc())));
     expect(today!.calls).toBe(3);
@@ -139,6 +144,7 @@ describe('[API KEYS] usage over the last 30 days', () => {
     const { apiKey, secret } = await admin.caller.admin.apiKeys.create({ name: 'uncounted', scopes: ['users:write'] });
     await admin.caller.admin.apiKeys.rotate({ id: apiKey.id, graceMinutes: 0 });
     expect((await refusal(upsert(secret)))?.code).toBe('UNAUTHORIZED');
+    await env.deps.apiKeys.usage.flush();
     expect(await db().select().from(apiKeyUsageDaily).where(eq(apiKeyUsageDaily.apiKeyId, apiKey.id))).toEqual([]);
   });
 });

@@ -37,6 +37,8 @@ describe('[API KEYS] product app keys', () => {
       monthlyAllowance: 10,
       currentBalance: 10,
     });
+    // Uses are written in batches about once a second: write this one now.
+    await env.deps.apiKeys.usage.flush();
     const [row] = await env.deps.dbHandle.db.select().from(apiKeys).where(eq(apiKeys.id, apiKey.id));
     expect(row!.lastUsedAt).not.toBeNull();
   });

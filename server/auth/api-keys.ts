@@ -141,47 +141,55 @@ export type KeyCheck = { ok: true; key: AuthenticatedKey } | { ok: false; messag
 export const UNKNOWN_KEY = 'A valid API key is required (Authorization: Bearer <key>).';
 
 /**
- * The key behind a bearer secret, in one statement per request: it reads the key by its current
- * or replaced secret's hash, and when the key is live and holds `scope` it also counts the call
- * in today's usage row and moves last_used_at (at most once a minute, so a busy key does not
- * rewrite its row on every call). Refused keys (expired, revoked, rotated out) are counted nowhere.
+ * What a secret's hash finds in api_keys, with the times kept as times: expiry and a rotation's grace
+ * are judged against the clock at each request (checkApiKey), never when this was read, so a cached
+ * record can never outlive them.
  */
-export async function authenticateApiKey(db: DbOrTx, secret: string, scope: ApiKeyScope): Promise<KeyCheck> {
-  if (!secret.startsWith(KEY_PREFIX)) return { ok: false, message: UNKNOWN_KEY };
-  const hash = sha256(secret);
+export type ApiKeyRecord = AuthenticatedKey & {
+  revoked: boolean;
+  expiresAt: Date | null;
+  /** The hash is the key's replaced secret (a rotation's old one), accepted until previousExpiresAt. */
+  replaced: boolean;
+  previousExpiresAt: Date | null;
+};
+
+export const isApiKeySecret = (secret: string) => secret.startsWith(KEY_PREFIX);
+
+/** The key whose current or replaced secret hashes to `hash`, or null. One indexed read, no writes. */
+export async function findApiKeyByHash(db: DbOrTx, hash: string): Promise<ApiKeyRecord | null> {
   const row = await queryOne<{
     id: string;
     name: string;
     scopes: string[];
     revoked: boolean;
-    expired_at: string | null;
-    rotated_out_at: string | null;
+    expires_at: string | null;
+    replaced: boolean;
+    previous_expires_at: string | null;
   }>(
     db,
-    sql`with k as (
-          select id, name, scopes, revoked_at is not null as revoked,
-            case when expires_at <= now() then expires_at end as expired_at,
-            case when key_hash <> ${hash} and previous_expires_at <= now() then previous_expires_at end as rotated_out_at,
-            last_used_at
-          from api_keys where key_hash = ${hash} or previous_key_hash = ${hash}
-          limit 1
-        ), live as (
-          select id, scopes, last_used_at from k where not revoked and expired_at is null and rotated_out_at is null
-        ), counted as (
-          insert into api_key_usage_daily (api_key_id, day, calls)
-          select id, (now() at time zone 'UTC')::date, 1 from live where ${scope} = any(scopes)
-          on conflict (api_key_id, day) do update set calls = api_key_usage_daily.calls + 1
-        ), touched as (
-          update api_keys set last_used_at = now()
-          where id in (select id from live where last_used_at is null or last_used_at < now() - interval '1 minute')
-        )
-        select id, name, scopes, revoked, expired_at::text, rotated_out_at::text from k`,
+    sql`select id, name, scopes, revoked_at is not null as revoked, expires_at::text,
+          key_hash <> ${hash} as replaced, previous_expires_at::text
+        from api_keys where key_hash = ${hash} or previous_key_hash = ${hash}
+        limit 1`,
   );
-  if (!row) return { ok: false, message: UNKNOWN_KEY };
-  if (row.revoked) return { ok: false, message: 'This API key has been revoked.' };
-  if (row.expired_at) return { ok: false, message: `This API key expired at ${new Date(row.expired_at).toISOString()}.` };
-  if (row.rotated_out_at) {
-    return { ok: false, message: `This API key secret was replaced by a rotation and stopped working at ${new Date(row.rotated_out_at).toISOString()}; use the new secret.` };
+  if (!row) return null;
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes as ApiKeyScope[],
+    revoked: row.revoked,
+    expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+    replaced: row.replaced,
+    previousExpiresAt: row.previous_expires_at === null ? null : new Date(row.previous_expires_at),
+  };
+}
+
+/** Whether a key found by its secret may be used at `now` (ms); refused keys say why. */
+export function checkApiKey(k: ApiKeyRecord, now: number): KeyCheck {
+  if (k.revoked) return { ok: false, message: 'This API key has been revoked.' };
+  if (k.expiresAt && k.expiresAt.getTime() <= now) return { ok: false, message: `This API key expired at ${k.expiresAt.toISOString()}.` };
+  if (k.replaced && k.previousExpiresAt && k.previousExpiresAt.getTime() <= now) {
+    return { ok: false, message: `This API key secret was replaced by a rotation and stopped working at ${k.previousExpiresAt.toISOString()}; use the new secret.` };
   }
-  return { ok: true, key: { id: row.id, name: row.name, scopes: row.scopes as ApiKeyScope[] } };
+  return { ok: true, key: { id: k.id, name: k.name, scopes: k.scopes } };
 }

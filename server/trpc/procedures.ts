@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { userIdSchema } from '../../shared/common';
 import type { AdminRole, ApiKeyScope } from '../../shared/enums';
-import { authenticateApiKey, UNKNOWN_KEY } from '../auth/api-keys';
+import { UNKNOWN_KEY, type AuthenticatedKey } from '../auth/api-keys';
 import { DomainError } from '../errors';
 import type { Actor } from '../auth/audit';
 import { resolveSession } from '../auth/sessions';
@@ -56,7 +56,7 @@ export const adminProcedure = (role: AdminRole, opts: { duringPasswordChange?: b
 export const apiKeyProcedure = (scope: ApiKeyScope) =>
   publicProcedure.use(accepting({ apiKeyScope: scope, userToken: false }, async ({ ctx, next }) => {
     if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
-    const check = await authenticateApiKey(ctx.db, ctx.bearer, scope);
+    const check = await ctx.deps.apiKeys.check(ctx.bearer, scope);
     if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message });
     const apiKey = check.key;
     if (!apiKey.scopes.includes(scope)) {
@@ -66,7 +66,7 @@ export const apiKeyProcedure = (scope: ApiKeyScope) =>
   }));
 
 /** Who reads through userReadProcedure: typed as the union, so procedures can tell the two apart. */
-export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey: Awaited<ReturnType<typeof authenticateApiKey>> extends infer C ? (C extends { ok: true; key: infer K } ? K : never) : never };
+export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey: AuthenticatedKey };
 
 /**
  * Reads of one user's credits: an API key with credits:read, or that user's own short-lived token
@@ -80,7 +80,7 @@ export const userReadProcedure = publicProcedure.input(z.object({ userId: userId
     if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
     return next({ ctx: { reader: { kind: 'user', userId: tokenUser } as Reader } });
   }
-  const check = await authenticateApiKey(ctx.db, bearer, 'credits:read');
+  const check = await ctx.deps.apiKeys.check(bearer, 'credits:read');
   if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message === UNKNOWN_KEY ? 'The API key or user token is invalid, revoked or expired.' : check.message });
   const apiKey = check.key;
   if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });

@@ -26,12 +26,22 @@ export const apiKeysRouter = router({
   revoke: adminProcedure('admin')
     .input(z.object({ id: z.string().uuid() }))
     .output(apiKeySchema)
-    .mutation(({ ctx, input }) => ctx.db.transaction((tx) => revokeApiKey(tx, ctx.actor, input.id))),
+    .mutation(async ({ ctx, input }) => {
+      const revoked = await ctx.db.transaction((tx) => revokeApiKey(tx, ctx.actor, input.id));
+      // Committed: now no process may keep serving the key from memory (ADR 015).
+      await ctx.deps.apiKeys.changed(input.id);
+      return revoked;
+    }),
   /** A new secret, shown once; the old one keeps working for the grace period. */
   rotate: adminProcedure('admin')
     .input(rotateApiKeyInputSchema)
     .output(createdApiKeySchema)
-    .mutation(({ ctx, input }) => ctx.db.transaction((tx) => rotateApiKey(tx, ctx.actor, input))),
+    .mutation(async ({ ctx, input }) => {
+      const rotated = await ctx.db.transaction((tx) => rotateApiKey(tx, ctx.actor, input));
+      // The old secret's grace may be over already (graceMinutes 0), and a third secret ended.
+      await ctx.deps.apiKeys.changed(input.id);
+      return rotated;
+    }),
   usage: adminProcedure('admin')
     .output(z.array(apiKeyUsageSchema))
     .query(({ ctx }) => apiKeyUsage(ctx.db)),
