@@ -97,6 +97,9 @@ const http: Benchmark = {
         MASTER_KEY: masterKey.toString('hex'),
         ALLOW_PRIVATE_IMAGE_URLS: 'true',
         ALLOW_PRIVATE_OUTBOUND: 'true',
+        // The load is a few users at full speed: the per-user and per-key limits are not what is measured.
+        ENHANCE_RATE_PER_USER_PER_MINUTE: '100000000',
+        ENHANCE_RATE_PER_KEY_PER_MINUTE: '100000000',
       });
       const srv = server;
       log(`  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}); stub fal on ${fal.url}`);
