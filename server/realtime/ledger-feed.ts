@@ -1,6 +1,6 @@
 import type { LiveLedgerRow } from '../../shared/live';
 
-/** The ids one feed remembers having sent (past it, the oldest half is forgotten). */
+/** The ids one feed remembers having sent; past it the set starts again (the floor and lastId still hold). */
 const SENT_MAX = 20_000;
 
 /**
