@@ -71,6 +71,13 @@ export const createApiKeyInputSchema = z.object({
   expiresAt: z.iso.datetime({ offset: true, message: 'choose a date and time' }).nullable().optional(),
 });
 
+/** A key's name and scopes change in place; its secret stays. A narrowed scope applies to the very next call. */
+export const updateApiKeyInputSchema = z.object({
+  id: z.string().uuid(),
+  name: z.string().trim().min(1, 'name is required').max(100),
+  scopes: z.array(apiKeyScopeSchema).min(1, 'choose at least one scope'),
+});
+
 export const createdApiKeySchema = z.object({ apiKey: apiKeySchema, secret: z.string() });
 
 /** The longest the old secret may keep working after a rotation: 30 days. */

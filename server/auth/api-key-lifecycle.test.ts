@@ -115,6 +115,46 @@ describe('[API KEYS] rotation', () => {
   });
 });
 
+describe('[API KEYS] scope changes', () => {
+  it('narrowed scopes refuse the very next call with FORBIDDEN; widened ones allow it; the secret stays and the change is audited', async () => {
+    const { apiKey, secret } = await admin.caller.admin.apiKeys.create({ name: 'scoped', scopes: ['users:write', 'credits:read'] });
+    expect(await refusal(upsert(secret))).toBeNull();
+
+    const narrowed = await admin.caller.admin.apiKeys.update({ id: apiKey.id, name: 'scoped, read only', scopes: ['credits:read', 'credits:read'] });
+    expect(narrowed).toMatchObject({ id: apiKey.id, name: 'scoped, read only', scopes: ['credits:read'], prefix: apiKey.prefix });
+    const before = await userCount();
+    expect(await refusal(upsert(secret))).toEqual({ code: 'FORBIDDEN', message: 'This API key lacks the users:write scope.' });
+    expect(await userCount()).toBe(before);
+
+    await admin.caller.admin.apiKeys.update({ id: apiKey.id, name: 'scoped', scopes: ['users:write'] });
+    expect(await refusal(upsert(secret))).toBeNull();
+
+    const entries = await db().select().from(auditLog).where(and(eq(auditLog.action, 'apiKey.update'), eq(auditLog.targetId, apiKey.id)));
+    expect(entries).toHaveLength(2);
+    expect(entries.map((e) => [(e.before as { scopes: string[] }).scopes, (e.after as { scopes: string[] }).scopes])).toEqual(
+      expect.arrayContaining([
+        [['credits:read', 'users:write'], ['credits:read']],
+        [['credits:read'], ['users:write']],
+      ]),
+    );
+  });
+
+  it('a revoked key cannot be changed, an empty scope list is refused, and analysts cannot change keys', async () => {
+    const { apiKey } = await admin.caller.admin.apiKeys.create({ name: 'to revoke', scopes: ['enhance'] });
+    await admin.caller.admin.apiKeys.revoke({ id: apiKey.id });
+    expect(await refusal(admin.caller.admin.apiKeys.update({ id: apiKey.id, name: 'x', scopes: ['enhance'] }))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'No active API key with that id.',
+    });
+    const live = await admin.caller.admin.apiKeys.create({ name: 'live', scopes: ['enhance'] });
+    expect((await refusal(admin.caller.admin.apiKeys.update({ id: live.apiKey.id, name: 'live', scopes: [] })))?.code).toBe('BAD_REQUEST');
+    const analyst = await signedInCaller(env.deps, 'analyst');
+    expect((await refusal(analyst.caller.admin.apiKeys.update({ id: live.apiKey.id, name: 'live', scopes: ['credits:read'] })))?.code).toBe('FORBIDDEN');
+    const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, live.apiKey.id));
+    expect(row!.scopes).toEqual(['enhance']);
+  });
+});
+
 describe('[API KEYS] usage over the last 30 days', () => {
   it('each authorised call counts once in today’s row; refused calls count nowhere; usage answers 30 zero-filled days', async () => {
     const { apiKey, secret } = await admin.caller.admin.apiKeys.create({ name: 'counted', scopes: ['users:write'] });

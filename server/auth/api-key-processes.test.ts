@@ -75,6 +75,21 @@ describe('[AUTH] API key changes reach every server process (Redis pub/sub, ackn
     expect((await consume(1, rotated.secret, userId)).status).toBe(200);
   });
 
+  it('a scope removed on one server process is refused on the other at once, and restored at once', async () => {
+    const userId = await newUser(db(), 'pro');
+    const { apiKey, secret } = await admin(0, 'admin.apiKeys.create', { name: 'rescoped', scopes: ['credits:read', 'credits:write'] });
+    await warm(secret, userId);
+
+    await admin(0, 'admin.apiKeys.update', { id: apiKey.id, name: 'rescoped', scopes: ['credits:read'] });
+    const refused = await consume(1, secret, userId);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe('This API key lacks the credits:write scope.');
+
+    await admin(1, 'admin.apiKeys.update', { id: apiKey.id, name: 'rescoped', scopes: ['credits:write'] });
+    expect((await consume(0, secret, userId)).status).toBe(200);
+    expect((await consume(1, secret, userId)).status).toBe(200);
+  });
+
   it('calls counted on both processes reach the daily row within about a second', async () => {
     const userId = await newUser(db(), 'pro');
     const { apiKey, secret } = await admin(0, 'admin.apiKeys.create', { name: 'counted twice', scopes: ['credits:write'] });

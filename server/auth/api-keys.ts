@@ -73,6 +73,21 @@ export async function revokeApiKey(db: DbOrTx, actor: Actor, id: string): Promis
   return view;
 }
 
+/** Renames a live key or changes its scopes; the secret stays valid. Audited with before and after. */
+export async function updateApiKey(
+  db: DbOrTx,
+  actor: Actor,
+  input: { id: string; name: string; scopes: ApiKeyScope[] },
+): Promise<ApiKeyView> {
+  const [before] = await db.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
+  if (!before || before.revokedAt) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No active API key with that id.');
+  const scopes = [...new Set(input.scopes)].sort();
+  const [row] = await db.update(apiKeys).set({ name: input.name, scopes }).where(eq(apiKeys.id, input.id)).returning();
+  const apiKey = toView(row!);
+  await audit(db, actor, { action: 'apiKey.update', targetType: 'api_key', targetId: input.id, before: toView(before), after: apiKey });
+  return apiKey;
+}
+
 /**
  * Gives a live key a new secret (returned this once). The replaced secret keeps working for
  * `graceMinutes` so apps can be redeployed without downtime; 0 ends it at once. A secret replaced

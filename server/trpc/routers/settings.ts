@@ -8,10 +8,11 @@ import {
   createApiKeyInputSchema,
   createdApiKeySchema,
   rotateApiKeyInputSchema,
+  updateApiKeyInputSchema,
   updateAdminInputSchema,
 } from '../../../shared/auth';
 import { createAdmin, listAdmins, updateAdmin } from '../../auth/admins';
-import { apiKeyUsage, createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../../auth/api-keys';
+import { apiKeyUsage, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from '../../auth/api-keys';
 import { adminProcedure } from '../procedures';
 import { router } from '../init';
 
@@ -28,9 +29,18 @@ export const apiKeysRouter = router({
     .output(apiKeySchema)
     .mutation(async ({ ctx, input }) => {
       const revoked = await ctx.db.transaction((tx) => revokeApiKey(tx, ctx.actor, input.id));
-      // Committed: now no process may keep serving the key from memory (ADR 015).
+      // Committed: now no process may keep serving the key from memory (ADR 017).
       await ctx.deps.apiKeys.changed(input.id);
       return revoked;
+    }),
+  /** A new name or scopes; every process applies the scopes before this returns. */
+  update: adminProcedure('admin')
+    .input(updateApiKeyInputSchema)
+    .output(apiKeySchema)
+    .mutation(async ({ ctx, input }) => {
+      const updated = await ctx.db.transaction((tx) => updateApiKey(tx, ctx.actor, input));
+      await ctx.deps.apiKeys.changed(input.id);
+      return updated;
     }),
   /** A new secret, shown once; the old one keeps working for the grace period. */
   rotate: adminProcedure('admin')
