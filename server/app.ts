@@ -16,6 +16,7 @@ import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { registerOpenApiRoutes } from './openapi/routes';
 import { createFastifyContext } from './trpc/context';
 import { registerDirectCalls } from './trpc/direct-calls';
+import { registerDirectStreams } from './trpc/direct-streams';
 import { MAX_BATCH_SIZE, MAX_HEADER_BYTES, registerTrpcHttpGuards, trpcClientErrorHandler } from './trpc/http-guards';
 import { appRouter, type AppRouter } from './trpc/root';
 
@@ -81,7 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const createContext = createFastifyContext(deps);
   if (deps.config.TRPC_DIRECT_CALLS) {
-    registerDirectCalls(app, { router: appRouter, createContext, extraVary: deps.config.CORS_ORIGINS.length > 0 ? 'Origin' : null, onError });
+    const direct = { router: appRouter, createContext, extraVary: deps.config.CORS_ORIGINS.length > 0 ? 'Origin' : null, onError };
+    registerDirectCalls(app, direct);
+    registerDirectStreams(app, direct);
   }
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',

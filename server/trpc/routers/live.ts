@@ -62,6 +62,17 @@ async function* drain<T>(ctx: ContextInner, signal: AbortSignal | undefined, que
   }
 }
 
+/**
+ * One payload object per batch of rows: every feed sending the same rows yields the same object,
+ * which the direct stream writer serialises once for all of them.
+ */
+const batchPayloads = new WeakMap<LiveLedgerRow[], { rows: LiveLedgerRow[]; opening: false }>();
+function batchPayload(rows: LiveLedgerRow[]) {
+  let payload = batchPayloads.get(rows);
+  if (!payload) batchPayloads.set(rows, (payload = { rows, opening: false }));
+  return payload;
+}
+
 let figuresSeq = 0;
 const nextId = () => `${Date.now().toString(36)}.${(figuresSeq++).toString(36)}`;
 
@@ -126,10 +137,12 @@ export const liveRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const { lastEventId, ...filter } = input;
       const queue = new EventQueue<LiveLedgerRow[]>(LEDGER_QUEUE_MAX);
+      const unfiltered = Object.values(filter).every((v) => !v);
       // Listen first, read history second: a row committed in between is in one or the other.
       const detach = await ctx.deps.realtime.hub.add({
         ledger: (rows) => {
-          const mine = rows.filter((r) => matchesLiveFilter(filter, r));
+          // Unfiltered feeds keep the hub's array itself, shared by all of them.
+          const mine = unfiltered ? rows : rows.filter((r) => matchesLiveFilter(filter, r));
           if (mine.length) queue.push(mine);
         },
       });
@@ -156,7 +169,7 @@ export const liveRouter = router({
         yield tracked(feed.lastId, { rows: first, opening });
         for await (const batch of drain(ctx, signal, queue, catchUp)) {
           const rows = feed.fresh(batch);
-          if (rows.length) yield tracked(feed.lastId!, { rows, opening: false });
+          if (rows.length) yield tracked(feed.lastId!, batchPayload(rows));
         }
       } finally {
         detach();
