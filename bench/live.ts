@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
 import { openDb, type DbHandle } from '../server/db/client';
 import { checkLedger } from '../server/ledger/reconcile';
 import { startServer, type ServerProcess } from '../server/test/spawn';
-import { openStream, type SseStream } from '../server/test/sse-client';
 import { adminLogin } from './lib/admin-session';
 import { envInt, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
@@ -14,6 +14,7 @@ import { BIG_ALLOWANCE, createKey, createUsers, setBalances } from './lib/seed';
 import { round } from './lib/stats';
 import { consumeHttpOp } from './http/ops';
 import { deleteRedisPrefix } from './http/setup';
+import { startSubscribers, type SubscriberProcess } from './live/subscriber-process';
 
 const CLIENT_COUNTS = [16, 64];
 const USERS = 64;
@@ -25,27 +26,10 @@ const GOAL_RATIO = 0.9;
 
 /**
  * credits.consume over HTTP with 0 and with 200 open live streams on the same server, rounds
- * interleaved. The 200: 100 unfiltered ledger feeds (every charge goes to each), 50 figure streams,
- * 50 ledger feeds filtered to a user outside the load (read and dropped by the filter).
+ * interleaved. The 200 (bench/live/subscribers.ts, in a process of their own): 100 unfiltered
+ * ledger feeds (every charge goes to each), 50 figure streams, 50 ledger feeds filtered to a user
+ * outside the load (read and dropped by the filter).
  */
-async function openSubscribers(baseUrl: string, cookie: string): Promise<SseStream<unknown>[]> {
-  const streams: SseStream<unknown>[] = [];
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    const [path, input] = i % 4 < 2 ? ['admin.live.ledger', {}] : i % 4 === 2 ? ['admin.live.figures', {}] : ['admin.live.ledger', { userId: 'nobody-in-the-load' }];
-    streams.push(openStream(baseUrl, path as string, input, { cookie }));
-  }
-  await Promise.all(streams.map((s) => s.connected));
-  // Each stream's opening event (its catch-up read done), so no opening work falls inside a measurement.
-  const deadline = Date.now() + 60_000;
-  while (streams.some((s) => s.events.length === 0 && !s.ended())) {
-    if (Date.now() > deadline) throw new Error('the live streams did not send their opening events');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const refused = streams.filter((s) => s.ended());
-  if (refused.length) throw new Error(`${refused.length} streams did not open: ${JSON.stringify(refused[0]!.ended())}`);
-  return streams;
-}
-
 const live: Benchmark = {
   name: 'live',
   description: 'credits.consume over HTTP with 0 and with 200 open live subscriptions (SSE) on the same server',
@@ -55,6 +39,7 @@ const live: Benchmark = {
     let db: BenchDb | undefined;
     let handle: DbHandle | undefined;
     let server: ServerProcess | undefined;
+    let statsSql: postgres.Sql | undefined;
     const redisPrefix = `cd-bench-${randomBytes(4).toString('hex')}`;
     try {
       db = await createBenchDb();
@@ -77,32 +62,40 @@ const live: Benchmark = {
       const srv = server;
       const cookie = await adminLogin(srv.url, ADMIN.email, ADMIN.password);
       log(`  server pid ${srv.child.pid} on ${srv.url}`);
-      const received = { events: 0 };
+      const received = { events: 0, bytes: 0 };
+      let subscribers: SubscriberProcess | undefined;
       const mode = (subs: number): RoundMode => ({
         key: `subs-${subs}`,
         label: `credits.consume over HTTP, distinct users, ${subs} open live subscriptions`,
         rssPid: () => srv.child.pid,
         appCpuMs: () => treeCpuMs(srv.child.pid),
+        otherCpuMs: () => treeCpuMs(subscribers?.child.pid),
         open: async (clients) => {
-          const streams = subs ? await openSubscribers(srv.url, cookie) : [];
+          subscribers = subs ? await startSubscribers({ LIVE_URL: srv.url, LIVE_COOKIE: cookie, SUBSCRIBERS: String(subs) }) : undefined;
           const poster = new JsonPoster(srv.url, { authorization: `Bearer ${apiKey}` }, clients);
           return {
             op: consumeHttpOp(poster, users, 'user_credits'),
             close: async () => {
               poster.close();
-              received.events += streams.reduce((n, st) => n + st.events.length, 0);
-              for (const st of streams) st.close();
+              if (subscribers) {
+                const got = await subscribers.close();
+                received.events += got.events;
+                received.bytes += got.bytes;
+              }
+              subscribers = undefined;
             },
           };
         },
       });
       const modes = [mode(0), mode(SUBSCRIBERS)];
       const cases: CaseReport[] = [];
+      statsSql = postgres(db.url, { max: 1, onnotice: () => {} });
       for (const clients of CLIENT_COUNTS) {
         received.events = 0;
-        const runs = await runRounds(modes, clients, s);
+        received.bytes = 0;
+        const runs = await runRounds(modes, clients, { ...s, pg: { sql: statsSql, dbName: db.name } });
         const [none, many] = modes.map((m) => summarizeRuns(runs.get(m.key)!));
-        log(`  ${clients} clients: 0 subs ${none!.throughput.toFixed(0)}/s (${cpuText(none!.cpu)}), ${SUBSCRIBERS} subs ${many!.throughput.toFixed(0)}/s (${cpuText(many!.cpu)}); the streams received ${received.events} events`);
+        log(`  ${clients} clients: 0 subs ${none!.throughput.toFixed(0)}/s (${cpuText(none!.cpu)}), ${SUBSCRIBERS} subs ${many!.throughput.toFixed(0)}/s (${cpuText(many!.cpu)}); the streams received ${received.events} events, ${(received.bytes / 2 ** 20).toFixed(1)} MB`);
         for (const [m, x] of [[modes[0]!, none!], [modes[1]!, many!]] as const) {
           const ratio = m === modes[1] ? x.throughput / none!.throughput : null;
           cases.push({
@@ -115,6 +108,9 @@ const live: Benchmark = {
             floor_per_s: ratio === null ? null : round(none!.throughput, 1),
             ratio: round(ratio, 3),
             rss_mb: x.rssMb === null ? null : round(x.rssMb, 0),
+            server_cpu_ms_per_op: x.cpu ? round(x.cpu.app, 3) : null,
+            postgres_cpu_ms_per_op: x.cpu ? round(x.cpu.pg, 3) : null,
+            subscribers_cpu_ms_per_op: x.cpu?.other === undefined ? null : round(x.cpu.other, 3),
             ...(ratio === null ? {} : { goal: { text: `>= ${GOAL_RATIO} of the throughput without subscriptions`, met: ratio >= GOAL_RATIO } }),
           });
         }
@@ -127,6 +123,7 @@ const live: Benchmark = {
       return cases;
     } finally {
       await server?.stop();
+      await statsSql?.end({ timeout: 5 });
       await handle?.close();
       await db?.drop();
       await deleteRedisPrefix(REDIS_URL, redisPrefix).catch(() => 0);

@@ -22,6 +22,8 @@ export type CaseRow = {
   /** CPU per operation where the server ran and in PostgreSQL's backends, where a case reports it. */
   server_cpu_ms_per_op?: number | null;
   postgres_cpu_ms_per_op?: number | null;
+  /** The live bench: CPU per operation of the process reading the subscriptions' events. */
+  subscribers_cpu_ms_per_op?: number | null;
 };
 
 /** A row as a benchmark reports it: the goal is printed, not written to the results file. */

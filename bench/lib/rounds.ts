@@ -15,10 +15,12 @@ export type RoundMode = {
   rssPid?: () => number | undefined;
   /** CPU ms used so far where the code under test runs (default: this process). */
   appCpuMs?: () => number;
+  /** CPU ms used so far by a helper process outside the code under test (the live bench's subscribers). */
+  otherCpuMs?: () => number;
 };
 
 /** Where CPU time goes, per operation: the code under test, PostgreSQL's backends, this process. */
-export type CpuPerOp = { app: number; pg: number; self: number };
+export type CpuPerOp = { app: number; pg: number; self: number; other?: number };
 export type Measured = LoadResult & { rssMb: number | null; cpu: CpuPerOp | null };
 
 export type Summary = { throughput: number; latency: LatencySummary; rssMb: number | null; runs: number; cpu: CpuPerOp | null };
@@ -27,7 +29,10 @@ export type Summary = { throughput: number; latency: LatencySummary; rssMb: numb
 export type PgCpu = { sql: Sql; dbName: string };
 
 export const cpuText = (c: CpuPerOp | null) =>
-  c ? `cpu/op: app ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms, bench process ${c.self.toFixed(2)} ms` : 'cpu: -';
+  c
+    ? `cpu/op: app ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms, bench process ${c.self.toFixed(2)} ms` +
+      (c.other === undefined ? '' : `, other process ${c.other.toFixed(2)} ms`)
+    : 'cpu: -';
 
 /** PostgreSQL refused a connection (max_connections reached, e.g. by test runs sharing the server). */
 export const isTooManyConnections = (err: unknown) => (err as { code?: string } | null)?.code === '53300';
@@ -36,7 +41,12 @@ async function measureOnce(mode: RoundMode, clients: number, seconds: number, wa
   const { op, close } = await mode.open(clients);
   let sampler: ReturnType<typeof sampleRss> | undefined;
   const appCpu = mode.appCpuMs ?? selfCpuMs;
-  const read = async () => ({ app: appCpu(), self: selfCpuMs(), pg: pg ? await pgBackendsCpuMs(pg.sql, pg.dbName) : new Map<number, number>() });
+  const read = async () => ({
+    app: appCpu(),
+    self: selfCpuMs(),
+    other: mode.otherCpuMs?.(),
+    pg: pg ? await pgBackendsCpuMs(pg.sql, pg.dbName) : new Map<number, number>(),
+  });
   let start: Awaited<ReturnType<typeof read>> | undefined;
   let end: Awaited<ReturnType<typeof read>> | undefined;
   try {
@@ -58,7 +68,15 @@ async function measureOnce(mode: RoundMode, clients: number, seconds: number, wa
       throw new Error(`${mode.label} at ${clients} clients: ${result.errors} errors; first: ${e instanceof Error ? e.message : String(e)}`);
     }
     const perOp = (ms: number) => ms / Math.max(1, result.ops);
-    const cpu = start && end && pg ? { app: perOp(end.app - start.app), pg: perOp(pgCpuDelta(start.pg, end.pg)), self: perOp(end.self - start.self) } : null;
+    const cpu =
+      start && end && pg
+        ? {
+            app: perOp(end.app - start.app),
+            pg: perOp(pgCpuDelta(start.pg, end.pg)),
+            self: perOp(end.self - start.self),
+            ...(start.other === undefined || end.other === undefined ? {} : { other: perOp(end.other - start.other) }),
+          }
+        : null;
     return { ...result, rssMb, cpu };
   } finally {
     sampler?.stop();
@@ -107,7 +125,15 @@ export async function runRounds(
 export function summarizeRuns(rs: Measured[]): Summary {
   const rss = rs.map((x) => x.rssMb).filter((x): x is number => x !== null);
   const cpus = rs.map((x) => x.cpu).filter((x): x is CpuPerOp => x !== null);
-  const cpu = cpus.length ? { app: median(cpus.map((c) => c.app))!, pg: median(cpus.map((c) => c.pg))!, self: median(cpus.map((c) => c.self))! } : null;
+  const others = cpus.map((c) => c.other).filter((x): x is number => x !== undefined);
+  const cpu = cpus.length
+    ? {
+        app: median(cpus.map((c) => c.app))!,
+        pg: median(cpus.map((c) => c.pg))!,
+        self: median(cpus.map((c) => c.self))!,
+        ...(others.length ? { other: median(others)! } : {}),
+      }
+    : null;
   return {
     cpu,
     throughput: median(rs.map((x) => x.throughputPerS))!,
