@@ -44,7 +44,8 @@ export class InProcessRunner implements JobRunner {
   }
 
   private track(p: Promise<unknown>): Promise<unknown> {
-    const tracked = p.catch(() => undefined).finally(() => this.running.delete(tracked));
+    // The failure is already recorded on its job_runs row; logged too, so that no error passes silently.
+    const tracked = p.catch((err: unknown) => this.deps.log.error({ err }, 'an in-process job failed after its last attempt')).finally(() => this.running.delete(tracked));
     this.running.add(tracked);
     return tracked;
   }
