@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { z } from 'zod';
+import { col, queryOne } from '../db/rows';
 import { systemAlerts } from './tables';
 
 export type AlertLevel = 'info' | 'warning' | 'error' | 'critical';
@@ -27,8 +28,9 @@ export interface AlertSink {
  * reminder after the repeat interval), unless it escalates the alert to critical.
  */
 export const recordAlert: AlertSink['notify'] = async (db, alert) => {
-  const row = await queryOne<{ id: number; occurrences: number }>(
+  const row = await queryOne(
     db,
+    z.object({ id: col.integer, occurrences: col.integer }),
     sql`insert into system_alerts (type, level, subject, message, metadata)
         values (${alert.type}, ${alert.level}, ${alert.subject ?? ''}, ${alert.message}, ${JSON.stringify(alert.metadata ?? {})}::jsonb)
         on conflict (type, subject) where status <> 'resolved' do update set
@@ -38,10 +40,8 @@ export const recordAlert: AlertSink['notify'] = async (db, alert) => {
           level = case when excluded.level = 'critical' then 'critical' else system_alerts.level end
         returning id, occurrences`,
   );
-  return { id: Number(row!.id), repeated: Number(row!.occurrences) > 1 };
+  return { id: row!.id, repeated: row!.occurrences > 1 };
 };
-
-export const databaseAlertSink: AlertSink = { notify: recordAlert };
 
 /**
  * Closes, as resolved by the system, every unresolved alert of `type` about one of `subjects`: the

@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { PoolView } from '../../shared/pools';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { z } from 'zod';
+import { col, queryRows } from '../db/rows';
 import { listPools } from '../pools/pool-admin';
 import { platformSettings } from '../pools/tables';
 import { recordAlert, resolveAllBut, type AlertInput } from './alert-sink';
@@ -56,8 +57,9 @@ function usersOut(limit: number, tier: string, count: number): AlertInput | null
 
 /** Users at zero per paying tier: a free user's allowance is 0, so counting them would fire forever. */
 const usersAtZeroByTier = async (db: DbOrTx) =>
-  queryRows<{ tier: string; n: number }>(
+  queryRows(
     db,
+    z.object({ tier: col.text, n: col.integer }),
     sql`select subscription_tier as tier, count(*)::int as n from user_credits
         where subscription_tier <> 'free' and current_balance + bonus_balance = 0
         group by subscription_tier order by subscription_tier`,
@@ -74,7 +76,7 @@ async function usersOutThreshold(db: DbOrTx): Promise<number> {
  * decided: its alert resolves when the pool has no request waiting any more.
  */
 async function resolveDecidedRefills(db: DbOrTx) {
-  const waiting = await queryRows<{ provider: string }>(db, sql`select distinct provider from credit_purchase_requests where status = 'pending_manual_approval'`);
+  const waiting = await queryRows(db, z.object({ provider: col.text }), sql`select distinct provider from credit_purchase_requests where status = 'pending_manual_approval'`);
   const providers = waiting.map((w) => w.provider);
   await resolveAllBut(db, 'refill_over_budget', providers);
   await resolveAllBut(db, 'refill_awaiting_approval', providers);
@@ -107,7 +109,7 @@ export async function checkCreditThresholds(db: DbOrTx): Promise<RaisedThreshold
   for (const rule of rules) {
     if (rule.alertType === 'pool_low') pools.forEach((p) => add(poolLow(rule, p)));
     else if (rule.alertType === 'pool_usage_high') pools.forEach((p) => add(poolUsageHigh(rule, p)));
-    else zeroUsers.forEach((z) => add(usersOut(usersOutLimit, z.tier, Number(z.n))));
+    else zeroUsers.forEach((z) => add(usersOut(usersOutLimit, z.tier, z.n)));
   }
 
   const raised: RaisedThresholdAlert[] = [];

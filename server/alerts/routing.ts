@@ -1,7 +1,8 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { DEFAULT_REPEAT_INTERVAL_SECONDS, type AlertChannelName, type AlertLevelName } from '../../shared/alerts';
 import type { Db, DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
+import { z } from 'zod';
 import { channels } from './channels';
 import type { ChannelSettings, NoticeKind, RoutedAlert } from './channels/channel';
 import { loadChannelSettings } from './channel-settings';
@@ -29,8 +30,9 @@ type AlertRow = typeof systemAlerts.$inferSelect;
  * a firing notice each time; reminders and resolved notices are not held by it.
  */
 async function claimCooldown(tx: DbOrTx, alert: RoutedAlert, channel: AlertChannelName, cooldownSeconds: number, now: Date): Promise<boolean> {
-  const row = await queryOne<{ claimed: number }>(
+  const row = await queryOne(
     tx,
+    z.object({ claimed: col.integer }),
     sql`insert into alert_cooldowns (alert_type, subject, channel, last_sent_at)
         values (${alert.type}, ${alert.subject}, ${channel}, ${now.toISOString()}::timestamptz)
         on conflict (alert_type, subject, channel) do update set last_sent_at = excluded.last_sent_at
@@ -115,8 +117,9 @@ async function queueDeliveries(
  */
 async function claimBatch(tx: DbOrTx, now: Date): Promise<AlertRow[]> {
   const at = now.toISOString();
-  const ids = await queryRows<{ id: number }>(
+  const ids = await queryRows(
     tx,
+    z.object({ id: col.integer }),
     sql`select a.id from system_alerts a
         where a.needs_routing
            or (a.status = 'open'
@@ -132,7 +135,7 @@ async function claimBatch(tx: DbOrTx, now: Date): Promise<AlertRow[]> {
   return tx
     .select()
     .from(systemAlerts)
-    .where(inArray(systemAlerts.id, ids.map((r) => Number(r.id))))
+    .where(inArray(systemAlerts.id, ids.map((r) => r.id)))
     .orderBy(systemAlerts.id);
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
+import { z } from 'zod';
 import { breakdownRows, summaryRows, userRows } from './day-aggregates';
 import { addDays, today } from './days';
 
@@ -36,8 +37,9 @@ export async function generateDailyUsageSummary(db: DbOrTx, day: string): Promis
  */
 export async function backfillDailySummaries(db: DbOrTx, opts: { until?: string } = {}): Promise<string[]> {
   const until = opts.until ?? addDays(today(), -1);
-  const missing = await queryRows<{ day: string }>(
+  const missing = await queryRows(
     db,
+    z.object({ day: col.text }),
     sql`
     with bounds as (select (min(created_at) at time zone 'UTC')::date as first from credit_transactions)
     select d::date::text as day

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, countRow, queryOne } from '../db/rows';
+import { z } from 'zod';
 import { periodStartSql } from '../ledger/period';
 import { creditPool } from '../pools/credit-pool';
 import { platformSettings } from '../pools/tables';
@@ -20,8 +21,9 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
   const batchSize = opts.batchSize ?? IDLE_BATCH;
   const [s] = await db.select().from(platformSettings).where(eq(platformSettings.id, 1));
   const settings = s!;
-  const suggested = await queryOne<{ n: number }>(
+  const suggested = await queryOne(
     db,
+    countRow,
     sql`
     with heavy as (
       select t.user_id, count(*) as n
@@ -46,8 +48,9 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
     select count(*)::int as n from inserted`,
   );
 
-  const pool = await queryOne<{ provider: string }>(
+  const pool = await queryOne(
     db,
+    z.object({ provider: col.text }),
     settings.reallocationPool
       ? sql`select provider from credit_pools where provider = ${settings.reallocationPool} and status <> 'suspended'`
       : sql`select p.provider from credit_pools p left join api_providers a on a.name = p.provider
@@ -58,8 +61,9 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
   // moved balance is zero, so a batch never picks a user twice and a rerun moves nothing again.
   for (let more = !!pool; more; ) {
     const batch = await db.transaction(async (tx) => {
-      const row = await queryOne<{ users: number; credits: string }>(
+      const row = await queryOne(
         tx,
+        z.object({ users: col.integer, credits: col.integer }),
         sql`
         with idle as (
           select user_id, current_balance from user_credits
@@ -79,8 +83,8 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
         )
         select count(*)::int as users, coalesce(sum(moved), 0)::text as credits from upd`,
       );
-      const users = Number(row!.users);
-      const credits = Number(row!.credits);
+      const users = row!.users;
+      const credits = row!.credits;
       if (credits > 0) {
         await creditPool(tx, pool!.provider, credits, { type: 'reallocation', reason: `unused allowance of ${users} users`, actor: 'smart-reallocation' });
       }
@@ -91,7 +95,7 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
     more = batch.users === batchSize;
   }
   return {
-    upgradeSuggestions: Number(suggested!.n),
+    upgradeSuggestions: suggested!.n,
     usersReallocated: moved.users,
     creditsReallocated: moved.credits,
     pool: pool?.provider ?? null,

@@ -1,21 +1,23 @@
 import { sql } from 'drizzle-orm';
 import type { TrendPoint } from '../../shared/analytics';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { z } from 'zod';
+import { col, queryRows } from '../db/rows';
 import { breakdownRows, summaryRows, userRows } from './day-aggregates';
 import { addDays, eachDay, today } from './days';
 
-export type SummaryRow = {
-  day: string;
-  total_requests: number;
-  successful_requests: number;
-  failed_requests: number;
-  credits_consumed: number;
-  allowance_credits: number;
-  platform_credits: number;
-  cost_usd: string;
-};
-type BreakdownRow = { day: string; value: string; requests: number; successful_requests: number; credits: number; cost_usd: string };
+const summaryRow = z.object({
+  day: col.text,
+  total_requests: col.integer,
+  successful_requests: col.integer,
+  failed_requests: col.integer,
+  credits_consumed: col.integer,
+  allowance_credits: col.integer,
+  platform_credits: col.integer,
+  cost_usd: col.decimal,
+});
+export type SummaryRow = z.output<typeof summaryRow>;
+const breakdownRow = z.object({ day: col.text, value: col.text, requests: col.integer, successful_requests: col.integer, credits: col.integer, cost_usd: col.decimal });
 
 /**
  * Daily usage over [from, to]: finished days from the pre-aggregated tables, today live from the
@@ -26,8 +28,9 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
   const storedTo = input.to < now ? input.to : addDays(now, -1);
   const includeToday = input.from <= now && input.to >= now;
   const stored = input.from <= storedTo
-    ? await queryRows<SummaryRow>(
+    ? await queryRows(
         db,
+        summaryRow,
         sql`select day::text as day, total_requests, successful_requests, failed_requests, credits_consumed,
                    allowance_credits, platform_credits, cost_usd::text
             from daily_usage_summary where day between ${input.from}::date and ${storedTo}::date`,
@@ -35,17 +38,18 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
     : [];
   const live = includeToday ? (todayLive ?? (await liveSummary(db))) : [];
 
-  let splits: (BreakdownRow & { day: string })[] = [];
+  let splits: z.output<typeof breakdownRow>[] = [];
   if (input.split !== 'none') {
     const storedSplits = input.from <= storedTo
-      ? await queryRows<BreakdownRow>(
+      ? await queryRows(
           db,
+          breakdownRow,
           sql`select day::text as day, value, requests, successful_requests, credits, cost_usd::text from daily_usage_breakdown
               where dimension = ${input.split} and day between ${input.from}::date and ${storedTo}::date`,
         )
       : [];
     const liveSplits = includeToday
-      ? await queryRows<BreakdownRow>(db, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
+      ? await queryRows(db, breakdownRow, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
       : [];
     splits = [...storedSplits, ...liveSplits];
   }
@@ -54,22 +58,22 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
   const splitValues = [...new Set(splits.map((s) => s.value))].sort();
   const points: TrendPoint[] = eachDay(input.from, input.to > now ? now : input.to).map((day) => {
     const r = byDay.get(day);
-    const successful = Number(r?.successful_requests ?? 0);
-    const total = Number(r?.total_requests ?? 0);
+    const successful = r?.successful_requests ?? 0;
+    const total = r?.total_requests ?? 0;
     return {
       day,
       totalRequests: total,
       successfulRequests: successful,
-      failedRequests: Number(r?.failed_requests ?? 0),
-      creditsConsumed: Number(r?.credits_consumed ?? 0),
-      allowanceCredits: Number(r?.allowance_credits ?? 0),
-      platformCredits: Number(r?.platform_credits ?? 0),
+      failedRequests: r?.failed_requests ?? 0,
+      creditsConsumed: r?.credits_consumed ?? 0,
+      allowanceCredits: r?.allowance_credits ?? 0,
+      platformCredits: r?.platform_credits ?? 0,
       costUsd: r?.cost_usd ?? '0.000000',
       successRate: total > 0 ? Math.round((successful / total) * 10_000) / 10_000 : null,
       split: Object.fromEntries(
         splits
           .filter((s) => s.day === day)
-          .map((s) => [s.value, { requests: Number(s.requests), successfulRequests: Number(s.successful_requests), credits: Number(s.credits), costUsd: s.cost_usd }]),
+          .map((s) => [s.value, { requests: s.requests, successfulRequests: s.successful_requests, credits: s.credits, costUsd: s.cost_usd }]),
       ),
     };
   });
@@ -80,8 +84,9 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
 export async function topUsers(db: DbOrTx, input: { from: string; to: string; limit: number }) {
   const now = today();
   const live = input.from <= now && input.to >= now ? sql`union all select user_id, requests, credits, cost_usd from (${userRows(now, now)}) u` : sql``;
-  const rows = await queryRows<{ user_id: string; email: string | null; tier: string | null; requests: number; credits: number; cost_usd: string }>(
+  const rows = await queryRows(
     db,
+    z.object({ user_id: col.text, email: col.textOrNull, tier: col.textOrNull, requests: col.integer, credits: col.integer, cost_usd: col.decimal }),
     sql`
     select d.user_id, u.email, u.tier, sum(d.requests)::int as requests, sum(d.credits)::int as credits, sum(d.cost_usd)::numeric(14,6)::text as cost_usd
     from (
@@ -93,9 +98,9 @@ export async function topUsers(db: DbOrTx, input: { from: string; to: string; li
     order by requests desc, d.user_id
     limit ${input.limit}`,
   );
-  return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: Number(r.requests), credits: Number(r.credits), costUsd: r.cost_usd }));
+  return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: r.requests, credits: r.credits, costUsd: r.cost_usd }));
 }
 
 /** Today's summary row (none when nothing happened yet), live from today's ledger rows. */
 export const liveSummary = (db: DbOrTx) =>
-  queryRows<SummaryRow>(db, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);
+  queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);

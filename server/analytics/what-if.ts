@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
+import { z } from 'zod';
 import { addDays, today } from './days';
 
 type TierRule = { monthlyCredits: number; poolAccess: boolean };
@@ -17,8 +18,9 @@ export async function whatIf(db: DbOrTx, input: WhatIfInput) {
   const to = today();
   const from = addDays(to, -(input.days - 1));
   const t = input.tiers;
-  const all = await queryRows<{ tier: string | null; requests: number; allowance: number; overflow: number; refused: number; actual_overflow: number; actual_allowance: number; refused_cost: string }>(
+  const all = await queryRows(
     db,
+    z.object({ tier: col.textOrNull, requests: col.integer, allowance: col.integer, overflow: col.integer, refused: col.integer, actual_overflow: col.integer, actual_allowance: col.integer, refused_cost: col.decimal }),
     sql`
     with e as (
       select t.user_id, coalesce(t.tier, 'free') as tier, t.source, t.credits_used, t.created_at, t.id, coalesce(t.cost_usd, 0) as cost,
@@ -48,7 +50,7 @@ export async function whatIf(db: DbOrTx, input: WhatIfInput) {
   // The grouping set () is the total row (tier null): money is summed in SQL, never in JavaScript.
   const total = all.find((r) => r.tier === null);
   const rows = all.filter((r) => r.tier !== null);
-  const sum = (k: 'requests' | 'allowance' | 'overflow' | 'refused' | 'actual_overflow' | 'actual_allowance') => rows.reduce((s, r) => s + Number(r[k]), 0);
+  const sum = (k: 'requests' | 'allowance' | 'overflow' | 'refused' | 'actual_overflow' | 'actual_allowance') => rows.reduce((s, r) => s + r[k], 0);
   return {
     from,
     to,
@@ -56,6 +58,6 @@ export async function whatIf(db: DbOrTx, input: WhatIfInput) {
     actual: { allowance: sum('actual_allowance'), overflow: sum('actual_overflow'), refused: 0 },
     scenario: { allowance: sum('allowance'), overflow: sum('overflow'), refused: sum('refused') },
     costDifferenceUsd: total && total.refused_cost !== '0.000000' ? `-${total.refused_cost}` : '0.000000',
-    byTier: rows.map((r) => ({ tier: r.tier!, requests: Number(r.requests), overflow: Number(r.overflow), refused: Number(r.refused), actualOverflow: Number(r.actual_overflow) })),
+    byTier: rows.map((r) => ({ tier: r.tier!, requests: r.requests, overflow: r.overflow, refused: r.refused, actualOverflow: r.actual_overflow })),
   };
 }

@@ -1,13 +1,77 @@
 import type { SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from './client';
 
-/** Runs raw SQL and returns its rows, whichever driver is underneath (postgres.js returns an array, PGlite `{ rows }`). */
-export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
+/**
+ * Decoders for raw SQL columns, the same under both drivers. postgres.js returns int8 (and so
+ * `count(*)`, `sum(int)`) as a string, PGlite as a number; numeric (money) is a string under both;
+ * drizzle leaves timestamptz as PostgreSQL's text under both. Each column is decoded here once,
+ * so callers get the declared type instead of `Number(row.x)` at every use.
+ */
+const INTEGER_TEXT = /^-?\d+$/;
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** An integer column of any width (int4, int8, a count or a sum) as a JS number; past 2^53 is an error, never rounded. */
+const integer = z.union([z.number(), z.string(), z.bigint()]).transform((value, ctx) => {
+  const n = typeof value === 'string' ? (INTEGER_TEXT.test(value) ? Number(value) : NaN) : Number(value);
+  if (!Number.isSafeInteger(n)) {
+    ctx.addIssue({ code: 'custom', message: `not a safe integer: ${String(value)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** A numeric (money, rates) column kept as PostgreSQL's decimal text: never through a JS float. */
+const decimal = z.string().regex(DECIMAL_TEXT);
+
+/** A timestamptz as the driver gives it (text under drizzle, a Date if a driver parses it). */
+const time = z.union([z.string(), z.date()]);
+
+export const col = {
+  integer,
+  integerOrNull: integer.nullable(),
+  decimal,
+  decimalOrNull: decimal.nullable(),
+  text: z.string(),
+  textOrNull: z.string().nullable(),
+  bool: z.boolean(),
+  time,
+  timeOrNull: time.nullable(),
+  /** An id (bigserial or text) as a string, the way the API carries ids. */
+  id: z.union([z.string(), z.number(), z.bigint()]).transform(String),
+  json: z.unknown(),
+};
+
+/** The shape of one raw row: an object of column decoders. */
+export type RowSchema = z.ZodType<Record<string, unknown>>;
+
+async function rawRows(db: DbOrTx, query: SQL): Promise<Record<string, unknown>[]> {
   const result = (await db.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows;
 }
 
-export async function queryOne<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T | undefined> {
-  const rows = await queryRows<T>(db, query);
-  return rows[0];
+/**
+ * Runs raw SQL and returns its rows parsed by `schema` (postgres.js returns an array, PGlite `{ rows }`).
+ * A row that does not match is an error here, at the query, rather than a wrong number later.
+ */
+export async function queryRows<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S>[]>;
+/** @deprecated the unchecked cast: pass a row schema instead. */
+export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]>;
+export async function queryRows(db: DbOrTx, schemaOrQuery: RowSchema | SQL, query?: SQL): Promise<unknown[]> {
+  if (query === undefined) return rawRows(db, schemaOrQuery as SQL);
+  const rows = await rawRows(db, query);
+  return rows.map((row) => (schemaOrQuery as RowSchema).parse(row));
 }
+
+/** The first row of `queryRows`, parsed by `schema`, or undefined when there is none. */
+export async function queryOne<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S> | undefined>;
+/** @deprecated the unchecked cast: pass a row schema instead. */
+export async function queryOne<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T | undefined>;
+export async function queryOne(db: DbOrTx, schemaOrQuery: RowSchema | SQL, query?: SQL): Promise<unknown> {
+  if (query === undefined) return (await rawRows(db, schemaOrQuery as SQL))[0];
+  const [row] = await rawRows(db, query);
+  return row === undefined ? undefined : (schemaOrQuery as RowSchema).parse(row);
+}
+
+/** `count(*)::int as n` read as a number (0 when no row). */
+export const countRow = z.object({ n: col.integer });

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cron } from 'croner';
 import { sql } from 'drizzle-orm';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
+import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
 import type { JobDefinition, JobTrigger } from './job-definition';
 import { lastFailedRun, retryPayload, runRecorded } from './job-runs';
@@ -44,7 +45,8 @@ export class InProcessRunner implements JobRunner {
   }
 
   private track(p: Promise<unknown>): Promise<unknown> {
-    const tracked = p.catch(() => undefined).finally(() => this.running.delete(tracked));
+    // The failure is already recorded on its job_runs row; logged too, so that no error passes silently.
+    const tracked = p.catch((err: unknown) => this.deps.log.error({ err }, 'an in-process job failed after its last attempt')).finally(() => this.running.delete(tracked));
     this.running.add(tracked);
     return tracked;
   }
@@ -81,8 +83,9 @@ export class InProcessRunner implements JobRunner {
 
   /** Runs whose job ended failed: the last attempt of each job id, when that attempt failed. */
   async failed(): Promise<FailedJobView[]> {
-    const rows = await queryRows<{ id: number; job_name: string; finished_at: string | null; attempt: number; error: string | null }>(
+    const rows = await queryRows(
       this.deps.dbHandle.db,
+      z.object({ id: col.id, job_name: col.text, finished_at: col.textOrNull, attempt: col.integer, error: col.textOrNull }),
       sql`select * from (
             select distinct on (job_id) id, job_name, status, attempt, error,
                    to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as finished_at, started_at
@@ -90,7 +93,7 @@ export class InProcessRunner implements JobRunner {
             order by job_id, attempt desc, started_at desc) last
           where status = 'failed' order by started_at desc limit 100`,
     );
-    return rows.map((r) => ({ id: String(r.id), name: r.job_name, failedAt: r.finished_at, attempts: r.attempt, error: r.error }));
+    return rows.map((r) => ({ id: r.id, name: r.job_name, failedAt: r.finished_at, attempts: r.attempt, error: r.error }));
   }
 
   async retry(id: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
+import { z } from 'zod';
 import { jobRuns } from './tables';
 
 type RunRow = typeof jobRuns.$inferSelect;
@@ -24,9 +25,9 @@ export const toRunView = (r: RunRow) => ({
 /** Schedules with their next and last runs, failed jobs, and which runner the app uses. */
 export async function jobOverview(deps: AppDeps) {
   const db = deps.dbHandle.db;
-  const last = await queryRows<{ id: number }>(db, sql`select distinct on (job_name) id from job_runs order by job_name, started_at desc`);
+  const last = await queryRows(db, z.object({ id: col.integer }), sql`select distinct on (job_name) id from job_runs order by job_name, started_at desc`);
   const lastRuns = last.length
-    ? await db.select().from(jobRuns).where(sql`${jobRuns.id} in (${sql.join(last.map((l) => sql`${Number(l.id)}`), sql`, `)})`)
+    ? await db.select().from(jobRuns).where(sql`${jobRuns.id} in (${sql.join(last.map((l) => sql`${l.id}`), sql`, `)})`)
     : [];
   const [schedules, failed] = await Promise.all([deps.jobs.schedules(), deps.jobs.failed()]);
   return {

@@ -1,4 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { tierSchema } from '../../shared/enums';
+import { col } from '../db/rows';
 import { platformCanPaySql } from '../pools/overflow-gate';
 import { periodStartSql } from './period';
 
@@ -26,15 +29,25 @@ export const allowanceDebitSql = (userId: string, credits: number) => sql`
   returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
 
 /**
+ * What an overflow moves on the user's row (the user pays nothing, so no balance): the usage and
+ * overflow counters. Shared by the one-statement overflow below and the debit's slow path, which has
+ * checked the cap under the row lock itself.
+ */
+export const overflowCountersSql = (credits: number) => sql`
+    consumed_this_month = consumed_this_month + ${credits},
+    lifetime_consumed = lifetime_consumed + ${credits},
+    overflow_this_period = overflow_this_period + ${credits},
+    updated_at = now()`;
+
+/** The columns every charge returns: the balance after it, the bonus part it used, the user's tier. */
+export const chargeRow = z.object({ balance_after: col.integer, bonus_used: col.integer, tier: tierSchema });
+
+/**
  * An overflow to the platform (the user pays nothing): the allowance and bonus cannot cover it, the
  * tier has pool access, the month's overflow stays within the tier's cap and some pool can pay.
  */
 export const overflowChargeSql = (userId: string, credits: number) => sql`
-  update user_credits uc set
-    consumed_this_month = uc.consumed_this_month + ${credits},
-    lifetime_consumed = uc.lifetime_consumed + ${credits},
-    overflow_this_period = uc.overflow_this_period + ${credits},
-    updated_at = now()
+  update user_credits uc set ${overflowCountersSql(credits)}
   from tier_allowances ta
   where uc.user_id = ${userId} and ta.tier = uc.subscription_tier and ta.pool_access
     and (ta.monthly_overflow_cap is null or uc.overflow_this_period + ${credits} <= ta.monthly_overflow_cap)

@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
-import { queryOne } from '../db/rows';
-import { allowanceDebitSql, overflowChargeSql } from './charge-sql';
+import { col, queryOne } from '../db/rows';
+import { allowanceDebitSql, chargeRow, overflowChargeSql } from './charge-sql';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
@@ -14,6 +14,9 @@ import { creditsConsumed } from '../ops/metrics';
 import { DomainError } from '../errors';
 
 const ZERO_USD = '0.000000';
+
+/** What a one-statement charge returns: its entry's id, the balance after, the tier. */
+const chargedEntryRow = chargeRow.pick({ balance_after: true, tier: true }).extend({ id: col.id });
 
 /** Looks up the first result recorded under an idempotency key; a different input is a conflict. */
 async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<ConsumeResult | null> {
@@ -44,8 +47,9 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
  * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
  */
 async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
+  const row = await queryOne(
     db,
+    chargedEntryRow,
     sql`
     with debit as (${allowanceDebitSql(input.userId, input.credits)}
     ), entry as (
@@ -60,7 +64,7 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
   );
   if (!row) return null;
   creditsConsumed.inc({ source: 'user_credits', tier: row.tier }, input.credits);
-  return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
+  return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
 }
 
 /**
@@ -71,8 +75,9 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
  * together. No row means the slow path decides (a refusal, a reset, a first sight).
  */
 async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne<{ id: string; balance_after: number; tier: string }>(
+  const row = await queryOne(
     db,
+    chargedEntryRow,
     sql`
     with charged as (${overflowChargeSql(input.userId, input.credits)}
     ), entry as (
@@ -87,7 +92,7 @@ async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: str
   );
   if (!row) return null;
   creditsConsumed.inc({ source: 'platform_pool', tier: row.tier }, input.credits);
-  return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: Number(row.balance_after), costUsd: ZERO_USD };
+  return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
 }
 
 /** With a provider named, its pool decides whether the platform can pay: no second, looser check. */

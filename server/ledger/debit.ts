@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { z } from 'zod';
+import { col, queryOne } from '../db/rows';
 import { assertPlatformCanPay } from '../pools/overflow-gate';
 import { insufficientCredits, overflowLimitReached } from './errors';
-import { allowanceDebitSql } from './charge-sql';
+import { allowanceDebitSql, chargeRow, overflowCountersSql } from './charge-sql';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
+
+const balanceAfterRow = z.object({ balance_after: col.integer });
 
 export type Debit = { source: CreditSource; balanceAfter: number; bonusUsed: number; tier: string };
 
@@ -26,11 +29,8 @@ export async function debitUser(
   overflowGate: OverflowGate = assertPlatformCanPay,
 ): Promise<Debit> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const row = await queryOne<{ balance_after: number; bonus_used: number; tier: string }>(
-      db,
-      allowanceDebitSql(userId, credits),
-    );
-    if (row) return { source: 'user_credits', balanceAfter: Number(row.balance_after), bonusUsed: Number(row.bonus_used), tier: row.tier };
+    const row = await queryOne(db, chargeRow, allowanceDebitSql(userId, credits));
+    if (row) return { source: 'user_credits', balanceAfter: row.balance_after, bonusUsed: row.bonus_used, tier: row.tier };
 
     const state = await lockCredits(db, userId);
     if (!state) {
@@ -44,19 +44,15 @@ export async function debitUser(
     if (state.current_balance + state.bonus_balance >= credits) continue;
     if (!state.pool_access) throw insufficientCredits();
     // The row is locked: checking the month's overflow against the cap and adding to it cannot race.
-    const cap = state.monthly_overflow_cap === null ? null : Number(state.monthly_overflow_cap);
-    if (cap !== null && Number(state.overflow_this_period) + credits > cap) throw overflowLimitReached(state.subscription_tier, cap);
+    const cap = state.monthly_overflow_cap;
+    if (cap !== null && state.overflow_this_period + credits > cap) throw overflowLimitReached(state.subscription_tier, cap);
     await overflowGate(db, credits);
-    const over = await queryOne<{ balance_after: number }>(
+    const over = await queryOne(
       db,
-      sql`
-      update user_credits set consumed_this_month = consumed_this_month + ${credits},
-        lifetime_consumed = lifetime_consumed + ${credits}, overflow_this_period = overflow_this_period + ${credits},
-        updated_at = now()
-      where user_id = ${userId}
-      returning current_balance + bonus_balance as balance_after`,
+      balanceAfterRow,
+      sql`update user_credits set ${overflowCountersSql(credits)} where user_id = ${userId} returning current_balance + bonus_balance as balance_after`,
     );
-    return { source: 'platform_pool', balanceAfter: Number(over!.balance_after), bonusUsed: 0, tier: state.subscription_tier };
+    return { source: 'platform_pool', balanceAfter: over!.balance_after, bonusUsed: 0, tier: state.subscription_tier };
   }
   throw new Error(`charging ${userId} did not settle after three attempts`);
 }
@@ -74,8 +70,9 @@ export async function creditBack(
   const paid = debit.source === 'user_credits' ? debit.credits : 0;
   const bonus = debit.source === 'user_credits' ? debit.bonusUsed : 0;
   const overflow = debit.source === 'platform_pool' ? debit.credits : 0;
-  const row = await queryOne<{ balance_after: number }>(
+  const row = await queryOne(
     db,
+    balanceAfterRow,
     sql`
     update user_credits set
       current_balance = current_balance + ${paid - bonus},
@@ -89,5 +86,5 @@ export async function creditBack(
     where user_id = ${userId}
     returning current_balance + bonus_balance as balance_after`,
   );
-  return Number(row!.balance_after);
+  return row!.balance_after;
 }

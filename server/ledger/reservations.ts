@@ -4,7 +4,8 @@ import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { CaptureInput, CreditSource, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
-import { queryOne, queryRows } from '../db/rows';
+import { z } from 'zod';
+import { col, queryOne, queryRows } from '../db/rows';
 import { isoUtc } from '../db/sql-helpers';
 import { DomainError } from '../errors';
 import { drawForCapture } from '../pools/capture-draw';
@@ -49,8 +50,9 @@ type HoldRequest = ReserveInput & { apiKeyId?: string | null };
 async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, source: CreditSource): Promise<ReserveResult | null> {
   const charge = source === 'user_credits' ? allowanceDebitSql(input.userId, input.credits) : overflowChargeSql(input.userId, input.credits);
   const delta = source === 'user_credits' ? -input.credits : 0;
-  const row = await queryOne<{ id: string; expires_at: string }>(
+  const row = await queryOne(
     db,
+    z.object({ id: col.text, expires_at: col.text }),
     sql`
     with charged as (${charge}
     ), hold as (
@@ -162,20 +164,20 @@ export type ProviderDraw = (db: DbOrTx, provider: string, credits: number, reser
 /** A capture's provider leg: drawn now (by the pools domain, by default), or drawn already before the provider call, at this cost. */
 export type ProviderLeg = ProviderDraw | { drawn: { costUsd: string } };
 
-type CaptureRow = {
-  id: string;
-  user_id: string;
-  credits_used: number;
-  balance_after: number;
-  source: string | null;
-  tier: string | null;
-  cost_usd: string | null;
-  provider: string | null;
-  enhancement_type: string | null;
-  moodboard_id: string | null;
-  reservation_id: string;
-  created_at: string;
-};
+const captureRow = z.object({
+  id: col.integer,
+  user_id: col.text,
+  credits_used: col.integer,
+  balance_after: col.integer,
+  source: col.textOrNull,
+  tier: col.textOrNull,
+  cost_usd: col.decimalOrNull,
+  provider: col.textOrNull,
+  enhancement_type: col.textOrNull,
+  moodboard_id: col.textOrNull,
+  reservation_id: col.text,
+  created_at: col.text,
+});
 
 /**
  * The capture itself, one statement: the hold claimed (pending, unexpired, the owner's) with its cost
@@ -183,8 +185,9 @@ type CaptureRow = {
  * user's balance. No row: the hold was not claimable.
  */
 async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner, costUsd: string): Promise<{ view: TransactionView; tier: string | null } | null> {
-  const row = await queryOne<CaptureRow>(
+  const row = await queryOne(
     db,
+    captureRow,
     sql`
     with claimed as (
       update credit_reservations set status = 'captured', settled_at = now(), provider = ${input.provider ?? null},
@@ -207,13 +210,13 @@ async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner
   );
   if (!row) return null;
   const view = toTransactionView({
-    id: Number(row.id),
+    id: row.id,
     userId: row.user_id,
     transactionType: 'capture',
-    creditsUsed: Number(row.credits_used),
+    creditsUsed: row.credits_used,
     creditsDelta: 0,
     bonusCredits: 0,
-    balanceAfter: Number(row.balance_after),
+    balanceAfter: row.balance_after,
     source: row.source,
     tier: row.tier,
     costUsd: row.cost_usd,
@@ -249,14 +252,15 @@ export async function captureReservation(
   const captured = drawNow
     ? await db.transaction(async (tx) => {
         // Locked first, so that a hold that cannot be captured draws nothing.
-        const [r] = await queryRows<{ id: string; credits: number }>(
+        const [r] = await queryRows(
           tx,
+          z.object({ id: col.text, credits: col.integer }),
           sql`select id, credits from credit_reservations
               where id = ${input.reservationId} and status = 'pending' and expires_at > now() and ${ownerCondition(input)}
               for update`,
         );
         if (!r) return null;
-        const drawn = await drawNow(tx, input.provider!, Number(r.credits), r.id);
+        const drawn = await drawNow(tx, input.provider!, r.credits, r.id);
         return captureInOneStatement(tx, input, drawn.costUsd);
       })
     : await captureInOneStatement(db, input, typeof providerLeg === 'function' ? (input.costUsd ?? '0') : providerLeg.drawn.costUsd);

@@ -1,32 +1,37 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { z } from 'zod';
+import { col, countRow, queryOne } from '../db/rows';
+import { tierSchema } from '../../shared/enums';
 import { unknownUser } from './errors';
 import { periodStartSql } from './period';
+import { monthlyResetSql } from './reset-sql';
 
-export type CreditRow = {
-  user_id: string;
-  subscription_tier: 'free' | 'plus' | 'pro';
-  monthly_allowance: number;
-  current_balance: number;
-  bonus_balance: number;
-  consumed_this_month: number;
-  lifetime_consumed: number;
-  last_reset_at: Date | string;
-  allowance_spent_this_period: number;
-  overflow_this_period: number;
-  pool_access: boolean;
-  monthly_overflow_cap: number | null;
-  due_reset: boolean;
-};
+const creditRow = z.object({
+  user_id: col.text,
+  subscription_tier: tierSchema,
+  monthly_allowance: col.integer,
+  current_balance: col.integer,
+  bonus_balance: col.integer,
+  consumed_this_month: col.integer,
+  lifetime_consumed: col.integer,
+  last_reset_at: col.time,
+  allowance_spent_this_period: col.integer,
+  overflow_this_period: col.integer,
+  pool_access: col.bool,
+  monthly_overflow_cap: col.integerOrNull,
+  due_reset: col.bool,
+});
+export type CreditRow = z.output<typeof creditRow>;
 
 /**
  * Gives a user seen for the first time a user_credits row for their tier, with its `allocation`
  * entry, in one statement; does nothing when the row exists. Unknown users are refused.
  */
 export async function ensureUserCredits(db: DbOrTx, userId: string): Promise<void> {
-  const row = await queryOne<{ created: boolean; known: boolean }>(
+  const row = await queryOne(
     db,
+    z.object({ created: col.bool, known: col.bool }),
     sql`
     with created as (
       insert into user_credits (user_id, subscription_tier, monthly_allowance, current_balance, last_reset_at)
@@ -53,34 +58,15 @@ export async function ensureUserCredits(db: DbOrTx, userId: string): Promise<voi
  * The user_credits trigger emits its credits.reset webhook event in this statement (ADR 012).
  */
 export async function resetUserIfDue(db: DbOrTx, userId: string): Promise<boolean> {
-  const row = await queryOne<{ n: number }>(
-    db,
-    sql`
-    with old as (
-      select uc.user_id, uc.current_balance, ta.monthly_credits
-      from user_credits uc join tier_allowances ta on ta.tier = uc.subscription_tier
-      where uc.user_id = ${userId} and uc.last_reset_at < ${periodStartSql()}
-      for update of uc
-    ), upd as (
-      update user_credits u
-      set current_balance = old.monthly_credits, monthly_allowance = old.monthly_credits,
-          consumed_this_month = 0, allowance_spent_this_period = 0, overflow_this_period = 0,
-          last_reset_at = now(), updated_at = now()
-      from old where u.user_id = old.user_id
-      returning u.user_id, old.monthly_credits - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after
-    ), entry as (
-      insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source, reason)
-      select user_id, 'allocation', delta, balance_after, 'user_credits', 'monthly reset' from upd
-    )
-    select count(*)::int as n from upd`,
-  );
+  const row = await queryOne(db, countRow, monthlyResetSql({ userId }));
   return (row?.n ?? 0) > 0;
 }
 
 /** The user's credit row with their tier's pool access, locked for the caller's transaction. */
 export async function lockCredits(db: DbOrTx, userId: string): Promise<CreditRow | undefined> {
-  return queryOne<CreditRow>(
+  return queryOne(
     db,
+    creditRow,
     sql`
     select uc.user_id, uc.subscription_tier, uc.monthly_allowance, uc.current_balance, uc.bonus_balance,
            uc.consumed_this_month, uc.lifetime_consumed, uc.last_reset_at, uc.allowance_spent_this_period,

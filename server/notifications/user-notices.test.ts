@@ -134,7 +134,7 @@ describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
 
   it('the notices the server writes (a degraded enhancement, an upgrade suggestion) read back with a title, a message and an action', async () => {
     const userId = await newUser(db(), 'plus');
-    await degrade({ db: db(), media: env.deps.gateway.media }, { userId, inputImageUrl: 'https://img.example.com/a.png', enhancementType: 'upscale', idempotencyKey: key() }, { bytes: Buffer.alloc(0), contentType: 'image/png' }, 'no provider could serve');
+    await degrade({ db: db(), media: env.deps.gateway.media, log: env.deps.log }, { userId, inputImageUrl: 'https://img.example.com/a.png', enhancementType: 'upscale', idempotencyKey: key() }, { bytes: Buffer.alloc(0), contentType: 'image/png' }, 'no provider could serve');
     await db().execute(sql`update platform_settings set upgrade_min_enhancements = 0`);
     await consumeCredits(db(), { userId, credits: 1, enhancementType: 'color', idempotencyKey: key() });
     expect((await optimizeAllocation(db())).upgradeSuggestions).toBeGreaterThanOrEqual(1);

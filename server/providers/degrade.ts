@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { enhancements } from '../ops/metrics';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import { notify } from '../alerts/alert-service';
@@ -20,7 +21,7 @@ export const PLATFORM_DEPLETED_REASON = "PLATFORM_CREDITS_DEPLETED: the platform
  * platform raises its own critical alert. With the media store full, the CSS filter alone is given.
  */
 export async function degrade(
-  deps: { db: DbOrTx; media: MediaStore },
+  deps: { db: DbOrTx; media: MediaStore; log: Logger },
   input: EnhanceInput,
   /** The input as the gateway fetched and checked it (null: not fetched, so no baked image). */
   image: InputImage | null,
@@ -35,8 +36,10 @@ export async function degrade(
       // Checked before decoding: a full store must not cost a decode.
       await deps.media.assertRoom();
       enhancedUrl = await deps.media.save(await applyCssFilterLook(image.bytes), 'png');
-    } catch {
-      // The CSS filter alone still gives the user the look; the baked image is a bonus.
+    } catch (err) {
+      // The CSS filter alone still gives the user the look; the baked image is a bonus. Logged, since a
+      // full media store or a failing decode is an operator's business even when the user is served.
+      if (image) deps.log.warn({ err, enhancementType: input.enhancementType }, 'baking the degraded lighting look failed; the CSS filter alone is returned');
     }
     result = {
       status: 'degraded',

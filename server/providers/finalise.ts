@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { eq, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
@@ -31,7 +32,7 @@ const OPEN = ['processing', 'queued', 'running'];
  * settle once: the second finds the row settled and gets the first's result (`settledNow` false).
  */
 export async function finaliseEnhancement(
-  deps: { db: Db; media: MediaStore },
+  deps: { db: Db; media: MediaStore; log: Logger },
   e: { claimId: number; input: EnhanceInput; image: InputImage | null; hold: { reservationId: string; source: CreditSource } | null },
   outcome: Settlement,
 ): Promise<Finalised> {
@@ -66,7 +67,7 @@ export async function finaliseEnhancement(
         .where(eq(enhancementRequests.id, e.claimId));
       return { result: failure, settledNow: true };
     }
-    const result = await degrade({ db: tx, media: deps.media }, e.input, e.image, outcome.reason, outcome.cause);
+    const result = await degrade({ db: tx, media: deps.media, log: deps.log }, e.input, e.image, outcome.reason, outcome.cause);
     await completeEnhancement(tx, e.claimId, e.hold?.reservationId ?? null, result);
     return { result, settledNow: true };
   });
