@@ -7,6 +7,8 @@ const WIDTH = 600;
 const HEIGHT = 220;
 const PAD = { left: 44, right: 12, top: 28, bottom: 34 };
 const COLOURS = { allowance: '#3b6fd8', overflow: '#e08a1e', before: '#c7cfdc', axis: '#5b6472' };
+/** The chart's geometry and colours, so a test can read the bars back off the PNG's pixels. */
+export const CHART_LAYOUT = { width: WIDTH, height: HEIGHT, pad: PAD, colours: COLOURS } as const;
 
 const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -18,7 +18,7 @@ import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/h
 import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
 import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
-import { CHART_CID } from './report-chart';
+import { CHART_CID, CHART_LAYOUT } from './report-chart';
 import { previousPeriod, reportPeriod } from './report-period';
 import { updateReportSettings } from './report-settings';
 
@@ -71,11 +71,25 @@ afterAll(async () => {
   await env.close();
 });
 
-/** The decoded body of the MIME part with Content-ID `cid` (nodemailer writes inline images in base64). */
-function inlineImage(raw: string, cid: string): Buffer {
-  const part = raw.split(/\r?\n--/).find((p) => p.includes(`Content-ID: <${cid}>`));
-  if (!part) throw new Error(`no MIME part with Content-ID <${cid}>`);
-  return Buffer.from(part.split(/\r?\n\r?\n/)[1]!.replace(/\s+/g, ''), 'base64');
+/** The PNG's bars read back off its pixels: per day, how many pixel rows of each bar colour its slot's middle column shows. */
+async function barRows(png: Buffer, days: number) {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const { width, height, pad, colours } = CHART_LAYOUT;
+  const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const slot = (width - pad.left - pad.right) / days;
+  return Array.from({ length: days }, (_, i) => {
+    const x = Math.round(pad.left + i * slot + slot / 2);
+    const rows = (hex: string) => {
+      const want = rgb(hex);
+      let n = 0;
+      for (let y = pad.top; y < height - pad.bottom; y++) {
+        const at = (y * info.width + x) * info.channels;
+        if (want.every((v, c) => Math.abs(data[at + c]! - v) <= 4)) n++;
+      }
+      return n;
+    };
+    return { allowance: rows(colours.allowance), overflow: rows(colours.overflow), before: rows(colours.before) };
+  });
 }
 
 /** What the ledger and provider_calls say about today, independently of the analytics code. */
@@ -138,15 +152,32 @@ describe('[REPORTS] the daily report', () => {
     const [mail] = fakes.state.mail;
     expect(fakes.state.mail).toHaveLength(1);
     expect(mail).toMatchObject({ subject: `Creditdesk daily report, ${day}`, to: ['reports@example.com'] });
-    expect(mail!.text).toMatch(/text\/plain/);
-    expect(mail!.text).toMatch(/text\/html/);
-    // The HTML shows the chart inline: a real PNG of the 14 days to the period's end, drawn from the same figures.
-    expect(mail!.text.replace(/=\r?\n/g, '')).toContain(`cid:${CHART_CID}`);
-    expect(await sharp(inlineImage(mail!.text, CHART_CID)).metadata()).toMatchObject({ format: 'png', width: 600, height: 220 });
+    // A plain-text part, an HTML part showing the chart inline by its content id, and the chart itself.
+    expect(mail!.parts.map((p) => p.contentType)).toEqual(['text/plain', 'text/html', 'image/png']);
+    const [textPart, htmlPart, image] = mail!.parts.map((p) => p.body);
+    const text = textPart!.toString('utf8').replace(/\r\n/g, '\n');
+    expect(text).toContain(`Creditdesk daily report, ${day}\n5 requests, 5 credits, $0.15 provider cost`);
+    expect(text).toContain('Overflow to platform pools: 2 credits, 40.0% of credits');
+    expect(text).not.toContain('<');
+    const html = htmlPart!.toString('utf8');
+    expect(html).toContain(`<img src="cid:${CHART_CID}" width="600" height="220" alt="Credits per day over the last 14 days">`);
+    expect(html).toContain('<li>Overflow to platform pools: 2 credits, 40.0% of credits</li>');
+    expect(mail!.parts[2]).toMatchObject({ contentId: CHART_CID });
+    expect(mail!.parts[2]!.headers.get('content-disposition')).toMatch(/^inline/);
+    // A real PNG of the 14 days to the period's end, fed by the same figures as the text, which match the ledger.
+    expect(await sharp(image).metadata()).toMatchObject({ format: 'png', width: 600, height: 220 });
     expect(run!.content.days).toHaveLength(14);
     expect(run!.content.days.at(-1)).toEqual({ day, credits: ledger.credits, overflowCredits: ledger.overflow });
     expect(run!.content.days[0]!.day).toBe(addDays(day, -13));
     expect(run!.content.days.slice(0, -1).every((d) => d.credits === 0)).toBe(true);
+    // Read back off the pixels: 13 empty days, then today's bar, the tallest, 3 allowance credits under 2 pool credits.
+    const bars = await barRows(image!, 14);
+    expect(bars.slice(0, -1).every((b) => b.allowance + b.overflow + b.before === 0)).toBe(true);
+    const plotRows = CHART_LAYOUT.height - CHART_LAYOUT.pad.top - CHART_LAYOUT.pad.bottom;
+    const last = bars.at(-1)!;
+    expect(last.before).toBe(0);
+    expect(Math.abs(last.allowance - ((ledger.credits - ledger.overflow) / ledger.credits) * plotRows)).toBeLessThanOrEqual(1.5);
+    expect(Math.abs(last.overflow - (ledger.overflow / ledger.credits) * plotRows)).toBeLessThanOrEqual(1.5);
 
     // The same period again (a retry, a second scheduler tick): nothing more is sent.
     expect(await job('daily-report').run(env.deps, { asOf: `${addDays(day, 1)}T09:30:00Z` })).toMatchObject({ sent: false });
@@ -180,6 +211,18 @@ describe('[REPORTS] the weekly report', () => {
     const text = JSON.stringify(fakes.state.slack[0]!.body);
     expect(text).toContain('Requests: 5 (5 enhanced) (new vs the week before)');
     expect(fakes.state.mail).toHaveLength(1);
+    // Its chart: the 14 days to the week's Sunday, today's credits in the week's colours (this test runs
+    // the week early, so the days after today are not in the series yet).
+    const mail = fakes.state.mail[0]!;
+    expect(mail.parts.map((p) => p.contentType)).toEqual(['text/plain', 'text/html', 'image/png']);
+    const days = run.content.days.map((d) => d.day);
+    expect([days[0], days.at(-1)]).toEqual([addDays(monday, -14), day]);
+    const bars = await barRows(mail.parts[2]!.body, days.length);
+    const plotRows = CHART_LAYOUT.height - CHART_LAYOUT.pad.top - CHART_LAYOUT.pad.bottom;
+    const todays = bars[run.content.days.findIndex((d) => d.day === day)]!;
+    expect(Math.abs(todays.allowance - ((ledger.credits - ledger.overflow) / ledger.credits) * plotRows)).toBeLessThanOrEqual(1.5);
+    expect(Math.abs(todays.overflow - (ledger.overflow / ledger.credits) * plotRows)).toBeLessThanOrEqual(1.5);
+    expect(bars.reduce((n, b) => n + b.before, 0)).toBe(0);
   });
 });
 

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { SMTPServer } from 'smtp-server';
+import { decodeBody, mimeParts, splitHeaders, type MimePart } from './mime-parts';
 
 export type ReceivedWebhook = { path: string; authorization: string | undefined; body: Record<string, unknown> };
-export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; authUser: string | null; authPassword: string | null };
+export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; parts: MimePart[]; authUser: string | null; authPassword: string | null };
 
 /** RFC 2047 encoded words (=?UTF-8?Q?…?= / =?UTF-8?B?…?=), as nodemailer writes non-ASCII or long subjects. */
 function decodeWords(value: string): string {
@@ -15,23 +16,10 @@ function decodeWords(value: string): string {
     );
 }
 
-/** Enough of a MIME parser for a single-part text message: headers, subject and the decoded body. */
+/** A single-part text message: headers, subject and the decoded body (a multipart one keeps its raw body; see `parts`). */
 export function parseMail(raw: string): { headers: Map<string, string>; subject: string; text: string } {
-  const split = raw.search(/\r?\n\r?\n/);
-  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
-  const body = raw.slice(split).replace(/^\r?\n\r?\n/, '');
-  const headers = new Map<string, string>();
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
-  }
-  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  const text =
-    encoding === 'base64'
-      ? Buffer.from(body, 'base64').toString('utf8')
-      : encoding === 'quoted-printable'
-        ? Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
-        : body;
+  const { headers, body } = splitHeaders(raw);
+  const text = decodeBody(body, headers.get('content-transfer-encoding')).toString('utf8');
   return { headers, subject: decodeWords(headers.get('subject') ?? ''), text: text.replace(/\r\n/g, '\n').trimEnd() };
 }
 
@@ -88,13 +76,15 @@ export async function startFakeChannels() {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         if (state.fail.email) return callback(Object.assign(new Error('fake mailbox unavailable'), { responseCode: 451 }));
-        const parsed = parseMail(Buffer.concat(chunks).toString('utf8'));
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const parsed = parseMail(raw);
         const auth = auths.get(session.id);
         state.mail.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           subject: parsed.subject,
           text: parsed.text,
+          parts: mimeParts(raw),
           authUser: auth?.user ?? null,
           authPassword: auth?.password ?? null,
         });
