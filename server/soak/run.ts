@@ -33,6 +33,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const windows: Window[] = [];
   let violations: Violation[] = [];
   let checksPassed = 0;
+  let loadEndMs = 0;
   const t0 = Date.now();
   const now = () => Date.now() - t0;
   const check = async (graceSeconds: number, event?: FaultEvent) => {
@@ -91,6 +92,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (!violations.length) await waitFor(() => now() >= totalMs, { timeoutMs: totalMs + 60_000, intervalMs: 200 });
     clearInterval(ticker);
     await Promise.all(pending);
+    loadEndMs = now();
 
     if (!violations.length) {
       // Quiet now: the worker expires every hold past its expiry and the dispatcher delivers every event.
@@ -109,5 +111,5 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await cluster.close().catch(() => null);
     await fakes.close().catch(() => null);
   }
-  return { seed: o.seed, minutes: o.minutes, history, checksPassed, violations, stats: summarize(ops, windows, now()) };
+  return { seed: o.seed, minutes: o.minutes, history, checksPassed, violations, stats: summarize(ops, windows, loadEndMs || now()) };
 }
