@@ -44,13 +44,16 @@ export async function runOp(kind: OpKind, r: Rng, ctx: OpContext): Promise<strin
     return res.status === 200 ? res.body.result.data : Promise.reject(new Error(`${res.status} ${res.body?.error?.data?.reason ?? res.body?.error?.message ?? ''}`));
   };
   const db = ctx.deps.dbHandle.db;
+  // A failure's outcome names the procedure and the reason, so an unexpected 500 can be chased.
+  const outcomeOf = (path: string, res: { status: number; body: any }) =>
+    res.status === 200 ? 'ok' : `${res.status} ${path} ${res.body?.error?.data?.reason ?? res.body?.error?.message ?? ''}`.trim();
   switch (kind) {
     case 'consume':
       return call('credits.consume', { userId, credits: 1, enhancementType: r.pick(TYPES), idempotencyKey: key }).then(() => 'ok');
     case 'replay': {
       if (!sent.length) return 'ok';
       const again = sent[r.int(0, sent.length - 1)]!;
-      return api.mutation(again.path, again.input).then((res) => (res.status === 200 ? 'ok' : `${res.status}`));
+      return api.mutation(again.path, again.input).then((res) => outcomeOf(again.path, res));
     }
     case 'hold': {
       const outcome = r.pick(['capture', 'release', 'expire'] as const);
@@ -58,8 +61,7 @@ export async function runOp(kind: OpKind, r: Rng, ctx: OpContext): Promise<strin
       if (outcome === 'expire') return 'ok';
       const settle = trpcHttp(urls[r.int(0, urls.length - 1)]!, ctx.apiKey);
       const input = outcome === 'capture' ? { reservationId: hold.reservationId, costUsd: '0.01' } : { reservationId: hold.reservationId, reason: 'soak' };
-      const res = await settle.mutation(`credits.${outcome}`, input);
-      return res.status === 200 ? 'ok' : `${res.status}`;
+      return outcomeOf(`credits.${outcome}`, await settle.mutation(`credits.${outcome}`, input));
     }
     case 'enhance.run':
     case 'enhance.submit':

@@ -69,7 +69,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const startMs = now();
       inFlight++;
       const p = withTimeout(runOp(kind, r, ctx), 60_000, kind)
-        .catch((e: Error) => e.message.slice(0, 60))
+        .catch((e: Error) => e.message.slice(0, 90))
         .then((outcome) => void ops.push({ startMs, ms: now() - startMs, kind, outcome }))
         .finally(() => (inFlight--, pending.delete(p)));
       pending.add(p);
