@@ -32,8 +32,8 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
     ...extraEnv,
   };
   // The first server migrates alone; the second starts on a migrated database.
-  const servers: ServerProcess[] = [await startServer({ ...env, PORT: String(ports[0]) })];
-  servers.push(await startServer({ ...env, PORT: String(ports[1]) }));
+  const servers: ServerProcess[] = [await startServer({ ...env, PORT: String(ports[0]) }, 180_000)];
+  servers.push(await startServer({ ...env, PORT: String(ports[1]) }, 180_000));
   let worker: ChildProcess | null = null;
   let workerOut = '';
   const startWorker = () => {
