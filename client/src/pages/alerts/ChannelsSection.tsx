@@ -17,14 +17,15 @@ import { errorMessage } from '../../lib/errors';
 import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { channelLabels, formatCooldown, When } from './badges';
+import { defaultRoutingText } from './default-routing';
 import { Skeleton } from '../../components/Skeleton';
 
-/** What each channel gets without any rule (server/alerts/routing.ts), and what it is. */
+/** What each channel gets without any rule (the server's own `defaultChannelsFor`), and what it is. */
 const channelAbout: Record<AlertChannelName, { what: string; routing: string }> = {
-  slack: { what: 'Posts to a Slack incoming webhook.', routing: 'Gets warning, error and critical alerts.' },
-  email: { what: 'Sends mail through an SMTP server.', routing: 'Gets error and critical alerts.' },
-  sms: { what: 'POSTs { to, message } to an SMS gateway.', routing: 'Gets only the types whose rules add it.' },
-  in_app: { what: 'The alert list on this page.', routing: 'Gets every alert; always on.' },
+  slack: { what: 'Posts to a Slack incoming webhook.', routing: defaultRoutingText('slack') },
+  email: { what: 'Sends mail through an SMTP server.', routing: defaultRoutingText('email') },
+  sms: { what: 'POSTs { to, message } to an SMS gateway.', routing: defaultRoutingText('sms') },
+  in_app: { what: 'The alert list on this page.', routing: defaultRoutingText('in_app') },
 };
 
 const secretLabels: Record<Exclude<AlertChannelName, 'in_app'>, string> = { slack: 'Webhook URL', email: 'SMTP password', sms: 'Gateway token' };
