@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { isAdmin, useMe } from '../auth';
 import { formatCount } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
-import { ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
 import { useToast } from '../components/Toasts';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
@@ -278,7 +278,8 @@ export function JobsPage() {
           )}
         </div>
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Jobs"
             testId="jobs-table"
             columns={columns}
@@ -308,7 +309,8 @@ export function JobsPage() {
           )}
         </div>
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Failed jobs"
             testId="failed-jobs-table"
             columns={failedColumns}

@@ -6,7 +6,7 @@ import { isAdmin, useMe } from '../auth';
 import { formatCount, formatUsd } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
 import { ReasonDialog } from '../components/ReasonDialog';
-import { ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
 import { useToast } from '../components/Toasts';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
@@ -420,7 +420,8 @@ export function ProvidersPage() {
           </div>
         </div>
         <div className="table-dense" ref={tableRef} onKeyDown={onTableKey}>
-          <ServerTable
+          <DataTable
+            manual
             label="Providers"
             testId="providers-table"
             columns={columns}

@@ -5,7 +5,7 @@ import type { TransactionView } from '../../../../shared/credits';
 import { isAdmin, useMe } from '../../auth';
 import { Delta, formatCount, formatUsd } from '../../components/Amount';
 import { ReasonDialog } from '../../components/ReasonDialog';
-import { ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
@@ -284,7 +284,8 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
           <h3>Credit history</h3>
           <span className="muted">{items ? `${formatCount(items.length)}${history.hasNextPage ? '+' : ''} entries, newest first` : ''}</span>
         </div>
-        <ServerTable
+        <DataTable
+          manual
           label={`Credit history of ${userId}`}
           testId="user-history"
           columns={columns}
