@@ -11,6 +11,16 @@ export const alertChannelNames = ['slack', 'email', 'sms', 'in_app'] as const;
 export const alertChannelSchema = z.enum(alertChannelNames);
 export type AlertChannelName = z.infer<typeof alertChannelSchema>;
 
+/**
+ * The seed's routing by level, before any rule adds a channel; in-app gets every alert. Shared so
+ * the alerts page describes the routing the server applies instead of restating it.
+ */
+export function defaultChannelsFor(level: AlertLevelName): AlertChannelName[] {
+  if (level === 'error' || level === 'critical') return ['in_app', 'slack', 'email'];
+  if (level === 'warning') return ['in_app', 'slack'];
+  return ['in_app'];
+}
+
 /** Alert types the platform raises today (rules may name others: a type is just a string). */
 export const knownAlertTypes = [
   'pool_low',

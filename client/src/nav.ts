@@ -1,6 +1,6 @@
 import type { ComponentType } from 'react';
 import { DashboardPage } from './pages/DashboardPage';
-import { lazyPage } from './pages/dashboard/LazyPage';
+import { lazyPage } from './components/LazyPage';
 import { UsagePage } from './pages/UsagePage';
 
 export type NavItem = {

@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
-import { DEFAULT_REPEAT_INTERVAL_SECONDS, type AlertChannelName, type AlertLevelName } from '../../shared/alerts';
+import { DEFAULT_REPEAT_INTERVAL_SECONDS, defaultChannelsFor, type AlertChannelName, type AlertLevelName } from '../../shared/alerts';
 import type { Db, DbOrTx } from '../db/client';
 import { col, queryOne, queryRows } from '../db/rows';
 import { z } from 'zod';
@@ -12,13 +12,6 @@ import { alertDeliveries, creditAlerts, systemAlerts } from './tables';
 const ROUTING_BATCH = 100;
 // Bounds one run; what is left is picked up by the next run (every 30 s).
 const MAX_ROUTING_BATCHES = 20;
-
-/** The seed's routing by level; in-app gets every alert. */
-export function defaultChannelsFor(level: AlertLevelName): AlertChannelName[] {
-  if (level === 'error' || level === 'critical') return ['in_app', 'slack', 'email'];
-  if (level === 'warning') return ['in_app', 'slack'];
-  return ['in_app'];
-}
 
 export type RoutingResult = { routed: number; deliveries: number; suppressed: number; silenced: number };
 type AlertRow = typeof systemAlerts.$inferSelect;

@@ -1,12 +1,14 @@
 import {
   flexRender,
+  functionalUpdate,
   getCoreRowModel,
   getSortedRowModel,
   useReactTable,
   type ColumnDef,
   type SortingState,
+  type TableOptions,
 } from '@tanstack/react-table';
-import { useState, type ReactNode } from 'react';
+import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import { SkeletonRows } from './Skeleton';
 
 declare module '@tanstack/react-table' {
@@ -18,18 +20,35 @@ declare module '@tanstack/react-table' {
     width?: number;
     /** Monospace cell (ids, key prefixes). */
     mono?: boolean;
+    /** Takes the width the other columns leave, cutting its text with an ellipsis. */
+    grow?: boolean;
   }
 }
 
 type DataTableProps<T> = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   columns: ColumnDef<T, any>[];
+  /** All rows (sorted here), or with `manual` one page of rows already sorted and filtered by the server. */
   data: T[] | undefined;
   getRowId: (row: T) => string;
+  /**
+   * The server pages and sorts: `sorting` is the server's order and a header click asks for a new
+   * one through `onSortingChange` (ascending/descending, one column); without `onSortingChange`
+   * the table cannot be sorted. Without `manual` the table sorts its rows itself from `initialSorting`.
+   */
+  manual?: boolean;
+  sorting?: SortingState;
+  onSortingChange?: (sorting: SortingState) => void;
+  initialSorting?: SortingState;
   loading?: boolean;
+  /** A newer page is on its way: the current rows stay, dimmed. */
+  refreshing?: boolean;
   error?: string | null;
   emptyMessage?: ReactNode;
-  initialSorting?: SortingState;
+  /** Makes rows clickable (and focusable: Enter opens them). */
+  onRowClick?: (row: T) => void;
+  selectedRowId?: string | null;
+  rowLabel?: (row: T) => string;
   /** Dims a row (revoked keys, disabled accounts). */
   isRowMuted?: (row: T) => boolean;
   label: string;
@@ -42,28 +61,37 @@ type DataTableProps<T> = {
  */
 const NO_ROWS: never[] = [];
 
-/** A compact, sortable table over TanStack Table: header buttons sort, states render in the body. */
-export function DataTable<T>({
-  columns,
-  data,
-  getRowId,
-  loading,
-  error,
-  emptyMessage = 'Nothing here yet.',
-  initialSorting = [],
-  isRowMuted,
-  label,
-  testId,
-}: DataTableProps<T>) {
-  const [sorting, setSorting] = useState<SortingState>(initialSorting);
+const cellClass = (meta: { mono?: boolean; grow?: boolean } | undefined) =>
+  [meta?.mono ? 'mono' : '', meta?.grow ? 'cell-grow' : ''].filter(Boolean).join(' ') || undefined;
+
+/** How the table sorts: by itself over all its rows, or (manual) by asking the server for a new order. */
+function useSortingOptions<T>({ manual, sorting, onSortingChange, initialSorting }: DataTableProps<T>): Partial<TableOptions<T>> {
+  const [ownSorting, setOwnSorting] = useState<SortingState>(initialSorting ?? NO_ROWS);
+  if (!manual) return { state: { sorting: ownSorting }, onSortingChange: setOwnSorting, getSortedRowModel: getSortedRowModel() };
+  return {
+    state: { sorting: sorting ?? NO_ROWS },
+    manualSorting: true,
+    enableSorting: !!onSortingChange,
+    enableSortingRemoval: false,
+    enableMultiSort: false,
+    sortDescFirst: false,
+    onSortingChange: (updater) => onSortingChange?.(functionalUpdate(updater, sorting ?? [])),
+  };
+}
+
+/**
+ * A compact table over TanStack Table: header buttons sort, loading/error/empty states render in
+ * the body, rows can open a detail view. Client-side sorting by default, server-side with `manual`.
+ */
+export function DataTable<T>(props: DataTableProps<T>) {
+  const { columns, data, getRowId, loading, refreshing, error, emptyMessage = 'Nothing here yet.', onRowClick, selectedRowId, rowLabel, isRowMuted, label, testId } =
+    props;
   const table = useReactTable({
     data: data ?? NO_ROWS,
     columns,
-    state: { sorting },
-    onSortingChange: setSorting,
     getRowId: (row) => getRowId(row),
     getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
+    ...useSortingOptions(props),
   });
   const colCount = table.getAllLeafColumns().length;
   const rows = table.getRowModel().rows;
@@ -74,9 +102,17 @@ export function DataTable<T>({
   if (error) status = <span className="table-error">{error}</span>;
   else if (!skeleton && rows.length === 0) status = <span className="muted">{emptyMessage}</span>;
 
+  const onRowKey = (e: KeyboardEvent<HTMLTableRowElement>, row: T) => {
+    if (e.target !== e.currentTarget) return;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      onRowClick?.(row);
+    }
+  };
+
   return (
-    <div className="table-wrap">
-      <table className="data-table" aria-label={label} data-testid={testId}>
+    <div className={refreshing ? 'table-wrap table-refreshing' : 'table-wrap'} aria-busy={refreshing || undefined}>
+      <table className={onRowClick ? 'data-table data-table-clickable' : 'data-table'} aria-label={label} data-testid={testId}>
         <thead>
           {table.getHeaderGroups().map((hg) => (
             <tr key={hg.id}>
@@ -87,6 +123,7 @@ export function DataTable<T>({
                 return (
                   <th
                     key={header.id}
+                    className={meta?.grow ? 'cell-grow' : undefined}
                     style={{ width: meta?.width, textAlign: meta?.align ?? 'left' }}
                     aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
                   >
@@ -114,18 +151,39 @@ export function DataTable<T>({
               <td colSpan={colCount}>{status}</td>
             </tr>
           ) : (
-            rows.map((row) => (
-              <tr key={row.id} className={isRowMuted?.(row.original) ? 'row-muted' : undefined}>
-                {row.getVisibleCells().map((cell) => {
-                  const meta = cell.column.columnDef.meta;
-                  return (
-                    <td key={cell.id} className={meta?.mono ? 'mono' : undefined} style={{ textAlign: meta?.align ?? 'left' }}>
-                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                    </td>
-                  );
-                })}
-              </tr>
-            ))
+            rows.map((row) => {
+              const selected = selectedRowId != null && row.id === selectedRowId;
+              const classes = [isRowMuted?.(row.original) ? 'row-muted' : '', selected ? 'row-selected' : ''].filter(Boolean).join(' ');
+              return (
+                <tr
+                  key={row.id}
+                  data-row-id={row.id}
+                  className={classes || undefined}
+                  {...(onRowClick
+                    ? {
+                        tabIndex: 0,
+                        'aria-current': selected ? ('true' as const) : undefined,
+                        'aria-label': rowLabel?.(row.original),
+                        onClick: (e) => {
+                          // Buttons and links inside the row keep their own meaning.
+                          if ((e.target as HTMLElement).closest('button, a, input, select')) return;
+                          onRowClick(row.original);
+                        },
+                        onKeyDown: (e) => onRowKey(e, row.original),
+                      }
+                    : {})}
+                >
+                  {row.getVisibleCells().map((cell) => {
+                    const meta = cell.column.columnDef.meta;
+                    return (
+                      <td key={cell.id} className={cellClass(meta)} style={{ textAlign: meta?.align ?? 'left' }}>
+                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })
           )}
         </tbody>
       </table>

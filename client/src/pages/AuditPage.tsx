@@ -9,7 +9,8 @@ import { DateRangeFields } from '../components/DateRangeFields';
 import { PageHeader } from '../components/EmptyState';
 import { ExportLink } from '../components/ExportLink';
 import { useDebouncedValue } from '../components/SearchInput';
-import { Pager, ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
+import { Pager } from '../components/Pager';
 import { dayBound } from '../lib/day-bound';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
@@ -174,7 +175,8 @@ export function AuditPage() {
           </div>
         )}
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Audit log"
             testId="audit-table"
             columns={columns}

@@ -1,7 +1,7 @@
 import { usePrefetchQuery } from '@tanstack/react-query';
 import { lazy } from 'react';
 import { useTRPC } from '../trpc';
-import { LazyPage } from './dashboard/LazyPage';
+import { LazyPage } from '../components/LazyPage';
 import { loadDailyChart } from './usage/lazy-daily-chart';
 
 // The dashboard's code loads with the page, not with the app; its 30-day chart (recharts) on its own.

@@ -1,22 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createColumnHelper } from '@tanstack/react-table';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { isAdmin, useMe } from '../auth';
 import { formatCount } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
-import { ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
 import { useToast } from '../components/Toasts';
 import { errorMessage } from '../lib/errors';
-import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
-import { RunStatusBadge, TriggerLabel, type JobOverview, type JobRun } from './jobs/badges';
-import { describeCron, formatDuration, formatUntil } from './jobs/format';
+import type { JobOverview, JobRun } from './jobs/badges';
+import { formatDuration } from './jobs/format';
 import { describeResult } from './jobs/result-summary';
+import { failedJobColumns, jobColumns } from './jobs/jobs-columns';
 import { RunHistorySection } from './jobs/RunHistorySection';
 
 type Overview = JobOverview;
-type Job = Overview['jobs'][number];
-type FailedJob = Overview['failed'][number];
 
 /** Runs started from this page, followed until they finish. */
 type Awaited = { jobId: string; since: number };
@@ -25,9 +22,6 @@ const FAST_MS = 2_000;
 const SLOW_MS = 15_000;
 /** How long a started run (or a retry) is followed before the page stops polling fast for it. */
 const FOLLOW_MS = 120_000;
-
-const jobCol = createColumnHelper<Job>();
-const failedCol = createColumnHelper<FailedJob>();
 
 export function JobsPage() {
   const trpc = useTRPC();
@@ -88,170 +82,11 @@ export function JobsPage() {
 
   const startRun = runNow.mutate;
   const pendingName = runNow.isPending ? runNow.variables?.name : undefined;
-  const columns = useMemo(
-    () => [
-      jobCol.accessor('name', {
-        header: 'Job',
-        meta: { grow: true },
-        cell: (c) => (
-          <span className="job-cell" data-job={c.getValue()}>
-            <span className="strong mono">{c.getValue()}</span>
-            <span className="job-description" title={c.row.original.description}>
-              {c.row.original.description}
-            </span>
-          </span>
-        ),
-      }),
-      jobCol.accessor('schedule', {
-        header: 'Schedule',
-        meta: { width: 150 },
-        cell: (c) => {
-          const cron = c.getValue();
-          if (!cron) return <span className="muted">on demand</span>;
-          const plain = describeCron(cron);
-          return (
-            <span className="cell-stack" title={plain ? `${cron}: ${plain}` : cron}>
-              <code className="cron" data-testid={`schedule-${c.row.original.name}`}>
-                {cron}
-              </code>
-              {plain && <span className="cell-sub">{plain}</span>}
-            </span>
-          );
-        },
-      }),
-      jobCol.accessor('nextRunAt', {
-        header: 'Next run',
-        meta: { width: 88 },
-        cell: (c) => {
-          const v = c.getValue();
-          return v ? (
-            <time dateTime={v} title={`${formatDateTime(v)} (your time)`}>
-              {formatUntil(v)}
-            </time>
-          ) : (
-            <span className="muted">—</span>
-          );
-        },
-      }),
-      jobCol.accessor((j) => j.lastRun?.startedAt ?? null, {
-        id: 'lastRun',
-        header: 'Last run',
-        meta: { width: 178 },
-        cell: (c) => {
-          const run = c.row.original.lastRun;
-          if (!run) return <span className="muted">never</span>;
-          return (
-            <span className="last-run" data-testid={`last-run-${c.row.original.name}`}>
-              <RunStatusBadge status={run.status} />
-              <span className="cell-stack">
-                <time dateTime={run.startedAt} title={formatDateTime(run.startedAt)}>
-                  {formatRelative(run.startedAt)}
-                </time>
-                <span className="cell-sub">
-                  {run.status === 'running' ? 'running' : formatDuration(run.durationMs)} · <TriggerLabel trigger={run.trigger} />
-                  {run.attempt > 1 && <> · attempt {run.attempt}</>}
-                </span>
-              </span>
-            </span>
-          );
-        },
-      }),
-      jobCol.accessor((j) => (j.lastRun?.status === 'failed' ? j.lastRun.error : null), {
-        id: 'lastError',
-        header: 'Last error',
-        meta: { width: 170 },
-        cell: (c) => {
-          const err = c.getValue();
-          return err ? (
-            <span className="table-error cell-ellipsis cell-error-fixed" title={err}>
-              {err}
-            </span>
-          ) : (
-            <span className="muted">—</span>
-          );
-        },
-      }),
-      ...(admin
-        ? [
-            jobCol.display({
-              id: 'actions',
-              header: () => <span className="sr-only">Actions</span>,
-              meta: { align: 'right', width: 84 },
-              cell: (c) => {
-                const name = c.row.original.name;
-                const busy = pendingName === name || !!awaiting[name];
-                return (
-                  <button type="button" className="button button-small" aria-label={`Run ${name} now`} disabled={busy} onClick={() => startRun({ name })}>
-                    {busy ? 'Running…' : 'Run now'}
-                  </button>
-                );
-              },
-            }),
-          ]
-        : []),
-    ],
-    [admin, pendingName, awaiting, startRun],
-  );
+  const columns = useMemo(() => jobColumns({ admin, pendingName, awaiting, startRun }), [admin, pendingName, awaiting, startRun]);
 
   const retryRun = retry.mutate;
   const retryingId = retry.isPending ? retry.variables?.id : undefined;
-  const failedColumns = useMemo(
-    () => [
-      failedCol.accessor('name', { header: 'Job', meta: { mono: true, width: 170 }, cell: (c) => <span className="strong">{c.getValue()}</span> }),
-      failedCol.accessor('id', { header: 'ID', meta: { mono: true, width: 90 }, cell: (c) => <span className="muted cell-ellipsis cell-narrow">{c.getValue()}</span> }),
-      failedCol.accessor('failedAt', {
-        header: 'Failed',
-        meta: { width: 96 },
-        cell: (c) => {
-          const v = c.getValue();
-          return v ? (
-            <time dateTime={v} title={formatDateTime(v)}>
-              {formatRelative(v)}
-            </time>
-          ) : (
-            <span className="muted">—</span>
-          );
-        },
-      }),
-      failedCol.accessor('attempts', { header: 'Attempts', meta: { align: 'right', width: 66 } }),
-      failedCol.accessor('error', {
-        header: 'Error',
-        meta: { grow: true },
-        cell: (c) =>
-          c.getValue() ? (
-            <span className="table-error" title={c.getValue() ?? undefined}>
-              {c.getValue()}
-            </span>
-          ) : (
-            <span className="muted">—</span>
-          ),
-      }),
-      ...(admin
-        ? [
-            failedCol.display({
-              id: 'actions',
-              header: () => <span className="sr-only">Actions</span>,
-              meta: { align: 'right', width: 70 },
-              cell: (c) => {
-                const f = c.row.original;
-                return (
-                  <button
-                    type="button"
-                    className="button button-small"
-                    aria-label={`Retry ${f.name} ${f.id}`}
-                    disabled={retryingId === f.id}
-                    onClick={() => retryRun({ id: f.id })}
-                  >
-                    {retryingId === f.id ? 'Retrying…' : 'Retry'}
-                  </button>
-                );
-              },
-            }),
-          ]
-        : []),
-    ],
-    [admin, retryingId, retryRun],
-  );
+  const failedColumns = useMemo(() => failedJobColumns({ admin, retryingId, retryRun }), [admin, retryingId, retryRun]);
 
   const jobNames = useMemo(() => data?.jobs.map((j) => j.name) ?? [], [data]);
 
@@ -278,7 +113,8 @@ export function JobsPage() {
           )}
         </div>
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Jobs"
             testId="jobs-table"
             columns={columns}
@@ -308,7 +144,8 @@ export function JobsPage() {
           )}
         </div>
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Failed jobs"
             testId="failed-jobs-table"
             columns={failedColumns}

@@ -10,7 +10,8 @@ import { PageHeader } from '../components/EmptyState';
 import { LedgerTypeSourceFields, sourceLabels, type TransactionType } from '../components/LedgerTypeSourceFields';
 import { ExportLink } from '../components/ExportLink';
 import { SearchInput, useDebouncedValue } from '../components/SearchInput';
-import { Pager, ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
+import { Pager } from '../components/Pager';
 import { dayBound } from '../lib/day-bound';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
@@ -159,7 +160,8 @@ export function LedgerPage() {
           </div>
         )}
         <div className="table-dense">
-          <ServerTable
+          <DataTable
+            manual
             label="Ledger"
             testId="ledger-table"
             columns={columns}

@@ -1,5 +1,5 @@
 import { lazy } from 'react';
-import { LazyPage } from './dashboard/LazyPage';
+import { LazyPage } from '../components/LazyPage';
 
 // The usage charts (recharts) load with the page, not with the app.
 const UsageView = lazy(() => import('./usage/UsageView').then((m) => ({ default: m.UsageView })));

@@ -11,7 +11,8 @@ import { formatCount } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
 import { ExportLink } from '../components/ExportLink';
 import { SearchInput, useDebouncedValue } from '../components/SearchInput';
-import { Pager, ServerTable } from '../components/ServerTable';
+import { DataTable } from '../components/DataTable';
+import { Pager } from '../components/Pager';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
@@ -209,7 +210,8 @@ export function UsersPage() {
           )}
         </div>
 
-        <ServerTable
+        <DataTable
+          manual
           label="Users"
           testId="users-table"
           columns={columns}

@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import type { AlertLevelName } from '../../../../shared/alerts';
 import { isAdmin, useMe } from '../../auth';
 import { formatCount } from '../../components/Amount';
-import { ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
 import { errorMessage } from '../../lib/errors';
 import { AlertStatusBadge, LevelBadge, levelsBySeverity, Occurrences, When, type AlertView } from './badges';
 
@@ -131,7 +131,8 @@ export function ActiveAlertsSection({
         </span>
       </div>
       <div className="table-dense">
-        <ServerTable
+        <DataTable
+          manual
           label="Active alerts"
           testId="active-alerts-table"
           columns={columns}

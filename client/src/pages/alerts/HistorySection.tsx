@@ -6,7 +6,8 @@ import { formatCount } from '../../components/Amount';
 import { DateRangeFields } from '../../components/DateRangeFields';
 import { ExportLink } from '../../components/ExportLink';
 import { useDebouncedValue } from '../../components/SearchInput';
-import { Pager, ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
+import { Pager } from '../../components/Pager';
 import { dayBound } from '../../lib/day-bound';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc';
@@ -171,7 +172,8 @@ export function HistorySection({ selectedId, onOpen }: { selectedId: string | nu
         </div>
       )}
       <div className="table-dense">
-        <ServerTable
+        <DataTable
+          manual
           label="Alert history"
           testId="alert-history-table"
           columns={columns}

@@ -1,7 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
-import { Pager, ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
+import { Pager } from '../../components/Pager';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useTRPC } from '../../trpc';
@@ -105,7 +106,8 @@ export function RunHistorySection({ jobNames, refetchInterval }: { jobNames: str
         </div>
       </div>
       <div className="table-dense">
-        <ServerTable
+        <DataTable
+          manual
           label="Run history"
           testId="job-runs-table"
           columns={columns}

@@ -8,7 +8,8 @@ import { isAdmin, useMe } from '../../auth';
 import { formatCount, formatUsd, parseMicros } from '../../components/Amount';
 import { ExportLink } from '../../components/ExportLink';
 import { ReasonDialog } from '../../components/ReasonDialog';
-import { Pager, ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
+import { Pager } from '../../components/Pager';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
@@ -206,7 +207,8 @@ export function PurchaseRequestsSection() {
       </div>
 
       <div className="table-dense">
-        <ServerTable
+        <DataTable
+          manual
           label="Purchase requests"
           testId="purchase-requests-table"
           columns={columns}

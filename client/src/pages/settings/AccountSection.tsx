@@ -6,7 +6,7 @@ import { Field } from '../../components/FormField';
 import { validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { formAlert, serverFieldErrors } from '../../lib/errors';
-import { type FieldErrors } from '../../lib/forms';
+import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 
 /** The signed-in person's own password (admins and analysts alike). */

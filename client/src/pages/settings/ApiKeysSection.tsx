@@ -1,26 +1,18 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { createApiKeyInputSchema, type ApiKeyView } from '../../../../shared/auth';
+import { useMemo, useState } from 'react';
+import type { ApiKeyView } from '../../../../shared/auth';
 import { RotateApiKeyDialog } from './RotateApiKeyDialog';
 import { UsageSparkline } from './UsageSparkline';
-import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { Chips } from '../../components/Chips';
 import { DataTable } from '../../components/DataTable';
-import { ConfirmDialog, Dialog } from '../../components/Dialog';
-import { ChoiceListField } from '../../components/FormField';
+import { ConfirmDialog } from '../../components/Dialog';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime, formatRelative } from '../../lib/format';
-import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
-
-export const scopeDescriptions: Record<ApiKeyScope, string> = {
-  'credits:read': 'Read balances and credit history',
-  'credits:write': 'Consume, reserve, capture and release credits',
-  enhance: 'Run image enhancements',
-  'users:write': 'Create users and change their tier',
-};
+import { scopeDescriptions, CreateApiKeyDialog } from './CreateApiKeyDialog';
+import { SecretPanel } from './SecretPanel';
 
 const col = createColumnHelper<ApiKeyView>();
 
@@ -227,157 +219,5 @@ export function ApiKeysSection() {
         onClose={() => setRevoking(null)}
       />
     </section>
-  );
-}
-
-function CreateApiKeyDialog({
-  open,
-  onClose,
-  onCreated,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onCreated: (name: string, secret: string) => void;
-}) {
-  const trpc = useTRPC();
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<ApiKeyScope[]>([]);
-  /** `datetime-local` text in the browser's time zone; empty never expires. */
-  const [expires, setExpires] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const create = useMutation(
-    trpc.admin.apiKeys.create.mutationOptions({
-      onSuccess: (result) => onCreated(result.apiKey.name, result.secret),
-    }),
-  );
-
-  // A fresh form each time the dialog opens.
-  useEffect(() => {
-    if (open) {
-      setName('');
-      setScopes([]);
-      setExpires('');
-      setErrors({});
-      create.reset();
-    }
-  }, [open, create.reset]);
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (create.isPending) return;
-    const expiresAt = expires ? new Date(expires) : null;
-    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
-      setErrors({ expiresAt: 'Choose a time in the future, or leave it empty for a key that never expires.' });
-      return;
-    }
-    const result = validate(createApiKeyInputSchema, { name, scopes, expiresAt: expiresAt?.toISOString() ?? null });
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    create.mutate(result.data);
-  };
-
-
-  return (
-    <Dialog open={open} title="Create API key" onClose={onClose} width={480}>
-      <form onSubmit={submit} noValidate>
-        {create.isError && (
-          <div className="alert alert-error" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        )}
-        <div className="field">
-          <label htmlFor="api-key-name">Name</label>
-          <input
-            id="api-key-name"
-            data-autofocus
-            value={name}
-            maxLength={100}
-            placeholder="e.g. moodboard-web production"
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={!!errors.name}
-            aria-describedby="api-key-name-hint"
-          />
-          <div className={errors.name ? 'field-error' : 'field-hint'} id="api-key-name-hint">
-            {errors.name ?? 'Names the app and environment that will use the key.'}
-          </div>
-        </div>
-        <ChoiceListField id="api-key-scopes" legend="Scopes" name="scopes" options={apiKeyScopes} descriptions={scopeDescriptions} value={scopes} onChange={setScopes} error={errors.scopes} />
-        <div className="field">
-          <label htmlFor="api-key-expires">Expires (optional)</label>
-          <input
-            id="api-key-expires"
-            type="datetime-local"
-            value={expires}
-            onChange={(e) => setExpires(e.target.value)}
-            aria-invalid={!!errors.expiresAt}
-            aria-describedby="api-key-expires-hint"
-          />
-          <div className={errors.expiresAt ? 'field-error' : 'field-hint'} id="api-key-expires-hint">
-            {errors.expiresAt ?? 'Your local time. Empty: the key works until revoked.'}
-          </div>
-        </div>
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Saving…' : 'Create key'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-/** The new key's secret, shown once: the server stores only its hash. */
-function SecretPanel({ name, secret, note, onDone }: { name: string; secret: string; note?: string; onDone: () => void }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-
-  useEffect(() => {
-    ref.current?.focus();
-  }, []);
-
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied('yes');
-    } catch {
-      // Clipboard refused (permissions, insecure origin): select the text so Ctrl+C works.
-      inputRef.current?.select();
-      setCopied('failed');
-    }
-  };
-
-  return (
-    <div className="secret-panel" ref={ref} tabIndex={-1} role="region" aria-label="New API key secret" data-testid="secret-panel">
-      <div className="secret-panel-title">
-        <strong>API key “{name}” {note ? 'rotated' : 'created'}.</strong> Copy the key now: <strong>you will not see it again.</strong>{' '}
-        Creditdesk keeps only a hash of it.
-        {note && <div data-testid="rotation-note">{note}</div>}
-      </div>
-      <div className="secret-row">
-        <input
-          ref={inputRef}
-          className="mono secret-input"
-          readOnly
-          value={secret}
-          aria-label="API key secret"
-          data-testid="api-key-secret"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <button type="button" className="button button-primary" onClick={() => void copy()}>
-          {copied === 'yes' ? 'Copied' : 'Copy'}
-        </button>
-        <button type="button" className="button" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      {copied === 'failed' && <div className="field-hint">Copying was blocked by the browser: the key is selected, press Ctrl+C.</div>}
-    </div>
   );
 }

@@ -7,7 +7,7 @@ import { formatCount, formatUsd, microsToDecimal, parseMicros } from '../../comp
 import { Field, ReasonField, validateForm, wholeNumber } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
-import { type FieldErrors } from '../../lib/forms';
+import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { BudgetFigures } from '../pools/BudgetFigures';
 import { Skeleton } from '../../components/Skeleton';

@@ -11,7 +11,7 @@ import { Field, FormActions, ReasonField, validateForm, wholeNumber } from '../.
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
-import { type FieldErrors } from '../../lib/forms';
+import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 import { TierBadge, tierLabel } from '../users/TierBadge';
 

@@ -6,7 +6,7 @@ import { Field, validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
-import { type FieldErrors } from '../../lib/forms';
+import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 
 /** Optional two-factor sign-in with an authenticator app, for admins and analysts alike. */

@@ -7,7 +7,7 @@ import { Field, ReasonField, validateForm, wholeNumber } from '../../components/
 import { Skeleton } from '../../components/Skeleton';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
-import { type FieldErrors } from '../../lib/forms';
+import type { FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
 
 /**

@@ -1,48 +1,21 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createColumnHelper } from '@tanstack/react-table';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { TransactionView } from '../../../../shared/credits';
 import { isAdmin, useMe } from '../../auth';
-import { Delta, formatCount, formatUsd } from '../../components/Amount';
+import { formatCount } from '../../components/Amount';
 import { ReasonDialog } from '../../components/ReasonDialog';
-import { ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
-import { formatDateTime, formatRelative } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { TierBadge } from './TierBadge';
+import { historyColumns, typeLabel } from './user-history-columns';
 import { AdjustDialog, GrantDialog, TierDialog } from './UserActions';
 import { useReturnFocus } from '../../lib/return-focus';
 import { Skeleton } from '../../components/Skeleton';
 
 const HISTORY_PAGE = 25;
-
-const typeLabels: Record<string, string> = {
-  allocation: 'Allocation',
-  consumption: 'Consumption',
-  hold: 'Hold',
-  capture: 'Capture',
-  release: 'Release',
-  grant: 'Grant',
-  grant_expiry: 'Grant expired',
-  adjustment: 'Adjustment',
-  refund: 'Refund',
-  tier_change: 'Tier change',
-  reallocation: 'Reallocation',
-};
-const typeLabel = (t: string) => typeLabels[t] ?? t.replaceAll('_', ' ');
-
-/** What the user paid for themselves and has not had back yet. */
-const isRefundable = (t: TransactionView) =>
-  (t.type === 'consumption' || t.type === 'capture') && t.source === 'user_credits' && t.status !== 'refunded' && t.creditsUsed > 0;
-
-const col = createColumnHelper<TransactionView>();
-
-/** `11-24 14:32` this year, `2024-11-24` before: the full time is in the tooltip. */
-function shortTime(iso: string): string {
-  const full = formatDateTime(iso);
-  return full.slice(0, 4) === String(new Date().getFullYear()) ? full.slice(5) : full.slice(0, 10);
-}
 
 type OpenDialog = 'grant' | 'adjust' | 'tier' | null;
 
@@ -94,104 +67,7 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
   );
 
   const resetRefund = refund.reset;
-  const columns = useMemo(
-    () => [
-      col.accessor('createdAt', {
-        header: 'Time',
-        enableSorting: false,
-        meta: { width: 86 },
-        cell: (c) => (
-          <time dateTime={c.getValue()} title={`${formatDateTime(c.getValue())} (${formatRelative(c.getValue())})`}>
-            {shortTime(c.getValue())}
-          </time>
-        ),
-      }),
-      col.accessor('type', {
-        header: 'Type',
-        enableSorting: false,
-        cell: (c) => {
-          const t = c.row.original;
-          return (
-            <span className="tx-type" title={t.enhancementType ? `${t.enhancementType}${t.moodboardId ? ` · moodboard ${t.moodboardId}` : ''}` : undefined}>
-              {typeLabel(t.type)}
-              {t.status === 'refunded' && <span className="tag">refunded</span>}
-            </span>
-          );
-        },
-      }),
-      col.accessor('creditsDelta', {
-        header: 'Δ',
-        enableSorting: false,
-        meta: { align: 'right', width: 48 },
-        cell: (c) => <Delta value={c.getValue()} />,
-      }),
-      col.accessor('balanceAfter', {
-        header: 'After',
-        enableSorting: false,
-        meta: { align: 'right', width: 52 },
-        cell: (c) => formatCount(c.getValue()),
-      }),
-      col.accessor('source', {
-        header: 'Source',
-        enableSorting: false,
-        meta: { width: 62 },
-        cell: (c) => {
-          const v = c.getValue();
-          if (!v) return <span className="muted">—</span>;
-          return <span title={v === 'platform_pool' ? 'Paid by the platform pool' : "From the user's credits"}>{v === 'platform_pool' ? 'pool' : 'user'}</span>;
-        },
-      }),
-      col.accessor('costUsd', {
-        header: 'Cost',
-        enableSorting: false,
-        meta: { align: 'right', width: 64 },
-        cell: (c) => (c.getValue() ? formatUsd(c.getValue()) : <span className="muted">—</span>),
-      }),
-      col.accessor('provider', {
-        header: 'Provider',
-        enableSorting: false,
-        meta: { width: 70 },
-        cell: (c) => c.getValue() ?? <span className="muted">—</span>,
-      }),
-      col.accessor('reason', {
-        header: 'Reason',
-        enableSorting: false,
-        meta: { grow: true },
-        cell: (c) => {
-          const v = c.getValue();
-          return v ? (
-            <span title={v}>{v}</span>
-          ) : (
-            <span className="muted">—</span>
-          );
-        },
-      }),
-      ...(admin
-        ? [
-            col.display({
-              id: 'actions',
-              header: () => <span className="sr-only">Actions</span>,
-              meta: { align: 'right', width: 64 },
-              cell: (c) =>
-                isRefundable(c.row.original) ? (
-                  <button
-                    type="button"
-                    className="button button-small"
-                    aria-label={`Refund transaction ${c.row.original.transactionId}`}
-                    onClick={() => {
-                      resetRefund();
-                      setRefunding(c.row.original);
-                    }}
-                  >
-                    Refund
-                  </button>
-                ) : null,
-            }),
-          ]
-        : []),
-    ],
-    [admin, resetRefund],
-  );
+  const columns = useMemo(() => historyColumns({ admin, resetRefund, setRefunding }), [admin, resetRefund]);
 
   const u = user.data;
 
@@ -284,7 +160,8 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
           <h3>Credit history</h3>
           <span className="muted">{items ? `${formatCount(items.length)}${history.hasNextPage ? '+' : ''} entries, newest first` : ''}</span>
         </div>
-        <ServerTable
+        <DataTable
+          manual
           label={`Credit history of ${userId}`}
           testId="user-history"
           columns={columns}

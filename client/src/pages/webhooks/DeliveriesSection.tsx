@@ -2,7 +2,8 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { WebhookDeliveryView, WebhookEndpointView } from '../../../../shared/webhooks';
-import { Pager, ServerTable } from '../../components/ServerTable';
+import { DataTable } from '../../components/DataTable';
+import { Pager } from '../../components/Pager';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
@@ -93,7 +94,8 @@ export function DeliveriesSection({ endpoint, admin }: { endpoint: WebhookEndpoi
         </div>
       </div>
       <div className="table-dense">
-        <ServerTable
+        <DataTable
+          manual
           label="Webhook deliveries"
           testId="webhook-deliveries-table"
           columns={columns}

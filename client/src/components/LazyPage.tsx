@@ -1,6 +1,6 @@
 import { Component, createElement, lazy, Suspense, type ComponentType, type ReactNode } from 'react';
-import { PageHeader } from '../../components/EmptyState';
-import { Skeleton } from '../../components/Skeleton';
+import { PageHeader } from './EmptyState';
+import { Skeleton } from './Skeleton';
 
 /**
  * A page whose code (and its charts) loads on first visit: a placeholder with the page's title
