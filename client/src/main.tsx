@@ -1,3 +1,5 @@
+// The global sheet first: the components' CSS modules come after it, so theirs win ties with it.
+import './styles.css';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -5,7 +7,6 @@ import { App } from './App';
 import { ToastProvider } from './components/Toasts';
 import { preloadDashboard } from './pages/DashboardPage';
 import { createClient, createQueryClient, TRPCProvider } from './trpc';
-import './styles.css';
 
 function Root() {
   const [queryClient] = useState(createQueryClient);

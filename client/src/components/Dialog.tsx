@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import styles from './Dialog.module.css';
 
 type DialogProps = {
   open: boolean;
@@ -32,7 +33,7 @@ export function Dialog({ open, title, onClose, children, footer, width = 420 }: 
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={styles.dialog}
       aria-labelledby={titleId}
       style={{ width }}
       onCancel={(e) => {
@@ -50,14 +51,14 @@ export function Dialog({ open, title, onClose, children, footer, width = 420 }: 
     >
       {open && (
         <>
-          <header className="dialog-header">
+          <header className={styles.header}>
             <h2 id={titleId}>{title}</h2>
             <button type="button" className="icon-button" aria-label="Close" title="Close (Esc)" onClick={onClose}>
               ×
             </button>
           </header>
-          <div className="dialog-body">{children}</div>
-          {footer && <footer className="dialog-footer">{footer}</footer>}
+          <div className={styles.body}>{children}</div>
+          {footer && <footer className={styles.footer}>{footer}</footer>}
         </>
       )}
     </dialog>

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
+import styles from './EmptyState.module.css';
 
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (
-    <div className="empty-state">
+    <div className={styles.emptyState}>
       <h2>{title}</h2>
       {children && <div className="empty-state-body">{children}</div>}
     </div>

@@ -2,6 +2,7 @@ import { cloneElement, type ReactElement, type ReactNode } from 'react';
 import type { z } from 'zod';
 import { fieldMessage } from '../../../shared/field-messages';
 import { validate, type FieldErrors } from '../lib/forms';
+import styles from './FormField.module.css';
 
 type FieldProps = {
   /** The id of the control inside; the hint or error gets `${id}-hint`. */
@@ -56,7 +57,7 @@ export function ReasonField({
 /** What the change will do, shown above the buttons. */
 export function FormPreview({ children, testId }: { children: ReactNode; testId?: string }) {
   return (
-    <div className="form-preview" data-testid={testId}>
+    <div className={styles.preview} data-testid={testId}>
       {children}
     </div>
   );

@@ -1,4 +1,5 @@
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import styles from './SearchInput.module.css';
 
 /** `value`, settled: it changes only after `delayMs` without a newer value. */
 export function useDebouncedValue<T>(value: T, delayMs = 250): T {
@@ -48,8 +49,8 @@ export const SearchInput = forwardRef<HTMLInputElement, SearchInputProps>(functi
   }, []);
 
   return (
-    <span className="search-input" style={{ width }}>
-      <span className="search-icon" aria-hidden>
+    <span className={styles.searchInput} style={{ width }}>
+      <span className={styles.icon} aria-hidden>
         ⌕
       </span>
       <input
@@ -70,7 +71,7 @@ export const SearchInput = forwardRef<HTMLInputElement, SearchInputProps>(functi
         }}
       />
       {!value && (
-        <kbd className="search-kbd" aria-hidden title="Press / to search">
+        <kbd className={styles.kbd} aria-hidden title="Press / to search">
           /
         </kbd>
       )}

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useLocation } from 'wouter';
 import { navItems } from '../nav';
 import { Dialog } from './Dialog';
+import styles from './Shortcuts.module.css';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -62,7 +63,7 @@ export function useGlobalShortcuts(onHelp: () => void) {
 export function ShortcutHelp({ open, onClose }: { open: boolean; onClose: () => void }) {
   return (
     <Dialog open={open} title="Keyboard shortcuts" onClose={onClose} width={380}>
-      <table className="shortcut-table">
+      <table className={styles.table}>
         <tbody>
           {navItems.map((n) => (
             <tr key={n.path}>

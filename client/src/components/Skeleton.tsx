@@ -1,3 +1,5 @@
+import styles from './Skeleton.module.css';
+
 /**
  * Grey bars where content is on its way, in the shape it will have (instead of "Loading…"):
  * `<Skeleton lines={3} />` for a card, `<SkeletonRows columns={6} />` inside a table body.
@@ -7,9 +9,9 @@ const widths = ['92%', '74%', '84%', '61%', '78%'];
 
 export function Skeleton({ lines = 3, label = 'Loading' }: { lines?: number; label?: string }) {
   return (
-    <div className="skeleton" role="status" aria-label={label} aria-busy="true" data-testid="skeleton">
+    <div className={styles.skeleton} role="status" aria-label={label} aria-busy="true" data-testid="skeleton">
       {Array.from({ length: lines }, (_, i) => (
-        <span key={i} className="skeleton-bar" style={{ width: widths[i % widths.length] }} aria-hidden />
+        <span key={i} className={styles.bar} style={{ width: widths[i % widths.length] }} aria-hidden />
       ))}
     </div>
   );
@@ -20,10 +22,10 @@ export function SkeletonRows({ columns, rows = 5 }: { columns: number; rows?: nu
   return (
     <>
       {Array.from({ length: rows }, (_, r) => (
-        <tr key={r} className="skeleton-row" aria-hidden data-testid="skeleton-row">
+        <tr key={r} className={styles.row} aria-hidden data-testid="skeleton-row">
           {Array.from({ length: columns }, (_, c) => (
             <td key={c}>
-              <span className="skeleton-bar" style={{ width: widths[(r + c) % widths.length] }} />
+              <span className={styles.bar} style={{ width: widths[(r + c) % widths.length] }} />
             </td>
           ))}
         </tr>

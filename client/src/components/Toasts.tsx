@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import styles from './Toasts.module.css';
 
 type Toast = { id: number; kind: 'success' | 'error' | 'info'; text: string };
 type ToastApi = { show: (text: string, kind?: Toast['kind']) => void };
@@ -28,11 +29,11 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={api}>
       {children}
-      <div className="toasts" role="status" aria-live="polite">
+      <div className={styles.toasts} role="status" aria-live="polite">
         {toasts.map((t) => (
-          <div key={t.id} className={`toast toast-${t.kind}`} data-testid="toast">
+          <div key={t.id} className={`${styles.toast} ${styles[t.kind]}`} data-testid="toast">
             <span>{t.text}</span>
-            <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+            <button type="button" className={styles.close} aria-label="Dismiss" onClick={() => dismiss(t.id)}>
               ×
             </button>
           </div>

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { errorCode } from '../lib/errors';
 import { isMeQuery, useTRPC, useTRPCClient } from '../trpc';
+import styles from './LiveConnection.module.css';
 
 /** live: the streams are open; reconnecting: one dropped and is being re-opened; offline: polling instead. */
 export type LiveState = 'live' | 'reconnecting' | 'offline';
@@ -104,8 +105,8 @@ const labels: Record<LiveState, { text: string; title: string }> = {
 export function LiveIndicator() {
   const state = useLiveState();
   return (
-    <span className={`live-indicator live-${state}`} data-testid="live-indicator" data-state={state} role="status" title={labels[state].title}>
-      <span className="live-dot" aria-hidden />
+    <span className={`${styles.indicator} ${styles[state]}`} data-testid="live-indicator" data-state={state} role="status" title={labels[state].title}>
+      <span className={styles.dot} aria-hidden />
       {labels[state].text}
     </span>
   );
