@@ -32,7 +32,7 @@ async function openSubscribers(baseUrl: string, cookie: string): Promise<SseStre
   const streams: SseStream<unknown>[] = [];
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const [path, input] = i % 4 < 2 ? ['admin.live.ledger', {}] : i % 4 === 2 ? ['admin.live.figures', {}] : ['admin.live.ledger', { userId: 'nobody-in-the-load' }];
-    streams.push(openStream(baseUrl, path as string, input, { cookie }));
+    streams.push(openStream(baseUrl, path, input, { cookie }));
   }
   await Promise.all(streams.map((s) => s.connected));
   // Each stream's opening event (its catch-up read done), so no opening work falls inside a measurement.

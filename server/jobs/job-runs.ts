@@ -20,7 +20,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
       trigger: meta.trigger,
       mode: meta.mode,
       worker: meta.worker,
-      payload: (payload ?? null) as never,
+      payload: (payload ?? null),
     })
     .returning({ id: jobRuns.id });
   const started = performance.now();
@@ -30,7 +30,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
     deps.realtime.bus.changed();
     await db
       .update(jobRuns)
-      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) as never })
+      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) })
       .where(eq(jobRuns.id, run!.id));
     jobRunsTotal.inc({ job: def.name, outcome: 'succeeded' });
     return result;

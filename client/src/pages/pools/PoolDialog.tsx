@@ -99,7 +99,7 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
     <K extends keyof Form>(key: K) =>
     (value: Form[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value as never);
+  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -129,7 +129,7 @@ export function ProviderDialog({
     <K extends keyof Form>(key: K) =>
     (value: Form[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value as never);
+  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value);
 
   /** A new provider gets the kind's usual base URL and cost, unless the admin already typed their own. */
   const setKind = (kind: Kind) =>
