@@ -11,7 +11,7 @@ import { formatCount } from './Amount';
 import { SkeletonRows } from './Skeleton';
 
 type ServerTableProps<T> = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each column has its own value type, and TanStack's ColumnDef is invariant in it (unknown does not fit)
   columns: ColumnDef<T, any>[];
   /** One page of rows, already sorted and filtered by the server. */
   data: T[] | undefined;
@@ -34,7 +34,7 @@ type ServerTableProps<T> = {
 };
 
 declare module '@tanstack/react-table' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a merged declaration must repeat TanStack's type parameters, used or not
   interface ColumnMeta<TData, TValue> {
     /** Takes the width the other columns leave, cutting its text with an ellipsis (ServerTable only). */
     grow?: boolean;

@@ -86,14 +86,16 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
   const update = useMutation(trpc.admin.pools.update.mutationOptions({ onSuccess: onSaved }));
   const save = editing ? update : create;
 
+  const { reset: resetCreate } = create;
+  const { reset: resetUpdate } = update;
   useEffect(() => {
     if (open) {
       setForm(pool ? fromPool(pool) : blank);
       setErrors({});
-      create.reset();
-      update.reset();
+      resetCreate();
+      resetUpdate();
     }
-  }, [open, pool, create.reset, update.reset]);
+  }, [open, pool, resetCreate, resetUpdate]);
 
   const set =
     <K extends keyof Form>(key: K) =>

@@ -252,6 +252,7 @@ function CreateAdminDialog({
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(trpc.admin.admins.create.mutationOptions({ onSuccess: onCreated }));
 
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setEmail('');
@@ -259,9 +260,9 @@ function CreateAdminDialog({
       setPassword('');
       setMustChange(false);
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -252,15 +252,16 @@ function CreateApiKeyDialog({
   );
 
   // A fresh form each time the dialog opens.
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setName('');
       setScopes([]);
       setExpires('');
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
