@@ -3,7 +3,8 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
-import type { JobDefinition, JobMode, JobTrigger } from './job-definition';
+import type { JobDefinition, JobTrigger } from './job-definition';
+import type { JobMode } from './runner';
 import { jobRuns } from './tables';
 
 export type RunMeta = { jobId: string | null; attempt: number; trigger: JobTrigger; mode: JobMode; worker: string };
