@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 import { ensureProvider, mutate, query, shotWholeMain, signIn } from './helpers';
 
 const count = (n: number) => new Intl.NumberFormat('en-US').format(n);

@@ -54,7 +54,7 @@ process.on('SIGUSR2', () => {
   restarting = true;
   server.once('exit', () => {
     server = startChild();
-    server.on('exit', onExit);
+    server.on('exit', exited);
     restarting = false;
   });
   server.kill('SIGTERM');
@@ -71,6 +71,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+// onExit ends this process (process.exit) whatever the cleanup does; nothing waits on it.
+const exited = (code: number | null, signal: NodeJS.Signals | null) => void onExit(code, signal);
+
 async function onExit(code: number | null, signal: NodeJS.Signals | null) {
   if (restarting) return;
   try {
@@ -83,4 +86,4 @@ async function onExit(code: number | null, signal: NodeJS.Signals | null) {
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(code ?? (signal ? 0 : 1));
 }
-server.on('exit', onExit);
+server.on('exit', exited);

@@ -44,8 +44,10 @@ function trackLiveStreams(app: FastifyInstance) {
  * SPA with a history fallback.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's logger so the instance is a plain FastifyInstance (pino's Logger would widen its generics).
+  const logger: FastifyBaseLogger = deps.log;
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance: logger,
     // Only the named proxies may set the client address (throttles and sessions record it).
     trustProxy: deps.config.TRUST_PROXY.length > 0 ? deps.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,

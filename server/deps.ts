@@ -48,7 +48,7 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
   // Two policies, one agent each: connections opened for image URLs are never reused for admin-set ones.
   const urlPolicy = new Outbound({ allowPrivate: config.ALLOW_PRIVATE_IMAGE_URLS });
   const outbound = new Outbound({ allowPrivate: config.ALLOW_PRIVATE_OUTBOUND });
-  const deps: AppDeps = {
+  const services: Omit<AppDeps, 'jobs'> = {
     config,
     dbHandle,
     redis,
@@ -78,11 +78,10 @@ export async function createDeps(env: Config, log: Logger = createLogger(env), j
       prefix: config.REDIS_PREFIX,
     }),
     apiKeys: new ApiKeyAuth({ dbHandle, redis, redisPrefix: config.REDIS_PREFIX, log }),
-    // Assigned right below: the runner hands these same deps to every handler.
-    jobs: undefined as never,
     realtime: createRealtime({ dbHandle, redis, redisPrefix: config.REDIS_PREFIX, log }),
   };
-  deps.jobs = redis ? new BullmqRunner(deps, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(deps, jobs);
+  // The runner adds itself as `jobs` and hands that one object to every handler: it is the process's deps.
+  const { deps } = redis ? new BullmqRunner(services, jobs, config.REDIS_URL ?? DEFAULT_REDIS_URL) : new InProcessRunner(services, jobs);
   await deps.apiKeys.start();
   return deps;
 }

@@ -9,12 +9,12 @@ export async function startBareServer(env: { DATABASE_URL: string; DATABASE_POOL
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/http/bare-server.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /listening (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
-    child.stderr!.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
     child.once('exit', (code) => reject(new Error(`the bare HTTP floor exited with ${code}:\n${out}`)));
   });
   return {

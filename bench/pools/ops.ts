@@ -1,7 +1,5 @@
-import { sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { Db } from '../../server/db/client';
-import { queryOne } from '../../server/db/rows';
 import { consumeCredits } from '../../server/ledger/consume';
 import { captureReservation, reserveCredits } from '../../server/ledger/reservations';
 import { drawFromPool } from '../../server/pools/draw';

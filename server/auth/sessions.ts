@@ -3,17 +3,15 @@ import type { SessionView } from '../../shared/auth';
 import { audit } from './audit';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
-import type { AdminRole } from '../../shared/enums';
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords';
 import { adminSessions, admins } from './tables';
 import { newSecret, sha256 } from './tokens';
 import type { LoginThrottle } from './login-throttle';
 import type { SecretBox } from './secrets';
+import type { SessionAdmin } from './session-admin';
 import { checkSecondFactor } from './totp';
 
 export const SESSION_COOKIE = 'cd_session';
-
-export type SessionAdmin = { id: string; email: string; role: AdminRole; sessionId: string; mustChangePassword: boolean };
 
 export type LoginInput = { email: string; password: string; code?: string; address: string; userAgent?: string };
 

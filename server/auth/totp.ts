@@ -7,7 +7,7 @@ import { DomainError } from '../errors';
 import { audit } from './audit';
 import type { LoginThrottle } from './login-throttle';
 import type { SecretBox } from './secrets';
-import type { SessionAdmin } from './sessions';
+import type { SessionAdmin } from './session-admin';
 import { adminRecoveryCodes, admins } from './tables';
 import { sha256 } from './tokens';
 

@@ -17,7 +17,7 @@ export function preparedClient<T extends Sql>(client: T): T {
       get(obj, prop, receiver) {
         const value = Reflect.get(obj, prop, receiver) as unknown;
         if (prop === 'unsafe' && typeof value === 'function') {
-          return (query: string, params?: unknown[], options?: UnsafeOptions) => value.call(obj, query, params, { ...options, prepare: true });
+          return (query: string, params?: unknown[], options?: UnsafeOptions): unknown => value.call(obj, query, params, { ...options, prepare: true });
         }
         if ((prop === 'begin' || prop === 'savepoint') && typeof value === 'function') {
           return (...args: unknown[]) => {

@@ -27,7 +27,8 @@ export type ExportSource<N extends ExportName = ExportName> = {
 
 const limitClause = (limit: number | null) => (limit ? sql`limit ${limit}` : sql``);
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+// The queries select scalar columns only (timestamps already as text), never objects.
+const text = (v: unknown) => (v === null || v === undefined ? null : `${v as string | number | boolean}`);
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 const ledger: ExportSource<'ledger'> = {

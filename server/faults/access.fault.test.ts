@@ -294,7 +294,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
   const record = async (who: string, path: string, p: Promise<unknown>) => {
     const text = await p.then(
       (r) => JSON.stringify(r),
-      (e: unknown) => JSON.stringify(e instanceof TRPCError ? { code: e.code, message: e.message, cause: e.cause ? { ...e.cause, message: (e.cause as Error).message } : null } : String(e)),
+      (e: unknown) => JSON.stringify(e instanceof TRPCError ? { code: e.code, message: e.message, cause: e.cause ? { ...e.cause, message: (e.cause).message } : null } : String(e)),
     );
     answers.push({ who, path, text });
     return text;

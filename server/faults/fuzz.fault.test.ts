@@ -292,13 +292,13 @@ function callOf(target: Target): fc.Arbitrary<Call> {
   }
 
   const body = fc.oneof(
-    { arbitrary: text.map((t) => ({ payload: t, contentType: 'application/json' as string | undefined, wrongMethod: false })), weight: 8 },
-    { arbitrary: json.chain((t) => malformedText(t ?? '')).map((t) => ({ payload: t, contentType: 'application/json' as string | undefined, wrongMethod: false })), weight: 2 },
+    { arbitrary: text.map((t) => ({ payload: t, contentType: 'application/json', wrongMethod: false })), weight: 8 },
+    { arbitrary: json.chain((t) => malformedText(t ?? '')).map((t) => ({ payload: t, contentType: 'application/json', wrongMethod: false })), weight: 2 },
     {
       arbitrary: fc.tuple(json, fc.constantFrom<string | undefined>(...wrongContentTypes, undefined)).map(([t, contentType]) => ({ payload: t, contentType, wrongMethod: false })),
       weight: 2,
     },
-    { arbitrary: json.map((t) => ({ payload: `{"pad":"${'x'.repeat(1_100_000)}","v":${t ?? 'null'}}`, contentType: 'application/json' as string | undefined, wrongMethod: false })), weight: 1 },
+    { arbitrary: json.map((t) => ({ payload: `{"pad":"${'x'.repeat(1_100_000)}","v":${t ?? 'null'}}`, contentType: 'application/json', wrongMethod: false })), weight: 1 },
     { arbitrary: json.map((t) => ({ payload: t, contentType: undefined as string | undefined, wrongMethod: true })), weight: 1 },
   );
   return fc.record({ body, bearer: credential(), ip: clientIp }).map(({ body: b, bearer, ip }) =>
@@ -539,8 +539,8 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
       return {
         request:
           target.type === 'query'
-            ? ({ method: 'GET', url: `${url}${payload === undefined ? '' : `?input=${encode(payload)}`}`, headers: signedIn > 0 ? { cookie } : {} } as InjectOptions)
-            : ({ method: 'POST', url, headers, payload: payload ?? '' } as InjectOptions),
+            ? ({ method: 'GET', url: `${url}${payload === undefined ? '' : `?input=${encode(payload)}`}`, headers: signedIn > 0 ? { cookie } : {} })
+            : ({ method: 'POST', url, headers, payload: payload ?? '' }),
       };
     });
 

@@ -57,7 +57,8 @@ describe('[GATEWAY] Redis stopped in the middle of 50 enhancements', () => {
         }
       }),
     );
-    await stopping;
+    // Assigned inside the callbacks above, which TypeScript's narrowing does not follow.
+    await (stopping as Promise<void> | null);
     const statuses = keys.map((k) => [first.get(k)!.status, first.get(k)!.body?.result?.data?.status]);
     expect(statuses.filter(([http, status]) => http !== 200 || (status !== 'enhanced' && status !== 'degraded'))).toEqual([]);
     expect(await pendingHolds(db)).toBe(0);

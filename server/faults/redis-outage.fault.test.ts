@@ -63,7 +63,7 @@ describe('[FAULT] Redis stopped during load', () => {
 
     // A job enqueued now is worked by the server's worker again.
     const jobId = await env.deps.jobs.enqueue('expire-reservations', {});
-    let run;
+    let run: typeof jobRuns.$inferSelect | undefined;
     while (Date.now() < deadline + 20_000 && !run) {
       [run] = await db.select().from(jobRuns).where(and(eq(jobRuns.jobId, jobId), eq(jobRuns.status, 'succeeded')));
       if (!run) await sleep(250);

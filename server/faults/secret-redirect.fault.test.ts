@@ -37,7 +37,7 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
   it('email: a new SMTP host clears the password unless it is entered again', async () => {
     const { caller } = await signedInCaller(env.deps);
     const email = (config: Record<string, unknown>, password?: string) =>
-      caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail(config) as never, ...(password ? { password } : {}) });
+      caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail(config), ...(password ? { password } : {}) });
     await email({}, 'smtp-password');
     expect((await email({ port: fakes.smtp.port })).secretSet).toBe(true);
     expect((await email({ host: 'smtp.attacker.example' })).secretSet).toBe(false);
@@ -78,11 +78,11 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
     const { caller } = await signedInCaller(env.deps);
     fakes.reset();
     // The fake offers no STARTTLS: with insecure auth not allowed, the password is never sent.
-    await caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail({ allowInsecureAuth: false }) as never, password: 'smtp-password' });
+    await caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail({ allowInsecureAuth: false }), password: 'smtp-password' });
     const refused = await caller.admin.alerts.channels.sendTest({ channel: 'email' });
     expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/STARTTLS|TLS/) });
     expect(fakes.state.mail).toHaveLength(0);
-    await caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail({ allowInsecureAuth: true }) as never });
+    await caller.admin.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: mail({ allowInsecureAuth: true }) });
     expect(await caller.admin.alerts.channels.sendTest({ channel: 'email' })).toEqual({ ok: true });
     expect(fakes.state.mail).toHaveLength(1);
     expect(fakes.state.mail[0]!.authPassword).toBe('smtp-password');
@@ -91,8 +91,8 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
   it('a custom CA is stored with the channel and must be a PEM certificate', async () => {
     const { caller } = await signedInCaller(env.deps);
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-    const view = await caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: pem }) as never });
+    const view = await caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: pem }) });
     expect(view.config).toMatchObject({ caPem: pem });
-    await expect(caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: 'not a cert' }) as never })).rejects.toThrow(/caPem must be a PEM certificate/);
+    await expect(caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: 'not a cert' }) })).rejects.toThrow(/caPem must be a PEM certificate/);
   });
 });

@@ -82,7 +82,7 @@ describe('[EDGES] tRPC over plain HTTP', () => {
         JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true }, include: [], files: ['../server/trpc/context.ts'] }),
       );
       const tsc = path.join(process.cwd(), 'node_modules', '.bin', 'tsc');
-      const run = await promisify(execFile)(tsc, ['-p', dir]).then(() => '', (e: { stdout?: string }) => e.stdout ?? String(e));
+      const run = await promisify(execFile)(tsc, ['-p', dir]).then(() => '', (e: Error & { stdout?: string }) => e.stdout ?? String(e));
       expect(run).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });

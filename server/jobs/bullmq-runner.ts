@@ -20,13 +20,16 @@ export class BullmqRunner implements JobRunner {
   private readonly connections: Redis[] = [];
   private worker: Worker | null = null;
   private started = false;
+  /** What every handler gets: the process's services, with this runner as their `jobs`. */
+  readonly deps: AppDeps;
 
   constructor(
-    private readonly deps: AppDeps,
+    services: Omit<AppDeps, 'jobs'>,
     readonly definitions: JobDefinition[],
     private readonly redisUrl: string,
     private readonly queueName = DEFAULT_QUEUE,
   ) {
+    const deps = (this.deps = { ...services, jobs: this });
     const queueConnection = this.connection();
     this.queue = new Queue(queueName, { connection: queueConnection, prefix: deps.config.REDIS_PREFIX });
     this.queue.on('error', (err) => deps.log.warn({ err }, 'job queue connection error'));

@@ -19,12 +19,16 @@ export class InProcessRunner implements JobRunner {
   private readonly crons: Cron[] = [];
   private readonly running = new Set<Promise<unknown>>();
   private readonly pendingIds = new Set<string>();
+  /** What every handler gets: the process's services, with this runner as their `jobs`. */
+  readonly deps: AppDeps;
 
   constructor(
-    private readonly deps: AppDeps,
+    services: Omit<AppDeps, 'jobs'>,
     readonly definitions: JobDefinition[],
     private readonly retryDelayMs = 2_000,
-  ) {}
+  ) {
+    this.deps = { ...services, jobs: this };
+  }
 
   private definition(name: string): JobDefinition {
     const def = this.definitions.find((d) => d.name === name);

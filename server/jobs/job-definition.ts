@@ -16,4 +16,3 @@ export type JobDefinition<P = unknown> = {
 export const defineJob = <P>(def: JobDefinition<P>): JobDefinition<unknown> => def as JobDefinition<unknown>;
 
 export type JobTrigger = 'schedule' | 'manual' | 'retry' | 'demand';
-export type JobMode = 'bullmq' | 'in-process';

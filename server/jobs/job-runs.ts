@@ -3,7 +3,8 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
 import type { DbOrTx } from '../db/client';
 import { DomainError } from '../errors';
-import type { JobDefinition, JobMode, JobTrigger } from './job-definition';
+import type { JobDefinition, JobTrigger } from './job-definition';
+import type { JobMode } from './runner';
 import { jobRuns } from './tables';
 
 export type RunMeta = { jobId: string | null; attempt: number; trigger: JobTrigger; mode: JobMode; worker: string };
@@ -20,7 +21,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
       trigger: meta.trigger,
       mode: meta.mode,
       worker: meta.worker,
-      payload: (payload ?? null) as never,
+      payload: (payload ?? null),
     })
     .returning({ id: jobRuns.id });
   const started = performance.now();
@@ -30,7 +31,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
     deps.realtime.bus.changed();
     await db
       .update(jobRuns)
-      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) as never })
+      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) })
       .where(eq(jobRuns.id, run!.id));
     jobRunsTotal.inc({ job: def.name, outcome: 'succeeded' });
     return result;

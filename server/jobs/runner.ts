@@ -1,4 +1,5 @@
-import type { JobDefinition, JobMode } from './job-definition';
+// No imports: AppDeps holds a JobRunner, and JobDefinition's handlers take AppDeps.
+export type JobMode = 'bullmq' | 'in-process';
 
 export type ScheduleView = {
   name: string;
@@ -12,7 +13,6 @@ export type FailedJobView = { id: string; name: string; failedAt: string | null;
 /** Runs the job definitions: on BullMQ with Redis, or on a cron library in this process without. */
 export interface JobRunner {
   readonly mode: JobMode;
-  readonly definitions: JobDefinition[];
   /** Registers the schedules; with `work`, this process also executes jobs. */
   start(opts: { work: boolean }): Promise<void>;
   stop(): Promise<void>;

@@ -45,14 +45,14 @@ describe('[LEDGER] monthly reset', () => {
   it('allocateMonthlyCredits() resets every due user in one pass with one allocation entry each; a second run changes nothing', async () => {
     const users = await Promise.all([newUser(db(), 'plus'), newUser(db(), 'pro'), newUser(db(), 'free')]);
     for (const u of users.slice(0, 2)) await consumeCredits(db(), { userId: u, credits: 3, enhancementType: 'color', idempotencyKey: key() });
-    await grantCredits(db(), cliActor, { userId: users[0]!, credits: 5, reason: 'loyalty bonus' });
+    await grantCredits(db(), cliActor, { userId: users[0], credits: 5, reason: 'loyalty bonus' });
     for (const u of users) await lastResetLastMonth(u);
 
     const first = await allocateMonthlyCredits(db());
     expect(first.usersReset).toBeGreaterThanOrEqual(3);
-    expect(await balanceRow(db(), users[0]!)).toMatchObject({ allowance: 10, bonus: 5, consumed: 0 });
-    expect(await balanceRow(db(), users[1]!)).toMatchObject({ allowance: 25, bonus: 0 });
-    expect(await balanceRow(db(), users[2]!)).toMatchObject({ allowance: 0 });
+    expect(await balanceRow(db(), users[0])).toMatchObject({ allowance: 10, bonus: 5, consumed: 0 });
+    expect(await balanceRow(db(), users[1])).toMatchObject({ allowance: 25, bonus: 0 });
+    expect(await balanceRow(db(), users[2])).toMatchObject({ allowance: 0 });
     const entries = await Promise.all(users.map((u) => countEntries(db(), u, 'allocation')));
     expect(entries).toEqual([2, 2, 2]);
 

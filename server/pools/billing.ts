@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RequestInit, Response } from 'undici';
+import type { RequestInit } from 'undici';
 import type { SecretBox } from '../auth/secrets';
 import { outboundRefusal, type Outbound } from '../net/outbound';
 

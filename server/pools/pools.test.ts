@@ -232,7 +232,7 @@ describe('[POOLS] auto-refill', () => {
       reasonOf(caller.admin.pools.refill({ provider, amount: -5 })),
       reasonOf(caller.admin.pools.refill({ provider, amount: 'lots' as never })),
       reasonOf(caller.admin.pools.refill({ provider: 'nope-provider', amount: 5 })),
-      reasonOf(caller.admin.pools.create({ provider: 'Bad Name', costPerCredit: '0.1', autoRefillThreshold: 0, autoRefillAmount: 0 } as never)),
+      reasonOf(caller.admin.pools.create({ provider: 'Bad Name', costPerCredit: '0.1', autoRefillThreshold: 0, autoRefillAmount: 0 })),
       reasonOf(caller.admin.pools.create({ provider: 'http-no-url', costPerCredit: '0.1', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http' } as never)),
       reasonOf(analyst.admin.pools.refill({ provider, amount: 5 })),
     ]);

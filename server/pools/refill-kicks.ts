@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { AppDeps } from '../app-deps';
-import type { DbOrTx } from '../db/client';
+import type { Logger } from 'pino';
+import type { DbHandle, DbOrTx } from '../db/client';
+import type { JobRunner } from '../jobs/runner';
 
 const CHANNEL = 'creditdesk_refill';
 
@@ -17,7 +18,8 @@ export async function kickRefill(db: DbOrTx, provider: string): Promise<void> {
  * Enqueues the auto-refill job for each kick (one per refill created or re-enabled, so they are
  * few). Two runs for one pool are harmless: a request is bought under its claim, once.
  */
-export async function listenForRefillKicks(deps: Pick<AppDeps, 'dbHandle' | 'jobs' | 'log'>): Promise<() => Promise<void>> {
+// Not Pick<AppDeps, ...>: draws import this file, and AppDeps imports the gateway that draws.
+export async function listenForRefillKicks(deps: { dbHandle: DbHandle; jobs: Pick<JobRunner, 'enqueue'>; log: Logger }): Promise<() => Promise<void>> {
   return deps.dbHandle.listen(CHANNEL, (provider) => {
     deps.jobs
       .enqueue('auto-refill', { provider }, { trigger: 'demand' })

@@ -2,7 +2,6 @@ import { eq, sql } from 'drizzle-orm';
 import { recordAlert } from '../alerts/alert-sink';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import type { Outbound } from '../net/outbound';
 import { queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { alertAwaitingApproval } from './auto-refill';

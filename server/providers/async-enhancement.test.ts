@@ -6,6 +6,7 @@ import type { EnhanceGetResult } from '../../shared/enhance-async';
 import { buildApp } from '../app';
 import { queryOne } from '../db/rows';
 import { badlySettledReservations, expectReconciled } from '../faults/lib/reconciled';
+import { allJobs } from '../jobs/all-jobs';
 import { creditReservations } from '../ledger/tables';
 import { expireReservations } from '../ledger/reservations';
 import { poolTotal } from '../pools/draw';
@@ -218,7 +219,7 @@ describe('[ASYNC] the hold outlives long provider tasks', () => {
       expect(await client.caller.enhance.get({ enhancementId })).toMatchObject({ status: 'degraded', degradationReason: expect.stringMatching(/hold expired/) });
       expect(await balanceRow(db(), userId)).toMatchObject({ total: 10, consumed: 0 });
     } finally {
-      env.deps.jobs = new (await import('../jobs/bullmq-runner')).BullmqRunner(env.deps, env.deps.jobs.definitions, env.env.REDIS_URL!);
+      env.deps.jobs = new (await import('../jobs/bullmq-runner')).BullmqRunner(env.deps, allJobs, env.env.REDIS_URL!);
       await env.deps.jobs.start({ work: true });
     }
   });

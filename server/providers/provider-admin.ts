@@ -178,7 +178,7 @@ export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name:
     const [current] = await tx.select({ archivedAt: apiProviders.archivedAt }).from(apiProviders).where(eq(apiProviders.name, input.name)).for('update');
     if (!current) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
     if (current.archivedAt) throw archivedProvider(input.name);
-    const [row] = await tx.update(apiProviders).set({ isActive: input.isActive, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning();
+    await tx.update(apiProviders).set({ isActive: input.isActive, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name));
     await audit(tx, actor, {
       action: input.isActive ? 'provider.enable' : 'provider.disable',
       targetType: 'provider',

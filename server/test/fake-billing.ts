@@ -50,7 +50,9 @@ export async function startFakeBilling() {
     return bought;
   }
 
-  const server: Server = createServer(async (req, res) => {
+  // A handler's error still surfaces as an unhandled rejection (it fails the test run), as before.
+  const server: Server = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const lookup = req.method === 'GET' && /\/purchases\/[^/]+$/.test(path);
@@ -81,7 +83,7 @@ export async function startFakeBilling() {
       return void json(res, 200, { transactionId: bought.transactionId, credits });
     }
     res.writeHead(404).end();
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/billing`;

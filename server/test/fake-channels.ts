@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { decodeBody, mimeParts, splitHeaders, type MimePart } from './mime-parts';
 
@@ -47,7 +47,9 @@ export async function startFakeChannels() {
     sms: [] as ReceivedWebhook[],
     mail: [] as ReceivedMail[],
   };
-  const http: Server = createServer(async (req, res) => {
+  // A handler's error still surfaces as an unhandled rejection (it fails the test run), as before.
+  const http: Server = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse) {
     const kind = req.url?.startsWith('/slack/') ? 'slack' : req.url === '/sms' ? 'sms' : null;
     const raw = await readBody(req);
     if (!kind || req.method !== 'POST') return void res.writeHead(404).end('not found');
@@ -57,7 +59,7 @@ export async function startFakeChannels() {
     if (state.fail[kind]) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('fake outage');
     state[kind].push({ path: req.url!, authorization: req.headers.authorization, body: JSON.parse(raw) as Record<string, unknown> });
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-  });
+  }
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const httpPort = (http.address() as { port: number }).port;
 
@@ -109,7 +111,8 @@ export async function startFakeChannels() {
       state.sms.length = 0;
       state.mail.length = 0;
     },
-    async close() {
+    // An arrow, not a method: tests pass `channels.close` around unbound (closers.push(channels.close)).
+    close: async () => {
       http.closeAllConnections();
       await Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), new Promise<void>((resolve) => smtp.close(() => resolve()))]);
     },

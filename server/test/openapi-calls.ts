@@ -52,7 +52,7 @@ export function documentValidator(doc: OpenApiDocument) {
   // strict: false — the document's non-schema parts (info, paths…) sit beside the schemas it holds.
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  ajv.addSchema(doc as object, 'openapi.json');
+  ajv.addSchema(doc, 'openapi.json');
   return (pointer: string, value: unknown): string | null => {
     const validate = ajv.getSchema(`openapi.json${pointer}`);
     if (!validate) throw new Error(`no schema at ${pointer}`);

@@ -57,8 +57,8 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

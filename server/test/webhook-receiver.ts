@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 
 export type ReceivedEvent = { headers: Record<string, string>; raw: string; payload: { type: string; timestamp: string; data: Record<string, unknown> } };
@@ -17,13 +17,15 @@ const readBody = (req: IncomingMessage) =>
  */
 export async function startWebhookReceiver() {
   const state = { status: 200, hang: false, received: [] as ReceivedEvent[] };
-  const server = createServer(async (req, res) => {
+  // A handler's error still surfaces as an unhandled rejection (it fails the test run), as before.
+  const server = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     state.received.push({ headers, raw, payload: JSON.parse(raw) as ReceivedEvent['payload'] });
     if (state.hang) return;
     res.writeHead(state.status, { 'content-type': 'text/plain' }).end(state.status < 300 ? 'ok' : 'nope');
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {

@@ -51,15 +51,19 @@ export function createFastifyContext(deps: AppDeps) {
       address: req.ip,
       userAgent: req.headers['user-agent'],
       cookies: {
-        setSession: (token, expiresAt) =>
+        // Blocks, not arrows returning the reply: a FastifyReply is thenable and nobody should await it here.
+        setSession: (token, expiresAt) => {
           res.setCookie(SESSION_COOKIE, token, {
             httpOnly: true,
             sameSite: 'strict',
             secure: deps.config.secureCookies,
             path: '/',
             expires: expiresAt,
-          }),
-        clearSession: () => res.clearCookie(SESSION_COOKIE, { path: '/' }),
+          });
+        },
+        clearSession: () => {
+          res.clearCookie(SESSION_COOKIE, { path: '/' });
+        },
       },
     });
   };

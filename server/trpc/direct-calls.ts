@@ -75,7 +75,7 @@ export function registerDirectCalls(app: FastifyInstance, opts: DirectOptions) {
     try {
       const procedure = await getProcedureAtPath(opts.router, path);
       if (procedure?._def.type !== 'mutation') return;
-      const data = await procedure({ path, getRawInput: async () => input, ctx, type: 'mutation', signal: undefined, batchIndex: 0 });
+      const data: unknown = await procedure({ path, getRawInput: async () => input, ctx, type: 'mutation', signal: undefined, batchIndex: 0 });
       body = { result: { data } };
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);

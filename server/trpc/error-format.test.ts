@@ -18,7 +18,7 @@ describe('[HTTP] error format', () => {
   it('a validation error keeps its reason code and field-naming message for API callers and adds each field error in plain words', async () => {
     const res = await app.inject({ method: 'POST', url: '/trpc/auth.login', payload: { email: 'nope', password: 'x'.repeat(600) } });
     expect(res.statusCode).toBe(400);
-    const { error } = res.json() as { error: { message: string; data: Record<string, unknown> } };
+    const { error } = res.json<{ error: { message: string; data: Record<string, unknown> } }>();
     expect(error.data.reason).toBe('BAD_REQUEST');
     expect(error.data.fields).toEqual(['email', 'password']);
     expect(error.message).toBe('email: must be a valid email address; password: must be at most 512 characters');
@@ -28,6 +28,6 @@ describe('[HTTP] error format', () => {
   it('a refusal that is not about a field has no field errors', async () => {
     const res = await app.inject({ method: 'POST', url: '/trpc/auth.login', payload: { email: 'nobody@example.com', password: 'wrong password here' } });
     expect(res.statusCode).toBe(401);
-    expect((res.json() as { error: { data: Record<string, unknown> } }).error.data.fieldErrors).toBeNull();
+    expect(res.json<{ error: { data: Record<string, unknown> } }>().error.data.fieldErrors).toBeNull();
   });
 });

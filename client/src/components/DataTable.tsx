@@ -12,7 +12,7 @@ import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import { SkeletonRows } from './Skeleton';
 
 declare module '@tanstack/react-table' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a merged declaration must repeat TanStack's type parameters, used or not
   interface ColumnMeta<TData, TValue> {
     /** Right-aligns numbers, keeps actions compact. */
     align?: 'left' | 'right';
@@ -26,7 +26,7 @@ declare module '@tanstack/react-table' {
 }
 
 type DataTableProps<T> = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each column has its own value type, and TanStack's ColumnDef is invariant in it (unknown does not fit)
   columns: ColumnDef<T, any>[];
   /** All rows (sorted here), or with `manual` one page of rows already sorted and filtered by the server. */
   data: T[] | undefined;

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import type { CreditSource } from '../../../shared/credits';
 import type { LiveLedgerFilter, LiveLedgerRow } from '../../../shared/live';
@@ -63,21 +63,23 @@ export function LivePage() {
     }
   };
 
+  // Effect events: the stream and the poll hand rows over without re-subscribing when `accept` is re-made.
+  const acceptRows = useEffectEvent(accept);
+  const offline = connection === 'offline';
   // The stream: re-opened for each filter; it reconnects by itself, resuming after its last row.
   useEffect(() => {
     setRows([]);
     setOpenFor(null);
     held.current = [];
     setHeldCount(0);
-    if (filterError || connection === 'offline') return;
+    if (filterError || offline) return;
     // The opening rows of a new filter are shown even while paused: only what comes after is held.
     const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, {
       onStarted: () => setOpenFor(filterKey),
-      onData: ({ data: { opening, rows: batch } }) => (opening ? setRows((r) => merge(r, batch)) : accept(batch)),
+      onData: ({ data: { opening, rows: batch } }) => (opening ? setRows((r) => merge(r, batch)) : acceptRows(batch)),
     });
     return () => sub.unsubscribe();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, filterKey, filterError, connection === 'offline']);
+  }, [client, filterKey, filterError, offline]);
 
   // The fallback: the newest matching rows from the ledger search, every POLL_MS.
   const polled = useQuery(
@@ -86,11 +88,12 @@ export function LivePage() {
       { enabled: connection === 'offline' && !filterError, refetchInterval: POLL_MS },
     ),
   );
-  useEffect(() => {
-    if (connection === 'offline') setOpenFor(filterKey);
-    if (polled.data && connection === 'offline') accept(polled.data.rows);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [polled.data]);
+  // Runs when a poll answers; the connection and filter are read as they are then, not followed.
+  const onPolled = useEffectEvent((data: typeof polled.data) => {
+    if (offline) setOpenFor(filterKey);
+    if (data && offline) accept(data.rows);
+  });
+  useEffect(() => onPolled(polled.data), [polled.data]);
 
   const togglePause = () => {
     if (pausedRef.current) {

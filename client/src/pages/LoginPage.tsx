@@ -43,12 +43,13 @@ export function LoginPage() {
   );
 
   const waitSeconds = retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
+  const { reset: resetLogin } = login;
   useEffect(() => {
     if (retryAt !== null && waitSeconds === 0) {
       setRetryAt(null);
-      login.reset();
+      resetLogin();
     }
-  }, [retryAt, waitSeconds, login.reset]);
+  }, [retryAt, waitSeconds, resetLogin]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -35,7 +35,8 @@ export function ProvidersPage() {
   const refocus = useRef<(Refocus & { before: ProviderView[] | undefined }) | null>(null);
   const tableRef = useRef<HTMLDivElement>(null);
 
-  const listKey = trpc.admin.providers.list.queryKey(listInput);
+  // Memoised: a fresh key array each render would make `move` below a new function each render.
+  const listKey = useMemo(() => trpc.admin.providers.list.queryKey(showArchived ? { includeArchived: true } : undefined), [trpc, showArchived]);
   const reorder = useMutation(
     trpc.admin.providers.reorder.mutationOptions({
       // The new order shows at once; the server's answer (and its priorities 10, 20, 30…) follows.
@@ -101,9 +102,7 @@ export function ProvidersPage() {
       refocus.current = { name, target, before: queryClient.getQueryData(listKey) };
       mutateReorder({ names });
     },
-    // listKey is a fresh array each render but always the same key.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [queryClient, reorderPending, mutateReorder, showArchived],
+    [queryClient, reorderPending, mutateReorder, listKey],
   );
 
   // React may move the focused row's DOM node to reorder it, which drops focus: put it back.
@@ -187,7 +186,8 @@ export function ProvidersPage() {
             </label>
           </div>
         </div>
-        <div className="table-dense" ref={tableRef} onKeyDown={onTableKey}>
+        {/* role="presentation": it only hears keys bubbling up from the rows' own buttons. */}
+        <div className="table-dense" ref={tableRef} onKeyDown={onTableKey} role="presentation">
           <DataTable
             manual
             label="Providers"

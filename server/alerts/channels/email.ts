@@ -62,7 +62,7 @@ export const emailChannel: AlertChannel = {
         to: config.to,
         subject: String(payload.subject),
         text: String(payload.text),
-        ...(payload.html ? { html: String(payload.html) } : {}),
+        ...(typeof payload.html === 'string' && payload.html ? { html: payload.html } : {}),
         ...(Array.isArray(payload.attachments) ? { attachments: payload.attachments as Mail.Attachment[] } : {}),
       });
     } catch (err) {

@@ -9,7 +9,8 @@ import {
   totpSetupSchema,
   totpStatusSchema,
 } from '../../../shared/auth';
-import { changePassword, checkOwnPassword, listSessions, login, logout, revokeSession, type SessionAdmin } from '../../auth/sessions';
+import type { SessionAdmin } from '../../auth/session-admin';
+import { changePassword, checkOwnPassword, listSessions, login, logout, revokeSession } from '../../auth/sessions';
 import { beginTotp, confirmTotp, disableTotp, totpStatus } from '../../auth/totp';
 import { DomainError } from '../../errors';
 import { userTokenInputSchema, userTokenSchema } from '../../../shared/credits';

@@ -169,7 +169,7 @@ export const liveRouter = router({
         yield tracked(feed.lastId, { rows: first, opening });
         for await (const batch of drain(ctx, signal, queue, catchUp)) {
           const rows = feed.fresh(batch);
-          if (rows.length) yield tracked(feed.lastId!, batchPayload(rows));
+          if (rows.length) yield tracked(feed.lastId, batchPayload(rows));
         }
       } finally {
         detach();

@@ -37,14 +37,16 @@ export function AlertActionDialog({ action, onClose, onDone }: { action: AlertAc
   const resolve = useMutation(trpc.admin.alerts.resolve.mutationOptions({ onSuccess }));
   const mutation = action?.kind === 'resolve' ? resolve : acknowledge;
 
+  const { reset: resetAcknowledge } = acknowledge;
+  const { reset: resetResolve } = resolve;
   useEffect(() => {
     if (action) {
       setNote('');
       setErrors({});
-      acknowledge.reset();
-      resolve.reset();
+      resetAcknowledge();
+      resetResolve();
     }
-  }, [action, acknowledge.reset, resolve.reset]);
+  }, [action, resetAcknowledge, resetResolve]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

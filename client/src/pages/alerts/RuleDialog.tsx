@@ -57,6 +57,8 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
   const update = useMutation(trpc.admin.alerts.rules.update.mutationOptions({ onSuccess: onSaved }));
   const save = editing ? update : create;
 
+  const { reset: resetCreate } = create;
+  const { reset: resetUpdate } = update;
   useEffect(() => {
     if (open) {
       setForm(
@@ -71,10 +73,10 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
           : blank,
       );
       setErrors({});
-      create.reset();
-      update.reset();
+      resetCreate();
+      resetUpdate();
     }
-  }, [open, rule, create.reset, update.reset]);
+  }, [open, rule, resetCreate, resetUpdate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

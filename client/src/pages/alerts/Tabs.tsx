@@ -19,7 +19,7 @@ export function Tabs<K extends string>({ tabs, current, onChange, label, idPrefi
     refs.current[key]?.focus();
   };
   return (
-    <div className="alerts-tabs" role="tablist" aria-label={label} onKeyDown={onKey}>
+    <div className="alerts-tabs" role="tablist" aria-label={label}>
       {tabs.map((t) => {
         const selected = t.key === current;
         return (
@@ -36,6 +36,7 @@ export function Tabs<K extends string>({ tabs, current, onChange, label, idPrefi
             tabIndex={selected ? 0 : -1}
             className={selected ? 'alerts-tab alerts-tab-active' : 'alerts-tab'}
             onClick={() => onChange(t.key)}
+            onKeyDown={onKey}
           >
             {t.label}
           </button>

@@ -45,11 +45,11 @@ const summaries: Record<string, (r: Result) => string> = {
   },
   'daily-usage-summary': (r) => {
     const backfilled = list(r.backfilled);
-    return `summarised ${String(r.day ?? 'yesterday')}${backfilled.length ? `; filled in ${count(backfilled.length, 'missed day')}` : ''}`;
+    return `summarised ${typeof r.day === 'string' ? r.day : 'yesterday'}${backfilled.length ? `; filled in ${count(backfilled.length, 'missed day')}` : ''}`;
   },
   'smart-reallocation': (r) => {
     const moved = n(r.creditsReallocated)
-      ? `${count(n(r.creditsReallocated), 'idle credit')} from ${count(n(r.usersReallocated), 'user')} moved to ${r.pool ? `the ${String(r.pool)} pool` : 'the platform pool'}`
+      ? `${count(n(r.creditsReallocated), 'idle credit')} from ${count(n(r.usersReallocated), 'user')} moved to ${typeof r.pool === 'string' && r.pool ? `the ${r.pool} pool` : 'the platform pool'}`
       : 'no idle allowances to move';
     return `${count(n(r.upgradeSuggestions), 'upgrade suggestion')} · ${moved}`;
   },
@@ -66,7 +66,8 @@ function balanceCheck(drifts: Drift[]): string {
 
 /** Any other result: its fields as words, lists as counts, nested objects left out. */
 function generic(result: unknown): string | null {
-  if (typeof result !== 'object') return String(result);
+  // A result is JSON: anything but an object or array is a scalar that reads as itself.
+  if (typeof result === 'string' || typeof result === 'number' || typeof result === 'boolean' || result === undefined) return String(result);
   if (Array.isArray(result)) return count(result.length, 'item');
   const parts = Object.entries(result as Result).flatMap(([k, v]) => {
     const label = fieldLabel(k).toLowerCase();

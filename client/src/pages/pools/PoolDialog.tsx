@@ -86,20 +86,22 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
   const update = useMutation(trpc.admin.pools.update.mutationOptions({ onSuccess: onSaved }));
   const save = editing ? update : create;
 
+  const { reset: resetCreate } = create;
+  const { reset: resetUpdate } = update;
   useEffect(() => {
     if (open) {
       setForm(pool ? fromPool(pool) : blank);
       setErrors({});
-      create.reset();
-      update.reset();
+      resetCreate();
+      resetUpdate();
     }
-  }, [open, pool, create.reset, update.reset]);
+  }, [open, pool, resetCreate, resetUpdate]);
 
   const set =
     <K extends keyof Form>(key: K) =>
     (value: Form[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value as never);
+  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -69,6 +69,7 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
     }),
   );
 
+  const { reset: resetRefill } = refill;
   useEffect(() => {
     if (pool) {
       setAmount(String(DEFAULT_AMOUNT));
@@ -76,9 +77,9 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
       setReason('');
       setErrors({});
       setOutcome(null);
-      refill.reset();
+      resetRefill();
     }
-  }, [pool, refill.reset]);
+  }, [pool, resetRefill]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

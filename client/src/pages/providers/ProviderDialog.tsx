@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useEffectEvent, useId, useState, type FormEvent } from 'react';
 import { providerInputSchema, providerKindSchema, type ProviderView } from '../../../../shared/providers';
 import { Dialog } from '../../components/Dialog';
 import { Field, FormActions, validateForm, wholeNumber } from '../../components/FormField';
@@ -114,22 +114,24 @@ export function ProviderDialog({
   const update = useMutation(trpc.admin.providers.update.mutationOptions({ onSuccess: onSaved }));
   const save = editing ? update : create;
 
+  // nextPriority is read when the dialog opens, not followed while it is open.
+  const blankForm = useEffectEvent(() => blank(nextPriority));
+  const { reset: resetCreate } = create;
+  const { reset: resetUpdate } = update;
   useEffect(() => {
     if (open) {
-      setForm(provider ? fromProvider(provider) : blank(nextPriority));
+      setForm(provider ? fromProvider(provider) : blankForm());
       setErrors({});
-      create.reset();
-      update.reset();
+      resetCreate();
+      resetUpdate();
     }
-    // nextPriority is read when the dialog opens, not followed while it is open.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [open, provider, create.reset, update.reset]);
+  }, [open, provider, resetCreate, resetUpdate]);
 
   const set =
     <K extends keyof Form>(key: K) =>
     (value: Form[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value as never);
+  const text = (key: keyof Form) => (e: { target: { value: string } }) => set(key)(e.target.value);
 
   /** A new provider gets the kind's usual base URL and cost, unless the admin already typed their own. */
   const setKind = (kind: Kind) =>

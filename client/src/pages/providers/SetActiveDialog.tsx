@@ -28,13 +28,14 @@ export function SetActiveDialog({ provider, onClose }: { provider: ProviderView 
     }),
   );
 
+  const { reset: resetSetActive } = setActive;
   useEffect(() => {
     if (provider) {
       setReason('');
       setErrors({});
-      setActive.reset();
+      resetSetActive();
     }
-  }, [provider, setActive.reset]);
+  }, [provider, resetSetActive]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import { updatePlatformSettingsInputSchema, type platformSettingsSchema } from '../../../../shared/pools';
 import { isAdmin, useMe } from '../../auth';
-import { formatCount, formatUsd, microsToDecimal, parseMicros } from '../../components/Amount';
+import { formatCount, formatUsd, parseMicros } from '../../components/Amount';
 import { Field, ReasonField, validateForm, wholeNumber } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';

@@ -139,6 +139,7 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
     }),
   );
 
+  const { reset: resetUpdate } = update;
   useEffect(() => {
     if (tier) {
       setMonthlyCredits(String(tier.monthlyCredits));
@@ -146,9 +147,9 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
       setOverflowCap(tier.monthlyOverflowCap === null ? '' : String(tier.monthlyOverflowCap));
       setReason('');
       setErrors({});
-      update.reset();
+      resetUpdate();
     }
-  }, [tier, update.reset]);
+  }, [tier, resetUpdate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

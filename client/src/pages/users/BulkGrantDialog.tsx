@@ -56,6 +56,7 @@ export function BulkGrantDialog({ open, filter, filterLabel, onClose, onDone }: 
     }),
   );
 
+  const { reset: resetGrant } = grant;
   useEffect(() => {
     if (open) {
       setCredits('');
@@ -63,9 +64,9 @@ export function BulkGrantDialog({ open, filter, filterLabel, onClose, onDone }: 
       setErrors({});
       setConfirming(false);
       setKey(operationKey());
-      grant.reset();
+      resetGrant();
     }
-  }, [open, grant.reset]);
+  }, [open, resetGrant]);
 
   const users = preview.data?.users ?? 0;
   const tooMany = users > BULK_GRANT_MAX_USERS;

@@ -34,15 +34,16 @@ export function CreateUserDialog({ open, onClose, onCreated }: { open: boolean; 
     }),
   );
 
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setUserId('');
       setEmail('');
       setTier('free');
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

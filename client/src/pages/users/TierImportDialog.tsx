@@ -38,16 +38,18 @@ export function TierImportDialog({ open, onClose, onDone }: { open: boolean; onC
     }),
   );
 
+  const { reset: resetRunPreview } = runPreview;
+  const { reset: resetApply } = apply;
   useEffect(() => {
     if (open) {
       setCsv('');
       setReason('');
       setErrors({});
       setPreview(null);
-      runPreview.reset();
-      apply.reset();
+      resetRunPreview();
+      resetApply();
     }
-  }, [open, runPreview.reset, apply.reset]);
+  }, [open, resetRunPreview, resetApply]);
 
   // A preview belongs to the text it was made from: editing the CSV asks for a new one.
   const current = preview && preview.csv === csv ? preview.result : null;

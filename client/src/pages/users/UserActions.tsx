@@ -44,15 +44,16 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
   // The preview shows a balance only for an amount the server would accept.
   const amount = validOrNull(creditsSchema, wholeNumber(credits));
 
+  const { reset: resetGrant } = grant;
   useEffect(() => {
     if (open) {
       setCredits('');
       setReason('');
       setExpires('');
       setErrors({});
-      grant.reset();
+      resetGrant();
     }
-  }, [open, grant.reset]);
+  }, [open, resetGrant]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -152,14 +153,15 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
     }),
   );
 
+  const { reset: resetAdjust } = adjust;
   useEffect(() => {
     if (open) {
       setDelta('');
       setReason('');
       setErrors({});
-      adjust.reset();
+      resetAdjust();
     }
-  }, [open, adjust.reset]);
+  }, [open, resetAdjust]);
 
   const n = wholeNumber(delta);
   // The preview shows a balance only for a change the server would accept: a valid delta that
@@ -236,14 +238,15 @@ export function TierDialog({ open, user, onClose, onDone }: ActionDialogProps) {
     }),
   );
 
+  const { reset: resetSetTierMutation } = setTierMutation;
   useEffect(() => {
     if (open) {
       setTier(user.tier);
       setReason('');
       setErrors({});
-      setTierMutation.reset();
+      resetSetTierMutation();
     }
-  }, [open, user.tier, setTierMutation.reset]);
+  }, [open, user.tier, resetSetTierMutation]);
 
   const target = allowances.data?.find((a) => a.tier === tier);
   const change = target && tier !== user.tier ? target.monthlyCredits - user.monthlyAllowance : null;

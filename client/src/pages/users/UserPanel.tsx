@@ -183,9 +183,9 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
 
       {admin && u && (
         <>
-          <GrantDialog open={dialog === 'grant'} user={u} onClose={() => setDialog(null)} onDone={refresh} />
-          <AdjustDialog open={dialog === 'adjust'} user={u} onClose={() => setDialog(null)} onDone={refresh} />
-          <TierDialog open={dialog === 'tier'} user={u} onClose={() => setDialog(null)} onDone={refresh} />
+          <GrantDialog open={dialog === 'grant'} user={u} onClose={() => setDialog(null)} onDone={() => void refresh()} />
+          <AdjustDialog open={dialog === 'adjust'} user={u} onClose={() => setDialog(null)} onDone={() => void refresh()} />
+          <TierDialog open={dialog === 'tier'} user={u} onClose={() => setDialog(null)} onDone={() => void refresh()} />
           <ReasonDialog
             open={refunding !== null}
             title="Refund transaction"

@@ -32,14 +32,15 @@ export function CreateEndpointDialog({
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(trpc.admin.webhooks.create.mutationOptions({ onSuccess: (r) => onCreated(r.endpoint, r.secret) }));
 
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setUrl('');
       setEvents([]);
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -63,7 +63,7 @@ export function DeliveriesSection({ endpoint, admin }: { endpoint: WebhookEndpoi
       col.display({ id: 'log', header: 'Attempt log', meta: { grow: true }, cell: (c) => <AttemptLog d={c.row.original} /> }),
       col.accessor('nextAttemptAt', {
         header: 'Next attempt',
-        cell: (c) => (c.getValue() ? <time dateTime={c.getValue()!}>{formatDateTime(c.getValue()!)}</time> : <span className="muted">—</span>),
+        cell: (c) => (c.getValue() ? <time dateTime={c.getValue()!}>{formatDateTime(c.getValue())}</time> : <span className="muted">—</span>),
       }),
       col.display({
         id: 'actions',
