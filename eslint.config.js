@@ -8,7 +8,18 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'drizzle/meta/**', 'sdk/src/schema.ts', '.prof/**', '.data/**', 'e2e/artifacts/**', 'test-results/**', 'playwright-report/**', 'examples/python-app/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'drizzle/meta/**',
+      'sdk/src/schema.ts',
+      '.prof/**',
+      '.data/**',
+      'e2e/artifacts/**',
+      'test-results/**',
+      'playwright-report/**',
+      'examples/python-app/**',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -61,8 +61,7 @@ const allocation: Benchmark = {
         const ms = performance.now() - t0;
         times.push(ms);
         log(
-          `  run ${i}/${runs}: ${(ms / 1000).toFixed(2)} s — ${result.upgradeSuggestions} suggestions, ${result.usersReallocated} users, ` +
-            `${result.creditsReallocated} credits to ${result.pool}`,
+          `  run ${i}/${runs}: ${(ms / 1000).toFixed(2)} s — ${result.upgradeSuggestions} suggestions, ${result.usersReallocated} users, ` + `${result.creditsReallocated} credits to ${result.pool}`,
         );
         if (result.upgradeSuggestions !== expected.heavy || result.usersReallocated !== expected.idle || result.creditsReallocated !== expected.credits) {
           throw new Error(`optimizeAllocation found ${JSON.stringify(result)}, expected ${JSON.stringify(expected)}`);

@@ -76,11 +76,12 @@ const analytics: Benchmark = {
     let handle: DbHandle | undefined;
     let sql: postgres.Sql | undefined;
     let server: ServerProcess | undefined;
-    const dropOnSignal = () => void (async () => {
-      await server?.stop('SIGKILL');
-      await db?.drop();
-      process.exit(130);
-    })();
+    const dropOnSignal = () =>
+      void (async () => {
+        await server?.stop('SIGKILL');
+        await db?.drop();
+        process.exit(130);
+      })();
     process.once('SIGINT', dropOnSignal);
     try {
       db = await createBenchDb();
@@ -91,10 +92,25 @@ const analytics: Benchmark = {
       const secrets = new SecretBox(masterKey);
       for (const [i, p] of SEED_PROVIDERS.entries()) {
         // Nothing listens on port 9: the health job finds them down, as a dashboard often shows one.
-        await saveProvider(handle.db, secrets, cliActor, {
-          name: p.name, kind: p.kind, baseUrl: 'http://127.0.0.1:9', apiKey: 'bench', model: null, costPerRequest: p.cost,
-          rateLimitPerMinute: 1000, priority: (i + 1) * 10, timeoutMs: 30_000, isActive: true, healthCheckUrl: null,
-        }, 'create');
+        await saveProvider(
+          handle.db,
+          secrets,
+          cliActor,
+          {
+            name: p.name,
+            kind: p.kind,
+            baseUrl: 'http://127.0.0.1:9',
+            apiKey: 'bench',
+            model: null,
+            costPerRequest: p.cost,
+            rateLimitPerMinute: 1000,
+            priority: (i + 1) * 10,
+            timeoutMs: 30_000,
+            isActive: true,
+            healthCheckUrl: null,
+          },
+          'create',
+        );
         await createFundedPool(handle.db, secrets, p.name, 50_000 * (i + 1), p.cost);
       }
 

@@ -28,7 +28,12 @@ const cluster: Benchmark = {
   description: 'credits.consume over HTTP, distinct users, 64 clients: 1 server process against 2 (SERVER_PROCESSES) on one port',
   async run() {
     const s = { rounds: envInt('BENCH_ROUNDS', 3), seconds: envInt('BENCH_SECONDS', 5), warmupSeconds: 1 };
-    log(`settings: ${s.rounds} interleaved rounds x ${s.seconds} s after 1 s of warm-up (BENCH_ROUNDS, BENCH_SECONDS); load before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `settings: ${s.rounds} interleaved rounds x ${s.seconds} s after 1 s of warm-up (BENCH_ROUNDS, BENCH_SECONDS); load before: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     let db: BenchDb | undefined;
     let handle: DbHandle | undefined;
     const servers: ServerProcess[] = [];
@@ -96,7 +101,12 @@ const cluster: Benchmark = {
           postgres_cpu_ms_per_op: x.cpu ? round(x.cpu.pg, 3) : null,
         });
       }
-      log(`  load after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (the load generator shares them)`);
+      log(
+        `  load after: ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} on ${os.cpus().length} cores (the load generator shares them)`,
+      );
       for (const srv of servers.splice(0)) await srv.stop();
       const ledger = await checkLedger(handle.db);
       log(`  checkLedger: ${ledger.ok ? 'OK' : 'INCONSISTENT'} (${ledger.usersChecked} users)`);

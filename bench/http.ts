@@ -42,7 +42,7 @@ const labels: Record<Proc, Record<Variant, string>> = {
     pool: 'credits.consume over HTTP, one pool (pro users past allowance: overflow)',
   },
   enhance: {
-    floor: 'enhance.run raw-SQL floor (the gateway\'s statements, postgres.js)',
+    floor: "enhance.run raw-SQL floor (the gateway's statements, postgres.js)",
     bare: 'enhance.run bare HTTP floor (node:http + JSON + the same statements, postgres.js)',
     distinct: 'enhance.run over HTTP, distinct users (allowance), stub fal',
     pool: 'enhance.run over HTTP, one pool (allowance spent: overflow), stub fal',
@@ -64,12 +64,13 @@ const http: Benchmark = {
     let fal: Awaited<ReturnType<typeof startFakeFal>> | undefined;
     let bare: BareServer | undefined;
     const redisPrefix = `cd-bench-${randomBytes(4).toString('hex')}`;
-    const dropOnSignal = () => void (async () => {
-      await server?.stop('SIGKILL');
-      await bare?.stop();
-      await db?.drop();
-      process.exit(130);
-    })();
+    const dropOnSignal = () =>
+      void (async () => {
+        await server?.stop('SIGKILL');
+        await bare?.stop();
+        await db?.drop();
+        process.exit(130);
+      })();
     process.once('SIGINT', dropOnSignal);
     try {
       db = await createBenchDb();

@@ -16,10 +16,7 @@ const SERVER_POOL = 20;
 
 async function verifyLedger(handle: DbHandle): Promise<void> {
   const check = await checkLedger(handle.db);
-  log(
-    `  checkLedger: ${check.ok ? 'OK' : 'INCONSISTENT'} — ${check.usersChecked} users checked, ` +
-      `${check.offenders.length} offenders, ${check.overduePendingHolds} overdue holds`,
-  );
+  log(`  checkLedger: ${check.ok ? 'OK' : 'INCONSISTENT'} — ${check.usersChecked} users checked, ` + `${check.offenders.length} offenders, ${check.overduePendingHolds} overdue holds`);
   if (!check.ok) throw new Error(`the ledger is inconsistent after the benchmark: ${JSON.stringify(check.offenders.slice(0, 5))}`);
 }
 
@@ -37,11 +34,12 @@ const ledger: Benchmark = {
     let db: BenchDb | undefined;
     let handle: DbHandle | undefined;
     let server: ServerProcess | undefined;
-    const dropOnSignal = () => void (async () => {
-      await server?.stop('SIGKILL');
-      await db?.drop();
-      process.exit(130);
-    })();
+    const dropOnSignal = () =>
+      void (async () => {
+        await server?.stop('SIGKILL');
+        await db?.drop();
+        process.exit(130);
+      })();
     process.once('SIGINT', dropOnSignal);
     try {
       db = await createBenchDb();

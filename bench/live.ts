@@ -95,8 +95,13 @@ const live: Benchmark = {
         received.bytes = 0;
         const runs = await runRounds(modes, clients, { ...s, pg: { sql: statsSql, dbName: db.name } });
         const [none, many] = modes.map((m) => summarizeRuns(runs.get(m.key)!));
-        log(`  ${clients} clients: 0 subs ${none!.throughput.toFixed(0)}/s (${cpuText(none!.cpu)}), ${SUBSCRIBERS} subs ${many!.throughput.toFixed(0)}/s (${cpuText(many!.cpu)}); the streams received ${received.events} events, ${(received.bytes / 2 ** 20).toFixed(1)} MB`);
-        for (const [m, x] of [[modes[0]!, none!], [modes[1]!, many!]] as const) {
+        log(
+          `  ${clients} clients: 0 subs ${none!.throughput.toFixed(0)}/s (${cpuText(none!.cpu)}), ${SUBSCRIBERS} subs ${many!.throughput.toFixed(0)}/s (${cpuText(many!.cpu)}); the streams received ${received.events} events, ${(received.bytes / 2 ** 20).toFixed(1)} MB`,
+        );
+        for (const [m, x] of [
+          [modes[0]!, none!],
+          [modes[1]!, many!],
+        ] as const) {
           const ratio = m === modes[1] ? x.throughput / none!.throughput : null;
           cases.push({
             case: m.label,

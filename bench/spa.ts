@@ -84,12 +84,13 @@ const spa: Benchmark = {
     let handle: DbHandle | undefined;
     let server: ServerProcess | undefined;
     let browser: Browser | undefined;
-    const dropOnSignal = () => void (async () => {
-      await browser?.close();
-      await server?.stop('SIGKILL');
-      await db?.drop();
-      process.exit(130);
-    })();
+    const dropOnSignal = () =>
+      void (async () => {
+        await browser?.close();
+        await server?.stop('SIGKILL');
+        await db?.drop();
+        process.exit(130);
+      })();
     process.once('SIGINT', dropOnSignal);
     try {
       const buildMs = await viteBuild(outDir);
@@ -105,10 +106,25 @@ const spa: Benchmark = {
       const masterKey = randomBytes(32);
       const secrets = new SecretBox(masterKey);
       for (const [i, p] of SEED_PROVIDERS.entries()) {
-        await saveProvider(handle.db, secrets, cliActor, {
-          name: p.name, kind: p.kind, baseUrl: 'http://127.0.0.1:9', apiKey: 'bench', model: null, costPerRequest: p.cost,
-          rateLimitPerMinute: 1000, priority: (i + 1) * 10, timeoutMs: 30_000, isActive: true, healthCheckUrl: null,
-        }, 'create');
+        await saveProvider(
+          handle.db,
+          secrets,
+          cliActor,
+          {
+            name: p.name,
+            kind: p.kind,
+            baseUrl: 'http://127.0.0.1:9',
+            apiKey: 'bench',
+            model: null,
+            costPerRequest: p.cost,
+            rateLimitPerMinute: 1000,
+            priority: (i + 1) * 10,
+            timeoutMs: 30_000,
+            isActive: true,
+            healthCheckUrl: null,
+          },
+          'create',
+        );
         await createFundedPool(handle.db, secrets, p.name, 50_000 * (i + 1), p.cost);
       }
       await seedAnalyticsUsers(sql, 2_000);
@@ -139,9 +155,20 @@ const spa: Benchmark = {
         sizeCase('initial JS (entry + static imports)', bundle.initialJs, GOALS.initialJsKb),
         sizeCase('initial CSS', bundle.initialCss),
         ...bundle.lazy.flatMap((l) => [sizeCase(`lazy page ${l.src}, JS it adds`, l.js), ...(l.css.files.length ? [sizeCase(`lazy page ${l.src}, CSS it adds`, l.css)] : [])]),
-        timingCase('dashboard figures shown, cold cache (navigation start to first paint with the stats)', cold.map((t) => t.figuresMs), GOALS.dashboardMs),
-        timingCase('dashboard 30-day chart shown, cold cache', cold.map((t) => t.chartMs ?? NaN)),
-        timingCase('dashboard figures shown, warm reload (scripts revalidated from cache)', warm.map((t) => t.figuresMs), GOALS.dashboardMs),
+        timingCase(
+          'dashboard figures shown, cold cache (navigation start to first paint with the stats)',
+          cold.map((t) => t.figuresMs),
+          GOALS.dashboardMs,
+        ),
+        timingCase(
+          'dashboard 30-day chart shown, cold cache',
+          cold.map((t) => t.chartMs ?? NaN),
+        ),
+        timingCase(
+          'dashboard figures shown, warm reload (scripts revalidated from cache)',
+          warm.map((t) => t.figuresMs),
+          GOALS.dashboardMs,
+        ),
       ];
     } finally {
       process.off('SIGINT', dropOnSignal);

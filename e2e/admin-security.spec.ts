@@ -46,7 +46,9 @@ test('an API key is rotated: the old secret works through its grace period, and 
   expect((await callWithKey(page, first)).status).toBe(200);
 
   // Rotation with an hour's grace: both secrets work, the row names the old one and its end.
-  await keyRow(page, name).getByRole('button', { name: `Rotate ${name}` }).click();
+  await keyRow(page, name)
+    .getByRole('button', { name: `Rotate ${name}` })
+    .click();
   const rotate = page.getByRole('dialog', { name: 'Rotate API key' });
   await rotate.getByLabel('Old secret keeps working for').selectOption({ label: '1 hour' });
   await rotate.getByRole('button', { name: 'Rotate key' }).click();
@@ -60,7 +62,9 @@ test('an API key is rotated: the old secret works through its grace period, and 
   expect((await callWithKey(page, second)).status).toBe(200);
 
   // A second rotation with no grace: the first secret's grace ends, and the second stops at once.
-  await keyRow(page, name).getByRole('button', { name: `Rotate ${name}` }).click();
+  await keyRow(page, name)
+    .getByRole('button', { name: `Rotate ${name}` })
+    .click();
   await rotate.getByLabel('Old secret keeps working for').selectOption({ label: 'Stop at once' });
   await rotate.getByRole('button', { name: 'Rotate key' }).click();
   await expect(page.getByTestId('rotation-note')).toHaveText('The old secret stopped working now.');

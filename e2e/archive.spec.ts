@@ -30,7 +30,10 @@ test('an admin sees a failed health check with its time, archives a provider, fi
 
   // Archive (from the provider's dialog) needs a reason; the provider leaves the default list and the fallback order.
   await row.getByRole('button', { name: `Edit ${name}` }).click();
-  await page.getByRole('dialog', { name: `Edit provider ${name}` }).getByRole('button', { name: 'Archive provider…' }).click();
+  await page
+    .getByRole('dialog', { name: `Edit provider ${name}` })
+    .getByRole('button', { name: 'Archive provider…' })
+    .click();
   const archive = page.getByRole('dialog', { name: `Archive ${name}` });
   await archive.getByRole('button', { name: 'Archive provider' }).click();
   await expect(archive.getByText('A reason of at least 3 characters is required')).toBeVisible();

@@ -19,7 +19,7 @@ async function userWithCharge(page: Page, tag: string) {
 /** Clicks the Export CSV link and returns the downloaded file's name and lines. */
 async function download(page: Page) {
   const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
-  const text = await readFile((await file.path()), 'utf8');
+  const text = await readFile(await file.path(), 'utf8');
   return { name: file.suggestedFilename(), lines: text.split('\r\n').filter((l) => l !== '') };
 }
 

@@ -102,7 +102,7 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   await expect(dialog.getByTestId('refill-result')).toContainText('Completed');
   await expect(dialog.getByTestId('refill-result')).toContainText('500 credits');
   await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(1000 - draws));
-  await expect(page.getByTestId('stat-platform-credits')).toHaveText(count((await unsuspendedPoolCredits(page.request))));
+  await expect(page.getByTestId('stat-platform-credits')).toHaveText(count(await unsuspendedPoolCredits(page.request)));
   await dialog.getByTestId('refill-result').getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId(`provider-credits-${provider}`)).toHaveText(count(1000 - draws));

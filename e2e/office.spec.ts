@@ -41,9 +41,7 @@ test('Dashboard, Pools and Settings show the same budget figures, over budget in
     const figures = page.getByTestId('budget-figures');
     await expect(figures.getByTestId('budget-usd')).toHaveText('$8.00');
     return figures.evaluate((el) =>
-      ['budget-usd', 'budget-refills', 'budget-left', 'budget-provider-cost', 'budget-provider-projected'].map(
-        (id) => el.querySelector(`[data-testid="${id}"]`)?.textContent ?? null,
-      ),
+      ['budget-usd', 'budget-refills', 'budget-left', 'budget-provider-cost', 'budget-provider-projected'].map((id) => el.querySelector(`[data-testid="${id}"]`)?.textContent ?? null),
     );
   };
   const dashboard = await read('/');

@@ -134,7 +134,15 @@ test('an admin adds providers, reorders and disables one, tests them, and runs a
   // scroll sideways rather than squeeze the Last error column to nothing.
   for (const i of [1, 2]) {
     const wide = `wide-row-provider-${i}-${(Date.now() % 1e8).toString(36)}`.slice(0, 40);
-    await mutate(page.request, 'admin.providers.create', { name: wide, kind: 'kie', baseUrl: 'http://127.0.0.1:9', costPerRequest: '123456.123456', rateLimitPerMinute: 100000, priority: 9000 + i, isActive: false });
+    await mutate(page.request, 'admin.providers.create', {
+      name: wide,
+      kind: 'kie',
+      baseUrl: 'http://127.0.0.1:9',
+      costPerRequest: '123456.123456',
+      rateLimitPerMinute: 100000,
+      priority: 9000 + i,
+      isActive: false,
+    });
   }
 
   // After a reload the order and the disabled state are the server's.

@@ -51,7 +51,7 @@ test('an analyst splits 90 days by provider, exports exactly the days shown, and
   // Export: one row per day shown, the day's figures, then requests/credits/cost per provider.
   const [download] = await Promise.all([other.waitForEvent('download'), other.getByRole('button', { name: /Export CSV/ }).click()]);
   expect(download.suggestedFilename()).toBe(`usage-${first}-${last}-provider.csv`);
-  const text = await readFile((await download.path()), 'utf8');
+  const text = await readFile(await download.path(), 'utf8');
   const lines = text.split('\r\n').filter((l) => l !== '');
   expect(lines).toHaveLength(1 + 90);
   const header = lines[0]!.split(',');

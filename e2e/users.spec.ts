@@ -135,7 +135,10 @@ test('an analyst reads users, tiers and the budget without any control that chan
 
   // The admin sees the controls the analyst will not.
   await page.getByRole('searchbox', { name: 'Search users' }).fill(userId);
-  await page.getByTestId('users-table').getByRole('row', { name: new RegExp(userId) }).click();
+  await page
+    .getByTestId('users-table')
+    .getByRole('row', { name: new RegExp(userId) })
+    .click();
   await expect(page.getByTestId('user-panel').getByRole('button', { name: 'Grant credits' })).toBeVisible();
 
   const context = await browser.newContext();

@@ -137,9 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(404).send({ error: 'Not Found' });
     });
   } else {
-    app.get('/', async (_req, reply) =>
-      reply.type('text/plain').send(`The SPA is not built (no ${staticRoot}/index.html): run npm run build.`),
-    );
+    app.get('/', async (_req, reply) => reply.type('text/plain').send(`The SPA is not built (no ${staticRoot}/index.html): run npm run build.`));
   }
   return app;
 }

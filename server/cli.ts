@@ -85,7 +85,10 @@ async function main(argv: string[]): Promise<number> {
       case 'create-api-key': {
         const input = parse(createApiKeyInputSchema, {
           name: option(values, 'name'),
-          scopes: option(values, 'scopes').split(',').map((s) => s.trim()).filter(Boolean),
+          scopes: option(values, 'scopes')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
         });
         const { apiKey, secret } = await db.transaction((tx) => createApiKey(tx, cliActor, input));
         process.stdout.write(`Created API key "${apiKey.name}" (${apiKey.id}) with scopes ${apiKey.scopes.join(', ')}.\n`);

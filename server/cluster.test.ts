@@ -20,7 +20,12 @@ const lines = (s: ServerProcess): { pid: number; msg: string; url?: string }[] =
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
-const listeningPids = (s: ServerProcess) => new Set(lines(s).filter((l) => l.msg.startsWith('Creditdesk on')).map((l) => l.pid));
+const listeningPids = (s: ServerProcess) =>
+  new Set(
+    lines(s)
+      .filter((l) => l.msg.startsWith('Creditdesk on'))
+      .map((l) => l.pid),
+  );
 
 let env: TestEnv;
 let server: ServerProcess;
@@ -42,7 +47,11 @@ describe('SERVER_PROCESSES: N HTTP server processes on one port', () => {
     expect(pids.size).toBe(2);
     expect(pids.has(server.child.pid!)).toBe(false);
     for (let i = 0; i < 20; i++) expect(await fresh(`${server.url}/livez`)).toBe(200);
-    const answered = new Set(lines(server).filter((l) => l.url === '/livez').map((l) => l.pid));
+    const answered = new Set(
+      lines(server)
+        .filter((l) => l.url === '/livez')
+        .map((l) => l.pid),
+    );
     expect(answered).toEqual(pids);
   });
 
@@ -63,7 +72,12 @@ describe('SERVER_PROCESSES: N HTTP server processes on one port', () => {
     );
     const start = lines(server).length;
     for (let i = 0; i < 20; i++) expect(await fresh(`${server.url}/livez`)).toBe(200);
-    const answered = new Set(lines(server).slice(start).filter((l) => l.url === '/livez').map((l) => l.pid));
+    const answered = new Set(
+      lines(server)
+        .slice(start)
+        .filter((l) => l.url === '/livez')
+        .map((l) => l.pid),
+    );
     expect(answered).toEqual(new Set([...before].filter((p) => p !== victim).concat(replacement!)));
   });
 
@@ -72,7 +86,9 @@ describe('SERVER_PROCESSES: N HTTP server processes on one port', () => {
     expect(pids.length, server.output().slice(-3000)).toBe(2);
     expect(await server.stop('SIGTERM')).toBe(0);
     for (const p of pids) expect(isAlive(p)).toBe(false);
-    const stopped = lines(server).filter((l) => l.msg.includes('received: finishing in-flight requests')).map((l) => l.pid);
+    const stopped = lines(server)
+      .filter((l) => l.msg.includes('received: finishing in-flight requests'))
+      .map((l) => l.pid);
     expect(new Set(stopped)).toEqual(new Set(pids));
   });
 

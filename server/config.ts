@@ -2,9 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', ''], { message: 'expects true or false' })
-  .transform((v) => v === 'true' || v === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0', ''], { message: 'expects true or false' }).transform((v) => v === 'true' || v === '1');
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -24,7 +22,12 @@ const isProxyEntry = (entry: string) => {
 
 const proxyList = z
   .string()
-  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.every(isProxyEntry), 'expects comma-separated proxy addresses or CIDRs (e.g. 10.0.0.0/8,::1)');
 
 /** An exact origin (`https://app.example.com`, `http://localhost:5173`): scheme, host and port, nothing else. */
@@ -39,7 +42,12 @@ const isOrigin = (entry: string) => {
 
 const originList = z
   .string()
-  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.every(isOrigin), 'expects comma-separated origins such as https://app.example.com (scheme, host and port; no path, no trailing slash, no *)');
 
 const envSchema = z.object({
@@ -56,15 +64,25 @@ const envSchema = z.object({
   /** `off` forces in-process jobs even when Redis runs on the default address. */
   REDIS_URL: z.union([z.literal('off'), optionalUrl(['redis://', 'rediss://'])]).optional(),
   /** Unset: `creditdesk:<installation id>`, so installs sharing a host's Redis never share keys (see createDeps). */
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -').optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9:_-]+$/i, 'expects letters, digits, : _ -')
+    .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   MASTER_KEY: z
     .string()
     .regex(/^[0-9a-f]{64}$/i, 'expects 64 hex characters (32 bytes)')
     .optional(),
-  ADMIN_EMAIL: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expects an email address').optional(),
+  ADMIN_EMAIL: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$/, 'expects an email address')
+    .optional(),
   ADMIN_PASSWORD: z.string().min(12, 'expects at least 12 characters').optional(),
-  SESSION_TTL_HOURS: z.coerce.number({ message: 'expects a number of hours' }).positive().max(24 * 30).default(12),
+  SESSION_TTL_HOURS: z.coerce
+    .number({ message: 'expects a number of hours' })
+    .positive()
+    .max(24 * 30)
+    .default(12),
   /** The proxies whose X-Forwarded-For is believed; none by default, so the header cannot forge an address. */
   TRUST_PROXY: proxyList.default([]),
   /** Browsers on these origins may call the user-token procedures (credits.balance, users.notifications, …). */

@@ -1,13 +1,6 @@
 import type { ErrorReason } from '../shared/enums';
 
-export type DomainErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PRECONDITION_FAILED'
-  | 'TOO_MANY_REQUESTS';
+export type DomainErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'TOO_MANY_REQUESTS';
 
 /**
  * A refusal the domain means to make: the tRPC layer turns it into an error of `code`

@@ -136,7 +136,10 @@ describe('[CLI] npm run admin', () => {
     const list = await runScript('server/cli.ts', ['list-api-keys'], env.env);
     expect(list.stdout).toContain('cli test');
     expect(list.stdout).not.toContain(secret);
-    const id = list.stdout.split('\n').find((l) => l.includes('cli test'))!.split(/\s+/)[0]!;
+    const id = list.stdout
+      .split('\n')
+      .find((l) => l.includes('cli test'))!
+      .split(/\s+/)[0]!;
     const revoke = await runScript('server/cli.ts', ['revoke-api-key', '--id', id], env.env);
     expect(revoke.code).toBe(0);
     const after = await app.inject({

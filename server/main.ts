@@ -15,9 +15,7 @@ async function main() {
   const boot = await bootstrapAdmin(deps.dbHandle.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
   if (boot?.generatedPassword) {
     // Printed once, to the terminal only: it is not logged and never stored in clear.
-    process.stdout.write(
-      `\n  First start: created admin ${boot.email}\n  One-time password: ${boot.generatedPassword}\n  You will be asked to choose your own at the first sign-in.\n\n`,
-    );
+    process.stdout.write(`\n  First start: created admin ${boot.email}\n  One-time password: ${boot.generatedPassword}\n  You will be asked to choose your own at the first sign-in.\n\n`);
   } else if (boot) {
     deps.log.info('Created admin %s from ADMIN_EMAIL/ADMIN_PASSWORD', boot.email);
   }

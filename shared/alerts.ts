@@ -94,7 +94,11 @@ export const alertDeliverySchema = z.object({
 
 // ---- Channel settings. Each channel has at most one secret, stored sealed and never returned. ----
 
-const cooldownSchema = z.number().int().min(0, 'cooldownSeconds must not be negative').max(7 * 86_400, 'cooldownSeconds is at most a week');
+const cooldownSchema = z
+  .number()
+  .int()
+  .min(0, 'cooldownSeconds must not be negative')
+  .max(7 * 86_400, 'cooldownSeconds is at most a week');
 /** Write-only: a value stores a new secret, omitted keeps the stored one, null removes it. */
 const writeOnly = <S extends z.ZodType>(schema: S) => schema.nullable().optional();
 
@@ -127,7 +131,12 @@ export type EmailConfig = z.infer<typeof emailConfigSchema>;
 export const smsConfigSchema = z.object({
   url: httpUrl('url'),
   recipients: z
-    .array(z.string().trim().regex(/^\+?[0-9]{6,16}$/, 'a recipient must be a phone number such as +4915112345678'))
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^\+?[0-9]{6,16}$/, 'a recipient must be a phone number such as +4915112345678'),
+    )
     .min(1, 'at least one recipient is required')
     .max(50),
 });

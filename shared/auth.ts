@@ -85,11 +85,7 @@ export const MAX_ROTATION_GRACE_MINUTES = 30 * 24 * 60;
 
 export const rotateApiKeyInputSchema = z.object({
   id: z.string().uuid(),
-  graceMinutes: z
-    .number()
-    .int('whole minutes')
-    .min(0, 'the grace period cannot be negative')
-    .max(MAX_ROTATION_GRACE_MINUTES, 'the grace period is at most 30 days'),
+  graceMinutes: z.number().int('whole minutes').min(0, 'the grace period cannot be negative').max(MAX_ROTATION_GRACE_MINUTES, 'the grace period is at most 30 days'),
 });
 
 export const apiKeyUsageSchema = z.object({
@@ -124,7 +120,12 @@ export const totpSetupSchema = z.object({
   qrDataUrl: z.string(),
 });
 
-export const totpCodeInputSchema = z.object({ code: z.string().trim().regex(/^\d{6}$/, 'enter the 6-digit code from your authenticator app') });
+export const totpCodeInputSchema = z.object({
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, 'enter the 6-digit code from your authenticator app'),
+});
 
 export const totpDisableInputSchema = z.object({ password: z.string().min(1, 'enter your password').max(512) });
 

@@ -16,10 +16,7 @@ export const emailSchema = z
   .max(254, 'email is at most 254 characters')
   .regex(/^[^\s@]+@[^\s@]+$/, 'must be a valid email address');
 
-export const idempotencyKeySchema = z
-  .string()
-  .min(8, 'idempotencyKey must be at least 8 characters')
-  .max(128, 'idempotencyKey is at most 128 characters');
+export const idempotencyKeySchema = z.string().min(8, 'idempotencyKey must be at least 8 characters').max(128, 'idempotencyKey is at most 128 characters');
 
 export const reasonSchema = z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500);
 
@@ -32,7 +29,10 @@ export type PageInput = z.infer<typeof pageInputSchema>;
 
 /** Cursor paging for append-only streams such as a user's history. */
 export const cursorInputSchema = z.object({
-  cursor: z.string().regex(/^\d{1,18}$/, 'cursor must be the nextCursor of a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'cursor must be the nextCursor of a previous page')
+    .optional(),
   limit: z.number().int().min(1).max(100).default(25),
 });
 
@@ -61,9 +61,7 @@ export const outboundUrlSchema = (name: string) =>
  * A filter's time bound: ISO-8601 with an offset, within years PostgreSQL and people use (year 0
  * or 275760 would parse here and fail in the database).
  */
-export const timeFilterSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-31T00:00:00Z' })
-  .refine((v) => {
-    const year = new Date(v).getUTCFullYear();
-    return year >= 1970 && year <= 9999;
-  }, 'must be a time between 1970 and 9999');
+export const timeFilterSchema = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-01-31T00:00:00Z' }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}, 'must be a time between 1970 and 9999');

@@ -17,9 +17,7 @@ export const creditsSchema = z
   .max(10_000, 'credits is at most 10000 per request');
 
 /** A USD amount as a decimal string: money never travels as a float. */
-export const usdSchema = z
-  .string()
-  .regex(/^\d{1,8}(\.\d{1,6})?$/, 'must be a decimal string such as "0.0390" (at most 6 decimals)');
+export const usdSchema = z.string().regex(/^\d{1,8}(\.\d{1,6})?$/, 'must be a decimal string such as "0.0390" (at most 6 decimals)');
 
 const optionalText = (name: string, max: number) => z.string().trim().min(1, `${name} must not be empty`).max(max, `${name} is at most ${max} characters`).optional();
 
@@ -38,7 +36,12 @@ export const balanceSchema = z.object({
 export type Balance = z.infer<typeof balanceSchema>;
 
 /** A provider's name as the pools and the gateway know it. */
-export const providerNameSchema = z.string().trim().min(1).max(64).regex(/^[a-z0-9_.-]+$/, 'provider must be a provider name such as fal');
+export const providerNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9_.-]+$/, 'provider must be a provider name such as fal');
 
 export const consumeInputSchema = z.object({
   userId: userIdSchema,

@@ -21,7 +21,7 @@ describe('error wording for people', () => {
     expect(messages(z.object({ n: z.number() }), {})).toEqual(['n: is required']);
   });
 
-  it("a message written in a schema wins over the plain default", () => {
+  it('a message written in a schema wins over the plain default', () => {
     expect(messages(z.object({ r: z.string().min(3, 'a reason of at least 3 characters is required') }), { r: '' })).toEqual(['r: a reason of at least 3 characters is required']);
   });
 

@@ -8,7 +8,11 @@ const acronyms: Record<string, string> = { url: 'URL', id: 'ID', usd: 'USD', api
 
 /** `currentPassword` → `Current password`, `range.from` → `From`, `items.2.amount` → `Amount`. */
 export function fieldLabel(path: string): string {
-  const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? path;
+  const last =
+    path
+      .split('.')
+      .filter((p) => !/^\d+$/.test(p))
+      .pop() ?? path;
   const words = last
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')

@@ -2,21 +2,8 @@ import { z } from 'zod';
 import { pageInputSchema, timeFilterSchema } from './common';
 import { creditSourceSchema, providerNameSchema, transactionSchema } from './credits';
 
-export const transactionTypes = [
-  'allocation',
-  'consumption',
-  'hold',
-  'capture',
-  'release',
-  'grant',
-  'grant_expiry',
-  'adjustment',
-  'refund',
-  'tier_change',
-  'reallocation',
-] as const;
+export const transactionTypes = ['allocation', 'consumption', 'hold', 'capture', 'release', 'grant', 'grant_expiry', 'adjustment', 'refund', 'tier_change', 'reallocation'] as const;
 export const transactionTypeSchema = z.enum(transactionTypes);
-
 
 /**
  * The Ledger explorer's question: `query` finds a transaction by its number, its idempotency key,

@@ -35,9 +35,7 @@ export const notificationSchema = z.object({
 });
 export type Notification = z.infer<typeof notificationSchema>;
 
-export const notificationsInputSchema = z
-  .object({ userId: userIdSchema, unreadOnly: z.boolean().optional() })
-  .extend(cursorInputSchema.shape);
+export const notificationsInputSchema = z.object({ userId: userIdSchema, unreadOnly: z.boolean().optional() }).extend(cursorInputSchema.shape);
 export type NotificationsInput = z.infer<typeof notificationsInputSchema>;
 
 /** Newest first; pass `nextCursor` back as `cursor` for the next page (null: no more). */

@@ -13,7 +13,12 @@ export const costPerCreditSchema = z
   .trim()
   .regex(/^\d{1,6}(\.\d{1,6})?$/, 'costPerCredit must be a decimal string such as "0.039"');
 
-const wholeCredits = (name: string) => z.number({ message: `${name} must be a number` }).int(`${name} must be a whole number`).min(0, `${name} must not be negative`).max(100_000_000);
+const wholeCredits = (name: string) =>
+  z
+    .number({ message: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(0, `${name} must not be negative`)
+    .max(100_000_000);
 
 export const poolInputSchema = z
   .object({
@@ -121,9 +126,16 @@ export const platformSettingsSchema = z.object({
 });
 
 export const updatePlatformSettingsInputSchema = z.object({
-  monthlyRevenueUsd: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'monthlyRevenueUsd must be a decimal string such as "12500.00"'),
+  monthlyRevenueUsd: z
+    .string()
+    .trim()
+    .regex(/^\d{1,12}(\.\d{1,2})?$/, 'monthlyRevenueUsd must be a decimal string such as "12500.00"'),
   creditBudgetSharePercent: z.number().int().min(0, 'creditBudgetSharePercent is 0 to 100').max(100, 'creditBudgetSharePercent is 0 to 100'),
-  refillBackoffSeconds: z.number().int().min(60, 'refillBackoffSeconds is at least 60').max(7 * 86_400),
+  refillBackoffSeconds: z
+    .number()
+    .int()
+    .min(60, 'refillBackoffSeconds is at least 60')
+    .max(7 * 86_400),
   providerDriftTolerance: z.number().int().min(0).max(1_000_000),
   refillConfirmCredits: z
     .number({ message: 'Enter a whole number of credits' })
@@ -131,17 +143,17 @@ export const updatePlatformSettingsInputSchema = z.object({
     .min(0, 'Use 0 or more credits')
     .max(100_000_000, 'Use at most 100,000,000 credits')
     .optional(),
-  refillConfirmUsd: z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter an amount in dollars such as 250.00').optional(),
+  refillConfirmUsd: z
+    .string()
+    .trim()
+    .regex(/^\d{1,12}(\.\d{1,2})?$/, 'Enter an amount in dollars such as 250.00')
+    .optional(),
   reason: reasonSchema,
 });
 
 /** The one threshold of the users_out_of_credits check (Settings owns it; the Alerts rule only turns the check on). */
 export const usersOutThresholdInputSchema = z.object({
-  usersOutOfCreditsThreshold: z
-    .number({ message: 'Enter a whole number of users' })
-    .int('Enter a whole number of users')
-    .min(1, 'Use 1 or more users')
-    .max(1_000_000, 'Use at most 1,000,000 users'),
+  usersOutOfCreditsThreshold: z.number({ message: 'Enter a whole number of users' }).int('Enter a whole number of users').min(1, 'Use 1 or more users').max(1_000_000, 'Use at most 1,000,000 users'),
   reason: reasonSchema,
 });
 

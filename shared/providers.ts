@@ -12,7 +12,10 @@ export const providerInputSchema = z.object({
   /** Write-only: a new key replaces the old, omitted keeps it, null removes it. */
   apiKey: z.string().min(1).max(500).nullable().optional(),
   model: z.string().trim().min(1).max(200).nullable().default(null),
-  costPerRequest: z.string().trim().regex(/^\d{1,6}(\.\d{1,6})?$/, 'costPerRequest must be a decimal string such as "0.039"'),
+  costPerRequest: z
+    .string()
+    .trim()
+    .regex(/^\d{1,6}(\.\d{1,6})?$/, 'costPerRequest must be a decimal string such as "0.039"'),
   rateLimitPerMinute: z.number().int('rateLimitPerMinute must be a whole number').min(1).max(100_000),
   priority: z.number().int().min(0).max(10_000),
   timeoutMs: z.number().int().min(100).max(600_000).default(30_000),

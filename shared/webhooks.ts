@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { outboundUrlSchema, pageInputSchema } from './common';
 
 /** Every event a product app may subscribe to (Standard Webhooks payload `{ type, timestamp, data }`). */
-export const webhookEventTypes = [
-  'credits.low',
-  'credits.depleted',
-  'credits.reset',
-  'grant.expired',
-  'enhancement.completed',
-  'enhancement.degraded',
-] as const;
+export const webhookEventTypes = ['credits.low', 'credits.depleted', 'credits.reset', 'grant.expired', 'enhancement.completed', 'enhancement.degraded'] as const;
 export const webhookEventTypeSchema = z.enum(webhookEventTypes);
 export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
 

@@ -50,8 +50,7 @@ async function measureWithRetry(mode: Mode, clients: number, s: ConsumeSettings,
   }
 }
 
-const cpuText = (c: CpuPerOp, http: boolean) =>
-  `cpu/op: ${http ? 'server' : 'node'} ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms${http ? `, load generator ${c.self.toFixed(2)} ms` : ''}`;
+const cpuText = (c: CpuPerOp, http: boolean) => `cpu/op: ${http ? 'server' : 'node'} ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms${http ? `, load generator ${c.self.toFixed(2)} ms` : ''}`;
 
 /** The cases of one client count from its rounds: medians of throughput and CPU, percentiles over all samples. */
 function report(all: Mode[], runs: Map<string, Measured[]>, clients: number): CaseReport[] {

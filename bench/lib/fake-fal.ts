@@ -9,7 +9,9 @@ import sharp from 'sharp';
 export async function startFakeFal() {
   const counts = { submit: 0, status: 0, result: 0, input: 0, other: 0 };
   // The caller's input: the gateway fetches and decodes it before anything is held.
-  const inputPng = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
+  const inputPng = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
   let ids = 0;
   let origin = '';
   const drain = (req: IncomingMessage) =>

@@ -10,7 +10,11 @@ export class JsonPoster {
   private readonly agent: http.Agent;
   private readonly base: URL;
 
-  constructor(baseUrl: string, private readonly headers: Record<string, string>, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    private readonly headers: Record<string, string>,
+    maxSockets: number,
+  ) {
     this.base = new URL(baseUrl);
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }

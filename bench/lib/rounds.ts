@@ -30,8 +30,7 @@ export type PgCpu = { sql: Sql; dbName: string };
 
 export const cpuText = (c: CpuPerOp | null) =>
   c
-    ? `cpu/op: app ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms, bench process ${c.self.toFixed(2)} ms` +
-      (c.other === undefined ? '' : `, other process ${c.other.toFixed(2)} ms`)
+    ? `cpu/op: app ${c.app.toFixed(2)} ms, postgres ${c.pg.toFixed(2)} ms, bench process ${c.self.toFixed(2)} ms` + (c.other === undefined ? '' : `, other process ${c.other.toFixed(2)} ms`)
     : 'cpu: -';
 
 /** PostgreSQL refused a connection (max_connections reached, e.g. by test runs sharing the server). */
@@ -101,11 +100,7 @@ export async function measure(mode: RoundMode, clients: number, seconds: number,
  * Runs `rounds` rounds of every mode back to back at one client count (A B C, A B C, …), so a noisy
  * machine slows them alike. Returns each mode's runs.
  */
-export async function runRounds(
-  modes: RoundMode[],
-  clients: number,
-  s: { rounds: number; seconds: number; warmupSeconds: number; pg?: PgCpu },
-): Promise<Map<string, Measured[]>> {
+export async function runRounds(modes: RoundMode[], clients: number, s: { rounds: number; seconds: number; warmupSeconds: number; pg?: PgCpu }): Promise<Map<string, Measured[]>> {
   const runs = new Map<string, Measured[]>(modes.map((m) => [m.key, []]));
   for (let r = 1; r <= s.rounds; r++) {
     for (const mode of modes) {

@@ -16,8 +16,7 @@ const EVENT_ID = Buffer.from('\nid: ');
 const ERROR_EVENT = Buffer.from('event: serialized-error');
 
 /** 100 unfiltered ledger feeds (every charge goes to each), 50 figure streams, 50 feeds filtered to a user outside the load. */
-const streamFor = (i: number): [string, unknown] =>
-  i % 4 < 2 ? ['admin.live.ledger', {}] : i % 4 === 2 ? ['admin.live.figures', {}] : ['admin.live.ledger', { userId: 'nobody-in-the-load' }];
+const streamFor = (i: number): [string, unknown] => (i % 4 < 2 ? ['admin.live.ledger', {}] : i % 4 === 2 ? ['admin.live.figures', {}] : ['admin.live.ledger', { userId: 'nobody-in-the-load' }]);
 
 type Stream = { events: number; bytes: number; failed: string | null; request: http.ClientRequest };
 

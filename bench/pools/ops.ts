@@ -73,4 +73,3 @@ export const oneStatementDrawOp =
     const drawn = await drawFromPool(db, provider, 1);
     if (!drawn) throw new Error(`draw: the ${provider} pool could not pay`);
   };
-

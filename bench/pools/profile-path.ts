@@ -103,7 +103,12 @@ async function main() {
         const [r] = await client.unsafe(`explain (summary, format json) ${c.query}`, c.params as never[]);
         times.push((r!['QUERY PLAN'] as { 'Planning Time': number }[])[0]!['Planning Time']);
       }
-      planning.push(`${times.sort((a, b) => a - b)[10]!.toFixed(3).padStart(8)} ms planning  ${c.query.replace(/\s+/g, ' ').trim().slice(0, 100)}`);
+      planning.push(
+        `${times
+          .sort((a, b) => a - b)[10]!
+          .toFixed(3)
+          .padStart(8)} ms planning  ${c.query.replace(/\s+/g, ' ').trim().slice(0, 100)}`,
+      );
     }
     await client.end();
     const rows = [...stats.values()].sort((a, b) => b.ms - a.ms);

@@ -77,7 +77,14 @@ export function analyseBundle(outDir: string, buildMs: number): BundleReport {
     .filter((k) => manifest[k]!.isDynamicEntry)
     .map((k) => {
       const closure = [...staticClosure(manifest, k)].filter((x) => !initial.has(x));
-      return { src: manifest[k]!.src ?? k, js: sizes(outDir, jsOf(closure)), css: sizes(outDir, cssOf(closure).filter((f) => !initialCss.has(f))) };
+      return {
+        src: manifest[k]!.src ?? k,
+        js: sizes(outDir, jsOf(closure)),
+        css: sizes(
+          outDir,
+          cssOf(closure).filter((f) => !initialCss.has(f)),
+        ),
+      };
     })
     .sort((a, b) => a.src.localeCompare(b.src));
   return { buildMs, initialJs: sizes(outDir, initialJsFiles), initialCss: sizes(outDir, initialCss), lazy };

@@ -91,13 +91,17 @@ export async function measureDashboard(browser: Browser, baseUrl: string, sessio
           ...(performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => {
             const url = new URL(r.name);
             // Hashed asset names vary by build: strip the hash; a tRPC call is named by its procedure(s).
-            const what = url.pathname.startsWith('/trpc/')
-              ? `tRPC ${decodeURIComponent(url.pathname.slice('/trpc/'.length))}`
-              : url.pathname.replace(/-[A-Za-z0-9_-]{8}\.(js|css)$/, '.$1');
+            const what = url.pathname.startsWith('/trpc/') ? `tRPC ${decodeURIComponent(url.pathname.slice('/trpc/'.length))}` : url.pathname.replace(/-[A-Za-z0-9_-]{8}\.(js|css)$/, '.$1');
             return { what, start: r.startTime, firstByte: r.responseStart, end: r.responseEnd, wireBytes: r.encodedBodySize, bytes: r.decodedBodySize };
           }),
-          ...([['DOMContentLoaded', nav.domContentLoadedEventEnd], ['figures in the DOM', m.figures!], ['figures painted', m.figuresPainted!], ['chart painted', m.chartPainted!]] as const)
-            .map(([what, at]) => ({ what: `— ${what}`, start: at, firstByte: at, end: at, wireBytes: 0, bytes: 0 })),
+          ...(
+            [
+              ['DOMContentLoaded', nav.domContentLoadedEventEnd],
+              ['figures in the DOM', m.figures!],
+              ['figures painted', m.figuresPainted!],
+              ['chart painted', m.chartPainted!],
+            ] as const
+          ).map(([what, at]) => ({ what: `— ${what}`, start: at, firstByte: at, end: at, wireBytes: 0, bytes: 0 })),
         ].sort((a, b) => a.start - b.start),
       };
     });

@@ -1,7 +1,6 @@
 import type { ErrorBody, ErrorReason } from './types.js';
 
-const isErrorBody = (body: unknown): body is ErrorBody =>
-  typeof body === 'object' && body !== null && typeof (body as ErrorBody).error?.data?.reason === 'string';
+const isErrorBody = (body: unknown): body is ErrorBody => typeof body === 'object' && body !== null && typeof (body as ErrorBody).error?.data?.reason === 'string';
 
 /**
  * A refused or failed call. Branch on `reason`; `message` is for people. An answer that is not

@@ -52,7 +52,13 @@ export const alertHistoryWhere = (input: Omit<AlertHistoryInput, 'page' | 'pageS
 export async function alertHistory(db: DbOrTx, input: AlertHistoryInput) {
   const where = alertHistoryWhere(input);
   const [rows, [total]] = await Promise.all([
-    db.select().from(systemAlerts).where(where).orderBy(desc(systemAlerts.createdAt), desc(systemAlerts.id)).limit(input.pageSize).offset(input.page * input.pageSize),
+    db
+      .select()
+      .from(systemAlerts)
+      .where(where)
+      .orderBy(desc(systemAlerts.createdAt), desc(systemAlerts.id))
+      .limit(input.pageSize)
+      .offset(input.page * input.pageSize),
     db.select({ n: count() }).from(systemAlerts).where(where),
   ]);
   return { rows: rows.map(toAlertView), total: total?.n ?? 0 };
@@ -60,7 +66,11 @@ export async function alertHistory(db: DbOrTx, input: AlertHistoryInput) {
 
 /** Where an alert was sent: each channel's delivery, attempts and last error. */
 export async function alertDeliveriesOf(db: DbOrTx, alertId: string) {
-  const rows = await db.select().from(alertDeliveries).where(eq(alertDeliveries.alertId, Number(alertId))).orderBy(asc(alertDeliveries.id));
+  const rows = await db
+    .select()
+    .from(alertDeliveries)
+    .where(eq(alertDeliveries.alertId, Number(alertId)))
+    .orderBy(asc(alertDeliveries.id));
   return rows.map((d) => ({
     id: String(d.id),
     alertId: String(d.alertId),
@@ -75,7 +85,10 @@ export async function alertDeliveriesOf(db: DbOrTx, alertId: string) {
 }
 
 async function notChangeable(db: DbOrTx, id: string, wanted: string): Promise<DomainError> {
-  const [row] = await db.select({ status: systemAlerts.status }).from(systemAlerts).where(eq(systemAlerts.id, Number(id)));
+  const [row] = await db
+    .select({ status: systemAlerts.status })
+    .from(systemAlerts)
+    .where(eq(systemAlerts.id, Number(id)));
   if (!row) return new DomainError('NOT_FOUND', 'NOT_FOUND', `Alert ${id} does not exist.`);
   return new DomainError('CONFLICT', 'CONFLICT', `Alert ${id} is ${row.status}: it cannot be ${wanted}.`);
 }

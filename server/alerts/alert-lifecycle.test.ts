@@ -65,7 +65,10 @@ describe('[ALERTS] alert on the crossing, resolve by itself', () => {
       await checkCreditThresholds(db());
       await runAlertDispatch(db(), deps());
     }
-    const [alert] = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'pool_low'), eq(systemAlerts.subject, provider)));
+    const [alert] = await db()
+      .select()
+      .from(systemAlerts)
+      .where(and(eq(systemAlerts.type, 'pool_low'), eq(systemAlerts.subject, provider)));
     expect(alert).toMatchObject({ status: 'open', occurrences: 3 });
     expect(slackFor(provider)).toHaveLength(1);
     // A warning goes to Slack only: email never got it, so it gets no resolved notice either.
@@ -159,7 +162,10 @@ describe('[ALERTS] repeat interval', () => {
     expect(slackFor(subject)).toHaveLength(2);
     expect(slackFor(acked.subject)).toHaveLength(1);
     expect(await reasonOf(admin.caller.admin.alerts.rules.create({ alertType: type, repeatIntervalSeconds: 59 }))).toBe('BAD_REQUEST');
-    const [stored] = await db().select().from(creditAlerts).where(eq(creditAlerts.id, Number(rule.id)));
+    const [stored] = await db()
+      .select()
+      .from(creditAlerts)
+      .where(eq(creditAlerts.id, Number(rule.id)));
     expect(stored!.repeatIntervalSeconds).toBe(600);
   });
 });
@@ -198,7 +204,12 @@ describe('[ALERTS] silences', () => {
     expect(mailFor(quiet)).toHaveLength(1);
 
     const audits = await db().select().from(auditLog).where(eq(auditLog.targetId, silence.id));
-    expect(audits.filter((a) => a.targetType === 'alert_silence').map((a) => a.action).sort()).toEqual(['alert.silence.create', 'alert.silence.end']);
+    expect(
+      audits
+        .filter((a) => a.targetType === 'alert_silence')
+        .map((a) => a.action)
+        .sort(),
+    ).toEqual(['alert.silence.create', 'alert.silence.end']);
   });
 
   it('a silence without a subject covers every subject of its type until it ends by itself (injected clock)', async () => {
@@ -238,7 +249,10 @@ describe('[ALERTS] users out of credits', () => {
     try {
       const raised = (await checkCreditThresholds(db())).filter((a) => a.type === 'users_out_of_credits');
       expect(raised.map((a) => [a.subject, a.metadata])).toEqual([['plus', { tier: 'plus', count: 3, threshold: 2 }]]);
-      const open = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'users_out_of_credits'), eq(systemAlerts.status, 'open')));
+      const open = await db()
+        .select()
+        .from(systemAlerts)
+        .where(and(eq(systemAlerts.type, 'users_out_of_credits'), eq(systemAlerts.status, 'open')));
       expect(open.map((a) => a.subject)).toEqual(['plus']);
 
       await setAllowanceBalance(db(), plus[0]!, 5);
@@ -270,7 +284,10 @@ describe('[ALERTS] Slack', () => {
     const started = Date.now();
     await runAlertDispatch(db(), deps());
     expect(Date.now() - started).toBeLessThan(5_000);
-    const [slack] = await db().select().from(alertDeliveries).where(and(eq(alertDeliveries.alertId, id), eq(alertDeliveries.channel, 'slack')));
+    const [slack] = await db()
+      .select()
+      .from(alertDeliveries)
+      .where(and(eq(alertDeliveries.alertId, id), eq(alertDeliveries.channel, 'slack')));
     expect(slack).toMatchObject({ status: 'pending', attempts: 1 });
     expect(slack!.lastError).toBe('HTTP 429 Too Many Requests (retry after 120 s)');
     const wait = await queryOne<{ s: number }>(db(), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${slack!.id}`);

@@ -51,11 +51,14 @@ afterAll(async () => {
 });
 
 /** Slack messages about one alert type and subject, as the receiver got them. */
-const slackAbout = (type: string, subject: string) =>
-  fakes.state.slack.map((s) => String(s.body.text)).filter((t) => t.includes(`${type}: ${subject}`));
+const slackAbout = (type: string, subject: string) => fakes.state.slack.map((s) => String(s.body.text)).filter((t) => t.includes(`${type}: ${subject}`));
 const mailAbout = (type: string, subject: string) => fakes.state.mail.map((m) => m.subject).filter((s) => s.includes(`${type}: ${subject}`));
 const alertsOf = (type: string, subject: string) =>
-  db().select().from(systemAlerts).where(and(eq(systemAlerts.type, type), eq(systemAlerts.subject, subject))).orderBy(systemAlerts.id);
+  db()
+    .select()
+    .from(systemAlerts)
+    .where(and(eq(systemAlerts.type, type), eq(systemAlerts.subject, subject)))
+    .orderBy(systemAlerts.id);
 const kindsOf = async (alertId: number) =>
   (await db().select().from(alertDeliveries).where(eq(alertDeliveries.alertId, alertId)).orderBy(alertDeliveries.id)).map((d) => `${d.kind}:${d.channel}:${d.status}`);
 
@@ -85,10 +88,7 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
     // More passing checks and runs say nothing more.
     await checkAllProviders(env.deps);
     await dispatch(3);
-    expect(slackAbout('provider_unhealthy', name)).toEqual([
-      expect.stringMatching(/^\[ERROR\] provider_unhealthy/),
-      expect.stringMatching(/^\[RESOLVED\] provider_unhealthy/),
-    ]);
+    expect(slackAbout('provider_unhealthy', name)).toEqual([expect.stringMatching(/^\[ERROR\] provider_unhealthy/), expect.stringMatching(/^\[RESOLVED\] provider_unhealthy/)]);
     expect(mailAbout('provider_unhealthy', name)).toEqual([`[Creditdesk ERROR] provider_unhealthy: ${name}`, `[Creditdesk RESOLVED] provider_unhealthy: ${name}`]);
     expect(await alertsOf('provider_unhealthy', name)).toHaveLength(1);
     // The resolved notices' channels come in no set order.
@@ -109,10 +109,7 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
     expect(await checkAllProviders(env.deps)).toMatchObject({ unhealthy: [] });
     expect((await alertsOf('provider_unhealthy', name))[0]).toMatchObject({ id: alert!.id, status: 'resolved', resolvedBy: 'system' });
     await dispatch(1);
-    expect(slackAbout('provider_unhealthy', name)).toEqual([
-      expect.stringMatching(/^\[ERROR\] provider_unhealthy/),
-      expect.stringMatching(/^\[RESOLVED\] provider_unhealthy/),
-    ]);
+    expect(slackAbout('provider_unhealthy', name)).toEqual([expect.stringMatching(/^\[ERROR\] provider_unhealthy/), expect.stringMatching(/^\[RESOLVED\] provider_unhealthy/)]);
     provider.state.behaviour = 'ok';
   });
 
@@ -142,10 +139,7 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
     await dispatch(2);
     await checkProviderBalances(db(), env.deps.secrets, env.deps.outbound, 2_000);
     await dispatch(3);
-    expect(slackAbout('pool_provider_drift', pool)).toEqual([
-      expect.stringMatching(/^\[WARNING\] pool_provider_drift/),
-      expect.stringMatching(/^\[RESOLVED\] pool_provider_drift/),
-    ]);
+    expect(slackAbout('pool_provider_drift', pool)).toEqual([expect.stringMatching(/^\[WARNING\] pool_provider_drift/), expect.stringMatching(/^\[RESOLVED\] pool_provider_drift/)]);
     // A warning never went to email, so its resolved notice does not either.
     expect(mailAbout('pool_provider_drift', pool)).toEqual([]);
     expect(await alertsOf('pool_provider_drift', pool)).toHaveLength(1);
@@ -172,10 +166,7 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
     await dispatch(2);
     await checkCreditThresholds(db());
     await dispatch(3);
-    expect(slackAbout('refill_awaiting_approval', pool)).toEqual([
-      expect.stringMatching(/^\[WARNING\] refill_awaiting_approval/),
-      expect.stringMatching(/^\[RESOLVED\] refill_awaiting_approval/),
-    ]);
+    expect(slackAbout('refill_awaiting_approval', pool)).toEqual([expect.stringMatching(/^\[WARNING\] refill_awaiting_approval/), expect.stringMatching(/^\[RESOLVED\] refill_awaiting_approval/)]);
     expect(await kindsOf(alert!.id)).toEqual(['firing:in_app:sent', 'firing:slack:sent', 'resolved:slack:sent']);
   });
 
@@ -200,10 +191,7 @@ describe('[ALERTS] a cleared condition resolves its alert by itself', () => {
       await dispatch(1);
       await checkCreditThresholds(db());
       await dispatch(2);
-      expect(slackAbout('refill_over_budget', rejected)).toEqual([
-        expect.stringMatching(/^\[WARNING\] refill_over_budget/),
-        expect.stringMatching(/^\[RESOLVED\] refill_over_budget/),
-      ]);
+      expect(slackAbout('refill_over_budget', rejected)).toEqual([expect.stringMatching(/^\[WARNING\] refill_over_budget/), expect.stringMatching(/^\[RESOLVED\] refill_over_budget/)]);
       expect(slackAbout('refill_over_budget', waiting)).toEqual([expect.stringMatching(/^\[WARNING\] refill_over_budget/)]);
       expect(await kindsOf(alert!.id)).toEqual(['firing:in_app:sent', 'firing:slack:sent', 'resolved:slack:sent']);
     } finally {

@@ -64,5 +64,9 @@ export async function resolveAllBut(db: DbOrTx, type: string, stillFiring: strin
     .from(systemAlerts)
     .where(and(eq(systemAlerts.type, type), ne(systemAlerts.status, 'resolved')));
   const firing = new Set(stillFiring);
-  return resolveCleared(db, type, open.map((r) => r.subject).filter((s) => !firing.has(s)));
+  return resolveCleared(
+    db,
+    type,
+    open.map((r) => r.subject).filter((s) => !firing.has(s)),
+  );
 }

@@ -27,7 +27,10 @@ const db = () => env.deps.dbHandle.db;
 const raise = async (type: string, subject: string, level: 'info' | 'warning' | 'error' | 'critical' = 'warning') =>
   String((await notify(db(), { type, level, subject, message: `${type} on ${subject}` })).id);
 const auditOf = (action: string, targetId: string) =>
-  db().select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
 const SECRET = 'SUPERSECRET-7f3a';
 
 describe('[ALERTS] admin procedures', () => {
@@ -146,9 +149,7 @@ describe('[ALERTS] admin procedures', () => {
   it('enabling Slack without a webhook URL is refused', async () => {
     await admin.caller.admin.alerts.channels.update({ channel: 'slack', enabled: false, cooldownSeconds: 900, webhookUrl: null });
     expect(await reasonOf(admin.caller.admin.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 900 }))).toBe('BAD_REQUEST');
-    expect(await reasonOf(admin.caller.admin.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 900, webhookUrl: 'ftp://x' }))).toBe(
-      'BAD_REQUEST',
-    );
+    expect(await reasonOf(admin.caller.admin.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 900, webhookUrl: 'ftp://x' }))).toBe('BAD_REQUEST');
   });
 
   it('send test delivers through the channel now and answers ok, or the error when the channel fails', async () => {

@@ -97,7 +97,10 @@ describe('[ALERTS] credit thresholds', () => {
       // Raised in Settings above the count: the tier's alert resolves on the next check.
       await set(4);
       expect(await raisedFor('plus')).toEqual([]);
-      const [plusAlert] = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'users_out_of_credits'), eq(systemAlerts.subject, 'plus')));
+      const [plusAlert] = await db()
+        .select()
+        .from(systemAlerts)
+        .where(and(eq(systemAlerts.type, 'users_out_of_credits'), eq(systemAlerts.subject, 'plus')));
       expect(plusAlert!.status).toBe('resolved');
     } finally {
       await set(10);

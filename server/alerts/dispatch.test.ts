@@ -49,7 +49,12 @@ async function raise(level: AlertLevel, type = 'provider_unhealthy', subject = u
 
 const deliveriesOf = (alertId: number) => db().select().from(alertDeliveries).where(eq(alertDeliveries.alertId, alertId)).orderBy(alertDeliveries.channel);
 const deliveryOn = async (alertId: number, channel: string) =>
-  (await db().select().from(alertDeliveries).where(and(eq(alertDeliveries.alertId, alertId), eq(alertDeliveries.channel, channel))))[0]!;
+  (
+    await db()
+      .select()
+      .from(alertDeliveries)
+      .where(and(eq(alertDeliveries.alertId, alertId), eq(alertDeliveries.channel, channel)))
+  )[0]!;
 const slackFor = (subject: string) => fakes.state.slack.filter((s) => JSON.stringify(s.body).includes(subject));
 const mailFor = (subject: string) => fakes.state.mail.filter((m) => m.subject.includes(subject));
 const headerOf = (msg: { body: Record<string, unknown> }) => (msg.body.blocks as { text: { text: string } }[])[0]!.text.text;
@@ -191,10 +196,7 @@ describe('[ALERTS] folding and cool-down', () => {
 
   it('dispatchers running while the alert keeps repeating still send it once per channel within the cool-down', async () => {
     const subject = uniqueId('storm');
-    await Promise.all([
-      ...Array.from({ length: 60 }, () => raise('error', 'enhancement_degraded', subject)),
-      ...Array.from({ length: 4 }, () => runAlertDispatch(db(), deps())),
-    ]);
+    await Promise.all([...Array.from({ length: 60 }, () => raise('error', 'enhancement_degraded', subject)), ...Array.from({ length: 4 }, () => runAlertDispatch(db(), deps()))]);
     await runAlertDispatch(db(), deps());
     const [alert] = await db().select().from(systemAlerts).where(eq(systemAlerts.subject, subject));
     expect(alert!.occurrences).toBe(60);

@@ -50,8 +50,7 @@ async function rulesFor(tx: DbOrTx, types: string[]) {
  * What this routing tells the channels: the alert cleared; it crossed, escalated, or was never told
  * (held by a silence that has ended); or it is still open after its repeat interval.
  */
-const noticeOf = (a: AlertRow): NoticeKind =>
-  a.status === 'resolved' ? 'resolved' : a.needsRouting || a.lastNotifiedAt === null ? 'firing' : 'reminder';
+const noticeOf = (a: AlertRow): NoticeKind => (a.status === 'resolved' ? 'resolved' : a.needsRouting || a.lastNotifiedAt === null ? 'firing' : 'reminder');
 
 const toRouted = (a: AlertRow, notice: NoticeKind): RoutedAlert => ({
   notice,
@@ -128,7 +127,12 @@ async function claimBatch(tx: DbOrTx, now: Date): Promise<AlertRow[]> {
   return tx
     .select()
     .from(systemAlerts)
-    .where(inArray(systemAlerts.id, ids.map((r) => r.id)))
+    .where(
+      inArray(
+        systemAlerts.id,
+        ids.map((r) => r.id),
+      ),
+    )
     .orderBy(systemAlerts.id);
 }
 

@@ -44,10 +44,18 @@ export async function createRule(db: DbOrTx, actor: Actor, input: RuleInput): Pr
 
 export async function updateRule(db: DbOrTx, actor: Actor, input: RuleInput & { id: string }): Promise<AlertRuleView> {
   return db.transaction(async (tx) => {
-    const [before] = await tx.select().from(creditAlerts).where(eq(creditAlerts.id, Number(input.id))).for('update');
+    const [before] = await tx
+      .select()
+      .from(creditAlerts)
+      .where(eq(creditAlerts.id, Number(input.id)))
+      .for('update');
     if (!before) throw unknownRule(input.id);
     const { id, ...values } = input;
-    const [row] = await tx.update(creditAlerts).set({ ...values, updatedAt: sql`now()` }).where(eq(creditAlerts.id, Number(id))).returning();
+    const [row] = await tx
+      .update(creditAlerts)
+      .set({ ...values, updatedAt: sql`now()` })
+      .where(eq(creditAlerts.id, Number(id)))
+      .returning();
     const view = toRuleView(row!);
     await audit(tx, actor, { action: 'alert.rule.update', targetType: 'alert_rule', targetId: id, before: toRuleView(before), after: view });
     return view;
@@ -56,7 +64,10 @@ export async function updateRule(db: DbOrTx, actor: Actor, input: RuleInput & { 
 
 export async function deleteRule(db: DbOrTx, actor: Actor, input: { id: string }): Promise<{ ok: true }> {
   return db.transaction(async (tx) => {
-    const [row] = await tx.delete(creditAlerts).where(eq(creditAlerts.id, Number(input.id))).returning();
+    const [row] = await tx
+      .delete(creditAlerts)
+      .where(eq(creditAlerts.id, Number(input.id)))
+      .returning();
     if (!row) throw unknownRule(input.id);
     await audit(tx, actor, { action: 'alert.rule.delete', targetType: 'alert_rule', targetId: input.id, before: toRuleView(row) });
     return { ok: true as const };

@@ -43,10 +43,7 @@ export async function createSilence(db: DbOrTx, actor: Actor, input: CreateSilen
   const endsAt = new Date(input.endsAt);
   if (endsAt.getTime() <= Date.now()) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'endsAt must be in the future.');
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(alertSilences)
-      .values({ alertType: input.alertType, subject: input.subject, reason: input.reason, endsAt, createdBy: actor.label })
-      .returning();
+    const [row] = await tx.insert(alertSilences).values({ alertType: input.alertType, subject: input.subject, reason: input.reason, endsAt, createdBy: actor.label }).returning();
     const view = toSilenceView(row!);
     await audit(tx, actor, { action: 'alert.silence.create', targetType: 'alert_silence', targetId: view.id, after: view, reason: input.reason });
     return view;
@@ -62,7 +59,10 @@ export async function endSilence(db: DbOrTx, actor: Actor, input: { id: string }
       .where(and(eq(alertSilences.id, Number(input.id)), isNull(alertSilences.endedAt), gt(alertSilences.endsAt, sql`now()`)))
       .returning();
     if (!row) {
-      const [exists] = await tx.select({ id: alertSilences.id }).from(alertSilences).where(eq(alertSilences.id, Number(input.id)));
+      const [exists] = await tx
+        .select({ id: alertSilences.id })
+        .from(alertSilences)
+        .where(eq(alertSilences.id, Number(input.id)));
       if (!exists) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `Silence ${input.id} does not exist.`);
       throw new DomainError('CONFLICT', 'CONFLICT', `Silence ${input.id} is already over.`);
     }

@@ -36,8 +36,12 @@ export const systemAlerts = pgTable(
     check('system_alerts_level_check', sql`${t.level} in ('info','warning','error','critical')`),
     check('system_alerts_status_check', sql`${t.status} in ('open','acknowledged','resolved')`),
     // One open alert per type + subject: repeats fold into it, under any concurrency.
-    uniqueIndex('system_alerts_open_uq').on(t.type, t.subject).where(sql`${t.status} <> 'resolved'`),
-    index('system_alerts_routing_idx').on(t.id).where(sql`${t.needsRouting}`),
+    uniqueIndex('system_alerts_open_uq')
+      .on(t.type, t.subject)
+      .where(sql`${t.status} <> 'resolved'`),
+    index('system_alerts_routing_idx')
+      .on(t.id)
+      .where(sql`${t.needsRouting}`),
     index('system_alerts_created_idx').on(t.createdAt.desc()),
   ],
 );
@@ -53,10 +57,7 @@ export const alertChannels = pgTable(
     cooldownSeconds: integer('cooldown_seconds').notNull().default(900),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    check('alert_channels_channel_check', sql`${t.channel} in ('slack','email','sms','in_app')`),
-    check('alert_channels_cooldown_check', sql`${t.cooldownSeconds} >= 0`),
-  ],
+  (t) => [check('alert_channels_channel_check', sql`${t.channel} in ('slack','email','sms','in_app')`), check('alert_channels_cooldown_check', sql`${t.cooldownSeconds} >= 0`)],
 );
 
 /** Admin-configured alert rules: thresholds for the checks and extra channels per alert type. */
@@ -66,7 +67,10 @@ export const creditAlerts = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     alertType: text('alert_type').notNull(),
     thresholdValue: numeric('threshold_value', { precision: 14, scale: 4 }),
-    notificationChannels: text('notification_channels').array().notNull().default(sql`'{}'::text[]`),
+    notificationChannels: text('notification_channels')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     isActive: boolean('is_active').notNull().default(true),
     lastTriggeredAt: timestamp('last_triggered_at', { withTimezone: true }),
     /** How long an alert of this type stays open before its channels are reminded (Alertmanager's repeat_interval). */
@@ -74,10 +78,7 @@ export const creditAlerts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    index('credit_alerts_type_idx').on(t.alertType),
-    check('credit_alerts_repeat_interval_check', sql`${t.repeatIntervalSeconds} >= 60`),
-  ],
+  (t) => [index('credit_alerts_type_idx').on(t.alertType), check('credit_alerts_repeat_interval_check', sql`${t.repeatIntervalSeconds} >= 60`)],
 );
 
 /**
@@ -100,7 +101,9 @@ export const alertSilences = pgTable(
   },
   (t) => [
     check('alert_silences_window_check', sql`${t.endsAt} > ${t.startsAt}`),
-    index('alert_silences_active_idx').on(t.alertType, t.endsAt).where(sql`${t.endedAt} is null`),
+    index('alert_silences_active_idx')
+      .on(t.alertType, t.endsAt)
+      .where(sql`${t.endedAt} is null`),
   ],
 );
 
@@ -126,7 +129,9 @@ export const alertDeliveries = pgTable(
   (t) => [
     check('alert_deliveries_status_check', sql`${t.status} in ('pending','sent','failed')`),
     check('alert_deliveries_kind_check', sql`${t.kind} in ('firing','reminder','resolved')`),
-    index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('alert_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
     index('alert_deliveries_alert_idx').on(t.alertId),
   ],
 );

@@ -83,7 +83,10 @@ describe('[ANALYTICS] daily usage summary', () => {
     expect(first[1]).toMatchObject({ total_requests: 1, successful_requests: 1, cost_usd: '0.050000', plus_tier_usage: 1 });
     const byProvider = await queryRows(db(), sql`select value, requests, cost_usd::text from daily_usage_breakdown where day = ${D}::date and dimension = 'provider'`);
     expect(byProvider).toEqual([{ value: provider, requests: 1, cost_usd: '0.050000' }]);
-    const byType = await queryRows<{ value: string; requests: number }>(db(), sql`select value, requests from daily_usage_breakdown where day = ${D}::date and dimension = 'enhancementType' order by value`);
+    const byType = await queryRows<{ value: string; requests: number }>(
+      db(),
+      sql`select value, requests from daily_usage_breakdown where day = ${D}::date and dimension = 'enhancementType' order by value`,
+    );
     expect(byType).toEqual([
       { value: 'color', requests: 3 },
       { value: 'lighting', requests: 2 },

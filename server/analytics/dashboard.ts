@@ -38,7 +38,17 @@ export async function dashboard(db: DbOrTx) {
     ),
     queryRows(
       db,
-      z.object({ name: col.text, kind: col.textOrNull, is_active: col.bool, healthy: col.bool.nullable(), cost: col.decimalOrNull, calls: col.integer, ok: col.integer, pool: col.integerOrNull, pool_status: col.textOrNull }),
+      z.object({
+        name: col.text,
+        kind: col.textOrNull,
+        is_active: col.bool,
+        healthy: col.bool.nullable(),
+        cost: col.decimalOrNull,
+        calls: col.integer,
+        ok: col.integer,
+        pool: col.integerOrNull,
+        pool_status: col.textOrNull,
+      }),
       sql`select a.name, a.kind, a.is_active, a.last_health_ok as healthy, a.cost_per_request::text as cost,
             c.calls, c.successes as ok,
             (select sum(balance)::text from credit_pool_stripes s where s.provider = a.name) as pool,

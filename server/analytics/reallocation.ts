@@ -59,7 +59,7 @@ export async function optimizeAllocation(db: DbOrTx, opts: { batchSize?: number 
   const moved = { users: 0, credits: 0 };
   // In batches, each its own transaction with both sides (the users' entries and the pool's): a
   // moved balance is zero, so a batch never picks a user twice and a rerun moves nothing again.
-  for (let more = !!pool; more; ) {
+  for (let more = !!pool; more;) {
     const batch = await db.transaction(async (tx) => {
       const row = await queryOne(
         tx,

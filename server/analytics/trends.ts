@@ -27,27 +27,29 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
   const now = today();
   const storedTo = input.to < now ? input.to : addDays(now, -1);
   const includeToday = input.from <= now && input.to >= now;
-  const stored = input.from <= storedTo
-    ? await queryRows(
-        db,
-        summaryRow,
-        sql`select day::text as day, total_requests, successful_requests, failed_requests, credits_consumed,
+  const stored =
+    input.from <= storedTo
+      ? await queryRows(
+          db,
+          summaryRow,
+          sql`select day::text as day, total_requests, successful_requests, failed_requests, credits_consumed,
                    allowance_credits, platform_credits, cost_usd::text
             from daily_usage_summary where day between ${input.from}::date and ${storedTo}::date`,
-      )
-    : [];
+        )
+      : [];
   const live = includeToday ? (todayLive ?? (await liveSummary(db))) : [];
 
   let splits: z.output<typeof breakdownRow>[] = [];
   if (input.split !== 'none') {
-    const storedSplits = input.from <= storedTo
-      ? await queryRows(
-          db,
-          breakdownRow,
-          sql`select day::text as day, value, requests, successful_requests, credits, cost_usd::text from daily_usage_breakdown
+    const storedSplits =
+      input.from <= storedTo
+        ? await queryRows(
+            db,
+            breakdownRow,
+            sql`select day::text as day, value, requests, successful_requests, credits, cost_usd::text from daily_usage_breakdown
               where dimension = ${input.split} and day between ${input.from}::date and ${storedTo}::date`,
-        )
-      : [];
+          )
+        : [];
     const liveSplits = includeToday
       ? await queryRows(db, breakdownRow, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
       : [];
@@ -71,9 +73,7 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
       costUsd: r?.cost_usd ?? '0.000000',
       successRate: total > 0 ? Math.round((successful / total) * 10_000) / 10_000 : null,
       split: Object.fromEntries(
-        splits
-          .filter((s) => s.day === day)
-          .map((s) => [s.value, { requests: s.requests, successfulRequests: s.successful_requests, credits: s.credits, costUsd: s.cost_usd }]),
+        splits.filter((s) => s.day === day).map((s) => [s.value, { requests: s.requests, successfulRequests: s.successful_requests, credits: s.credits, costUsd: s.cost_usd }]),
       ),
     };
   });
@@ -102,5 +102,4 @@ export async function topUsers(db: DbOrTx, input: { from: string; to: string; li
 }
 
 /** Today's summary row (none when nothing happened yet), live from today's ledger rows. */
-export const liveSummary = (db: DbOrTx) =>
-  queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);
+export const liveSummary = (db: DbOrTx) => queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);

@@ -20,7 +20,16 @@ export async function whatIf(db: DbOrTx, input: WhatIfInput) {
   const t = input.tiers;
   const all = await queryRows(
     db,
-    z.object({ tier: col.textOrNull, requests: col.integer, allowance: col.integer, overflow: col.integer, refused: col.integer, actual_overflow: col.integer, actual_allowance: col.integer, refused_cost: col.decimal }),
+    z.object({
+      tier: col.textOrNull,
+      requests: col.integer,
+      allowance: col.integer,
+      overflow: col.integer,
+      refused: col.integer,
+      actual_overflow: col.integer,
+      actual_allowance: col.integer,
+      refused_cost: col.decimal,
+    }),
     sql`
     with e as (
       select t.user_id, coalesce(t.tier, 'free') as tier, t.source, t.credits_used, t.created_at, t.id, coalesce(t.cost_usd, 0) as cost,

@@ -16,7 +16,11 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 const password = 'a long enough password';
-const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: TRPCError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: TRPCError) => e.code,
+  );
 
 async function signIn(email: string, address: string, userAgent: string) {
   let token = '';
@@ -55,10 +59,18 @@ describe('[AUTH] an admin’s own sessions', () => {
 
     expect(await laptop.caller.auth.sessions.revoke({ id: phoneHandle })).toEqual({ ok: true, current: false });
     expect(await codeOf(phone.caller.auth.me())).toBe('UNAUTHORIZED');
-    expect(await db().select().from(adminSessions).where(eq(adminSessions.id, sha256(phone.token)))).toEqual([]);
+    expect(
+      await db()
+        .select()
+        .from(adminSessions)
+        .where(eq(adminSessions.id, sha256(phone.token))),
+    ).toEqual([]);
     expect(await codeOf(laptop.caller.auth.me())).toBe('OK');
     expect(laptop.cleared()).toBe(0);
-    const entries = await db().select().from(auditLog).where(and(eq(auditLog.action, 'admin.session.revoke'), eq(auditLog.actorLabel, email)));
+    const entries = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'admin.session.revoke'), eq(auditLog.actorLabel, email)));
     expect(entries).toHaveLength(1);
   });
 
@@ -87,9 +99,15 @@ describe('[AUTH] an admin’s own sessions', () => {
     await createAdmin(db(), cliActor, { email, role: 'analyst', password });
     const s = await signIn(email, '10.5.0.1', 'Laptop');
     const old = new Date(Date.now() - 10 * 60_000);
-    await db().update(adminSessions).set({ lastSeenAt: old }).where(eq(adminSessions.id, sha256(s.token)));
+    await db()
+      .update(adminSessions)
+      .set({ lastSeenAt: old })
+      .where(eq(adminSessions.id, sha256(s.token)));
     await s.caller.auth.me();
-    const [row] = await db().select().from(adminSessions).where(eq(adminSessions.id, sha256(s.token)));
+    const [row] = await db()
+      .select()
+      .from(adminSessions)
+      .where(eq(adminSessions.id, sha256(s.token)));
     expect(row!.lastSeenAt.getTime()).toBeGreaterThan(old.getTime() + 5 * 60_000);
   });
 

@@ -36,22 +36,14 @@ export async function createAdmin(
   const generatedPassword = input.password === undefined ? generatePassword() : null;
   const passwordHash = await hashPassword(input.password ?? generatedPassword!);
   const mustChangePassword = generatedPassword !== null || input.mustChangePassword === true;
-  const [row] = await db
-    .insert(admins)
-    .values({ email: input.email.toLowerCase(), role: input.role, passwordHash, mustChangePassword })
-    .onConflictDoNothing({ target: admins.email })
-    .returning();
+  const [row] = await db.insert(admins).values({ email: input.email.toLowerCase(), role: input.role, passwordHash, mustChangePassword }).onConflictDoNothing({ target: admins.email }).returning();
   if (!row) throw new DomainError('CONFLICT', 'CONFLICT', `An admin with email ${input.email} already exists.`);
   const view = toAdminView(row);
   await audit(db, actor, { action: 'admin.create', targetType: 'admin', targetId: row.id, after: view });
   return { ...view, generatedPassword };
 }
 
-export async function updateAdmin(
-  db: DbOrTx,
-  actor: Actor,
-  input: { id: string; role?: AdminRole; disabled?: boolean },
-): Promise<AdminView> {
+export async function updateAdmin(db: DbOrTx, actor: Actor, input: { id: string; role?: AdminRole; disabled?: boolean }): Promise<AdminView> {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(admins).where(eq(admins.id, input.id)).for('update');
     if (!before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No such admin.');

@@ -61,10 +61,13 @@ describe('[AUTH] the in-process API key cache', () => {
     const { secret } = await newKey(['credits:write'], expiresAt);
     expect((await a.check(secret, 'credits:write')).ok).toBe(true);
     // Nothing is announced: the clock alone ends it, whatever the cache holds.
-    const refused = await waitFor(async () => {
-      const c = await a.check(secret, 'credits:write');
-      return c.ok ? null : c;
-    }, { what: 'the expiry' });
+    const refused = await waitFor(
+      async () => {
+        const c = await a.check(secret, 'credits:write');
+        return c.ok ? null : c;
+      },
+      { what: 'the expiry' },
+    );
     expect(refused).toEqual({ ok: false, message: `This API key expired at ${expiresAt}.` });
     expect(a.cache.size).toBe(1);
   });
@@ -125,7 +128,11 @@ describe('[AUTH] usage is counted in memory and written in one statement', () =>
     const { apiKey, secret } = await newKey(['credits:write']);
     for (let i = 0; i < 5; i++) await a.check(secret, 'credits:write');
     await a.check(secret, 'credits:read');
-    const usage = () => db().select().from(apiKeyUsageDaily).where(and(eq(apiKeyUsageDaily.apiKeyId, apiKey.id), eq(apiKeyUsageDaily.day, todayUtc())));
+    const usage = () =>
+      db()
+        .select()
+        .from(apiKeyUsageDaily)
+        .where(and(eq(apiKeyUsageDaily.apiKeyId, apiKey.id), eq(apiKeyUsageDaily.day, todayUtc())));
     await a.usage.flush();
     expect((await usage())[0]!.calls).toBe(5);
     const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, apiKey.id));

@@ -114,7 +114,7 @@ export class KeyChanges {
       if (entry.acked.size >= entry.expected) confirm();
     });
     sent.catch((err) => {
-      this.opts.log.warn({ err, keyId }, 'could not announce an API key change; other processes notice the lost drop at this process\'s next heartbeat');
+      this.opts.log.warn({ err, keyId }, "could not announce an API key change; other processes notice the lost drop at this process's next heartbeat");
       confirm();
     });
     // One bound for the publish and the acks together: a Redis that hangs must not hold the revoke.

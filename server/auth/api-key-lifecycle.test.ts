@@ -17,9 +17,18 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 const keyCaller = (secret: string) => createCaller(createContextInner(env.deps, { bearer: secret }));
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: TRPCError) => ({ code: e.code, message: e.message }));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: TRPCError) => ({ code: e.code, message: e.message }),
+  );
 const upsert = (secret: string) => keyCaller(secret).users.upsert({ userId: uniqueId('user'), tier: 'free' });
-const userCount = async () => (await db().select({ n: sql<number>`count(*)::int` }).from(users))[0]!.n;
+const userCount = async () =>
+  (
+    await db()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(users)
+  )[0]!.n;
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
 describe('[API KEYS] expiry', () => {
@@ -58,7 +67,10 @@ describe('[API KEYS] rotation', () => {
 
     const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, apiKey.id));
     expect(row).toMatchObject({ keyHash: sha256(newSecret), previousKeyHash: sha256(oldSecret) });
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'apiKey.rotate'), eq(auditLog.targetId, apiKey.id)));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'apiKey.rotate'), eq(auditLog.targetId, apiKey.id)));
     expect(JSON.stringify({ before: entry!.before, after: entry!.after })).not.toContain(newSecret);
     expect(entry!.after).toMatchObject({ graceMinutes: 60 });
 
@@ -129,7 +141,10 @@ describe('[API KEYS] scope changes', () => {
     await admin.caller.admin.apiKeys.update({ id: apiKey.id, name: 'scoped', scopes: ['users:write'] });
     expect(await refusal(upsert(secret))).toBeNull();
 
-    const entries = await db().select().from(auditLog).where(and(eq(auditLog.action, 'apiKey.update'), eq(auditLog.targetId, apiKey.id)));
+    const entries = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'apiKey.update'), eq(auditLog.targetId, apiKey.id)));
     expect(entries).toHaveLength(2);
     expect(entries.map((e) => [(e.before as { scopes: string[] }).scopes, (e.after as { scopes: string[] }).scopes])).toEqual(
       expect.arrayContaining([
@@ -163,14 +178,19 @@ describe('[API KEYS] usage over the last 30 days', () => {
     expect((await refusal(keyCaller(secret).credits.balance({ userId: 'nobody' })))?.code).toBe('FORBIDDEN');
     // Earlier days, written as the counter would have.
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
-    await db().insert(apiKeyUsageDaily).values([
-      { apiKeyId: apiKey.id, day: daysAgo(5), calls: 7 },
-      { apiKeyId: apiKey.id, day: daysAgo(40), calls: 100 },
-    ]);
+    await db()
+      .insert(apiKeyUsageDaily)
+      .values([
+        { apiKeyId: apiKey.id, day: daysAgo(5), calls: 7 },
+        { apiKeyId: apiKey.id, day: daysAgo(40), calls: 100 },
+      ]);
     // Calls are written in batches about once a second: write these now.
     await env.deps.apiKeys.usage.flush();
 
-    const [today] = await db().select().from(apiKeyUsageDaily).where(and(eq(apiKeyUsageDaily.apiKeyId, apiKey.id), eq(apiKeyUsageDaily.day, todayUtc())));
+    const [today] = await db()
+      .select()
+      .from(apiKeyUsageDaily)
+      .where(and(eq(apiKeyUsageDaily.apiKeyId, apiKey.id), eq(apiKeyUsageDaily.day, todayUtc())));
     expect(today!.calls).toBe(3);
 
     const usage = (await admin.caller.admin.apiKeys.usage()).find((u) => u.apiKeyId === apiKey.id)!;

@@ -13,7 +13,11 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: TRPCError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: TRPCError) => e.code,
+  );
 
 describe('[API KEYS] product app keys', () => {
   it('a created key is shown once and stored only as a hash', async () => {

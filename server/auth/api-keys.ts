@@ -35,11 +35,7 @@ const toView = (k: ApiKeyRow, now = new Date()): ApiKeyView => {
 const prefixOf = (secret: string) => secret.slice(0, KEY_PREFIX.length + 6);
 
 /** Creates a key; its secret is returned this once and only its hash is kept. */
-export async function createApiKey(
-  db: DbOrTx,
-  actor: Actor,
-  input: { name: string; scopes: ApiKeyScope[]; expiresAt?: string | null },
-): Promise<{ apiKey: ApiKeyView; secret: string }> {
+export async function createApiKey(db: DbOrTx, actor: Actor, input: { name: string; scopes: ApiKeyScope[]; expiresAt?: string | null }): Promise<{ apiKey: ApiKeyView; secret: string }> {
   const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
   if (expiresAt && expiresAt.getTime() <= Date.now()) {
     throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'The expiry must be in the future.', { field: 'expiresAt' });
@@ -74,11 +70,7 @@ export async function revokeApiKey(db: DbOrTx, actor: Actor, id: string): Promis
 }
 
 /** Renames a live key or changes its scopes; the secret stays valid. Audited with before and after. */
-export async function updateApiKey(
-  db: DbOrTx,
-  actor: Actor,
-  input: { id: string; name: string; scopes: ApiKeyScope[] },
-): Promise<ApiKeyView> {
+export async function updateApiKey(db: DbOrTx, actor: Actor, input: { id: string; name: string; scopes: ApiKeyScope[] }): Promise<ApiKeyView> {
   const [before] = await db.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
   if (!before || before.revokedAt) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No active API key with that id.');
   const scopes = [...new Set(input.scopes)].sort();
@@ -93,11 +85,7 @@ export async function updateApiKey(
  * `graceMinutes` so apps can be redeployed without downtime; 0 ends it at once. A secret replaced
  * earlier and still in its grace ends now: only one old secret is ever accepted beside the new one.
  */
-export async function rotateApiKey(
-  db: DbOrTx,
-  actor: Actor,
-  input: { id: string; graceMinutes: number },
-): Promise<{ apiKey: ApiKeyView; secret: string }> {
+export async function rotateApiKey(db: DbOrTx, actor: Actor, input: { id: string; graceMinutes: number }): Promise<{ apiKey: ApiKeyView; secret: string }> {
   const secret = newSecret(KEY_PREFIX);
   const [before] = await db.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for('update');
   if (!before || before.revokedAt) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No active API key with that id.');

@@ -23,7 +23,10 @@ async function newAdmin(role: 'admin' | 'analyst' = 'admin') {
 }
 
 async function codeOf(p: Promise<unknown>) {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TRPCError);
   return (err as TRPCError).code;
 }
@@ -42,11 +45,7 @@ describe('[AUTH] admin sign-in', () => {
   it('a wrong password is refused and opens no session', async () => {
     const email = await newAdmin();
     expect(await codeOf(publicCaller(env.deps).auth.login({ email, password: 'wrong password!' }))).toBe('UNAUTHORIZED');
-    const sessions = await env.deps.dbHandle.db
-      .select()
-      .from(adminSessions)
-      .innerJoin(admins, eq(admins.id, adminSessions.adminId))
-      .where(eq(admins.email, email));
+    const sessions = await env.deps.dbHandle.db.select().from(adminSessions).innerJoin(admins, eq(admins.id, adminSessions.adminId)).where(eq(admins.email, email));
     expect(sessions).toHaveLength(0);
   });
 

@@ -10,10 +10,7 @@ import { admins } from './tables';
  * password) and returns the generated password so the caller prints it once. Null when admins exist.
  * A generated password must be changed at first sign-in, like any other.
  */
-export async function bootstrapAdmin(
-  db: DbOrTx,
-  opts: { email?: string; password?: string },
-): Promise<{ email: string; generatedPassword: string | null } | null> {
+export async function bootstrapAdmin(db: DbOrTx, opts: { email?: string; password?: string }): Promise<{ email: string; generatedPassword: string | null } | null> {
   const [{ n } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(admins);
   if (n > 0) return null;
   const email = opts.email ?? 'admin@localhost';

@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: TRPCError) => ({ code: e.code, reason: (e.cause as { reason?: string } | undefined)?.reason ?? e.code }));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: TRPCError) => ({ code: e.code, reason: (e.cause as { reason?: string } | undefined)?.reason ?? e.code }),
+  );
 
 /** Signs in through auth.login and returns a caller holding the new session's cookie. */
 async function signIn(email: string, password: string) {
@@ -34,7 +38,10 @@ describe('[AUTH] forced password change', () => {
     const [row] = await db().select().from(admins).where(eq(admins.email, email));
     expect(row!.mustChangePassword).toBe(true);
     // The audit trail records the account, never its password.
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'admin.create'), eq(auditLog.targetId, row!.id)));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'admin.create'), eq(auditLog.targetId, row!.id)));
     expect(entry!.after).toMatchObject({ email, mustChangePassword: true });
     expect(JSON.stringify(entry!.after)).not.toContain(created.generatedPassword!);
   });
@@ -46,13 +53,19 @@ describe('[AUTH] forced password change', () => {
     expect(me.mustChangePassword).toBe(true);
     expect(await caller.auth.me()).toMatchObject({ email, mustChangePassword: true });
 
-    const keysBefore = await db().select({ n: sql<number>`count(*)::int` }).from(apiKeys);
+    const keysBefore = await db()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(apiKeys);
     expect(await refusal(caller.admin.apiKeys.list())).toEqual({ code: 'FORBIDDEN', reason: 'PASSWORD_CHANGE_REQUIRED' });
     expect(await refusal(caller.admin.apiKeys.create({ name: 'sneaky', scopes: ['enhance'] }))).toEqual({ code: 'FORBIDDEN', reason: 'PASSWORD_CHANGE_REQUIRED' });
     expect(await refusal(caller.admin.dashboard())).toEqual({ code: 'FORBIDDEN', reason: 'PASSWORD_CHANGE_REQUIRED' });
     expect(await refusal(caller.auth.sessions.list())).toEqual({ code: 'FORBIDDEN', reason: 'PASSWORD_CHANGE_REQUIRED' });
     expect(await refusal(caller.auth.totp.begin())).toEqual({ code: 'FORBIDDEN', reason: 'PASSWORD_CHANGE_REQUIRED' });
-    expect(await db().select({ n: sql<number>`count(*)::int` }).from(apiKeys)).toEqual(keysBefore);
+    expect(
+      await db()
+        .select({ n: sql<number>`count(*)::int` })
+        .from(apiKeys),
+    ).toEqual(keysBefore);
 
     await caller.auth.changePassword({ currentPassword: generatedPassword!, newPassword: 'my very own password' });
     expect(await caller.auth.me()).toMatchObject({ mustChangePassword: false });

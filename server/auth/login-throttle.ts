@@ -37,10 +37,7 @@ export class LoginThrottle {
     const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
     if (refused.length > 0) {
       // A refused guess is not checked: give back the point the other counter did take.
-      await Promise.all([
-        taken[0].status === 'fulfilled' ? bySubject.reward(key.subject) : null,
-        taken[1].status === 'fulfilled' ? byAddress.reward(key.address) : null,
-      ]);
+      await Promise.all([taken[0].status === 'fulfilled' ? bySubject.reward(key.subject) : null, taken[1].status === 'fulfilled' ? byAddress.reward(key.address) : null]);
       const waits = refused.map((r) => {
         if (r.reason instanceof RateLimiterRes) return r.reason.msBeforeNext;
         throw r.reason;
@@ -85,10 +82,5 @@ export class LoginThrottle {
 
 function tooMany(msBeforeNext: number): DomainError {
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new DomainError(
-    'TOO_MANY_REQUESTS',
-    'TOO_MANY_REQUESTS',
-    `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`,
-    { retryAfterSeconds },
-  );
+  return new DomainError('TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
 }

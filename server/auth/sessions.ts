@@ -20,20 +20,12 @@ export type LoginInput = { email: string; password: string; code?: string; addre
  * the code (throttled per admin and address under its own scope), then opens a session; returns
  * its cookie token. A right password without a code answers SECOND_FACTOR_REQUIRED and opens nothing.
  */
-export async function login(
-  db: DbOrTx,
-  throttle: LoginThrottle,
-  ttlHours: number,
-  input: LoginInput,
-  secrets?: SecretBox,
-): Promise<{ token: string; expiresAt: Date; admin: SessionAdmin }> {
+export async function login(db: DbOrTx, throttle: LoginThrottle, ttlHours: number, input: LoginInput, secrets?: SecretBox): Promise<{ token: string; expiresAt: Date; admin: SessionAdmin }> {
   const email = input.email.toLowerCase();
   let admin: typeof admins.$inferSelect | undefined;
   const outcome = await throttle.attempt({ scope: 'login', subject: email, address: input.address }, async () => {
     [admin] = await db.select().from(admins).where(eq(admins.email, email));
-    const ok = admin
-      ? await verifyPassword(admin.passwordHash, input.password)
-      : await verifyPassword(await timingDummyHash(), input.password).then(() => false);
+    const ok = admin ? await verifyPassword(admin.passwordHash, input.password) : await verifyPassword(await timingDummyHash(), input.password).then(() => false);
     return ok && !admin!.disabledAt;
   });
   if (!outcome.ok || !admin) throw new DomainError('UNAUTHORIZED', 'UNAUTHORIZED', 'Wrong email or password.');
@@ -45,13 +37,7 @@ export async function login(
   return { token, expiresAt, admin: { id: admin.id, email: admin.email, role: admin.role, sessionId: id, mustChangePassword: admin.mustChangePassword } };
 }
 
-async function requireSecondFactor(
-  db: DbOrTx,
-  throttle: LoginThrottle,
-  secrets: SecretBox | undefined,
-  admin: typeof admins.$inferSelect,
-  input: LoginInput,
-): Promise<void> {
+async function requireSecondFactor(db: DbOrTx, throttle: LoginThrottle, secrets: SecretBox | undefined, admin: typeof admins.$inferSelect, input: LoginInput): Promise<void> {
   if (!input.code) {
     throw new DomainError('UNAUTHORIZED', 'SECOND_FACTOR_REQUIRED', 'Enter the 6-digit code from your authenticator app, or one of your recovery codes.');
   }
@@ -80,7 +66,11 @@ export async function resolveSession(db: DbOrTx, token: string): Promise<Session
     .innerJoin(admins, eq(admins.id, adminSessions.adminId))
     .where(and(eq(adminSessions.id, id), gt(adminSessions.expiresAt, new Date())));
   if (!row || row.disabledAt) return null;
-  if (row.stale) await db.update(adminSessions).set({ lastSeenAt: sql`now()` }).where(eq(adminSessions.id, id));
+  if (row.stale)
+    await db
+      .update(adminSessions)
+      .set({ lastSeenAt: sql`now()` })
+      .where(eq(adminSessions.id, id));
   return { id: row.id, email: row.email, role: row.role, sessionId: id, mustChangePassword: row.mustChangePassword };
 }
 
@@ -130,16 +120,14 @@ export async function deleteExpiredSessions(db: DbOrTx): Promise<number> {
  * stolen session). A session that spends its guesses is ended: whoever holds it does not know
  * the password.
  */
-export async function changePassword(
-  db: DbOrTx,
-  throttle: LoginThrottle,
-  admin: SessionAdmin,
-  input: { currentPassword: string; newPassword: string; address: string },
-): Promise<void> {
+export async function changePassword(db: DbOrTx, throttle: LoginThrottle, admin: SessionAdmin, input: { currentPassword: string; newPassword: string; address: string }): Promise<void> {
   await checkOwnPassword(db, throttle, admin, { password: input.currentPassword, address: input.address, field: 'currentPassword' });
   await db.transaction(async (tx) => {
     // The forced change at first sign-in is done once the password is the admin's own.
-    await tx.update(admins).set({ passwordHash: await hashPassword(input.newPassword), mustChangePassword: false }).where(eq(admins.id, admin.id));
+    await tx
+      .update(admins)
+      .set({ passwordHash: await hashPassword(input.newPassword), mustChangePassword: false })
+      .where(eq(admins.id, admin.id));
     await tx.delete(adminSessions).where(and(eq(adminSessions.adminId, admin.id), ne(adminSessions.id, admin.sessionId)));
     await audit(tx, { adminId: admin.id, label: admin.email }, { action: 'admin.password', targetType: 'admin', targetId: admin.id });
   });
@@ -150,12 +138,7 @@ export async function changePassword(
  * admin and address). A session that spends its guesses is ended: whoever holds it does not know
  * the password.
  */
-export async function checkOwnPassword(
-  db: DbOrTx,
-  throttle: LoginThrottle,
-  admin: SessionAdmin,
-  input: { password: string; address: string; field: string },
-): Promise<void> {
+export async function checkOwnPassword(db: DbOrTx, throttle: LoginThrottle, admin: SessionAdmin, input: { password: string; address: string; field: string }): Promise<void> {
   const guess = async () => {
     const [row] = await db.select({ passwordHash: admins.passwordHash }).from(admins).where(eq(admins.id, admin.id));
     return row !== undefined && (await verifyPassword(row.passwordHash, input.password));

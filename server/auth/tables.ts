@@ -41,28 +41,25 @@ export const adminSessions = pgTable(
   (t) => [index('admin_sessions_admin_idx').on(t.adminId), index('admin_sessions_expires_idx').on(t.expiresAt)],
 );
 
-export const apiKeys = pgTable(
-  'api_keys',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    name: text('name').notNull(),
-    prefix: text('prefix').notNull(),
-    /** sha256 of the secret; the secret itself is shown once and never stored. */
-    keyHash: text('key_hash').notNull().unique(),
-    scopes: text('scopes').array().notNull(),
-    createdBy: uuid('created_by').references(() => admins.id, { onDelete: 'set null' }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
-    revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    /** After it the key is refused; null never expires. */
-    expiresAt: timestamp('expires_at', { withTimezone: true }),
-    /** The secret a rotation replaced, accepted until `previousExpiresAt` (the grace period). */
-    previousKeyHash: text('previous_key_hash').unique(),
-    previousPrefix: text('previous_prefix'),
-    previousExpiresAt: timestamp('previous_expires_at', { withTimezone: true }),
-    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
-  },
-);
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull(),
+  /** sha256 of the secret; the secret itself is shown once and never stored. */
+  keyHash: text('key_hash').notNull().unique(),
+  scopes: text('scopes').array().notNull(),
+  createdBy: uuid('created_by').references(() => admins.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  /** After it the key is refused; null never expires. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  /** The secret a rotation replaced, accepted until `previousExpiresAt` (the grace period). */
+  previousKeyHash: text('previous_key_hash').unique(),
+  previousPrefix: text('previous_prefix'),
+  previousExpiresAt: timestamp('previous_expires_at', { withTimezone: true }),
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+});
 
 /** Calls per key per UTC day: one upsert per authorised call, read for the 30-day usage chart. */
 export const apiKeyUsageDaily = pgTable(

@@ -17,11 +17,13 @@ afterAll(() => env.close());
 
 const password = 'a long enough password';
 const refusal = (p: Promise<unknown>) =>
-  p.then(() => null, (e: TRPCError) => ({ code: e.code, reason: (e.cause as { reason?: string } | undefined)?.reason ?? e.code }));
+  p.then(
+    () => null,
+    (e: TRPCError) => ({ code: e.code, reason: (e.cause as { reason?: string } | undefined)?.reason ?? e.code }),
+  );
 
 /** A code for the step `offset` steps from now: the next step's code is valid now and was never used. */
-const codeAt = (secret: string, offset = 0) =>
-  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + offset * 30_000 });
+const codeAt = (secret: string, offset = 0) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: Date.now() + offset * 30_000 });
 
 /** A caller from its own address (each test its own, so per-address throttles do not meet). */
 function callerAt(address: string, sessionToken?: string) {
@@ -123,7 +125,10 @@ describe('[AUTH] TOTP sign-in', () => {
     expect(await refusal(callerAt('10.9.4.1').caller.auth.login({ email, password, code }))).toEqual({ code: 'UNAUTHORIZED', reason: 'SECOND_FACTOR_REQUIRED' });
     expect((await caller.auth.totp.status()).recoveryCodesLeft).toBe(9);
     const [admin] = await db().select().from(admins).where(eq(admins.email, email));
-    const unused = await db().select().from(adminRecoveryCodes).where(and(eq(adminRecoveryCodes.adminId, admin!.id), isNull(adminRecoveryCodes.usedAt)));
+    const unused = await db()
+      .select()
+      .from(adminRecoveryCodes)
+      .where(and(eq(adminRecoveryCodes.adminId, admin!.id), isNull(adminRecoveryCodes.usedAt)));
     expect(unused).toHaveLength(9);
   });
 

@@ -17,8 +17,7 @@ const RECOVERY_CODE_COUNT = 10;
 /** Lowercase letters and digits without look-alikes (0/o, 1/l/i): easy to read off paper. */
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
-const totpFor = (email: string, secretBase32: string) =>
-  new TOTP({ issuer: ISSUER, label: email, algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) });
+const totpFor = (email: string, secretBase32: string) => new TOTP({ issuer: ISSUER, label: email, algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) });
 
 /** `xxxxx-xxxxx`: ten characters of a 31-letter alphabet (about 49 bits), hyphenated for reading. */
 function newRecoveryCode(): string {
@@ -82,10 +81,7 @@ export async function confirmTotp(
   input: { code: string; address: string; now?: Date },
 ): Promise<{ recoveryCodes: string[] }> {
   const now = input.now ?? new Date();
-  const [row] = await db
-    .select({ secret: admins.totpSecret, enabledAt: admins.totpEnabledAt, lastStep: admins.totpLastStep })
-    .from(admins)
-    .where(eq(admins.id, admin.id));
+  const [row] = await db.select({ secret: admins.totpSecret, enabledAt: admins.totpEnabledAt, lastStep: admins.totpLastStep }).from(admins).where(eq(admins.id, admin.id));
   if (!row?.secret || row.enabledAt) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'Start the two-factor setup first.');
   const secret = box.decrypt(row.secret);
   let step: number | null = null;
@@ -112,11 +108,7 @@ export async function confirmTotp(
 /** Turns two-factor sign-in off (the caller has checked the password): the secret and recovery codes are deleted. */
 export async function disableTotp(db: DbOrTx, admin: SessionAdmin): Promise<void> {
   await db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(admins)
-      .set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null })
-      .where(eq(admins.id, admin.id))
-      .returning({ id: admins.id });
+    const [row] = await tx.update(admins).set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null }).where(eq(admins.id, admin.id)).returning({ id: admins.id });
     if (!row) throw new DomainError('NOT_FOUND', 'NOT_FOUND', 'No such admin.');
     await tx.delete(adminRecoveryCodes).where(eq(adminRecoveryCodes.adminId, admin.id));
     await audit(tx, { adminId: admin.id, label: admin.email }, { action: 'admin.totp.disable', targetType: 'admin', targetId: admin.id });

@@ -15,8 +15,7 @@ const run = promisify(execFile);
 const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
 
 /** `npm run db:migrate` exactly as an operator runs it. */
-const dbMigrate = (env: Record<string, string>) =>
-  run('npm', ['run', '--silent', 'db:migrate'], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 120_000 });
+const dbMigrate = (env: Record<string, string>) => run('npm', ['run', '--silent', 'db:migrate'], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 120_000 });
 
 async function appliedMigrations(url: string | undefined, dataDir: string) {
   const handle = await openDb({ databaseUrl: url, dataDir, maxConnections: 1 });

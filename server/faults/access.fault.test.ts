@@ -43,7 +43,11 @@ function invoke(caller: Caller, path: string, input?: unknown): Promise<unknown>
   const fn = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller);
   return (fn as (input?: unknown) => Promise<unknown>)(input);
 }
-const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: unknown) => (e instanceof TRPCError ? e.code : `THREW ${String(e)}`));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: unknown) => (e instanceof TRPCError ? e.code : `THREW ${String(e)}`),
+  );
 
 // ---- the classification every procedure must have ----
 
@@ -148,9 +152,7 @@ const ADMIN_QUERY_INPUTS: Record<string, (c: QueryContext) => unknown> = {
 
 describe('[ACCESS] every procedure is classified', () => {
   it('each procedure is an admin one, a session one, an API-key one with its scope, a user read, or public', () => {
-    const unclassified = allPaths.filter(
-      (p) => !isAdminPath(p) && !SESSION_PROCEDURES.has(p) && !(p in API_KEY_SCOPE) && !USER_READ.has(p) && !PUBLIC.has(p),
-    );
+    const unclassified = allPaths.filter((p) => !isAdminPath(p) && !SESSION_PROCEDURES.has(p) && !(p in API_KEY_SCOPE) && !USER_READ.has(p) && !PUBLIC.has(p));
     expect(unclassified).toEqual([]);
     // And the tables name nothing that no longer exists.
     const named = [...SESSION_PROCEDURES, ...Object.keys(API_KEY_SCOPE), ...USER_READ, ...PUBLIC, ...Object.keys(ADMIN_QUERY_INPUTS)];
@@ -204,8 +206,7 @@ describe('[ACCESS] API-key procedures need a live key holding their scope', () =
     await configureProviders(env.deps, [{ name: 'local', kind: 'local', baseUrl: 'http://localhost' }]);
     const userId = await newUser(db(), 'pro');
     // A hold belongs to the key that made it: the caller under test owns the one it settles.
-    const reservation = async (apiKeyId?: string) =>
-      (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key(), ttlSeconds: 600, apiKeyId })).reservationId;
+    const reservation = async (apiKeyId?: string) => (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key(), ttlSeconds: 600, apiKeyId })).reservationId;
     fixture = { userId, reservation };
   });
 
@@ -220,7 +221,14 @@ describe('[ACCESS] API-key procedures need a live key holding their scope', () =
     'enhance.submit': async () => ({ userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }),
     // Readable by the key that submitted it (another key's is NOT_FOUND, proven in async-enhancement.test.ts).
     'enhance.get': async (ownKeyId) => ({
-      enhancementId: (await submitEnhancement(env.deps.gateway, async () => undefined, { userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }, { apiKeyId: ownKeyId! })).enhancementId,
+      enhancementId: (
+        await submitEnhancement(
+          env.deps.gateway,
+          async () => undefined,
+          { userId: fixture.userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() },
+          { apiKeyId: ownKeyId! },
+        )
+      ).enhancementId,
     }),
     'auth.userToken': async () => ({ userId: fixture.userId }),
   };
@@ -294,7 +302,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
   const record = async (who: string, path: string, p: Promise<unknown>) => {
     const text = await p.then(
       (r) => JSON.stringify(r),
-      (e: unknown) => JSON.stringify(e instanceof TRPCError ? { code: e.code, message: e.message, cause: e.cause ? { ...e.cause, message: (e.cause).message } : null } : String(e)),
+      (e: unknown) => JSON.stringify(e instanceof TRPCError ? { code: e.code, message: e.message, cause: e.cause ? { ...e.cause, message: e.cause.message } : null } : String(e)),
     );
     answers.push({ who, path, text });
     return text;
@@ -309,14 +317,40 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     const provider = uniqueId('leaky').toLowerCase();
 
     // Secrets everywhere: a provider key, a billing key, three channel secrets, API keys.
-    await record('admin', 'admin.platformSettings.update', a.platformSettings.update({ monthlyRevenueUsd: '100000.00', creditBudgetSharePercent: 50, refillBackoffSeconds: 60, providerDriftTolerance: 1_000, reason: 'access test' }));
+    await record(
+      'admin',
+      'admin.platformSettings.update',
+      a.platformSettings.update({ monthlyRevenueUsd: '100000.00', creditBudgetSharePercent: 50, refillBackoffSeconds: 60, providerDriftTolerance: 1_000, reason: 'access test' }),
+    );
     await record('admin', 'admin.platformSettings.setUsersOutThreshold', a.platformSettings.setUsersOutThreshold({ usersOutOfCreditsThreshold: 10, reason: 'access test' }));
     await db().execute(sql`update api_providers set is_active = false`);
-    await record('admin', 'admin.providers.create', a.providers.create({ name: provider, kind: 'fal', baseUrl: fal.url, apiKey: 'sk-provider-SECRET-1', costPerRequest: '0.01', rateLimitPerMinute: 600, priority: 1, timeoutMs: 1_000 }));
-    await record('admin', 'admin.pools.create', a.pools.create({ provider, costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http', billingUrl: billing.url, billingApiKey: 'sk-billing-SECRET-2' }));
+    await record(
+      'admin',
+      'admin.providers.create',
+      a.providers.create({ name: provider, kind: 'fal', baseUrl: fal.url, apiKey: 'sk-provider-SECRET-1', costPerRequest: '0.01', rateLimitPerMinute: 600, priority: 1, timeoutMs: 1_000 }),
+    );
+    await record(
+      'admin',
+      'admin.pools.create',
+      a.pools.create({ provider, costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http', billingUrl: billing.url, billingApiKey: 'sk-billing-SECRET-2' }),
+    );
     await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'slack', enabled: true, cooldownSeconds: 0, webhookUrl: channels.slackUrl('T0/B0/SECRET-3') }));
-    await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'email', enabled: true, cooldownSeconds: 0, config: { ...channels.smtp, secure: false, from: 'alerts@example.com', to: ['ops@example.com'], user: 'alerts' }, password: 'SECRET-4' }));
-    await record('admin', 'admin.alerts.channels.update', a.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: channels.smsUrl, recipients: ['+4915112345678'] }, token: 'SECRET-5' }));
+    await record(
+      'admin',
+      'admin.alerts.channels.update',
+      a.alerts.channels.update({
+        channel: 'email',
+        enabled: true,
+        cooldownSeconds: 0,
+        config: { ...channels.smtp, secure: false, from: 'alerts@example.com', to: ['ops@example.com'], user: 'alerts' },
+        password: 'SECRET-4',
+      }),
+    );
+    await record(
+      'admin',
+      'admin.alerts.channels.update',
+      a.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: channels.smsUrl, recipients: ['+4915112345678'] }, token: 'SECRET-5' }),
+    );
     // A second factor on the admin's account: its secret (answered by begin alone, not recorded) must never come back.
     const totp = await admin.caller.auth.totp.begin();
     totpSecrets.push(totp.secret);
@@ -364,17 +398,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     queryContext = { userId, provider, alertId: alert!.id, webhookEndpointId: endpoint.endpoint.id };
   });
 
-  const forbidden = () => [
-    ...SECRETS,
-    ...keySecrets,
-    ...totpSecrets,
-    '$argon2',
-    'password_hash',
-    'passwordHash',
-    env.env.MASTER_KEY!,
-    admin.token,
-    analyst.token,
-  ];
+  const forbidden = () => [...SECRETS, ...keySecrets, ...totpSecrets, '$argon2', 'password_hash', 'passwordHash', env.env.MASTER_KEY!, admin.token, analyst.token];
   const leaksIn = (text: string) => [...forbidden().filter((s) => text.includes(s)), ...(/cd_live_[A-Za-z0-9_-]{7,}/.test(text) ? ['a cd_live_ secret'] : [])];
 
   it.each([
@@ -400,8 +424,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
       expect(seen('admin.purchaseRequests.list', '"errorMessage":"billing')).toBe(true);
       expect(seen('admin.alerts.deliveries', '"lastError":"HTTP 500')).toBe(true);
       expect(seen('admin.alerts.channels.list', '"secretSet":true')).toBe(true);
-    }
-    else expect(outcomes.filter((o) => o.code !== 'OK' && o.code !== 'FORBIDDEN')).toEqual([]);
+    } else expect(outcomes.filter((o) => o.code !== 'OK' && o.code !== 'FORBIDDEN')).toEqual([]);
   });
 
   it('no CSV export (audit log included, where the secrets were set) carries a secret', async () => {
@@ -469,7 +492,10 @@ describe('[ACCESS] the CSV export routes need an admin or analyst session, like 
         got.push({ label: `${name} by ${who}`, status: (await app.inject({ method: 'GET', url: `/export/${name}.csv`, headers })).statusCode });
         want.push({ label: `${name} by ${who}`, status: 401 });
       }
-      for (const [who, token] of [['admin', admin.token], ['analyst', analyst.token]]) {
+      for (const [who, token] of [
+        ['admin', admin.token],
+        ['analyst', analyst.token],
+      ]) {
         const res = await app.inject({ method: 'GET', url: `/export/${name}.csv`, headers: { cookie: `cd_session=${token}` } });
         got.push({ label: `${name} by ${who}`, status: res.statusCode });
         want.push({ label: `${name} by ${who}`, status: 200 });

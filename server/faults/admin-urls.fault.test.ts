@@ -39,10 +39,19 @@ describe('[SSRF] admin-set URLs follow the outbound policy', () => {
     await expect(caller.admin.providers.create(provider({ baseUrl: 'https://user:pw@api.example.com' }))).rejects.toMatchObject(fieldError('baseUrl must not carry a user name or password'));
     const pool = { provider: uniqueId('pool').toLowerCase(), costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http' as const };
     await expect(caller.admin.pools.create({ ...pool, billingUrl: 'file:///etc/passwd' })).rejects.toMatchObject(fieldError('billingUrl must be an http(s) URL'));
-    await expect(caller.admin.alerts.channels.update({ channel: 'slack', enabled: false, cooldownSeconds: 0, webhookUrl: 'file:///etc/passwd' })).rejects.toMatchObject(fieldError('webhookUrl must be an http(s) URL'));
-    await expect(caller.admin.alerts.channels.update({ channel: 'sms', enabled: false, cooldownSeconds: 0, config: { url: 'file:///etc/passwd', recipients: ['+4915112345678'] } })).rejects.toMatchObject(fieldError('url must be an http(s) URL'));
+    await expect(caller.admin.alerts.channels.update({ channel: 'slack', enabled: false, cooldownSeconds: 0, webhookUrl: 'file:///etc/passwd' })).rejects.toMatchObject(
+      fieldError('webhookUrl must be an http(s) URL'),
+    );
     await expect(
-      caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: { host: 'file:///etc/passwd', port: 25, secure: false, from: 'a@example.com', to: ['b@example.com'] } }),
+      caller.admin.alerts.channels.update({ channel: 'sms', enabled: false, cooldownSeconds: 0, config: { url: 'file:///etc/passwd', recipients: ['+4915112345678'] } }),
+    ).rejects.toMatchObject(fieldError('url must be an http(s) URL'));
+    await expect(
+      caller.admin.alerts.channels.update({
+        channel: 'email',
+        enabled: false,
+        cooldownSeconds: 0,
+        config: { host: 'file:///etc/passwd', port: 25, secure: false, from: 'a@example.com', to: ['b@example.com'] },
+      }),
     ).rejects.toMatchObject(fieldError('host must be a host name or an IP address'));
     const stored = await queryRows<{ n: number }>(env.deps.dbHandle.db, sql`select count(*)::int as n from api_providers where health_check_url like 'file:%' or base_url not like 'http%'`);
     expect(stored[0]!.n).toBe(0);
@@ -51,7 +60,13 @@ describe('[SSRF] admin-set URLs follow the outbound policy', () => {
   it('without ALLOW_PRIVATE_OUTBOUND a loopback destination is refused when connecting, and nothing reaches it', async () => {
     const { caller } = await signedInCaller(strict.deps);
     const before = internal.state.connections;
-    await caller.admin.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: `http://127.0.0.1:${internal.port}/sms`, recipients: ['+4915112345678'] }, token: 'tok' });
+    await caller.admin.alerts.channels.update({
+      channel: 'sms',
+      enabled: true,
+      cooldownSeconds: 0,
+      config: { url: `http://127.0.0.1:${internal.port}/sms`, recipients: ['+4915112345678'] },
+      token: 'tok',
+    });
     expect(await caller.admin.alerts.channels.sendTest({ channel: 'sms' })).toEqual({ ok: false, error: expect.stringMatching(/^refused: 127\.0\.0\.1 is a loopback address/) });
     const name = uniqueId('p').toLowerCase();
     await caller.admin.providers.create(provider({ name, baseUrl: `http://localhost:${internal.port}`, apiKey: 'k' }));
@@ -61,7 +76,13 @@ describe('[SSRF] admin-set URLs follow the outbound policy', () => {
 
   it('errors an admin or analyst reads carry the status line, never the remote body', async () => {
     const { caller } = await signedInCaller(env.deps);
-    await caller.admin.alerts.channels.update({ channel: 'sms', enabled: true, cooldownSeconds: 0, config: { url: `http://127.0.0.1:${internal.port}/sms`, recipients: ['+4915112345678'] }, token: 'tok' });
+    await caller.admin.alerts.channels.update({
+      channel: 'sms',
+      enabled: true,
+      cooldownSeconds: 0,
+      config: { url: `http://127.0.0.1:${internal.port}/sms`, recipients: ['+4915112345678'] },
+      token: 'tok',
+    });
     expect(await caller.admin.alerts.channels.sendTest({ channel: 'sms' })).toEqual({ ok: false, error: 'HTTP 500 Internal Server Error' });
 
     // A purchase through a billing endpoint that answers 500 with a body: the request's error, which analysts read, is the status.

@@ -55,10 +55,13 @@ describe('[ASYNC] submitted work survives its worker being killed', () => {
     await waitFor(async () => (await rowOf(enhancementId)).leaseUntil!.getTime() < Date.now(), { what: 'the lease to run out' });
     expect(await sweepSubmittedEnhancements(env.deps.gateway, (id) => enqueueSubmitted(env.deps.jobs, id, { sweep: true }))).toBe(1);
 
-    const result = await waitFor(async () => {
-      const r = await caller.enhance.get({ enhancementId });
-      return r.status === 'enhanced' || r.status === 'degraded' ? r : null;
-    }, { timeoutMs: 30_000, what: 'the resumed work to settle' });
+    const result = await waitFor(
+      async () => {
+        const r = await caller.enhance.get({ enhancementId });
+        return r.status === 'enhanced' || r.status === 'degraded' ? r : null;
+      },
+      { timeoutMs: 30_000, what: 'the resumed work to settle' },
+    );
     expect(result).toEqual({ status: 'enhanced', provider: name, outputUrl: `${fake.url}/files/output.png`, costUsd: '0.010000', creditSource: 'user_credits' });
     // One task submitted, ever: the new worker polled the one the dead worker had recorded.
     expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1);

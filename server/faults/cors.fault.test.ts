@@ -42,7 +42,10 @@ describe('[CORS] refused origins and procedures get no CORS headers', () => {
   const hostile = ['https://evil.example.com', 'https://app.example.com.evil.example.com', 'http://app.example.com', 'https://APP.example.com', 'null'];
 
   it.each(hostile)('origin %s: a preflight without any CORS header and no header on the call, though the server still answers it', async (from) => {
-    const pre = await fetch(`${origin}/trpc/credits.balance${q({ userId })}`, { method: 'OPTIONS', headers: { origin: from, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const pre = await fetch(`${origin}/trpc/credits.balance${q({ userId })}`, {
+      method: 'OPTIONS',
+      headers: { origin: from, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
     expect(pre.status).not.toBe(204);
     expect(accessControl(pre)).toEqual([]);
     const call = await fetch(`${origin}/trpc/credits.balance${q({ userId })}`, { headers: { origin: from, authorization: `Bearer ${token}` } });
@@ -61,7 +64,10 @@ describe('[CORS] refused origins and procedures get no CORS headers', () => {
     ['/readyz', '/readyz', {}],
   ])('the allowed origin gets nothing from %s', async (_label, url, extra) => {
     for (const method of ['GET', 'POST']) {
-      const pre = await fetch(`${origin}${url}`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' } });
+      const pre = await fetch(`${origin}${url}`, {
+        method: 'OPTIONS',
+        headers: { origin: ALLOWED, 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' },
+      });
       expect(accessControl(pre)).toEqual([]);
     }
     const call = await fetch(`${origin}${url}`, { headers: { origin: ALLOWED, ...extra } });

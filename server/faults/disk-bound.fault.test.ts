@@ -18,7 +18,10 @@ let images: Awaited<ReturnType<typeof startImageServer>>;
 let fal: Awaited<ReturnType<typeof startFakeProvider>>;
 
 /** Noise does not compress: a PNG of it weighs about its raw size. */
-const noisePng = (width: number, height: number) => sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png().toBuffer();
+const noisePng = (width: number, height: number) =>
+  sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
 beforeAll(async () => {
   [images, fal] = await Promise.all([startImageServer(), startFakeProvider('fal')]);

@@ -125,7 +125,12 @@ const userIdLike = () =>
     { arbitrary: fc.constantFrom(...fx.users).map((u) => ` ${u}\t`), weight: 1 },
   );
 const anyText = edgyText;
-const idemKey = () => fc.oneof(fc.uuid().map((u) => `idem-${u}`), fc.constantFrom(...fx.idemKeys), anyText(8, 128));
+const idemKey = () =>
+  fc.oneof(
+    fc.uuid().map((u) => `idem-${u}`),
+    fc.constantFrom(...fx.idemKeys),
+    anyText(8, 128),
+  );
 const credits = fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 10_000 }));
 const enhancementType = fc.constantFrom(...enhancementTypes);
 const reservationId = () => fc.oneof(fc.constantFrom(...fx.reservations), fc.uuid());
@@ -164,7 +169,10 @@ const targets: Target[] = [
     input: () =>
       hostileObject({
         userId: userIdLike(),
-        email: fc.oneof(fc.emailAddress(), anyText(1, 20).map((s) => `${s.replace(/[\s@]/g, '')}x@example.com`)),
+        email: fc.oneof(
+          fc.emailAddress(),
+          anyText(1, 20).map((s) => `${s.replace(/[\s@]/g, '')}x@example.com`),
+        ),
         tier: fc.constantFrom(...tiers),
       }),
   },
@@ -192,8 +200,7 @@ const targets: Target[] = [
   {
     path: 'credits.reserve',
     type: 'mutation',
-    input: () =>
-      hostileObject({ userId: userIdLike(), credits, enhancementType, idempotencyKey: idemKey(), ttlSeconds: fc.integer({ min: 5, max: 3_600 }), moodboardId: anyText(1, 128) }),
+    input: () => hostileObject({ userId: userIdLike(), credits, enhancementType, idempotencyKey: idemKey(), ttlSeconds: fc.integer({ min: 5, max: 3_600 }), moodboardId: anyText(1, 128) }),
   },
   {
     path: 'credits.capture',
@@ -279,7 +286,18 @@ function callOf(target: Target): fc.Arbitrary<Call> {
     const encoded = text.map((t) => (t === undefined ? '' : `?input=${encode(t)}`));
     const malformedQuery = fc.oneof(
       json.chain((t) => malformedText(t ?? '')).map((t) => `?input=${encode(t)}`),
-      fc.constantFrom('?input=%E0%A4%A', '?input=%', '?input=%zz', '?input=%00', '?input=%7B%22userId%22%3A%00%7D', '?input', '?input=&input=%7B%7D', '?input[userId]=x', '?input=%7B%7D%7B%7D', '?input=' + 'a'.repeat(20_000)),
+      fc.constantFrom(
+        '?input=%E0%A4%A',
+        '?input=%',
+        '?input=%zz',
+        '?input=%00',
+        '?input=%7B%22userId%22%3A%00%7D',
+        '?input',
+        '?input=&input=%7B%7D',
+        '?input[userId]=x',
+        '?input=%7B%7D%7B%7D',
+        '?input=' + 'a'.repeat(20_000),
+      ),
       fc.constant(''),
     );
     return fc
@@ -301,11 +319,13 @@ function callOf(target: Target): fc.Arbitrary<Call> {
     { arbitrary: json.map((t) => ({ payload: `{"pad":"${'x'.repeat(1_100_000)}","v":${t ?? 'null'}}`, contentType: 'application/json', wrongMethod: false })), weight: 1 },
     { arbitrary: json.map((t) => ({ payload: t, contentType: undefined as string | undefined, wrongMethod: true })), weight: 1 },
   );
-  return fc.record({ body, bearer: credential(), ip: clientIp }).map(({ body: b, bearer, ip }) =>
-    b.wrongMethod
-      ? { path: target.path, type: target.type, wrongMethod: true, request: { method: 'GET', url: `${url}?input=${encode(b.payload ?? '')}`, headers: headers(bearer, ip) } }
-      : { path: target.path, type: target.type, wrongMethod: false, request: { method: 'POST', url, headers: headers(bearer, ip, b.contentType), payload: b.payload ?? '' } },
-  );
+  return fc
+    .record({ body, bearer: credential(), ip: clientIp })
+    .map(({ body: b, bearer, ip }) =>
+      b.wrongMethod
+        ? { path: target.path, type: target.type, wrongMethod: true, request: { method: 'GET', url: `${url}?input=${encode(b.payload ?? '')}`, headers: headers(bearer, ip) } }
+        : { path: target.path, type: target.type, wrongMethod: false, request: { method: 'POST', url, headers: headers(bearer, ip, b.contentType), payload: b.payload ?? '' } },
+    );
 }
 
 // ---- one call, and what must hold of it ----
@@ -416,7 +436,12 @@ describe('[FUZZ] every public procedure over HTTP answers hostile input cleanly 
 
 // ---- the read-only admin explorers and the CSV exports, with a session, under hostile filters ----
 
-const isoLike = () => fc.oneof(fc.constantFrom('0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+14:00'), fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), anyText(1, 40));
+const isoLike = () =>
+  fc.oneof(
+    fc.constantFrom('0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+14:00'),
+    fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+    anyText(1, 40),
+  );
 const pageFields = { page: fc.integer({ min: 0, max: 5 }), pageSize: fc.integer({ min: 1, max: 200 }) };
 const adminTargets: { path: string; input: () => fc.Arbitrary<unknown> }[] = [
   {
@@ -467,7 +492,9 @@ describe('[FUZZ] the audit and ledger explorers over HTTP answer hostile filters
 
   it('GET /export/*.csv with hostile query strings: a CSV (200) or a 400 naming the filter, never a 500, nothing written', async () => {
     const keys = ['query', 'type', 'source', 'provider', 'from', 'to', 'actor', 'action', 'targetType', 'targetId', 'search', 'tier', 'outOfCredits', 'status', 'level', 'unknown'];
-    const queryString = fc.array(fc.tuple(fc.constantFrom(...keys), fc.oneof(hostileString, anyText(0, 60), fc.constantFrom('true', 'plus', 'grant', 'open', '2026-01-01T00:00:00Z'))), { maxLength: 4 });
+    const queryString = fc.array(fc.tuple(fc.constantFrom(...keys), fc.oneof(hostileString, anyText(0, 60), fc.constantFrom('true', 'plus', 'grant', 'open', '2026-01-01T00:00:00Z'))), {
+      maxLength: 4,
+    });
     const call = fc.tuple(fc.constantFrom(...exportNames), queryString);
     await fc.assert(
       fc.asyncProperty(call, async ([name, pairs]) => {
@@ -475,8 +502,7 @@ describe('[FUZZ] the audit and ledger explorers over HTTP answer hostile filters
         const qs = pairs.map(([k, v]) => `${k}=${encode(v)}`).join('&');
         const res = await app.inject({ method: 'GET', url: `/export/${name}.csv${qs ? `?${qs}` : ''}`, headers: { cookie: fx.analystCookie } });
         const clean =
-          (res.statusCode === 200 && res.headers['content-type'] === 'text/csv; charset=utf-8') ||
-          (res.statusCode === 400 && typeof (JSON.parse(res.body) as { error?: unknown }).error === 'string');
+          (res.statusCode === 200 && res.headers['content-type'] === 'text/csv; charset=utf-8') || (res.statusCode === 400 && typeof (JSON.parse(res.body) as { error?: unknown }).error === 'string');
         if (!clean) throw new Error(`FUZZ FAILURE (seed ${SEED}): /export/${name}.csv?${qs} answered ${res.statusCode} ${res.body.slice(0, 500)}`);
         expect(await writeSnapshot(db())).toEqual(before);
       }),
@@ -497,10 +523,31 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
     const email = `${uniqueId('fuzzadm')}@example.com`;
     await createAdmin(db(), cliActor, { email, role: 'admin', password: fx.adminPassword });
     cookie = `cd_session=${(await login(db(), env.deps.throttle, 1, { email, password: fx.adminPassword, address: '10.9.9.9' })).token}`;
-    await saveProvider(db(), env.deps.secrets, cliActor, { name: archivable, kind: 'kie', baseUrl: 'http://127.0.0.1:9', model: null, costPerRequest: '0.02', rateLimitPerMinute: 60, priority: 900, timeoutMs: 1_000, isActive: false, healthCheckUrl: null }, 'create');
+    await saveProvider(
+      db(),
+      env.deps.secrets,
+      cliActor,
+      {
+        name: archivable,
+        kind: 'kie',
+        baseUrl: 'http://127.0.0.1:9',
+        model: null,
+        costPerRequest: '0.02',
+        rateLimitPerMinute: 60,
+        priority: 900,
+        timeoutMs: 1_000,
+        isActive: false,
+        healthCheckUrl: null,
+      },
+      'create',
+    );
   });
 
-  const tierText = fc.oneof(fc.constantFrom(...tiers), fc.constantFrom(...tiers).map((t) => ` ${t.toUpperCase()} `), anyText(0, 12));
+  const tierText = fc.oneof(
+    fc.constantFrom(...tiers),
+    fc.constantFrom(...tiers).map((t) => ` ${t.toUpperCase()} `),
+    anyText(0, 12),
+  );
   const csvLine = () => fc.tuple(fc.oneof(userIdLike(), anyText(0, 40)), tierText, fc.constantFrom(',', ';', '","', '\t')).map(([id, tier, sep]) => `${id}${sep}${tier}`);
   const csv = () =>
     fc.oneof(
@@ -509,13 +556,33 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
       { arbitrary: fc.string({ unit: 'binary', maxLength: 400 }), weight: 1 },
       { arbitrary: fc.constantFrom('"', '"""', '\ufeffa,b', ',,,,\n\n,', '"x\ny",pro', 'a,"pro'), weight: 1 },
     );
-  const filter = () => hostileObject({ search: fc.oneof(fc.constantFrom(...fx.users).map((u) => u.slice(0, 6)), anyText(0, 40)), tier: fc.constantFrom(...tiers), outOfCredits: fc.boolean() });
+  const filter = () =>
+    hostileObject({
+      search: fc.oneof(
+        fc.constantFrom(...fx.users).map((u) => u.slice(0, 6)),
+        anyText(0, 40),
+      ),
+      tier: fc.constantFrom(...tiers),
+      outOfCredits: fc.boolean(),
+    });
   const poolName = () => fc.oneof(fc.constantFrom(archivable, fx.pool), fc.stringMatching(/^[a-z0-9_.-]{1,48}$/));
   const adminTargets: (Target & { readOnly?: boolean })[] = [
     { path: 'admin.users.importTiersPreview', type: 'mutation', readOnly: true, input: () => hostileObject({ csv: csv() }) },
     { path: 'admin.users.bulkGrantPreview', type: 'query', readOnly: true, input: () => hostileObject({ filter: filter(), credits }) },
     { path: 'admin.users.importTiers', type: 'mutation', input: () => hostileObject({ csv: csv(), reason: anyText(1, 80) }) },
-    { path: 'admin.users.create', type: 'mutation', input: () => hostileObject({ userId: fc.oneof(userIdLike(), fc.uuid().map((u) => `fz-${u}`)), email: fc.emailAddress(), tier: fc.constantFrom(...tiers) }) },
+    {
+      path: 'admin.users.create',
+      type: 'mutation',
+      input: () =>
+        hostileObject({
+          userId: fc.oneof(
+            userIdLike(),
+            fc.uuid().map((u) => `fz-${u}`),
+          ),
+          email: fc.emailAddress(),
+          tier: fc.constantFrom(...tiers),
+        }),
+    },
     {
       path: 'admin.users.bulkGrant',
       type: 'mutation',
@@ -539,8 +606,8 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
       return {
         request:
           target.type === 'query'
-            ? ({ method: 'GET', url: `${url}${payload === undefined ? '' : `?input=${encode(payload)}`}`, headers: signedIn > 0 ? { cookie } : {} })
-            : ({ method: 'POST', url, headers, payload: payload ?? '' }),
+            ? { method: 'GET', url: `${url}${payload === undefined ? '' : `?input=${encode(payload)}`}`, headers: signedIn > 0 ? { cookie } : {} }
+            : { method: 'POST', url, headers, payload: payload ?? '' },
       };
     });
 
@@ -574,16 +641,73 @@ describe('[FUZZ] admin bulk and archive procedures answer hostile input cleanly'
 describe('[FUZZ] hostile requests found by the fuzz answer cleanly', () => {
   const nul = 'abc\u0000def-ghijk';
   const cases: [string, () => InjectOptions][] = [
-    ['a multipart/form-data body', () => ({ method: 'POST', url: '/trpc/users.upsert', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'multipart/form-data; boundary=x' }, payload: '{"userId":"mp-1","tier":"free"}' })],
+    [
+      'a multipart/form-data body',
+      () => ({
+        method: 'POST',
+        url: '/trpc/users.upsert',
+        headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'multipart/form-data; boundary=x' },
+        payload: '{"userId":"mp-1","tier":"free"}',
+      }),
+    ],
     ['an application/xml body', () => ({ method: 'POST', url: '/trpc/users.upsert', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/xml' }, payload: '<user/>' })],
-    ['a body over the 1 MB limit', () => ({ method: 'POST', url: '/trpc/users.upsert', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' }, payload: `{"userId":"big","tier":"free","pad":"${'x'.repeat(1_100_000)}"}` })],
-    ['a NUL byte in users.upsert email', () => ({ method: 'POST', url: '/trpc/users.upsert', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: 'nul-email', tier: 'free', email: 'a\u0000b@example.com' } })],
-    ['a NUL byte in credits.consume idempotencyKey', () => ({ method: 'POST', url: '/trpc/credits.consume', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: nul } })],
-    ['a NUL byte in credits.consume moodboardId', () => ({ method: 'POST', url: '/trpc/credits.consume', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: key(), moodboardId: '\u0000' } })],
-    ['a NUL byte in credits.reserve idempotencyKey', () => ({ method: 'POST', url: '/trpc/credits.reserve', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: nul } })],
-    ['a NUL byte in credits.capture apiRequestId', () => ({ method: 'POST', url: '/trpc/credits.capture', headers: { authorization: `Bearer ${fx.key}` }, payload: { reservationId: fx.reservations[5], apiRequestId: '\u0000' } })],
-    ['a NUL byte in credits.release reason', () => ({ method: 'POST', url: '/trpc/credits.release', headers: { authorization: `Bearer ${fx.key}` }, payload: { reservationId: fx.reservations[5], reason: '\u0000' } })],
-    ['a NUL byte in enhance.run idempotencyKey', () => ({ method: 'POST', url: '/trpc/enhance.run', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: fx.users[1], inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: nul } })],
+    [
+      'a body over the 1 MB limit',
+      () => ({
+        method: 'POST',
+        url: '/trpc/users.upsert',
+        headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' },
+        payload: `{"userId":"big","tier":"free","pad":"${'x'.repeat(1_100_000)}"}`,
+      }),
+    ],
+    [
+      'a NUL byte in users.upsert email',
+      () => ({ method: 'POST', url: '/trpc/users.upsert', headers: { authorization: `Bearer ${fx.key}` }, payload: { userId: 'nul-email', tier: 'free', email: 'a\u0000b@example.com' } }),
+    ],
+    [
+      'a NUL byte in credits.consume idempotencyKey',
+      () => ({
+        method: 'POST',
+        url: '/trpc/credits.consume',
+        headers: { authorization: `Bearer ${fx.key}` },
+        payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: nul },
+      }),
+    ],
+    [
+      'a NUL byte in credits.consume moodboardId',
+      () => ({
+        method: 'POST',
+        url: '/trpc/credits.consume',
+        headers: { authorization: `Bearer ${fx.key}` },
+        payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: key(), moodboardId: '\u0000' },
+      }),
+    ],
+    [
+      'a NUL byte in credits.reserve idempotencyKey',
+      () => ({
+        method: 'POST',
+        url: '/trpc/credits.reserve',
+        headers: { authorization: `Bearer ${fx.key}` },
+        payload: { userId: fx.users[1], credits: 1, enhancementType: 'upscale', idempotencyKey: nul },
+      }),
+    ],
+    [
+      'a NUL byte in credits.capture apiRequestId',
+      () => ({ method: 'POST', url: '/trpc/credits.capture', headers: { authorization: `Bearer ${fx.key}` }, payload: { reservationId: fx.reservations[5], apiRequestId: '\u0000' } }),
+    ],
+    [
+      'a NUL byte in credits.release reason',
+      () => ({ method: 'POST', url: '/trpc/credits.release', headers: { authorization: `Bearer ${fx.key}` }, payload: { reservationId: fx.reservations[5], reason: '\u0000' } }),
+    ],
+    [
+      'a NUL byte in enhance.run idempotencyKey',
+      () => ({
+        method: 'POST',
+        url: '/trpc/enhance.run',
+        headers: { authorization: `Bearer ${fx.key}` },
+        payload: { userId: fx.users[1], inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: nul },
+      }),
+    ],
     ['a NUL byte in auth.login email', () => ({ method: 'POST', url: '/trpc/auth.login', payload: { email: 'a\u0000b@example.com', password: 'whatever' } })],
   ];
   it.each(cases)('%s: a clean 4xx tRPC error, nothing written', async (_name, request) => {

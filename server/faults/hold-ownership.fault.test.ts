@@ -68,9 +68,7 @@ describe('[HOLDS] another key cannot settle a hold', () => {
   it("enhance.run's hold records the calling key, which no other key can release", async () => {
     const [caller, foreign] = [await apiKeyCaller(env.deps, [...scopes]), await apiKeyCaller(env.deps, [...scopes])];
     const userId = await newUser(db(), 'pro');
-    const run = await readAnswer(
-      await server.call('enhance.run', { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }, { headers: as(caller.secret) }),
-    );
+    const run = await readAnswer(await server.call('enhance.run', { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }, { headers: as(caller.secret) }));
     expect(run.status).toBe(200);
     const [hold] = await db().select().from(creditReservations).where(eq(creditReservations.userId, userId));
     expect(hold!.apiKeyId).toBe(caller.apiKey.id);

@@ -40,9 +40,10 @@ describe('[FAULT] kill -9 of a server in the middle of 100 concurrent enhancemen
     const victim = await startServer(serverEnv);
     const api = trpcHttp(victim.url, secret);
     const requests = Array.from({ length: 100 }, (_, i) =>
-      api
-        .mutation('enhance.run', { userId: users[i % users.length], inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() })
-        .then((r) => r.body?.result?.data?.status ?? 'error', () => 'connection lost'),
+      api.mutation('enhance.run', { userId: users[i % users.length], inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey: key() }).then(
+        (r) => r.body?.result?.data?.status ?? 'error',
+        () => 'connection lost',
+      ),
     );
     // Kill while requests are between their hold and their capture.
     for (let i = 0; i < 100 && (await pendingHolds(db)) < 10; i++) await sleep(50);

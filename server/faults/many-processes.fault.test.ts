@@ -73,13 +73,19 @@ describe('[FAULT] three server processes and two workers against one database', 
     const runsOf = () =>
       queryRows<{ job_id: string; worker: string }>(
         db,
-        sql`select job_id, worker from job_runs where status = 'succeeded' and job_id in (${sql.join(jobIds.map((j) => sql`${j}`), sql`, `)})`,
+        sql`select job_id, worker from job_runs where status = 'succeeded' and job_id in (${sql.join(
+          jobIds.map((j) => sql`${j}`),
+          sql`, `,
+        )})`,
       );
     // The schedule may have expired the holds first; the enqueued runs still happen, once each.
-    const runs = await waitFor(async () => {
-      const r = await runsOf();
-      return r.length >= 2 && r;
-    }, { timeoutMs: 30_000, what: 'both enqueued expiry runs' });
+    const runs = await waitFor(
+      async () => {
+        const r = await runsOf();
+        return r.length >= 2 && r;
+      },
+      { timeoutMs: 30_000, what: 'both enqueued expiry runs' },
+    );
     expect(runs.length).toBe(2);
     expect(runs.every((r) => workers.some((w) => r.worker.endsWith(`:${w.pid}`)))).toBe(true);
     const twice = await queryRows(db, sql`select job_id, attempt from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`);

@@ -47,9 +47,7 @@ function polledTask(kind: FakeKind, path: string): string | null {
   return new URL(path, 'http://x').searchParams.get('taskId');
 }
 
-const cases = (['fal', 'kie', 'nanobanana'] as const).flatMap((kind) =>
-  (['reset', 'error503'] as const).flatMap((fault) => (['run', 'submit'] as const).map((path) => ({ kind, fault, path }))),
-);
+const cases = (['fal', 'kie', 'nanobanana'] as const).flatMap((kind) => (['reset', 'error503'] as const).flatMap((fault) => (['run', 'submit'] as const).map((path) => ({ kind, fault, path }))));
 
 describe('[POLL RETRY] a transient failure while polling polls the same task again, never submits a second one', () => {
   it.each(cases.map((c) => [`${c.kind}, ${c.fault} on a poll, enhance.${c.path}`, c] as const))('%s', async (_name, { kind, fault, path }) => {
@@ -76,7 +74,12 @@ describe('[POLL RETRY] a transient failure while polling polls the same task aga
     const submits = api.filter((r) => r.method === 'POST' && submitPath[kind].test(r.path));
     expect(submits).toHaveLength(1);
     // Every poll, the broken one and those after the retry, asked about the one task submitted.
-    const polled = new Set(api.filter((r) => r.method === 'GET').map((r) => polledTask(kind, r.path)).filter((id) => id !== null));
+    const polled = new Set(
+      api
+        .filter((r) => r.method === 'GET')
+        .map((r) => polledTask(kind, r.path))
+        .filter((id) => id !== null),
+    );
     expect([...polled]).toEqual([`${kind}-1`]);
     expect(api.filter((r) => r.method === 'GET').length).toBeGreaterThanOrEqual(3);
 

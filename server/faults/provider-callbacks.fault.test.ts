@@ -58,10 +58,13 @@ describe('[CALLBACKS] a forged, misdirected or late provider callback changes no
     const userId = await newUser(db(), 'plus');
     const { caller } = await apiKeyCaller(env.deps, ['enhance']);
     const { enhancementId } = await caller.enhance.submit({ userId, inputImageUrl: images.inputUrl, enhancementType: 'color', idempotencyKey: key() });
-    const attempt = await waitFor(async () => {
-      const a = (await rowOf(enhancementId)).providerTask as StoredAttempt | null;
-      return a?.task ? a : null;
-    }, { what: 'the task to be recorded' });
+    const attempt = await waitFor(
+      async () => {
+        const a = (await rowOf(enhancementId)).providerTask as StoredAttempt | null;
+        return a?.task ? a : null;
+      },
+      { what: 'the task to be recorded' },
+    );
     const taskId = attempt.task!.taskId;
     const genuine = new URL(fake.callbackUrls.get(taskId)!);
     const token = genuine.searchParams.get('token')!;
@@ -92,7 +95,16 @@ describe('[CALLBACKS] a forged, misdirected or late provider callback changes no
     expect(await post(genuine.toString(), { ...success, data: { taskId, info: { resultImageUrl: 'https://evil.example/x.png' } } })).toBe(200);
     expect(await post(genuine.toString(), { code: 501, msg: 'failed', data: { taskId, info: null } })).toBe(200);
     expect(await state(enhancementId, userId, name)).toEqual(after);
-    await waitFor(async () => !(await db().select().from(enhancementRequests).where(sql`${enhancementRequests.status} in ('queued','running')`)).length, { what: 'the worker to stop' });
+    await waitFor(
+      async () =>
+        !(
+          await db()
+            .select()
+            .from(enhancementRequests)
+            .where(sql`${enhancementRequests.status} in ('queued','running')`)
+        ).length,
+      { what: 'the worker to stop' },
+    );
     await expectReconciled(db());
   });
 

@@ -94,7 +94,11 @@ async function usersWithBalances() {
 }
 
 /** `($1, $2, …)` for an IN list. */
-const inList = (values: string[]) => sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+const inList = (values: string[]) =>
+  sql`(${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )})`;
 
 type Outcome = { userId: string; result?: EnhanceResult; refusal?: string };
 
@@ -126,104 +130,123 @@ const scenarios: Scenario[] = [
   { name: 'slow bodies, then a good provider', failing: [{ kind: 'fal', behaviour: 'slow_body' }], good: true },
   { name: 'connection resets', failing: [{ kind: 'fal', behaviour: 'reset' }], good: false },
   { name: 'connection resets, then a good provider', failing: [{ kind: 'kie', behaviour: 'reset' }], good: true },
-  { name: 'random misbehaviour per request on two providers', failing: [{ kind: 'fal', behaviour: 'random' }, { kind: 'google', behaviour: 'random' }], good: false },
-  { name: 'random misbehaviour per request, then a good provider', failing: [{ kind: 'google', behaviour: 'random' }, { kind: 'kie', behaviour: 'random' }], good: true, goodPool: 20 },
+  {
+    name: 'random misbehaviour per request on two providers',
+    failing: [
+      { kind: 'fal', behaviour: 'random' },
+      { kind: 'google', behaviour: 'random' },
+    ],
+    good: false,
+  },
+  {
+    name: 'random misbehaviour per request, then a good provider',
+    failing: [
+      { kind: 'google', behaviour: 'random' },
+      { kind: 'kie', behaviour: 'random' },
+    ],
+    good: true,
+    goodPool: 20,
+  },
 ];
 
 const POOL = 100;
 
 describe('[PROVIDER STORMS] 40 concurrent enhancements against misbehaving providers', () => {
-  it.each(scenarios.map((s, i) => [s.name, s, i] as const))('%s: one credit per enhanced result, holds settled once, pools pay their captures, failures on record', async (_name, scenario, index) => {
-    const failing = await Promise.all(scenario.failing.map((f, i) => fake(f.kind, f.behaviour, SEED + index * 10 + i)));
-    const providers: (TestProvider & { fake: Fake; pool: number })[] = scenario.failing.map((f, i) => ({
-      name: uniqueId(`${f.kind}-bad`).toLowerCase(),
-      kind: f.kind,
-      baseUrl: failing[i]!.url,
-      timeoutMs: FAIL_TIMEOUT_MS,
-      poolCredits: POOL,
-      fake: failing[i]!,
-      pool: POOL,
-    }));
-    if (scenario.good) {
-      const good = await fake('google', 'ok');
-      const pool = scenario.goodPool ?? POOL;
-      providers.push({ name: uniqueId('google-good').toLowerCase(), kind: 'google', baseUrl: good.url, timeoutMs: 5_000, poolCredits: pool, fake: good, pool });
-    }
-    await configureProviders(env.deps, providers.map(({ fake: _f, pool: _p, ...p }) => p));
-    const users = await usersWithBalances();
-
-    const outcomes = await storm(users);
-
-    // Every request is answered: enhanced, degraded, or refused for credits — nothing else.
-    const unexpected = outcomes.filter((o) => !o.result && o.refusal !== 'INSUFFICIENT_CREDITS' && o.refusal !== 'PLATFORM_CREDITS_DEPLETED');
-    expect(unexpected).toEqual([]);
-    const enhanced = outcomes.flatMap((o) => (o.result?.status === 'enhanced' ? [{ userId: o.userId, ...o.result }] : []));
-    // Failing providers serve nothing (a random one may serve some); a good one after them serves.
-    if (scenario.good) expect(enhanced.length).toBeGreaterThan(0);
-    else if (scenario.failing.every((f) => f.behaviour !== 'random')) expect(enhanced).toEqual([]);
-    expect(enhanced.filter((e) => e.creditSource === 'platform_pool' && users.find((u) => u.userId === e.userId)!.tier === 'free')).toEqual([]);
-
-    // The user leg: each user paid one credit per enhancement charged to their own credits, and nothing for the rest.
-    for (const u of users) {
-      const paid = enhanced.filter((e) => e.userId === u.userId && e.creditSource === 'user_credits').length;
-      expect({ userId: u.userId, balance: (await balanceRow(db(), u.userId)).total }).toEqual({ userId: u.userId, balance: u.initial - paid });
-    }
-
-    // Holds: none pending, each with one hold entry and one settling entry; captured ones are exactly the enhanced.
-    const userIds = users.map((u) => u.userId);
-    const holds = await queryRows<{ status: string; n: number }>(
-      db(),
-      sql`select status, count(*)::int as n from credit_reservations where user_id in ${inList(userIds)} group by status`,
-    );
-    const byStatus = Object.fromEntries(holds.map((h) => [h.status, Number(h.n)]));
-    expect(byStatus.pending ?? 0).toBe(0);
-    expect(byStatus.captured ?? 0).toBe(enhanced.length);
-    expect(await badlySettledReservations(db())).toEqual([]);
-    const unfinished = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from enhancement_requests where status = 'processing'`);
-    expect(Number(unfinished[0]!.n)).toBe(0);
-
-    // The provider leg: each pool paid exactly one credit per enhancement it served; every attempt is on record.
-    for (const p of providers) {
-      const served = enhanced.filter((e) => e.provider === p.name).length;
-      const calls = await queryRows<{ outcome: string; n: number; without_error: number }>(
-        db(),
-        sql`select outcome, count(*)::int as n, count(*) filter (where error is null or error_kind is null)::int as without_error
-            from provider_calls where provider = ${p.name} group by outcome`,
+  it.each(scenarios.map((s, i) => [s.name, s, i] as const))(
+    '%s: one credit per enhanced result, holds settled once, pools pay their captures, failures on record',
+    async (_name, scenario, index) => {
+      const failing = await Promise.all(scenario.failing.map((f, i) => fake(f.kind, f.behaviour, SEED + index * 10 + i)));
+      const providers: (TestProvider & { fake: Fake; pool: number })[] = scenario.failing.map((f, i) => ({
+        name: uniqueId(`${f.kind}-bad`).toLowerCase(),
+        kind: f.kind,
+        baseUrl: failing[i]!.url,
+        timeoutMs: FAIL_TIMEOUT_MS,
+        poolCredits: POOL,
+        fake: failing[i]!,
+        pool: POOL,
+      }));
+      if (scenario.good) {
+        const good = await fake('google', 'ok');
+        const pool = scenario.goodPool ?? POOL;
+        providers.push({ name: uniqueId('google-good').toLowerCase(), kind: 'google', baseUrl: good.url, timeoutMs: 5_000, poolCredits: pool, fake: good, pool });
+      }
+      await configureProviders(
+        env.deps,
+        providers.map(({ fake: _f, pool: _p, ...p }) => p),
       );
-      const count = (outcome: string) => Number(calls.find((c) => c.outcome === outcome)?.n ?? 0);
-      const submissions = p.fake.requests.filter((r) => r.method === 'POST').length;
-      expect({ provider: p.name, pool: await poolTotal(db(), p.name) }).toEqual({ provider: p.name, pool: p.pool - served });
-      expect({ provider: p.name, successes: count('success') }).toEqual({ provider: p.name, successes: served });
-      // Every submission the fake saw is a call on record. A transient failure is called once more, so an
-      // attempt is at most two calls; a retry cut off before the fake read it (its deadline, a dead
-      // socket) is on record without a submission.
-      const onRecord = count('success') + count('failure');
-      const attempts = await queryRows<{ n: number }>(db(), sql`select count(distinct request_id)::int as n from provider_calls where provider = ${p.name} and outcome <> 'skipped'`);
-      expect({ provider: p.name, seenOnRecord: onRecord >= submissions }).toEqual({ provider: p.name, seenOnRecord: true });
-      expect({ provider: p.name, atMostOneRetry: onRecord <= 2 * Number(attempts[0]!.n) }).toEqual({ provider: p.name, atMostOneRetry: true });
-      expect({ provider: p.name, failuresWithoutError: Number(calls.find((c) => c.outcome === 'failure')?.without_error ?? 0) }).toEqual({ provider: p.name, failuresWithoutError: 0 });
-    }
-    const failingAttempts = await queryRows<{ n: number }>(
-      db(),
-      sql`select count(*)::int as n from provider_calls where outcome = 'failure' and provider in ${inList(providers.slice(0, scenario.failing.length).map((p) => p.name))}`,
-    );
-    expect(Number(failingAttempts[0]!.n)).toBeGreaterThan(0);
+      const users = await usersWithBalances();
 
-    // Each captured hold was served by exactly one successful call, on the provider it was captured with.
-    const mismatched = await queryRows<{ id: string }>(
-      db(),
-      sql`select r.id::text from credit_reservations r
+      const outcomes = await storm(users);
+
+      // Every request is answered: enhanced, degraded, or refused for credits — nothing else.
+      const unexpected = outcomes.filter((o) => !o.result && o.refusal !== 'INSUFFICIENT_CREDITS' && o.refusal !== 'PLATFORM_CREDITS_DEPLETED');
+      expect(unexpected).toEqual([]);
+      const enhanced = outcomes.flatMap((o) => (o.result?.status === 'enhanced' ? [{ userId: o.userId, ...o.result }] : []));
+      // Failing providers serve nothing (a random one may serve some); a good one after them serves.
+      if (scenario.good) expect(enhanced.length).toBeGreaterThan(0);
+      else if (scenario.failing.every((f) => f.behaviour !== 'random')) expect(enhanced).toEqual([]);
+      expect(enhanced.filter((e) => e.creditSource === 'platform_pool' && users.find((u) => u.userId === e.userId)!.tier === 'free')).toEqual([]);
+
+      // The user leg: each user paid one credit per enhancement charged to their own credits, and nothing for the rest.
+      for (const u of users) {
+        const paid = enhanced.filter((e) => e.userId === u.userId && e.creditSource === 'user_credits').length;
+        expect({ userId: u.userId, balance: (await balanceRow(db(), u.userId)).total }).toEqual({ userId: u.userId, balance: u.initial - paid });
+      }
+
+      // Holds: none pending, each with one hold entry and one settling entry; captured ones are exactly the enhanced.
+      const userIds = users.map((u) => u.userId);
+      const holds = await queryRows<{ status: string; n: number }>(db(), sql`select status, count(*)::int as n from credit_reservations where user_id in ${inList(userIds)} group by status`);
+      const byStatus = Object.fromEntries(holds.map((h) => [h.status, Number(h.n)]));
+      expect(byStatus.pending ?? 0).toBe(0);
+      expect(byStatus.captured ?? 0).toBe(enhanced.length);
+      expect(await badlySettledReservations(db())).toEqual([]);
+      const unfinished = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from enhancement_requests where status = 'processing'`);
+      expect(Number(unfinished[0]!.n)).toBe(0);
+
+      // The provider leg: each pool paid exactly one credit per enhancement it served; every attempt is on record.
+      for (const p of providers) {
+        const served = enhanced.filter((e) => e.provider === p.name).length;
+        const calls = await queryRows<{ outcome: string; n: number; without_error: number }>(
+          db(),
+          sql`select outcome, count(*)::int as n, count(*) filter (where error is null or error_kind is null)::int as without_error
+            from provider_calls where provider = ${p.name} group by outcome`,
+        );
+        const count = (outcome: string) => Number(calls.find((c) => c.outcome === outcome)?.n ?? 0);
+        const submissions = p.fake.requests.filter((r) => r.method === 'POST').length;
+        expect({ provider: p.name, pool: await poolTotal(db(), p.name) }).toEqual({ provider: p.name, pool: p.pool - served });
+        expect({ provider: p.name, successes: count('success') }).toEqual({ provider: p.name, successes: served });
+        // Every submission the fake saw is a call on record. A transient failure is called once more, so an
+        // attempt is at most two calls; a retry cut off before the fake read it (its deadline, a dead
+        // socket) is on record without a submission.
+        const onRecord = count('success') + count('failure');
+        const attempts = await queryRows<{ n: number }>(db(), sql`select count(distinct request_id)::int as n from provider_calls where provider = ${p.name} and outcome <> 'skipped'`);
+        expect({ provider: p.name, seenOnRecord: onRecord >= submissions }).toEqual({ provider: p.name, seenOnRecord: true });
+        expect({ provider: p.name, atMostOneRetry: onRecord <= 2 * Number(attempts[0]!.n) }).toEqual({ provider: p.name, atMostOneRetry: true });
+        expect({ provider: p.name, failuresWithoutError: Number(calls.find((c) => c.outcome === 'failure')?.without_error ?? 0) }).toEqual({ provider: p.name, failuresWithoutError: 0 });
+      }
+      const failingAttempts = await queryRows<{ n: number }>(
+        db(),
+        sql`select count(*)::int as n from provider_calls where outcome = 'failure' and provider in ${inList(providers.slice(0, scenario.failing.length).map((p) => p.name))}`,
+      );
+      expect(Number(failingAttempts[0]!.n)).toBeGreaterThan(0);
+
+      // Each captured hold was served by exactly one successful call, on the provider it was captured with.
+      const mismatched = await queryRows<{ id: string }>(
+        db(),
+        sql`select r.id::text from credit_reservations r
           where r.status = 'captured' and r.user_id in ${inList(userIds)}
             and (select count(*) from provider_calls c where c.reservation_id = r.id::text and c.outcome = 'success' and c.provider = r.provider) <> 1`,
-    );
-    expect(mismatched).toEqual([]);
-    const releasedButServed = await queryRows<{ id: string }>(
-      db(),
-      sql`select r.id::text from credit_reservations r
+      );
+      expect(mismatched).toEqual([]);
+      const releasedButServed = await queryRows<{ id: string }>(
+        db(),
+        sql`select r.id::text from credit_reservations r
           where r.status <> 'captured' and exists (select 1 from provider_calls c where c.reservation_id = r.id::text and c.outcome = 'success')`,
-    );
-    expect(releasedButServed).toEqual([]);
+      );
+      expect(releasedButServed).toEqual([]);
 
-    await expectReconciled(db());
-  }, 120_000);
+      await expectReconciled(db());
+    },
+    120_000,
+  );
 });

@@ -65,7 +65,10 @@ describe('[FAULT] Redis stopped during load', () => {
     const jobId = await env.deps.jobs.enqueue('expire-reservations', {});
     let run: typeof jobRuns.$inferSelect | undefined;
     while (Date.now() < deadline + 20_000 && !run) {
-      [run] = await db.select().from(jobRuns).where(and(eq(jobRuns.jobId, jobId), eq(jobRuns.status, 'succeeded')));
+      [run] = await db
+        .select()
+        .from(jobRuns)
+        .where(and(eq(jobRuns.jobId, jobId), eq(jobRuns.status, 'succeeded')));
       if (!run) await sleep(250);
     }
     expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual' });

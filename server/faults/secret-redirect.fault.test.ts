@@ -18,7 +18,16 @@ afterAll(async () => {
 });
 const db = () => env.deps.dbHandle.db;
 const channelSecret = async (channel: string) => (await db().select().from(alertChannels).where(eq(alertChannels.channel, channel)))[0]!.secretEncrypted;
-const mail = (over: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port: fakes.smtp.port, secure: false, from: 'a@example.com', to: ['b@example.com'], user: 'mailer', allowInsecureAuth: true, ...over });
+const mail = (over: Record<string, unknown> = {}) => ({
+  host: '127.0.0.1',
+  port: fakes.smtp.port,
+  secure: false,
+  from: 'a@example.com',
+  to: ['b@example.com'],
+  user: 'mailer',
+  allowInsecureAuth: true,
+  ...over,
+});
 
 describe('[SECRETS] a write-only secret never follows a changed destination', () => {
   it('SMS: a new gateway origin clears the token unless it is entered again; a new path keeps it', async () => {
@@ -45,7 +54,7 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
     expect(env.deps.secrets.decrypt((await channelSecret('email'))!)).toBe('new-password');
   });
 
-  it("provider: a base URL on another origin clears the API key unless it is entered again", async () => {
+  it('provider: a base URL on another origin clears the API key unless it is entered again', async () => {
     const { caller } = await signedInCaller(env.deps);
     const name = uniqueId('p').toLowerCase();
     const save = (baseUrl: string, apiKey?: string, mode: 'create' | 'update' = 'update') =>
@@ -60,7 +69,7 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
     expect(env.deps.secrets.decrypt((await key())!)).toBe('other-key');
   });
 
-  it("pool: a billing URL on another origin clears the billing key unless it is entered again", async () => {
+  it('pool: a billing URL on another origin clears the billing key unless it is entered again', async () => {
     const { caller } = await signedInCaller(env.deps);
     const provider = uniqueId('pool').toLowerCase();
     const base = { provider, costPerCredit: '0.01', autoRefillThreshold: 0, autoRefillAmount: 0, billingMode: 'http' as const };
@@ -93,6 +102,8 @@ describe('[SECRETS] a write-only secret never follows a changed destination', ()
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
     const view = await caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: pem }) });
     expect(view.config).toMatchObject({ caPem: pem });
-    await expect(caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: 'not a cert' }) })).rejects.toThrow(/caPem must be a PEM certificate/);
+    await expect(caller.admin.alerts.channels.update({ channel: 'email', enabled: false, cooldownSeconds: 0, config: mail({ caPem: 'not a cert' }) })).rejects.toThrow(
+      /caPem must be a PEM certificate/,
+    );
   });
 });

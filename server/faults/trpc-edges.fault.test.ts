@@ -55,7 +55,7 @@ describe('[EDGES] tRPC over plain HTTP', () => {
     expect(next.status).toBe(401);
   });
 
-  it('a too-long GET batch pipelined before another request on one keep-alive connection: both are answered, the first in tRPC\'s error shape', async () => {
+  it("a too-long GET batch pipelined before another request on one keep-alive connection: both are answered, the first in tRPC's error shape", async () => {
     const input = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [String(i), { userId: `u-${'x'.repeat(1_200)}-${i}` }]));
     const longUrl = `/trpc/${Array(20).fill('credits.balance').join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`;
     expect(longUrl.length).toBeGreaterThan(20_000);
@@ -77,12 +77,12 @@ describe('[EDGES] tRPC over plain HTTP', () => {
   it('server/trpc/context.ts type-checks on its own', async () => {
     const dir = mkdtempSync(path.join(process.cwd(), '.tmp-tsc-'));
     try {
-      writeFileSync(
-        path.join(dir, 'tsconfig.json'),
-        JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true }, include: [], files: ['../server/trpc/context.ts'] }),
-      );
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true }, include: [], files: ['../server/trpc/context.ts'] }));
       const tsc = path.join(process.cwd(), 'node_modules', '.bin', 'tsc');
-      const run = await promisify(execFile)(tsc, ['-p', dir]).then(() => '', (e: Error & { stdout?: string }) => e.stdout ?? String(e));
+      const run = await promisify(execFile)(tsc, ['-p', dir]).then(
+        () => '',
+        (e: Error & { stdout?: string }) => e.stdout ?? String(e),
+      );
       expect(run).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });

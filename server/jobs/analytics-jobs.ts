@@ -9,7 +9,14 @@ export const analyticsJobs: JobDefinition[] = [
     name: 'daily-usage-summary',
     description: "Summarises yesterday's usage (again, in case late entries arrived) and any day that was missed.",
     schedule: '0 1 * * *',
-    payload: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).strict(),
+    payload: z
+      .object({
+        day: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .optional(),
+      })
+      .strict(),
     attempts: 3,
     run: async (deps, payload) => {
       const day = payload.day ?? addDays(today(), -1);

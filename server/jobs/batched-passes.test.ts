@@ -22,9 +22,11 @@ const db = () => env.deps.dbHandle.db;
 /** `n` users named `<prefix>-<i>`, each with a ledger entry for the balance they start with. */
 async function seedUsers(prefix: string, n: number, balances: { allowance: string; bonus: string; lastReset: string }) {
   await db().execute(sql`insert into users (user_id, tier) select ${prefix} || '-' || i, 'plus' from generate_series(1, ${n}) i`);
-  await db().execute(sql.raw(`
+  await db().execute(
+    sql.raw(`
     insert into user_credits (user_id, subscription_tier, monthly_allowance, current_balance, allowance_spent_this_period, bonus_balance, last_reset_at)
-    select '${prefix}-' || i, 'plus', 10, ${balances.allowance}, 10 - (${balances.allowance}), ${balances.bonus}, ${balances.lastReset} from generate_series(1, ${n}) i`));
+    select '${prefix}-' || i, 'plus', 10, ${balances.allowance}, 10 - (${balances.allowance}), ${balances.bonus}, ${balances.lastReset} from generate_series(1, ${n}) i`),
+  );
   await db().execute(sql`
     insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, reason)
     select user_id, 'grant', current_balance + bonus_balance, current_balance + bonus_balance, bonus_balance, current_balance + bonus_balance, 'user_credits', 'test seed'

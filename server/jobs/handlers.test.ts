@@ -39,7 +39,10 @@ const db = () => env.deps.dbHandle.db;
 async function run(name: string, payload: unknown = {}) {
   const jobId = await env.deps.jobs.enqueue(name, payload);
   for (let i = 0; i < 150; i++) {
-    const [r] = await db().select().from(jobRuns).where(and(eq(jobRuns.jobId, jobId), sql`${jobRuns.status} <> 'running'`));
+    const [r] = await db()
+      .select()
+      .from(jobRuns)
+      .where(and(eq(jobRuns.jobId, jobId), sql`${jobRuns.status} <> 'running'`));
     if (r) return r;
     await sleep(100);
   }

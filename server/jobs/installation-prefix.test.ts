@@ -80,10 +80,13 @@ describe('[JOBS] two installations on one host never share jobs', () => {
       const workerA = new BullmqRunner(a.deps, [stamp], TEST_REDIS_URL);
       await workerA.start({ work: true });
       try {
-        const [aRun] = await waitFor(async () => {
-          const runs = await runsIn(a);
-          return runs.some((r) => r.status === 'succeeded') && runs;
-        }, { what: "A's job" });
+        const [aRun] = await waitFor(
+          async () => {
+            const runs = await runsIn(a);
+            return runs.some((r) => r.status === 'succeeded') && runs;
+          },
+          { what: "A's job" },
+        );
         expect(aRun).toMatchObject({ jobId: fromA, payload: { from: 'a' }, result: { from: 'a' } });
         expect(await waitingIn(a)).toBe(0);
       } finally {

@@ -27,7 +27,15 @@ export async function jobOverview(deps: AppDeps) {
   const db = deps.dbHandle.db;
   const last = await queryRows(db, z.object({ id: col.integer }), sql`select distinct on (job_name) id from job_runs order by job_name, started_at desc`);
   const lastRuns = last.length
-    ? await db.select().from(jobRuns).where(sql`${jobRuns.id} in (${sql.join(last.map((l) => sql`${l.id}`), sql`, `)})`)
+    ? await db
+        .select()
+        .from(jobRuns)
+        .where(
+          sql`${jobRuns.id} in (${sql.join(
+            last.map((l) => sql`${l.id}`),
+            sql`, `,
+          )})`,
+        )
     : [];
   const [schedules, failed] = await Promise.all([deps.jobs.schedules(), deps.jobs.failed()]);
   return {
@@ -44,7 +52,13 @@ export async function jobOverview(deps: AppDeps) {
 export async function listJobRuns(db: DbOrTx, input: { page: number; pageSize: number; jobName?: string; status?: string }) {
   const where = and(input.jobName ? eq(jobRuns.jobName, input.jobName) : undefined, input.status ? eq(jobRuns.status, input.status) : undefined);
   const [rows, [total]] = await Promise.all([
-    db.select().from(jobRuns).where(where).orderBy(desc(jobRuns.startedAt)).limit(input.pageSize).offset(input.page * input.pageSize),
+    db
+      .select()
+      .from(jobRuns)
+      .where(where)
+      .orderBy(desc(jobRuns.startedAt))
+      .limit(input.pageSize)
+      .offset(input.page * input.pageSize),
     db.select({ n: count() }).from(jobRuns).where(where),
   ]);
   return { rows: rows.map(toRunView), total: total?.n ?? 0 };

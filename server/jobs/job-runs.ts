@@ -21,7 +21,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
       trigger: meta.trigger,
       mode: meta.mode,
       worker: meta.worker,
-      payload: (payload ?? null),
+      payload: payload ?? null,
     })
     .returning({ id: jobRuns.id });
   const started = performance.now();
@@ -31,7 +31,7 @@ export async function runRecorded(deps: AppDeps, def: JobDefinition, payload: un
     deps.realtime.bus.changed();
     await db
       .update(jobRuns)
-      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: (result ?? null) })
+      .set({ status: 'succeeded', finishedAt: sql`now()`, durationMs: Math.round(performance.now() - started), result: result ?? null })
       .where(eq(jobRuns.id, run!.id));
     jobRunsTotal.inc({ job: def.name, outcome: 'succeeded' });
     return result;
@@ -56,11 +56,7 @@ export async function lastFailedRun(db: DbOrTx, where: { runId: number } | { job
   const [run] = await db
     .select()
     .from(jobRuns)
-    .where(
-      'runId' in where
-        ? eq(jobRuns.id, where.runId)
-        : and(eq(jobRuns.jobId, where.jobId), eq(jobRuns.mode, where.mode), inArray(jobRuns.jobName, where.jobNames)),
-    )
+    .where('runId' in where ? eq(jobRuns.id, where.runId) : and(eq(jobRuns.jobId, where.jobId), eq(jobRuns.mode, where.mode), inArray(jobRuns.jobName, where.jobNames)))
     .orderBy(desc(jobRuns.startedAt), desc(jobRuns.id))
     .limit(1);
   return run?.status === 'failed' ? run : undefined;
@@ -77,6 +73,9 @@ export function retryPayload(def: JobDefinition, stored: unknown): unknown {
 }
 
 export async function deleteOldJobRuns(db: AppDeps['dbHandle']['db'], days: number): Promise<number> {
-  const gone = await db.delete(jobRuns).where(sql`${jobRuns.startedAt} < now() - make_interval(days => ${days})`).returning({ id: jobRuns.id });
+  const gone = await db
+    .delete(jobRuns)
+    .where(sql`${jobRuns.startedAt} < now() - make_interval(days => ${days})`)
+    .returning({ id: jobRuns.id });
   return gone.length;
 }

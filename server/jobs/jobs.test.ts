@@ -29,7 +29,10 @@ const runsOf = (jobName: string) => db().select().from(jobRuns).where(eq(jobRuns
 
 const finishedRun = (jobId: string) =>
   waitFor(async () => {
-    const [run] = await db().select().from(jobRuns).where(and(eq(jobRuns.jobId, jobId), sql`${jobRuns.status} <> 'running'`));
+    const [run] = await db()
+      .select()
+      .from(jobRuns)
+      .where(and(eq(jobRuns.jobId, jobId), sql`${jobRuns.status} <> 'running'`));
     return run;
   });
 
@@ -102,7 +105,12 @@ describe('[JOBS] retries and workers', () => {
       const jobId = await runner.enqueue('always-fails', {});
       await waitFor(async () => (await runner.failed()).find((f) => f.id === jobId));
       const runs = await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId));
-      expect(runs.map((r) => [r.attempt, r.status])).toEqual(expect.arrayContaining([[1, 'failed'], [2, 'failed']]));
+      expect(runs.map((r) => [r.attempt, r.status])).toEqual(
+        expect.arrayContaining([
+          [1, 'failed'],
+          [2, 'failed'],
+        ]),
+      );
       expect(runs.find((r) => r.attempt === 2)!.error).toBe('provider exploded #2');
       await runner.retry(jobId);
       await waitFor(async () => (await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId))).length >= 3);
@@ -224,7 +232,10 @@ describe('[JOBS] a job retried by hand runs with its original payload', () => {
       await runner.enqueue(def.name, input);
       await runner.idle();
       const failed = (await runner.failed()).find((f) => f.name === def.name)!;
-      await db().update(jobRuns).set({ payload: { userId: 'u-retry' } }).where(eq(jobRuns.id, Number(failed.id)));
+      await db()
+        .update(jobRuns)
+        .set({ payload: { userId: 'u-retry' } })
+        .where(eq(jobRuns.id, Number(failed.id)));
       await expect(runner.retry(failed.id)).rejects.toMatchObject({ reason: 'BAD_REQUEST' });
       await runner.idle();
       expect(seen).toHaveLength(1);
@@ -245,10 +256,16 @@ describe('[JOBS] a job retried by hand runs with its original payload', () => {
       // Evicted (past removeOnFail, or a Redis restarted without persistence): only the run record is left.
       await (await raw.getJob(jobId))!.remove();
       await runner.retry(jobId);
-      const retried = await waitFor(async () => {
-        const runs = await db().select().from(jobRuns).where(and(eq(jobRuns.jobName, def.name), eq(jobRuns.trigger, 'retry')));
-        return runs.find((r) => r.status === 'succeeded');
-      }, { what: 'the retried run' });
+      const retried = await waitFor(
+        async () => {
+          const runs = await db()
+            .select()
+            .from(jobRuns)
+            .where(and(eq(jobRuns.jobName, def.name), eq(jobRuns.trigger, 'retry')));
+          return runs.find((r) => r.status === 'succeeded');
+        },
+        { what: 'the retried run' },
+      );
       expect(retried.payload).toEqual(input);
       expect(retried.jobId).toMatch(/^retry-\d+$/);
       expect(seen).toEqual([input, input]);
@@ -268,10 +285,13 @@ describe('[JOBS] a job retried by hand runs with its original payload', () => {
       const jobId = await runner.enqueue(def.name, input);
       await waitFor(async () => (await runner.failed()).find((f) => f.id === jobId), { what: 'the failed job' });
       await runner.retry(jobId);
-      const retried = await waitFor(async () => {
-        const runs = await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId));
-        return runs.find((r) => r.status === 'succeeded');
-      }, { what: 'the retried run' });
+      const retried = await waitFor(
+        async () => {
+          const runs = await db().select().from(jobRuns).where(eq(jobRuns.jobId, jobId));
+          return runs.find((r) => r.status === 'succeeded');
+        },
+        { what: 'the retried run' },
+      );
       expect(retried).toMatchObject({ trigger: 'retry', payload: input });
       expect(seen).toEqual([input, input]);
     } finally {

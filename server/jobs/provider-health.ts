@@ -26,6 +26,10 @@ export async function checkAllProviders(deps: AppDeps) {
     }
     results.push(health);
   }
-  await resolveAllBut(db, 'provider_unhealthy', results.filter((r) => !r.ok).map((r) => r.name));
+  await resolveAllBut(
+    db,
+    'provider_unhealthy',
+    results.filter((r) => !r.ok).map((r) => r.name),
+  );
   return { checked: results.length, unhealthy: results.filter((r) => !r.ok).map((r) => r.name) };
 }

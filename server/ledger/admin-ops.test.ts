@@ -18,7 +18,10 @@ afterAll(() => env.close());
 const db = () => env.deps.dbHandle.db;
 
 async function auditFor(userId: string, action: string) {
-  return db().select().from(auditLog).where(and(eq(auditLog.targetId, userId), eq(auditLog.action, action)));
+  return db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.targetId, userId), eq(auditLog.action, action)));
 }
 
 describe('[ADMIN] credit operations', () => {
@@ -37,7 +40,10 @@ describe('[ADMIN] credit operations', () => {
     const userId = await newUser(db(), 'free');
     await caller.admin.users.grant({ userId, credits: 3, reason: 'trial credits', expiresAt: new Date(Date.now() + 60_000).toISOString() });
     await consumeCredits(db(), { userId, credits: 1, enhancementType: 'lighting', idempotencyKey: key() });
-    await db().update(creditGrants).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(creditGrants.userId, userId));
+    await db()
+      .update(creditGrants)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(creditGrants.userId, userId));
     expect(await expireGrants(db())).toBe(1);
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 0 });
     expect(await countEntries(db(), userId, 'grant_expiry')).toBe(1);
@@ -62,7 +68,10 @@ describe('[ADMIN] credit operations', () => {
     const { balance } = await caller.admin.users.refund({ transactionId: c.transactionId, reason: 'bad output' });
     expect(balance.currentBalance).toBe(10);
     expect(await reasonOf(caller.admin.users.refund({ transactionId: c.transactionId, reason: 'again' }))).toBe('CONFLICT');
-    const [original] = await db().select().from(creditTransactions).where(eq(creditTransactions.id, Number(c.transactionId)));
+    const [original] = await db()
+      .select()
+      .from(creditTransactions)
+      .where(eq(creditTransactions.id, Number(c.transactionId)));
     expect(original!.status).toBe('refunded');
   });
 
@@ -130,7 +139,10 @@ describe('[ADMIN] users list and tiers', () => {
     const updated = await caller.admin.tiers.update({ tier: 'plus', monthlyCredits: 15, poolAccess: true, reason: 'pricing change' });
     expect(updated).toMatchObject({ tier: 'plus', monthlyCredits: 15 });
     expect((await caller.admin.tiers.list()).find((t) => t.tier === 'plus')!.monthlyCredits).toBe(15);
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'tier.update'), eq(auditLog.targetId, 'plus')));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'tier.update'), eq(auditLog.targetId, 'plus')));
     expect(entry).toMatchObject({ before: { monthlyCredits: 10 }, after: { monthlyCredits: 15 }, reason: 'pricing change' });
     await caller.admin.tiers.update({ tier: 'plus', monthlyCredits: 10, poolAccess: true, reason: 'restore' });
   });

@@ -23,11 +23,7 @@ async function balanceOf(tx: DbOrTx, userId: string) {
 }
 
 /** Bonus credits, optionally expiring; they survive monthly resets until then. */
-export async function grantCredits(
-  db: DbOrTx,
-  actor: Actor,
-  input: { userId: string; credits: number; reason: string; expiresAt?: string },
-) {
+export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: string; credits: number; reason: string; expiresAt?: string }) {
   if (input.expiresAt && new Date(input.expiresAt) <= new Date()) {
     throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'expiresAt must be in the future.');
   }
@@ -125,7 +121,10 @@ export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: s
 /** Gives back the credits of a consumption or a captured hold that the user paid, once. */
 export async function refundTransaction(db: DbOrTx, actor: Actor, input: { transactionId: string; reason: string }) {
   return db.transaction(async (tx) => {
-    const [original] = await tx.select().from(creditTransactions).where(eq(creditTransactions.id, Number(input.transactionId)));
+    const [original] = await tx
+      .select()
+      .from(creditTransactions)
+      .where(eq(creditTransactions.id, Number(input.transactionId)));
     if (!original) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No transaction ${input.transactionId}.`);
     if (!['consumption', 'capture'].includes(original.transactionType)) {
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Only consumptions and captures can be refunded, not a ${original.transactionType}.`);
@@ -183,7 +182,10 @@ export async function refundTransaction(db: DbOrTx, actor: Actor, input: { trans
 export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userId: string; tier: Tier; reason: string }) {
   return db.transaction(async (tx) => {
     let state = await lockedBalance(tx, input.userId);
-    await tx.update(users).set({ tier: input.tier, updatedAt: sql`now()` }).where(eq(users.userId, input.userId));
+    await tx
+      .update(users)
+      .set({ tier: input.tier, updatedAt: sql`now()` })
+      .where(eq(users.userId, input.userId));
     if (state.subscription_tier === input.tier) return balanceOf(tx, input.userId);
     if (state.due_reset) {
       await resetUserIfDue(tx, input.userId);

@@ -30,10 +30,7 @@ export const toBalance = (c: typeof userCredits.$inferSelect): Balance => ({
 });
 
 /** A page of the user's ledger, newest first; the cursor is the last transaction id seen. */
-export async function getHistory(
-  db: DbOrTx,
-  input: { userId: string; cursor?: string; limit: number },
-): Promise<{ items: TransactionView[]; nextCursor: string | null }> {
+export async function getHistory(db: DbOrTx, input: { userId: string; cursor?: string; limit: number }): Promise<{ items: TransactionView[]; nextCursor: string | null }> {
   const cursor = input.cursor && /^\d+$/.test(input.cursor) ? Number(input.cursor) : null;
   const rows = await db
     .select()

@@ -14,10 +14,7 @@ const normalised = (f: UserFilter) => ({ search: f.search || null, tier: f.tier 
 
 /** How many users the Users page's filters match and what granting each `credits` would cost in total. */
 export async function previewBulkGrant(db: DbOrTx, input: { filter: UserFilter; credits: number }) {
-  const row = await queryOne<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from users u join user_credits uc on uc.user_id = u.user_id where ${userFilterWhere(input.filter)}`,
-  );
+  const row = await queryOne<{ n: number }>(db, sql`select count(*)::int as n from users u join user_credits uc on uc.user_id = u.user_id where ${userFilterWhere(input.filter)}`);
   const users = Number(row?.n ?? 0);
   return { users, totalCredits: users * input.credits };
 }

@@ -22,18 +22,14 @@ afterEach(async () => {
 afterAll(() => env.close());
 
 const db = () => env.deps.dbHandle.db;
-const consume = (userId: string, provider?: string, idempotencyKey = key()) =>
-  consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey, provider });
+const consume = (userId: string, provider?: string, idempotencyKey = key()) => consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey, provider });
 
 async function poolDraws(provider: string) {
-  const row = await queryOne<{ n: number }>(
-    db(),
-    sql`select count(*)::int as n from credit_pool_transactions where provider = ${provider} and transaction_type = 'consumption'`,
-  );
+  const row = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_pool_transactions where provider = ${provider} and transaction_type = 'consumption'`);
   return Number(row!.n);
 }
 
-describe('[LEDGER] credits.consume with a provider draws that provider\'s pool in the same transaction', () => {
+describe("[LEDGER] credits.consume with a provider draws that provider's pool in the same transaction", () => {
   it('over the API: the user pays a credit, the named pool pays its cost, and the transaction carries it', async () => {
     const provider = await seedPool(env.deps, 100, { costPerCredit: '0.039' });
     const userId = await newUser(db(), 'plus');
@@ -41,7 +37,10 @@ describe('[LEDGER] credits.consume with a provider draws that provider\'s pool i
     const result = await caller.credits.consume({ userId, credits: 2, enhancementType: 'upscale', idempotencyKey: key(), provider });
     expect(result).toMatchObject({ source: 'user_credits', creditsConsumed: 2, remainingBalance: 8, costUsd: '0.078000' });
     expect(await poolTotal(db(), provider)).toBe(98);
-    const [entry] = await db().select().from(creditTransactions).where(eq(creditTransactions.id, Number(result.transactionId)));
+    const [entry] = await db()
+      .select()
+      .from(creditTransactions)
+      .where(eq(creditTransactions.id, Number(result.transactionId)));
     expect(entry).toMatchObject({ provider, costUsd: '0.078000', creditsDelta: -2 });
   });
 

@@ -18,8 +18,7 @@ afterEach(() => expectLedgerClean(env.deps.dbHandle.db));
 afterAll(() => env.close());
 
 const db = () => env.deps.dbHandle.db;
-const consume = (userId: string, idempotencyKey = key(), credits = 1) =>
-  consumeCredits(db(), { userId, credits, enhancementType: 'lighting', idempotencyKey });
+const consume = (userId: string, idempotencyKey = key(), credits = 1) => consumeCredits(db(), { userId, credits, enhancementType: 'lighting', idempotencyKey });
 
 describe('[LEDGER] credits.consume', () => {
   it('charges the allowance first and records the entry with the balance after', async () => {
@@ -27,7 +26,10 @@ describe('[LEDGER] credits.consume', () => {
     const result = await consume(userId);
     expect(result).toMatchObject({ source: 'user_credits', creditsConsumed: 1, remainingBalance: 9, costUsd: '0.000000' });
     expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 9, consumed: 1 });
-    const [entry] = await db().select().from(creditTransactions).where(eq(creditTransactions.id, Number(result.transactionId)));
+    const [entry] = await db()
+      .select()
+      .from(creditTransactions)
+      .where(eq(creditTransactions.id, Number(result.transactionId)));
     expect(entry).toMatchObject({ transactionType: 'consumption', creditsDelta: -1, balanceAfter: 9, source: 'user_credits' });
   });
 

@@ -22,12 +22,7 @@ export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
  * a first-seen user, a due monthly reset or an overflow take the slower path under the row lock.
  * A balance crossing below 20% or to 0 gets its webhook event from the user_credits trigger (ADR 012).
  */
-export async function debitUser(
-  db: DbOrTx,
-  userId: string,
-  credits: number,
-  overflowGate: OverflowGate = assertPlatformCanPay,
-): Promise<Debit> {
+export async function debitUser(db: DbOrTx, userId: string, credits: number, overflowGate: OverflowGate = assertPlatformCanPay): Promise<Debit> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await queryOne(db, chargeRow, allowanceDebitSql(userId, credits));
     if (row) return { source: 'user_credits', balanceAfter: row.balance_after, bonusUsed: row.bonus_used, tier: row.tier };
@@ -47,11 +42,7 @@ export async function debitUser(
     const cap = state.monthly_overflow_cap;
     if (cap !== null && state.overflow_this_period + credits > cap) throw overflowLimitReached(state.subscription_tier, cap);
     await overflowGate(db, credits);
-    const over = await queryOne(
-      db,
-      balanceAfterRow,
-      sql`update user_credits set ${overflowCountersSql(credits)} where user_id = ${userId} returning current_balance + bonus_balance as balance_after`,
-    );
+    const over = await queryOne(db, balanceAfterRow, sql`update user_credits set ${overflowCountersSql(credits)} where user_id = ${userId} returning current_balance + bonus_balance as balance_after`);
     return { source: 'platform_pool', balanceAfter: over!.balance_after, bonusUsed: 0, tier: state.subscription_tier };
   }
   throw new Error(`charging ${userId} did not settle after three attempts`);
@@ -62,11 +53,7 @@ export async function debitUser(
  * to the allowance; usage counters go down with it. An overflow charged since the user's last reset
  * gives its overflow back (one from before it was never counted this month). Returns the balance after.
  */
-export async function creditBack(
-  db: DbOrTx,
-  userId: string,
-  debit: { source: CreditSource; credits: number; bonusUsed: number; chargedAt: Date },
-): Promise<number> {
+export async function creditBack(db: DbOrTx, userId: string, debit: { source: CreditSource; credits: number; bonusUsed: number; chargedAt: Date }): Promise<number> {
   const paid = debit.source === 'user_credits' ? debit.credits : 0;
   const bonus = debit.source === 'user_credits' ? debit.bonusUsed : 0;
   const overflow = debit.source === 'platform_pool' ? debit.credits : 0;

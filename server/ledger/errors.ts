@@ -12,17 +12,14 @@ export const overflowLimitReached = (tier: 'free' | 'plus' | 'pro', cap: number)
   return new DomainError(
     'PRECONDITION_FAILED',
     'OVERFLOW_LIMIT_REACHED',
-    `This month's credits and the ${tier} tier's overflow of ${cap} credits are spent. ` +
-      (upgrade ? `Upgrade to ${upgrade} for more AI enhancements.` : 'Credits renew at the start of next month.'),
+    `This month's credits and the ${tier} tier's overflow of ${cap} credits are spent. ` + (upgrade ? `Upgrade to ${upgrade} for more AI enhancements.` : 'Credits renew at the start of next month.'),
     { tier, cap },
   );
 };
 
-export const unknownUser = (userId: string) =>
-  new DomainError('NOT_FOUND', 'UNKNOWN_USER', `Unknown user ${userId}: create it with users.upsert first.`);
+export const unknownUser = (userId: string) => new DomainError('NOT_FOUND', 'UNKNOWN_USER', `Unknown user ${userId}: create it with users.upsert first.`);
 
-export const idempotencyConflict = () =>
-  new DomainError('CONFLICT', 'IDEMPOTENCY_CONFLICT', 'This idempotency key was already used with a different request.');
+export const idempotencyConflict = () => new DomainError('CONFLICT', 'IDEMPOTENCY_CONFLICT', 'This idempotency key was already used with a different request.');
 
 /** Thrown inside a transaction to roll it back when its idempotency key turns out to be taken. */
 export class ReplayDetected extends Error {

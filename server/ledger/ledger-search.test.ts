@@ -41,7 +41,15 @@ describe('[LEDGER] the ledger explorer finds any transaction across users', () =
   it('by transaction number: that one entry, with its user, email and key', async () => {
     const { rows, total } = await search({ query: aliceCharge });
     expect(total).toBe(1);
-    expect(rows[0]).toMatchObject({ transactionId: aliceCharge, userId: alice, email: `${alice}@example.com`, type: 'consumption', creditsDelta: -2, idempotencyKey: aliceKey, matchedBy: 'transactionId' });
+    expect(rows[0]).toMatchObject({
+      transactionId: aliceCharge,
+      userId: alice,
+      email: `${alice}@example.com`,
+      type: 'consumption',
+      creditsDelta: -2,
+      idempotencyKey: aliceKey,
+      matchedBy: 'transactionId',
+    });
   });
 
   it('by idempotency key: the entry that key charged', async () => {

@@ -125,9 +125,7 @@ function newestIds(f: LedgerFilter, userIds: { user_id: string }[], n: number): 
 export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCap = LEDGER_TOTAL_CAP): Promise<{ rows: LedgerRow[]; total: number; totalExact: boolean }> {
   const offset = input.page * input.pageSize;
   // The users the key names (by user id or email), resolved first: each gets its own branch.
-  const userIds = input.query
-    ? await queryRows<{ user_id: string }>(db, sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`)
-    : [];
+  const userIds = input.query ? await queryRows<{ user_id: string }>(db, sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`) : [];
   const pageIds = newestIds(input, userIds, offset + input.pageSize);
   const rows = await queryRows<LedgerSqlRow>(
     db,

@@ -37,7 +37,7 @@ async function spentUser(tier: 'plus' | 'pro') {
   return userId;
 }
 
-describe('[LEDGER] overflow stops at the tier\'s monthly cap', () => {
+describe("[LEDGER] overflow stops at the tier's monthly cap", () => {
   it('a plus user overflows 20 credits a month, then is refused like free with OVERFLOW_LIMIT_REACHED and an upgrade message', async () => {
     const userId = await spentUser('plus');
     for (let i = 0; i < 20; i++) expect((await consume(userId)).source).toBe('platform_pool');
@@ -119,7 +119,10 @@ describe('[LEDGER] overflow stops at the tier\'s monthly cap', () => {
     await caller.admin.tiers.update({ tier: 'plus', monthlyCredits: 10, poolAccess: true, monthlyOverflowCap: 20, reason: 'restore the default' });
     expect(await reasonOf(consume(userId))).toBe('OVERFLOW_LIMIT_REACHED');
 
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'tier.update'), eq(auditLog.reason, 'unlimited')));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'tier.update'), eq(auditLog.reason, 'unlimited')));
     expect(entry).toMatchObject({ before: { monthlyOverflowCap: 0 }, after: { monthlyOverflowCap: null } });
     expect(await reasonOf(caller.admin.tiers.update({ tier: 'plus', monthlyCredits: 10, poolAccess: true, monthlyOverflowCap: -1, reason: 'negative' }))).toBe('BAD_REQUEST');
   });

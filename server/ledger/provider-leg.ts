@@ -6,15 +6,10 @@ import { LOCAL_PROVIDER } from '../pools/capture-draw';
 import { drawFromPool } from '../pools/draw';
 import { unknownPool } from '../pools/errors';
 
-const providerInactive = (provider: string) =>
-  new DomainError('PRECONDITION_FAILED', 'PROVIDER_INACTIVE', `Provider ${provider} is inactive: its pool pays for nothing. Nothing was charged.`);
+const providerInactive = (provider: string) => new DomainError('PRECONDITION_FAILED', 'PROVIDER_INACTIVE', `Provider ${provider} is inactive: its pool pays for nothing. Nothing was charged.`);
 
 const poolCannotPay = (provider: string, credits: number) =>
-  new DomainError(
-    'PRECONDITION_FAILED',
-    'PLATFORM_CREDITS_DEPLETED',
-    `The ${provider} pool cannot pay for ${credits} credit${credits === 1 ? '' : 's'} right now. Nothing was charged.`,
-  );
+  new DomainError('PRECONDITION_FAILED', 'PLATFORM_CREDITS_DEPLETED', `The ${provider} pool cannot pay for ${credits} credit${credits === 1 ? '' : 's'} right now. Nothing was charged.`);
 
 /**
  * The provider leg of a charge that names the provider the product app called itself, inside the

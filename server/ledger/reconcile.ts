@@ -39,9 +39,7 @@ export async function checkLedger(db: DbOrTx, opts: { holdGraceSeconds?: number 
            count(*) over ()::int as checked, uc.current_balance, uc.allowance_spent_this_period as spent, uc.monthly_allowance
     from user_credits uc left join sums s on s.user_id = uc.user_id`,
   );
-  const offenders = rows
-    .filter((r) => BigInt(r.ledger_sum) !== BigInt(r.balance))
-    .map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
+  const offenders = rows.filter((r) => BigInt(r.ledger_sum) !== BigInt(r.balance)).map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
   const untrackedAllowance = rows
     .filter((r) => Number(r.current_balance) + Number(r.spent) < Number(r.monthly_allowance))
     .map((r) => ({ userId: r.user_id, allowanceBalance: Number(r.current_balance), spentThisPeriod: Number(r.spent), monthlyAllowance: Number(r.monthly_allowance) }));

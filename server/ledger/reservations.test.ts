@@ -16,11 +16,13 @@ afterEach(() => expectLedgerClean(env.deps.dbHandle.db));
 afterAll(() => env.close());
 
 const db = () => env.deps.dbHandle.db;
-const reserve = (userId: string, idempotencyKey = key(), ttlSeconds?: number) =>
-  reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey, ttlSeconds });
+const reserve = (userId: string, idempotencyKey = key(), ttlSeconds?: number) => reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey, ttlSeconds });
 
 async function backdate(reservationId: string) {
-  await db().update(creditReservations).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(creditReservations.id, reservationId));
+  await db()
+    .update(creditReservations)
+    .set({ expiresAt: sql`now() - interval '1 second'` })
+    .where(eq(creditReservations.id, reservationId));
 }
 
 describe('[LEDGER] holds', () => {

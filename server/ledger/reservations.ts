@@ -22,8 +22,7 @@ type ReservationRow = typeof creditReservations.$inferSelect;
 
 const unknownReservation = () => new DomainError('NOT_FOUND', 'UNKNOWN_RESERVATION', 'No reservation with that id.');
 const expired = () => new DomainError('PRECONDITION_FAILED', 'RESERVATION_EXPIRED', 'The reservation expired before it was captured; its credits were returned.');
-const notPending = (status: string) =>
-  new DomainError('CONFLICT', 'RESERVATION_NOT_PENDING', `The reservation is already ${status}.`);
+const notPending = (status: string) => new DomainError('CONFLICT', 'RESERVATION_NOT_PENDING', `The reservation is already ${status}.`);
 
 /**
  * Who settles a hold: `apiKeyId` given, only a hold that key made (another's is NOT_FOUND, as if it
@@ -92,9 +91,7 @@ export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGat
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: the savepoint way.
     if (!(db instanceof PgTransaction)) {
-      const fast =
-        (await holdInOneStatement(db, input, ttl, hash, 'user_credits')) ??
-        (overflowGate ? null : await holdInOneStatement(db, input, ttl, hash, 'platform_pool'));
+      const fast = (await holdInOneStatement(db, input, ttl, hash, 'user_credits')) ?? (overflowGate ? null : await holdInOneStatement(db, input, ttl, hash, 'platform_pool'));
       if (fast) return fast;
     }
     return await db.transaction(async (tx) => {
@@ -157,8 +154,7 @@ async function refusal(db: DbOrTx, reservationId: string, owner: HoldOwner, capt
 }
 
 const ownedBy = (r: ReservationRow, owner: HoldOwner) => owner.apiKeyId === undefined || r.apiKeyId === owner.apiKeyId;
-const ownerCondition = (owner: HoldOwner) =>
-  owner.apiKeyId === undefined ? sql`true` : sql`${creditReservations.apiKeyId} = ${owner.apiKeyId}`;
+const ownerCondition = (owner: HoldOwner) => (owner.apiKeyId === undefined ? sql`true` : sql`${creditReservations.apiKeyId} = ${owner.apiKeyId}`);
 
 export type ProviderDraw = (db: DbOrTx, provider: string, credits: number, reservationId: string) => Promise<{ costUsd: string }>;
 /** A capture's provider leg: drawn now (by the pools domain, by default), or drawn already before the provider call, at this cost. */
@@ -243,11 +239,7 @@ async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner
  * hold's row lock in one transaction; with the leg drawn already (the gateway draws before the
  * call), or no provider (`costUsd` as given), the capture is one statement.
  */
-export async function captureReservation(
-  db: DbOrTx,
-  input: CaptureInput & HoldOwner,
-  providerLeg: ProviderLeg = drawForCapture,
-): Promise<TransactionView> {
+export async function captureReservation(db: DbOrTx, input: CaptureInput & HoldOwner, providerLeg: ProviderLeg = drawForCapture): Promise<TransactionView> {
   const drawNow = input.provider && typeof providerLeg === 'function' ? providerLeg : null;
   const captured = drawNow
     ? await db.transaction(async (tx) => {

@@ -1,19 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  boolean,
-  check,
-  index,
-  integer,
-  jsonb,
-  numeric,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const tierEnum = { enum: ['free', 'plus', 'pro'] as [string, ...string[]] } as const;
 
@@ -27,10 +13,7 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    check('users_tier_check', sql`${t.tier} in ('free', 'plus', 'pro')`),
-    index('users_email_idx').on(t.email),
-  ],
+  (t) => [check('users_tier_check', sql`${t.tier} in ('free', 'plus', 'pro')`), index('users_email_idx').on(t.email)],
 );
 
 /** Monthly credits and pool access per subscription tier; admins edit them. */
@@ -44,10 +27,7 @@ export const tierAllowances = pgTable(
     monthlyOverflowCap: integer('monthly_overflow_cap'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`),
-    check('tier_allowances_overflow_cap_check', sql`${t.monthlyOverflowCap} is null or ${t.monthlyOverflowCap} >= 0`),
-  ],
+  (t) => [check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`), check('tier_allowances_overflow_cap_check', sql`${t.monthlyOverflowCap} is null or ${t.monthlyOverflowCap} >= 0`)],
 );
 
 /**
@@ -140,7 +120,9 @@ export const creditTransactions = pgTable(
     index('credit_transactions_created_idx').on(t.createdAt),
     // The Ledger explorer's type and provider filters; scanned backwards for newest first.
     index('credit_transactions_type_idx').on(t.transactionType, t.id),
-    index('credit_transactions_provider_idx').on(t.provider, t.id).where(sql`${t.provider} is not null`),
+    index('credit_transactions_provider_idx')
+      .on(t.provider, t.id)
+      .where(sql`${t.provider} is not null`),
     index('credit_transactions_reservation_idx').on(t.reservationId),
     uniqueIndex('credit_transactions_idempotency_uq').on(t.idempotencyKey),
     uniqueIndex('credit_transactions_refund_uq').on(t.refundOf),
@@ -184,7 +166,9 @@ export const creditReservations = pgTable(
     check('credit_reservations_status_check', sql`${t.status} in ('pending','captured','released','expired')`),
     check('credit_reservations_source_check', sql`${t.source} in ('user_credits','platform_pool')`),
     uniqueIndex('credit_reservations_idempotency_uq').on(t.idempotencyKey),
-    index('credit_reservations_pending_idx').on(t.expiresAt).where(sql`${t.status} = 'pending'`),
+    index('credit_reservations_pending_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} = 'pending'`),
     index('credit_reservations_user_idx').on(t.userId),
   ],
 );
@@ -203,7 +187,11 @@ export const creditGrants = pgTable(
     transactionId: bigint('transaction_id', { mode: 'number' }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('credit_grants_due_idx').on(t.expiresAt).where(sql`${t.expiredAt} is null`)],
+  (t) => [
+    index('credit_grants_due_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.expiredAt} is null`),
+  ],
 );
 
 /**

@@ -22,7 +22,10 @@ function readRows(csv: string) {
   const header = rows[0]?.cells.map((c) => c.trim().toLowerCase());
   if (header?.includes('tier')) {
     tierCol = header.indexOf('tier');
-    idCol = Math.max(0, header.findIndex((h) => ID_HEADERS.has(h)));
+    idCol = Math.max(
+      0,
+      header.findIndex((h) => ID_HEADERS.has(h)),
+    );
     rows = rows.slice(1);
   }
   if (rows.length > TIER_IMPORT_MAX_ROWS) {
@@ -70,9 +73,7 @@ export async function previewTierImport(db: DbOrTx, csv: string): Promise<TierIm
     );
     for (const f of found) known.set(f.user_id, { tier: f.tier, allowance: Number(f.current_balance), spent: Number(f.spent) });
   }
-  const allowances = new Map(
-    (await queryRows<{ tier: Tier; monthly_credits: number }>(db, sql`select tier, monthly_credits from tier_allowances`)).map((t) => [t.tier, Number(t.monthly_credits)]),
-  );
+  const allowances = new Map((await queryRows<{ tier: Tier; monthly_credits: number }>(db, sql`select tier, monthly_credits from tier_allowances`)).map((t) => [t.tier, Number(t.monthly_credits)]));
   const preview: TierImportPreview = { rows, changes: [], unchanged: 0, unknown: [], invalid };
   for (const v of valid) {
     const user = known.get(v.userId);

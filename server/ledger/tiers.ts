@@ -21,11 +21,7 @@ export async function listTiers(db: DbOrTx) {
  * A new allowance applies from each user's next monthly reset (or tier change); pool access and the
  * monthly overflow cap apply at once. An absent cap is left as it is; null makes it unlimited.
  */
-export async function updateTier(
-  db: DbOrTx,
-  actor: Actor,
-  input: { tier: Tier; monthlyCredits: number; poolAccess: boolean; monthlyOverflowCap?: number | null; reason: string },
-) {
+export async function updateTier(db: DbOrTx, actor: Actor, input: { tier: Tier; monthlyCredits: number; poolAccess: boolean; monthlyOverflowCap?: number | null; reason: string }) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(tierAllowances).where(eq(tierAllowances.tier, input.tier)).for('update');
     if (!before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No tier ${input.tier}.`);

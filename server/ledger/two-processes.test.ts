@@ -57,14 +57,15 @@ describe('[LEDGER] two server processes against one database', () => {
     const userId = await newUser(db(), 'plus');
     const hold = await client(0).mutation('credits.reserve', consumeInput(userId));
     expect(hold.status).toBe(200);
-    const captures = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => client(i).mutation('credits.capture', { reservationId: hold.body.result.data.reservationId, costUsd: '0.02' })),
-    );
+    const captures = await Promise.all(Array.from({ length: 10 }, (_, i) => client(i).mutation('credits.capture', { reservationId: hold.body.result.data.reservationId, costUsd: '0.02' })));
     expect(captures.every((c) => c.status === 200)).toBe(true);
     expect(await countEntries(db(), userId, 'capture')).toBe(1);
 
     const stale = await client(1).mutation('credits.reserve', consumeInput(userId));
-    await db().update(creditReservations).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(creditReservations.id, stale.body.result.data.reservationId));
+    await db()
+      .update(creditReservations)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(creditReservations.id, stale.body.result.data.reservationId));
     const capture = await client(0).mutation('credits.capture', { reservationId: stale.body.result.data.reservationId });
     expect(capture.body.error.data.reason).toBe('RESERVATION_EXPIRED');
     await Promise.all([expireReservations(db()), expireReservations(db())]);

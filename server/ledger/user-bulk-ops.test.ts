@@ -30,7 +30,11 @@ async function cohort(tier: 'free' | 'plus' | 'pro', n: number) {
   return { prefix, ids };
 }
 
-const grantAudits = (userId: string) => db().select().from(auditLog).where(and(eq(auditLog.targetId, userId), eq(auditLog.action, 'credits.grant')));
+const grantAudits = (userId: string) =>
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.targetId, userId), eq(auditLog.action, 'credits.grant')));
 
 describe('[USERS] creating a user by hand', () => {
   it('a created user gets the tier allowance as users.upsert gives it, one allocation entry, audited', async () => {
@@ -42,7 +46,10 @@ describe('[USERS] creating a user by hand', () => {
     expect(await balanceRow(db(), userId)).toEqual(await balanceRow(db(), viaApi));
     expect(await countEntries(db(), userId, 'allocation')).toBe(1);
     expect(await countEntries(db(), userId)).toBe(1);
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.targetId, userId), eq(auditLog.action, 'user.create')));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, userId), eq(auditLog.action, 'user.create')));
     expect(entry).toMatchObject({ actorAdminId: who.id, after: { tier: 'plus', balance: 10 } });
   });
 
@@ -89,15 +96,26 @@ describe('[USERS] bulk grant to the filtered users', () => {
     expect(result).toMatchObject({ usersGranted: 4, totalCredits: 20, replayed: false });
     for (const userId of ids) {
       expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 10, bonus: 5, total: 15 });
-      const grants = await db().select().from(creditTransactions).where(and(eq(creditTransactions.userId, userId), eq(creditTransactions.transactionType, 'grant')));
+      const grants = await db()
+        .select()
+        .from(creditTransactions)
+        .where(and(eq(creditTransactions.userId, userId), eq(creditTransactions.transactionType, 'grant')));
       expect(grants).toHaveLength(1);
       expect(grants[0]).toMatchObject({ creditsDelta: 5, bonusCredits: 5, balanceAfter: 15, reason: 'outage goodwill', actor: who.email });
       const audits = await grantAudits(userId);
       expect(audits).toHaveLength(1);
-      expect(audits[0]).toMatchObject({ actorAdminId: who.id, reason: 'outage goodwill', before: { balance: 10, bonusBalance: 0 }, after: { balance: 15, bonusBalance: 5, bulkGrantId: result.bulkGrantId } });
+      expect(audits[0]).toMatchObject({
+        actorAdminId: who.id,
+        reason: 'outage goodwill',
+        before: { balance: 10, bonusBalance: 0 },
+        after: { balance: 15, bonusBalance: 5, bulkGrantId: result.bulkGrantId },
+      });
     }
     expect(await balanceRow(db(), outsider)).toMatchObject({ bonus: 0 });
-    const [summary] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'credits.bulk_grant'), eq(auditLog.targetId, result.bulkGrantId)));
+    const [summary] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'credits.bulk_grant'), eq(auditLog.targetId, result.bulkGrantId)));
     expect(summary).toMatchObject({ reason: 'outage goodwill', after: { users: 4, totalCredits: 20 } });
   });
 
@@ -112,7 +130,10 @@ describe('[USERS] bulk grant to the filtered users', () => {
     expect(concurrent).toEqual({ ...first, replayed: true });
     for (const userId of ids) expect(await countEntries(db(), userId, 'grant')).toBe(1);
     expect(await countEntries(db(), `${prefix}-late`, 'grant')).toBe(0);
-    const entries = await db().select().from(creditTransactions).where(like(creditTransactions.idempotencyKey, `bulk:${first.bulkGrantId}:%`));
+    const entries = await db()
+      .select()
+      .from(creditTransactions)
+      .where(like(creditTransactions.idempotencyKey, `bulk:${first.bulkGrantId}:%`));
     expect(entries).toHaveLength(3);
     expect(await reasonOf(caller.admin.users.bulkGrant({ ...input, credits: 3 }))).toBe('IDEMPOTENCY_CONFLICT');
   });
@@ -155,17 +176,7 @@ describe('[USERS] tier import from CSV', () => {
     const [plusSpent, pro, free] = [await newUser(db(), 'plus'), await newUser(db(), 'pro'), await newUser(db(), 'free')];
     await consumeCredits(db(), { userId: plusSpent, credits: 4, enhancementType: 'upscale', idempotencyKey: key() });
     const ghost = uniqueId('ghost');
-    const csv = [
-      'external_id,tier',
-      `${plusSpent},pro`,
-      `${pro},Free`,
-      `"${free}",free`,
-      `${ghost},plus`,
-      'bad id!,pro',
-      `${uniqueId('x')},gold`,
-      `${plusSpent},plus`,
-      '',
-    ].join('\r\n');
+    const csv = ['external_id,tier', `${plusSpent},pro`, `${pro},Free`, `"${free}",free`, `${ghost},plus`, 'bad id!,pro', `${uniqueId('x')},gold`, `${plusSpent},plus`, ''].join('\r\n');
     const preview = await caller.admin.users.importTiersPreview({ csv });
     expect(preview.rows).toBe(7);
     expect(preview.changes).toEqual([
@@ -193,9 +204,15 @@ describe('[USERS] tier import from CSV', () => {
     expect(await caller.admin.users.importTiers({ csv: `${a},pro\n${b},plus`, reason: 'crm sync again' })).toEqual({ changed: 1, unchanged: 1, unknown: 0, invalid: 0 });
     expect(await balanceRow(db(), a)).toMatchObject({ allowance: 0 });
     expect(await countEntries(db(), a, 'tier_change')).toBe(2);
-    const audits = await db().select().from(auditLog).where(and(eq(auditLog.targetId, a), eq(auditLog.action, 'user.tier')));
+    const audits = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, a), eq(auditLog.action, 'user.tier')));
     expect(audits.map((x) => x.reason)).toEqual(['crm sync', 'crm sync again']);
-    const [summary] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'user.tier_import'), eq(auditLog.reason, 'crm sync')));
+    const [summary] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'user.tier_import'), eq(auditLog.reason, 'crm sync')));
     expect(summary!.after).toEqual({ changed: 2, unchanged: 0, unknown: 1, invalid: 1 });
   });
 

@@ -14,7 +14,11 @@ afterAll(async () => {
 });
 
 const db = () => env.deps.dbHandle.db;
-const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: TRPCError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: TRPCError) => e.code,
+  );
 const asBearer = (bearer: string) => createCaller(createContextInner(env.deps, { bearer }));
 
 describe('[ROW POLICY] end-user tokens', () => {

@@ -37,11 +37,20 @@ const tokenFor = (userId: string) => env.deps.userTokens.mint(userId, 600).token
 async function seedNotices(userId: string, n: number) {
   await db()
     .insert(userNotifications)
-    .values(Array.from({ length: n }, (_, i) => ({ userId, type: 'upgrade_suggestion', title: `Notice ${i}`, message: `Message ${i}`, action: { kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' }, metadata: { i } })));
+    .values(
+      Array.from({ length: n }, (_, i) => ({
+        userId,
+        type: 'upgrade_suggestion',
+        title: `Notice ${i}`,
+        message: `Message ${i}`,
+        action: { kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' },
+        metadata: { i },
+      })),
+    );
 }
 
 describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
-  it('pages a user\'s notices newest first by cursor, each page disjoint, until nextCursor is null', async () => {
+  it("pages a user's notices newest first by cursor, each page disjoint, until nextCursor is null", async () => {
     const userId = await newUser(db(), 'plus');
     await seedNotices(userId, 7);
     const http = trpcHttp(origin, reader);
@@ -134,7 +143,12 @@ describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
 
   it('the notices the server writes (a degraded enhancement, an upgrade suggestion) read back with a title, a message and an action', async () => {
     const userId = await newUser(db(), 'plus');
-    await degrade({ db: db(), media: env.deps.gateway.media, log: env.deps.log }, { userId, inputImageUrl: 'https://img.example.com/a.png', enhancementType: 'upscale', idempotencyKey: key() }, { bytes: Buffer.alloc(0), contentType: 'image/png' }, 'no provider could serve');
+    await degrade(
+      { db: db(), media: env.deps.gateway.media, log: env.deps.log },
+      { userId, inputImageUrl: 'https://img.example.com/a.png', enhancementType: 'upscale', idempotencyKey: key() },
+      { bytes: Buffer.alloc(0), contentType: 'image/png' },
+      'no provider could serve',
+    );
     await db().execute(sql`update platform_settings set upgrade_min_enhancements = 0`);
     await consumeCredits(db(), { userId, credits: 1, enhancementType: 'color', idempotencyKey: key() });
     expect((await optimizeAllocation(db())).upgradeSuggestions).toBeGreaterThanOrEqual(1);
@@ -156,7 +170,8 @@ describe('[NOTIFICATIONS] users.notifications over HTTP', () => {
     const pro = await newUser(db(), 'pro'); // allowance 25: below 20% is under 5
     const consume = (userId: string, credits: number) => consumeCredits(db(), { userId, credits, enhancementType: 'color', idempotencyKey: key() });
     await consume(plus, 8);
-    const lows = async (userId: string) => (await trpcHttp(origin, tokenFor(userId)).query('users.notifications', { userId })).body.result.data.items.filter((n: { type: string }) => n.type === 'credits_low');
+    const lows = async (userId: string) =>
+      (await trpcHttp(origin, tokenFor(userId)).query('users.notifications', { userId })).body.result.data.items.filter((n: { type: string }) => n.type === 'credits_low');
     expect(await lows(plus)).toHaveLength(0);
     await consume(plus, 1);
     await consume(plus, 1);

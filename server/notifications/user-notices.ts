@@ -36,13 +36,7 @@ export async function listNotifications(db: DbOrTx, input: NotificationsInput, o
   const rows = await db
     .select()
     .from(userNotifications)
-    .where(
-      and(
-        eq(userNotifications.userId, input.userId),
-        cursor !== null ? lt(userNotifications.id, cursor) : undefined,
-        input.unreadOnly ? isNull(userNotifications.readAt) : undefined,
-      ),
-    )
+    .where(and(eq(userNotifications.userId, input.userId), cursor !== null ? lt(userNotifications.id, cursor) : undefined, input.unreadOnly ? isNull(userNotifications.readAt) : undefined))
     .orderBy(desc(userNotifications.id))
     .limit(input.limit + 1);
   const items = rows.slice(0, input.limit).map((r) => toView(r, opts.withMetadata));
@@ -58,8 +52,7 @@ export async function listNotifications(db: DbOrTx, input: NotificationsInput, o
  * in `ids` is passed over as if it did not exist. A notice already read keeps its first read time.
  */
 export async function markNotificationsRead(db: DbOrTx, input: MarkReadInput): Promise<MarkReadResult> {
-  const which =
-    input.ids !== undefined ? inArray(userNotifications.id, input.ids.map(Number)) : lte(userNotifications.id, Number(input.upTo));
+  const which = input.ids !== undefined ? inArray(userNotifications.id, input.ids.map(Number)) : lte(userNotifications.id, Number(input.upTo));
   const marked = await db
     .update(userNotifications)
     .set({ readAt: sql`now()` })

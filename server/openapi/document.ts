@@ -80,7 +80,12 @@ export function buildOpenApiDocument(router: AnyTRPCRouter, opts: { version: str
     tags,
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'cd_live_…', description: 'A product app’s API key (created by an admin in Settings → API keys). The operation lists the scope it needs.' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'cd_live_…',
+          description: 'A product app’s API key (created by an admin in Settings → API keys). The operation lists the scope it needs.',
+        },
         userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'cdu_…', description: 'One end user’s short-lived token from auth.userToken: reads that user’s own credits only.' },
       },
       schemas: { ...schemas, ...errorComponents.schemas },

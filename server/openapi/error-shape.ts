@@ -11,8 +11,7 @@ const trpcCodes = Object.keys(TRPC_ERROR_CODES_BY_KEY);
 export const errorComponents = {
   schemas: {
     ErrorReason: {
-      description:
-        'Stable machine-readable reason: a domain refusal (e.g. INSUFFICIENT_CREDITS) or, for errors without one, the tRPC error code. Branch on this, not on the message.',
+      description: 'Stable machine-readable reason: a domain refusal (e.g. INSUFFICIENT_CREDITS) or, for errors without one, the tRPC error code. Branch on this, not on the message.',
       type: 'string',
       // A domain reason and a tRPC code can share a name (BAD_REQUEST): listed once.
       enum: [...new Set([...errorReasons, ...trpcCodes])],

@@ -32,7 +32,12 @@ async function runExample(command: string, args: string[], cwd: string, prefix: 
     env: { ...process.env, CREDITDESK_URL: server.url, CREDITDESK_API_KEY: secret, EXAMPLE_USER_PREFIX: prefix },
     timeout: 60_000,
   });
-  return Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+  );
 }
 
 /** What both example apps must have done, read from their output and from the database. */

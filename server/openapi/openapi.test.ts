@@ -61,7 +61,9 @@ describe('[OPENAPI] the document', () => {
 
   it('documents every public procedure of the router and nothing of the admin console', () => {
     const procedures = Object.fromEntries(procedureDefs(appRouter));
-    const expected = Object.entries(procedures).filter(([path, def]) => isPublicProcedure(path, def)).map(([path]) => path);
+    const expected = Object.entries(procedures)
+      .filter(([path, def]) => isPublicProcedure(path, def))
+      .map(([path]) => path);
     expect(ops.map((o) => o.procedure).sort()).toEqual(expected.sort());
     expect(expected).toEqual(expect.arrayContaining(['users.upsert', 'credits.balance', 'credits.consume', 'enhance.run', 'auth.userToken']));
     expect(ops.filter((o) => o.procedure.startsWith('admin.') || (o.procedure.startsWith('auth.') && o.procedure !== 'auth.userToken'))).toEqual([]);

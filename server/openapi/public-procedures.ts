@@ -41,8 +41,7 @@ export function isPublicProcedure(path: string, def: Pick<ProcedureDef, 'type' |
 }
 
 /** Every procedure of the router by its dotted path, as tRPC flattens nested routers. */
-export const procedureDefs = (router: AnyTRPCRouter): [string, ProcedureDef][] =>
-  Object.entries(router._def.procedures as Record<string, { _def: ProcedureDef }>).map(([path, p]) => [path, p._def]);
+export const procedureDefs = (router: AnyTRPCRouter): [string, ProcedureDef][] => Object.entries(router._def.procedures as Record<string, { _def: ProcedureDef }>).map(([path, p]) => [path, p._def]);
 
 /** The router's public procedures, sorted by path so the document is the same on every start. */
 export function publicProcedures(router: AnyTRPCRouter): PublicProcedure[] {

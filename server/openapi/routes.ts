@@ -18,7 +18,5 @@ export function registerOpenApiRoutes(app: FastifyInstance, deps: AppDeps) {
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', docsCsp).send(docsPage));
   app.get('/docs/init.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(docsInitScript));
-  app.get('/docs/scalar.js', async (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(createReadStream(scalarBundle)),
-  );
+  app.get('/docs/scalar.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(createReadStream(scalarBundle)));
 }

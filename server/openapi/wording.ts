@@ -20,9 +20,6 @@ function credentialText(proc: PublicProcedure): string {
 }
 
 export function operationDescription(proc: PublicProcedure): string {
-  const call =
-    proc.type === 'query'
-      ? `Query: \`GET /trpc/${proc.path}?input=<URL-encoded JSON>\`.`
-      : `Mutation: \`POST /trpc/${proc.path}\` with the input as the JSON body.`;
+  const call = proc.type === 'query' ? `Query: \`GET /trpc/${proc.path}?input=<URL-encoded JSON>\`.` : `Mutation: \`POST /trpc/${proc.path}\` with the input as the JSON body.`;
   return [proc.meta?.description, call, credentialText(proc)].filter(Boolean).join('\n\n');
 }

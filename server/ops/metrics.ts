@@ -28,7 +28,12 @@ export const trpcDuration = defineHistogram('creditdesk_trpc_request_duration_se
 export const creditsConsumed = defineCounter('creditdesk_credits_consumed_total', 'Credits charged to users (consumptions and captured holds), by source and tier.', ['source', 'tier']);
 
 export const enhancements = defineCounter('creditdesk_enhancements_total', 'Enhancements answered, by the provider that served (none when degraded) and outcome.', ['provider', 'outcome']);
-export const providerLatency = defineHistogram('creditdesk_provider_call_duration_seconds', 'Time of one provider call, by provider and outcome (success or failure).', ['provider', 'outcome'], [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120]);
+export const providerLatency = defineHistogram(
+  'creditdesk_provider_call_duration_seconds',
+  'Time of one provider call, by provider and outcome (success or failure).',
+  ['provider', 'outcome'],
+  [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
+);
 
 export const jobRuns = defineCounter('creditdesk_job_runs_total', 'Job runs finished in this process, by job and outcome.', ['job', 'outcome']);
 

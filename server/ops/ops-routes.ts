@@ -61,10 +61,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps) {
 
   app.get('/readyz', async (_req, reply) => {
     const redis = deps.redis;
-    const [database, redisState] = await Promise.all([
-      check(() => deps.dbHandle.ping()),
-      redis ? check(async () => (await redis.ping()) === 'PONG') : Promise.resolve('disabled' as const),
-    ]);
+    const [database, redisState] = await Promise.all([check(() => deps.dbHandle.ping()), redis ? check(async () => (await redis.ping()) === 'PONG') : Promise.resolve('disabled' as const)]);
     const failed = [...(database !== 'up' ? ['database'] : []), ...(redisState !== 'up' && redisState !== 'disabled' ? ['redis'] : [])];
     return reply
       .code(failed.length ? 503 : 200)
@@ -89,6 +86,9 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps) {
       gauges = new Registry();
     }
     const merged = Registry.merge([metricsRegistry, gauges]);
-    return reply.header('cache-control', 'no-store').type(merged.contentType).send(await merged.metrics());
+    return reply
+      .header('cache-control', 'no-store')
+      .type(merged.contentType)
+      .send(await merged.metrics());
   });
 }

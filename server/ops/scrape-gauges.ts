@@ -40,17 +40,11 @@ addScrapeCollector(async (db, registry) => {
 });
 
 addScrapeCollector(async (db, registry) => {
-  const open = await queryRows<{ level: string; n: number }>(
-    db,
-    sql`select level, count(*)::int as n from system_alerts where status <> 'resolved' group by level`,
-  );
+  const open = await queryRows<{ level: string; n: number }>(db, sql`select level, count(*)::int as n from system_alerts where status <> 'resolved' group by level`);
   const alerts = gauge(registry, 'creditdesk_alerts_open', 'Alerts not resolved, by level.', ['level']);
   for (const level of ['info', 'warning', 'error', 'critical']) alerts.set({ level }, Number(open.find((r) => r.level === level)?.n ?? 0));
 
-  const pending = await queryRows<{ channel: string; n: number }>(
-    db,
-    sql`select channel, count(*)::int as n from alert_deliveries where status = 'pending' group by channel`,
-  );
+  const pending = await queryRows<{ channel: string; n: number }>(db, sql`select channel, count(*)::int as n from alert_deliveries where status = 'pending' group by channel`);
   const queued = gauge(registry, 'creditdesk_alert_deliveries_pending', 'Alert deliveries waiting to be sent or retried, by channel.', ['channel']);
   for (const r of pending) queued.set({ channel: r.channel }, Number(r.n));
 });

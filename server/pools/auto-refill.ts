@@ -47,9 +47,7 @@ export async function requestAutoRefill(db: DbOrTx, provider: string, total: num
   const cost = await queryOne<{ cost: string }>(db, sql`select (${amount} * ${pool.cost_per_credit}::numeric)::numeric(14,6)::text as cost`);
   const budget = await checkBudget(db, cost!.cost);
   const status = budget.withinBudget && pool.billing_mode === 'http' ? 'approved' : 'pending_manual_approval';
-  const note = budget.withinBudget
-    ? null
-    : `exceeds the month's credit budget (spent ${usdText(budget.spentUsd)} of ${usdText(budget.budgetUsd)}; this refill ${usdText(cost!.cost)})`;
+  const note = budget.withinBudget ? null : `exceeds the month's credit budget (spent ${usdText(budget.spentUsd)} of ${usdText(budget.budgetUsd)}; this refill ${usdText(cost!.cost)})`;
   const created = await queryOne<{ id: number }>(
     db,
     sql`insert into credit_purchase_requests (provider, amount_requested, estimated_cost, status, trigger, note, requested_by)

@@ -61,10 +61,7 @@ const takeFromReserve = (provider: string, credits: number) => sql`
   returning s.stripe, s.balance as balance_after, ${poolFacts(credits)}`;
 
 export async function poolTotal(db: DbOrTx, provider: string): Promise<number> {
-  const row = await queryOne<{ total: string }>(
-    db,
-    sql`select coalesce(sum(balance), 0)::text as total from credit_pool_stripes where provider = ${provider}`,
-  );
+  const row = await queryOne<{ total: string }>(db, sql`select coalesce(sum(balance), 0)::text as total from credit_pool_stripes where provider = ${provider}`);
   return Number(row?.total ?? 0);
 }
 
@@ -79,12 +76,7 @@ const FREE_STRIPE_TRIES = 3;
  * free stripe, the pool well above its threshold) is one statement that commits alone; whatever
  * writes more than that row and its entry (the fallbacks, a refill request) gets a transaction.
  */
-export async function drawFromPool(
-  db: DbOrTx,
-  provider: string,
-  credits: number,
-  ref: { reservationId?: string | null } = {},
-): Promise<PoolDraw | null> {
+export async function drawFromPool(db: DbOrTx, provider: string, credits: number, ref: { reservationId?: string | null } = {}): Promise<PoolDraw | null> {
   const reservationId = ref.reservationId ?? null;
   let hit: StripeHit | undefined;
   for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
@@ -153,11 +145,13 @@ export async function refundToPool(db: DbOrTx, provider: string, credits: number
           order by random() limit 1 for update skip locked)
         returning balance as balance_after, stripe`,
   );
-  const target = row ?? (await queryOne<{ balance_after: number; stripe: number }>(
-    db,
-    sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
+  const target =
+    row ??
+    (await queryOne<{ balance_after: number; stripe: number }>(
+      db,
+      sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
         where provider = ${provider} and stripe = 0 returning balance as balance_after, stripe`,
-  ));
+    ));
   if (!target) throw new Error(`pool ${provider} has no stripes`);
   await db.execute(sql`
     insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, reservation_id, reason)

@@ -153,7 +153,10 @@ export async function updatePool(db: DbOrTx, secrets: SecretBox, actor: Actor, i
   return db.transaction(async (tx) => {
     const before = await getPool(tx, input.provider);
     if (before.archivedAt) throw archivedPool(input.provider);
-    await tx.update(creditPools).set({ ...poolValues(input, secrets, before), updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
+    await tx
+      .update(creditPools)
+      .set({ ...poolValues(input, secrets, before), updatedAt: sql`now()` })
+      .where(eq(creditPools.provider, input.provider));
     const after = await getPool(tx, input.provider);
     await audit(tx, actor, { action: 'pool.update', targetType: 'pool', targetId: input.provider, before, after });
     return after;

@@ -37,7 +37,10 @@ export async function archivePool(db: DbOrTx, actor: Actor, input: { provider: s
         { availableBalance: before.availableBalance },
       );
     }
-    await tx.update(creditPools).set({ status: 'suspended', archivedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
+    await tx
+      .update(creditPools)
+      .set({ status: 'suspended', archivedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(eq(creditPools.provider, input.provider));
     await audit(tx, actor, {
       action: 'pool.archive',
       targetType: 'pool',
@@ -56,7 +59,10 @@ export async function restorePool(db: DbOrTx, actor: Actor, input: { provider: s
     const [row] = await tx.select({ archivedAt: creditPools.archivedAt }).from(creditPools).where(eq(creditPools.provider, input.provider)).for('update');
     if (!row) throw unknownPool(input.provider);
     if (!row.archivedAt) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${input.provider} pool is not archived.`);
-    await tx.update(creditPools).set({ archivedAt: null, updatedAt: sql`now()` }).where(eq(creditPools.provider, input.provider));
+    await tx
+      .update(creditPools)
+      .set({ archivedAt: null, updatedAt: sql`now()` })
+      .where(eq(creditPools.provider, input.provider));
     await audit(tx, actor, {
       action: 'pool.restore',
       targetType: 'pool',

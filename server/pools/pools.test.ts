@@ -37,7 +37,10 @@ const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbou
 const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider));
 const alertsOf = (provider: string, type: string) =>
-  db().select().from(systemAlerts).where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
+  db()
+    .select()
+    .from(systemAlerts)
+    .where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
 
 describe('[POOLS] striped draws', () => {
   it('300 concurrent draws on a pool holding 100: exactly 100 succeed, it ends at 0 and depleted', async () => {
@@ -105,7 +108,14 @@ describe('[POOLS] the platform pays overflows only while a pool can', () => {
     const done = await captureReservation(db(), { reservationId: hold.reservationId, provider });
     expect(done).toMatchObject({ provider, costUsd: '0.050000' });
     expect(await poolTotal(db(), provider)).toBe(9);
-    expect(await reasonOf(captureReservation(db(), { reservationId: (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() })).reservationId, provider: 'no-such-provider' }))).toBe('NOT_FOUND');
+    expect(
+      await reasonOf(
+        captureReservation(db(), {
+          reservationId: (await reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() })).reservationId,
+          provider: 'no-such-provider',
+        }),
+      ),
+    ).toBe('NOT_FOUND');
     await db().execute(sql`update credit_reservations set expires_at = now() - interval '1 second' where user_id = ${userId} and status = 'pending'`);
     const { expireReservations } = await import('../ledger/reservations');
     await expireReservations(db());

@@ -5,15 +5,9 @@ import { creditPurchaseRequests } from './tables';
 
 /** The Purchase requests table's filters; its CSV export uses them too. */
 export const purchaseRequestWhere = (input: { status?: string; provider?: string }) =>
-  and(
-    input.status ? eq(creditPurchaseRequests.status, input.status) : undefined,
-    input.provider ? eq(creditPurchaseRequests.provider, input.provider) : undefined,
-  );
+  and(input.status ? eq(creditPurchaseRequests.status, input.status) : undefined, input.provider ? eq(creditPurchaseRequests.provider, input.provider) : undefined);
 
-export async function listPurchaseRequests(
-  db: DbOrTx,
-  input: { page: number; pageSize: number; status?: string; provider?: string },
-) {
+export async function listPurchaseRequests(db: DbOrTx, input: { page: number; pageSize: number; status?: string; provider?: string }) {
   const where = purchaseRequestWhere(input);
   const [rows, [total]] = await Promise.all([
     db

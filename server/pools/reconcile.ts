@@ -14,8 +14,6 @@ export async function checkPools(db: DbOrTx): Promise<{ ok: boolean; offenders: 
       (select coalesce(sum(credits_delta), 0) from credit_pool_transactions t where t.provider = p.provider)::text as ledger_sum
     from credit_pools p`,
   );
-  const offenders = rows
-    .filter((r) => r.balance !== r.ledger_sum)
-    .map((r) => ({ provider: r.provider, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
+  const offenders = rows.filter((r) => r.balance !== r.ledger_sum).map((r) => ({ provider: r.provider, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
   return { ok: offenders.length === 0, offenders };
 }

@@ -53,7 +53,10 @@ describe("[POOLS] concurrent refills never together overrun the month's budget",
     expect(requests.filter((r) => r.status === 'approved')).toHaveLength(3);
     const waiting = requests.filter((r) => r.status === 'pending_manual_approval');
     expect(waiting).toHaveLength(CONCURRENT - 3);
-    const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'refill_over_budget'), inArray(systemAlerts.subject, providers)));
+    const alerts = await db()
+      .select()
+      .from(systemAlerts)
+      .where(and(eq(systemAlerts.type, 'refill_over_budget'), inArray(systemAlerts.subject, providers)));
     expect(alerts.map((a) => a.subject).sort()).toEqual(waiting.map((r) => r.provider).sort());
     await expectWithinBudget();
   });

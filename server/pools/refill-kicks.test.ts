@@ -31,8 +31,7 @@ afterAll(async () => {
 const db = () => env.deps.dbHandle.db;
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider));
 
-const completed = (provider: string) =>
-  waitFor(async () => (await requestsOf(provider)).find((r) => r.status === 'completed'), { timeoutMs: 20_000, what: `the ${provider} refill to complete` });
+const completed = (provider: string) => waitFor(async () => (await requestsOf(provider)).find((r) => r.status === 'completed'), { timeoutMs: 20_000, what: `the ${provider} refill to complete` });
 
 describe('[POOLS] an approved auto-refill is enqueued at once, after commit', () => {
   it('a draw crossing the threshold gets its refill bought without waiting for the schedule', async () => {

@@ -21,8 +21,6 @@ export async function kickRefill(db: DbOrTx, provider: string): Promise<void> {
 // Not Pick<AppDeps, ...>: draws import this file, and AppDeps imports the gateway that draws.
 export async function listenForRefillKicks(deps: { dbHandle: DbHandle; jobs: Pick<JobRunner, 'enqueue'>; log: Logger }): Promise<() => Promise<void>> {
   return deps.dbHandle.listen(CHANNEL, (provider) => {
-    deps.jobs
-      .enqueue('auto-refill', { provider }, { trigger: 'demand' })
-      .catch((err: unknown) => deps.log.error({ err, provider }, 'could not enqueue the auto-refill job; the schedule will run it'));
+    deps.jobs.enqueue('auto-refill', { provider }, { trigger: 'demand' }).catch((err: unknown) => deps.log.error({ err, provider }, 'could not enqueue the auto-refill job; the schedule will run it'));
   });
 }

@@ -32,7 +32,10 @@ const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbou
 const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
 const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider)).orderBy(creditPurchaseRequests.id);
 const alertsOf = (provider: string, type: string) =>
-  db().select().from(systemAlerts).where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
+  db()
+    .select()
+    .from(systemAlerts)
+    .where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
 const httpPool = (credits = 3) => seedPool(env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: billing.url });
 /** The backoff has run out: what an hour passing would do, without waiting for it. */
 const backoffElapsed = (provider: string) => db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
@@ -159,7 +162,10 @@ describe('[POOLS] failing refills back off exponentially and stop after 3 in a r
     const enabled = await caller.admin.pools.enableAutoRefill({ provider, reason: 'billing fixed' });
     expect(enabled).toMatchObject({ autoRefillStoppedAt: null, refillFailures: 0, refillBackoffUntil: null });
     expect(await reasonOf(caller.admin.pools.enableAutoRefill({ provider, reason: 'again' }))).toBe('BAD_REQUEST');
-    const audits = await db().select().from(auditLog).where(and(eq(auditLog.action, 'pool.auto_refill.enable'), eq(auditLog.targetId, provider)));
+    const audits = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'pool.auto_refill.enable'), eq(auditLog.targetId, provider)));
     expect(audits).toHaveLength(1);
     expect(audits[0]!.reason).toBe('billing fixed');
 

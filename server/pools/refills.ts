@@ -79,7 +79,10 @@ export async function rejectRequest(db: DbOrTx, actor: Actor, input: { id: strin
 }
 
 async function notPending(db: DbOrTx, id: string) {
-  const [r] = await db.select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.id, Number(id)));
+  const [r] = await db
+    .select()
+    .from(creditPurchaseRequests)
+    .where(eq(creditPurchaseRequests.id, Number(id)));
   if (!r) return new DomainError('NOT_FOUND', 'NOT_FOUND', `No purchase request ${id}.`);
   return new DomainError('CONFLICT', 'CONFLICT', `Purchase request ${id} is already ${r.status.replaceAll('_', ' ')}.`);
 }
@@ -101,4 +104,3 @@ async function fulfil(db: DbOrTx, deps: RefillDeps, id: number, billingMode: str
   }
   return processRefill(db, deps, id);
 }
-

@@ -37,7 +37,10 @@ export async function updatePlatformSettings(
   return db.transaction(async (tx) => {
     const before = await getPlatformSettings(tx);
     const { reason, ...values } = input;
-    await tx.update(platformSettings).set({ ...values, updatedAt: sql`now()` }).where(eq(platformSettings.id, 1));
+    await tx
+      .update(platformSettings)
+      .set({ ...values, updatedAt: sql`now()` })
+      .where(eq(platformSettings.id, 1));
     const after = await getPlatformSettings(tx);
     await audit(tx, actor, { action: 'settings.platform', targetType: 'settings', targetId: 'platform', before, after, reason });
     return after;

@@ -1,17 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  check,
-  index,
-  integer,
-  numeric,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * The platform's prepaid credits at one AI provider. The balance is not stored here: it lives in
@@ -130,10 +118,7 @@ export const creditPurchaseRequests = pgTable(
     attempts: integer('attempts').notNull().default(0),
   },
   (t) => [
-    check(
-      'credit_purchase_requests_status_check',
-      sql`${t.status} in ('pending_manual_approval','approved','outcome_unknown','rejected','completed','failed')`,
-    ),
+    check('credit_purchase_requests_status_check', sql`${t.status} in ('pending_manual_approval','approved','outcome_unknown','rejected','completed','failed')`),
     check('credit_purchase_requests_amount_check', sql`${t.amountRequested} > 0`),
     // At most one automatic refill in flight per pool, however many draws cross the threshold at
     // once; a purchase whose outcome is unknown is still in flight (it may have been bought).

@@ -66,7 +66,10 @@ describe('[ARCHIVE] providers', () => {
     const all = await caller.admin.providers.list({ includeArchived: true });
     expect(all.find((x) => x.name === p.first)).toMatchObject({ isActive: false, calls24h: 1 });
     expect(all.find((x) => x.name === p.first)!.archivedAt).not.toBeNull();
-    const [entry] = await db().select().from(auditLog).where(and(eq(auditLog.action, 'provider.archive'), eq(auditLog.targetId, p.first)));
+    const [entry] = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'provider.archive'), eq(auditLog.targetId, p.first)));
     expect(entry).toMatchObject({ reason: 'contract ended', before: { isActive: true }, after: { archived: true } });
   });
 
@@ -77,11 +80,9 @@ describe('[ARCHIVE] providers', () => {
     const userId = await newUser(db(), 'plus');
     expect(await reasonOf(caller.admin.providers.setActive({ name: p.first, isActive: true }))).toBe('BAD_REQUEST');
     const [row] = await db().select().from(apiProviders).where(eq(apiProviders.name, p.first));
-    expect(
-      await reasonOf(
-        caller.admin.providers.update({ name: p.first, kind: 'fal', baseUrl: row!.baseUrl, costPerRequest: '0.01', rateLimitPerMinute: 10, priority: 1, isActive: true }),
-      ),
-    ).toBe('BAD_REQUEST');
+    expect(await reasonOf(caller.admin.providers.update({ name: p.first, kind: 'fal', baseUrl: row!.baseUrl, costPerRequest: '0.01', rateLimitPerMinute: 10, priority: 1, isActive: true }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(await reasonOf(consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key(), provider: p.first }))).toBe('PROVIDER_INACTIVE');
     const visible = (await caller.admin.providers.list()).map((x) => x.name);
     expect(await reasonOf(caller.admin.providers.reorder({ names: [...visible, p.first] }))).toBe('BAD_REQUEST');

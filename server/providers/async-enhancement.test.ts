@@ -35,7 +35,16 @@ beforeAll(async () => {
   await env.deps.jobs.start({ work: true });
 });
 afterEach(async () => {
-  await waitFor(async () => (await db().select().from(enhancementRequests).where(sql`${enhancementRequests.status} in ('queued','running')`)).length === 0, { what: 'submitted work to settle' });
+  await waitFor(
+    async () =>
+      (
+        await db()
+          .select()
+          .from(enhancementRequests)
+          .where(sql`${enhancementRequests.status} in ('queued','running')`)
+      ).length === 0,
+    { what: 'submitted work to settle' },
+  );
   await expectReconciled(db());
 });
 afterAll(async () => {
@@ -60,10 +69,13 @@ async function oneProvider(kind: FakeKind | 'local', opts: { timeoutMs?: number 
 const input = (userId: string, idempotencyKey = key()) => ({ userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale' as const, idempotencyKey });
 const submit = (userId: string, idempotencyKey?: string, caller = client.caller) => caller.enhance.submit(input(userId, idempotencyKey));
 async function settled(enhancementId: string, caller = client.caller): Promise<EnhanceGetResult> {
-  return waitFor(async () => {
-    const r = await caller.enhance.get({ enhancementId });
-    return r.status === 'queued' || r.status === 'running' ? null : r;
-  }, { timeoutMs: 30_000, what: `enhancement ${enhancementId} to settle` });
+  return waitFor(
+    async () => {
+      const r = await caller.enhance.get({ enhancementId });
+      return r.status === 'queued' || r.status === 'running' ? null : r;
+    },
+    { timeoutMs: 30_000, what: `enhancement ${enhancementId} to settle` },
+  );
 }
 const captures = async (reservationId: string) =>
   Number((await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where reservation_id = ${reservationId} and transaction_type = 'capture'`))!.n);
@@ -192,7 +204,10 @@ describe('[ASYNC] the hold outlives long provider tasks', () => {
     const userId = await newUser(db(), 'plus');
     const { enhancementId } = await submit(userId);
     await waitFor(() => f!.requests.some((r) => r.path.startsWith('/api/v1/nanobanana/record-info')), { what: 'polling to start' });
-    const [hold] = await db().select().from(creditReservations).where(eq(creditReservations.id, (await rowOf(enhancementId)).reservationId!));
+    const [hold] = await db()
+      .select()
+      .from(creditReservations)
+      .where(eq(creditReservations.id, (await rowOf(enhancementId)).reservationId!));
     // Sized when submitted: the queue allowance, this provider's 600 s, and the grace; the attempt keeps at least 600 s + grace ahead.
     expect(hold!.expiresAt.getTime()).toBeGreaterThan(Date.now() + (600 + 60 - 5) * 1000);
     expect(await expireReservations(db())).toBe(0);
@@ -212,7 +227,10 @@ describe('[ASYNC] the hold outlives long provider tasks', () => {
     try {
       const { enhancementId } = await submit(userId);
       const row = await rowOf(enhancementId);
-      await db().update(creditReservations).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(creditReservations.id, row.reservationId!));
+      await db()
+        .update(creditReservations)
+        .set({ expiresAt: sql`now() - interval '1 second'` })
+        .where(eq(creditReservations.id, row.reservationId!));
       expect(await expireReservations(db())).toBe(1);
       const { processSubmittedEnhancement } = await import('./async-worker');
       expect(await processSubmittedEnhancement(env.deps.gateway, enhancementId)).toBe('settled: degraded');

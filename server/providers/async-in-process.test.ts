@@ -53,11 +53,19 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
     const userId = await newUser(db(), 'plus');
     const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
     // Committed but not enqueued; then the state a worker killed mid-task leaves: drawn, task recorded, lease run out.
-    const { enhancementId } = await submitEnhancement(env.deps.gateway, async () => undefined, { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() }, { apiKeyId: apiKey.id });
+    const { enhancementId } = await submitEnhancement(
+      env.deps.gateway,
+      async () => undefined,
+      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
+      { apiKeyId: apiKey.id },
+    );
     const row = await rowOf(enhancementId);
     const draw = await db().transaction((tx) => drawFromPool(tx, gone, 1, { reservationId: row.reservationId }));
     const left: StoredAttempt = { provider: gone, costUsd: draw!.costUsd, task: { taskId: 'kie-left-behind' } };
-    await db().update(enhancementRequests).set({ status: 'running', providerTask: left, leaseUntil: sql`now() - interval '1 second'` }).where(eq(enhancementRequests.id, row.id));
+    await db()
+      .update(enhancementRequests)
+      .set({ status: 'running', providerTask: left, leaseUntil: sql`now() - interval '1 second'` })
+      .where(eq(enhancementRequests.id, row.id));
     expect(await poolTotal(db(), gone)).toBe(99);
     await db().execute(sql`update api_providers set is_active = false where name = ${gone}`);
 

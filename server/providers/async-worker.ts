@@ -70,7 +70,10 @@ export async function processSubmittedEnhancement(deps: GatewayDeps, enhancement
     return await work(deps, row, lease.settled);
   } catch (err) {
     // Let the job's retry (or the sweeper) take it over at once.
-    await deps.db.update(enhancementRequests).set({ leaseUntil: sql`now()` }).where(sql`${enhancementRequests.id} = ${row.id} and ${enhancementRequests.status} = 'running'`);
+    await deps.db
+      .update(enhancementRequests)
+      .set({ leaseUntil: sql`now()` })
+      .where(sql`${enhancementRequests.id} = ${row.id} and ${enhancementRequests.status} = 'running'`);
     throw err;
   } finally {
     lease.stop();
@@ -127,7 +130,10 @@ async function work(deps: GatewayDeps, row: Row, settled: AbortSignal): Promise<
       resumed: resumed ? { costUsd: resumed.costUsd, task: resumed.task } : null,
       onDrawn: async (costUsd) => {
         const stored: StoredAttempt = { provider: provider.name, costUsd, task: null };
-        await deps.db.update(enhancementRequests).set({ providerTask: stored, callbackTokenHash: hashToken(token) }).where(eq(enhancementRequests.id, row.id));
+        await deps.db
+          .update(enhancementRequests)
+          .set({ providerTask: stored, callbackTokenHash: hashToken(token) })
+          .where(eq(enhancementRequests.id, row.id));
       },
       onSubmitted: async (task) => {
         await deps.db

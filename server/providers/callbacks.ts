@@ -70,8 +70,8 @@ export async function settleFromCallback(deps: GatewayDeps, p: { provider: strin
     { kind: 'served', provider: attempt.provider, outputUrl: state.outputUrl, providerRequestId: attempt.task.taskId, requestId: row.enhancementId, costUsd: attempt.costUsd ?? '0.000000' },
   );
   if (!done.settledNow) return { status: 200, detail: 'already settled' };
-  await recordCall(deps.db, { provider: attempt.provider, requestId: row.enhancementId, reservationId: row.reservationId, outcome: 'success', providerRequestId: attempt.task.taskId }).catch((err: unknown) =>
-    deps.log.error({ err, enhancementId: row.enhancementId }, 'recording a served provider callback failed'),
+  await recordCall(deps.db, { provider: attempt.provider, requestId: row.enhancementId, reservationId: row.reservationId, outcome: 'success', providerRequestId: attempt.task.taskId }).catch(
+    (err: unknown) => deps.log.error({ err, enhancementId: row.enhancementId }, 'recording a served provider callback failed'),
   );
   return { status: 200, detail: 'settled' };
 }

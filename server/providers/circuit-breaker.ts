@@ -111,12 +111,16 @@ export class RedisCircuitBreaker implements CircuitBreaker {
   async onFailure(provider: string, admission: Admission, now = Date.now()): Promise<void> {
     const k = this.keys(provider);
     if (admission === 'trial') {
-      await this.failOpen('failure', null, () => this.redis.multi().set(k.openUntil, now + this.settings.cooldownMs).del(k.trial).exec());
+      await this.failOpen('failure', null, () =>
+        this.redis
+          .multi()
+          .set(k.openUntil, now + this.settings.cooldownMs)
+          .del(k.trial)
+          .exec(),
+      );
       return;
     }
-    await this.failOpen('failure', 0, () =>
-      this.redis.eval(FAIL, 2, k.failures, k.openUntil, this.settings.windowMs, this.settings.failureThreshold, now + this.settings.cooldownMs),
-    );
+    await this.failOpen('failure', 0, () => this.redis.eval(FAIL, 2, k.failures, k.openUntil, this.settings.windowMs, this.settings.failureThreshold, now + this.settings.cooldownMs));
   }
 
   async onNeutral(provider: string, admission: Admission): Promise<void> {

@@ -16,13 +16,7 @@ export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: En
  * Claims an idempotency key for one enhancement. A key already done returns its stored result; a
  * key still running elsewhere is waited for (its result then returned); a different input is a conflict.
  */
-export async function claimEnhancement(
-  db: DbOrTx,
-  key: string,
-  hash: string,
-  userId: string,
-  opts: { waitMs: number; staleAfterMs: number },
-): Promise<Claim> {
+export async function claimEnhancement(db: DbOrTx, key: string, hash: string, userId: string, opts: { waitMs: number; staleAfterMs: number }): Promise<Claim> {
   const waitMs = opts.waitMs;
   const deadline = Date.now() + waitMs;
   for (;;) {

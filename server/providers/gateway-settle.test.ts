@@ -37,17 +37,18 @@ async function fake(kind: 'fal' | 'kie') {
   fakes.push(f);
   return f;
 }
-const enhance = (userId: string, idempotencyKey = key(), inputImageUrl = images.inputUrl) =>
-  runEnhancement(env.deps.gateway, { userId, inputImageUrl, enhancementType: 'upscale', idempotencyKey });
+const enhance = (userId: string, idempotencyKey = key(), inputImageUrl = images.inputUrl) => runEnhancement(env.deps.gateway, { userId, inputImageUrl, enhancementType: 'upscale', idempotencyKey });
 const claimOf = async (idempotencyKey: string) => (await db().select().from(enhancementRequests).where(eq(enhancementRequests.idempotencyKey, idempotencyKey)))[0];
 
 /** A real failed insert: PostgreSQL refuses provider_calls rows of `outcome` until the trigger is dropped. */
 async function failInserts(outcome: 'success' | 'failure') {
-  await db().execute(sql.raw(`
+  await db().execute(
+    sql.raw(`
     create or replace function fail_provider_call() returns trigger language plpgsql as $$
     begin raise exception 'provider_calls is refusing writes'; end $$;
     create trigger fail_provider_calls before insert on provider_calls
-      for each row when (new.outcome = '${outcome}') execute function fail_provider_call();`));
+      for each row when (new.outcome = '${outcome}') execute function fail_provider_call();`),
+  );
 }
 
 describe('[GATEWAY] every path out of the gateway settles the hold and the claim', () => {
@@ -135,8 +136,16 @@ describe('[GATEWAY] a depleted platform degrades a paid overflow', () => {
       expect(f.requests).toHaveLength(0);
       expect(await balanceRow(db(), userId)).toMatchObject({ total: 0, consumed: 0 });
       expect(await pendingHolds(db())).toBe(0);
-      expect(await db().select().from(userNotifications).where(and(eq(userNotifications.userId, userId), eq(userNotifications.type, 'enhancement_degraded')))).toHaveLength(1);
-      const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'platform_credits_depleted'), eq(systemAlerts.level, 'critical')));
+      expect(
+        await db()
+          .select()
+          .from(userNotifications)
+          .where(and(eq(userNotifications.userId, userId), eq(userNotifications.type, 'enhancement_degraded'))),
+      ).toHaveLength(1);
+      const alerts = await db()
+        .select()
+        .from(systemAlerts)
+        .where(and(eq(systemAlerts.type, 'platform_credits_depleted'), eq(systemAlerts.level, 'critical')));
       expect(alerts).toHaveLength(1);
       expect(await reasonOf(consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() }))).toBe('PLATFORM_CREDITS_DEPLETED');
     } finally {

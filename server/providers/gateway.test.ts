@@ -109,7 +109,10 @@ describe('[GATEWAY] graceful degradation', () => {
         { kind: 'retry', label: 'Try the AI enhancement again', retryAfterSeconds: 1800 },
       ],
     ]);
-    const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'enhancement_degraded'), eq(systemAlerts.level, 'error')));
+    const alerts = await db()
+      .select()
+      .from(systemAlerts)
+      .where(and(eq(systemAlerts.type, 'enhancement_degraded'), eq(systemAlerts.level, 'error')));
     expect(alerts.length).toBeGreaterThan(0);
   });
 
@@ -196,7 +199,12 @@ describe('[GATEWAY] concurrency and input', () => {
     const userId = await newUser(db(), 'free');
     await grantCredits(db(), cliActor, { userId, credits: 5, reason: 'test grant' });
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () => enhance(userId).then((r) => r.status, (e: { reason?: string }) => e.reason ?? 'error')),
+      Array.from({ length: 50 }, () =>
+        enhance(userId).then(
+          (r) => r.status,
+          (e: { reason?: string }) => e.reason ?? 'error',
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'enhanced')).toHaveLength(5);
     expect(outcomes.filter((o) => o === 'INSUFFICIENT_CREDITS')).toHaveLength(45);

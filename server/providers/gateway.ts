@@ -132,14 +132,18 @@ async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: Input
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `inputImageUrl: ${outcome.inputRefused.message}`);
     }
     if (outcome.ok) {
-      const settled = await finaliseEnhancement(deps, { claimId, input, image, hold }, {
-        kind: 'served',
-        provider: row.name,
-        outputUrl: outcome.output.outputUrl,
-        providerRequestId: outcome.output.providerRequestId,
-        requestId,
-        costUsd: outcome.costUsd,
-      });
+      const settled = await finaliseEnhancement(
+        deps,
+        { claimId, input, image, hold },
+        {
+          kind: 'served',
+          provider: row.name,
+          outputUrl: outcome.output.outputUrl,
+          providerRequestId: outcome.output.providerRequestId,
+          requestId,
+          costUsd: outcome.costUsd,
+        },
+      );
       return settled.result as EnhanceResult;
     }
     failures.push(`${row.name}: ${outcome.reason}`);

@@ -118,8 +118,7 @@ function values(input: ProviderInput, secrets: SecretBox, before?: { baseUrl: st
   };
 }
 
-export const archivedProvider = (name: string) =>
-  new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Provider ${name} is archived: restore it first.`);
+export const archivedProvider = (name: string) => new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Provider ${name} is archived: restore it first.`);
 
 /** What the audit log keeps of a provider: everything but the key, which it only says is set. */
 const auditView = (r: typeof apiProviders.$inferSelect) => {
@@ -134,8 +133,15 @@ export async function saveProvider(db: DbOrTx, secrets: SecretBox, actor: Actor,
     if (mode === 'update' && !before) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
     if (mode === 'update' && before!.archivedAt) throw archivedProvider(input.name);
     const [after] = before
-      ? await tx.update(apiProviders).set({ ...values(input, secrets, before), updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name)).returning()
-      : await tx.insert(apiProviders).values({ name: input.name, ...values(input, secrets) }).returning();
+      ? await tx
+          .update(apiProviders)
+          .set({ ...values(input, secrets, before), updatedAt: sql`now()` })
+          .where(eq(apiProviders.name, input.name))
+          .returning()
+      : await tx
+          .insert(apiProviders)
+          .values({ name: input.name, ...values(input, secrets) })
+          .returning();
     await audit(tx, actor, {
       action: `provider.${mode}`,
       targetType: 'provider',
@@ -160,7 +166,10 @@ export async function reorderProviders(db: DbOrTx, actor: Actor, names: string[]
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'names must list every provider that is not archived exactly once, in the new order.');
     }
     for (const [i, name] of names.entries()) {
-      await tx.update(apiProviders).set({ priority: (i + 1) * 10, updatedAt: sql`now()` }).where(eq(apiProviders.name, name));
+      await tx
+        .update(apiProviders)
+        .set({ priority: (i + 1) * 10, updatedAt: sql`now()` })
+        .where(eq(apiProviders.name, name));
     }
     await audit(tx, actor, {
       action: 'provider.reorder',
@@ -178,7 +187,10 @@ export async function setProviderActive(db: DbOrTx, actor: Actor, input: { name:
     const [current] = await tx.select({ archivedAt: apiProviders.archivedAt }).from(apiProviders).where(eq(apiProviders.name, input.name)).for('update');
     if (!current) throw new DomainError('NOT_FOUND', 'NOT_FOUND', `No provider named ${input.name}.`);
     if (current.archivedAt) throw archivedProvider(input.name);
-    await tx.update(apiProviders).set({ isActive: input.isActive, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name));
+    await tx
+      .update(apiProviders)
+      .set({ isActive: input.isActive, updatedAt: sql`now()` })
+      .where(eq(apiProviders.name, input.name));
     await audit(tx, actor, {
       action: input.isActive ? 'provider.enable' : 'provider.disable',
       targetType: 'provider',

@@ -19,7 +19,10 @@ export async function archiveProvider(db: DbOrTx, actor: Actor, input: { name: s
     if (row.archivedAt) throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `Provider ${input.name} is already archived.`);
     const pending = await pendingHoldsOn(tx, input.name);
     if (pending > 0) throw new DomainError('CONFLICT', 'CONFLICT', pendingHoldsMessage(`Provider ${input.name}`, pending), { pendingHolds: pending });
-    await tx.update(apiProviders).set({ archivedAt: sql`now()`, isActive: false, updatedAt: sql`now()` }).where(eq(apiProviders.name, input.name));
+    await tx
+      .update(apiProviders)
+      .set({ archivedAt: sql`now()`, isActive: false, updatedAt: sql`now()` })
+      .where(eq(apiProviders.name, input.name));
     await audit(tx, actor, {
       action: 'provider.archive',
       targetType: 'provider',

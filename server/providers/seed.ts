@@ -43,4 +43,3 @@ export async function seedProviders(db: DbOrTx): Promise<string[]> {
     return added.map((a) => a.name);
   });
 }
-

@@ -59,7 +59,9 @@ export const providerCalls = pgTable(
     index('provider_calls_provider_idx').on(t.provider, t.createdAt),
     index('provider_calls_request_idx').on(t.requestId),
     // Today's failed attempts, for the live provider breakdown, without scanning every call.
-    index('provider_calls_failures_idx').on(t.createdAt).where(sql`${t.outcome} = 'failure'`),
+    index('provider_calls_failures_idx')
+      .on(t.createdAt)
+      .where(sql`${t.outcome} = 'failure'`),
   ],
 );
 
@@ -101,7 +103,9 @@ export const enhancementRequests = pgTable(
     uniqueIndex('enhancement_requests_public_id_uq').on(t.enhancementId),
     index('enhancement_requests_user_idx').on(t.userId, t.createdAt),
     // The sweeper's scan: async work not settled yet.
-    index('enhancement_requests_async_open_idx').on(t.leaseUntil).where(sql`${t.status} in ('queued','running')`),
+    index('enhancement_requests_async_open_idx')
+      .on(t.leaseUntil)
+      .where(sql`${t.status} in ('queued','running')`),
   ],
 );
 

@@ -29,9 +29,7 @@ export class ChangeBus {
   /** Messages this process published (tests and the bench read it). */
   published = 0;
 
-  constructor(
-    private readonly opts: { redis: Redis | null; redisPrefix: string; dbHandle: DbHandle; log: Logger; origin: string },
-  ) {}
+  constructor(private readonly opts: { redis: Redis | null; redisPrefix: string; dbHandle: DbHandle; log: Logger; origin: string }) {}
 
   changed(): void {
     if (this.closed || this.dirty) return;

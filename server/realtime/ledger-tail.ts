@@ -67,7 +67,10 @@ export class LedgerTail {
   private maxId: number | null = null;
   private gaps: Gap[] = [];
 
-  constructor(private readonly db: DbOrTx, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly db: DbOrTx,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Starts at the current end: history before it is the streams' own catch-up, not the tail's. */
   async start(): Promise<void> {

@@ -81,10 +81,12 @@ export class LiveHub {
   }
 
   private async run(markReady: () => void): Promise<void> {
-    const unsubscribe = await this.bus.subscribe(() => this.wake()).catch((err) => {
-      this.log.warn({ err }, 'realtime: cannot listen for changes; polling only');
-      return () => {};
-    });
+    const unsubscribe = await this.bus
+      .subscribe(() => this.wake())
+      .catch((err) => {
+        this.log.warn({ err }, 'realtime: cannot listen for changes; polling only');
+        return () => {};
+      });
     try {
       this.tail = new LedgerTail(this.db);
       this.figuresAt = 0;
@@ -92,13 +94,14 @@ export class LiveHub {
       markReady();
       let last = Date.now();
       while (this.listeners.size > 0 && !this.closed) {
-        if (!this.woken) await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.timing.fallbackMs);
-          this.wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        if (!this.woken)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.timing.fallbackMs);
+            this.wakeUp = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
         this.wakeUp = null;
         if (this.listeners.size === 0 || this.closed) break;
         const wait = this.timing.minTickMs - (Date.now() - last);

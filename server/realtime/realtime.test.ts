@@ -160,7 +160,10 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     await db().execute(sql`update api_providers set is_active = true where name = 'local'`);
 
     started = Date.now();
-    const [{ id }] = (await queryRows<{ id: string }>(db(), sql`insert into system_alerts (type, level, subject, message) values ('realtime_test', 'warning', 'rt', 'a test alert') returning id::text as id`)) as [{ id: string }];
+    const [{ id }] = (await queryRows<{ id: string }>(
+      db(),
+      sql`insert into system_alerts (type, level, subject, message) values ('realtime_test', 'warning', 'rt', 'a test alert') returning id::text as id`,
+    )) as [{ id: string }];
     const raised = await waitFor(() => alerts.events.find((e) => e.data.kind === 'raised' && e.data.alerts[0].id === id), { timeoutMs: 1_000, intervalMs: 10, what: 'the raised alert' });
     expect(raised.data.alerts[0]).toMatchObject({ type: 'realtime_test', level: 'warning', status: 'open' });
     started = Date.now();

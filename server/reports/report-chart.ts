@@ -51,6 +51,8 @@ export function chartSvg(c: ReportContent): string {
 
 /** The chart as a PNG attachment for nodemailer, shown inline by its content id. */
 export async function chartAttachment(c: ReportContent) {
-  const png = await sharp(Buffer.from(chartSvg(c))).png().toBuffer();
+  const png = await sharp(Buffer.from(chartSvg(c)))
+    .png()
+    .toBuffer();
   return { filename: `credits-per-day-${c.to}.png`, content: png, contentType: 'image/png', cid: CHART_CID };
 }

@@ -46,9 +46,7 @@ function sections(c: ReportContent): { heading: string; lines: string[] }[] {
     },
     {
       heading: 'Pools',
-      lines: c.pools.length
-        ? c.pools.map((x) => `${x.provider}: ${x.balance} credits, ${x.daysUntilEmpty === null ? 'no recent use' : `${x.daysUntilEmpty} days left`}`)
-        : ['No pools'],
+      lines: c.pools.length ? c.pools.map((x) => `${x.provider}: ${x.balance} credits, ${x.daysUntilEmpty === null ? 'no recent use' : `${x.daysUntilEmpty} days left`}`) : ['No pools'],
     },
     {
       heading: 'Top users',

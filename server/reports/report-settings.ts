@@ -32,7 +32,10 @@ export async function updateReportSettings(db: DbOrTx, actor: Actor, input: Repo
   return db.transaction(async (tx) => {
     const before = await getReportSettings(tx, input.kind);
     const values = { enabled: input.enabled, slack: input.slack, emailTo: input.emailTo, updatedAt: sql`now()` };
-    await tx.insert(reportSettings).values({ kind: input.kind, ...values }).onConflictDoUpdate({ target: reportSettings.kind, set: values });
+    await tx
+      .insert(reportSettings)
+      .values({ kind: input.kind, ...values })
+      .onConflictDoUpdate({ target: reportSettings.kind, set: values });
     await audit(tx, actor, { action: 'report.settings.update', targetType: 'report', targetId: input.kind, before, after: input });
     return view(tx, input.kind);
   });

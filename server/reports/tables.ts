@@ -10,7 +10,10 @@ export const reportSettings = pgTable(
     /** Post to the Slack channel's webhook. */
     slack: boolean('slack').notNull().default(false),
     /** Sent through the email channel's SMTP server to these addresses instead of the alert recipients. */
-    emailTo: text('email_to').array().notNull().default(sql`'{}'::text[]`),
+    emailTo: text('email_to')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check('report_settings_kind_check', sql`${t.kind} in ('daily','weekly')`)],
@@ -29,7 +32,10 @@ export const reportRuns = pgTable(
     periodEnd: date('period_end', { mode: 'string' }).notNull(),
     status: text('status').notNull().default('sending'),
     attempts: integer('attempts').notNull().default(1),
-    sentChannels: text('sent_channels').array().notNull().default(sql`'{}'::text[]`),
+    sentChannels: text('sent_channels')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     content: jsonb('content'),
     lastError: text('last_error'),
     claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { runSoak } from './run';
 
 /** `npm run soak -- --minutes N [--seed S] [--ports 3270,3271] [--rate 5]`: exits 1 on a violated invariant. */
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string' }, ports: { type: 'string', default: '3270,3271' }, rate: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string' }, ports: { type: 'string', default: '3270,3271' }, rate: { type: 'string', default: '5' } },
+});
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const ports = values.ports.split(',').map(Number) as [number, number];
 const result = await runSoak({ minutes: Number(values.minutes), seed, ports, opsPerSecond: Number(values.rate) });

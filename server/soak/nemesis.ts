@@ -23,10 +23,7 @@ export function plan(r: Rng, totalMs: number, servers: number): Step[] {
     while (faults.length < count) {
       const kind = r.pick(FAULT_KINDS);
       if (faults.some((f) => f.kind === kind)) continue;
-      const target =
-        kind === 'kill-server' ? String(r.int(0, servers - 1))
-        : kind === 'provider-partition' ? `${r.pick(PROVIDERS).name}:${r.pick(PARTITIONS)}`
-        : '';
+      const target = kind === 'kill-server' ? String(r.int(0, servers - 1)) : kind === 'provider-partition' ? `${r.pick(PROVIDERS).name}:${r.pick(PARTITIONS)}` : '';
       faults.push({ kind, target, holdMs: r.int(2_000, 8_000) });
     }
     steps.push({ atMs: at, faults });

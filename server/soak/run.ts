@@ -17,8 +17,7 @@ export type SoakOptions = { minutes: number; seed: number; ports: [number, numbe
 export type FaultEvent = { atMs: number; faults: Fault[]; healedMs?: number; checks?: 'passed' | 'failed' };
 export type SoakResult = { seed: number; minutes: number; history: FaultEvent[]; checksPassed: number; violations: Violation[]; stats: ReturnType<typeof summarize> };
 
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
 
 /** One soak: the cluster, the fakes, a steady load, the seed's faults, and the checks after each heal and at the end. */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -100,8 +99,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         timeoutMs: 240_000,
         intervalMs: 2_000,
       }).catch(() => null);
-      const undelivered = await waitFor(async () => ((await undeliveredWebhooks(db, fakes)).length === 0 ? [] : null), { timeoutMs: 240_000, intervalMs: 2_000 }).catch(
-        async () => undeliveredWebhooks(db, fakes),
+      const undelivered = await waitFor(async () => ((await undeliveredWebhooks(db, fakes)).length === 0 ? [] : null), { timeoutMs: 240_000, intervalMs: 2_000 }).catch(async () =>
+        undeliveredWebhooks(db, fakes),
       );
       if (undelivered.length) violations = [{ check: 'webhook-delivered', rows: undelivered.slice(0, 20) }];
       else await check(5);

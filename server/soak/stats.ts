@@ -23,7 +23,10 @@ export function summarize(ops: OpRecord[], faultWindows: Window[], totalMs: numb
     operations: ops.length,
     byKind,
     duringFaults: part(ops.filter(during), faultMs),
-    betweenFaults: part(ops.filter((o) => !during(o)), totalMs - faultMs),
+    betweenFaults: part(
+      ops.filter((o) => !during(o)),
+      totalMs - faultMs,
+    ),
     failures,
   };
 }

@@ -3,20 +3,7 @@ import sharp from 'sharp';
 
 export type FakeKind = 'fal' | 'kie' | 'nanobanana' | 'google';
 export type FakeBehaviour =
-  | 'ok'
-  | 'error500'
-  | 'error422'
-  | 'error502'
-  | 'error503'
-  | 'rate_limited'
-  | 'timeout'
-  | 'malformed'
-  | 'invalid_json'
-  | 'slow_body'
-  | 'huge_body'
-  | 'redirect_private'
-  | 'fail_job'
-  | 'reset';
+  'ok' | 'error500' | 'error422' | 'error502' | 'error503' | 'rate_limited' | 'timeout' | 'malformed' | 'invalid_json' | 'slow_body' | 'huge_body' | 'redirect_private' | 'fail_job' | 'reset';
 export type RecordedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
 type Answer = { status: number; json: unknown };
 type Ctx = { origin: string; behaviour: FakeBehaviour; polls: (id: string) => number; newId: () => string; pollsBeforeDone: number; emptyStrings: boolean };
@@ -27,9 +14,10 @@ export const METADATA_URL = 'http://169.254.169.254/latest/meta-data';
 /** A mid-tone gradient, so any brightening or darkening shows in the mean without clipping. */
 export async function makeTestPng(width = 64, height = 48): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) raw.set([60 + Math.round((x / width) * 100), 60 + Math.round((y / height) * 100), 110], (y * width + x) * 3);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set([60 + Math.round((x / width) * 100), 60 + Math.round((y / height) * 100), 110], (y * width + x) * 3);
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Each provider's API shape; `malformed` and `fail_job` are the shape-specific misbehaviours. */
@@ -81,7 +69,9 @@ const routes: Record<FakeKind, (method: string, url: URL, ctx: Ctx) => Answer | 
 function callbackBody(kind: FakeKind, taskId: string, outputUrl: string, fail: boolean): unknown {
   switch (kind) {
     case 'nanobanana':
-      return fail ? { code: 501, msg: 'generation failed', data: { taskId, info: { resultImageUrl: '' } } } : { code: 200, msg: 'Image generated successfully.', data: { taskId, info: { resultImageUrl: outputUrl } } };
+      return fail
+        ? { code: 501, msg: 'generation failed', data: { taskId, info: { resultImageUrl: '' } } }
+        : { code: 200, msg: 'Image generated successfully.', data: { taskId, info: { resultImageUrl: outputUrl } } };
     case 'kie':
       return {
         code: 200,

@@ -37,10 +37,7 @@ export async function balanceRow(db: DbOrTx, userId: string) {
 }
 
 export async function countEntries(db: DbOrTx, userId: string, type?: string) {
-  const row = await queryOne<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from credit_transactions where user_id = ${userId} ${type ? sql`and transaction_type = ${type}` : sql``}`,
-  );
+  const row = await queryOne<{ n: number }>(db, sql`select count(*)::int as n from credit_transactions where user_id = ${userId} ${type ? sql`and transaction_type = ${type}` : sql``}`);
   return Number(row!.n);
 }
 

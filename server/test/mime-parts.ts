@@ -21,7 +21,10 @@ export function decodeBody(body: string, encoding = '7bit'): Buffer {
     case 'base64':
       return Buffer.from(body.replace(/\s+/g, ''), 'base64');
     case 'quoted-printable':
-      return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      return Buffer.from(
+        body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+        'latin1',
+      );
     default:
       return Buffer.from(body, 'utf8');
   }

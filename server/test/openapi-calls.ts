@@ -30,7 +30,8 @@ export function documentedOperations(doc: OpenApiDocument): DocumentedOperation[
         const op = item[method] as DocumentedOperation['op'];
         const base = `#/paths/${escape(path)}/${method}`;
         const inParam = op.parameters?.findIndex((p) => p.name === 'input' && p.in === 'query') ?? -1;
-        const inputPointer = method === 'get' ? (inParam >= 0 ? `${base}/parameters/${inParam}/content/application~1json/schema` : null) : op.requestBody ? `${base}/requestBody/content/application~1json/schema` : null;
+        const inputPointer =
+          method === 'get' ? (inParam >= 0 ? `${base}/parameters/${inParam}/content/application~1json/schema` : null) : op.requestBody ? `${base}/requestBody/content/application~1json/schema` : null;
         const example = method === 'get' ? op.parameters?.[inParam]?.content['application/json']?.example : op.requestBody?.content['application/json']?.example;
         return { path, method, procedure: path.replace(/^\/trpc\//, ''), op, example, inputPointer, successPointer: `${base}/responses/200/content/application~1json/schema` };
       }),

@@ -32,7 +32,9 @@ export const adminSql = () => postgres(TEST_PG_URL, { max: 1, onnotice: () => {}
 /** The template's name changes with the migrations, so a stale template is never reused. */
 export function templateName(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(migrationsFolder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
   }
   return `cd_template_${hash.digest('hex').slice(0, 12)}`;

@@ -33,7 +33,11 @@ export async function startWebhookReceiver() {
     url: `http://127.0.0.1:${port}/hooks`,
     /** Requests carrying an event of `type` about `userId` (when given). */
     of: (type: string, userId?: string) => state.received.filter((r) => r.payload.type === type && (userId === undefined || r.payload.data.userId === userId)),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 export type WebhookReceiver = Awaited<ReturnType<typeof startWebhookReceiver>>;

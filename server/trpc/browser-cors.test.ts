@@ -72,7 +72,9 @@ describe('[CORS] CORS_ORIGINS may call the user-token procedures from a browser'
     expect(mark.headers.get('access-control-allow-origin')).toBe(PRODUCT);
     const batch = `/trpc/credits.balance,users.notifications?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { userId }, 1: { userId } }))}`;
     expect((await preflight(batch, PRODUCT)).headers.get('access-control-allow-origin')).toBe(PRODUCT);
-    const other = await fetch(`${origin}/trpc/credits.balance?input=${encodeURIComponent(JSON.stringify({ userId: 'someone-else' }))}`, { headers: { origin: PRODUCT, authorization: `Bearer ${token}` } });
+    const other = await fetch(`${origin}/trpc/credits.balance?input=${encodeURIComponent(JSON.stringify({ userId: 'someone-else' }))}`, {
+      headers: { origin: PRODUCT, authorization: `Bearer ${token}` },
+    });
     expect(other.status).toBe(403);
     expect(other.headers.get('access-control-allow-origin')).toBe(PRODUCT);
   });

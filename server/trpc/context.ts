@@ -25,10 +25,7 @@ export type ContextInner = {
 export const noCookies: CookieJar = { setSession: () => {}, clearSession: () => {} };
 
 /** The transport-free context: tests build it directly and call `createCaller(ctx)`. */
-export function createContextInner(
-  deps: AppDeps,
-  opts: Partial<Omit<ContextInner, 'deps' | 'db'>> = {},
-): ContextInner {
+export function createContextInner(deps: AppDeps, opts: Partial<Omit<ContextInner, 'deps' | 'db'>> = {}): ContextInner {
   return {
     deps,
     db: deps.dbHandle.db,

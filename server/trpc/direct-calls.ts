@@ -19,14 +19,7 @@ import type { AppRouter } from './root';
  * else about the request (a batch, a query string, another content type, streaming, a body that
  * is not JSON) goes to tRPC as before.
  */
-export const DIRECT_CALLS: ReadonlySet<string> = new Set([
-  'credits.consume',
-  'credits.reserve',
-  'credits.capture',
-  'credits.release',
-  'enhance.run',
-  'enhance.submit',
-]);
+export const DIRECT_CALLS: ReadonlySet<string> = new Set(['credits.consume', 'credits.reserve', 'credits.capture', 'credits.release', 'enhance.run', 'enhance.submit']);
 
 const PREFIX = '/trpc/';
 

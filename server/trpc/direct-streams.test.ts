@@ -22,10 +22,12 @@ beforeAll(async () => {
   env = await createTestEnv();
   const withConfig = (direct: boolean) => buildApp({ ...env.deps, config: { ...env.deps.config, TRPC_DIRECT_CALLS: direct } });
   apps = [await withConfig(true), await withConfig(false)];
-  urls = (await Promise.all(apps.map(async (app) => {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  }))) as [string, string];
+  urls = (await Promise.all(
+    apps.map(async (app) => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    }),
+  )) as [string, string];
   ({ token } = await signedInCaller(env.deps, 'analyst'));
 });
 afterAll(async () => {

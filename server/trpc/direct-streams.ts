@@ -3,16 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TRPCError } from '@trpc/server';
 // What tRPC's own SSE producer is built from (the package's internal entry, pinned with it).
-import {
-  getErrorShape,
-  getProcedureAtPath,
-  getTRPCErrorFromUnknown,
-  isAbortError,
-  isAsyncIterable,
-  isObject,
-  isTrackedEnvelope,
-  sseHeaders,
-} from '@trpc/server/unstable-core-do-not-import';
+import { getErrorShape, getProcedureAtPath, getTRPCErrorFromUnknown, isAbortError, isAsyncIterable, isObject, isTrackedEnvelope, sseHeaders } from '@trpc/server/unstable-core-do-not-import';
 import type { ContextInner } from './context';
 import type { AppRouter } from './root';
 

@@ -99,7 +99,5 @@ export function trpcClientErrorHandler(error: NodeJS.ErrnoException, socket: Soc
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const message = status === 431 ? TOO_LONG : 'The request is not valid HTTP.';
   const body = JSON.stringify({ error: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: status, reason: 'BAD_REQUEST', path: null } } });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -31,9 +31,7 @@ function fieldErrorsOf(error: unknown): Record<string, string> | null {
 
 /** `a.b: message; c: message` — names every field that failed, in the order zod found them. */
 function describeZodError(error: ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ');
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 /**
@@ -44,30 +42,33 @@ export interface ProcedureMeta {
   openapi?: { summary: string; description?: string; tags?: string[]; example?: unknown };
 }
 
-export const t = initTRPC.context<ContextInner>().meta<ProcedureMeta>().create({
-  // Stack traces never leave the server.
-  isDev: false,
-  // Live streams (admin.live.*): a ping every 4 s keeps proxies from closing an idle stream, and a
-  // browser that hears nothing for 10 s (server gone, network cut) reconnects with its last event id.
-  sse: { ping: { enabled: true, intervalMs: 4_000 }, client: { reconnectAfterInactivityMs: 10_000 } },
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    const isZod = cause instanceof ZodError;
-    const domain = cause instanceof DomainError ? cause : null;
-    return {
-      ...shape,
-      // An unexpected failure's own text (SQL, parameters, paths) stays in the server log.
-      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on the server. Try again.' : shape.message,
-      data: {
-        ...shape.data,
-        reason: domain?.reason ?? error.code,
-        details: domain?.details ?? null,
-        fields: isZod ? cause.issues.map((i) => i.path.join('.')) : null,
-        fieldErrors: fieldErrorsOf(cause),
-      },
-    };
-  },
-});
+export const t = initTRPC
+  .context<ContextInner>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Stack traces never leave the server.
+    isDev: false,
+    // Live streams (admin.live.*): a ping every 4 s keeps proxies from closing an idle stream, and a
+    // browser that hears nothing for 10 s (server gone, network cut) reconnects with its last event id.
+    sse: { ping: { enabled: true, intervalMs: 4_000 }, client: { reconnectAfterInactivityMs: 10_000 } },
+    errorFormatter({ shape, error }) {
+      const cause = error.cause;
+      const isZod = cause instanceof ZodError;
+      const domain = cause instanceof DomainError ? cause : null;
+      return {
+        ...shape,
+        // An unexpected failure's own text (SQL, parameters, paths) stays in the server log.
+        message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on the server. Try again.' : shape.message,
+        data: {
+          ...shape.data,
+          reason: domain?.reason ?? error.code,
+          details: domain?.details ?? null,
+          fields: isZod ? cause.issues.map((i) => i.path.join('.')) : null,
+          fieldErrors: fieldErrorsOf(cause),
+        },
+      };
+    },
+  });
 
 /**
  * Turns a DomainError thrown anywhere below into the tRPC error its code names, and gives input

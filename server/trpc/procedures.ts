@@ -54,16 +54,18 @@ export const adminProcedure = (role: AdminRole, opts: { duringPasswordChange?: b
 
 /** A product app's API key holding `scope`. Narrows ctx.apiKey. */
 export const apiKeyProcedure = (scope: ApiKeyScope) =>
-  publicProcedure.use(accepting({ apiKeyScope: scope, userToken: false }, async ({ ctx, next }) => {
-    if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
-    const check = await ctx.deps.apiKeys.check(ctx.bearer, scope);
-    if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message });
-    const apiKey = check.key;
-    if (!apiKey.scopes.includes(scope)) {
-      throw new TRPCError({ code: 'FORBIDDEN', message: `This API key lacks the ${scope} scope.` });
-    }
-    return next({ ctx: { apiKey } });
-  }));
+  publicProcedure.use(
+    accepting({ apiKeyScope: scope, userToken: false }, async ({ ctx, next }) => {
+      if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid API key is required (Authorization: Bearer <key>).' });
+      const check = await ctx.deps.apiKeys.check(ctx.bearer, scope);
+      if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message });
+      const apiKey = check.key;
+      if (!apiKey.scopes.includes(scope)) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: `This API key lacks the ${scope} scope.` });
+      }
+      return next({ ctx: { apiKey } });
+    }),
+  );
 
 /** Who reads through userReadProcedure: typed as the union, so procedures can tell the two apart. */
 export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey: AuthenticatedKey };
@@ -72,17 +74,19 @@ export type Reader = { kind: 'user'; userId: string } | { kind: 'apiKey'; apiKey
  * Reads of one user's credits: an API key with credits:read, or that user's own short-lived token
  * (the row-level rule: a user token never reads another user).
  */
-export const userReadProcedure = publicProcedure.input(z.object({ userId: userIdSchema })).use(accepting({ apiKeyScope: 'credits:read', userToken: true }, async ({ ctx, input, next }) => {
-  const bearer = ctx.bearer;
-  if (!bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'An API key or a user token is required.' });
-  const tokenUser = ctx.deps.userTokens.verify(bearer);
-  if (tokenUser !== null) {
-    if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
-    return next({ ctx: { reader: { kind: 'user', userId: tokenUser } as Reader } });
-  }
-  const check = await ctx.deps.apiKeys.check(bearer, 'credits:read');
-  if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message === UNKNOWN_KEY ? 'The API key or user token is invalid, revoked or expired.' : check.message });
-  const apiKey = check.key;
-  if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
-  return next({ ctx: { reader: { kind: 'apiKey', apiKey } as Reader } });
-}));
+export const userReadProcedure = publicProcedure.input(z.object({ userId: userIdSchema })).use(
+  accepting({ apiKeyScope: 'credits:read', userToken: true }, async ({ ctx, input, next }) => {
+    const bearer = ctx.bearer;
+    if (!bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'An API key or a user token is required.' });
+    const tokenUser = ctx.deps.userTokens.verify(bearer);
+    if (tokenUser !== null) {
+      if (tokenUser !== input.userId) throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token reads only its own user.' });
+      return next({ ctx: { reader: { kind: 'user', userId: tokenUser } as Reader } });
+    }
+    const check = await ctx.deps.apiKeys.check(bearer, 'credits:read');
+    if (!check.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: check.message === UNKNOWN_KEY ? 'The API key or user token is invalid, revoked or expired.' : check.message });
+    const apiKey = check.key;
+    if (!apiKey.scopes.includes('credits:read')) throw new TRPCError({ code: 'FORBIDDEN', message: 'This API key lacks the credits:read scope.' });
+    return next({ ctx: { reader: { kind: 'apiKey', apiKey } as Reader } });
+  }),
+);

@@ -43,22 +43,20 @@ export async function listDeliveries(db: DbOrTx, input: { endpointId: string; pa
     queryOne<{ n: number }>(db, sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${input.endpointId}`),
   ]);
   return {
-    rows: rows.map(
-      (r): WebhookDeliveryView => ({
-        id: r.id,
-        msgId: r.msg_id,
-        eventType: r.event_type,
-        status: r.status,
-        attempts: r.attempts,
-        nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
-        lastStatus: r.last_status,
-        lastError: r.last_error,
-        lastAttemptAt: iso(r.last_attempt_at),
-        deliveredAt: iso(r.delivered_at),
-        createdAt: iso(r.created_at)!,
-        recentAttempts: r.recent.map((a) => ({ ...a, attemptedAt: iso(a.attemptedAt)! })),
-      }),
-    ),
+    rows: rows.map((r): WebhookDeliveryView => ({
+      id: r.id,
+      msgId: r.msg_id,
+      eventType: r.event_type,
+      status: r.status,
+      attempts: r.attempts,
+      nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      lastAttemptAt: iso(r.last_attempt_at),
+      deliveredAt: iso(r.delivered_at),
+      createdAt: iso(r.created_at)!,
+      recentAttempts: r.recent.map((a) => ({ ...a, attemptedAt: iso(a.attemptedAt)! })),
+    })),
     total: Number(total?.n ?? 0),
   };
 }

@@ -17,9 +17,6 @@ export type WebhookEventInput = {
  * dedupe key was already used.
  */
 export async function emitWebhookEvent(db: DbOrTx, event: WebhookEventInput): Promise<string | null> {
-  const row = await queryOne<{ msg_id: string | null }>(
-    db,
-    sql`select webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, ${event.dedupeKey ?? null}) as msg_id`,
-  );
+  const row = await queryOne<{ msg_id: string | null }>(db, sql`select webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, ${event.dedupeKey ?? null}) as msg_id`);
   return row?.msg_id ?? null;
 }

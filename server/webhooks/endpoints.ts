@@ -74,9 +74,7 @@ export async function updateEndpoint(db: DbOrTx, actor: Actor, input: UpdateWebh
       .set({
         events: input.events ?? before.events,
         status,
-        ...(status !== before.status
-          ? { disabledReason: status === 'disabled' ? `disabled by ${actor.label}` : null, failingSince: null }
-          : {}),
+        ...(status !== before.status ? { disabledReason: status === 'disabled' ? `disabled by ${actor.label}` : null, failingSince: null } : {}),
         updatedAt: sql`now()`,
       })
       .where(eq(webhookEndpoints.id, input.id))

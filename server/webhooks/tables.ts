@@ -37,7 +37,11 @@ export const webhookEvents = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     fannedOutAt: timestamp('fanned_out_at', { withTimezone: true }),
   },
-  (t) => [index('webhook_events_pending_idx').on(t.id).where(sql`${t.fannedOutAt} is null`)],
+  (t) => [
+    index('webhook_events_pending_idx')
+      .on(t.id)
+      .where(sql`${t.fannedOutAt} is null`),
+  ],
 );
 
 /** One event to one endpoint: its state and schedule (`next_attempt_at` is also the claim's lease). */
@@ -65,7 +69,9 @@ export const webhookDeliveries = pgTable(
   (t) => [
     check('webhook_deliveries_status_check', sql`${t.status} in ('pending','delivered','failed')`),
     uniqueIndex('webhook_deliveries_event_endpoint_uq').on(t.eventId, t.endpointId),
-    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
   ],
 );

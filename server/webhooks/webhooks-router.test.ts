@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 const db = () => env.deps.dbHandle.db;
-const audits = (action: string, targetId: string) => db().select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
+const audits = (action: string, targetId: string) =>
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
 async function receiver() {
   const r = await startWebhookReceiver();
   receivers.push(r);

@@ -132,7 +132,10 @@ describe('[WEBHOOKS] events are emitted by their causes and delivered signed', (
     const { receiver, secret } = await endpoint(['grant.expired']);
     const userId = await newUser(db(), 'free');
     await grantCredits(db(), cliActor, { userId, credits: 3, reason: 'trial credits', expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    await db().update(creditGrants).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(creditGrants.userId, userId));
+    await db()
+      .update(creditGrants)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(creditGrants.userId, userId));
     expect(await expireGrants(db())).toBe(1);
     await dispatch();
     const [got] = receiver.of('grant.expired', userId);
@@ -213,7 +216,10 @@ describe('[WEBHOOKS] delivery', () => {
     expect(gaveUp.attempts).toBeLessThan(25);
     const [ep] = await db().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     expect(ep).toMatchObject({ status: 'disabled', disabledReason: 'every delivery failed for 24 hours' });
-    const alerts = await db().select().from(systemAlerts).where(and(eq(systemAlerts.type, 'webhook_endpoint_disabled'), eq(systemAlerts.subject, id)));
+    const alerts = await db()
+      .select()
+      .from(systemAlerts)
+      .where(and(eq(systemAlerts.type, 'webhook_endpoint_disabled'), eq(systemAlerts.subject, id)));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.message).toContain(receiver.url);
   });

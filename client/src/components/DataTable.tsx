@@ -1,13 +1,4 @@
-import {
-  flexRender,
-  functionalUpdate,
-  getCoreRowModel,
-  getSortedRowModel,
-  useReactTable,
-  type ColumnDef,
-  type SortingState,
-  type TableOptions,
-} from '@tanstack/react-table';
+import { flexRender, functionalUpdate, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type SortingState, type TableOptions } from '@tanstack/react-table';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import { SkeletonRows } from './Skeleton';
 
@@ -61,8 +52,7 @@ type DataTableProps<T> = {
  */
 const NO_ROWS: never[] = [];
 
-const cellClass = (meta: { mono?: boolean; grow?: boolean } | undefined) =>
-  [meta?.mono ? 'mono' : '', meta?.grow ? 'cell-grow' : ''].filter(Boolean).join(' ') || undefined;
+const cellClass = (meta: { mono?: boolean; grow?: boolean } | undefined) => [meta?.mono ? 'mono' : '', meta?.grow ? 'cell-grow' : ''].filter(Boolean).join(' ') || undefined;
 
 /** How the table sorts: by itself over all its rows, or (manual) by asking the server for a new order. */
 function useSortingOptions<T>({ manual, sorting, onSortingChange, initialSorting }: DataTableProps<T>): Partial<TableOptions<T>> {
@@ -84,8 +74,7 @@ function useSortingOptions<T>({ manual, sorting, onSortingChange, initialSorting
  * the body, rows can open a detail view. Client-side sorting by default, server-side with `manual`.
  */
 export function DataTable<T>(props: DataTableProps<T>) {
-  const { columns, data, getRowId, loading, refreshing, error, emptyMessage = 'Nothing here yet.', onRowClick, selectedRowId, rowLabel, isRowMuted, label, testId } =
-    props;
+  const { columns, data, getRowId, loading, refreshing, error, emptyMessage = 'Nothing here yet.', onRowClick, selectedRowId, rowLabel, isRowMuted, label, testId } = props;
   const table = useReactTable({
     data: data ?? NO_ROWS,
     columns,

@@ -23,20 +23,7 @@ type ReasonDialogProps = {
  * A confirmation that asks why: every admin change lands in the audit log with its reason, so the
  * reason is required (the shared reasonSchema: at least 3 characters).
  */
-export function ReasonDialog({
-  open,
-  title,
-  message,
-  confirmLabel,
-  busyLabel,
-  danger,
-  busy,
-  error,
-  placeholder,
-  onConfirm,
-  onClose,
-  width = 440,
-}: ReasonDialogProps) {
+export function ReasonDialog({ open, title, message, confirmLabel, busyLabel, danger, busy, error, placeholder, onConfirm, onClose, width = 440 }: ReasonDialogProps) {
   const id = useId();
   const [reason, setReason] = useState('');
   const [fieldError, setFieldError] = useState<string | null>(null);

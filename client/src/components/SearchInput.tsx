@@ -29,10 +29,7 @@ type SearchInputProps = {
  * A search field for a table. `/` anywhere on the page focuses it (not while typing elsewhere or
  * with a dialog open); Escape inside it clears it.
  */
-export const SearchInput = forwardRef<HTMLInputElement, SearchInputProps>(function SearchInput(
-  { value, onChange, label, placeholder, width = 280 },
-  forwarded,
-) {
+export const SearchInput = forwardRef<HTMLInputElement, SearchInputProps>(function SearchInput({ value, onChange, label, placeholder, width = 280 }, forwarded) {
   const ref = useRef<HTMLInputElement>(null);
   useImperativeHandle(forwarded, () => ref.current!, []);
 

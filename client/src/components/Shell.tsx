@@ -24,24 +24,24 @@ export function Shell() {
 
   return (
     <LiveProvider>
-    <div className="shell">
-      <a href="#main" className="skip-link">
-        Skip to content
-      </a>
-      <Sidebar />
-      <div className="shell-main">
-        <TopBar title={current?.label ?? 'Not found'} onHelp={showHelp} />
-        <main id="main" className="content" tabIndex={-1}>
-          <Switch>
-            {navItems.map((n) => (
-              <Route key={n.path} path={n.path} component={n.page} />
-            ))}
-            <Route component={NotFoundPage} />
-          </Switch>
-        </main>
+      <div className="shell">
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
+        <Sidebar />
+        <div className="shell-main">
+          <TopBar title={current?.label ?? 'Not found'} onHelp={showHelp} />
+          <main id="main" className="content" tabIndex={-1}>
+            <Switch>
+              {navItems.map((n) => (
+                <Route key={n.path} path={n.path} component={n.page} />
+              ))}
+              <Route component={NotFoundPage} />
+            </Switch>
+          </main>
+        </div>
+        <ShortcutHelp open={helpOpen} onClose={() => setHelpOpen(false)} />
       </div>
-      <ShortcutHelp open={helpOpen} onClose={() => setHelpOpen(false)} />
-    </div>
     </LiveProvider>
   );
 }
@@ -60,12 +60,7 @@ function Sidebar() {
       <ul className="nav-list">
         {navItems.map((n) => (
           <li key={n.path}>
-            <Link
-              href={n.path}
-              className={n === active ? 'nav-link active' : 'nav-link'}
-              aria-current={n === active ? 'page' : undefined}
-              title={`${n.label} (g ${n.key})`}
-            >
+            <Link href={n.path} className={n === active ? 'nav-link active' : 'nav-link'} aria-current={n === active ? 'page' : undefined} title={`${n.label} (g ${n.key})`}>
               <span className="nav-icon" aria-hidden>
                 {n.icon}
               </span>

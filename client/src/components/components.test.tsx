@@ -92,7 +92,11 @@ const rows: Row[] = [
   { id: 'b', name: 'Bea', credits: 5 },
   { id: 'a', name: 'Ada', credits: 20 },
 ];
-const names = () => screen.getAllByRole('row').slice(1).map((r) => within(r).getAllByRole('cell')[0]!.textContent);
+const names = () =>
+  screen
+    .getAllByRole('row')
+    .slice(1)
+    .map((r) => within(r).getAllByRole('cell')[0]!.textContent);
 
 describe('[TABLES] one table sorts its own rows, or asks the server for an order', () => {
   it('sorts client-side from the initial order, and a header click reverses it', async () => {

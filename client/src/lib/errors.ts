@@ -18,7 +18,7 @@ export const NETWORK_FAILURE = 'Cannot reach the server. Check your connection a
 function dataOf(error: unknown): ServerErrorData | null {
   if (!(error instanceof TRPCClientError)) return null;
   const data: unknown = error.data;
-  return data && typeof data === 'object' ? (data) : null;
+  return data && typeof data === 'object' ? data : null;
 }
 
 /** The tRPC error code (UNAUTHORIZED, FORBIDDEN, …) or null when the error did not come from the server. */

@@ -9,10 +9,7 @@ export type FieldErrors = Record<string, string>;
  * Validates `values` with a shared zod schema: either the parsed data, or one message per field
  * (the first problem zod found for it; form-level problems under `_form`).
  */
-export function validate<S extends z.ZodType>(
-  schema: S,
-  values: unknown,
-): { ok: true; data: z.output<S> } | { ok: false; errors: FieldErrors } {
+export function validate<S extends z.ZodType>(schema: S, values: unknown): { ok: true; data: z.output<S> } | { ok: false; errors: FieldErrors } {
   const parsed = schema.safeParse(values);
   if (parsed.success) return { ok: true, data: parsed.data };
   const errors: FieldErrors = {};

@@ -23,8 +23,7 @@ const isTab = (v: string | null): v is TabKey => !!v && (tabKeys as readonly str
 
 const statusRank: Record<AlertView['status'], number> = { open: 0, acknowledged: 1, resolved: 2 };
 /** The newer of two copies of one alert (a list refetch may still carry the state before an action). */
-const fresher = (a: AlertView, b: AlertView) =>
-  statusRank[b.status] > statusRank[a.status] || (statusRank[b.status] === statusRank[a.status] && b.lastSeenAt >= a.lastSeenAt) ? b : a;
+const fresher = (a: AlertView, b: AlertView) => (statusRank[b.status] > statusRank[a.status] || (statusRank[b.status] === statusRank[a.status] && b.lastSeenAt >= a.lastSeenAt) ? b : a);
 
 export function AlertsPage() {
   const trpc = useTRPC();

@@ -64,7 +64,15 @@ export function AuditPage() {
           </time>
         ),
       }),
-      col.accessor('actor', { header: 'Who', meta: { width: 160 }, cell: (c) => <span className="cell-ellipsis audit-cell-narrow" title={c.getValue()}>{c.getValue()}</span> }),
+      col.accessor('actor', {
+        header: 'Who',
+        meta: { width: 160 },
+        cell: (c) => (
+          <span className="cell-ellipsis audit-cell-narrow" title={c.getValue()}>
+            {c.getValue()}
+          </span>
+        ),
+      }),
       col.accessor('action', { header: 'Action', meta: { mono: true, width: 150 }, cell: (c) => <span className="strong">{c.getValue()}</span> }),
       col.display({
         id: 'target',
@@ -104,7 +112,14 @@ export function AuditPage() {
       col.accessor('reason', {
         header: 'Reason',
         meta: { width: 200 },
-        cell: (c) => (c.getValue() ? <span className="audit-reason" title={c.getValue()!}>{c.getValue()}</span> : <span className="muted">—</span>),
+        cell: (c) =>
+          c.getValue() ? (
+            <span className="audit-reason" title={c.getValue()!}>
+              {c.getValue()}
+            </span>
+          ) : (
+            <span className="muted">—</span>
+          ),
       }),
     ],
     [],
@@ -115,7 +130,10 @@ export function AuditPage() {
 
   return (
     <div className="page page-wide">
-      <PageHeader title="Audit log" description="Every admin change: who made it, to what, the values before and after, and the reason given. Entries are written in the same transaction as the change." />
+      <PageHeader
+        title="Audit log"
+        description="Every admin change: who made it, to what, the values before and after, and the reason given. Entries are written in the same transaction as the change."
+      />
       <section className="section" aria-label="Audit log">
         <div className="toolbar audit-toolbar">
           <label className="toolbar-field">
@@ -124,7 +142,15 @@ export function AuditPage() {
           </label>
           <label className="toolbar-field">
             <span>Action</span>
-            <input value={actionText} onChange={(e) => setActionText(e.target.value)} placeholder="e.g. pool. or credits.grant" aria-label="Action" list="audit-actions" spellCheck={false} autoComplete="off" />
+            <input
+              value={actionText}
+              onChange={(e) => setActionText(e.target.value)}
+              placeholder="e.g. pool. or credits.grant"
+              aria-label="Action"
+              list="audit-actions"
+              spellCheck={false}
+              autoComplete="off"
+            />
             <datalist id="audit-actions">
               {actionHints.map((a) => (
                 <option key={a} value={a} />

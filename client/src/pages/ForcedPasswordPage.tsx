@@ -56,9 +56,7 @@ export function ForcedPasswordPage({ me }: { me: MeView }) {
           </span>
           <div>
             <h1 id="forced-title">Choose your password</h1>
-            <p className="muted">
-              {me.email} was given a generated password. Replace it with your own (at least 12 characters) to continue.
-            </p>
+            <p className="muted">{me.email} was given a generated password. Replace it with your own (at least 12 characters) to continue.</p>
           </div>
         </div>
         {change.isError && (

@@ -131,9 +131,7 @@ export function JobsPage() {
         <div className="section-header">
           <div>
             <h2 id="failed-title">Failed jobs</h2>
-            <p className="section-description">
-              Jobs whose last attempt failed{data?.mode === 'bullmq' ? ', as BullMQ keeps them' : ''}. A retry runs the job again with the same input.
-            </p>
+            <p className="section-description">Jobs whose last attempt failed{data?.mode === 'bullmq' ? ', as BullMQ keeps them' : ''}. A retry runs the job again with the same input.</p>
           </div>
           {data && data.failed.length > 0 && (
             <div className="section-stats">

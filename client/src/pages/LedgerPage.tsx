@@ -17,7 +17,6 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useTRPC } from '../trpc';
 
-
 const PAGE_SIZE = 50;
 const col = createColumnHelper<LedgerRow>();
 const matchLabels: Record<NonNullable<LedgerRow['matchedBy']>, string> = {
@@ -129,7 +128,16 @@ export function LedgerPage() {
           <LedgerTypeSourceFields type={type} source={source} onType={setType} onSource={setSource} />
           <label className="toolbar-field">
             <span>Provider</span>
-            <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" aria-invalid={!!providerError} spellCheck={false} autoComplete="off" className="ledger-provider-input" />
+            <input
+              value={providerText}
+              onChange={(e) => setProviderText(e.target.value)}
+              placeholder="any"
+              aria-label="Provider"
+              aria-invalid={!!providerError}
+              spellCheck={false}
+              autoComplete="off"
+              className="ledger-provider-input"
+            />
           </label>
           <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} invalid={!!rangeError} />
           {filtered && (

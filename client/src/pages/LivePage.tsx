@@ -49,14 +49,22 @@ export function LivePage() {
 
   const userId = useDebouncedValue(userText.trim(), 300);
   const provider = useDebouncedValue(providerText.trim().toLowerCase(), 300);
-  const filterError = userId && !USER_PATTERN.test(userId) ? 'A user id has letters, digits and _ . : @ - only' : provider && !PROVIDER_PATTERN.test(provider) ? 'A provider name has lower-case letters, digits and _ . - only' : null;
+  const filterError =
+    userId && !USER_PATTERN.test(userId)
+      ? 'A user id has letters, digits and _ . : @ - only'
+      : provider && !PROVIDER_PATTERN.test(provider)
+        ? 'A provider name has lower-case letters, digits and _ . - only'
+        : null;
   const filter: LiveLedgerFilter = { userId: userId || undefined, type: type || undefined, source: source || undefined, provider: provider || undefined };
   const filterKey = JSON.stringify(filter);
 
   const accept = (incoming: LiveLedgerRow[]) => {
     if (!incoming.length) return;
     if (pausedRef.current) {
-      held.current = merge(held.current, incoming.filter((r) => !shown.current.has(r.transactionId)));
+      held.current = merge(
+        held.current,
+        incoming.filter((r) => !shown.current.has(r.transactionId)),
+      );
       setHeldCount(held.current.length);
     } else {
       setRows((r) => merge(r, incoming));
@@ -108,7 +116,7 @@ export function LivePage() {
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== 'k' || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
       const t = e.target as HTMLElement | null;
-      if (t && (['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.isContentEditable) || document.querySelector('dialog[open]')) return;
+      if ((t && (['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.isContentEditable)) || document.querySelector('dialog[open]')) return;
       e.preventDefault();
       togglePause();
     };
@@ -129,7 +137,15 @@ export function LivePage() {
           <LedgerTypeSourceFields type={type} source={source} onType={setType} onSource={setSource} />
           <label className="toolbar-field">
             <span>Provider</span>
-            <input value={providerText} onChange={(e) => setProviderText(e.target.value)} placeholder="any" aria-label="Provider" spellCheck={false} autoComplete="off" className="ledger-provider-input" />
+            <input
+              value={providerText}
+              onChange={(e) => setProviderText(e.target.value)}
+              placeholder="any"
+              aria-label="Provider"
+              spellCheck={false}
+              autoComplete="off"
+              className="ledger-provider-input"
+            />
           </label>
           {filtered && (
             <button type="button" className="button button-small" onClick={() => (setUserText(''), setType(''), setSource(''), setProviderText(''))}>
@@ -142,7 +158,13 @@ export function LivePage() {
               {formatCount(heldCount)} new
             </span>
           )}
-          <button type="button" className={paused ? 'button button-small button-primary' : 'button button-small'} onClick={togglePause} title={paused ? 'Resume (k)' : 'Pause (k)'} data-testid="live-pause">
+          <button
+            type="button"
+            className={paused ? 'button button-small button-primary' : 'button button-small'}
+            onClick={togglePause}
+            title={paused ? 'Resume (k)' : 'Pause (k)'}
+            data-testid="live-pause"
+          >
             {paused ? 'Resume' : 'Pause'}
           </button>
         </div>
@@ -160,9 +182,15 @@ export function LivePage() {
                 <th style={{ width: 180 }}>User</th>
                 <th style={{ width: 110 }}>Type</th>
                 <th style={{ width: 110 }}>Source</th>
-                <th style={{ width: 70 }} className="num">Change</th>
-                <th style={{ width: 70 }} className="num">Balance</th>
-                <th style={{ width: 80 }} className="num">Cost</th>
+                <th style={{ width: 70 }} className="num">
+                  Change
+                </th>
+                <th style={{ width: 70 }} className="num">
+                  Balance
+                </th>
+                <th style={{ width: 80 }} className="num">
+                  Cost
+                </th>
                 <th style={{ width: 90 }}>Provider</th>
                 <th>Key · reason</th>
               </tr>

@@ -44,10 +44,7 @@ export function PoolsPage() {
 
   const resetSuspend = suspend.reset;
   const resetResume = resume.reset;
-  const columns = useMemo(
-    () => poolColumns({ admin, resetSuspend, resetResume, setArchiving, setEnabling, setRefilling, setToggling, setEdit }),
-    [admin, resetSuspend, resetResume],
-  );
+  const columns = useMemo(() => poolColumns({ admin, resetSuspend, resetResume, setArchiving, setEnabling, setRefilling, setToggling, setEdit }), [admin, resetSuspend, resetResume]);
 
   const totals = pools.data?.filter((p) => !p.archivedAt).reduce((t, p) => ({ available: t.available + p.availableBalance, today: t.today + p.consumedToday }), { available: 0, today: 0 });
 
@@ -70,9 +67,7 @@ export function PoolsPage() {
         <div className="section-header">
           <div>
             <h2 id="pools-title">Provider pools</h2>
-            <p className="section-description">
-              Available includes the emergency reserve. Burn today counts credits drawn since midnight UTC.
-            </p>
+            <p className="section-description">Available includes the emergency reserve. Burn today counts credits drawn since midnight UTC.</p>
           </div>
           <div className="section-stats">
             {totals && pools.data!.length > 0 && (
@@ -121,8 +116,7 @@ export function PoolsPage() {
             message={
               suspending ? (
                 <p>
-                  Suspend the <strong>{toggling?.provider}</strong> pool? It serves no requests and is not refilled until resumed; enhancements fall
-                  back to the next provider.
+                  Suspend the <strong>{toggling?.provider}</strong> pool? It serves no requests and is not refilled until resumed; enhancements fall back to the next provider.
                 </p>
               ) : (
                 <p>

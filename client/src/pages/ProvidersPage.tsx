@@ -44,12 +44,7 @@ export function ProvidersPage() {
         await queryClient.cancelQueries({ queryKey: listKey });
         const before = queryClient.getQueryData(listKey);
         queryClient.setQueryData(listKey, (old) =>
-          old
-            ? [
-                ...names.flatMap((n, i) => old.filter((p) => p.name === n).map((p) => ({ ...p, priority: (i + 1) * 10 }))),
-                ...old.filter((p) => p.archivedAt),
-              ]
-            : old,
+          old ? [...names.flatMap((n, i) => old.filter((p) => p.name === n).map((p) => ({ ...p, priority: (i + 1) * 10 }))), ...old.filter((p) => p.archivedAt)] : old,
         );
         return { before };
       },
@@ -65,9 +60,7 @@ export function ProvidersPage() {
     trpc.admin.providers.testNow.mutationOptions({
       onMutate: ({ name }) => setTesting((s) => new Set(s).add(name)),
       onSuccess: (r) =>
-        r.ok
-          ? toast.show(`${r.name} is healthy: answered in ${duration(r.latencyMs)}.`)
-          : toast.show(`${r.name} failed its health check${r.detail ? `: ${r.detail}` : '.'}`, 'error'),
+        r.ok ? toast.show(`${r.name} is healthy: answered in ${duration(r.latencyMs)}.`) : toast.show(`${r.name} failed its health check${r.detail ? `: ${r.detail}` : '.'}`, 'error'),
       onError: (err, { name }) => toast.show(`Could not test ${name}: ${errorMessage(err)}`, 'error'),
       onSettled: (_r, _e, { name }) => {
         setTesting((s) => {

@@ -40,8 +40,7 @@ function ReadOnlyNote() {
   return (
     <section className="section">
       <div className="alert alert-info" data-testid="read-only-note">
-        <strong>You have read-only access.</strong> API keys and admin accounts are managed by admins. Ask an admin
-        if a product app needs a key or a colleague needs an account.
+        <strong>You have read-only access.</strong> API keys and admin accounts are managed by admins. Ask an admin if a product app needs a key or a colleague needs an account.
       </div>
     </section>
   );

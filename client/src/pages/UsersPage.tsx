@@ -233,13 +233,7 @@ export function UsersPage() {
       {admin && (
         <>
           <CreateUserDialog open={dialog === 'create'} onClose={() => setDialog(null)} onCreated={(userId) => void refresh().then(() => open(userId))} />
-          <BulkGrantDialog
-            open={dialog === 'bulk-grant'}
-            filter={filter}
-            filterLabel={describeFilter(filter)}
-            onClose={() => setDialog(null)}
-            onDone={() => void refresh()}
-          />
+          <BulkGrantDialog open={dialog === 'bulk-grant'} filter={filter} filterLabel={describeFilter(filter)} onClose={() => setDialog(null)} onDone={() => void refresh()} />
           <TierImportDialog open={dialog === 'import'} onClose={() => setDialog(null)} onDone={() => void refresh()} />
         </>
       )}

@@ -21,7 +21,13 @@ const confirmText: Record<Pending['kind'], { title: string; label: string; busy:
   disable: { title: 'Disable endpoint', label: 'Disable', busy: 'Disabling…', danger: true, message: (u) => `Stop sending events to ${u}? Events raised while it is disabled are not sent to it.` },
   enable: { title: 'Enable endpoint', label: 'Enable', busy: 'Enabling…', danger: false, message: (u) => `Send events to ${u} again? Its pending deliveries are retried.` },
   delete: { title: 'Delete endpoint', label: 'Delete endpoint', busy: 'Deleting…', danger: true, message: (u) => `Delete ${u} and its delivery log? This cannot be undone.` },
-  rotate: { title: 'Rotate signing secret', label: 'Rotate secret', busy: 'Rotating…', danger: true, message: (u) => `Sign everything sent to ${u} with a new secret from now on? The receiver must switch to the new secret at once.` },
+  rotate: {
+    title: 'Rotate signing secret',
+    label: 'Rotate secret',
+    busy: 'Rotating…',
+    danger: true,
+    message: (u) => `Sign everything sent to ${u} with a new secret from now on? The receiver must switch to the new secret at once.`,
+  },
 };
 
 export function WebhooksPage() {
@@ -73,7 +79,12 @@ export function WebhooksPage() {
         header: 'Status',
         cell: (c) => {
           const e = c.row.original;
-          if (e.status === 'disabled') return <span className="badge badge-muted" title={e.disabledReason ?? undefined}>Disabled{e.disabledReason ? `: ${e.disabledReason}` : ''}</span>;
+          if (e.status === 'disabled')
+            return (
+              <span className="badge badge-muted" title={e.disabledReason ?? undefined}>
+                Disabled{e.disabledReason ? `: ${e.disabledReason}` : ''}
+              </span>
+            );
           if (e.failingSince) return <span className="badge badge-warn">Failing since {formatDateTime(e.failingSince)}</span>;
           return <span className="badge badge-ok">Enabled</span>;
         },
@@ -98,7 +109,12 @@ export function WebhooksPage() {
               </button>
               {admin && (
                 <>
-                  <button type="button" className="button button-small" onClick={() => ask(e.status === 'enabled' ? 'disable' : 'enable')} aria-label={`${e.status === 'enabled' ? 'Disable' : 'Enable'} ${e.url}`}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => ask(e.status === 'enabled' ? 'disable' : 'enable')}
+                    aria-label={`${e.status === 'enabled' ? 'Disable' : 'Enable'} ${e.url}`}
+                  >
                     {e.status === 'enabled' ? 'Disable' : 'Enable'}
                   </button>
                   <button type="button" className="button button-small" onClick={() => ask('rotate')} aria-label={`Rotate secret of ${e.url}`}>
@@ -129,8 +145,8 @@ export function WebhooksPage() {
           <div>
             <h2 id="webhook-endpoints-title">Endpoints</h2>
             <p className="section-description">
-              Verify each request with the endpoint's <code>whsec_…</code> secret and the <code>webhook-id</code>, <code>webhook-timestamp</code> and{' '}
-              <code>webhook-signature</code> headers; a repeated <code>webhook-id</code> is the same event sent again.
+              Verify each request with the endpoint's <code>whsec_…</code> secret and the <code>webhook-id</code>, <code>webhook-timestamp</code> and <code>webhook-signature</code> headers; a repeated{' '}
+              <code>webhook-id</code> is the same event sent again.
             </p>
           </div>
           {admin && (

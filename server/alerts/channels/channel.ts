@@ -77,5 +77,4 @@ export const noticeTag = (alert: Pick<RoutedAlert, 'notice' | 'level'>) =>
   alert.notice === 'resolved' ? 'RESOLVED' : alert.notice === 'reminder' ? `${alert.level.toUpperCase()}, still open` : alert.level.toUpperCase();
 
 /** The time a notice is about: when it cleared, or when it was last seen. */
-export const noticeTime = (alert: Pick<RoutedAlert, 'notice' | 'lastSeenAt' | 'resolvedAt'>) =>
-  alert.notice === 'resolved' && alert.resolvedAt ? alert.resolvedAt : alert.lastSeenAt;
+export const noticeTime = (alert: Pick<RoutedAlert, 'notice' | 'lastSeenAt' | 'resolvedAt'>) => (alert.notice === 'resolved' && alert.resolvedAt ? alert.resolvedAt : alert.lastSeenAt);

@@ -32,10 +32,7 @@ export async function writeSnapshot(db: DbOrTx): Promise<Record<string, string>>
  * api_keys, whose last_used_at a successful key check may touch).
  */
 export async function tableFingerprint(db: DbOrTx, opts: { countOnly?: string[] } = {}): Promise<Record<string, string>> {
-  const tables = await queryRows<{ name: string }>(
-    db,
-    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
-  );
+  const tables = await queryRows<{ name: string }>(db, sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`);
   const parts = tables.map(({ name }) =>
     opts.countOnly?.includes(name)
       ? sql`select ${name}::text as name, count(*)::text as fp from ${sql.identifier(name)}`
@@ -46,5 +43,4 @@ export async function tableFingerprint(db: DbOrTx, opts: { countOnly?: string[] 
 }
 
 /** The tables whose fingerprints differ. */
-export const changedTables = (before: Record<string, string>, after: Record<string, string>) =>
-  [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]);
+export const changedTables = (before: Record<string, string>, after: Record<string, string>) => [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]);

@@ -132,8 +132,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Mostly `valid`, sometimes hostile. */
-export const field = (valid: fc.Arbitrary<unknown>, validWeight = 3) =>
-  fc.oneof({ arbitrary: valid, weight: validWeight }, { arbitrary: hostileValue, weight: 1 });
+export const field = (valid: fc.Arbitrary<unknown>, validWeight = 3) => fc.oneof({ arbitrary: valid, weight: validWeight }, { arbitrary: hostileValue, weight: 1 });
 
 /**
  * Text that a schema accepts (length min..max) yet is hostile: NUL bytes, lone surrogates, SQL,
@@ -159,9 +158,7 @@ export function hostileObject(valid: Record<string, fc.Arbitrary<unknown>>): fc.
   const keys = Object.keys(valid);
   const mixed = Object.fromEntries(keys.map((k) => [k, field(valid[k]!)]));
   const extraKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', ...keys), fc.string({ maxLength: 12 }));
-  const allButOne = fc
-    .tuple(fc.record(valid), fc.nat(keys.length), hostileValue)
-    .map(([obj, i, bad]) => (i < keys.length ? { ...obj, [keys[i]!]: bad } : obj) as Record<string, unknown>);
+  const allButOne = fc.tuple(fc.record(valid), fc.nat(keys.length), hostileValue).map(([obj, i, bad]) => (i < keys.length ? { ...obj, [keys[i]!]: bad } : obj) as Record<string, unknown>);
   return fc
     .tuple(
       fc.oneof({ arbitrary: allButOne, weight: 4 }, { arbitrary: fc.record(mixed), weight: 1 }, { arbitrary: fc.record(mixed, { requiredKeys: [] }), weight: 1 }),

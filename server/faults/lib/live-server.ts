@@ -36,7 +36,10 @@ export async function startLiveServer(deps: AppDeps): Promise<LiveServer> {
 
 /** The session token a login answer set, or null. */
 export const sessionCookieOf = (res: Response): string | null =>
-  res.headers.getSetCookie().map((c) => /^cd_session=([^;]+)/.exec(c)?.[1]).find((v) => v !== undefined) ?? null;
+  res.headers
+    .getSetCookie()
+    .map((c) => /^cd_session=([^;]+)/.exec(c)?.[1])
+    .find((v) => v !== undefined) ?? null;
 
 /** A fetch answer in the shape http-shape.ts checks. */
 export async function readAnswer(res: Response): Promise<Answer> {

@@ -17,8 +17,7 @@ export async function startTempPostgres() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cd-pg-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', bin(cmd), ...args], { stdio: 'pipe' }) : execFileSync(bin(cmd), args, { stdio: 'pipe' });
+  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', bin(cmd), ...args], { stdio: 'pipe' }) : execFileSync(bin(cmd), args, { stdio: 'pipe' }));
   const port = await freePort();
   const data = path.join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);

@@ -11,7 +11,10 @@ export async function startTempRedis() {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     for (let i = 0; i < 50; i++) {
       const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      const ok = await probe.connect().then(() => probe.ping(), () => null);
+      const ok = await probe.connect().then(
+        () => probe.ping(),
+        () => null,
+      );
       probe.disconnect();
       if (ok === 'PONG') return;
       await sleep(100);

@@ -53,10 +53,7 @@ describe('successful enhancements send the real request shape', () => {
     const [submit, ...rest] = fake.requests;
     expect(submit).toMatchObject({ method: 'POST', path: '/fal-ai/nano-banana/edit', body: { prompt, image_urls: [images.inputUrl], num_images: 1 } });
     expect(submit!.headers.authorization).toBe('Key sk-test-123');
-    expect(rest.map((r) => `${r.method} ${r.path}`)).toEqual([
-      ...Array(3).fill('GET /fal-ai/nano-banana/edit/requests/fal-1/status'),
-      'GET /fal-ai/nano-banana/edit/requests/fal-1',
-    ]);
+    expect(rest.map((r) => `${r.method} ${r.path}`)).toEqual([...Array(3).fill('GET /fal-ai/nano-banana/edit/requests/fal-1/status'), 'GET /fal-ai/nano-banana/edit/requests/fal-1']);
     expect(rest.every((r) => r.headers.authorization === 'Key sk-test-123')).toBe(true);
   });
 
@@ -98,7 +95,13 @@ describe('successful enhancements send the real request shape', () => {
   it.each(['nanobanana', 'kie', 'fal'] as const)('%s: a submitted task is resumed, never submitted again', async (kind) => {
     const { fake, provider } = await setup(kind);
     const tasks: unknown[] = [];
-    const first = await provider.enhanceImage({ imageUrl: images.inputUrl, enhancementType: 'lighting', requestId: 'r', signal: AbortSignal.timeout(10_000), task: { callbackUrl: 'https://creditdesk.example/callbacks/x/y?token=t', onSubmitted: (t) => void tasks.push(t) } });
+    const first = await provider.enhanceImage({
+      imageUrl: images.inputUrl,
+      enhancementType: 'lighting',
+      requestId: 'r',
+      signal: AbortSignal.timeout(10_000),
+      task: { callbackUrl: 'https://creditdesk.example/callbacks/x/y?token=t', onSubmitted: (t) => void tasks.push(t) },
+    });
     expect(tasks).toHaveLength(1);
     const submits = () => fake.requests.filter((r) => r.method === 'POST').length;
     expect(submits()).toBe(1);
@@ -221,10 +224,13 @@ describe.each(['fal', 'kie', 'nanobanana'] as const)('%s while polling', (kind) 
     // Quiet for the adapter's longest gap between polls (1 s): a loop still running would poll again.
     let seen = atAbort;
     let quietSince = Date.now();
-    await waitFor(() => {
-      if (polls() !== seen) [seen, quietSince] = [polls(), Date.now()];
-      return Date.now() - quietSince > 1_100;
-    }, { timeoutMs: 20_000, what: 'the provider to go quiet' });
+    await waitFor(
+      () => {
+        if (polls() !== seen) [seen, quietSince] = [polls(), Date.now()];
+        return Date.now() - quietSince > 1_100;
+      },
+      { timeoutMs: 20_000, what: 'the provider to go quiet' },
+    );
     // At most the poll that was in flight when the signal fired reaches the provider afterwards.
     expect(polls() - atAbort).toBeLessThanOrEqual(1);
     expect(fake.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toEqual(kind === 'fal' ? ['/fal-ai/nano-banana/edit/requests/fal-1/cancel'] : []);

@@ -64,7 +64,12 @@ describe('local provider', () => {
     const output = await stored((await enhance(images.inputUrl, 'upscale')).outputUrl);
     expect(await sharp(output).metadata()).toMatchObject({ width: 128, height: 96 });
 
-    images.put('/wide.png', await sharp({ create: { width: 3000, height: 10, channels: 3, background: '#888' } }).png().toBuffer());
+    images.put(
+      '/wide.png',
+      await sharp({ create: { width: 3000, height: 10, channels: 3, background: '#888' } })
+        .png()
+        .toBuffer(),
+    );
     const wide = await stored((await enhance(`${images.url}/wide.png`, 'upscale')).outputUrl);
     expect(await sharp(wide).metadata()).toMatchObject({ width: 2048, height: 7 });
   });
@@ -93,7 +98,12 @@ describe('local provider', () => {
   });
 
   it('refuses images over 40 megapixels before decoding them', async () => {
-    images.put('/huge.png', await sharp({ create: { width: 8000, height: 5001, channels: 3, background: '#000' } }).png().toBuffer());
+    images.put(
+      '/huge.png',
+      await sharp({ create: { width: 8000, height: 5001, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer(),
+    );
     const err = await failure(enhance(`${images.url}/huge.png`));
     expect(err).toMatchObject({ kind: 'too_large', message: 'the image is 8000×5001, over the 40-megapixel limit' });
   });
@@ -110,8 +120,12 @@ describe('local provider', () => {
 
 describe('applyCssFilterLook', () => {
   it('matches CSS brightness(1.2) contrast(1.1) saturate(1.1) on a grey pixel', async () => {
-    const grey = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 100, g: 100, b: 100 } } }).png().toBuffer();
-    const { data } = await sharp(await applyCssFilterLook(grey)).raw().toBuffer({ resolveWithObject: true });
+    const grey = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 100, g: 100, b: 100 } } })
+      .png()
+      .toBuffer();
+    const { data } = await sharp(await applyCssFilterLook(grey))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     // 100·1.2 = 120, then 1.1·(120 − 127.5) + 127.5 = 119.25; saturate leaves greys alone.
     expect([...data]).toEqual([119, 119, 119]);
   });

@@ -99,7 +99,9 @@ export class LocalProvider implements AIProvider {
   async healthCheck(): Promise<HealthResult> {
     const started = performance.now();
     try {
-      await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer();
+      await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer();
       return { ok: true, latencyMs: Math.round(performance.now() - started), detail: null };
     } catch (err) {
       return { ok: false, latencyMs: Math.round(performance.now() - started), detail: `sharp is not usable: ${(err as Error).message}` };

@@ -26,7 +26,9 @@ import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
 const channelsRouter = router({
-  list: adminProcedure('analyst').output(z.array(channelSettingsSchema)).query(({ ctx }) => listChannelViews(ctx.db)),
+  list: adminProcedure('analyst')
+    .output(z.array(channelSettingsSchema))
+    .query(({ ctx }) => listChannelViews(ctx.db)),
   update: adminProcedure('admin')
     .input(updateChannelInputSchema)
     .output(channelSettingsSchema)
@@ -38,7 +40,9 @@ const channelsRouter = router({
 });
 
 const rulesRouter = router({
-  list: adminProcedure('analyst').output(z.array(alertRuleSchema)).query(({ ctx }) => listRules(ctx.db)),
+  list: adminProcedure('analyst')
+    .output(z.array(alertRuleSchema))
+    .query(({ ctx }) => listRules(ctx.db)),
   create: adminProcedure('admin')
     .input(alertRuleInputSchema)
     .output(alertRuleSchema)
@@ -54,7 +58,9 @@ const rulesRouter = router({
 });
 
 const silencesRouter = router({
-  list: adminProcedure('analyst').output(z.array(silenceSchema)).query(({ ctx }) => listActiveSilences(ctx.db)),
+  list: adminProcedure('analyst')
+    .output(z.array(silenceSchema))
+    .query(({ ctx }) => listActiveSilences(ctx.db)),
   create: adminProcedure('admin')
     .input(createSilenceInputSchema)
     .output(silenceSchema)

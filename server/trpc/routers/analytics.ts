@@ -21,7 +21,9 @@ import { jobRuns } from '../../jobs/tables';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
-export const dashboardProcedure = adminProcedure('analyst').output(dashboardSchema).query(({ ctx }) => dashboard(ctx.db));
+export const dashboardProcedure = adminProcedure('analyst')
+  .output(dashboardSchema)
+  .query(({ ctx }) => dashboard(ctx.db));
 
 export const usageRouter = router({
   trend: adminProcedure('analyst')
@@ -32,7 +34,9 @@ export const usageRouter = router({
     .input(topUsersInputSchema)
     .output(z.array(topUserSchema))
     .query(({ ctx, input }) => topUsers(ctx.db, { ...input.range, limit: input.limit })),
-  forecast: adminProcedure('analyst').output(forecastSchema).query(({ ctx }) => forecast(ctx.db)),
+  forecast: adminProcedure('analyst')
+    .output(forecastSchema)
+    .query(({ ctx }) => forecast(ctx.db)),
   whatIf: adminProcedure('analyst')
     .input(whatIfInputSchema)
     .output(whatIfResultSchema)

@@ -1,14 +1,5 @@
 import { z } from 'zod';
-import {
-  changePasswordInputSchema,
-  loginInputSchema,
-  meSchema,
-  sessionViewSchema,
-  totpCodeInputSchema,
-  totpDisableInputSchema,
-  totpSetupSchema,
-  totpStatusSchema,
-} from '../../../shared/auth';
+import { changePasswordInputSchema, loginInputSchema, meSchema, sessionViewSchema, totpCodeInputSchema, totpDisableInputSchema, totpSetupSchema, totpStatusSchema } from '../../../shared/auth';
 import type { SessionAdmin } from '../../auth/session-admin';
 import { changePassword, checkOwnPassword, listSessions, login, logout, revokeSession } from '../../auth/sessions';
 import { beginTotp, confirmTotp, disableTotp, totpStatus } from '../../auth/totp';
@@ -63,9 +54,7 @@ const totpRouter = router({
     .input(totpDisableInputSchema)
     .output(ok)
     .mutation(async ({ ctx, input }) => {
-      await clearingEndedSession(ctx.cookies, () =>
-        checkOwnPassword(ctx.db, ctx.deps.throttle, ctx.admin, { password: input.password, address: ctx.address, field: 'password' }),
-      );
+      await clearingEndedSession(ctx.cookies, () => checkOwnPassword(ctx.db, ctx.deps.throttle, ctx.admin, { password: input.password, address: ctx.address, field: 'password' }));
       await disableTotp(ctx.db, ctx.admin);
       return { ok: true as const };
     }),
@@ -76,13 +65,7 @@ export const authRouter = router({
     .input(loginInputSchema)
     .output(meSchema)
     .mutation(async ({ ctx, input }) => {
-      const { token, expiresAt, admin } = await login(
-        ctx.db,
-        ctx.deps.throttle,
-        ctx.deps.config.SESSION_TTL_HOURS,
-        { ...input, address: ctx.address, userAgent: ctx.userAgent },
-        ctx.deps.secrets,
-      );
+      const { token, expiresAt, admin } = await login(ctx.db, ctx.deps.throttle, ctx.deps.config.SESSION_TTL_HOURS, { ...input, address: ctx.address, userAgent: ctx.userAgent }, ctx.deps.secrets);
       ctx.cookies.setSession(token, expiresAt);
       return toMe(admin);
     }),

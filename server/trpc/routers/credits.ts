@@ -22,7 +22,8 @@ import { apiKeyProcedure, userReadProcedure } from '../procedures';
 export const creditsRouter = router({
   balance: userReadProcedure
     .meta({ openapi: { summary: 'Read a user’s balance', example: { userId: 'user_42' } } })
-    .output(balanceSchema).query(({ ctx, input }) => getBalance(ctx.db, input.userId)),
+    .output(balanceSchema)
+    .query(({ ctx, input }) => getBalance(ctx.db, input.userId)),
 
   /** An API key reads the full entries; a user token the public view (parsing strips the rest). */
   history: userReadProcedure

@@ -13,7 +13,9 @@ const notFound = (err: unknown) => {
 };
 
 export const jobsRouter = router({
-  overview: adminProcedure('analyst').output(jobOverviewSchema).query(({ ctx }) => jobOverview(ctx.deps)),
+  overview: adminProcedure('analyst')
+    .output(jobOverviewSchema)
+    .query(({ ctx }) => jobOverview(ctx.deps)),
   runs: adminProcedure('analyst')
     .input(jobRunsInputSchema)
     .output(z.object({ rows: z.array(jobRunSchema), total: z.number().int() }))

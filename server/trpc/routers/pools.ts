@@ -86,9 +86,13 @@ export const purchaseRequestsRouter = router({
 });
 
 export const platformSettingsRouter = router({
-  get: adminProcedure('analyst').output(platformSettingsSchema).query(({ ctx }) => getPlatformSettings(ctx.db)),
+  get: adminProcedure('analyst')
+    .output(platformSettingsSchema)
+    .query(({ ctx }) => getPlatformSettings(ctx.db)),
   /** The month's budget, refills against it and the providers' cost: what Dashboard, Pools and Settings all show. */
-  budget: adminProcedure('analyst').output(budgetSummarySchema).query(({ ctx }) => monthBudget(ctx.db)),
+  budget: adminProcedure('analyst')
+    .output(budgetSummarySchema)
+    .query(({ ctx }) => monthBudget(ctx.db)),
   update: adminProcedure('admin')
     .input(updatePlatformSettingsInputSchema)
     .output(platformSettingsSchema)

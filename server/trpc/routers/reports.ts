@@ -6,7 +6,9 @@ import { router } from '../init';
 import { adminProcedure } from '../procedures';
 
 export const reportsRouter = router({
-  settings: adminProcedure('analyst').output(z.array(reportSettingsSchema)).query(({ ctx }) => listReportSettings(ctx.db)),
+  settings: adminProcedure('analyst')
+    .output(z.array(reportSettingsSchema))
+    .query(({ ctx }) => listReportSettings(ctx.db)),
   updateSettings: adminProcedure('admin')
     .input(reportSettingsInputSchema)
     .output(reportSettingsSchema)

@@ -31,10 +31,7 @@ export function ActiveAlertsSection({
   const [level, setLevel] = useState<AlertLevelName | 'all'>('all');
   const [status, setStatus] = useState<StatusFilter>('all');
 
-  const rows = useMemo(
-    () => active.data?.filter((a) => (level === 'all' || a.level === level) && (status === 'all' || a.status === status)),
-    [active.data, level, status],
-  );
+  const rows = useMemo(() => active.data?.filter((a) => (level === 'all' || a.level === level) && (status === 'all' || a.status === status)), [active.data, level, status]);
 
   const columns = useMemo(
     () => [
@@ -43,7 +40,14 @@ export function ActiveAlertsSection({
       col.accessor('subject', {
         header: 'Subject',
         meta: { width: 130 },
-        cell: (c) => (c.getValue() ? <span className="cell-ellipsis alerts-subject-cell" title={c.getValue()}>{c.getValue()}</span> : <span className="muted">—</span>),
+        cell: (c) =>
+          c.getValue() ? (
+            <span className="cell-ellipsis alerts-subject-cell" title={c.getValue()}>
+              {c.getValue()}
+            </span>
+          ) : (
+            <span className="muted">—</span>
+          ),
       }),
       col.accessor('message', {
         header: 'Message',
@@ -122,11 +126,7 @@ export function ActiveAlertsSection({
         )}
         <span className="toolbar-spacer" />
         <span className="toolbar-total" data-testid="active-total">
-          {active.data
-            ? filtered
-              ? `${formatCount(rows?.length ?? 0)} of ${formatCount(total)} active`
-              : `${formatCount(total)} active alert${total === 1 ? '' : 's'}`
-            : ''}
+          {active.data ? (filtered ? `${formatCount(rows?.length ?? 0)} of ${formatCount(total)} active` : `${formatCount(total)} active alert${total === 1 ? '' : 's'}`) : ''}
           {active.isFetching && active.data ? <span className="alerts-refreshing" aria-hidden /> : null}
         </span>
       </div>

@@ -24,11 +24,7 @@ export function AlertActionDialog({ action, onClose, onDone }: { action: AlertAc
   const [errors, setErrors] = useState<FieldErrors>({});
 
   const onSuccess = (a: AlertView) => {
-    toast.show(
-      a.status === 'resolved'
-        ? `Alert #${a.id} (${a.type}${a.subject ? ` · ${a.subject}` : ''}) resolved.`
-        : `Alert #${a.id} (${a.type}${a.subject ? ` · ${a.subject}` : ''}) acknowledged.`,
-    );
+    toast.show(a.status === 'resolved' ? `Alert #${a.id} (${a.type}${a.subject ? ` · ${a.subject}` : ''}) resolved.` : `Alert #${a.id} (${a.type}${a.subject ? ` · ${a.subject}` : ''}) acknowledged.`);
     void queryClient.invalidateQueries(trpc.admin.alerts.active.pathFilter());
     void queryClient.invalidateQueries(trpc.admin.alerts.history.pathFilter());
     onDone(a);
@@ -97,12 +93,7 @@ export function AlertActionDialog({ action, onClose, onDone }: { action: AlertAc
               onChange={(e) => setNote(e.target.value)}
             />
           </Field>
-          <FormActions
-            onClose={onClose}
-            busy={mutation.isPending}
-            label={resolving ? 'Resolve' : 'Acknowledge'}
-            busyLabel={resolving ? 'Resolving…' : 'Acknowledging…'}
-          />
+          <FormActions onClose={onClose} busy={mutation.isPending} label={resolving ? 'Resolve' : 'Acknowledge'} busyLabel={resolving ? 'Resolving…' : 'Acknowledging…'} />
         </form>
       )}
     </Dialog>

@@ -23,15 +23,7 @@ function metaText(v: unknown): string {
  * One alert in a side panel: what it says, its metadata, who acknowledged or resolved it, and where
  * it was delivered (one row per channel with status, attempts, last error and send time).
  */
-export function AlertDrawer({
-  alert: a,
-  onClose,
-  onAction,
-}: {
-  alert: AlertView;
-  onClose: () => void;
-  onAction: (kind: 'acknowledge' | 'resolve', alert: AlertView) => void;
-}) {
+export function AlertDrawer({ alert: a, onClose, onAction }: { alert: AlertView; onClose: () => void; onAction: (kind: 'acknowledge' | 'resolve', alert: AlertView) => void }) {
   const trpc = useTRPC();
   const admin = isAdmin(useMe());
   const ref = useRef<HTMLElement>(null);
@@ -39,10 +31,7 @@ export function AlertDrawer({
   const active = a.status !== 'resolved';
   // Quick while routing or a send is still to come, slow once everything settled, never for a closed alert.
   const deliveries = useQuery(
-    trpc.admin.alerts.deliveries.queryOptions(
-      { id: a.id },
-      { refetchInterval: (q) => (!active ? false : !q.state.data?.length || q.state.data.some((d) => d.status === 'pending') ? 3_000 : 15_000) },
-    ),
+    trpc.admin.alerts.deliveries.queryOptions({ id: a.id }, { refetchInterval: (q) => (!active ? false : !q.state.data?.length || q.state.data.some((d) => d.status === 'pending') ? 3_000 : 15_000) }),
   );
 
   useEffect(() => {
@@ -214,9 +203,7 @@ export function AlertDrawer({
             getRowId={(d) => d.id}
             loading={deliveries.isPending}
             error={deliveries.isError ? errorMessage(deliveries.error) : null}
-            emptyMessage={
-              active ? 'Not delivered yet: alerts are routed to their channels within half a minute.' : 'It was not delivered to any channel.'
-            }
+            emptyMessage={active ? 'Not delivered yet: alerts are routed to their channels within half a minute.' : 'It was not delivered to any channel.'}
           />
         </div>
       </div>

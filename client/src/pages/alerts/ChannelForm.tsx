@@ -59,11 +59,20 @@ function validateChannel(channel: AlertChannelName, f: Form, secretSet: boolean)
   const errors: FieldErrors = {};
   let input: unknown;
   if (channel === 'slack') {
-    input = { channel, enabled: f.enabled, cooldownSeconds, webhookUrl: secretValue(f) === undefined ? undefined : secretValue(f)?.trim() ?? null };
+    input = { channel, enabled: f.enabled, cooldownSeconds, webhookUrl: secretValue(f) === undefined ? undefined : (secretValue(f)?.trim() ?? null) };
     const willHaveUrl = f.removeSecret ? false : f.secret.trim() !== '' || secretSet;
     if (f.enabled && !willHaveUrl) errors.webhookUrl = 'Set the webhook URL before enabling Slack';
   } else if (channel === 'email') {
-    const config = { host: f.host, port: wholeNumber(f.port), secure: f.secure, from: f.from, to: list(f.to), user: f.user.trim() === '' ? null : f.user, allowInsecureAuth: f.allowInsecureAuth, caPem: f.caPem.trim() === '' ? null : f.caPem };
+    const config = {
+      host: f.host,
+      port: wholeNumber(f.port),
+      secure: f.secure,
+      from: f.from,
+      to: list(f.to),
+      user: f.user.trim() === '' ? null : f.user,
+      allowInsecureAuth: f.allowInsecureAuth,
+      caPem: f.caPem.trim() === '' ? null : f.caPem,
+    };
     const c = validateForm(emailConfigSchema, config);
     if (!c.ok) Object.assign(errors, c.errors);
     input = { channel, enabled: f.enabled, cooldownSeconds, config, password: secretValue(f) };
@@ -155,8 +164,7 @@ export function ChannelForm({ view }: { view: ChannelSettingsView }) {
           )}
         </div>
         <div className={errors[secretKey] ? 'field-error' : 'field-hint'} id={`${id}-secret-hint`}>
-          {errors[secretKey] ??
-            (view.secretSet ? 'Leave empty to keep the stored one.' : channel === 'slack' ? 'Required to enable Slack.' : 'Optional. Write-only.')}
+          {errors[secretKey] ?? (view.secretSet ? 'Leave empty to keep the stored one.' : channel === 'slack' ? 'Required to enable Slack.' : 'Optional. Write-only.')}
         </div>
       </div>
     );
@@ -250,8 +258,7 @@ export function ChannelForm({ view }: { view: ChannelSettingsView }) {
         {channel === 'in_app' && (
           <>
             <p className="alerts-card-note alerts-span-3">
-              Every alert is listed under Active and History on this page. The cool-down limits how often a repeat of one type and subject is
-              recorded as a delivery.
+              Every alert is listed under Active and History on this page. The cool-down limits how often a repeat of one type and subject is recorded as a delivery.
             </p>
             {cooldownField}
           </>
@@ -271,7 +278,11 @@ export function ChannelForm({ view }: { view: ChannelSettingsView }) {
         <span className="alerts-test-result" role="status" data-testid={`channel-test-${channel}`}>
           {test.isError && <span className="alerts-test-fail">{errorMessage(test.error)}</span>}
           {result?.ok === true && <span className="alerts-test-ok">✓ Test sent{channel === 'in_app' ? ' (see Active)' : ''}</span>}
-          {result?.ok === false && <span className="alerts-test-fail" title={result.error}>✗ {result.error}</span>}
+          {result?.ok === false && (
+            <span className="alerts-test-fail" title={result.error}>
+              ✗ {result.error}
+            </span>
+          )}
         </span>
         <span className="alerts-card-updated muted">
           Saved <When iso={view.updatedAt} />

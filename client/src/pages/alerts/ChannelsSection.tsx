@@ -20,8 +20,7 @@ export function ChannelsSection() {
         <div>
           <h2 id="alert-channels-title">Channels</h2>
           <p className="section-description">
-            Where alerts go. A channel sends one alert type and subject at most once per cool-down; repeats in between are counted on the alert.
-            Secrets are write-only: stored encrypted, never shown.
+            Where alerts go. A channel sends one alert type and subject at most once per cool-down; repeats in between are counted on the alert. Secrets are write-only: stored encrypted, never shown.
           </p>
         </div>
       </div>

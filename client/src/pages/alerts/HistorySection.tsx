@@ -60,7 +60,14 @@ export function HistorySection({ selectedId, onOpen }: { selectedId: string | nu
       col.accessor('subject', {
         header: 'Subject',
         meta: { width: 130 },
-        cell: (c) => (c.getValue() ? <span className="cell-ellipsis alerts-subject-cell" title={c.getValue()}>{c.getValue()}</span> : <span className="muted">—</span>),
+        cell: (c) =>
+          c.getValue() ? (
+            <span className="cell-ellipsis alerts-subject-cell" title={c.getValue()}>
+              {c.getValue()}
+            </span>
+          ) : (
+            <span className="muted">—</span>
+          ),
       }),
       col.accessor('message', { header: 'Message', meta: { grow: true }, cell: (c) => <span title={c.getValue()}>{c.getValue()}</span> }),
       col.accessor('occurrences', { header: 'Seen', meta: { align: 'right', width: 52 }, cell: (c) => <Occurrences n={c.getValue()} /> }),

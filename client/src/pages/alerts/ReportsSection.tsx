@@ -24,9 +24,7 @@ export function ReportsSection() {
       <div className="section-header">
         <div>
           <h2 id="alert-reports-title">Reports</h2>
-          <p className="section-description">
-            Sent through the Slack webhook and the SMTP server of the channels above, once per period (in the jobs' time zone), to the recipients set here.
-          </p>
+          <p className="section-description">Sent through the Slack webhook and the SMTP server of the channels above, once per period (in the jobs' time zone), to the recipients set here.</p>
         </div>
       </div>
       {settings.isError && (
@@ -35,7 +33,11 @@ export function ReportsSection() {
         </div>
       )}
       {settings.isPending && <p className="muted">Loading…</p>}
-      <div className="alerts-channels">{settings.data?.map((v) => <ReportCard key={`${v.kind}-${JSON.stringify(v)}`} view={v} />)}</div>
+      <div className="alerts-channels">
+        {settings.data?.map((v) => (
+          <ReportCard key={`${v.kind}-${JSON.stringify(v)}`} view={v} />
+        ))}
+      </div>
     </section>
   );
 }

@@ -155,19 +155,8 @@ export function RuleDialog({ open, rule, onClose }: { open: boolean; rule: Alert
           )}
         </div>
         {meaning && <p className="alerts-rule-hint">{meaning.hint}</p>}
-        <Field
-          id={`${id}-repeat`}
-          label="Remind every (minutes)"
-          error={errors.repeatIntervalSeconds}
-          hint="An open alert of this type is sent again after this long; repeats in between only count"
-        >
-          <input
-            id={`${id}-repeat`}
-            inputMode="numeric"
-            autoComplete="off"
-            value={form.repeatMinutes}
-            onChange={(e) => setForm((f) => ({ ...f, repeatMinutes: e.target.value }))}
-          />
+        <Field id={`${id}-repeat`} label="Remind every (minutes)" error={errors.repeatIntervalSeconds} hint="An open alert of this type is sent again after this long; repeats in between only count">
+          <input id={`${id}-repeat`} inputMode="numeric" autoComplete="off" value={form.repeatMinutes} onChange={(e) => setForm((f) => ({ ...f, repeatMinutes: e.target.value }))} />
         </Field>
         <fieldset className="field alerts-channel-checks" aria-describedby={`${id}-channels-hint`}>
           <legend>Extra channels</legend>

@@ -23,7 +23,12 @@ function ThresholdCell({ rule }: { rule: AlertRuleView }) {
   const m = thresholdMeaning(rule.alertType);
   if (!m) return rule.thresholdValue ? <span title="Not used: only the threshold checks read thresholds">{rule.thresholdValue}</span> : <span className="muted">—</span>;
   if (m.settingsOwned) return <SettingsOwnedThreshold hint={m.hint} />;
-  if (rule.thresholdValue === null) return <span className="muted" title={m.hint}>default ({m.fallback})</span>;
+  if (rule.thresholdValue === null)
+    return (
+      <span className="muted" title={m.hint}>
+        default ({m.fallback})
+      </span>
+    );
   return (
     <span title={m.hint}>
       {trimDecimal(rule.thresholdValue)}
@@ -160,9 +165,8 @@ export function RulesSection() {
         <div>
           <h2 id="alert-rules-title">Rules</h2>
           <p className="section-description">
-            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold
-            (<code>users_out_of_credits</code> takes its threshold from Settings).
-            Any rule can send its type to channels on top of the level&rsquo;s defaults. Inactive rules do nothing.
+            A rule for <code>pool_low</code>, <code>pool_usage_high</code> or <code>users_out_of_credits</code> turns that check on, with its threshold (<code>users_out_of_credits</code> takes its
+            threshold from Settings). Any rule can send its type to channels on top of the level&rsquo;s defaults. Inactive rules do nothing.
           </p>
         </div>
         {admin && (
@@ -195,10 +199,8 @@ export function RulesSection() {
             message={
               <p>
                 Delete the <code>{deleting?.alertType}</code> rule?{' '}
-                {deleting && checkedTypes.includes(deleting.alertType)
-                  ? 'Without an active rule of this type its check stops running.'
-                  : 'Its type goes to the level’s channels only.'}{' '}
-                To pause it instead, edit it and switch it off.
+                {deleting && checkedTypes.includes(deleting.alertType) ? 'Without an active rule of this type its check stops running.' : 'Its type goes to the level’s channels only.'} To pause it
+                instead, edit it and switch it off.
               </p>
             }
             confirmLabel="Delete rule"

@@ -116,8 +116,7 @@ export function SilencesSection() {
         <div>
           <h2 id="alert-silences-title">Silences</h2>
           <p className="section-description">
-            A silenced alert type (or one of its subjects, such as a provider under maintenance) is still recorded and shown here, but not sent to
-            Slack, email or SMS until the silence ends.
+            A silenced alert type (or one of its subjects, such as a provider under maintenance) is still recorded and shown here, but not sent to Slack, email or SMS until the silence ends.
           </p>
         </div>
       </div>
@@ -147,26 +146,13 @@ export function SilencesSection() {
               ))}
             </datalist>
             <Field id={`${id}-subject`} label="Subject" error={errors.subject} hint="Empty: every subject">
-              <input
-                id={`${id}-subject`}
-                autoComplete="off"
-                spellCheck={false}
-                placeholder="e.g. fal"
-                value={form.subject}
-                onChange={(e) => setForm((f) => ({ ...f, subject: e.target.value }))}
-              />
+              <input id={`${id}-subject`} autoComplete="off" spellCheck={false} placeholder="e.g. fal" value={form.subject} onChange={(e) => setForm((f) => ({ ...f, subject: e.target.value }))} />
             </Field>
             <Field id={`${id}-hours`} label="For (hours)" error={errors.hours}>
               <input id={`${id}-hours`} inputMode="decimal" autoComplete="off" value={form.hours} onChange={(e) => setForm((f) => ({ ...f, hours: e.target.value }))} />
             </Field>
             <Field id={`${id}-reason`} label="Reason" error={errors.reason} hint="Recorded in the audit log">
-              <input
-                id={`${id}-reason`}
-                autoComplete="off"
-                placeholder="e.g. fal maintenance window"
-                value={form.reason}
-                onChange={(e) => setForm((f) => ({ ...f, reason: e.target.value }))}
-              />
+              <input id={`${id}-reason`} autoComplete="off" placeholder="e.g. fal maintenance window" value={form.reason} onChange={(e) => setForm((f) => ({ ...f, reason: e.target.value }))} />
             </Field>
           </div>
           <button type="submit" className="button button-primary" disabled={create.isPending}>

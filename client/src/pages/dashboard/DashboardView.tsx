@@ -61,7 +61,10 @@ export function DashboardView() {
             {updated && (
               <span className="dash-updated" title={formatDateTime(updated)}>
                 {dash.isFetching && <span className="dash-spinner" aria-hidden />}
-                Updated <time dateTime={updated} data-testid="dashboard-updated">{formatClock(updated)}</time>
+                Updated{' '}
+                <time dateTime={updated} data-testid="dashboard-updated">
+                  {formatClock(updated)}
+                </time>
               </span>
             )}
             <button type="button" className="button" onClick={() => void dash.refetch()} disabled={dash.isFetching} aria-label="Refresh the dashboard">
@@ -73,12 +76,16 @@ export function DashboardView() {
 
       {dash.isError && (
         <div className="alert alert-error" role="alert">
-          {d ? <>Could not refresh: {errorMessage(dash.error)} The figures below are from {formatClock(updated)}.</> : errorMessage(dash.error)}
+          {d ? (
+            <>
+              Could not refresh: {errorMessage(dash.error)} The figures below are from {formatClock(updated)}.
+            </>
+          ) : (
+            errorMessage(dash.error)
+          )}
         </div>
       )}
-      {!d && dash.isPending && (
-        <Skeleton lines={6} />
-      )}
+      {!d && dash.isPending && <Skeleton lines={6} />}
 
       {d && <DashboardBody d={d} onRefilled={() => void invalidate()} />}
     </div>

@@ -58,9 +58,7 @@ const summaries: Record<string, (r: Result) => string> = {
 /** provider-balance-check returns one entry per http-billed pool. */
 function balanceCheck(drifts: Drift[]): string {
   if (drifts.length === 0) return 'no http-billed pools to check';
-  const problems = drifts.flatMap((d) =>
-    d.error ? [`${d.provider}: balance unreadable`] : d.drift ? [`${d.provider} off by ${count(Math.abs(d.drift), 'credit')}`] : [],
-  );
+  const problems = drifts.flatMap((d) => (d.error ? [`${d.provider}: balance unreadable`] : d.drift ? [`${d.provider} off by ${count(Math.abs(d.drift), 'credit')}`] : []));
   return `${count(drifts.length, 'pool')} checked${problems.length ? `; ${problems.join(', ')}` : ', all match'}`;
 }
 

@@ -75,20 +75,13 @@ export function ArchivePoolDialog({ pool, restore, onClose }: Props) {
           </p>
         ) : (
           <p className="dialog-lead">
-            Archive the <strong>{pool?.provider}</strong> pool? It is suspended and hidden: nothing draws or refills it, and its ledger and refills keep
-            their history. You can restore it later.
+            Archive the <strong>{pool?.provider}</strong> pool? It is suspended and hidden: nothing draws or refills it, and its ledger and refills keep their history. You can restore it later.
           </p>
         )}
         {!restore && balance > 0 && (
           <div className="field">
             <label className="checkbox">
-              <input
-                type="checkbox"
-                checked={withBalance}
-                onChange={(e) => setWithBalance(e.target.checked)}
-                aria-invalid={!!errors.withBalance}
-                aria-describedby={`${id}-balance-hint`}
-              />
+              <input type="checkbox" checked={withBalance} onChange={(e) => setWithBalance(e.target.checked)} aria-invalid={!!errors.withBalance} aria-describedby={`${id}-balance-hint`} />
               Archive it with its balance of {formatCount(balance)} credits
               {pool && estimateUsd(balance, pool.costPerCredit) ? ` (${estimateUsd(balance, pool.costPerCredit)})` : ''}
             </label>

@@ -27,9 +27,7 @@ function BudgetFiguresView({ b }: { b: BudgetSummaryView }) {
         <div className="stat-value" data-testid="budget-usd">
           {b.configured ? formatUsd(b.budgetUsd) : 'No cap'}
         </div>
-        <div className="stat-sub">
-          {b.configured ? `${formatUsd(b.monthlyRevenueUsd)} revenue × ${b.creditBudgetSharePercent}%` : 'Set a monthly revenue in Settings to cap refills'}
-        </div>
+        <div className="stat-sub">{b.configured ? `${formatUsd(b.monthlyRevenueUsd)} revenue × ${b.creditBudgetSharePercent}%` : 'Set a monthly revenue in Settings to cap refills'}</div>
       </div>
       <div className="stat">
         <div className="stat-label">Refills this month</div>
@@ -41,7 +39,7 @@ function BudgetFiguresView({ b }: { b: BudgetSummaryView }) {
       <div className="stat">
         <div className="stat-label">{b.overBudget ? 'Over budget by' : 'Left'}</div>
         <div className={b.overBudget ? 'stat-value delta-minus' : 'stat-value'} data-testid="budget-left">
-          {b.configured ? formatUsd((left < 0n ? b.leftUsd.slice(1) : b.leftUsd)) : '—'}
+          {b.configured ? formatUsd(left < 0n ? b.leftUsd.slice(1) : b.leftUsd) : '—'}
         </div>
         {b.configured && (
           <div className="meter" role="meter" aria-label="Budget spent on refills" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>

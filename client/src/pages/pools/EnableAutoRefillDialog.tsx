@@ -27,8 +27,8 @@ export function EnableAutoRefillDialog({ pool, onClose }: { pool: PoolView | nul
       message={
         <>
           <p>
-            Auto-refill of the <strong>{pool?.provider}</strong> pool stopped after {pool?.refillFailures} failed refills in a row. Re-enable it once
-            its billing works again; a purchase whose outcome is unknown is checked with the provider first, never bought twice.
+            Auto-refill of the <strong>{pool?.provider}</strong> pool stopped after {pool?.refillFailures} failed refills in a row. Re-enable it once its billing works again; a purchase whose outcome
+            is unknown is checked with the provider first, never bought twice.
           </p>
           {pool?.lastRefillError && (
             <p>

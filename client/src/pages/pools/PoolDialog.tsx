@@ -179,32 +179,17 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
             <Field id={`${id}-threshold`} label="Refill threshold (credits)" error={errors.autoRefillThreshold} hint="Refill when the balance falls to this">
               <input id={`${id}-threshold`} type="number" min={0} step={1} value={form.autoRefillThreshold} onChange={text('autoRefillThreshold')} />
             </Field>
-            <Field
-              id={`${id}-percent`}
-              label="Threshold % of last refill (optional)"
-              error={errors.autoRefillThresholdPercent}
-              hint="Overrides the fixed threshold once the pool was refilled"
-            >
+            <Field id={`${id}-percent`} label="Threshold % of last refill (optional)" error={errors.autoRefillThresholdPercent} hint="Overrides the fixed threshold once the pool was refilled">
               <input id={`${id}-percent`} type="number" min={1} max={100} step={1} placeholder="—" value={form.autoRefillThresholdPercent} onChange={text('autoRefillThresholdPercent')} />
             </Field>
-            <Field
-              id={`${id}-mode`}
-              label="Refill mode"
-              error={errors.refillMode}
-              hint={form.refillMode === 'fixed' ? 'Buys the same amount each time' : 'Buys what is missing up to a target'}
-            >
+            <Field id={`${id}-mode`} label="Refill mode" error={errors.refillMode} hint={form.refillMode === 'fixed' ? 'Buys the same amount each time' : 'Buys what is missing up to a target'}>
               <select id={`${id}-mode`} value={form.refillMode} onChange={(e) => set('refillMode')(e.target.value as Form['refillMode'])}>
                 <option value="fixed">Fixed amount</option>
                 <option value="top_up">Top up to a target</option>
               </select>
             </Field>
             {form.refillMode === 'fixed' ? (
-              <Field
-                id={`${id}-amount`}
-                label="Refill amount (credits)"
-                error={errors.autoRefillAmount}
-                hint={refillCost ? `About ${refillCost} per refill` : 'Credits bought per refill'}
-              >
+              <Field id={`${id}-amount`} label="Refill amount (credits)" error={errors.autoRefillAmount} hint={refillCost ? `About ${refillCost} per refill` : 'Credits bought per refill'}>
                 <input id={`${id}-amount`} type="number" min={0} step={1} value={form.autoRefillAmount} onChange={text('autoRefillAmount')} />
               </Field>
             ) : (
@@ -232,12 +217,7 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
                 <option value="http">HTTP endpoint</option>
               </select>
             </Field>
-            <Field
-              id={`${id}-url`}
-              label={form.billingMode === 'http' ? 'Billing URL' : 'Billing URL (http mode only)'}
-              error={errors.billingUrl}
-              hint="The endpoint that buys credits"
-            >
+            <Field id={`${id}-url`} label={form.billingMode === 'http' ? 'Billing URL' : 'Billing URL (http mode only)'} error={errors.billingUrl} hint="The endpoint that buys credits">
               <input id={`${id}-url`} type="url" autoComplete="off" spellCheck={false} placeholder="https://billing.example.com/purchase" value={form.billingUrl} onChange={text('billingUrl')} />
             </Field>
           </div>
@@ -274,11 +254,7 @@ export function PoolDialog({ open, pool, onClose }: { open: boolean; pool: PoolV
               </Field>
               {editing && pool.billingApiKeySet && (
                 <label className="checkbox-inline key-remove">
-                  <input
-                    type="checkbox"
-                    checked={form.removeBillingApiKey}
-                    onChange={(e) => setForm((f) => ({ ...f, removeBillingApiKey: e.target.checked, billingApiKey: '' }))}
-                  />
+                  <input type="checkbox" checked={form.removeBillingApiKey} onChange={(e) => setForm((f) => ({ ...f, removeBillingApiKey: e.target.checked, billingApiKey: '' }))} />
                   Remove the stored key
                 </label>
               )}

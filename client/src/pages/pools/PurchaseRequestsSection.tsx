@@ -35,12 +35,7 @@ export function PurchaseRequestsSection() {
   const page = paging.status === status ? paging.page : 0;
   const [deciding, setDeciding] = useState<Decision | null>(null);
 
-  const requests = useQuery(
-    trpc.admin.purchaseRequests.list.queryOptions(
-      { page, pageSize: PAGE_SIZE, status: status === 'all' ? undefined : status },
-      { placeholderData: keepPreviousData },
-    ),
-  );
+  const requests = useQuery(trpc.admin.purchaseRequests.list.queryOptions({ page, pageSize: PAGE_SIZE, status: status === 'all' ? undefined : status }, { placeholderData: keepPreviousData }));
   const settings = useQuery(trpc.admin.platformSettings.get.queryOptions());
 
   const afterDecision = () => {
@@ -230,9 +225,8 @@ export function PurchaseRequestsSection() {
           message={
             r && (
               <p>
-                {deciding?.kind === 'approve' ? 'Buy' : 'Turn down buying'} <strong>{formatCount(r.amountRequested)}</strong> credits for the{' '}
-                <strong>{r.provider}</strong> pool at about <strong>{formatUsd(r.estimatedCost)}</strong>?
-                {r.note && <span className="confirm-note">{r.note}</span>}
+                {deciding?.kind === 'approve' ? 'Buy' : 'Turn down buying'} <strong>{formatCount(r.amountRequested)}</strong> credits for the <strong>{r.provider}</strong> pool at about{' '}
+                <strong>{formatUsd(r.estimatedCost)}</strong>?{r.note && <span className="confirm-note">{r.note}</span>}
               </p>
             )
           }

@@ -143,8 +143,7 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
           )}
           <p className="dialog-lead">
             Refill <strong>{formatCount(confirming.amount)} credits</strong> for <strong>{formatUsd(costOf(confirming.amount))}</strong>? That is{' '}
-            {overThreshold(confirming.amount, parseMicros(costOf(confirming.amount)), settings.data)}, the point above which a refill is confirmed (set
-            in Settings).
+            {overThreshold(confirming.amount, parseMicros(costOf(confirming.amount)), settings.data)}, the point above which a refill is confirmed (set in Settings).
           </p>
           <div className="form-actions">
             <button type="button" className="button" onClick={() => setConfirming(null)}>
@@ -170,16 +169,7 @@ export function RefillDialog({ pool, onClose }: { pool: PoolView | null; onClose
             </p>
             <Field id={`${id}-amount`} label="Amount (credits)" error={errors.amount} hint={`${formatUsd(pool.costPerCredit)} per credit`}>
               {/* Selected on focus: typing replaces the suggestion instead of appending to it (500 then "10" is 10, not 50,010). */}
-              <input
-                id={`${id}-amount`}
-                type="number"
-                min={1}
-                step={1}
-                data-autofocus
-                value={amount}
-                onFocus={(e) => e.target.select()}
-                onChange={(e) => setAmount(e.target.value)}
-              />
+              <input id={`${id}-amount`} type="number" min={1} step={1} data-autofocus value={amount} onFocus={(e) => e.target.select()} onChange={(e) => setAmount(e.target.value)} />
             </Field>
             <div className="refill-cost" data-testid="refill-cost">
               Cost <strong>{estimate ?? '—'}</strong>

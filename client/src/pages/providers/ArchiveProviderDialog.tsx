@@ -11,15 +11,7 @@ type ArchiveAction = {
 };
 
 /** Archive (or restore) a provider, with the reason the audit log records. */
-export function ArchiveProviderDialog({
-  archiving,
-  action,
-  onClose,
-}: {
-  archiving: { provider: ProviderView; restore: boolean } | null;
-  action: ArchiveAction;
-  onClose: () => void;
-}) {
+export function ArchiveProviderDialog({ archiving, action, onClose }: { archiving: { provider: ProviderView; restore: boolean } | null; action: ArchiveAction; onClose: () => void }) {
   return (
     <ReasonDialog
       open={archiving !== null}
@@ -31,8 +23,8 @@ export function ArchiveProviderDialog({
           </p>
         ) : (
           <p>
-            Archive <strong>{archiving?.provider.name}</strong>? The gateway stops trying it and it leaves the fallback order; its calls, ledger
-            entries and pool keep their history. You can restore it later.
+            Archive <strong>{archiving?.provider.name}</strong>? The gateway stops trying it and it leaves the fallback order; its calls, ledger entries and pool keep their history. You can restore it
+            later.
           </p>
         )
       }

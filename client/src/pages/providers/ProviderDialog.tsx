@@ -185,15 +185,7 @@ export function ProviderDialog({
         )}
         <div className="form-grid">
           <Field id={`${id}-name`} label="Name" error={errors.name} hint={editing ? 'A provider keeps its name.' : 'Lower-case, e.g. fal; its pool has the same name'}>
-            <input
-              id={`${id}-name`}
-              data-autofocus={editing ? undefined : true}
-              readOnly={editing}
-              autoComplete="off"
-              spellCheck={false}
-              value={form.name}
-              onChange={text('name')}
-            />
+            <input id={`${id}-name`} data-autofocus={editing ? undefined : true} readOnly={editing} autoComplete="off" spellCheck={false} value={form.name} onChange={text('name')} />
           </Field>
           <Field id={`${id}-kind`} label="Kind" error={errors.kind} hint={local ? 'Enhances on this server with sharp: free, no key' : 'Which API the adapter speaks'}>
             <select id={`${id}-kind`} data-autofocus={editing ? true : undefined} value={form.kind} onChange={(e) => setKind(e.target.value as Kind)}>

@@ -53,8 +53,7 @@ export function TryEnhancementPanel() {
         <div>
           <h2 id="try-title">Try an enhancement</h2>
           <p className="section-description">
-            Runs the active providers in the order above on a sample image, with your session. No user is charged; a paid provider that serves
-            draws one credit from its pool.
+            Runs the active providers in the order above on a sample image, with your session. No user is charged; a paid provider that serves draws one credit from its pool.
           </p>
         </div>
       </div>

@@ -12,9 +12,7 @@ import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { CreateAdminDialog } from './CreateAdminDialog';
 
-type PendingChange =
-  | { kind: 'role'; admin: AdminView; role: AdminRole }
-  | { kind: 'disable' | 'enable'; admin: AdminView };
+type PendingChange = { kind: 'role'; admin: AdminView; role: AdminRole } | { kind: 'disable' | 'enable'; admin: AdminView };
 
 const col = createColumnHelper<AdminView>();
 
@@ -59,8 +57,16 @@ export function AdminsSection() {
           <span className="strong">
             {c.getValue()}
             {c.row.original.id === me.id && <span className="tag">you</span>}
-            {c.row.original.mustChangePassword && <span className="tag" title="Signs in with a temporary password and must choose their own first">must change password</span>}
-            {c.row.original.totpEnabled && <span className="tag" title="Two-factor sign-in is on">2FA</span>}
+            {c.row.original.mustChangePassword && (
+              <span className="tag" title="Signs in with a temporary password and must choose their own first">
+                must change password
+              </span>
+            )}
+            {c.row.original.totpEnabled && (
+              <span className="tag" title="Two-factor sign-in is on">
+                2FA
+              </span>
+            )}
           </span>
         ),
       }),
@@ -148,8 +154,7 @@ export function AdminsSection() {
       {generated && (
         <div className="secret-panel" role="region" aria-label="Generated password" data-testid="generated-password-panel">
           <div className="secret-panel-title">
-            <strong>Account {generated.email} created.</strong> Its generated password is shown once: share it over a secure channel.
-            They choose their own at the first sign-in.
+            <strong>Account {generated.email} created.</strong> Its generated password is shown once: share it over a secure channel. They choose their own at the first sign-in.
           </div>
           <div className="secret-row">
             <input className="mono secret-input" readOnly value={generated.password} aria-label="Generated password" data-testid="generated-password" onFocus={(e) => e.currentTarget.select()} />
@@ -193,11 +198,7 @@ export function AdminsSection() {
         error={update.isError ? errorMessage(update.error) : null}
         onConfirm={() => {
           if (!pending) return;
-          update.mutate(
-            pending.kind === 'role'
-              ? { id: pending.admin.id, role: pending.role }
-              : { id: pending.admin.id, disabled: pending.kind === 'disable' },
-          );
+          update.mutate(pending.kind === 'role' ? { id: pending.admin.id, role: pending.role } : { id: pending.admin.id, disabled: pending.kind === 'disable' });
         }}
         onClose={() => setPending(null)}
       />

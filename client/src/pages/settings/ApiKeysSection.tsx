@@ -152,8 +152,7 @@ export function ApiKeysSection() {
         <div>
           <h2 id="api-keys-title">API keys</h2>
           <p className="section-description">
-            Product apps call the public API with <code>Authorization: Bearer &lt;key&gt;</code>. Give each app its own key
-            with only the scopes it needs.
+            Product apps call the public API with <code>Authorization: Bearer &lt;key&gt;</code>. Give each app its own key with only the scopes it needs.
           </p>
         </div>
         <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
@@ -206,8 +205,7 @@ export function ApiKeysSection() {
         title="Revoke API key"
         message={
           <p>
-            Revoke <strong>{revoking?.name}</strong> (<code>{revoking?.prefix}…</code>)? Apps using it are refused from
-            now on. This cannot be undone.
+            Revoke <strong>{revoking?.name}</strong> (<code>{revoking?.prefix}…</code>)? Apps using it are refused from now on. This cannot be undone.
           </p>
         }
         confirmLabel="Revoke key"

@@ -26,8 +26,8 @@ export function BudgetSection() {
         <div>
           <h2 id="budget-title">Budget &amp; reserves</h2>
           <p className="section-description">
-            Refills are held to a monthly credit budget: the month's revenue times the credit share. A refill that would go over it waits for an
-            admin's approval on the Pools page. A revenue of 0 means no cap.
+            Refills are held to a monthly credit budget: the month's revenue times the credit share. A refill that would go over it waits for an admin's approval on the Pools page. A revenue of 0
+            means no cap.
           </p>
         </div>
       </div>
@@ -90,11 +90,7 @@ function BudgetForm({ settings }: { settings: PlatformSettings }) {
         queryClient.setQueryData(trpc.admin.platformSettings.get.queryKey(), s);
         setValues(fromSettings(s));
         setReason('');
-        toast.show(
-          (parseMicros(s.monthlyRevenueUsd) ?? 0n) > 0n
-            ? `Budget & reserves saved. This month's budget: ${formatUsd(s.budgetUsd)}.`
-            : 'Budget & reserves saved. Refills are not capped.',
-        );
+        toast.show((parseMicros(s.monthlyRevenueUsd) ?? 0n) > 0n ? `Budget & reserves saved. This month's budget: ${formatUsd(s.budgetUsd)}.` : 'Budget & reserves saved. Refills are not capped.');
         void queryClient.invalidateQueries(trpc.admin.platformSettings.pathFilter());
       },
     }),

@@ -12,15 +12,7 @@ const roleDescriptions: Record<AdminRole, string> = {
   analyst: 'Analyst — read-only',
 };
 
-export function CreateAdminDialog({
-  open,
-  onClose,
-  onCreated,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onCreated: (admin: AdminView & { generatedPassword: string | null }) => void;
-}) {
+export function CreateAdminDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (admin: AdminView & { generatedPassword: string | null }) => void }) {
   const trpc = useTRPC();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<AdminRole>('analyst');

@@ -15,15 +15,7 @@ export const scopeDescriptions: Record<ApiKeyScope, string> = {
   'users:write': 'Create users and change their tier',
 };
 
-export function CreateApiKeyDialog({
-  open,
-  onClose,
-  onCreated,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onCreated: (name: string, secret: string) => void;
-}) {
+export function CreateApiKeyDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (name: string, secret: string) => void }) {
   const trpc = useTRPC();
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<ApiKeyScope[]>([]);
@@ -64,7 +56,6 @@ export function CreateApiKeyDialog({
     create.mutate(result.data);
   };
 
-
   return (
     <Dialog open={open} title="Create API key" onClose={onClose} width={480}>
       <form onSubmit={submit} noValidate>
@@ -92,14 +83,7 @@ export function CreateApiKeyDialog({
         <ChoiceListField id="api-key-scopes" legend="Scopes" name="scopes" options={apiKeyScopes} descriptions={scopeDescriptions} value={scopes} onChange={setScopes} error={errors.scopes} />
         <div className="field">
           <label htmlFor="api-key-expires">Expires (optional)</label>
-          <input
-            id="api-key-expires"
-            type="datetime-local"
-            value={expires}
-            onChange={(e) => setExpires(e.target.value)}
-            aria-invalid={!!errors.expiresAt}
-            aria-describedby="api-key-expires-hint"
-          />
+          <input id="api-key-expires" type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} aria-invalid={!!errors.expiresAt} aria-describedby="api-key-expires-hint" />
           <div className={errors.expiresAt ? 'field-error' : 'field-hint'} id="api-key-expires-hint">
             {errors.expiresAt ?? 'Your local time. Empty: the key works until revoked.'}
           </div>

@@ -26,9 +26,7 @@ export function RotateApiKeyDialog({ apiKey, onClose, onRotated }: { apiKey: Api
       onSuccess: (r) =>
         onRotated(
           r,
-          r.apiKey.previousExpiresAt
-            ? `The old secret (${r.apiKey.previousPrefix}…) keeps working until ${formatDateTime(r.apiKey.previousExpiresAt)}.`
-            : 'The old secret stopped working now.',
+          r.apiKey.previousExpiresAt ? `The old secret (${r.apiKey.previousPrefix}…) keeps working until ${formatDateTime(r.apiKey.previousExpiresAt)}.` : 'The old secret stopped working now.',
         ),
     }),
   );
@@ -40,8 +38,7 @@ export function RotateApiKeyDialog({ apiKey, onClose, onRotated }: { apiKey: Api
     <Dialog open title="Rotate API key" onClose={onClose} width={460}>
       <form onSubmit={submit} noValidate>
         <p>
-          Give <strong>{apiKey.name}</strong> (<code>{apiKey.prefix}…</code>) a new secret. The new one is shown once; deploy it, then
-          the old one stops working.
+          Give <strong>{apiKey.name}</strong> (<code>{apiKey.prefix}…</code>) a new secret. The new one is shown once; deploy it, then the old one stops working.
         </p>
         {rotate.isError && (
           <div className="alert alert-error" role="alert">

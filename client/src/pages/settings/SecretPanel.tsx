@@ -24,20 +24,14 @@ export function SecretPanel({ name, secret, note, onDone }: { name: string; secr
   return (
     <div className="secret-panel" ref={ref} tabIndex={-1} role="region" aria-label="New API key secret" data-testid="secret-panel">
       <div className="secret-panel-title">
-        <strong>API key “{name}” {note ? 'rotated' : 'created'}.</strong> Copy the key now: <strong>you will not see it again.</strong>{' '}
-        Creditdesk keeps only a hash of it.
+        <strong>
+          API key “{name}” {note ? 'rotated' : 'created'}.
+        </strong>{' '}
+        Copy the key now: <strong>you will not see it again.</strong> Creditdesk keeps only a hash of it.
         {note && <div data-testid="rotation-note">{note}</div>}
       </div>
       <div className="secret-row">
-        <input
-          ref={inputRef}
-          className="mono secret-input"
-          readOnly
-          value={secret}
-          aria-label="API key secret"
-          data-testid="api-key-secret"
-          onFocus={(e) => e.currentTarget.select()}
-        />
+        <input ref={inputRef} className="mono secret-input" readOnly value={secret} aria-label="API key secret" data-testid="api-key-secret" onFocus={(e) => e.currentTarget.select()} />
         <button type="button" className="button button-primary" onClick={() => void copy()}>
           {copied === 'yes' ? 'Copied' : 'Copy'}
         </button>

@@ -120,8 +120,7 @@ export function SessionsSection() {
             <p>This is the session of this browser: revoking it signs you out here.</p>
           ) : (
             <p>
-              Sign out <strong>{describeUserAgent(revoking?.userAgent ?? null)}</strong> ({revoking?.ip ?? 'unknown address'})? Whoever uses
-              it must sign in again.
+              Sign out <strong>{describeUserAgent(revoking?.userAgent ?? null)}</strong> ({revoking?.ip ?? 'unknown address'})? Whoever uses it must sign in again.
             </p>
           )
         }

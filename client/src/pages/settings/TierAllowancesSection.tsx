@@ -76,12 +76,7 @@ export function TierAllowancesSection() {
               header: () => <span className="sr-only">Actions</span>,
               meta: { align: 'right', width: 70 },
               cell: (c) => (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => setEditing(c.row.original)}
-                  aria-label={`Edit ${c.row.original.tier} tier`}
-                >
+                <button type="button" className="button button-small" onClick={() => setEditing(c.row.original)} aria-label={`Edit ${c.row.original.tier} tier`}>
                   Edit
                 </button>
               ),
@@ -98,8 +93,8 @@ export function TierAllowancesSection() {
         <div>
           <h2 id="tiers-title">Tier allowances</h2>
           <p className="section-description">
-            Credits each subscription tier gets every month. With pool access, a user whose allowance is spent draws from the platform pool,
-            up to the tier's monthly overflow cap; without it, or past the cap, they are asked to upgrade.
+            Credits each subscription tier gets every month. With pool access, a user whose allowance is spent draws from the platform pool, up to the tier's monthly overflow cap; without it, or past
+            the cap, they are asked to upgrade.
           </p>
         </div>
       </div>
@@ -179,17 +174,7 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
           </div>
         )}
         <Field id={`${id}-credits`} label="Monthly credits" error={errors.monthlyCredits} hint="A new allowance applies from each user's next monthly reset.">
-          <input
-            id={`${id}-credits`}
-            type="number"
-            inputMode="numeric"
-            min={0}
-            max={100_000}
-            step={1}
-            data-autofocus
-            value={monthlyCredits}
-            onChange={(e) => setMonthlyCredits(e.target.value)}
-          />
+          <input id={`${id}-credits`} type="number" inputMode="numeric" min={0} max={100_000} step={1} data-autofocus value={monthlyCredits} onChange={(e) => setMonthlyCredits(e.target.value)} />
         </Field>
         <div className="field">
           <label className="checkbox-inline">

@@ -86,8 +86,7 @@ function SetupDialog({ onClose }: { onClose: () => void }) {
       {codes ? (
         <div data-testid="recovery-codes">
           <p>
-            Two-factor sign-in is on. If you lose your phone, each of these codes signs you in once.{' '}
-            <strong>Store them now: they are not shown again.</strong>
+            Two-factor sign-in is on. If you lose your phone, each of these codes signs you in once. <strong>Store them now: they are not shown again.</strong>
           </p>
           <ol className="recovery-codes mono">
             {codes.map((c) => (

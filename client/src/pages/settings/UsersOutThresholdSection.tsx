@@ -24,8 +24,8 @@ export function UsersOutThresholdSection() {
         <div>
           <h2 id="users-out-title">Users out of credits alert</h2>
           <p className="section-description">
-            Alerts, per paying tier (plus, pro), when more than this many of its users have no credits left. Free users are never counted. The
-            alert is turned on and routed by its rule on the Alerts page.
+            Alerts, per paying tier (plus, pro), when more than this many of its users have no credits left. Free users are never counted. The alert is turned on and routed by its rule on the Alerts
+            page.
           </p>
         </div>
       </div>

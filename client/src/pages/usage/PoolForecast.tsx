@@ -57,7 +57,13 @@ export function ForecastView({ forecast, testId = 'forecast' }: { forecast: Fore
                     <td className={p.balance === 0 ? 'num balance-zero' : 'num'}>{formatCount(p.balance)}</td>
                     <td className="num">{p.burnPerDay > 0 ? oneDecimal.format(p.burnPerDay) : <span className="muted">0</span>}</td>
                     <td className={urgent ? 'num balance-zero' : short ? 'num balance-low' : 'num'}>
-                      {p.daysUntilEmpty === null ? <span className="muted" title="No credits drawn in the last 7 days">—</span> : oneDecimal.format(p.daysUntilEmpty)}
+                      {p.daysUntilEmpty === null ? (
+                        <span className="muted" title="No credits drawn in the last 7 days">
+                          —
+                        </span>
+                      ) : (
+                        oneDecimal.format(p.daysUntilEmpty)
+                      )}
                     </td>
                     <td>{p.emptyOn ? <time dateTime={p.emptyOn}>{formatDay(p.emptyOn)}</time> : <span className="muted">not at this rate</span>}</td>
                     <td className="num">{p.refillToCoverMonth > 0 ? <strong>{formatCount(p.refillToCoverMonth)}</strong> : <span className="muted">none needed</span>}</td>

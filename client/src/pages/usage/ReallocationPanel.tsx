@@ -53,7 +53,15 @@ export function ReallocationPanel() {
               <div>
                 <dt>Credits moved</dt>
                 <dd data-testid="realloc-credits">{formatCount(outcome.creditsReallocated)}</dd>
-                <dd className="stat-sub">{outcome.pool ? <>to pool <span className="mono">{outcome.pool}</span></> : 'no pool to receive them'}</dd>
+                <dd className="stat-sub">
+                  {outcome.pool ? (
+                    <>
+                      to pool <span className="mono">{outcome.pool}</span>
+                    </>
+                  ) : (
+                    'no pool to receive them'
+                  )}
+                </dd>
               </div>
               <div>
                 <dt>Upgrade suggestions</dt>
@@ -64,9 +72,7 @@ export function ReallocationPanel() {
           {run.status === 'succeeded' && !outcome && <p className="muted">The run recorded no outcome.</p>}
         </>
       )}
-      <p className="usage-realloc-help muted">
-        Unused allowances of users idle since their reset move to a platform pool; heavy free and plus users get an upgrade suggestion.
-      </p>
+      <p className="usage-realloc-help muted">Unused allowances of users idle since their reset move to a platform pool; heavy free and plus users get an upgrade suggestion.</p>
     </section>
   );
 }

@@ -39,12 +39,8 @@ export function TrendCharts({ trend, extra }: { trend: Trend; extra?: ReactNode 
           { name: 'Successful', colour: green, stack: 'r', value: (p) => p.successfulRequests, display: (p) => formatCount(p.successfulRequests) },
           { name: 'Failed', colour: red, stack: 'r', value: (p) => p.failedRequests, display: (p) => formatCount(p.failedRequests) },
         ];
-    const credits: Series<TrendPoint>[] = split
-      ? perValue('credits')
-      : [{ name: 'Credits', colour: blue, value: (p) => p.creditsConsumed, display: (p) => formatCount(p.creditsConsumed) }];
-    const cost: Series<TrendPoint>[] = split
-      ? perValue('costUsd')
-      : [{ name: 'Cost (USD)', colour: orange, value: (p) => plotUsd(p.costUsd), display: (p) => formatUsdShort(p.costUsd) }];
+    const credits: Series<TrendPoint>[] = split ? perValue('credits') : [{ name: 'Credits', colour: blue, value: (p) => p.creditsConsumed, display: (p) => formatCount(p.creditsConsumed) }];
+    const cost: Series<TrendPoint>[] = split ? perValue('costUsd') : [{ name: 'Cost (USD)', colour: orange, value: (p) => plotUsd(p.costUsd), display: (p) => formatUsdShort(p.costUsd) }];
     return { requests, credits, cost };
   }, [split, values]);
 
@@ -54,16 +50,32 @@ export function TrendCharts({ trend, extra }: { trend: Trend; extra?: ReactNode 
   return (
     <div className="usage-charts" data-testid="usage-charts" data-split={trend.split}>
       <ChartCard title="Requests" note={splitNote} testId="chart-requests">
-        {noValues ? <NoSplitData /> : <DailyChart data={trend.points} series={charts.requests} height={HEIGHT} total={(p) => `${formatCount(p.totalRequests)} all requests`} label="Requests per day" />}
+        {noValues ? (
+          <NoSplitData />
+        ) : (
+          <DailyChart data={trend.points} series={charts.requests} height={HEIGHT} total={(p) => `${formatCount(p.totalRequests)} all requests`} label="Requests per day" />
+        )}
       </ChartCard>
       <ChartCard title="Credits" note={splitNote} testId="chart-credits">
-        {noValues ? <NoSplitData /> : <DailyChart data={trend.points} series={charts.credits} height={HEIGHT} total={split ? (p) => `${formatCount(p.creditsConsumed)} all credits` : undefined} label="Credits per day" />}
+        {noValues ? (
+          <NoSplitData />
+        ) : (
+          <DailyChart data={trend.points} series={charts.credits} height={HEIGHT} total={split ? (p) => `${formatCount(p.creditsConsumed)} all credits` : undefined} label="Credits per day" />
+        )}
       </ChartCard>
       <ChartCard title="Provider cost" note={splitNote} testId="chart-cost">
         {noValues ? (
           <NoSplitData />
         ) : (
-          <DailyChart data={trend.points} series={charts.cost} height={HEIGHT} leftFormat={formatAxisUsd} decimals total={split ? (p) => `${formatUsdShort(p.costUsd)} all cost` : undefined} label="Provider cost per day" />
+          <DailyChart
+            data={trend.points}
+            series={charts.cost}
+            height={HEIGHT}
+            leftFormat={formatAxisUsd}
+            decimals
+            total={split ? (p) => `${formatUsdShort(p.costUsd)} all cost` : undefined}
+            label="Provider cost per day"
+          />
         )}
       </ChartCard>
       <ChartCard title="Success rate" note={split ? 'all requests (not split)' : undefined} testId="chart-success">

@@ -72,8 +72,7 @@ export function WhatIfPanel() {
     setSubmitted(parsed.data);
   };
 
-  const setTier = (t: Tier, patch: Partial<{ credits: string; pool: boolean }>) =>
-    setDraft((d) => (d ? { ...d, tiers: { ...d.tiers, [t]: { ...d.tiers[t], ...patch } } } : d));
+  const setTier = (t: Tier, patch: Partial<{ credits: string; pool: boolean }>) => setDraft((d) => (d ? { ...d, tiers: { ...d.tiers, [t]: { ...d.tiers[t], ...patch } } } : d));
 
   const r = result.data;
   const cost = r ? (parseMicros(r.costDifferenceUsd) ?? 0n) : 0n;

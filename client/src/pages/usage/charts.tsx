@@ -21,7 +21,18 @@ export type ChartProps<Row extends { day: string }> = {
  * One chart of daily figures: bars (optionally stacked) and lines, on one or two axes. No
  * animation, so a refetch redraws in place without flicker.
  */
-export function DailyChart<Row extends { day: string }>({ data, series, height = 200, leftFormat = formatCompact, rightFormat, leftDomain, leftTicks, decimals = false, total, label }: ChartProps<Row>) {
+export function DailyChart<Row extends { day: string }>({
+  data,
+  series,
+  height = 200,
+  leftFormat = formatCompact,
+  rightFormat,
+  leftDomain,
+  leftTicks,
+  decimals = false,
+  total,
+  label,
+}: ChartProps<Row>) {
   const hasRight = series.some((s) => s.right);
   return (
     <div className="chart" role="img" aria-label={label} style={{ height }}>
@@ -39,14 +50,8 @@ export function DailyChart<Row extends { day: string }>({ data, series, height =
           domain={leftDomain}
           ticks={leftTicks}
         />
-        {hasRight && (
-          <YAxis yAxisId="right" orientation="right" tickFormatter={rightFormat} tick={{ fontSize: 11, fill: '#7a828d' }} tickLine={false} axisLine={false} width={52} />
-        )}
-        <Tooltip
-          isAnimationActive={false}
-          cursor={{ fill: 'rgba(47, 95, 208, 0.06)' }}
-          content={(props: TooltipContentProps) => <ChartTooltip {...props} series={series} total={total} />}
-        />
+        {hasRight && <YAxis yAxisId="right" orientation="right" tickFormatter={rightFormat} tick={{ fontSize: 11, fill: '#7a828d' }} tickLine={false} axisLine={false} width={52} />}
+        <Tooltip isAnimationActive={false} cursor={{ fill: 'rgba(47, 95, 208, 0.06)' }} content={(props: TooltipContentProps) => <ChartTooltip {...props} series={series} total={total} />} />
         <Legend iconSize={8} iconType="square" itemSorter={null} wrapperStyle={{ fontSize: 11, paddingTop: 2 }} />
         {series.map((s) =>
           s.kind === 'line' ? (
@@ -72,12 +77,7 @@ export function DailyChart<Row extends { day: string }>({ data, series, height =
   );
 }
 
-function ChartTooltip<Row extends { day: string }>({
-  active,
-  payload,
-  series,
-  total,
-}: TooltipContentProps & { series: Series<Row>[]; total?: (row: Row) => ReactNode }) {
+function ChartTooltip<Row extends { day: string }>({ active, payload, series, total }: TooltipContentProps & { series: Series<Row>[]; total?: (row: Row) => ReactNode }) {
   if (!active || !payload?.length) return null;
   const row = payload[0]!.payload as Row;
   return (

@@ -41,7 +41,11 @@ describe('[CSV] the usage export is RFC 4180 text a spreadsheet opens safely', (
   });
 
   it('writes one row per day with money as the server sent it and CRLF line ends', () => {
-    const trend = { split: 'none' as const, splitValues: [], points: [point('2026-11-01'), point('2026-11-02', { totalRequests: 0, successfulRequests: 0, failedRequests: 0, successRate: null, costUsd: '0' })] };
+    const trend = {
+      split: 'none' as const,
+      splitValues: [],
+      points: [point('2026-11-01'), point('2026-11-02', { totalRequests: 0, successfulRequests: 0, failedRequests: 0, successRate: null, costUsd: '0' })],
+    };
     expect(trendCsv(trend)).toBe(
       'day,requests,successful_requests,failed_requests,success_rate,credits,allowance_credits,platform_credits,cost_usd\r\n' +
         '2026-11-01,4,3,1,0.75,30,20,10,0.117\r\n' +

@@ -39,9 +39,7 @@ export function trendCsv(trend: Trend): string {
             const s = p.split[v];
             return [s?.requests ?? 0, s?.credits ?? 0, s?.costUsd ?? '0'];
           });
-    lines.push(
-      csvLine([p.day, p.totalRequests, p.successfulRequests, p.failedRequests, p.successRate, p.creditsConsumed, p.allowanceCredits, p.platformCredits, p.costUsd, ...split]),
-    );
+    lines.push(csvLine([p.day, p.totalRequests, p.successfulRequests, p.failedRequests, p.successRate, p.creditsConsumed, p.allowanceCredits, p.platformCredits, p.costUsd, ...split]));
   }
   return `${lines.join('\r\n')}\r\n`;
 }

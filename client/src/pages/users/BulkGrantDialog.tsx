@@ -35,9 +35,7 @@ export function BulkGrantDialog({ open, filter, filterLabel, onClose, onDone }: 
   const [key, setKey] = useState(operationKey);
   const n = wholeNumber(credits);
   const creditsValid = Number.isSafeInteger(n) && n >= 1 && n <= 10_000;
-  const preview = useQuery(
-    trpc.admin.users.bulkGrantPreview.queryOptions({ filter, credits: creditsValid ? n : 1 }, { enabled: open, placeholderData: keepPreviousData }),
-  );
+  const preview = useQuery(trpc.admin.users.bulkGrantPreview.queryOptions({ filter, credits: creditsValid ? n : 1 }, { enabled: open, placeholderData: keepPreviousData }));
   const grant = useMutation(
     trpc.admin.users.bulkGrant.mutationOptions({
       onSuccess: (r) => {
@@ -104,8 +102,7 @@ export function BulkGrantDialog({ open, filter, filterLabel, onClose, onDone }: 
           </div>
         )}
         <p className="dialog-lead">
-          Bonus credits for every user shown on the Users page: <strong>{filterLabel}</strong>. Each gets one ledger entry and one audit entry with
-          this reason.
+          Bonus credits for every user shown on the Users page: <strong>{filterLabel}</strong>. Each gets one ledger entry and one audit entry with this reason.
         </p>
         <Field id={`${id}-credits`} label="Credits per user" error={errors.credits} hint="1 to 10,000">
           <input
@@ -139,8 +136,7 @@ export function BulkGrantDialog({ open, filter, filterLabel, onClose, onDone }: 
         </FormPreview>
         {confirming && (
           <p className="confirm-note" role="status" data-testid="bulk-grant-confirm">
-            Grant {plural(n, 'credit')} to each of {plural(users, 'user')} ({plural(users * n, 'credit')} in total)? This cannot be undone in one
-            step.
+            Grant {plural(n, 'credit')} to each of {plural(users, 'user')} ({plural(users * n, 'credit')} in total)? This cannot be undone in one step.
           </p>
         )}
         {confirming ? (

@@ -90,8 +90,7 @@ export function TierImportDialog({ open, onClose, onDone }: { open: boolean; onC
           </div>
         )}
         <p className="dialog-lead">
-          One row per user: external id, then tier (free, plus or pro). A header row naming the columns is optional. A tier change never gives
-          back allowance already spent this month.
+          One row per user: external id, then tier (free, plus or pro). A header row naming the columns is optional. A tier change never gives back allowance already spent this month.
         </p>
         <Field id={`${id}-csv`} label="CSV" error={errors.csv} hint="e.g. user-42,pro — up to 5,000 rows">
           <textarea id={`${id}-csv`} data-autofocus rows={6} className="mono" value={csv} onChange={(e) => setCsv(e.target.value)} spellCheck={false} />
@@ -101,9 +100,7 @@ export function TierImportDialog({ open, onClose, onDone }: { open: boolean; onC
           <input id={`${id}-file`} type="file" accept=".csv,text/csv,text/plain" onChange={(e) => void readFile(e)} />
         </div>
         {current && <ImportPreview preview={current} />}
-        {current && current.changes.length > 0 && (
-          <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. CRM sync, 1 June" />
-        )}
+        {current && current.changes.length > 0 && <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. CRM sync, 1 June" />}
         {current && current.changes.length === 0 ? (
           <div className="form-actions">
             <button type="button" className="button" onClick={onClose}>

@@ -90,30 +90,14 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
           </div>
         )}
         <p className="dialog-lead">
-          Bonus credits for <strong className="mono">{user.userId}</strong>: spent after the monthly allowance, and kept across monthly resets
-          until they expire.
+          Bonus credits for <strong className="mono">{user.userId}</strong>: spent after the monthly allowance, and kept across monthly resets until they expire.
         </p>
         <div className="form-row">
           <Field id={`${id}-credits`} label="Credits" error={errors.credits} hint="1 to 10,000">
-            <input
-              id={`${id}-credits`}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={10_000}
-              step={1}
-              data-autofocus
-              value={credits}
-              onChange={(e) => setCredits(e.target.value)}
-            />
+            <input id={`${id}-credits`} type="number" inputMode="numeric" min={1} max={10_000} step={1} data-autofocus value={credits} onChange={(e) => setCredits(e.target.value)} />
           </Field>
           <Field id={`${id}-expires`} label="Expires (optional)" error={errors.expiresAt} hint="Empty: never expires">
-            <input
-              id={`${id}-expires`}
-              type="datetime-local"
-              value={expires}
-              onChange={(e) => setExpires(e.target.value)}
-            />
+            <input id={`${id}-expires`} type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
           </Field>
         </div>
         <ReasonField
@@ -125,8 +109,7 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
           hint="Required. Recorded in the ledger and the audit log."
         />
         <FormPreview testId="grant-preview">
-          Balance {formatCount(user.currentBalance)} →{' '}
-          <strong>{amount === null ? '…' : formatCount(user.currentBalance + amount)}</strong>
+          Balance {formatCount(user.currentBalance)} → <strong>{amount === null ? '…' : formatCount(user.currentBalance + amount)}</strong>
         </FormPreview>
         <FormActions onClose={onClose} busy={grant.isPending} label="Grant credits" busyLabel="Granting…" />
       </form>
@@ -195,19 +178,10 @@ export function AdjustDialog({ open, user, onClose, onDone }: ActionDialogProps)
           </div>
         )}
         <p className="dialog-lead">
-          A correction of <strong className="mono">{user.userId}</strong>'s balance. Adding goes to this month's allowance; taking comes from the
-          allowance first, then the bonus, never below zero.
+          A correction of <strong className="mono">{user.userId}</strong>'s balance. Adding goes to this month's allowance; taking comes from the allowance first, then the bonus, never below zero.
         </p>
         <Field id={`${id}-delta`} label="Change (+/−)" error={errors.delta} hint="e.g. 5 to add, -3 to take away">
-          <input
-            id={`${id}-delta`}
-            type="number"
-            inputMode="numeric"
-            step={1}
-            data-autofocus
-            value={delta}
-            onChange={(e) => setDelta(e.target.value)}
-          />
+          <input id={`${id}-delta`} type="number" inputMode="numeric" step={1} data-autofocus value={delta} onChange={(e) => setDelta(e.target.value)} />
         </Field>
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. double charge on a failed upload" />
         <FormPreview testId="adjust-preview">
@@ -276,7 +250,8 @@ export function TierDialog({ open, user, onClose, onDone }: ActionDialogProps) {
           </div>
         )}
         <p className="dialog-lead">
-          The new allowance applies at once, not prorated: the allowance left becomes the new tier’s allowance minus what was already spent this month (never below zero). Bonus credits are untouched; the next monthly reset gives the full allowance.
+          The new allowance applies at once, not prorated: the allowance left becomes the new tier’s allowance minus what was already spent this month (never below zero). Bonus credits are untouched;
+          the next monthly reset gives the full allowance.
         </p>
         <Field id={`${id}-tier`} label="Tier" error={errors.tier}>
           <select id={`${id}-tier`} data-autofocus value={tier} onChange={(e) => setTier(e.target.value as Tier)}>
@@ -295,11 +270,13 @@ export function TierDialog({ open, user, onClose, onDone }: ActionDialogProps) {
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. upgraded by support, ticket 4411" />
         <FormPreview>
           {change === null ? (
-            <>Allowance {formatCount(user.monthlyAllowance)} · balance {formatCount(user.currentBalance)}</>
+            <>
+              Allowance {formatCount(user.monthlyAllowance)} · balance {formatCount(user.currentBalance)}
+            </>
           ) : (
             <>
-              Allowance {formatCount(user.monthlyAllowance)} → <strong>{formatCount(target!.monthlyCredits)}</strong> · balance{' '}
-              {formatCount(user.currentBalance)} → <strong>{formatCount(Math.max(user.bonusBalance, user.currentBalance + change))}</strong>
+              Allowance {formatCount(user.monthlyAllowance)} → <strong>{formatCount(target!.monthlyCredits)}</strong> · balance {formatCount(user.currentBalance)} →{' '}
+              <strong>{formatCount(Math.max(user.bonusBalance, user.currentBalance + change))}</strong>
             </>
           )}
         </FormPreview>

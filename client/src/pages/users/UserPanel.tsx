@@ -32,12 +32,7 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
   const [refunding, setRefunding] = useState<TransactionView | null>(null);
 
   const user = useQuery(trpc.admin.users.get.queryOptions({ userId }));
-  const history = useInfiniteQuery(
-    trpc.admin.users.history.infiniteQueryOptions(
-      { userId, limit: HISTORY_PAGE },
-      { getNextPageParam: (last) => last.nextCursor ?? undefined },
-    ),
-  );
+  const history = useInfiniteQuery(trpc.admin.users.history.infiniteQueryOptions({ userId, limit: HISTORY_PAGE }, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
   const items = useMemo(() => history.data?.pages.flatMap((p) => p.items), [history.data]);
 
   // Focus moves into the panel when it opens; Escape closes it (a dialog's Escape stays the dialog's).
@@ -60,7 +55,9 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
     trpc.admin.users.refund.mutationOptions({
       onSuccess: (result) => {
         setRefunding(null);
-        toast.show(`Refunded ${formatCount(result.transaction.creditsDelta)} credit${result.transaction.creditsDelta === 1 ? '' : 's'} to ${userId}. Balance: ${formatCount(result.balance.currentBalance)}.`);
+        toast.show(
+          `Refunded ${formatCount(result.transaction.creditsDelta)} credit${result.transaction.creditsDelta === 1 ? '' : 's'} to ${userId}. Balance: ${formatCount(result.balance.currentBalance)}.`,
+        );
         void refresh();
       },
     }),
@@ -192,10 +189,9 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
             message={
               refunding && (
                 <p>
-                  Give {formatCount(refunding.creditsUsed)} credit{refunding.creditsUsed === 1 ? '' : 's'} of transaction{' '}
-                  <code>#{refunding.transactionId}</code> ({typeLabel(refunding.type).toLowerCase()}
-                  {refunding.enhancementType ? `, ${refunding.enhancementType}` : ''}, {formatDateTime(refunding.createdAt)}) back to{' '}
-                  <strong>{userId}</strong>?
+                  Give {formatCount(refunding.creditsUsed)} credit{refunding.creditsUsed === 1 ? '' : 's'} of transaction <code>#{refunding.transactionId}</code> (
+                  {typeLabel(refunding.type).toLowerCase()}
+                  {refunding.enhancementType ? `, ${refunding.enhancementType}` : ''}, {formatDateTime(refunding.createdAt)}) back to <strong>{userId}</strong>?
                 </p>
               )
             }

@@ -17,15 +17,7 @@ export const eventDescriptions: Record<WebhookEventType, string> = {
 };
 
 /** Registers an endpoint; the signing secret comes back once, to the caller. */
-export function CreateEndpointDialog({
-  open,
-  onClose,
-  onCreated,
-}: {
-  open: boolean;
-  onClose: () => void;
-  onCreated: (endpoint: WebhookEndpointView, secret: string) => void;
-}) {
+export function CreateEndpointDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (endpoint: WebhookEndpointView, secret: string) => void }) {
   const trpc = useTRPC();
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<WebhookEventType[]>([]);
@@ -50,7 +42,6 @@ export function CreateEndpointDialog({
     setErrors({});
     create.mutate(result.data);
   };
-
 
   return (
     <Dialog open={open} title="Register webhook endpoint" onClose={onClose} width={520}>

@@ -23,9 +23,7 @@ function AttemptLog({ d }: { d: WebhookDeliveryView }) {
       {d.recentAttempts.map((a, i) => (
         <li key={i}>
           <time dateTime={a.attemptedAt}>{formatDateTime(a.attemptedAt)}</time>{' '}
-          <span className={a.responseStatus && a.responseStatus < 300 ? 'strong' : 'field-error-inline'}>
-            {a.responseStatus ? `HTTP ${a.responseStatus}` : (a.error ?? 'failed')}
-          </span>{' '}
+          <span className={a.responseStatus && a.responseStatus < 300 ? 'strong' : 'field-error-inline'}>{a.responseStatus ? `HTTP ${a.responseStatus}` : (a.error ?? 'failed')}</span>{' '}
           <span className="muted">{a.durationMs} ms</span>
         </li>
       ))}
