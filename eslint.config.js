@@ -49,7 +49,7 @@ export default defineConfig(
   {
     // Tests read untyped JSON (responses, SSE frames, Redis payloads) and check its values with
     // `expect`; the any-safety rules stay on for the code they test.
-    files: ['**/*.test.ts', 'server/faults/**', 'server/test/**', 'e2e/**', 'bench/**'],
+    files: ['**/*.test.ts', 'server/faults/**', 'server/test/**', 'server/soak/**', 'e2e/**', 'bench/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

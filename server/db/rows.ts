@@ -46,8 +46,8 @@ export const col = {
 export type RowSchema = z.ZodType<Record<string, unknown>>;
 
 async function rawRows(db: DbOrTx, query: SQL): Promise<Record<string, unknown>[]> {
-  const result = (await db.execute(query)) as unknown;
-  return Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows;
+  const result: unknown = await db.execute(query);
+  return Array.isArray(result) ? (result as Record<string, unknown>[]) : (result as { rows: Record<string, unknown>[] }).rows;
 }
 
 /**

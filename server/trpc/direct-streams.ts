@@ -100,7 +100,7 @@ export function registerDirectStreams(app: FastifyInstance, opts: StreamOptions)
     const abort = new AbortController();
     let iterable: AsyncIterable<unknown>;
     try {
-      const data = await procedure({ path, getRawInput: async () => input, ctx, type: 'subscription', signal: abort.signal, batchIndex: 0 });
+      const data: unknown = await procedure({ path, getRawInput: async () => input, ctx, type: 'subscription', signal: abort.signal, batchIndex: 0 });
       if (!isAsyncIterable(data)) return;
       iterable = data;
     } catch {

@@ -4,11 +4,14 @@
  */
 export function polyfillDialog() {
   const proto = HTMLDialogElement.prototype;
-  proto.showModal ??= function showModal(this: HTMLDialogElement) {
-    this.setAttribute('open', '');
+  const define = (name: 'showModal' | 'close', value: (this: HTMLDialogElement) => void) => {
+    if (!Reflect.has(proto, name)) Object.defineProperty(proto, name, { value, configurable: true, writable: true });
   };
-  proto.close ??= function close(this: HTMLDialogElement) {
+  define('showModal', function showModal() {
+    this.setAttribute('open', '');
+  });
+  define('close', function close() {
     this.removeAttribute('open');
     this.dispatchEvent(new Event('close'));
-  };
+  });
 }

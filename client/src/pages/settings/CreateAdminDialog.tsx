@@ -21,6 +21,7 @@ export function CreateAdminDialog({ open, onClose, onCreated }: { open: boolean;
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation(trpc.admin.admins.create.mutationOptions({ onSuccess: onCreated }));
 
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setEmail('');
@@ -28,9 +29,9 @@ export function CreateAdminDialog({ open, onClose, onCreated }: { open: boolean;
       setPassword('');
       setMustChange(false);
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

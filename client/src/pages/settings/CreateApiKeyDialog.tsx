@@ -29,15 +29,16 @@ export function CreateApiKeyDialog({ open, onClose, onCreated }: { open: boolean
   );
 
   // A fresh form each time the dialog opens.
+  const { reset: resetCreate } = create;
   useEffect(() => {
     if (open) {
       setName('');
       setScopes([]);
       setExpires('');
       setErrors({});
-      create.reset();
+      resetCreate();
     }
-  }, [open, create.reset]);
+  }, [open, resetCreate]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
