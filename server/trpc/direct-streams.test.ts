@@ -101,6 +101,10 @@ describe('[REALTIME] the live ledger feed written without tRPC’s SSE producer 
     const { streams } = await pair('admin.live.ledger', {}, 2);
     const third = openRaw(urls[0], 'admin.live.ledger', {});
     await waitFor(() => withoutPings(third.frames()).length >= 2, { what: 'the third feed open' });
+    // A first charge seen by every feed: the hub's tail is then past every row the feeds opened with
+    // (a batch mixing a row a feed already sent with a new one is filtered per feed, so not shared).
+    const first = await consume(userId);
+    await waitFor(() => [...streams, third].every((s) => s.text().includes(`"transactionId":"${first.transactionId}"`)), { what: 'the first charge on every feed' });
     const encodedBefore = directStreamFramesEncoded();
     const charged = await consume(userId);
     const hasRow = (s: RawStream) => s.text().includes(`"transactionId":"${charged.transactionId}"`);
