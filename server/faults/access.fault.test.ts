@@ -114,10 +114,14 @@ const newKey = async (scopes: ApiKeyScope[]) => {
 async function expectRefusedWithoutWrites(cases: { label: string; call: () => Promise<unknown>; code: string }[]) {
   // api_keys and admin_sessions are counted only: a key or session check may move last_used_at / last_seen_at.
   const countOnly = ['api_keys', 'admin_sessions'];
+  // Usage counts are written once a second: the ones earlier successful calls left go in first, and
+  // the refusals' are flushed before the comparison, so a refused call that counted would show.
+  await env.deps.apiKeys.usage.flush();
   const before = await tableFingerprint(db(), { countOnly });
   const got = [];
   for (const c of cases) got.push({ label: c.label, code: await codeOf(c.call()) });
   expect(got).toEqual(cases.map((c) => ({ label: c.label, code: c.code })));
+  await env.deps.apiKeys.usage.flush();
   expect(changedTables(before, await tableFingerprint(db(), { countOnly }))).toEqual([]);
 }
 
