@@ -8,11 +8,11 @@ export type SubscriberProcess = { child: ChildProcess; close: () => Promise<{ ev
 export async function startSubscribers(env: { LIVE_URL: string; LIVE_COOKIE: string; SUBSCRIBERS: string }): Promise<SubscriberProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/live/subscribers.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
     const onData = () => /^open \d+$/m.test(out) && resolve();
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the subscribers exited with ${code}:\n${out}`)));
   });
   return {

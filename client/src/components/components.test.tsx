@@ -64,15 +64,15 @@ describe('[TABLES] the pager counts rows and moves between pages', () => {
     const pager = screen.getByRole('navigation', { name: 'Pages of users' });
     expect(within(pager).getByTestId('pager-count').textContent).toBe('1–50 of 1,234 users');
     expect(within(pager).getByText('Page 1 of 25')).toBeTruthy();
-    expect((screen.getByRole('button', { name: 'First page' }) as HTMLButtonElement).disabled).toBe(true);
-    expect((screen.getByRole('button', { name: 'Previous page' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'First page' }).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Previous page' }).disabled).toBe(true);
     await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
     await userEvent.click(screen.getByRole('button', { name: 'Last page' }));
     expect(onPage.mock.calls).toEqual([[1], [24]]);
 
     rerender(<Pager page={24} pageSize={50} total={1234} onPage={onPage} noun="users" />);
     expect(screen.getByTestId('pager-count').textContent).toBe('1,201–1,234 of 1,234 users');
-    expect((screen.getByRole('button', { name: 'Next page' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Next page' }).disabled).toBe(true);
   });
 
   it('shows a lower-bound total with a plus, and the count alone when one page holds everything', () => {
@@ -176,7 +176,7 @@ describe('[DIALOGS] a confirm dialog names its action and confirms once', () => 
   it('while busy shows progress and does not confirm again; an error is announced', async () => {
     const onConfirm = vi.fn();
     render(<Harness onConfirm={onConfirm} busy error="The key was already revoked." />);
-    const busy = screen.getByRole('button', { name: 'Revoking…' }) as HTMLButtonElement;
+    const busy = screen.getByRole<HTMLButtonElement>('button', { name: 'Revoking…' });
     expect(busy.disabled).toBe(true);
     await userEvent.click(busy);
     expect(onConfirm).not.toHaveBeenCalled();
