@@ -32,10 +32,11 @@ let server: ServerProcess;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  server = await startServer({ ...env.env, LOG_LEVEL: 'debug', SERVER_PROCESSES: '2', DATABASE_POOL_MAX: '4' });
+  // Three processes compile the server at once: on a busy machine that takes minutes, not seconds.
+  server = await startServer({ ...env.env, LOG_LEVEL: 'debug', SERVER_PROCESSES: '2', DATABASE_POOL_MAX: '4' }, 180_000);
   // A process logs its start just after it listens: wait for both lines.
-  await waitFor(() => listeningPids(server).size === 2, { timeoutMs: 60_000, what: 'both processes' });
-}, 90_000);
+  await waitFor(() => listeningPids(server).size === 2, { timeoutMs: 120_000, what: 'both processes' });
+}, 320_000);
 afterAll(async () => {
   await server?.stop('SIGKILL');
   await env.close();
@@ -68,7 +69,7 @@ describe('SERVER_PROCESSES: N HTTP server processes on one port', () => {
         replacement = [...listeningPids(server)].find((p) => !before.has(p));
         return replacement;
       },
-      { timeoutMs: 60_000, what: 'the replacement process' },
+      { timeoutMs: 150_000, what: 'the replacement process' },
     );
     const start = lines(server).length;
     for (let i = 0; i < 20; i++) expect(await fresh(`${server.url}/livez`)).toBe(200);
@@ -79,7 +80,7 @@ describe('SERVER_PROCESSES: N HTTP server processes on one port', () => {
         .map((l) => l.pid),
     );
     expect(answered).toEqual(new Set([...before].filter((p) => p !== victim).concat(replacement!)));
-  });
+  }, 180_000);
 
   it('SIGTERM stops every process gracefully and the primary exits 0', async () => {
     const pids = [...listeningPids(server)].filter((p) => isAlive(p));
