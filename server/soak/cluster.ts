@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTempPostgres } from '../faults/lib/temp-postgres';
@@ -14,6 +14,13 @@ import { repoRoot, startServer, type ServerProcess } from '../test/spawn';
 export async function startCluster(extraEnv: Record<string, string>, ports: number[]) {
   const [pg, redis] = await Promise.all([startTempPostgres(), startTempRedis()]);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cd-soak-'));
+  // Errors the processes log are kept after the run, so an unexpected 5xx can be chased to its stack.
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'cd-soak-logs-'));
+  const keepLog = (child: ChildProcess, name: string) => {
+    const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+  };
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: pg.url,
@@ -21,7 +28,7 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
     REDIS_PREFIX: `soak-${randomBytes(3).toString('hex')}`,
     DATA_DIR: dataDir,
     MASTER_KEY: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'fatal',
+    LOG_LEVEL: 'error',
     DATABASE_POOL_MAX: '8',
     WORKER_IN_SERVER: 'false',
     ALLOW_PRIVATE_OUTBOUND: 'true',
@@ -32,8 +39,13 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
     ...extraEnv,
   };
   // The first server migrates alone; the second starts on a migrated database.
-  const servers: ServerProcess[] = [await startServer({ ...env, PORT: String(ports[0]) }, 180_000)];
-  servers.push(await startServer({ ...env, PORT: String(ports[1]) }, 180_000));
+  const start = async (i: number, timeoutMs: number) => {
+    const server = await startServer({ ...env, PORT: String(ports[i]) }, timeoutMs);
+    keepLog(server.child, `server-${i}`);
+    return server;
+  };
+  const servers: ServerProcess[] = [await start(0, 180_000)];
+  servers.push(await start(1, 180_000));
   let worker: ChildProcess | null = null;
   let workerOut = '';
   const startWorker = () => {
@@ -41,6 +53,7 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
     worker = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
     worker.stdout!.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
     worker.stderr!.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
+    keepLog(worker, 'worker');
   };
   startWorker();
   const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
@@ -53,6 +66,7 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
 
   return {
     env,
+    logDir,
     pg,
     redis,
     urls: () => servers.map((s) => s.url),
@@ -60,7 +74,7 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
       await killHard(servers[i]!.child);
     },
     async restartServer(i: number) {
-      servers[i] = await startServer({ ...env, PORT: String(ports[i]) }, 120_000);
+      servers[i] = await start(i, 120_000);
     },
     async killWorker() {
       if (worker) await killHard(worker);

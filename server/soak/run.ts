@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { closeDeps, createDeps } from '../deps';
@@ -15,7 +16,16 @@ import { summarize, type OpRecord, type Window } from './stats';
 
 export type SoakOptions = { minutes: number; seed: number; ports: [number, number]; opsPerSecond?: number; log?: (line: string) => void };
 export type FaultEvent = { atMs: number; faults: Fault[]; healedMs?: number; checks?: 'passed' | 'failed' };
-export type SoakResult = { seed: number; minutes: number; history: FaultEvent[]; checksPassed: number; violations: Violation[]; stats: ReturnType<typeof summarize> };
+/** `logs`: the processes' error logs, kept when a check failed or a client saw a 5xx (else removed). */
+export type SoakResult = {
+  seed: number;
+  minutes: number;
+  history: FaultEvent[];
+  checksPassed: number;
+  violations: Violation[];
+  stats: ReturnType<typeof summarize>;
+  logs: string | null;
+};
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
 
@@ -110,5 +120,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await cluster.close().catch(() => null);
     await fakes.close().catch(() => null);
   }
-  return { seed: o.seed, minutes: o.minutes, history, checksPassed, violations, stats: summarize(ops, windows, loadEndMs || now()) };
+  const serverErrors = ops.some((op) => /^5\d\d /.test(op.outcome));
+  const keepLogs = violations.length > 0 || serverErrors;
+  if (!keepLogs) rmSync(cluster.logDir, { recursive: true, force: true });
+  return { seed: o.seed, minutes: o.minutes, history, checksPassed, violations, stats: summarize(ops, windows, loadEndMs || now()), logs: keepLogs ? cluster.logDir : null };
 }
