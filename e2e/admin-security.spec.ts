@@ -83,6 +83,41 @@ test('an API key is rotated: the old secret works through its grace period, and 
   await expect(keyRow(page, name).getByTestId('usage-sparkline')).toHaveAttribute('aria-label', '4 calls in the last 30 days');
 });
 
+test("an API key's name and scopes are edited in place: the secret stays, and a removed scope refuses the very next call", async ({ page }) => {
+  const name = `editing-${stamp()}`;
+  await page.goto('/settings');
+  await signIn(page);
+  const { secret } = await mutate<{ secret: string }>(page.request, 'admin.apiKeys.create', { name, scopes: ['users:write', 'credits:read'] });
+  const userId = `edit-${stamp()}`;
+  await mutate(page.request, 'users.upsert', { userId, tier: 'plus' }, secret);
+  const readBalance = () =>
+    page.request.get(`/trpc/credits.balance?input=${encodeURIComponent(JSON.stringify({ userId }))}`, { headers: { Authorization: `Bearer ${secret}` } }).then((r) => r.status());
+  expect(await readBalance()).toBe(200);
+  await page.reload();
+
+  await keyRow(page, name)
+    .getByRole('button', { name: `Edit ${name}` })
+    .click();
+  const dialog = page.getByRole('dialog', { name: 'Edit API key' });
+  // No scope at all is refused in the form.
+  await dialog.getByRole('checkbox', { name: /users:write/ }).uncheck();
+  await expect(dialog.getByTestId('scope-removal-warning')).toContainText('users:write');
+  await dialog.getByRole('checkbox', { name: /credits:read/ }).uncheck();
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(dialog.getByText('choose at least one scope')).toBeVisible();
+  await dialog.getByRole('checkbox', { name: /credits:read/ }).check();
+  await dialog.getByLabel('Name').fill(`${name}-renamed`);
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText(`API key “${name}-renamed” saved.`)).toBeVisible();
+  await expect(keyRow(page, `${name}-renamed`)).toContainText('credits:read');
+  await expect(keyRow(page, `${name}-renamed`)).not.toContainText('users:write');
+
+  // The same secret: refused for the removed scope, still accepted for the one it kept.
+  expect((await callWithKey(page, secret)).status).toBe(403);
+  expect(await readBalance()).toBe(200);
+});
+
 test('an account created without a password must replace the generated one before anything else', async ({ page }) => {
   const email = `forced-${stamp()}@example.com`;
   await page.goto('/settings');

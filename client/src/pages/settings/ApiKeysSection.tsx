@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { ApiKeyView } from '../../../../shared/auth';
+import { EditApiKeyDialog } from './EditApiKeyDialog';
 import { RotateApiKeyDialog } from './RotateApiKeyDialog';
 import { UsageSparkline } from './UsageSparkline';
 import { Chips } from '../../components/Chips';
@@ -29,6 +30,7 @@ export function ApiKeysSection() {
   const [created, setCreated] = useState<{ name: string; secret: string; note?: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
   const [rotating, setRotating] = useState<ApiKeyView | null>(null);
+  const [editing, setEditing] = useState<ApiKeyView | null>(null);
 
   const revoke = useMutation(
     trpc.admin.apiKeys.revoke.mutationOptions({
@@ -119,10 +121,13 @@ export function ApiKeysSection() {
       col.display({
         id: 'actions',
         header: () => <span className="sr-only">Actions</span>,
-        meta: { align: 'right', width: 150 },
+        meta: { align: 'right', width: 200 },
         cell: (c) =>
           c.row.original.revokedAt ? null : (
             <span className="row-actions">
+              <button type="button" className="button button-small" onClick={() => setEditing(c.row.original)} aria-label={`Edit ${c.row.original.name}`}>
+                Edit
+              </button>
               {keyStatus(c.row.original) === 'active' && (
                 <button type="button" className="button button-small" onClick={() => setRotating(c.row.original)} aria-label={`Rotate ${c.row.original.name}`}>
                   Rotate
@@ -195,6 +200,18 @@ export function ApiKeysSection() {
             setRotating(null);
             setCreated({ name: result.apiKey.name, secret: result.secret, note });
             toast.show(`API key “${result.apiKey.name}” rotated.`);
+            void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
+          }}
+        />
+      )}
+
+      {editing && (
+        <EditApiKeyDialog
+          apiKey={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(key) => {
+            setEditing(null);
+            toast.show(`API key “${key.name}” saved.`);
             void queryClient.invalidateQueries(trpc.admin.apiKeys.list.queryFilter());
           }}
         />
