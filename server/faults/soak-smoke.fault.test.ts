@@ -8,6 +8,7 @@ describe('[FAULT] a 2-minute chaos soak: mixed load, seeded faults, the books ba
     const lines: string[] = [];
     const result = await runSoak({ minutes: 2, seed, ports: [await freePort(), await freePort()], opsPerSecond: 4, log: (l) => lines.push(l) });
     // On failure the message carries the seed, the fault history and the offending rows, to replay with --seed.
+    expect(result.error, JSON.stringify({ seed, lines, history: result.history, logs: result.logs }, null, 2)).toBeNull();
     expect(result.violations, JSON.stringify({ seed, lines, history: result.history }, null, 2)).toEqual([]);
     expect(result.history.length).toBeGreaterThan(0);
     expect(result.history.every((e) => e.checks === 'passed')).toBe(true);

@@ -38,25 +38,50 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
     PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
     ...extraEnv,
   };
-  // The first server migrates alone; the second starts on a migrated database.
-  const start = async (i: number, timeoutMs: number) => {
-    const server = await startServer({ ...env, PORT: String(ports[i]) }, timeoutMs);
-    keepLog(server.child, `server-${i}`);
-    return server;
+  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+  let closing = false;
+  const restarts: string[] = [];
+
+  // A process restarts as a supervisor (systemd, Kubernetes) would restart it: a start that fails,
+  // because PostgreSQL is still down, say, is tried again until it comes up.
+  const startServerProcess = async (i: number, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const server = await startServer({ ...env, PORT: String(ports[i]) }, Math.max(30_000, deadline - Date.now()));
+        keepLog(server.child, `server-${i}`);
+        if (attempt > 1) restarts.push(`server-${i} started on attempt ${attempt}`);
+        return server;
+      } catch (e) {
+        if (closing || Date.now() > deadline) throw e;
+        restarts.push(`server-${i} failed to start (attempt ${attempt})`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   };
-  const servers: ServerProcess[] = [await start(0, 180_000)];
-  servers.push(await start(1, 180_000));
+  // The first server migrates alone; the second starts on a migrated database.
+  const servers: ServerProcess[] = [await startServerProcess(0, 180_000)];
+  servers.push(await startServerProcess(1, 180_000));
+
+  // The worker is supervised the same way: if it exits (a start that found PostgreSQL down), it is
+  // started again after a second — except while a kill-worker fault holds it down.
   let worker: ChildProcess | null = null;
   let workerOut = '';
+  let workerHeldDown = false;
   const startWorker = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
+    worker = child;
     workerOut = '';
-    worker = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
-    worker.stdout!.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
-    worker.stderr!.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
-    keepLog(worker, 'worker');
+    child.stdout.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
+    child.stderr.on('data', (d) => (workerOut = (workerOut + d).slice(-4000)));
+    keepLog(child, 'worker');
+    child.once('exit', (code, signal) => {
+      if (closing || workerHeldDown || worker !== child) return;
+      restarts.push(`worker exited (${signal ?? code}) and was started again`);
+      setTimeout(() => !closing && !workerHeldDown && worker === child && startWorker(), 1_000).unref();
+    });
   };
   startWorker();
-  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
   const killHard = (c: ChildProcess) =>
     new Promise<void>((resolve) => {
       if (exited(c)) return resolve();
@@ -74,15 +99,22 @@ export async function startCluster(extraEnv: Record<string, string>, ports: numb
       await killHard(servers[i]!.child);
     },
     async restartServer(i: number) {
-      servers[i] = await start(i, 120_000);
+      servers[i] = await startServerProcess(i, 300_000);
     },
     async killWorker() {
+      workerHeldDown = true;
       if (worker) await killHard(worker);
     },
-    restartWorker: startWorker,
+    restartWorker() {
+      workerHeldDown = false;
+      startWorker();
+    },
     workerAlive: () => worker !== null && !exited(worker),
     workerOutput: () => workerOut,
+    /** What the supervisor did on its own: starts that failed and were tried again. */
+    restarts: () => [...restarts],
     async close() {
+      closing = true;
       await Promise.all(servers.map((s) => s.stop()));
       if (worker) await killHard(worker);
       await redis.close();

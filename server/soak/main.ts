@@ -9,6 +9,10 @@ const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 **
 const ports = values.ports.split(',').map(Number) as [number, number];
 const result = await runSoak({ minutes: Number(values.minutes), seed, ports, opsPerSecond: Number(values.rate) });
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+if (result.error) {
+  process.stderr.write(`\nTHE SOAK STOPPED (harness error, seed ${seed}; logs: ${result.logs}):\n${result.error}\n`);
+  process.exit(2);
+}
 if (result.violations.length) {
   process.stderr.write(`\nINVARIANT VIOLATED — replay with: npm run soak -- --minutes ${values.minutes} --seed ${seed}\n`);
   for (const v of result.violations) process.stderr.write(`${v.check}: ${JSON.stringify(v.rows, null, 2)}\n`);

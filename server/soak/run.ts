@@ -25,6 +25,10 @@ export type SoakResult = {
   violations: Violation[];
   stats: ReturnType<typeof summarize>;
   logs: string | null;
+  /** Starts the supervisor had to try again (a process that came up while a service was down). */
+  restarts: string[];
+  /** The harness itself failed (a process that never came back): not a violated invariant, but the run stopped. */
+  error: string | null;
 };
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
@@ -43,6 +47,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let violations: Violation[] = [];
   let checksPassed = 0;
   let loadEndMs = 0;
+  let error: string | null = null;
+  let ticker: NodeJS.Timeout | undefined;
   const t0 = Date.now();
   const now = () => Date.now() - t0;
   const check = async (graceSeconds: number, event?: FaultEvent) => {
@@ -71,7 +77,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let inFlight = 0;
     const pending = new Set<Promise<void>>();
     const rate = o.opsPerSecond ?? 5;
-    const ticker = setInterval(() => {
+    ticker = setInterval(() => {
       if (inFlight >= 25) return; // the system is slow (a fault): do not pile up requests
       const r = stream(o.seed, `op-${n++}`);
       const kind = pickKind(r);
@@ -92,7 +98,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const heals = await Promise.all(step.faults.map((f) => inject(f, cluster, fakes)));
       const holdUntil = now() + Math.max(...step.faults.map((f) => f.holdMs));
       await waitFor(() => now() >= holdUntil, { timeoutMs: 60_000, intervalMs: 100 });
-      for (const heal of heals) await heal();
+      // Heals run together, as they would in an incident: a server restarting while PostgreSQL is
+      // still coming back retries until it can start.
+      await Promise.all(heals.map((heal) => heal()));
       event.healedMs = now();
       windows.push({ fromMs: event.atMs, toMs: event.healedMs });
       if (!(await check(180, event))) break;
@@ -115,13 +123,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (undelivered.length) violations = [{ check: 'webhook-delivered', rows: undelivered.slice(0, 20) }];
       else await check(5);
     }
+  } catch (e) {
+    error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
+    clearInterval(ticker);
     await closeDeps(deps).catch(() => null);
     await cluster.close().catch(() => null);
     await fakes.close().catch(() => null);
   }
   const serverErrors = ops.some((op) => /^5\d\d /.test(op.outcome));
-  const keepLogs = violations.length > 0 || serverErrors;
+  const keepLogs = violations.length > 0 || serverErrors || error !== null;
   if (!keepLogs) rmSync(cluster.logDir, { recursive: true, force: true });
-  return { seed: o.seed, minutes: o.minutes, history, checksPassed, violations, stats: summarize(ops, windows, loadEndMs || now()), logs: keepLogs ? cluster.logDir : null };
+  return {
+    seed: o.seed,
+    minutes: o.minutes,
+    history,
+    checksPassed,
+    violations,
+    stats: summarize(ops, windows, loadEndMs || now()),
+    logs: keepLogs ? cluster.logDir : null,
+    restarts: cluster.restarts(),
+    error,
+  };
 }

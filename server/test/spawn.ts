@@ -81,7 +81,8 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // A child killed by a signal has no exit code but a signal code: it has exited all the same.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),
