@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import styles from './Dialog.module.css';
+import { FormActions } from './FormField';
 
 type DialogProps = {
   open: boolean;
@@ -94,14 +95,7 @@ export function ConfirmDialog({ open, title, message, confirmLabel, busyLabel, d
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={danger ? 'button button-danger' : 'button button-primary'} disabled={busy} data-autofocus>
-            {busy ? (busyLabel ?? 'Saving…') : confirmLabel}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={busy} label={confirmLabel} busyLabel={busyLabel} danger={danger} autoFocusSubmit />
       </form>
     </Dialog>
   );

@@ -63,14 +63,31 @@ export function FormPreview({ children, testId }: { children: ReactNode; testId?
   );
 }
 
-/** Cancel and the submit button with its own verb, showing progress while busy. */
-export function FormActions({ onClose, busy, label, busyLabel = 'Saving…' }: { onClose: () => void; busy: boolean; label: string; busyLabel?: string }) {
+/**
+ * Cancel and the submit button with its own verb, showing progress while busy. `danger` for an
+ * action that cannot be undone; `autoFocusSubmit` where the dialog is only a confirmation.
+ */
+export function FormActions({
+  onClose,
+  busy,
+  label,
+  busyLabel = 'Saving…',
+  danger = false,
+  autoFocusSubmit = false,
+}: {
+  onClose: () => void;
+  busy: boolean | undefined;
+  label: string;
+  busyLabel?: string;
+  danger?: boolean;
+  autoFocusSubmit?: boolean;
+}) {
   return (
     <div className="form-actions">
       <button type="button" className="button" onClick={onClose}>
         Cancel
       </button>
-      <button type="submit" className="button button-primary" disabled={busy}>
+      <button type="submit" className={danger ? 'button button-danger' : 'button button-primary'} disabled={busy === true} data-autofocus={autoFocusSubmit || undefined}>
         {busy ? busyLabel : label}
       </button>
     </div>

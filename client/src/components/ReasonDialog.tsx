@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { reasonSchema } from '../../../shared/common';
 import { validate } from '../lib/forms';
 import { Dialog } from './Dialog';
+import { FormActions } from './FormField';
 
 type ReasonDialogProps = {
   open: boolean;
@@ -73,14 +74,7 @@ export function ReasonDialog({ open, title, message, confirmLabel, busyLabel, da
             {fieldError ?? 'Recorded in the audit log.'}
           </div>
         </div>
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={danger ? 'button button-danger' : 'button button-primary'} disabled={busy}>
-            {busy ? (busyLabel ?? 'Saving…') : confirmLabel}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={busy} label={confirmLabel} busyLabel={busyLabel} danger={danger} />
       </form>
     </Dialog>
   );

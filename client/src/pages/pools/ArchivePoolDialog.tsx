@@ -3,7 +3,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { archivePoolInputSchema, restorePoolInputSchema, type PoolView } from '../../../../shared/pools';
 import { estimateUsd, formatCount } from '../../components/Amount';
 import { Dialog } from '../../components/Dialog';
-import { ReasonField, validateForm } from '../../components/FormField';
+import { FormActions, ReasonField, validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
@@ -91,14 +91,7 @@ export function ArchivePoolDialog({ pool, restore, onClose }: Props) {
           </div>
         )}
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder={restore ? 'e.g. contract renewed' : 'e.g. contract ended'} />
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={restore ? 'button button-primary' : 'button button-danger'} disabled={action.isPending}>
-            {action.isPending ? (restore ? 'Restoring…' : 'Archiving…') : restore ? 'Restore pool' : 'Archive pool'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={action.isPending} label={restore ? 'Restore pool' : 'Archive pool'} busyLabel={restore ? 'Restoring…' : 'Archiving…'} danger={!restore} />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { setProviderActiveInputSchema, type ProviderView } from '../../../../shared/providers';
 import { Dialog } from '../../components/Dialog';
-import { Field, validateForm } from '../../components/FormField';
+import { Field, FormActions, validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { type FieldErrors } from '../../lib/forms';
@@ -80,14 +80,7 @@ export function SetActiveDialog({ provider, onClose }: { provider: ProviderView 
               onChange={(e) => setReason(e.target.value)}
             />
           </Field>
-          <div className="form-actions">
-            <button type="button" className="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className={enabling ? 'button button-primary' : 'button button-danger'} disabled={setActive.isPending}>
-              {setActive.isPending ? (enabling ? 'Enabling…' : 'Disabling…') : enabling ? 'Enable provider' : 'Disable provider'}
-            </button>
-          </div>
+          <FormActions onClose={onClose} busy={setActive.isPending} label={enabling ? 'Enable provider' : 'Disable provider'} busyLabel={enabling ? 'Enabling…' : 'Disabling…'} danger={!enabling} />
         </form>
       )}
     </Dialog>

@@ -6,6 +6,7 @@ import { Dialog } from '../../components/Dialog';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
+import { FormActions } from '../../components/FormField';
 
 const roleDescriptions: Record<AdminRole, string> = {
   admin: 'Admin — manages everything',
@@ -103,14 +104,7 @@ export function CreateAdminDialog({ open, onClose, onCreated }: { open: boolean;
             <span>Ask them to choose their own password at the first sign-in</span>
           </label>
         )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Saving…' : 'Create account'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={create.isPending} label="Create account" />
       </form>
     </Dialog>
   );

@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { createApiKeyInputSchema } from '../../../../shared/auth';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { Dialog } from '../../components/Dialog';
-import { ChoiceListField } from '../../components/FormField';
+import { ChoiceListField, FormActions } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -89,14 +89,7 @@ export function CreateApiKeyDialog({ open, onClose, onCreated }: { open: boolean
             {errors.expiresAt ?? 'Your local time. Empty: the key works until revoked.'}
           </div>
         </div>
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Saving…' : 'Create key'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={create.isPending} label="Create key" />
       </form>
     </Dialog>
   );

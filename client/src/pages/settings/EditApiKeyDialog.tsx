@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { updateApiKeyInputSchema, type ApiKeyView } from '../../../../shared/auth';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { Dialog } from '../../components/Dialog';
-import { ChoiceListField } from '../../components/FormField';
+import { ChoiceListField, FormActions } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -54,14 +54,7 @@ export function EditApiKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKeyV
             Calls that need {removed.join(', ')} are refused from the app&apos;s next request.
           </div>
         )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={update.isPending}>
-            {update.isPending ? 'Saving…' : 'Save changes'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={update.isPending} label="Save changes" />
       </form>
     </Dialog>
   );

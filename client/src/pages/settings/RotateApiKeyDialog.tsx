@@ -5,6 +5,7 @@ import { Dialog } from '../../components/Dialog';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
+import { FormActions } from '../../components/FormField';
 
 /** How long the replaced secret keeps working: long enough to redeploy the app with the new one. */
 const GRACE_CHOICES = [
@@ -56,14 +57,7 @@ export function RotateApiKeyDialog({ apiKey, onClose, onRotated }: { apiKey: Api
           </select>
           <div className="field-hint">A secret replaced earlier and still in its grace period stops at once.</div>
         </div>
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={rotate.isPending}>
-            {rotate.isPending ? 'Rotating…' : 'Rotate key'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={rotate.isPending} label="Rotate key" busyLabel="Rotating…" />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { totpCodeInputSchema, totpDisableInputSchema } from '../../../../shared/auth';
 import { Dialog } from '../../components/Dialog';
-import { Field, validateForm } from '../../components/FormField';
+import { Field, FormActions, validateForm } from '../../components/FormField';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
@@ -119,14 +119,7 @@ function SetupDialog({ onClose }: { onClose: () => void }) {
             <Field id="totp-code" label="Code from the app" error={errors.code} hint="The 6 digits it shows now.">
               <input id="totp-code" inputMode="numeric" autoComplete="one-time-code" data-autofocus value={code} onChange={(e) => setCode(e.target.value)} />
             </Field>
-            <div className="form-actions">
-              <button type="button" className="button" onClick={onClose}>
-                Cancel
-              </button>
-              <button type="submit" className="button button-primary" disabled={confirm.isPending}>
-                {confirm.isPending ? 'Checking…' : 'Turn on'}
-              </button>
-            </div>
+            <FormActions onClose={onClose} busy={confirm.isPending} label="Turn on" busyLabel="Checking…" />
           </form>
         )
       )}
@@ -167,14 +160,7 @@ function DisableDialog({ onClose }: { onClose: () => void }) {
         <Field id="totp-disable-password" label="Your password" error={errors.password}>
           <input id="totp-disable-password" type="password" autoComplete="current-password" data-autofocus value={password} onChange={(e) => setPassword(e.target.value)} />
         </Field>
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-danger" disabled={disable.isPending}>
-            {disable.isPending ? 'Turning off…' : 'Turn off'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={disable.isPending} label="Turn off" busyLabel="Turning off…" danger />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { createWebhookInputSchema, webhookEventTypes, type WebhookEndpointView, type WebhookEventType } from '../../../../shared/webhooks';
 import { Dialog } from '../../components/Dialog';
-import { ChoiceListField } from '../../components/FormField';
+import { ChoiceListField, FormActions } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -67,14 +67,7 @@ export function CreateEndpointDialog({ open, onClose, onCreated }: { open: boole
           </div>
         </div>
         <ChoiceListField id="webhook-events" legend="Events" name="events" options={webhookEventTypes} descriptions={eventDescriptions} value={events} onChange={setEvents} error={errors.events} />
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Saving…' : 'Register endpoint'}
-          </button>
-        </div>
+        <FormActions onClose={onClose} busy={create.isPending} label="Register endpoint" />
       </form>
     </Dialog>
   );
