@@ -10,7 +10,6 @@ import { usageTrend } from '../server/analytics/trends';
 import { cliActor } from '../server/auth/audit';
 import { SecretBox } from '../server/auth/secrets';
 import { openDb, type DbHandle } from '../server/db/client';
-import { queryRows } from '../server/db/rows';
 import { getHistory } from '../server/ledger/balance';
 import { searchLedger } from '../server/ledger/ledger-search';
 import { saveProvider } from '../server/providers/provider-admin';
@@ -152,8 +151,8 @@ const analytics: Benchmark = {
       const now = today();
       const parts = await timeCalls(
         [
-          { key: "today's summary (summaryRows)", label: '', call: () => queryRows(db0, dsql`select * from (${summaryRows(now, now)}) s`) },
-          { key: "today's breakdown (breakdownRows)", label: '', call: () => queryRows(db0, dsql`select * from (${breakdownRows(now, now)}) b`) },
+          { key: "today's summary (summaryRows)", label: '', call: () => db0.execute(dsql`select * from (${summaryRows(now, now)}) s`) },
+          { key: "today's breakdown (breakdownRows)", label: '', call: () => db0.execute(dsql`select * from (${breakdownRows(now, now)}) b`) },
           { key: 'usageTrend 30 days (dashboard chart)', label: '', call: () => usageTrend(db0, { from: addDays(now, -29), to: now, split: 'none' }) },
           { key: 'forecast()', label: '', call: () => forecast(db0, now) },
         ],

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cliActor } from '../auth/audit';
 import { auditLog } from '../auth/tables';
 import { queryOne } from '../db/rows';
@@ -290,10 +291,10 @@ describe('[ALERTS] Slack', () => {
       .where(and(eq(alertDeliveries.alertId, id), eq(alertDeliveries.channel, 'slack')));
     expect(slack).toMatchObject({ status: 'pending', attempts: 1 });
     expect(slack!.lastError).toBe('HTTP 429 Too Many Requests (retry after 120 s)');
-    const wait = await queryOne<{ s: number }>(db(), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${slack!.id}`);
+    const wait = await queryOne(db(), z.object({ s: z.number() }), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${slack!.id}`);
     // The backoff alone would wait 30 s.
-    expect(Number(wait!.s)).toBeGreaterThan(115);
-    expect(Number(wait!.s)).toBeLessThanOrEqual(120);
+    expect(wait!.s).toBeGreaterThan(115);
+    expect(wait!.s).toBeLessThanOrEqual(120);
 
     fakes.state.rateLimit.slack = null;
     await sendDueDeliveries(db(), deps());

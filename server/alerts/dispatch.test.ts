@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cliActor } from '../auth/audit';
 import { queryOne } from '../db/rows';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';
@@ -60,7 +61,7 @@ const mailFor = (subject: string) => fakes.state.mail.filter((m) => m.subject.in
 const headerOf = (msg: { body: Record<string, unknown> }) => (msg.body.blocks as { text: { text: string } }[])[0]!.text.text;
 const makeDue = (id: number) => db().execute(sql`update alert_deliveries set next_attempt_at = now() - interval '1 second' where id = ${id}`);
 const secondsUntilNextAttempt = async (id: number) =>
-  Number((await queryOne<{ s: number }>(db(), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${id}`))!.s);
+  (await queryOne(db(), z.object({ s: z.number() }), sql`select extract(epoch from next_attempt_at - now())::float8 as s from alert_deliveries where id = ${id}`))!.s;
 
 describe('[ALERTS] routing by level', () => {
   it('an error alert reaches Slack and email with the seed payload, after commit only', async () => {

@@ -1,8 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cliActor } from '../auth/audit';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
 import { captureReservation, releaseReservation, reserveCredits } from '../ledger/reservations';
@@ -32,6 +33,23 @@ const db = () => env.deps.dbHandle.db;
 async function at(instant: string, ids: { userId: string }) {
   await db().execute(sql`update credit_transactions set created_at = ${instant}::timestamptz where user_id = ${ids.userId} and created_at > now() - interval '1 hour'`);
 }
+
+/** A daily_usage_summary row, every column and no other (money as decimal text). */
+const dailySummaryRow = z.strictObject({
+  day: col.text,
+  total_requests: col.integer,
+  successful_requests: col.integer,
+  failed_requests: col.integer,
+  credits_consumed: col.integer,
+  allowance_credits: col.integer,
+  platform_credits: col.integer,
+  cost_usd: col.decimal,
+  free_tier_usage: col.integer,
+  plus_tier_usage: col.integer,
+  pro_tier_usage: col.integer,
+  active_users: col.integer,
+  generated_at: col.time,
+});
 
 describe('[ANALYTICS] daily usage summary', () => {
   const D = '2026-10-10';
@@ -65,7 +83,7 @@ describe('[ANALYTICS] daily usage summary', () => {
 
     await generateDailyUsageSummary(db(), D);
     await generateDailyUsageSummary(db(), addDays(D, 1));
-    const summary = () => queryRows(db(), sql`select *, cost_usd::text as cost_usd from daily_usage_summary where day in (${D}::date, ${addDays(D, 1)}::date) order by day`);
+    const summary = () => queryRows(db(), dailySummaryRow, sql`select *, cost_usd::text as cost_usd from daily_usage_summary where day in (${D}::date, ${addDays(D, 1)}::date) order by day`);
     const first = await summary();
     expect(first[0]).toMatchObject({
       total_requests: 8,
@@ -81,10 +99,15 @@ describe('[ANALYTICS] daily usage summary', () => {
       active_users: 3,
     });
     expect(first[1]).toMatchObject({ total_requests: 1, successful_requests: 1, cost_usd: '0.050000', plus_tier_usage: 1 });
-    const byProvider = await queryRows(db(), sql`select value, requests, cost_usd::text from daily_usage_breakdown where day = ${D}::date and dimension = 'provider'`);
-    expect(byProvider).toEqual([{ value: provider, requests: 1, cost_usd: '0.050000' }]);
-    const byType = await queryRows<{ value: string; requests: number }>(
+    const byProvider = await queryRows(
       db(),
+      z.object({ value: col.text, requests: col.integer, cost_usd: col.decimal }),
+      sql`select value, requests, cost_usd::text from daily_usage_breakdown where day = ${D}::date and dimension = 'provider'`,
+    );
+    expect(byProvider).toEqual([{ value: provider, requests: 1, cost_usd: '0.050000' }]);
+    const byType = await queryRows(
+      db(),
+      z.object({ value: col.text, requests: col.integer }),
       sql`select value, requests from daily_usage_breakdown where day = ${D}::date and dimension = 'enhancementType' order by value`,
     );
     expect(byType).toEqual([
@@ -96,14 +119,14 @@ describe('[ANALYTICS] daily usage summary', () => {
 
     await generateDailyUsageSummary(db(), D);
     expect(await summary()).toEqual(first.map((r) => ({ ...r, generated_at: expect.anything() })));
-    const userDay = await queryOne<{ n: number }>(db(), sql`select sum(requests)::int as n from daily_user_usage where day = ${D}::date`);
+    const userDay = await queryOne(db(), z.object({ n: col.integer }), sql`select sum(requests)::int as n from daily_user_usage where day = ${D}::date`);
     expect(userDay!.n).toBe(7);
   });
 
   it('backfills every missing finished day, with zero rows for quiet days, and then has nothing to do', async () => {
     const done = await backfillDailySummaries(db(), { until: '2026-10-15' });
     expect(done).toContain('2026-10-12');
-    const quiet = await queryOne(db(), sql`select total_requests from daily_usage_summary where day = '2026-10-12'`);
+    const quiet = await queryOne(db(), z.object({ total_requests: col.integer }), sql`select total_requests from daily_usage_summary where day = '2026-10-12'`);
     expect(quiet).toEqual({ total_requests: 0 });
     expect(await backfillDailySummaries(db(), { until: '2026-10-15' })).toEqual([]);
   });
@@ -223,13 +246,14 @@ describe('[ANALYTICS] smart reallocation', () => {
       const notices = await ldb.select().from(userNotifications).where(eq(userNotifications.userId, heavy));
       expect(notices.map((n) => [n.type, n.title, n.action])).toEqual([['upgrade_suggestion', 'You are a power user', { kind: 'upgrade', tier: 'pro', label: 'Upgrade to pro' }]]);
       expect(notices[0]!.message).toMatch(/^You made 21 enhancements in the last \d+ days\. Upgrading gives you more monthly credits\.$/);
-      const sides = await queryOne<{ users: string; pool: string }>(
+      const sides = await queryOne(
         ldb,
+        z.object({ users: col.integer, pool: col.integer }),
         sql`select (select coalesce(sum(credits_delta), 0) from credit_transactions where transaction_type = 'reallocation')::text as users,
                    (select coalesce(sum(credits_delta), 0) from credit_pool_transactions where transaction_type = 'reallocation')::text as pool`,
       );
-      expect(Number(sides!.users) + Number(sides!.pool)).toBe(0);
-      expect(Number(sides!.pool)).toBe(10);
+      expect(sides!.users + sides!.pool).toBe(0);
+      expect(sides!.pool).toBe(10);
 
       const second = await optimizeAllocation(ldb);
       expect(second).toMatchObject({ upgradeSuggestions: 0, usersReallocated: 0, creditsReallocated: 0 });

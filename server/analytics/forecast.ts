@@ -1,10 +1,24 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { summaryRows } from './day-aggregates';
 import { addDays, today } from './days';
 
 const TRAILING_DAYS = 7;
+
+/** A pool's balance and its trailing burn per day (a rate in credits, kept as decimal text until the division). */
+const poolBurnRow = z.object({ provider: col.text, balance: col.integer, burn: col.decimal });
+/** The month's provider cost so far and projected, against the budget (money as decimal text; `share` a ratio). */
+const monthCostRow = z.object({
+  mtd: col.decimal,
+  projected: col.decimal,
+  budget: col.decimal,
+  configured: col.bool,
+  share: col.decimalOrNull,
+  days_left: col.integer,
+  days_in_month: col.integer,
+});
 
 /**
  * For each pool, days until it is empty at the trailing 7-day burn rate and the refill that covers
@@ -15,8 +29,9 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
   const from = addDays(asOf, -TRAILING_DAYS);
   const yesterday = addDays(asOf, -1);
   const monthStart = `${asOf.slice(0, 8)}01`;
-  const pools = await queryRows<{ provider: string; balance: string; burn: string }>(
+  const pools = await queryRows(
     db,
+    poolBurnRow,
     sql`
     select p.provider,
       (select coalesce(sum(balance), 0) from credit_pool_stripes s where s.provider = p.provider)::text as balance,
@@ -24,8 +39,9 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
        where b.dimension = 'provider' and b.value = p.provider and b.day between ${from}::date and ${yesterday}::date)::numeric(14,4)::text as burn
     from credit_pools p where p.status <> 'suspended' order by p.provider`,
   );
-  const month = await queryOne<{ mtd: string; projected: string; budget: string; configured: boolean; share: string | null; days_left: number; days_in_month: number }>(
+  const month = await queryOne(
     db,
+    monthCostRow,
     sql`
     with settings as (
       select monthly_revenue_usd * credit_budget_share_percent / 100 as budget, monthly_revenue_usd > 0 as configured from platform_settings where id = 1
@@ -47,10 +63,10 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
            cal.days_left, cal.days_in_month
     from settings, stored, live, recent, cal`,
   );
-  const daysLeft = Number(month!.days_left);
+  const daysLeft = month!.days_left;
   return {
     pools: pools.map((p) => {
-      const balance = Number(p.balance);
+      const balance = p.balance;
       const burn = Number(p.burn);
       const daysUntilEmpty = burn > 0 ? Math.round((balance / burn) * 10) / 10 : null;
       return {

@@ -1,8 +1,9 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { ApiKeyUsageView, ApiKeyView } from '../../shared/auth';
 import type { ApiKeyScope } from '../../shared/enums';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { audit, type Actor } from './audit';
 import { apiKeys } from './tables';
@@ -118,8 +119,9 @@ export async function rotateApiKey(db: DbOrTx, actor: Actor, input: { id: string
 
 /** Each key's calls per UTC day over the last 30 days, zero-filled, oldest first. */
 export async function apiKeyUsage(db: DbOrTx): Promise<ApiKeyUsageView[]> {
-  const rows = await queryRows<{ api_key_id: string; day: string; calls: number }>(
+  const rows = await queryRows(
     db,
+    z.object({ api_key_id: col.id, day: col.text, calls: col.integer }),
     sql`select k.id as api_key_id, to_char(d.day, 'YYYY-MM-DD') as day, coalesce(u.calls, 0)::int as calls
         from api_keys k
         cross join generate_series((now() at time zone 'UTC')::date - ${USAGE_DAYS - 1}::int, (now() at time zone 'UTC')::date, interval '1 day') as d(day)
@@ -158,18 +160,21 @@ export type ApiKeyRecord = AuthenticatedKey & {
 
 export const isApiKeySecret = (secret: string) => secret.startsWith(KEY_PREFIX);
 
+const apiKeyHashRow = z.object({
+  id: col.id,
+  name: col.text,
+  scopes: z.array(z.string()),
+  revoked: col.bool,
+  expires_at: col.textOrNull,
+  replaced: col.bool,
+  previous_expires_at: col.textOrNull,
+});
+
 /** The key whose current or replaced secret hashes to `hash`, or null. One indexed read, no writes. */
 export async function findApiKeyByHash(db: DbOrTx, hash: string): Promise<ApiKeyRecord | null> {
-  const row = await queryOne<{
-    id: string;
-    name: string;
-    scopes: string[];
-    revoked: boolean;
-    expires_at: string | null;
-    replaced: boolean;
-    previous_expires_at: string | null;
-  }>(
+  const row = await queryOne(
     db,
+    apiKeyHashRow,
     sql`select id, name, scopes, revoked_at is not null as revoked, expires_at::text,
           key_hash <> ${hash} as replaced, previous_expires_at::text
         from api_keys where key_hash = ${hash} or previous_key_hash = ${hash}

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../db/rows';
+import { countRow, queryRows } from '../db/rows';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { newUser } from '../test/ledger-helpers';
 import { audit } from './audit';
@@ -29,7 +29,7 @@ describe('[AUDIT] the audit log page', () => {
     expect(rows[0]!.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Number(rows[0]!.id)).toBeGreaterThan(Number(rows[1]!.id));
     // And the page is what the table holds.
-    const stored = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from audit_log where target_id = ${userId}`);
+    const stored = await queryRows(db(), countRow, sql`select count(*)::int as n from audit_log where target_id = ${userId}`);
     expect(stored[0]!.n).toBe(2);
   });
 

@@ -1,20 +1,23 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type { AuditEntryView, AuditFilter, AuditListInput } from '../../shared/audit';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { allOf, isoUtc, prefixPattern } from '../db/sql-helpers';
 
-export type AuditSqlRow = {
-  id: string;
-  actor: string;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  before: unknown;
-  after: unknown;
-  reason: string | null;
-  created_at: string;
-};
+/** An audit_log row as `auditRowsQuery` selects it (the page's query adds its `total`). */
+export const auditSqlRow = z.object({
+  id: col.id,
+  actor: col.text,
+  action: col.text,
+  target_type: col.text,
+  target_id: col.textOrNull,
+  before: col.json,
+  after: col.json,
+  reason: col.textOrNull,
+  created_at: col.text,
+});
+export type AuditSqlRow = z.output<typeof auditSqlRow>;
 
 /**
  * The filters of the Audit page and its export. Actor and a trailing-dot action (`pool.`) match as
@@ -58,10 +61,10 @@ export const toAuditView = (r: AuditSqlRow): AuditEntryView => ({
 
 /** One page of the audit log, newest first, with the number of entries the filters match. */
 export async function listAudit(db: DbOrTx, input: AuditListInput): Promise<{ rows: AuditEntryView[]; total: number }> {
-  const rows = await queryRows<AuditSqlRow & { total: number }>(db, auditRowsQuery(input, { limit: input.pageSize, offset: input.page * input.pageSize, withTotal: true }));
+  const rows = await queryRows(db, auditSqlRow.extend({ total: col.integer }), auditRowsQuery(input, { limit: input.pageSize, offset: input.page * input.pageSize, withTotal: true }));
   if (rows.length === 0 && input.page > 0) {
     // Past the last page: the window function has no row to carry the total on.
-    const [count] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from audit_log a where ${auditWhere(input)}`);
+    const [count] = await queryRows(db, countRow, sql`select count(*)::int as n from audit_log a where ${auditWhere(input)}`);
     return { rows: [], total: count?.n ?? 0 };
   }
   return { rows: rows.map(toAuditView), total: rows[0]?.total ?? 0 };

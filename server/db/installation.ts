@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from './client';
-import { queryOne } from './rows';
+import { col, queryOne } from './rows';
 
 /**
  * This database's installation id, created by whichever process starts first: the insert is a
@@ -9,6 +10,6 @@ import { queryOne } from './rows';
  */
 export async function installationId(db: DbOrTx): Promise<string> {
   await db.execute(sql`insert into installation (installation_id) values (${randomUUID()}) on conflict do nothing`);
-  const row = await queryOne<{ installation_id: string }>(db, sql`select installation_id from installation`);
+  const row = await queryOne(db, z.object({ installation_id: col.text }), sql`select installation_id from installation`);
   return row!.installation_id;
 }

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { z } from 'zod';
 import { adminSql, databaseUrl, testDatabaseName } from '../test/pg-admin';
 import { repoRoot } from '../test/spawn';
 import { openDb } from './client';
 import { migrationsFolder } from './migrate';
-import { queryOne } from './rows';
+import { col, queryOne } from './rows';
 
 const run = promisify(execFile);
 const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
@@ -20,12 +21,13 @@ const dbMigrate = (env: Record<string, string>) => run('npm', ['run', '--silent'
 async function appliedMigrations(url: string | undefined, dataDir: string) {
   const handle = await openDb({ databaseUrl: url, dataDir, maxConnections: 1 });
   try {
-    const row = await queryOne<{ n: number; tables: number }>(
+    const row = await queryOne(
       handle.db,
+      z.object({ n: col.integer, tables: col.integer }),
       sql`select (select count(*)::int from drizzle.__drizzle_migrations) as n,
                  (select count(*)::int from information_schema.tables where table_schema = 'public' and table_name in ('users', 'credit_transactions', 'job_runs', 'installation')) as tables`,
     );
-    return { migrations: Number(row!.n), tables: Number(row!.tables) };
+    return { migrations: row!.n, tables: row!.tables };
   } finally {
     await handle.close();
   }

@@ -54,23 +54,15 @@ async function rawRows(db: DbOrTx, query: SQL): Promise<Record<string, unknown>[
  * Runs raw SQL and returns its rows parsed by `schema` (postgres.js returns an array, PGlite `{ rows }`).
  * A row that does not match is an error here, at the query, rather than a wrong number later.
  */
-export async function queryRows<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S>[]>;
-/** @deprecated the unchecked cast: pass a row schema instead. */
-export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]>;
-export async function queryRows(db: DbOrTx, schemaOrQuery: RowSchema | SQL, query?: SQL): Promise<unknown[]> {
-  if (query === undefined) return rawRows(db, schemaOrQuery as SQL);
+export async function queryRows<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S>[]> {
   const rows = await rawRows(db, query);
-  return rows.map((row) => (schemaOrQuery as RowSchema).parse(row));
+  return rows.map((row) => schema.parse(row));
 }
 
 /** The first row of `queryRows`, parsed by `schema`, or undefined when there is none. */
-export async function queryOne<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S> | undefined>;
-/** @deprecated the unchecked cast: pass a row schema instead. */
-export async function queryOne<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T | undefined>;
-export async function queryOne(db: DbOrTx, schemaOrQuery: RowSchema | SQL, query?: SQL): Promise<unknown> {
-  if (query === undefined) return (await rawRows(db, schemaOrQuery as SQL))[0];
+export async function queryOne<S extends RowSchema>(db: DbOrTx, schema: S, query: SQL): Promise<z.output<S> | undefined> {
   const [row] = await rawRows(db, query);
-  return row === undefined ? undefined : (schemaOrQuery as RowSchema).parse(row);
+  return row === undefined ? undefined : schema.parse(row);
 }
 
 /** `count(*)::int as n` read as a number (0 when no row). */

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { buildApp } from '../app';
 import { audit, cliActor } from '../auth/audit';
 import { openDb } from '../db/client';
 import { migrate } from '../db/migrate';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
 import { apiKeyCaller, createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
@@ -113,15 +114,15 @@ describe('[EXPORT] exports carry the page’s filters, exact money, ISO times an
     await db().execute(sql`update credit_transactions set provider = 'fal', cost_usd = '0.039000' where id = ${charge.transactionId}::bigint`);
     const res = await get(`/export/ledger.csv?query=${encodeURIComponent(`${userId}@example.com`)}`, { cookie: adminCookie });
     const [header, ...rows] = parseCsv(await res.text());
-    const col = (name: string) => header!.indexOf(name);
-    const stored = await queryRows<{ id: string }>(db(), sql`select id::text from credit_transactions where user_id = ${userId} order by id desc`);
-    expect(rows.map((r) => r[col('transaction_id')])).toEqual(stored.map((r) => r.id));
-    const consumption = rows.find((r) => r[col('type')] === 'consumption')!;
-    expect(consumption[col('cost_usd')]).toBe('0.039000');
-    expect(consumption[col('credits_delta')]).toBe('-2');
-    expect(consumption[col('created_at')]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const column = (name: string) => header!.indexOf(name);
+    const stored = await queryRows(db(), z.object({ id: col.id }), sql`select id::text from credit_transactions where user_id = ${userId} order by id desc`);
+    expect(rows.map((r) => r[column('transaction_id')])).toEqual(stored.map((r) => r.id));
+    const consumption = rows.find((r) => r[column('type')] === 'consumption')!;
+    expect(consumption[column('cost_usd')]).toBe('0.039000');
+    expect(consumption[column('credits_delta')]).toBe('-2');
+    expect(consumption[column('created_at')]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // The formula in the reason is defused, and its quotes and comma survive the round trip.
-    expect(rows.find((r) => r[col('type')] === 'grant')![col('reason')]).toBe(`'=cmd|"/c calc"!A1, "quoted"`);
+    expect(rows.find((r) => r[column('type')] === 'grant')![column('reason')]).toBe(`'=cmd|"/c calc"!A1, "quoted"`);
   });
 
   it('the users export takes the Users page filters (search prefix, tier, out of credits)', async () => {

@@ -1,8 +1,11 @@
 import type { DbHandle } from '../db/client';
+import { z } from 'zod';
 import { queryRows } from '../db/rows';
 import type { ExportSource } from './sources';
 
 type Row = Record<string, unknown>;
+/** Export rows stay raw, the same as the cursor path gives them: each source's columns are formatted by the CSV writer. */
+const exportRow = z.record(z.string(), z.unknown());
 
 export const EXPORT_BATCH_SIZE = 1_000;
 
@@ -19,7 +22,7 @@ export async function* rowBatches<S extends ExportSource>(handle: DbHandle, sour
   }
   let after: string | null = null;
   for (;;) {
-    const rows: Row[] = await queryRows<Row>(handle.db, query(filter, after, batchSize));
+    const rows: Row[] = await queryRows(handle.db, exportRow, query(filter, after, batchSize));
     if (rows.length > 0) yield rows;
     if (rows.length < batchSize) return;
     after = source.key(rows.at(-1)!);

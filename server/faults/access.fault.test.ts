@@ -4,11 +4,12 @@ import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { apiKeyScopes, type ApiKeyScope } from '../../shared/enums';
 import { runAlertDispatch } from '../alerts/alert-service';
 import { login } from '../auth/sessions';
 import { UserTokens } from '../auth/user-tokens';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { reserveCredits } from '../ledger/reservations';
 import { runEnhancement } from '../providers/gateway';
 import { createContextInner } from '../trpc/context';
@@ -395,7 +396,7 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
     expect((await runEnhancement(env.deps.gateway, { userId, inputImageUrl: images.inputUrl, enhancementType: 'lighting', idempotencyKey: key() })).status).toBe('degraded');
     await runAlertDispatch(db(), { secrets: env.deps.secrets, outbound: env.deps.outbound, channelTimeoutMs: 2_000 });
     await record('admin', 'admin.providers.testNow', a.providers.testNow({ name: provider }));
-    const [alert] = await queryRows<{ id: string }>(db(), sql`select id::text from system_alerts order by id desc limit 1`);
+    const [alert] = await queryRows(db(), z.object({ id: col.id }), sql`select id::text from system_alerts order by id desc limit 1`);
     // A webhook endpoint: its whsec_ secret is answered once, by create, and never by a query.
     const endpoint = await a.webhooks.create({ url: channels.smsUrl, events: ['credits.low', 'enhancement.degraded'] });
     keySecrets.push(endpoint.secret);
@@ -459,8 +460,9 @@ describe('[ACCESS] no answer to an admin query carries a secret', () => {
   });
 
   it('the audit log, provider calls and alert deliveries store no secret in the clear', async () => {
-    const rows = await queryRows<{ source: string; text: string }>(
+    const rows = await queryRows(
       db(),
+      z.object({ source: col.text, text: col.text }),
       sql`select 'audit_log' as source, a::text as text from audit_log a
           union all select 'provider_calls', p::text from provider_calls p
           union all select 'alert_deliveries', d::text from alert_deliveries d

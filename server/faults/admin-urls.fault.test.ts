@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../db/rows';
+import { z } from 'zod';
+import { col, countRow, queryRows } from '../db/rows';
 import { checkLedger } from '../ledger/reconcile';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
@@ -53,7 +54,7 @@ describe('[SSRF] admin-set URLs follow the outbound policy', () => {
         config: { host: 'file:///etc/passwd', port: 25, secure: false, from: 'a@example.com', to: ['b@example.com'] },
       }),
     ).rejects.toMatchObject(fieldError('host must be a host name or an IP address'));
-    const stored = await queryRows<{ n: number }>(env.deps.dbHandle.db, sql`select count(*)::int as n from api_providers where health_check_url like 'file:%' or base_url not like 'http%'`);
+    const stored = await queryRows(env.deps.dbHandle.db, countRow, sql`select count(*)::int as n from api_providers where health_check_url like 'file:%' or base_url not like 'http%'`);
     expect(stored[0]!.n).toBe(0);
   });
 
@@ -88,7 +89,7 @@ describe('[SSRF] admin-set URLs follow the outbound policy', () => {
     // A purchase through a billing endpoint that answers 500 with a body: the request's error, which analysts read, is the status.
     const pool = await seedPool(env.deps, 0, { billingMode: 'http', billingUrl: `http://127.0.0.1:${internal.port}/billing`, billingApiKey: 'bk' });
     await caller.admin.pools.refill({ provider: pool, amount: 10 }).catch(() => {});
-    const requests = await queryRows<{ error_message: string | null }>(env.deps.dbHandle.db, sql`select error_message from credit_purchase_requests where provider = ${pool}`);
+    const requests = await queryRows(env.deps.dbHandle.db, z.object({ error_message: col.textOrNull }), sql`select error_message from credit_purchase_requests where provider = ${pool}`);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.error_message).toMatch(/HTTP 500 Internal Server Error/);
     const { caller: analyst } = await signedInCaller(env.deps, 'analyst');

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { expireReservations } from '../ledger/reservations';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeProvider, startImageServer } from '../test/fake-providers';
@@ -61,8 +62,9 @@ describe('[FAULT] kill -9 of a server in the middle of 100 concurrent enhancemen
     await expectReconciled(db);
 
     // What the users paid is exactly what was captured.
-    const paid = await queryOne<{ charged: number; captured: number }>(
+    const paid = await queryOne(
       db,
+      z.object({ charged: col.integer, captured: col.integer }),
       // This database holds only this test's users.
       sql`select (select count(*) from credit_transactions where transaction_type = 'hold')::int
                  - (select count(*) from credit_transactions where transaction_type = 'release')::int as charged,

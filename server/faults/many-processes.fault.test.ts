@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { grantCredits } from '../ledger/admin-ops';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { trpcHttp } from '../test/http-client';
@@ -62,8 +63,8 @@ describe('[FAULT] three server processes and two workers against one database', 
     // enqueue the job as the schedule would.
     await waitFor(
       async () => {
-        const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from credit_reservations where status = 'pending' and expires_at > now()`);
-        return Number(row!.n) === 0;
+        const [row] = await queryRows(db, countRow, sql`select count(*)::int as n from credit_reservations where status = 'pending' and expires_at > now()`);
+        return row!.n === 0;
       },
       { timeoutMs: 30_000, what: 'the abandoned holds to pass their expiry' },
     );
@@ -71,8 +72,9 @@ describe('[FAULT] three server processes and two workers against one database', 
     await waitFor(async () => (await pendingHolds(db)) === 0, { timeoutMs: 30_000, what: 'the workers to expire every hold' });
 
     const runsOf = () =>
-      queryRows<{ job_id: string; worker: string }>(
+      queryRows(
         db,
+        z.object({ job_id: col.text, worker: col.text }),
         sql`select job_id, worker from job_runs where status = 'succeeded' and job_id in (${sql.join(
           jobIds.map((j) => sql`${j}`),
           sql`, `,
@@ -88,12 +90,17 @@ describe('[FAULT] three server processes and two workers against one database', 
     );
     expect(runs.length).toBe(2);
     expect(runs.every((r) => workers.some((w) => r.worker.endsWith(`:${w.pid}`)))).toBe(true);
-    const twice = await queryRows(db, sql`select job_id, attempt from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`);
+    const twice = await queryRows(
+      db,
+      z.object({ job_id: col.text, attempt: col.integer }),
+      sql`select job_id, attempt from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`,
+    );
     expect(twice).toEqual([]);
 
     // Each user spent at most 8, and exactly what the ledger says.
-    const spent = await queryRows<{ user_id: string; net: number }>(
+    const spent = await queryRows(
       db,
+      z.object({ user_id: col.text, net: col.integer }),
       sql`select user_id, -sum(credits_delta)::int as net from credit_transactions where transaction_type in ('consumption', 'hold', 'release') group by user_id`,
     );
     for (const s of spent) {

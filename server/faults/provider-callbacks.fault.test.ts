@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { buildApp } from '../app';
-import { queryOne } from '../db/rows';
+import { col, countRow, queryOne } from '../db/rows';
 import { poolTotal } from '../pools/draw';
 import type { StoredAttempt } from '../providers/async-worker';
 import { enhancementRequests } from '../providers/tables';
@@ -41,8 +42,8 @@ const rowOf = async (enhancementId: string) => (await db().select().from(enhance
 /** What a forged callback must not move: the enhancement, its hold, the user's ledger, the pool. */
 async function state(enhancementId: string, userId: string, provider: string) {
   const row = await rowOf(enhancementId);
-  const ledger = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where user_id = ${userId}`);
-  const hold = await queryOne<{ status: string }>(db(), sql`select status from credit_reservations where id = ${row.reservationId}`);
+  const ledger = await queryOne(db(), countRow, sql`select count(*)::int as n from credit_transactions where user_id = ${userId}`);
+  const hold = await queryOne(db(), z.object({ status: col.text }), sql`select status from credit_reservations where id = ${row.reservationId}`);
   return { status: row.status, result: row.result, task: row.providerTask, hold: hold!.status, entries: ledger!.n, pool: await poolTotal(db(), provider), balance: await balanceRow(db(), userId) };
 }
 const post = async (url: string, body: unknown) => {

@@ -1,11 +1,12 @@
 import { TRPCError } from '@trpc/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { EnhanceResult } from '../../shared/enhance';
 import { enhancementTypes } from '../../shared/credits';
 import type { Tier } from '../../shared/enums';
 import { cliActor } from '../auth/audit';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { grantCredits } from '../ledger/admin-ops';
 import { poolTotal } from '../pools/draw';
 import { startFakeProvider, startImageServer, type FakeBehaviour, type FakeKind } from '../test/fake-providers';
@@ -195,23 +196,28 @@ describe('[PROVIDER STORMS] 40 concurrent enhancements against misbehaving provi
 
       // Holds: none pending, each with one hold entry and one settling entry; captured ones are exactly the enhanced.
       const userIds = users.map((u) => u.userId);
-      const holds = await queryRows<{ status: string; n: number }>(db(), sql`select status, count(*)::int as n from credit_reservations where user_id in ${inList(userIds)} group by status`);
-      const byStatus = Object.fromEntries(holds.map((h) => [h.status, Number(h.n)]));
+      const holds = await queryRows(
+        db(),
+        z.object({ status: col.text, n: col.integer }),
+        sql`select status, count(*)::int as n from credit_reservations where user_id in ${inList(userIds)} group by status`,
+      );
+      const byStatus = Object.fromEntries(holds.map((h) => [h.status, h.n]));
       expect(byStatus.pending ?? 0).toBe(0);
       expect(byStatus.captured ?? 0).toBe(enhanced.length);
       expect(await badlySettledReservations(db())).toEqual([]);
-      const unfinished = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from enhancement_requests where status = 'processing'`);
-      expect(Number(unfinished[0]!.n)).toBe(0);
+      const unfinished = await queryRows(db(), countRow, sql`select count(*)::int as n from enhancement_requests where status = 'processing'`);
+      expect(unfinished[0]!.n).toBe(0);
 
       // The provider leg: each pool paid exactly one credit per enhancement it served; every attempt is on record.
       for (const p of providers) {
         const served = enhanced.filter((e) => e.provider === p.name).length;
-        const calls = await queryRows<{ outcome: string; n: number; without_error: number }>(
+        const calls = await queryRows(
           db(),
+          z.object({ outcome: col.text, n: col.integer, without_error: col.integer }),
           sql`select outcome, count(*)::int as n, count(*) filter (where error is null or error_kind is null)::int as without_error
             from provider_calls where provider = ${p.name} group by outcome`,
         );
-        const count = (outcome: string) => Number(calls.find((c) => c.outcome === outcome)?.n ?? 0);
+        const count = (outcome: string) => calls.find((c) => c.outcome === outcome)?.n ?? 0;
         const submissions = p.fake.requests.filter((r) => r.method === 'POST').length;
         expect({ provider: p.name, pool: await poolTotal(db(), p.name) }).toEqual({ provider: p.name, pool: p.pool - served });
         expect({ provider: p.name, successes: count('success') }).toEqual({ provider: p.name, successes: served });
@@ -219,27 +225,30 @@ describe('[PROVIDER STORMS] 40 concurrent enhancements against misbehaving provi
         // attempt is at most two calls; a retry cut off before the fake read it (its deadline, a dead
         // socket) is on record without a submission.
         const onRecord = count('success') + count('failure');
-        const attempts = await queryRows<{ n: number }>(db(), sql`select count(distinct request_id)::int as n from provider_calls where provider = ${p.name} and outcome <> 'skipped'`);
+        const attempts = await queryRows(db(), countRow, sql`select count(distinct request_id)::int as n from provider_calls where provider = ${p.name} and outcome <> 'skipped'`);
         expect({ provider: p.name, seenOnRecord: onRecord >= submissions }).toEqual({ provider: p.name, seenOnRecord: true });
-        expect({ provider: p.name, atMostOneRetry: onRecord <= 2 * Number(attempts[0]!.n) }).toEqual({ provider: p.name, atMostOneRetry: true });
-        expect({ provider: p.name, failuresWithoutError: Number(calls.find((c) => c.outcome === 'failure')?.without_error ?? 0) }).toEqual({ provider: p.name, failuresWithoutError: 0 });
+        expect({ provider: p.name, atMostOneRetry: onRecord <= 2 * attempts[0]!.n }).toEqual({ provider: p.name, atMostOneRetry: true });
+        expect({ provider: p.name, failuresWithoutError: calls.find((c) => c.outcome === 'failure')?.without_error ?? 0 }).toEqual({ provider: p.name, failuresWithoutError: 0 });
       }
-      const failingAttempts = await queryRows<{ n: number }>(
+      const failingAttempts = await queryRows(
         db(),
+        countRow,
         sql`select count(*)::int as n from provider_calls where outcome = 'failure' and provider in ${inList(providers.slice(0, scenario.failing.length).map((p) => p.name))}`,
       );
-      expect(Number(failingAttempts[0]!.n)).toBeGreaterThan(0);
+      expect(failingAttempts[0]!.n).toBeGreaterThan(0);
 
       // Each captured hold was served by exactly one successful call, on the provider it was captured with.
-      const mismatched = await queryRows<{ id: string }>(
+      const mismatched = await queryRows(
         db(),
+        z.object({ id: col.id }),
         sql`select r.id::text from credit_reservations r
           where r.status = 'captured' and r.user_id in ${inList(userIds)}
             and (select count(*) from provider_calls c where c.reservation_id = r.id::text and c.outcome = 'success' and c.provider = r.provider) <> 1`,
       );
       expect(mismatched).toEqual([]);
-      const releasedButServed = await queryRows<{ id: string }>(
+      const releasedButServed = await queryRows(
         db(),
+        z.object({ id: col.id }),
         sql`select r.id::text from credit_reservations r
           where r.status <> 'captured' and exists (select 1 from provider_calls c where c.reservation_id = r.id::text and c.outcome = 'success')`,
       );

@@ -4,9 +4,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { grantCredits } from '../ledger/admin-ops';
 import { jobRuns } from '../jobs/tables';
 import { createTestEnv, type TestEnv } from '../test/harness';
@@ -74,7 +75,11 @@ describe('[FAULT] Redis stopped during load', () => {
     expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual' });
     expect(run!.worker).toContain(String(server.child.pid));
 
-    const twice = await queryRows(db, sql`select job_id, attempt, count(*) from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`);
+    const twice = await queryRows(
+      db,
+      z.object({ job_id: col.text, attempt: col.integer, count: col.integer }),
+      sql`select job_id, attempt, count(*) from job_runs where job_id is not null group by job_id, attempt having count(*) > 1`,
+    );
     expect(twice).toEqual([]);
     expect(await balanceRow(db, userId)).toMatchObject({ total: 25 + 10_000 - 30 });
     await expectReconciled(db);

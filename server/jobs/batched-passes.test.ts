@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { optimizeAllocation } from '../analytics/reallocation';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { expireGrants } from '../ledger/admin-ops';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { expectLedgerClean } from '../test/ledger-helpers';
@@ -47,14 +48,16 @@ describe('[JOBS] expireGrants and the reallocation run in bounded batches, each 
 
     expect(await expireGrants(db())).toBe(2400);
 
-    const grants = await queryRows<{ expired_at: string; n: number }>(
+    const grants = await queryRows(
       db(),
+      z.object({ expired_at: col.text, n: col.integer }),
       sql`select expired_at::text, count(*)::int as n from credit_grants where starts_with(user_id, ${prefix + '-'}) group by 1 order by 2 desc`,
     );
     // One now() per transaction: the batches are told apart by when they marked their grants.
-    expect(grants.map((g) => Number(g.n))).toEqual([1000, 1000, 400]);
-    const left = await queryOne<{ bonus: string; entries: number; removed: string; small: string }>(
+    expect(grants.map((g) => g.n)).toEqual([1000, 1000, 400]);
+    const left = await queryOne(
       db(),
+      z.object({ bonus: col.text, entries: col.integer, removed: col.text, small: col.text }),
       sql`select (select sum(bonus_balance) from user_credits where starts_with(user_id, ${prefix + '-'}))::text as bonus,
                  count(*)::int as entries, (-sum(credits_delta))::text as removed,
                  sum(case when credits_used = 2 then 1 else 0 end)::text as small
@@ -74,8 +77,9 @@ describe('[JOBS] expireGrants and the reallocation run in bounded batches, each 
     const first = await optimizeAllocation(db());
     expect(first).toMatchObject({ usersReallocated: 2500, creditsReallocated: 25_000, pool });
 
-    const batches = await queryRows<{ reason: string; credits: string }>(
+    const batches = await queryRows(
       db(),
+      z.object({ reason: col.text, credits: col.text }),
       sql`select reason, sum(credits_delta)::text as credits from credit_pool_transactions
           where provider = ${pool} and transaction_type = 'reallocation' group by reason, created_at order by sum(credits_delta) desc`,
     );
@@ -84,8 +88,9 @@ describe('[JOBS] expireGrants and the reallocation run in bounded batches, each 
       { reason: 'unused allowance of 1000 users', credits: '10000' },
       { reason: 'unused allowance of 500 users', credits: '5000' },
     ]);
-    const sides = await queryOne<{ users: string; balances: string }>(
+    const sides = await queryOne(
       db(),
+      z.object({ users: col.text, balances: col.text }),
       sql`select coalesce(sum(credits_delta), 0)::text as users,
                  (select sum(current_balance) from user_credits where starts_with(user_id, ${prefix + '-'}))::text as balances
           from credit_transactions where starts_with(user_id, ${prefix + '-'}) and transaction_type = 'reallocation'`,

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
 import { updateChannel } from '../alerts/channel-settings';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { consumeCredits } from '../ledger/consume';
 import { poolTotal } from '../pools/draw';
 import { creditPurchaseRequests } from '../pools/tables';
@@ -100,10 +101,10 @@ describe('[JOBS] every handler produces its effect', () => {
     await db().execute(sql`update credit_transactions set created_at = '2026-09-15T10:00:00Z' where user_id = ${userId}`);
     const first = await run('daily-usage-summary', { day: '2026-09-15' });
     expect(first.status).toBe('succeeded');
-    const row = await queryOne(db(), sql`select successful_requests from daily_usage_summary where day = '2026-09-15'`);
+    const row = await queryOne(db(), z.object({ successful_requests: col.integer }), sql`select successful_requests from daily_usage_summary where day = '2026-09-15'`);
     expect(row).toEqual({ successful_requests: 1 });
     await run('daily-usage-summary', { day: '2026-09-15' });
-    expect(await queryOne(db(), sql`select successful_requests from daily_usage_summary where day = '2026-09-15'`)).toEqual({ successful_requests: 1 });
+    expect(await queryOne(db(), z.object({ successful_requests: col.integer }), sql`select successful_requests from daily_usage_summary where day = '2026-09-15'`)).toEqual({ successful_requests: 1 });
   });
 
   it('smart-reallocation records its outcome', async () => {

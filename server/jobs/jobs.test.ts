@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { reserveCredits } from '../ledger/reservations';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { countEntries, expectLedgerClean, key, newUser } from '../test/ledger-helpers';
@@ -173,7 +173,7 @@ describe('[JOBS] in-process runner without Redis', () => {
     const local = await createTestEnv({ REDIS_URL: 'off' });
     try {
       expect(local.deps.jobs.mode).toBe('in-process');
-      const row = await queryOne<{ n: number }>(local.deps.dbHandle.db, sql`select 1 as n`);
+      const row = await queryOne(local.deps.dbHandle.db, z.object({ n: col.integer }), sql`select 1 as n`);
       expect(row!.n).toBe(1);
     } finally {
       await local.close();

@@ -1,15 +1,19 @@
 import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Tier } from '../../shared/enums';
 import type { Actor } from '../auth/audit';
 import { audit } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { toBalance } from './balance';
 import { creditBack } from './debit';
 import { creditGrants, creditReservations, creditTransactions, userCredits, users } from './tables';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 import { toTransactionView } from './views';
+
+const balanceAfterRow = z.object({ balance_after: col.integer });
+const tierChangeRow = z.object({ delta: col.integer, balance_after: col.integer, allowance: col.integer, spent: col.integer });
 
 async function lockedBalance(tx: DbOrTx, userId: string) {
   await ensureUserCredits(tx, userId);
@@ -29,8 +33,9 @@ export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: st
   }
   return db.transaction(async (tx) => {
     const before = toBalanceLite(await lockedBalance(tx, input.userId));
-    const after = await queryOne<{ balance_after: number }>(
+    const after = await queryOne(
       tx,
+      balanceAfterRow,
       sql`update user_credits set bonus_balance = bonus_balance + ${input.credits}, updated_at = now()
           where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
     );
@@ -42,7 +47,7 @@ export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: st
         creditsUsed: input.credits,
         creditsDelta: input.credits,
         bonusCredits: input.credits,
-        balanceAfter: Number(after!.balance_after),
+        balanceAfter: after!.balance_after,
         source: 'user_credits',
         reason: input.reason,
         actor: actor.label,
@@ -83,8 +88,9 @@ export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: s
     }
     const take = Math.max(0, -input.delta);
     const fromAllowance = Math.min(state.current_balance, take);
-    const after = await queryOne<{ balance_after: number }>(
+    const after = await queryOne(
       tx,
+      balanceAfterRow,
       sql`update user_credits set
             current_balance = current_balance + ${Math.max(0, input.delta)} - ${fromAllowance},
             allowance_spent_this_period = allowance_spent_this_period + ${fromAllowance} - ${Math.max(0, input.delta)},
@@ -99,7 +105,7 @@ export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: s
         creditsUsed: Math.abs(input.delta),
         creditsDelta: input.delta,
         bonusCredits: take - fromAllowance,
-        balanceAfter: Number(after!.balance_after),
+        balanceAfter: after!.balance_after,
         source: 'user_credits',
         reason: input.reason,
         actor: actor.label,
@@ -191,8 +197,9 @@ export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userI
       await resetUserIfDue(tx, input.userId);
       state = (await lockCredits(tx, input.userId))!;
     }
-    const change = await queryOne<{ delta: number; balance_after: number; allowance: number; spent: number }>(
+    const change = await queryOne(
       tx,
+      tierChangeRow,
       sql`
       with target as (select monthly_credits from tier_allowances where tier = ${input.tier}),
       old as (select current_balance from user_credits where user_id = ${input.userId})
@@ -205,13 +212,13 @@ export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userI
       returning u.current_balance - old.current_balance as delta, u.current_balance + u.bonus_balance as balance_after,
         target.monthly_credits as allowance, u.allowance_spent_this_period as spent`,
     );
-    const { delta, allowance, spent } = { delta: Number(change!.delta), allowance: Number(change!.allowance), spent: Number(change!.spent) };
+    const { delta, allowance, spent } = change!;
     await tx.insert(creditTransactions).values({
       userId: input.userId,
       transactionType: 'tier_change',
       creditsUsed: Math.abs(delta),
       creditsDelta: delta,
-      balanceAfter: Number(change!.balance_after),
+      balanceAfter: change!.balance_after,
       source: 'user_credits',
       reason: `${state.subscription_tier} → ${input.tier} (allowance ${state.monthly_allowance} → ${allowance}, ${spent} spent this month): ${input.reason}`,
       actor: actor?.label ?? 'api',

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { BulkGrantInput, UserFilter } from '../../shared/users';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { idempotencyConflict } from './errors';
 import { requestHash } from './request-hash';
@@ -14,8 +14,8 @@ const normalised = (f: UserFilter) => ({ search: f.search || null, tier: f.tier 
 
 /** How many users the Users page's filters match and what granting each `credits` would cost in total. */
 export async function previewBulkGrant(db: DbOrTx, input: { filter: UserFilter; credits: number }) {
-  const row = await queryOne<{ n: number }>(db, sql`select count(*)::int as n from users u join user_credits uc on uc.user_id = u.user_id where ${userFilterWhere(input.filter)}`);
-  const users = Number(row?.n ?? 0);
+  const row = await queryOne(db, countRow, sql`select count(*)::int as n from users u join user_credits uc on uc.user_id = u.user_id where ${userFilterWhere(input.filter)}`);
+  const users = row?.n ?? 0;
   return { users, totalCredits: users * input.credits };
 }
 
@@ -47,8 +47,9 @@ export async function bulkGrant(db: DbOrTx, actor: Actor, input: BulkGrantInput)
       if (first!.requestHash !== hash) throw idempotencyConflict();
       return resultOf(first!, true);
     }
-    const granted = await queryOne<{ n: number }>(
+    const granted = await queryOne(
       tx,
+      countRow,
       sql`
       with locked as (
         select uc.user_id from users u join user_credits uc on uc.user_id = u.user_id
@@ -74,7 +75,7 @@ export async function bulkGrant(db: DbOrTx, actor: Actor, input: BulkGrantInput)
       )
       select count(*)::int as n from upd`,
     );
-    const users = Number(granted?.n ?? 0);
+    const users = granted?.n ?? 0;
     // Thrown after the statement so it rolls back with it: what is granted is exactly what was confirmed
     // (and expectedUsers' own bound caps how many one operation reaches).
     if (users !== input.expectedUsers) {

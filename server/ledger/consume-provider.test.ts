@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { poolTotal } from '../pools/draw';
 import { setPoolSuspended } from '../pools/pool-admin';
 import { apiKeyCaller, createTestEnv, uniqueId, type TestEnv } from '../test/harness';
@@ -25,8 +25,8 @@ const db = () => env.deps.dbHandle.db;
 const consume = (userId: string, provider?: string, idempotencyKey = key()) => consumeCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey, provider });
 
 async function poolDraws(provider: string) {
-  const row = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_pool_transactions where provider = ${provider} and transaction_type = 'consumption'`);
-  return Number(row!.n);
+  const row = await queryOne(db(), countRow, sql`select count(*)::int as n from credit_pool_transactions where provider = ${provider} and transaction_type = 'consumption'`);
+  return row!.n;
 }
 
 describe("[LEDGER] credits.consume with a provider draws that provider's pool in the same transaction", () => {

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cliActor } from '../auth/audit';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { expectPoolsClean } from '../test/pool-helpers';
@@ -58,7 +59,7 @@ describe('[LEDGER] the ledger explorer finds any transaction across users', () =
   });
 
   it('by user id and by email (any case): all of that user’s entries, newest first, nobody else’s', async () => {
-    const stored = await queryRows<{ id: string }>(db(), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`);
+    const stored = await queryRows(db(), z.object({ id: col.id }), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`);
     const byId = await search({ query: alice });
     expect(byId.rows.map((r) => r.transactionId)).toEqual(stored.map((r) => r.id));
     expect(new Set(byId.rows.map((r) => r.matchedBy))).toEqual(new Set(['userId']));
@@ -92,7 +93,7 @@ describe('[LEDGER] the ledger explorer finds any transaction across users', () =
 
 describe('[LEDGER] the explorer pages a user’s history without reading all of it', () => {
   it('pages by user id are the user’s entries newest first, in order and without gaps, whatever the page size', async () => {
-    const stored = (await queryRows<{ id: string }>(db(), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`)).map((r) => r.id);
+    const stored = (await queryRows(db(), z.object({ id: col.id }), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`)).map((r) => r.id);
     const paged: string[] = [];
     for (let page = 0; page < stored.length + 1; page++) paged.push(...(await search({ query: alice, page, pageSize: 1 })).rows.map((r) => r.transactionId));
     expect(paged).toEqual(stored);
@@ -101,7 +102,7 @@ describe('[LEDGER] the explorer pages a user’s history without reading all of 
   });
 
   it('the total is exact up to its cap past the page, then a lower bound marked so', async () => {
-    const stored = await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where user_id = ${alice}`);
+    const stored = await queryRows(db(), countRow, sql`select count(*)::int as n from credit_transactions where user_id = ${alice}`);
     const n = stored[0]!.n;
     expect(n).toBeGreaterThan(1);
     expect(await searchLedger(db(), { query: alice, page: 0, pageSize: 1 }, n)).toMatchObject({ total: n, totalExact: true });
@@ -116,7 +117,7 @@ describe('[LEDGER] the explorer’s lookups use indexes', () => {
   const plan = (query: SQL) =>
     db().transaction(async (tx) => {
       await tx.execute(sql`set local enable_seqscan = off`);
-      return (await queryRows<{ 'QUERY PLAN': string }>(tx, sql`explain ${query}`)).map((r) => r['QUERY PLAN']).join('\n');
+      return (await queryRows(tx, z.object({ 'QUERY PLAN': col.text }), sql`explain ${query}`)).map((r) => r['QUERY PLAN']).join('\n');
     });
 
   it('a search by key is index lookups (primary key, idempotency key, user), never a scan of the ledger; type and provider filters use theirs', async () => {

@@ -1,30 +1,34 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { LedgerFilter, LedgerRow, LedgerSearchInput } from '../../shared/ledger';
+import { z } from 'zod';
+import { creditSourceSchema } from '../../shared/credits';
+import { ledgerRowSchema, type LedgerFilter, type LedgerRow, type LedgerSearchInput } from '../../shared/ledger';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { allOf, isoUtc } from '../db/sql-helpers';
 
-export type LedgerSqlRow = {
-  id: string;
-  user_id: string;
-  email: string | null;
-  transaction_type: string;
-  source: 'user_credits' | 'platform_pool' | null;
-  credits_used: number;
-  credits_delta: number;
-  balance_after: number;
-  cost_usd: string | null;
-  provider: string | null;
-  enhancement_type: string | null;
-  moodboard_id: string | null;
-  reservation_id: string | null;
-  status: string;
-  reason: string | null;
-  actor: string | null;
-  idempotency_key: string | null;
-  matched_by: LedgerRow['matchedBy'];
-  created_at: string;
-};
+/** A credit_transactions row with its user's email, as the explorer and the live tail select it. */
+export const ledgerSqlRow = z.object({
+  id: col.id,
+  user_id: col.text,
+  email: col.textOrNull,
+  transaction_type: col.text,
+  source: creditSourceSchema.nullable(),
+  credits_used: col.integer,
+  credits_delta: col.integer,
+  balance_after: col.integer,
+  cost_usd: col.decimalOrNull,
+  provider: col.textOrNull,
+  enhancement_type: col.textOrNull,
+  moodboard_id: col.textOrNull,
+  reservation_id: col.textOrNull,
+  status: col.text,
+  reason: col.textOrNull,
+  actor: col.textOrNull,
+  idempotency_key: col.textOrNull,
+  matched_by: ledgerRowSchema.shape.matchedBy,
+  created_at: col.text,
+});
+export type LedgerSqlRow = z.output<typeof ledgerSqlRow>;
 
 const transactionNumber = (q: string) => (/^\d{1,18}$/.test(q) ? q : null);
 
@@ -76,9 +80,9 @@ export const toLedgerRow = (r: LedgerSqlRow): LedgerRow => ({
   email: r.email,
   type: r.transaction_type,
   source: r.source,
-  creditsUsed: Number(r.credits_used),
-  creditsDelta: Number(r.credits_delta),
-  balanceAfter: Number(r.balance_after),
+  creditsUsed: r.credits_used,
+  creditsDelta: r.credits_delta,
+  balanceAfter: r.balance_after,
   costUsd: r.cost_usd,
   provider: r.provider,
   enhancementType: r.enhancement_type,
@@ -125,10 +129,11 @@ function newestIds(f: LedgerFilter, userIds: { user_id: string }[], n: number): 
 export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCap = LEDGER_TOTAL_CAP): Promise<{ rows: LedgerRow[]; total: number; totalExact: boolean }> {
   const offset = input.page * input.pageSize;
   // The users the key names (by user id or email), resolved first: each gets its own branch.
-  const userIds = input.query ? await queryRows<{ user_id: string }>(db, sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`) : [];
+  const userIds = input.query ? await queryRows(db, z.object({ user_id: col.text }), sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`) : [];
   const pageIds = newestIds(input, userIds, offset + input.pageSize);
-  const rows = await queryRows<LedgerSqlRow>(
+  const rows = await queryRows(
     db,
+    ledgerSqlRow,
     sql`
     select ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
            ct.balance_after, ct.cost_usd::text as cost_usd, ct.provider, ct.enhancement_type, ct.moodboard_id,
@@ -140,7 +145,7 @@ export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCa
     order by ct.id desc`,
   );
   const cap = offset + totalCap;
-  const [count] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from (${newestIds(input, userIds, cap + 1)}) c`);
+  const [count] = await queryRows(db, countRow, sql`select count(*)::int as n from (${newestIds(input, userIds, cap + 1)}) c`);
   const n = count?.n ?? 0;
   return { rows: rows.map(toLedgerRow), total: Math.min(n, cap), totalExact: n <= cap };
 }

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { grantCredits } from './admin-ops';
@@ -62,7 +63,7 @@ describe('[LEDGER] monthly reset', () => {
 
   it('at the month boundary: a run just before midnight UTC resets nobody, a run just after resets', async () => {
     const userId = await newUser(db(), 'plus');
-    const row = await queryOne<{ next: Date }>(db(), sql`select date_trunc('month', now(), 'UTC') + interval '1 month' as next`);
+    const row = await queryOne(db(), z.object({ next: col.time }), sql`select date_trunc('month', now(), 'UTC') + interval '1 month' as next`);
     const nextMonth = new Date(row!.next);
     await allocateMonthlyCredits(db(), { at: new Date(nextMonth.getTime() - 1000) });
     expect(await countEntries(db(), userId, 'allocation')).toBe(1);

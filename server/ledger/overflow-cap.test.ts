@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../auth/tables';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { apiKeyCaller, createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
@@ -26,8 +26,8 @@ const consume = (userId: string) => consumeCredits(db(), { userId, credits: 1, e
 const reserve = (userId: string) => reserveCredits(db(), { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() });
 
 async function overflowed(userId: string) {
-  const row = await queryOne<{ n: number }>(db(), sql`select overflow_this_period as n from user_credits where user_id = ${userId}`);
-  return Number(row!.n);
+  const row = await queryOne(db(), countRow, sql`select overflow_this_period as n from user_credits where user_id = ${userId}`);
+  return row!.n;
 }
 
 /** A user of `tier` whose allowance is spent, so the next charge overflows. */

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { LOCAL_PROVIDER } from '../pools/capture-draw';
 import { drawFromPool } from '../pools/draw';
@@ -18,8 +19,9 @@ const poolCannotPay = (provider: string, credits: number) =>
  * thrown before anything commits, so the user leg rolls back with it.
  */
 export async function drawProviderLeg(db: DbOrTx, provider: string, credits: number): Promise<{ costUsd: string }> {
-  const facts = await queryOne<{ pool_status: string | null; provider_active: boolean | null }>(
+  const facts = await queryOne(
     db,
+    z.object({ pool_status: col.textOrNull, provider_active: col.bool.nullable() }),
     sql`select (select status from credit_pools where provider = ${provider}) as pool_status,
                (select is_active from api_providers where name = ${provider}) as provider_active`,
   );

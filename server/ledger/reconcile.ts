@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 
 export type LedgerOffender = { userId: string; balance: number; ledgerSum: number };
 /** A user whose allowance bucket went down without the month's spent allowance going up. */
@@ -13,6 +14,17 @@ export type LedgerCheck = {
   overduePendingHolds: number;
 };
 
+/** Each user's balances beside the sum of their ledger entries. */
+const userSumsRow = z.object({
+  user_id: col.text,
+  balance: col.integer,
+  ledger_sum: col.integer,
+  checked: col.integer,
+  current_balance: col.integer,
+  spent: col.integer,
+  monthly_allowance: col.integer,
+});
+
 /**
  * The reconciliation: for every user the balance (allowance plus bonus) equals the sum of their
  * ledger entries, and no hold is left pending long past its expiry. Also that every credit taken
@@ -21,16 +33,9 @@ export type LedgerCheck = {
  * tier change could hand those credits out again (ADR 005). Reports the offenders.
  */
 export async function checkLedger(db: DbOrTx, opts: { holdGraceSeconds?: number } = {}): Promise<LedgerCheck> {
-  const rows = await queryRows<{
-    user_id: string;
-    balance: number;
-    ledger_sum: string;
-    checked: number;
-    current_balance: number;
-    spent: number;
-    monthly_allowance: number;
-  }>(
+  const rows = await queryRows(
     db,
+    userSumsRow,
     sql`
     with sums as (
       select user_id, sum(credits_delta) as ledger_sum from credit_transactions group by user_id
@@ -39,16 +44,17 @@ export async function checkLedger(db: DbOrTx, opts: { holdGraceSeconds?: number 
            count(*) over ()::int as checked, uc.current_balance, uc.allowance_spent_this_period as spent, uc.monthly_allowance
     from user_credits uc left join sums s on s.user_id = uc.user_id`,
   );
-  const offenders = rows.filter((r) => BigInt(r.ledger_sum) !== BigInt(r.balance)).map((r) => ({ userId: r.user_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }));
+  const offenders = rows.filter((r) => r.ledger_sum !== r.balance).map((r) => ({ userId: r.user_id, balance: r.balance, ledgerSum: r.ledger_sum }));
   const untrackedAllowance = rows
-    .filter((r) => Number(r.current_balance) + Number(r.spent) < Number(r.monthly_allowance))
-    .map((r) => ({ userId: r.user_id, allowanceBalance: Number(r.current_balance), spentThisPeriod: Number(r.spent), monthlyAllowance: Number(r.monthly_allowance) }));
-  const [overdue] = await queryRows<{ n: number }>(
+    .filter((r) => r.current_balance + r.spent < r.monthly_allowance)
+    .map((r) => ({ userId: r.user_id, allowanceBalance: r.current_balance, spentThisPeriod: r.spent, monthlyAllowance: r.monthly_allowance }));
+  const [overdue] = await queryRows(
     db,
+    countRow,
     sql`select count(*)::int as n from credit_reservations
         where status = 'pending' and expires_at < now() - make_interval(secs => ${opts.holdGraceSeconds ?? 120})`,
   );
-  const overduePendingHolds = Number(overdue?.n ?? 0);
+  const overduePendingHolds = overdue?.n ?? 0;
   return {
     ok: offenders.length === 0 && untrackedAllowance.length === 0 && overduePendingHolds === 0,
     usersChecked: rows[0]?.checked ?? 0,

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { seedPool } from '../test/pool-helpers';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { poolTotal } from '../pools/draw';
 import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './reservations';
 import { creditReservations } from './tables';
@@ -125,7 +125,7 @@ describe('[LEDGER] holds', () => {
     expect(new Set(results.map((r) => r.reservationId)).size).toBe(1);
     expect(results.every((r) => r.source === 'platform_pool')).toBe(true);
     expect(await countEntries(db(), pro, 'hold')).toBe(1);
-    expect(await queryOne<{ n: number }>(db(), sql`select overflow_this_period::int as n from user_credits where user_id = ${pro}`)).toEqual({ n: 1 });
+    expect(await queryOne(db(), countRow, sql`select overflow_this_period::int as n from user_credits where user_id = ${pro}`)).toEqual({ n: 1 });
   });
 
   it('a capture with its provider leg drawn already records that cost and draws nothing more', async () => {

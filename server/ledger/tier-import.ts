@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { Tier } from '../../shared/enums';
+import { z } from 'zod';
+import { tierSchema, type Tier } from '../../shared/enums';
 import { TIER_IMPORT_MAX_ROWS, tierImportRowSchema, type TierImportPreview } from '../../shared/users';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { changeTier } from './admin-ops';
 import { parseCsv, type CsvRow } from './csv-rows';
@@ -64,16 +65,19 @@ export async function previewTierImport(db: DbOrTx, csv: string): Promise<TierIm
   const { rows, valid, invalid } = readRows(csv);
   const known = new Map<string, { tier: Tier; allowance: number; spent: number }>();
   if (valid.length) {
-    const found = await queryRows<{ user_id: string; tier: Tier; current_balance: number; spent: number }>(
+    const found = await queryRows(
       db,
+      z.object({ user_id: col.text, tier: tierSchema, current_balance: col.integer, spent: col.integer }),
       sql`select uc.user_id, uc.subscription_tier as tier, uc.current_balance,
                  case when uc.last_reset_at < ${periodStartSql()} then 0 else uc.allowance_spent_this_period end as spent
           from jsonb_array_elements_text(${JSON.stringify(valid.map((v) => v.userId))}::jsonb) as ids(id)
           join user_credits uc on uc.user_id = ids.id`,
     );
-    for (const f of found) known.set(f.user_id, { tier: f.tier, allowance: Number(f.current_balance), spent: Number(f.spent) });
+    for (const f of found) known.set(f.user_id, { tier: f.tier, allowance: f.current_balance, spent: f.spent });
   }
-  const allowances = new Map((await queryRows<{ tier: Tier; monthly_credits: number }>(db, sql`select tier, monthly_credits from tier_allowances`)).map((t) => [t.tier, Number(t.monthly_credits)]));
+  const allowances = new Map(
+    (await queryRows(db, z.object({ tier: tierSchema, monthly_credits: col.integer }), sql`select tier, monthly_credits from tier_allowances`)).map((t) => [t.tier, t.monthly_credits]),
+  );
   const preview: TierImportPreview = { rows, changes: [], unchanged: 0, unknown: [], invalid };
   for (const v of valid) {
     const user = known.get(v.userId);

@@ -1,7 +1,8 @@
 import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { auditLog } from '../auth/tables';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBalance } from '../test/ledger-helpers';
 import { consumeCredits } from './consume';
@@ -75,7 +76,7 @@ describe('[USERS] creating a user by hand', () => {
       reasonOf(caller.admin.users.importTiers({ csv: `${userId},pro`, reason: 'nope' })),
     ]);
     expect(tries).toEqual(Array(5).fill('FORBIDDEN'));
-    expect(await queryOne(db(), sql`select 1 from users where user_id = ${userId}`)).toBeUndefined();
+    expect(await queryOne(db(), z.object({ user_id: col.text }), sql`select user_id from users where user_id = ${userId}`)).toBeUndefined();
   });
 });
 

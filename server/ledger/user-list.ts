@@ -1,8 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { userListInputSchema } from '../../shared/credits';
+import { tierSchema } from '../../shared/enums';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { userFilterWhere } from './user-filter';
 
 type UserListInput = z.infer<typeof userListInputSchema>;
@@ -16,21 +17,24 @@ const sortColumns: Record<UserListInput['sort'], SQL> = {
   lastActivity: sql`uc.updated_at`,
 };
 
+const userListRow = z.object({
+  user_id: col.text,
+  email: col.textOrNull,
+  tier: tierSchema,
+  monthly_allowance: col.integer,
+  balance: col.integer,
+  bonus_balance: col.integer,
+  consumed_this_month: col.integer,
+  last_activity: col.textOrNull,
+  total: col.integer,
+});
+
 /** The Users table: server-side paging, sorting, search by id or email prefix, tier and out-of-credits filters. */
 export async function listUsers(db: DbOrTx, input: UserListInput) {
   const direction = input.direction === 'desc' ? sql`desc nulls last` : sql`asc nulls first`;
-  const rows = await queryRows<{
-    user_id: string;
-    email: string | null;
-    tier: 'free' | 'plus' | 'pro';
-    monthly_allowance: number;
-    balance: number;
-    bonus_balance: number;
-    consumed_this_month: number;
-    last_activity: string | null;
-    total: number;
-  }>(
+  const rows = await queryRows(
     db,
+    userListRow,
     sql`
     select u.user_id, u.email, u.tier,
            coalesce(uc.monthly_allowance, 0) as monthly_allowance,
@@ -50,10 +54,10 @@ export async function listUsers(db: DbOrTx, input: UserListInput) {
       userId: r.user_id,
       email: r.email,
       tier: r.tier,
-      monthlyAllowance: Number(r.monthly_allowance),
-      balance: Number(r.balance),
-      bonusBalance: Number(r.bonus_balance),
-      consumedThisMonth: Number(r.consumed_this_month),
+      monthlyAllowance: r.monthly_allowance,
+      balance: r.balance,
+      bonusBalance: r.bonus_balance,
+      consumedThisMonth: r.consumed_this_month,
       lastActivity: r.last_activity,
     })),
   };

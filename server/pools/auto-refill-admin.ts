@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { getPool } from './pool-admin';
 import { kickRefill } from './refill-kicks';
@@ -14,8 +15,9 @@ import { kickRefill } from './refill-kicks';
 export async function enableAutoRefill(db: DbOrTx, actor: Actor, input: { provider: string; reason: string }) {
   return db.transaction(async (tx) => {
     const before = await getPool(tx, input.provider);
-    const row = await queryOne<{ provider: string }>(
+    const row = await queryOne(
       tx,
+      z.object({ provider: col.text }),
       sql`update credit_pools set auto_refill_stopped_at = null, refill_failures = 0, refill_backoff_until = null, updated_at = now()
           where provider = ${input.provider} and auto_refill_stopped_at is not null returning provider`,
     );

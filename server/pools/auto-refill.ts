@@ -1,21 +1,25 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { checkBudget, lockBudget } from './budget';
 import { kickRefill } from './refill-kicks';
 import { usdText } from '../../shared/wording';
 
-type PoolForRefill = {
-  status: string;
-  refill_mode: 'fixed' | 'top_up';
-  auto_refill_amount: number;
-  refill_target_balance: number | null;
-  billing_mode: 'manual' | 'http';
-  paused: boolean;
-  open_request: boolean;
-  cost_per_credit: string;
-};
+const poolForRefill = z.object({
+  status: col.text,
+  refill_mode: z.enum(['fixed', 'top_up']),
+  auto_refill_amount: col.integer,
+  refill_target_balance: col.integerOrNull,
+  billing_mode: z.enum(['manual', 'http']),
+  paused: col.bool,
+  open_request: col.bool,
+  cost_per_credit: col.decimal,
+});
+type PoolForRefill = z.output<typeof poolForRefill>;
+const refillCostRow = z.object({ cost: col.decimal });
+const createdRequestRow = z.object({ id: col.integer });
 
 /** How many credits a refill of this pool asks for: a fixed amount, or up to the target balance. */
 export function refillAmount(pool: Pick<PoolForRefill, 'refill_mode' | 'auto_refill_amount' | 'refill_target_balance'>, total: number): number {
@@ -31,8 +35,9 @@ export function refillAmount(pool: Pick<PoolForRefill, 'refill_mode' | 'auto_ref
  * approved refill is kicked to the job runner on commit; one that waits for an admin alerts.
  */
 export async function requestAutoRefill(db: DbOrTx, provider: string, total: number): Promise<number | null> {
-  const pool = await queryOne<PoolForRefill>(
+  const pool = await queryOne(
     db,
+    poolForRefill,
     sql`select status, refill_mode, auto_refill_amount, refill_target_balance, billing_mode, cost_per_credit::text,
                coalesce(refill_backoff_until > now(), false) or auto_refill_stopped_at is not null as paused,
                exists (select 1 from credit_purchase_requests r where r.provider = p.provider and r.trigger = 'auto'
@@ -44,19 +49,20 @@ export async function requestAutoRefill(db: DbOrTx, provider: string, total: num
   const amount = refillAmount(pool, total);
   if (amount <= 0) return null;
   await lockBudget(db);
-  const cost = await queryOne<{ cost: string }>(db, sql`select (${amount} * ${pool.cost_per_credit}::numeric)::numeric(14,6)::text as cost`);
+  const cost = await queryOne(db, refillCostRow, sql`select (${amount} * ${pool.cost_per_credit}::numeric)::numeric(14,6)::text as cost`);
   const budget = await checkBudget(db, cost!.cost);
   const status = budget.withinBudget && pool.billing_mode === 'http' ? 'approved' : 'pending_manual_approval';
   const note = budget.withinBudget ? null : `exceeds the month's credit budget (spent ${usdText(budget.spentUsd)} of ${usdText(budget.budgetUsd)}; this refill ${usdText(cost!.cost)})`;
-  const created = await queryOne<{ id: number }>(
+  const created = await queryOne(
     db,
+    createdRequestRow,
     sql`insert into credit_purchase_requests (provider, amount_requested, estimated_cost, status, trigger, note, requested_by)
         values (${provider}, ${amount}, ${cost!.cost}::numeric, ${status}, 'auto', ${note}, 'auto-refill')
         on conflict (provider) where trigger = 'auto' and status in ('pending_manual_approval', 'approved', 'outcome_unknown') do nothing
         returning id`,
   );
   if (!created) return null;
-  const id = Number(created.id);
+  const id = created.id;
   if (status === 'approved') await kickRefill(db, provider);
   else await alertAwaitingApproval(db, { provider, amount, id, overBudget: note });
   return id;

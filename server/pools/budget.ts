@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 
 export type BudgetCheck = { budgetUsd: string; spentUsd: string; withinBudget: boolean; configured: boolean };
+
+const budgetCheckRow = z.object({ budget: col.decimal, spent: col.decimal, within: col.bool, configured: col.bool });
 
 /**
  * The month's credit budget is monthly revenue × the credit share. Spent means refills approved,
@@ -10,8 +13,9 @@ export type BudgetCheck = { budgetUsd: string; spentUsd: string; withinBudget: b
  * configured there is no cap. All arithmetic in numeric.
  */
 export async function checkBudget(db: DbOrTx, extraCostUsd: string): Promise<BudgetCheck> {
-  const row = await queryOne<{ budget: string; spent: string; within: boolean; configured: boolean }>(
+  const row = await queryOne(
     db,
+    budgetCheckRow,
     sql`
     with s as (select monthly_revenue_usd * credit_budget_share_percent / 100 as budget, monthly_revenue_usd > 0 as configured
                from platform_settings where id = 1),
@@ -49,13 +53,16 @@ export type BudgetSummary = {
   providerCostProjectedUsd: string;
 };
 
+const budgetSummaryRow = z.object({ revenue: col.decimal, share: col.integer, budget: col.decimal, refills: col.decimal, left: col.decimal, configured: col.bool });
+
 /**
  * The month's budget figures every page shows (Dashboard, Pools, Settings): one query, so they
  * cannot disagree. `providerCost` is the analytics forecast's month (it reads the daily tables).
  */
 export async function budgetSummary(db: DbOrTx, providerCost: { monthToDateCostUsd: string; projectedCostUsd: string }): Promise<BudgetSummary> {
-  const row = await queryOne<{ revenue: string; share: number; budget: string; refills: string; left: string; configured: boolean }>(
+  const row = await queryOne(
     db,
+    budgetSummaryRow,
     sql`
     with s as (select monthly_revenue_usd, credit_budget_share_percent, monthly_revenue_usd * credit_budget_share_percent / 100 as budget
                from platform_settings where id = 1),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { drawFromPool } from './draw';
 import { platformDepleted, unknownPool } from './errors';
 
@@ -15,6 +16,6 @@ export async function drawForCapture(db: DbOrTx, provider: string, credits: numb
   if (provider === LOCAL_PROVIDER) return { costUsd: '0' };
   const draw = await drawFromPool(db, provider, credits, { reservationId });
   if (draw) return { costUsd: draw.costUsd };
-  const exists = await queryOne<{ ok: boolean }>(db, sql`select exists (select 1 from credit_pools where provider = ${provider}) as ok`);
+  const exists = await queryOne(db, z.object({ ok: col.bool }), sql`select exists (select 1 from credit_pools where provider = ${provider}) as ok`);
   throw exists?.ok ? platformDepleted() : unknownPool(provider);
 }

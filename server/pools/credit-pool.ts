@@ -1,6 +1,10 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
+
+const stripeRow = z.object({ stripe: col.integer });
+const poolSizesRow = z.object({ stripe_count: col.integer, emergency_reserve: col.integer, reserve_balance: col.integer });
 
 /**
  * Adds purchased credits to a pool: first tops up the emergency reserve to its size, then spreads
@@ -14,23 +18,25 @@ export async function creditPool(
   ref: { purchaseRequestId?: number | null; type?: 'purchase' | 'adjustment' | 'reallocation'; reason?: string; actor?: string },
 ): Promise<void> {
   // Stripes first, in the order every multi-stripe lock uses (reserve last), the pool row after.
-  await queryRows(db, sql`select stripe from credit_pool_stripes where provider = ${provider} order by stripe = -1, stripe for update`);
-  const pool = await queryOne<{ stripe_count: number; emergency_reserve: number; reserve_balance: number }>(
+  await queryRows(db, stripeRow, sql`select stripe from credit_pool_stripes where provider = ${provider} order by stripe = -1, stripe for update`);
+  const pool = await queryOne(
     db,
+    poolSizesRow,
     sql`select p.stripe_count, p.emergency_reserve, s.balance as reserve_balance
         from credit_pools p join credit_pool_stripes s on s.provider = p.provider and s.stripe = -1
         where p.provider = ${provider}`,
   );
   if (!pool) throw new Error(`pool ${provider} does not exist`);
-  const toReserve = Math.min(credits, Math.max(0, Number(pool.emergency_reserve) - Number(pool.reserve_balance)));
+  const toReserve = Math.min(credits, Math.max(0, pool.emergency_reserve - pool.reserve_balance));
   const rest = credits - toReserve;
-  const n = Number(pool.stripe_count);
+  const n = pool.stripe_count;
   const share = Math.floor(rest / n);
   const remainder = rest % n;
   const type = ref.type ?? 'purchase';
   // One set-based statement: each stripe's share, and one ledger entry per stripe that received any.
   await queryRows(
     db,
+    stripeRow,
     sql`
     with shares as (
       select stripe, case when stripe = -1 then ${toReserve} else ${share} + case when stripe < ${remainder} then 1 else 0 end end as add

@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { requestAutoRefill } from './auto-refill';
 
 export type PoolDraw = { provider: string; credits: number; costUsd: string; stripe: number; emergency: boolean; refillRequestId: number | null };
 
-type StripeHit = { stripe: number; balance_after: number; cost: string; stripe_count: number; threshold: number; total_after: number };
+/** What each way of taking credits returns: the stripe it took from, its balance after, and the pool's facts (`poolFacts`). */
+const stripeHit = z.object({ stripe: col.integer, balance_after: col.integer, cost: col.decimal, stripe_count: col.integer, threshold: col.integer, total_after: col.integer });
+type StripeHit = z.output<typeof stripeHit>;
 
 /** Stripe -1 is the emergency reserve; it is always locked last so lock order is the same everywhere. */
 export const RESERVE_STRIPE = -1;
@@ -60,9 +63,11 @@ const takeFromReserve = (provider: string, credits: number) => sql`
   where s.provider = ${provider} and s.stripe = ${RESERVE_STRIPE} and s.balance >= ${credits} and p.provider = s.provider and p.status <> 'suspended'
   returning s.stripe, s.balance as balance_after, ${poolFacts(credits)}`;
 
+const poolTotalRow = z.object({ total: col.integer });
+
 export async function poolTotal(db: DbOrTx, provider: string): Promise<number> {
-  const row = await queryOne<{ total: string }>(db, sql`select coalesce(sum(balance), 0)::text as total from credit_pool_stripes where provider = ${provider}`);
-  return Number(row?.total ?? 0);
+  const row = await queryOne(db, poolTotalRow, sql`select coalesce(sum(balance), 0)::text as total from credit_pool_stripes where provider = ${provider}`);
+  return row?.total ?? 0;
 }
 
 const FREE_STRIPE_TRIES = 3;
@@ -81,32 +86,32 @@ export async function drawFromPool(db: DbOrTx, provider: string, credits: number
   let hit: StripeHit | undefined;
   for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
     if (attempt > 0) await sleep(attempt * 2);
-    hit = await queryOne<StripeHit>(db, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096), reservationId));
+    hit = await queryOne(db, stripeHit, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096), reservationId));
   }
   if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
   const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
   return db instanceof PgTransaction ? rest(db) : db.transaction(rest);
 }
 
-const poolTotalAfter = (hit: StripeHit) => Math.max(0, Number(hit.total_after));
+const poolTotalAfter = (hit: StripeHit) => Math.max(0, hit.total_after);
 /** At or below its threshold (an emptied pool too: thresholds are never negative) a pool asks for a refill, beyond the draw itself. */
-const needsFollowUp = (hit: StripeHit) => poolTotalAfter(hit) <= Number(hit.threshold);
+const needsFollowUp = (hit: StripeHit) => poolTotalAfter(hit) <= hit.threshold;
 
 const toDraw = (provider: string, credits: number, hit: StripeHit, emergency: boolean, refillRequestId: number | null): PoolDraw => ({
   provider,
   credits,
   costUsd: hit.cost,
-  stripe: Number(hit.stripe),
+  stripe: hit.stripe,
   emergency,
   refillRequestId,
 });
 
 /** The draw's slower part, in one transaction: the fallbacks when no free stripe paid, the refill request. */
 async function finishDraw(db: DbOrTx, provider: string, credits: number, reservationId: string | null, freeHit: StripeHit | undefined): Promise<PoolDraw | null> {
-  let hit = freeHit ?? (await queryOne<StripeHit>(db, takeAcrossStripes(provider, credits, reservationId)));
+  let hit = freeHit ?? (await queryOne(db, stripeHit, takeAcrossStripes(provider, credits, reservationId)));
   let emergency = false;
   if (!hit) {
-    hit = await queryOne<StripeHit>(db, takeFromReserve(provider, credits));
+    hit = await queryOne(db, stripeHit, takeFromReserve(provider, credits));
     if (!hit) {
       await db.execute(sql`
         update credit_pools set status = 'depleted', updated_at = now()
@@ -123,22 +128,25 @@ async function finishDraw(db: DbOrTx, provider: string, credits: number, reserva
       level: 'critical',
       subject: provider,
       message: `The ${provider} pool is empty and is drawing on its emergency reserve (${hit.balance_after} left).`,
-      metadata: { provider, reserveLeft: Number(hit.balance_after) },
+      metadata: { provider, reserveLeft: hit.balance_after },
     });
   }
   // The total can only be as fresh as the statement's snapshot: draws still in flight elsewhere are
   // not in it, so a crossing is seen when they commit, and the unique index keeps it to one refill.
   let refillRequestId: number | null = null;
   const total = poolTotalAfter(hit);
-  if (total <= Number(hit.threshold) || emergency) refillRequestId = await requestAutoRefill(db, provider, total);
+  if (total <= hit.threshold || emergency) refillRequestId = await requestAutoRefill(db, provider, total);
   if (total === 0) await db.execute(sql`update credit_pools set status = 'depleted', updated_at = now() where provider = ${provider} and status = 'active'`);
   return toDraw(provider, credits, hit, emergency, refillRequestId);
 }
 
+const refundedStripe = z.object({ balance_after: col.integer, stripe: col.integer });
+
 /** Gives credits back to a pool (a provider leg that did not happen), into one free stripe. */
 export async function refundToPool(db: DbOrTx, provider: string, credits: number, ref: { reservationId?: string | null; reason: string }) {
-  const row = await queryOne<{ balance_after: number; stripe: number }>(
+  const row = await queryOne(
     db,
+    refundedStripe,
     sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
         where provider = ${provider} and stripe = (
           select stripe from credit_pool_stripes where provider = ${provider} and stripe >= 0
@@ -147,8 +155,9 @@ export async function refundToPool(db: DbOrTx, provider: string, credits: number
   );
   const target =
     row ??
-    (await queryOne<{ balance_after: number; stripe: number }>(
+    (await queryOne(
       db,
+      refundedStripe,
       sql`update credit_pool_stripes set balance = balance + ${credits}, consumed = greatest(0, consumed - ${credits})
         where provider = ${provider} and stripe = 0 returning balance as balance_after, stripe`,
     ));

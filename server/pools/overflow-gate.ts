@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { platformDepleted } from './errors';
 
 /**
@@ -20,6 +21,6 @@ export const platformCanPaySql = (credits: number) => sql`(
 
 /** Refuses an overflow with PLATFORM_CREDITS_DEPLETED unless some unsuspended pool can pay it. */
 export async function assertPlatformCanPay(db: DbOrTx, credits: number): Promise<void> {
-  const row = await queryOne<{ ok: boolean }>(db, sql`select ${platformCanPaySql(credits)} as ok`);
+  const row = await queryOne(db, z.object({ ok: col.bool }), sql`select ${platformCanPaySql(credits)} as ok`);
   if (!row?.ok) throw platformDepleted();
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 
 /**
  * Pending holds that drew this provider's pool and have not had it back: enhancements in flight on
@@ -8,15 +8,16 @@ import { queryOne } from '../db/rows';
  * a capture or a refund on something that is no longer in service.
  */
 export async function pendingHoldsOn(db: DbOrTx, provider: string): Promise<number> {
-  const row = await queryOne<{ n: number }>(
+  const row = await queryOne(
     db,
+    countRow,
     sql`select count(*)::int as n from (
           select r.id from credit_reservations r
           join credit_pool_transactions t on t.reservation_id = r.id::text and t.provider = ${provider}
           where r.status = 'pending'
           group by r.id having sum(t.credits_delta) < 0) held`,
   );
-  return Number(row?.n ?? 0);
+  return row?.n ?? 0;
 }
 
 export const pendingHoldsMessage = (what: string, n: number) =>

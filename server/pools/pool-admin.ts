@@ -1,42 +1,44 @@
 import { eq, sql } from 'drizzle-orm';
-import type { PoolInput, PoolView } from '../../shared/pools';
+import { z } from 'zod';
+import { poolSchema, type PoolInput, type PoolView } from '../../shared/pools';
 import { audit, type Actor } from '../auth/audit';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { sameOrigin } from '../net/destination';
 import { unknownPool } from './errors';
 import { creditPools } from './tables';
 
-type PoolRow = {
-  provider: string;
-  status: PoolView['status'];
-  available: string;
-  reserve: string;
-  consumed: string;
-  consumed_today: string;
-  total_purchased: string;
-  cost_per_credit: string;
-  auto_refill_threshold: number;
-  auto_refill_threshold_percent: number | null;
-  effective_threshold: string;
-  auto_refill_amount: number;
-  refill_mode: PoolView['refillMode'];
-  refill_target_balance: number | null;
-  emergency_reserve: number;
-  billing_mode: PoolView['billingMode'];
-  billing_url: string | null;
-  key_set: boolean;
-  last_refill_at: string | null;
-  refill_backoff_until: string | null;
-  refill_failures: number;
-  last_refill_error: string | null;
-  auto_refill_stopped_at: string | null;
-  provider_reported_balance: string | null;
-  provider_balance_checked_at: string | null;
-  archived_at: string | null;
-};
+/** A pool with its stripe sums and today's burn, as `listPools` selects it (counts as integers, money as decimal text). */
+const poolRow = z.object({
+  provider: col.text,
+  status: poolSchema.shape.status,
+  available: col.integer,
+  reserve: col.integer,
+  consumed: col.integer,
+  consumed_today: col.integer,
+  total_purchased: col.integer,
+  cost_per_credit: col.decimal,
+  auto_refill_threshold: col.integer,
+  auto_refill_threshold_percent: col.integerOrNull,
+  effective_threshold: col.integer,
+  auto_refill_amount: col.integer,
+  refill_mode: poolSchema.shape.refillMode,
+  refill_target_balance: col.integerOrNull,
+  emergency_reserve: col.integer,
+  billing_mode: poolSchema.shape.billingMode,
+  billing_url: col.textOrNull,
+  key_set: col.bool,
+  last_refill_at: col.textOrNull,
+  refill_backoff_until: col.textOrNull,
+  refill_failures: col.integer,
+  last_refill_error: col.textOrNull,
+  auto_refill_stopped_at: col.textOrNull,
+  provider_reported_balance: col.integerOrNull,
+  provider_balance_checked_at: col.textOrNull,
+  archived_at: col.textOrNull,
+});
 
 const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
@@ -45,8 +47,9 @@ const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', '
  * pool is found whether archived or not; the list leaves archived ones out unless asked.
  */
 export async function listPools(db: DbOrTx, provider?: string, opts: { includeArchived?: boolean } = {}): Promise<PoolView[]> {
-  const rows = await queryRows<PoolRow>(
+  const rows = await queryRows(
     db,
+    poolRow,
     sql`
     select p.provider, p.status, p.cost_per_credit::text, p.total_purchased::text,
       p.auto_refill_threshold, p.auto_refill_threshold_percent, p.auto_refill_amount, p.refill_mode, p.refill_target_balance,
@@ -71,15 +74,15 @@ export async function listPools(db: DbOrTx, provider?: string, opts: { includeAr
   return rows.map((r) => ({
     provider: r.provider,
     status: r.status,
-    availableBalance: Number(r.available),
-    reserveBalance: Number(r.reserve),
-    totalPurchased: Number(r.total_purchased),
-    totalConsumed: Number(r.consumed),
-    consumedToday: Number(r.consumed_today),
+    availableBalance: r.available,
+    reserveBalance: r.reserve,
+    totalPurchased: r.total_purchased,
+    totalConsumed: r.consumed,
+    consumedToday: r.consumed_today,
     costPerCredit: r.cost_per_credit,
     autoRefillThreshold: r.auto_refill_threshold,
     autoRefillThresholdPercent: r.auto_refill_threshold_percent,
-    effectiveThreshold: Number(r.effective_threshold),
+    effectiveThreshold: r.effective_threshold,
     autoRefillAmount: r.auto_refill_amount,
     refillMode: r.refill_mode,
     refillTargetBalance: r.refill_target_balance,
@@ -89,10 +92,10 @@ export async function listPools(db: DbOrTx, provider?: string, opts: { includeAr
     billingApiKeySet: r.key_set,
     lastRefillAt: r.last_refill_at,
     refillBackoffUntil: r.refill_backoff_until,
-    refillFailures: Number(r.refill_failures),
+    refillFailures: r.refill_failures,
     lastRefillError: r.last_refill_error,
     autoRefillStoppedAt: r.auto_refill_stopped_at,
-    providerReportedBalance: r.provider_reported_balance === null ? null : Number(r.provider_reported_balance),
+    providerReportedBalance: r.provider_reported_balance,
     providerBalanceCheckedAt: r.provider_balance_checked_at,
     archivedAt: r.archived_at,
   }));

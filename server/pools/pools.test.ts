@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
@@ -50,7 +50,7 @@ describe('[POOLS] striped draws', () => {
     expect(await poolTotal(db(), provider)).toBe(0);
     const pool = await getPool(db(), provider);
     expect(pool).toMatchObject({ availableBalance: 0, status: 'depleted', totalConsumed: 100, consumedToday: 100 });
-    const negative = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_pool_stripes where balance < 0`);
+    const negative = await queryOne(db(), countRow, sql`select count(*)::int as n from credit_pool_stripes where balance < 0`);
     expect(negative!.n).toBe(0);
   });
 

@@ -1,7 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { checkBudget } from './budget';
@@ -26,7 +27,7 @@ const CONCURRENT = 10;
 async function budgetWithHeadroom(headroomUsd: string) {
   const { caller } = await signedInCaller(env.deps, 'admin');
   const { spentUsd } = await checkBudget(db(), '0');
-  const revenue = (await queryOne<{ v: string }>(db(), sql`select (${spentUsd}::numeric + ${headroomUsd}::numeric)::numeric(14,2)::text as v`))!.v;
+  const revenue = (await queryOne(db(), z.object({ v: col.decimal }), sql`select (${spentUsd}::numeric + ${headroomUsd}::numeric)::numeric(14,2)::text as v`))!.v;
   await caller.admin.platformSettings.update({ monthlyRevenueUsd: revenue, creditBudgetSharePercent: 100, refillBackoffSeconds: 3600, providerDriftTolerance: 10, reason: 'budget race test' });
   return { caller, budgetUsd: revenue };
 }
@@ -34,7 +35,7 @@ async function budgetWithHeadroom(headroomUsd: string) {
 const requestsOf = (providers: string[]) => db().select().from(creditPurchaseRequests).where(inArray(creditPurchaseRequests.provider, providers));
 const expectWithinBudget = async () => {
   const budget = await checkBudget(db(), '0');
-  const over = await queryOne<{ over: boolean }>(db(), sql`select ${budget.spentUsd}::numeric > ${budget.budgetUsd}::numeric as over`);
+  const over = await queryOne(db(), z.object({ over: col.bool }), sql`select ${budget.spentUsd}::numeric > ${budget.budgetUsd}::numeric as over`);
   expect(over!.over).toBe(false);
 };
 

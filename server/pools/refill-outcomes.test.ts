@@ -1,8 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
 import { auditLog } from '../auth/tables';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { reasonOf } from '../test/ledger-helpers';
@@ -41,9 +42,9 @@ const httpPool = (credits = 3) => seedPool(env.deps, credits, { autoRefillThresh
 const backoffElapsed = (provider: string) => db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
 /** Credits the pool's ledger received for one purchase request (over all its stripes). */
 const creditedFor = async (requestId: number) =>
-  Number((await queryOne<{ n: string }>(db(), sql`select coalesce(sum(credits_delta), 0)::text as n from credit_pool_transactions where purchase_request_id = ${requestId}`))!.n);
+  (await queryOne(db(), z.object({ n: col.integer }), sql`select coalesce(sum(credits_delta), 0)::text as n from credit_pool_transactions where purchase_request_id = ${requestId}`))!.n;
 const backoffSeconds = async (provider: string) =>
-  Number((await queryOne<{ s: string }>(db(), sql`select round(extract(epoch from refill_backoff_until - now()))::text as s from credit_pools where provider = ${provider}`))!.s);
+  (await queryOne(db(), z.object({ s: col.integer }), sql`select round(extract(epoch from refill_backoff_until - now()))::text as s from credit_pools where provider = ${provider}`))!.s;
 
 describe('[POOLS] a purchase whose outcome is unknown is never bought twice', () => {
   it.each(['record_then_hang', 'record_then_reset', 'record_then_500'] as const)(

@@ -1,8 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import type { Outbound } from '../net/outbound';
 import { BillingError, HttpBilling, type Purchase } from './billing';
 import { creditPool } from './credit-pool';
@@ -90,8 +91,9 @@ async function recordFailure(db: DbOrTx, claimed: RequestRow, err: BillingError)
       )
       .where(eq(creditPurchaseRequests.id, claimed.id))
       .returning();
-    const pool = await queryOne<{ failures: number; stopped_now: boolean }>(
+    const pool = await queryOne(
       tx,
+      z.object({ failures: col.integer, stopped_now: col.bool }),
       sql`update credit_pools p set
             refill_failures = p.refill_failures + 1,
             last_refill_error = ${err.message},
@@ -106,7 +108,7 @@ async function recordFailure(db: DbOrTx, claimed: RequestRow, err: BillingError)
       level: 'warning',
       subject: r!.provider,
       message: `Refill ${r!.id} of ${r!.amountRequested} credits for ${r!.provider} ${what}: ${err.message}`,
-      metadata: { provider: r!.provider, requestId: r!.id, amount: r!.amountRequested, outcome: err.outcome, failures: Number(pool!.failures) },
+      metadata: { provider: r!.provider, requestId: r!.id, amount: r!.amountRequested, outcome: err.outcome, failures: pool!.failures },
     });
     if (pool!.stopped_now) {
       await recordAlert(tx, {

@@ -1,8 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { alertAwaitingApproval } from './auto-refill';
 import { checkBudget, lockBudget } from './budget';
@@ -24,7 +25,7 @@ export async function requestManualRefill(db: DbOrTx, deps: RefillDeps, actor: A
     const [pool] = await tx.select().from(creditPools).where(eq(creditPools.provider, input.provider)).for('update');
     if (!pool) throw unknownPool(input.provider);
     if (pool.status === 'suspended') throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${input.provider} pool is suspended: resume it before refilling.`);
-    const cost = await queryOne<{ cost: string }>(tx, sql`select (${input.amount} * ${pool.costPerCredit}::numeric)::numeric(14,6)::text as cost`);
+    const cost = await queryOne(tx, z.object({ cost: col.decimal }), sql`select (${input.amount} * ${pool.costPerCredit}::numeric)::numeric(14,6)::text as cost`);
     const budget = await checkBudget(tx, cost!.cost);
     const [request] = await tx
       .insert(creditPurchaseRequests)

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { enhancedResultSchema } from '../../shared/enhance';
 import type { EnhanceGetResult } from '../../shared/enhance-async';
 import { buildApp } from '../app';
-import { queryOne } from '../db/rows';
+import { countRow, queryOne } from '../db/rows';
 import { badlySettledReservations, expectReconciled } from '../faults/lib/reconciled';
 import { allJobs } from '../jobs/all-jobs';
 import { creditReservations } from '../ledger/tables';
@@ -78,7 +78,7 @@ async function settled(enhancementId: string, caller = client.caller): Promise<E
   );
 }
 const captures = async (reservationId: string) =>
-  Number((await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where reservation_id = ${reservationId} and transaction_type = 'capture'`))!.n);
+  (await queryOne(db(), countRow, sql`select count(*)::int as n from credit_transactions where reservation_id = ${reservationId} and transaction_type = 'capture'`))!.n;
 const rowOf = async (enhancementId: string) => (await db().select().from(enhancementRequests).where(eq(enhancementRequests.enhancementId, enhancementId)))[0]!;
 
 describe('[ASYNC] enhance.submit answers at once; the job workers do the work; enhance.get reads it', () => {

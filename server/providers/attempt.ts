@@ -83,7 +83,7 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     // Admitted, rate-limited and drawn by the worker that began it: only the call goes on.
     drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
   } else {
-    if (paysFromPool && (row.pool_balance === null || BigInt(row.pool_balance) < 1n)) return skip('its credit pool cannot pay');
+    if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
     if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
     if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
     if (paysFromPool) {

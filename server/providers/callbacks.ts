@@ -9,7 +9,7 @@ import { hashToken, type StoredAttempt } from './async-worker';
 import { finaliseEnhancement } from './finalise';
 import type { GatewayDeps } from './gateway';
 import { recordCall } from './provider-calls';
-import type { CandidateRow } from './registry';
+import { candidateRow } from './registry';
 import { enhancementRequests } from './tables';
 
 export type CallbackAnswer = { status: number; detail: string };
@@ -54,8 +54,9 @@ export async function settleFromCallback(deps: GatewayDeps, p: { provider: strin
   if (!attempt || attempt.provider !== p.provider) return { status: 409, detail: 'not the attempt in flight' };
   if (!attempt.task || !row.reservationId) return { status: 503, detail: 'the task is not recorded yet; call back again' };
 
-  const [provider] = await queryRows<CandidateRow>(
+  const [provider] = await queryRows(
     deps.db,
+    candidateRow,
     sql`select name, kind, base_url, api_key_encrypted, model, health_check_url, rate_limit_per_minute, timeout_ms, updated_at::text, null as pool_balance
         from api_providers where name = ${attempt.provider}`,
   );

@@ -1,9 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
-import type { ProviderInput, ProviderView } from '../../shared/providers';
+import { z } from 'zod';
+import { providerKindSchema, type ProviderInput, type ProviderView } from '../../shared/providers';
 import { audit, type Actor } from '../auth/audit';
 import type { SecretBox } from '../auth/secrets';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { sameOrigin } from '../net/destination';
 import { callStats24h, successRate } from './call-stats';
@@ -11,31 +12,32 @@ import type { CircuitBreaker } from './circuit-breaker';
 import type { ProviderRegistry } from './registry';
 import { apiProviders } from './tables';
 
-type Row = {
-  name: string;
-  kind: ProviderView['kind'];
-  base_url: string;
-  key_set: boolean;
-  model: string | null;
-  cost_per_request: string;
-  rate_limit_per_minute: number;
-  priority: number;
-  timeout_ms: number;
-  is_active: boolean;
-  health_check_url: string | null;
-  last_health_check: string | null;
-  last_health_ok: boolean | null;
-  last_health_detail: string | null;
-  last_health_error: string | null;
-  last_health_error_at: string | null;
-  archived_at: string | null;
-  calls: number;
-  successes: number;
-  p50: number | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  pool_balance: string | null;
-};
+/** A provider with its 24 h call figures, last failure and pool balance, as `listProviders` selects it. */
+const providerRow = z.object({
+  name: col.text,
+  kind: providerKindSchema,
+  base_url: col.text,
+  key_set: col.bool,
+  model: col.textOrNull,
+  cost_per_request: col.decimal,
+  rate_limit_per_minute: col.integer,
+  priority: col.integer,
+  timeout_ms: col.integer,
+  is_active: col.bool,
+  health_check_url: col.textOrNull,
+  last_health_check: col.textOrNull,
+  last_health_ok: col.bool.nullable(),
+  last_health_detail: col.textOrNull,
+  last_health_error: col.textOrNull,
+  last_health_error_at: col.textOrNull,
+  archived_at: col.textOrNull,
+  calls: col.integer,
+  successes: col.integer,
+  p50: col.integerOrNull,
+  last_error: col.textOrNull,
+  last_error_at: col.textOrNull,
+  pool_balance: col.integerOrNull,
+});
 
 const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
@@ -44,8 +46,9 @@ const iso = (c: string) => sql.raw(`to_char(${c} at time zone 'UTC', 'YYYY-MM-DD
  * archived ones only when asked for.
  */
 export async function listProviders(db: DbOrTx, breaker: CircuitBreaker, opts: { includeArchived?: boolean } = {}): Promise<ProviderView[]> {
-  const rows = await queryRows<Row>(
+  const rows = await queryRows(
     db,
+    providerRow,
     sql`
     select a.name, a.kind, a.base_url, a.api_key_encrypted is not null as key_set, a.model, a.cost_per_request::text,
       a.rate_limit_per_minute, a.priority, a.timeout_ms, a.is_active, a.health_check_url,
@@ -81,13 +84,13 @@ export async function listProviders(db: DbOrTx, breaker: CircuitBreaker, opts: {
       lastHealthError: r.last_health_error,
       lastHealthErrorAt: r.last_health_error_at,
       archivedAt: r.archived_at,
-      successRate24h: successRate(Number(r.successes), Number(r.calls)),
+      successRate24h: successRate(r.successes, r.calls),
       calls24h: r.calls,
       latencyP50Ms: r.p50,
       lastError: r.last_error,
       lastErrorAt: r.last_error_at,
       circuit: await breaker.state(r.name),
-      poolBalance: r.pool_balance === null ? null : Number(r.pool_balance),
+      poolBalance: r.pool_balance,
     })),
   );
 }

@@ -1,30 +1,34 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { SecretBox } from '../auth/secrets';
 import type { Outbound } from '../net/outbound';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { createProvider } from './adapters';
 import type { MediaStore } from './media-store';
-import type { AIProvider, ProviderKind } from './types';
+import { providerKinds, type AIProvider } from './types';
 import type { UrlPolicy } from './url-policy';
 
-export type CandidateRow = {
-  name: string;
-  kind: ProviderKind;
-  base_url: string;
-  api_key_encrypted: string | null;
-  model: string | null;
-  health_check_url: string | null;
-  rate_limit_per_minute: number;
-  timeout_ms: number;
-  updated_at: string;
-  pool_balance: string | null;
-};
+/** A provider as the gateway reads it to build its adapter and pick it; `pool_balance` null when it has no pool. */
+export const candidateRow = z.object({
+  name: col.text,
+  kind: z.enum(providerKinds),
+  base_url: col.text,
+  api_key_encrypted: col.textOrNull,
+  model: col.textOrNull,
+  health_check_url: col.textOrNull,
+  rate_limit_per_minute: col.integer,
+  timeout_ms: col.integer,
+  updated_at: col.text,
+  pool_balance: col.integerOrNull,
+});
+export type CandidateRow = z.output<typeof candidateRow>;
 
 /** Active providers (never an archived one) in the order the gateway tries them: priority, then the cheaper first. */
 export async function candidateProviders(db: DbOrTx): Promise<CandidateRow[]> {
-  return queryRows<CandidateRow>(
+  return queryRows(
     db,
+    candidateRow,
     sql`
     select a.name, a.kind, a.base_url, a.api_key_encrypted, a.model, a.health_check_url, a.rate_limit_per_minute,
            a.timeout_ms, a.updated_at::text,

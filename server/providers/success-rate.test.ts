@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { queryRows } from '../db/rows';
+import { z } from 'zod';
+import { col, queryRows } from '../db/rows';
 import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { configureProviders } from '../test/provider-helpers';
 import { providerCalls } from './tables';
@@ -49,6 +50,10 @@ it('[SUCCESS RATE] one definition: successes over calls in 24 h (skips and older
   expect(board.providers.find((p) => p.name === name)).toMatchObject({ successRate24h: 0.75 });
   expect(board.providers.find((p) => p.name === idle)).toMatchObject({ successRate24h: null });
 
-  const column = await queryRows(db, sql`select 1 from information_schema.columns where table_name = 'api_providers' and column_name = 'success_rate_24h'`);
+  const column = await queryRows(
+    db,
+    z.object({ column_name: col.text }),
+    sql`select column_name from information_schema.columns where table_name = 'api_providers' and column_name = 'success_rate_24h'`,
+  );
   expect(column).toHaveLength(0);
 });

@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { LiveFigures } from '../../shared/live';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { today } from '../analytics/days';
 import { liveSummary } from '../analytics/trends';
+
+const headlineTotalsRow = z.object({ platform: col.integer, active_users: col.integer, month_cost: col.decimal, alert_count: col.integer });
 
 /**
  * The dashboard's headline figures (the same SQL as admin.dashboard's, without its trend, provider
@@ -14,8 +17,9 @@ export async function liveFigures(db: DbOrTx): Promise<LiveFigures> {
   const now = today();
   const [todayRow] = await liveSummary(db);
   const todayCost = todayRow?.cost_usd ?? '0';
-  const totals = await queryOne<{ platform: string; active_users: number; month_cost: string; alert_count: number }>(
+  const totals = await queryOne(
     db,
+    headlineTotalsRow,
     sql`select
       (select coalesce(sum(s.balance), 0) from credit_pool_stripes s join credit_pools p on p.provider = s.provider where p.status <> 'suspended')::text as platform,
       (select count(*) from user_credits where current_balance + bonus_balance > 0)::int as active_users,
@@ -24,11 +28,11 @@ export async function liveFigures(db: DbOrTx): Promise<LiveFigures> {
       (select count(*) from system_alerts where status <> 'resolved' and level <> 'info')::int as alert_count`,
   );
   return {
-    platformCreditsRemaining: Number(totals!.platform),
+    platformCreditsRemaining: totals!.platform,
     creditsConsumedToday: Number(todayRow?.credits_consumed ?? 0),
     requestsToday: Number(todayRow?.total_requests ?? 0),
-    activeUsers: Number(totals!.active_users),
+    activeUsers: totals!.active_users,
     monthCostUsd: totals!.month_cost,
-    activeAlertCount: Number(totals!.alert_count),
+    activeAlertCount: totals!.alert_count,
   };
 }

@@ -1,9 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type { LiveLedgerFilter, LiveLedgerRow } from '../../shared/live';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { isoUtc } from '../db/sql-helpers';
-import { toLedgerRow, type LedgerSqlRow } from '../ledger/ledger-search';
+import { ledgerSqlRow, toLedgerRow } from '../ledger/ledger-search';
 
 /** A gap older than this is taken for a rolled-back insert (its id is never used) and forgotten. */
 export const GAP_WINDOW_MS = 15_000;
@@ -32,14 +33,15 @@ export const matchesLiveFilter = (f: LiveLedgerFilter, r: LiveLedgerRow) =>
 
 /** The newest transaction id ('0' on an empty ledger): where a stream with nothing to show resumes from. */
 export async function maxLedgerId(db: DbOrTx): Promise<string> {
-  const row = await queryOne<{ max: string | null }>(db, sql`select max(id)::text as max from credit_transactions`);
+  const row = await queryOne(db, z.object({ max: col.textOrNull }), sql`select max(id)::text as max from credit_transactions`);
   return row?.max ?? '0';
 }
 
 /** Rows matching `f` after `afterId`, oldest first (a resumed stream's catch-up). */
 export async function ledgerRowsAfter(db: DbOrTx, f: LiveLedgerFilter, afterId: string, limit: number): Promise<LiveLedgerRow[]> {
-  const rows = await queryRows<LedgerSqlRow>(
+  const rows = await queryRows(
     db,
+    ledgerSqlRow,
     sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
         where ct.id > ${afterId}::bigint and ${liveLedgerWhere(f)} order by ct.id limit ${limit}`,
   );
@@ -48,8 +50,9 @@ export async function ledgerRowsAfter(db: DbOrTx, f: LiveLedgerFilter, afterId: 
 
 /** The newest `limit` rows matching `f`, oldest first (a fresh stream's opening). */
 export async function latestLedgerRows(db: DbOrTx, f: LiveLedgerFilter, limit: number): Promise<LiveLedgerRow[]> {
-  const rows = await queryRows<LedgerSqlRow>(
+  const rows = await queryRows(
     db,
+    ledgerSqlRow,
     sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
         where ${liveLedgerWhere(f)} order by ct.id desc limit ${limit}`,
   );
@@ -84,8 +87,9 @@ export class LedgerTail {
     this.gaps = this.gaps.filter((g) => at - g.seenAt < GAP_WINDOW_MS);
     for (let batch = 0; batch < MAX_BATCHES_PER_POLL; batch++) {
       const gapSql = this.gaps.map((g) => sql` or ct.id between ${g.from} and ${g.to}`);
-      const rows = await queryRows<LedgerSqlRow>(
+      const rows = await queryRows(
         this.db,
+        ledgerSqlRow,
         sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
             where ct.id > ${this.maxId} ${sql.join(gapSql, sql``)} order by ct.id limit ${BATCH}`,
       );

@@ -6,10 +6,11 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
 import { openDb } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import { consumeCredits } from '../ledger/consume';
 import { createCaller, createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { createContextInner } from '../trpc/context';
@@ -116,7 +117,7 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     await waitFor(() => rowsOf(ledger).length > opening, { timeoutMs: 1_000, intervalMs: 10, what: 'the committed row' });
     // The first row after the opening ones is the committed charge: nothing of the rolled-back ones.
     expect(idsOf(ledger).slice(opening)).toEqual([String(ok.transactionId)]);
-    const [{ n }] = (await queryRows<{ n: number }>(db(), sql`select count(*)::int as n from credit_transactions where user_id = ${userId} and transaction_type = 'consumption'`)) as [{ n: number }];
+    const [{ n }] = (await queryRows(db(), countRow, sql`select count(*)::int as n from credit_transactions where user_id = ${userId} and transaction_type = 'consumption'`)) as [{ n: number }];
     expect(n).toBe(1);
     await expectLedgerClean(db());
   });
@@ -160,8 +161,9 @@ describe('[REALTIME] live streams across server processes (Redis pub/sub)', () =
     await db().execute(sql`update api_providers set is_active = true where name = 'local'`);
 
     started = Date.now();
-    const [{ id }] = (await queryRows<{ id: string }>(
+    const [{ id }] = (await queryRows(
       db(),
+      z.object({ id: col.id }),
       sql`insert into system_alerts (type, level, subject, message) values ('realtime_test', 'warning', 'rt', 'a test alert') returning id::text as id`,
     )) as [{ id: string }];
     const raised = await waitFor(() => alerts.events.find((e) => e.data.kind === 'raised' && e.data.alerts[0].id === id), { timeoutMs: 1_000, intervalMs: 10, what: 'the raised alert' });

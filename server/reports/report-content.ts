@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { ReportContent, ReportFigures, ReportKind } from '../../shared/reports';
 import { backfillDailySummaries } from '../analytics/daily-summary';
 import { addDays } from '../analytics/days';
@@ -6,7 +7,7 @@ import { forecast } from '../analytics/forecast';
 import { monthBudget } from '../analytics/month-budget';
 import { topUsers, usageTrend } from '../analytics/trends';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { callStatsFor, successRate } from '../providers/call-stats';
 import { previousPeriod, type ReportPeriod } from './report-period';
 
@@ -27,29 +28,34 @@ export function sumUsd(values: string[]): string {
   return `${micros < 0n ? '-' : ''}${abs / 1_000_000n}.${String(abs % 1_000_000n).padStart(6, '0')}`;
 }
 
+const providerCallsRow = z.object({ provider: col.text, calls: col.integer, successes: col.integer, p95: col.integerOrNull });
+const alertCountsRow = z.object({ opened: col.integer, resolved: col.integer });
+
 /** One period's figures, from the analytics functions every page uses (daily tables, today live). */
 async function figures(db: DbOrTx, p: ReportPeriod): Promise<ReportFigures> {
   const trend = await usageTrend(db, { from: p.from, to: p.to, split: 'provider' });
   const sum = (f: (pt: (typeof trend.points)[number]) => number) => trend.points.reduce((s, pt) => s + f(pt), 0);
   const credits = sum((pt) => pt.creditsConsumed);
   const overflowCredits = sum((pt) => pt.platformCredits);
-  const calls = await queryRows<{ provider: string; calls: number; successes: number; p95: number | null }>(
+  const calls = await queryRows(
     db,
+    providerCallsRow,
     sql`select a.name as provider, c.calls, c.successes, c.p95 from api_providers a
         cross join lateral (${callStatsFor(sql`a.name`, dayStart(p.from), dayAfter(p.to))}) c
         where a.is_active or c.calls > 0 order by a.priority, a.name`,
   );
   const providers = calls.map((c) => ({
     provider: c.provider,
-    calls: Number(c.calls),
-    failures: Number(c.calls) - Number(c.successes),
-    successRate: successRate(Number(c.successes), Number(c.calls)),
-    p95Ms: c.p95 === null ? null : Number(c.p95),
+    calls: c.calls,
+    failures: c.calls - c.successes,
+    successRate: successRate(c.successes, c.calls),
+    p95Ms: c.p95,
     costUsd: sumUsd(trend.points.map((pt) => pt.split[c.provider]?.costUsd ?? '0')),
   }));
   const worst = [...providers].sort((a, b) => b.failures - a.failures || a.provider.localeCompare(b.provider))[0];
-  const alerts = await queryOne<{ opened: number; resolved: number }>(
+  const alerts = await queryOne(
     db,
+    alertCountsRow,
     sql`select (select count(*) from system_alerts where created_at >= ${dayStart(p.from)} and created_at < ${dayAfter(p.to)})::int as opened,
                (select count(*) from system_alerts where resolved_at >= ${dayStart(p.from)} and resolved_at < ${dayAfter(p.to)})::int as resolved`,
   );
@@ -63,8 +69,8 @@ async function figures(db: DbOrTx, p: ReportPeriod): Promise<ReportFigures> {
     providers,
     mostFailing: worst && worst.failures > 0 ? { provider: worst.provider, failures: worst.failures } : null,
     topUsers: (await topUsers(db, { from: p.from, to: p.to, limit: TOP_USERS })).map((u) => ({ userId: u.userId, email: u.email, requests: u.requests, credits: u.credits })),
-    alertsOpened: Number(alerts!.opened),
-    alertsResolved: Number(alerts!.resolved),
+    alertsOpened: alerts!.opened,
+    alertsResolved: alerts!.resolved,
   };
 }
 

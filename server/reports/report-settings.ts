@@ -1,8 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { reportKinds, type ReportKind, type ReportSettingsInput, type ReportSettingsView } from '../../shared/reports';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { reportSettings } from './tables';
 
 export const reportSchedules: Record<ReportKind, string> = { daily: '0 8 * * *', weekly: '0 8 * * 1' };
@@ -12,9 +13,12 @@ export async function getReportSettings(db: DbOrTx, kind: ReportKind): Promise<R
   return { kind, enabled: row?.enabled ?? false, slack: row?.slack ?? false, emailTo: row?.emailTo ?? [] };
 }
 
+const lastRunRow = z.object({ period_start: col.text, period_end: col.text, sent_at: col.textOrNull, status: col.text });
+
 async function view(db: DbOrTx, kind: ReportKind): Promise<ReportSettingsView> {
-  const last = await queryOne<{ period_start: string; period_end: string; sent_at: string | null; status: string }>(
+  const last = await queryOne(
     db,
+    lastRunRow,
     sql`select period_start::text, period_end::text, to_char(sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as sent_at, status
         from report_runs where kind = ${kind} order by period_start desc limit 1`,
   );

@@ -2,13 +2,14 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ReportContent } from '../../shared/reports';
+import { z } from 'zod';
+import { reportContentSchema } from '../../shared/reports';
 import { updateChannel } from '../alerts/channel-settings';
 import { recordAlert } from '../alerts/alert-sink';
 import { cliActor } from '../auth/audit';
 import { loadConfig } from '../config';
 import { addDays, today } from '../analytics/days';
-import { queryOne, queryRows } from '../db/rows';
+import { col, countRow, queryOne, queryRows } from '../db/rows';
 import { closeDeps, createDeps } from '../deps';
 import { reportJobs } from '../jobs/report-jobs';
 import { runEnhancement } from '../providers/gateway';
@@ -31,7 +32,8 @@ const users: { pro: string; plus: string } = { pro: '', plus: '' };
 const day = today();
 const db = () => env.deps.dbHandle.db;
 const job = (name: string) => reportJobs.find((j) => j.name === name)!;
-const runs = () => queryRows<{ kind: string; period_start: string; status: string; content: ReportContent }>(db(), sql`select kind, period_start::text, status, content from report_runs order by id`);
+const reportRunRow = z.object({ kind: col.text, period_start: col.text, status: col.text, content: reportContentSchema });
+const runs = () => queryRows(db(), reportRunRow, sql`select kind, period_start::text, status, content from report_runs order by id`);
 
 beforeAll(async () => {
   env = await createTestEnv({ ALLOW_PRIVATE_IMAGE_URLS: 'true' });
@@ -94,16 +96,17 @@ async function barRows(png: Buffer, days: number) {
 
 /** What the ledger and provider_calls say about today, independently of the analytics code. */
 async function ledgerToday() {
-  const r = await queryOne<{ requests: number; ok: number; credits: number; overflow: number; cost: string }>(
+  const r = await queryOne(
     db(),
+    z.object({ requests: col.integer, ok: col.integer, credits: col.integer, overflow: col.integer, cost: col.decimal }),
     sql`select count(*)::int as requests, count(*) filter (where transaction_type in ('consumption','capture'))::int as ok,
           coalesce(sum(credits_used) filter (where transaction_type in ('consumption','capture')), 0)::int as credits,
           coalesce(sum(credits_used) filter (where transaction_type in ('consumption','capture') and source = 'platform_pool'), 0)::int as overflow,
           coalesce(sum(cost_usd) filter (where transaction_type in ('consumption','capture')), 0)::numeric(14,6)::text as cost
         from credit_transactions where transaction_type in ('consumption','capture','release') and created_at >= ${day}::date`,
   );
-  const alerts = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from system_alerts where created_at >= ${day}::date`);
-  return { ...r!, alerts: Number(alerts!.n) };
+  const alerts = await queryOne(db(), countRow, sql`select count(*)::int as n from system_alerts where created_at >= ${day}::date`);
+  return { ...r!, alerts: alerts!.n };
 }
 
 describe('[REPORTS] the daily report', () => {
@@ -239,7 +242,7 @@ describe('[REPORTS] send now', () => {
     expect(fakes.state.slack[0]!.body.text).toMatch(/^Preview: Creditdesk daily report/);
     expect(fakes.state.mail[0]!.subject).toMatch(/^Preview: /);
     expect(await runs()).toHaveLength(before);
-    const audited = await queryRows(db(), sql`select 1 from audit_log where action = 'report.send_now'`);
+    const audited = await queryRows(db(), z.object({ id: col.id }), sql`select id from audit_log where action = 'report.send_now'`);
     expect(audited).toHaveLength(1);
   });
 });

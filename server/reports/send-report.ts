@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { ReportContent, ReportKind, SendNowResult } from '../../shared/reports';
 import { channels } from '../alerts/channels';
 import { DEFAULT_CHANNEL_TIMEOUT_MS, type AlertDeps } from '../alerts/channels/channel';
 import { getChannelSettings } from '../alerts/channel-settings';
 import { audit, type Actor } from '../auth/audit';
 import type { Db } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { chartAttachment } from './report-chart';
 import { buildReport } from './report-content';
 import { reportPeriod, type ReportPeriod } from './report-period';
@@ -43,13 +44,16 @@ async function deliver(db: Db, deps: AlertDeps, content: ReportContent, rendered
   return out;
 }
 
+const claimedRunRow = z.object({ id: col.integer, sent_channels: z.array(z.string()) });
+
 /**
  * Takes the period: one row per (kind, period), so of any number of workers running the job one
  * sends it. A failed run (or one whose worker died, past the lease) may be taken again.
  */
 async function claimPeriod(db: Db, kind: ReportKind, p: ReportPeriod) {
-  return queryOne<{ id: number; sent_channels: string[] }>(
+  return queryOne(
     db,
+    claimedRunRow,
     sql`insert into report_runs (kind, period_start, period_end) values (${kind}, ${p.from}, ${p.to})
         on conflict (kind, period_start) do update set status = 'sending', attempts = report_runs.attempts + 1, claimed_at = now()
         where report_runs.status = 'failed'

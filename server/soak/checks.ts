@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, queryRows } from '../db/rows';
 import { checkLedger } from '../ledger/reconcile';
 import { checkPools } from '../pools/reconcile';
 import { purchaseKey } from '../pools/refill-purchase';
@@ -25,6 +26,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
       'overdue-holds',
       await queryRows(
         db,
+        z.object({ id: col.id, user_id: col.text, expires_at: col.time }),
         sql`select id::text, user_id, expires_at from credit_reservations
       where status = 'pending' and expires_at < now() - make_interval(secs => ${opts.holdGraceSeconds}) limit 20`,
       ),
@@ -35,6 +37,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     'settled-once',
     await queryRows(
       db,
+      z.object({ id: col.id, status: col.text, holds: col.integer, settles: col.integer }),
       sql`
     select r.id::text, r.status, count(*) filter (where t.transaction_type = 'hold')::int as holds,
            count(*) filter (where t.transaction_type in ('capture', 'release'))::int as settles
@@ -48,6 +51,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     'idempotency',
     await queryRows(
       db,
+      z.object({ user_id: col.text, idempotency_key: col.text, charges: col.integer }),
       sql`
     select user_id, idempotency_key, count(*)::int as charges from (
       select user_id, idempotency_key from credit_transactions where transaction_type = 'consumption' and idempotency_key is not null
@@ -59,6 +63,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     'enhancement-once',
     await queryRows(
       db,
+      z.object({ enhancement_id: col.text, idempotency_key: col.text, captures: col.integer }),
       sql`
     select e.enhancement_id::text, e.idempotency_key, count(t.id)::int as captures
     from enhancement_requests e join credit_transactions t on t.reservation_id::text = e.reservation_id and t.transaction_type = 'capture'
@@ -66,8 +71,9 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     ),
   );
   // The pool is credited at most once per purchase request, and only for what the provider sold.
-  const requests = await queryRows<{ id: number; status: string; amount: number; credited: string }>(
+  const requests = await queryRows(
     db,
+    z.object({ id: col.integer, status: col.text, amount: col.integer, credited: col.integer }),
     sql`
     select r.id::int, r.status, r.amount_requested as amount,
       coalesce((select sum(p.credits_delta) from credit_pool_transactions p where p.purchase_request_id = r.id and p.transaction_type = 'purchase'), 0)::text as credited
@@ -77,7 +83,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     'purchase-once',
     requests.filter((r) => {
       const bought = fakes.billing.purchasesFor(purchaseKey(r.id));
-      const credited = Number(r.credited);
+      const credited = r.credited;
       return bought.length > 1 || credited > r.amount || (credited > 0 && bought.length === 0) || (r.status === 'completed' && credited !== r.amount);
     }),
   );
@@ -93,6 +99,7 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
     'alert-storm',
     await queryRows(
       db,
+      z.object({ alert_id: col.id, channel: col.text, notices: col.integer }),
       sql`
     select alert_id::text, channel, count(*)::int as notices from alert_deliveries where kind = 'firing' group by alert_id, channel having count(*) > 1`,
     ),
@@ -102,8 +109,9 @@ export async function runChecks(db: DbOrTx, fakes: Fakes, opts: { holdGraceSecon
 
 /** At the end, with every fault healed: every webhook event reached the receiver (at least once). */
 export async function undeliveredWebhooks(db: DbOrTx, fakes: Fakes) {
-  const events = await queryRows<{ msg_id: string; type: string }>(
+  const events = await queryRows(
     db,
+    z.object({ msg_id: col.text, type: col.text }),
     sql`
     select e.msg_id, e.type from webhook_events e
     where e.fanned_out_at is null and e.type in ('credits.low', 'credits.depleted', 'enhancement.completed')

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { AppDeps } from '../app-deps';
 import { cliActor } from '../auth/audit';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 import { changeTier, grantCredits, refundTransaction } from '../ledger/admin-ops';
 import { approveRequest, requestManualRefill } from '../pools/refills';
 import { trpcHttp } from '../test/http-client';
@@ -72,8 +73,9 @@ export async function runOp(kind: OpKind, r: Rng, ctx: OpContext): Promise<strin
       return grantCredits(db, cliActor, { userId, credits: r.int(5, 50), reason: 'soak grant' }).then(() => 'ok');
     case 'refund': {
       const nth = r.int(0, 20);
-      const tx = await queryOne<{ id: string }>(
+      const tx = await queryOne(
         db,
+        z.object({ id: col.id }),
         sql`select id::text from credit_transactions where transaction_type = 'consumption' and user_id = ${userId} order by id desc offset ${nth} limit 1`,
       );
       if (!tx) return 'ok';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
+import { z } from 'zod';
 import type { Tier } from '../../shared/enums';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, countRow, queryOne } from '../db/rows';
 import { checkLedger } from '../ledger/reconcile';
 import { upsertUser } from '../ledger/users';
 import { uniqueId } from './harness';
@@ -18,8 +19,8 @@ export async function newUser(db: DbOrTx, tier: Tier) {
 
 /** Puts a given number of credits in the user's allowance bucket (a test's starting state), as an adjustment would. */
 export async function setAllowanceBalance(db: DbOrTx, userId: string, credits: number) {
-  const row = await queryOne<{ current_balance: number }>(db, sql`select current_balance from user_credits where user_id = ${userId}`);
-  const delta = credits - Number(row!.current_balance);
+  const row = await queryOne(db, z.object({ current_balance: col.integer }), sql`select current_balance from user_credits where user_id = ${userId}`);
+  const delta = credits - row!.current_balance;
   await db.execute(sql`
     with u as (
       update user_credits set current_balance = ${credits}, allowance_spent_this_period = allowance_spent_this_period - ${delta}
@@ -29,16 +30,17 @@ export async function setAllowanceBalance(db: DbOrTx, userId: string, credits: n
 }
 
 export async function balanceRow(db: DbOrTx, userId: string) {
-  const row = await queryOne<{ current_balance: number; bonus_balance: number; consumed_this_month: number }>(
+  const row = await queryOne(
     db,
+    z.object({ current_balance: col.integer, bonus_balance: col.integer, consumed_this_month: col.integer }),
     sql`select current_balance, bonus_balance, consumed_this_month from user_credits where user_id = ${userId}`,
   );
-  return { allowance: Number(row!.current_balance), bonus: Number(row!.bonus_balance), total: Number(row!.current_balance) + Number(row!.bonus_balance), consumed: Number(row!.consumed_this_month) };
+  return { allowance: row!.current_balance, bonus: row!.bonus_balance, total: row!.current_balance + row!.bonus_balance, consumed: row!.consumed_this_month };
 }
 
 export async function countEntries(db: DbOrTx, userId: string, type?: string) {
-  const row = await queryOne<{ n: number }>(db, sql`select count(*)::int as n from credit_transactions where user_id = ${userId} ${type ? sql`and transaction_type = ${type}` : sql``}`);
-  return Number(row!.n);
+  const row = await queryOne(db, countRow, sql`select count(*)::int as n from credit_transactions where user_id = ${userId} ${type ? sql`and transaction_type = ${type}` : sql``}`);
+  return row!.n;
 }
 
 /** Every scenario ends here: balances equal the sum of their ledger entries, spent allowance is counted, no stale holds. */

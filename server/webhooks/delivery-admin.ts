@@ -1,35 +1,38 @@
 import { sql } from 'drizzle-orm';
-import type { WebhookDeliveryView } from '../../shared/webhooks';
+import { z } from 'zod';
+import { webhookDeliverySchema, type WebhookDeliveryView } from '../../shared/webhooks';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { queryOne, queryRows } from '../db/rows';
+import { col, countRow, queryOne, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
 import { WEBHOOK_RETRY_WINDOW_MS } from './backoff';
 
 const RECENT_ATTEMPTS = 5;
 
-type DeliveryRow = {
-  id: string;
-  msg_id: string;
-  event_type: string;
-  status: WebhookDeliveryView['status'];
-  attempts: number;
-  next_attempt_at: Date;
-  last_status: number | null;
-  last_error: string | null;
-  last_attempt_at: Date | null;
-  delivered_at: Date | null;
-  created_at: Date;
-  recent: { attemptedAt: string; responseStatus: number | null; error: string | null; durationMs: number }[];
-};
+/** A delivery with its event and its latest attempts (`recent`, built as json in the query). */
+const deliveryRow = z.object({
+  id: col.id,
+  msg_id: col.text,
+  event_type: col.text,
+  status: webhookDeliverySchema.shape.status,
+  attempts: col.integer,
+  next_attempt_at: col.time,
+  last_status: col.integerOrNull,
+  last_error: col.textOrNull,
+  last_attempt_at: col.timeOrNull,
+  delivered_at: col.timeOrNull,
+  created_at: col.time,
+  recent: z.array(z.object({ attemptedAt: z.string(), responseStatus: z.number().nullable(), error: z.string().nullable(), durationMs: z.number() })),
+});
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** An endpoint's deliveries, newest first, each with its latest attempts (one query for the page). */
 export async function listDeliveries(db: DbOrTx, input: { endpointId: string; page: number; pageSize: number }) {
   const [rows, total] = await Promise.all([
-    queryRows<DeliveryRow>(
+    queryRows(
       db,
+      deliveryRow,
       sql`
       select d.id::text as id, ev.msg_id, ev.type as event_type, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error,
              d.last_attempt_at, d.delivered_at, d.created_at,
@@ -40,7 +43,7 @@ export async function listDeliveries(db: DbOrTx, input: { endpointId: string; pa
       where d.endpoint_id = ${input.endpointId}
       order by d.id desc limit ${input.pageSize} offset ${input.page * input.pageSize}`,
     ),
-    queryOne<{ n: number }>(db, sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${input.endpointId}`),
+    queryOne(db, countRow, sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${input.endpointId}`),
   ]);
   return {
     rows: rows.map((r): WebhookDeliveryView => ({
@@ -57,7 +60,7 @@ export async function listDeliveries(db: DbOrTx, input: { endpointId: string; pa
       createdAt: iso(r.created_at)!,
       recentAttempts: r.recent.map((a) => ({ ...a, attemptedAt: iso(a.attemptedAt)! })),
     })),
-    total: Number(total?.n ?? 0),
+    total: total?.n ?? 0,
   };
 }
 
@@ -67,8 +70,9 @@ export async function listDeliveries(db: DbOrTx, input: { endpointId: string; pa
  */
 export async function replayDelivery(db: DbOrTx, actor: Actor, deliveryId: string, now = new Date()): Promise<{ id: string; msgId: string }> {
   return db.transaction(async (tx) => {
-    const row = await queryOne<{ id: string; msg_id: string; endpoint_id: string; status: string }>(
+    const row = await queryOne(
       tx,
+      z.object({ id: col.id, msg_id: col.text, endpoint_id: col.id, status: col.text }),
       sql`
       with before as (select id, status from webhook_deliveries where id = ${deliveryId} for update)
       update webhook_deliveries d set status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz,

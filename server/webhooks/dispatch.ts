@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
 import { notify } from '../alerts/alert-service';
 import type { SecretBox } from '../auth/secrets';
 import type { Db, DbOrTx } from '../db/client';
-import { queryRows } from '../db/rows';
+import { col, countRow, queryRows } from '../db/rows';
 import type { Outbound } from '../net/outbound';
 import { webhookDeliveries } from '../ops/metrics';
 import { WEBHOOK_RETRY_WINDOW_MS, webhookRetryDelayMs } from './backoff';
@@ -21,17 +22,19 @@ export type WebhookDispatchDeps = {
   batchSize?: number;
 };
 
-type Claimed = {
-  id: string;
-  attempts: number;
-  give_up_at: Date;
-  endpoint_id: string;
-  msg_id: string;
-  type: string;
-  body: string;
-  url: string;
-  secret_encrypted: string;
-};
+/** A claimed delivery with what sending it needs: the event's body and the endpoint's url and secret. */
+const claimedRow = z.object({
+  id: col.id,
+  attempts: col.integer,
+  give_up_at: col.time,
+  endpoint_id: col.id,
+  msg_id: col.text,
+  type: col.text,
+  body: col.text,
+  url: col.text,
+  secret_encrypted: col.text,
+});
+type Claimed = z.output<typeof claimedRow>;
 
 type Outcome = { ok: boolean; status: number | null; error: string | null; durationMs: number };
 
@@ -42,8 +45,9 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
  * several workers share the outbox; an endpoint sees events raised after it was created only.
  */
 export async function fanOutWebhookEvents(db: DbOrTx, now: Date, limit = 500): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(
+  const [row] = await queryRows(
     db,
+    countRow,
     sql`
     with ev as (
       select id, type, created_at from webhook_events where fanned_out_at is null order by id limit ${limit} for update skip locked
@@ -58,7 +62,7 @@ export async function fanOutWebhookEvents(db: DbOrTx, now: Date, limit = 500): P
     )
     select (select count(*) from marked)::int as n, (select count(*) from ins)::int as deliveries`,
   );
-  return Number(row?.n ?? 0);
+  return row?.n ?? 0;
 }
 
 /**
@@ -67,8 +71,9 @@ export async function fanOutWebhookEvents(db: DbOrTx, now: Date, limit = 500): P
  * under the same webhook-id, once the lease runs out — at least once.
  */
 async function claimDue(db: DbOrTx, now: Date, leaseMs: number, limit: number): Promise<Claimed[]> {
-  return queryRows<Claimed>(
+  return queryRows(
     db,
+    claimedRow,
     sql`
     with claimed as (
       update webhook_deliveries d set next_attempt_at = ${ts(now)} + make_interval(secs => ${leaseMs / 1000}), attempts = d.attempts + 1
@@ -138,8 +143,9 @@ async function settle(db: Db, deps: WebhookDispatchDeps, d: Claimed, outcome: Ou
 
 /** Starts the endpoint's failure streak, and after 24 h of it disables the endpoint with an alert. */
 async function markFailing(tx: DbOrTx, endpointId: string, url: string, now: Date): Promise<void> {
-  const [disabled] = await queryRows<{ id: string }>(
+  const [disabled] = await queryRows(
     tx,
+    z.object({ id: col.textOrNull }),
     sql`update webhook_endpoints set
           failing_since = coalesce(failing_since, ${ts(now)}),
           status = case when coalesce(failing_since, ${ts(now)}) <= ${ts(new Date(now.getTime() - WEBHOOK_RETRY_WINDOW_MS))} then 'disabled' else status end,

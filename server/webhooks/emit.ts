@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { WebhookEventType } from '../../shared/webhooks';
 import type { DbOrTx } from '../db/client';
-import { queryOne } from '../db/rows';
+import { col, queryOne } from '../db/rows';
 
 export type WebhookEventInput = {
   type: WebhookEventType;
@@ -17,6 +18,6 @@ export type WebhookEventInput = {
  * dedupe key was already used.
  */
 export async function emitWebhookEvent(db: DbOrTx, event: WebhookEventInput): Promise<string | null> {
-  const row = await queryOne<{ msg_id: string | null }>(db, sql`select webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, ${event.dedupeKey ?? null}) as msg_id`);
+  const row = await queryOne(db, z.object({ msg_id: col.textOrNull }), sql`select webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, ${event.dedupeKey ?? null}) as msg_id`);
   return row?.msg_id ?? null;
 }

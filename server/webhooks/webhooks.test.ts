@@ -1,8 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
 import { cliActor } from '../auth/audit';
-import { queryOne, queryRows } from '../db/rows';
+import { col, countRow, queryOne, queryRows } from '../db/rows';
 import { expireGrants, grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
 import { allocateMonthlyCredits } from '../ledger/monthly-reset';
@@ -56,8 +57,8 @@ const dispatch = (at: Date = new Date()) => runWebhookDispatch(db(), { ...env.de
 const consume = (userId: string, credits: number) => consumeCredits(db(), { userId, credits, enhancementType: 'lighting', idempotencyKey: key() });
 
 async function eventsOf(type: string, userId: string) {
-  const row = await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from webhook_events where type = ${type} and payload->'data'->>'userId' = ${userId}`);
-  return Number(row!.n);
+  const row = await queryOne(db(), countRow, sql`select count(*)::int as n from webhook_events where type = ${type} and payload->'data'->>'userId' = ${userId}`);
+  return row!.n;
 }
 
 async function lastResetLastMonth(userId: string) {
@@ -190,7 +191,7 @@ describe('[WEBHOOKS] delivery', () => {
     expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     expect(verifyReceived(secret, second!)).toMatchObject({ type: 'credits.depleted', data: { userId } });
     expect(await deliveryOf(id)).toMatchObject({ status: 'delivered', attempts: 2, lastStatus: 200, lastError: null });
-    const attempts = await queryRows<{ response_status: number }>(db(), sql`select response_status from webhook_attempts where delivery_id = ${afterFirst.id} order by id`);
+    const attempts = await queryRows(db(), z.object({ response_status: col.integerOrNull }), sql`select response_status from webhook_attempts where delivery_id = ${afterFirst.id} order by id`);
     expect(attempts.map((a) => a.response_status)).toEqual([503, 200]);
     const [ep] = await db().select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     expect(ep!.failingSince).toBeNull();
@@ -257,7 +258,7 @@ describe('[WEBHOOKS] delivery', () => {
     const userId = await newUser(db(), 'pro');
     await setAllowanceBalance(db(), userId, 1_000_000_000);
     await consume(userId, 1);
-    expect(await queryOne<{ b: number }>(db(), sql`select current_balance as b from user_credits where user_id = ${userId}`)).toEqual({ b: 999_999_999 });
+    expect(await queryOne(db(), z.object({ b: col.integer }), sql`select current_balance as b from user_credits where user_id = ${userId}`)).toEqual({ b: 999_999_999 });
     expect(await eventsOf('credits.low', userId)).toBe(0);
   });
 

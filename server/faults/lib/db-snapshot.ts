@@ -1,14 +1,16 @@
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
-import { queryOne, queryRows } from '../../db/rows';
+import { col, queryOne, queryRows } from '../../db/rows';
 
 /**
  * Row counts of every table a public procedure may write, plus the sum of all balances and the
  * reservations by status: equal before and after a refused call means the call wrote nothing.
  */
 export async function writeSnapshot(db: DbOrTx): Promise<Record<string, string>> {
-  const row = await queryOne<Record<string, string>>(
+  const row = await queryOne(
     db,
+    z.record(z.string(), col.text),
     sql`select
       (select count(*) from users)::text as users,
       (select count(*) from user_credits)::text as user_credits,
@@ -32,13 +34,17 @@ export async function writeSnapshot(db: DbOrTx): Promise<Record<string, string>>
  * api_keys, whose last_used_at a successful key check may touch).
  */
 export async function tableFingerprint(db: DbOrTx, opts: { countOnly?: string[] } = {}): Promise<Record<string, string>> {
-  const tables = await queryRows<{ name: string }>(db, sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`);
+  const tables = await queryRows(
+    db,
+    z.object({ name: col.text }),
+    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+  );
   const parts = tables.map(({ name }) =>
     opts.countOnly?.includes(name)
       ? sql`select ${name}::text as name, count(*)::text as fp from ${sql.identifier(name)}`
       : sql`select ${name}::text as name, count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as fp from ${sql.identifier(name)} t`,
   );
-  const rows = await queryRows<{ name: string; fp: string }>(db, sql.join(parts, sql` union all `));
+  const rows = await queryRows(db, z.object({ name: col.text, fp: col.text }), sql.join(parts, sql` union all `));
   return Object.fromEntries(rows.map((r) => [r.name, r.fp]));
 }
 

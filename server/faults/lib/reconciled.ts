@@ -1,15 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
+import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
-import { queryRows } from '../../db/rows';
+import { col, countRow, queryRows } from '../../db/rows';
 import { checkLedger } from '../../ledger/reconcile';
 import { expectLedgerClean } from '../../test/ledger-helpers';
 import { expectPoolsClean } from '../../test/pool-helpers';
 
 /** Reservations whose ledger is not one hold entry plus (once settled) exactly one capture or release. */
 export async function badlySettledReservations(db: DbOrTx) {
-  const rows = await queryRows<{ id: string; status: string; holds: number; settles: number }>(
+  const rows = await queryRows(
     db,
+    z.object({ id: col.id, status: col.text, holds: col.integer, settles: col.integer }),
     sql`
     select r.id::text, r.status,
       (select count(*) from credit_transactions t where t.reservation_id = r.id and t.transaction_type = 'hold')::int as holds,
@@ -31,6 +33,6 @@ export async function expectReconciled(db: DbOrTx) {
 }
 
 export async function pendingHolds(db: DbOrTx): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from credit_reservations where status = 'pending'`);
-  return Number(row!.n);
+  const [row] = await queryRows(db, countRow, sql`select count(*)::int as n from credit_reservations where status = 'pending'`);
+  return row!.n;
 }
