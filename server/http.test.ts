@@ -93,7 +93,8 @@ describe('[EMBEDDED] no DATABASE_URL', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'creditdesk-embedded-'));
     const base = { DATA_DIR: dataDir, REDIS_URL: 'off', DATABASE_URL: '', MASTER_KEY: '', ADMIN_EMAIL: '', ADMIN_PASSWORD: '', LOG_LEVEL: 'warn' };
     try {
-      const server = await startServer(base);
+      // Two boots that migrate an embedded PGlite: on a busy machine each may take minutes.
+      const server = await startServer(base, 150_000);
       const health = await (await fetch(`${server.url}/healthz`)).json();
       expect(health).toEqual({ status: 'ok', database: 'up', databaseKind: 'pglite', redis: 'disabled' });
       const printed = /One-time password: (\S+)/.exec(server.output())?.[1];
@@ -110,13 +111,13 @@ describe('[EMBEDDED] no DATABASE_URL', () => {
       expect(statSync(path.join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
       expect(readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
 
-      const again = await startServer(base);
+      const again = await startServer(base, 150_000);
       expect(again.output()).not.toContain('One-time password');
       await again.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 330_000);
 });
 
 describe('[CLI] npm run admin', () => {
