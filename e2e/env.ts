@@ -8,3 +8,5 @@ export const ADMIN_PASSWORD = 'e2e-Admin-password-0417';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the server launcher writes its pid, so a spec can ask it to restart the server (SIGUSR2). */
 export const restartPidFile = (port: string | number) => `${process.env.TMPDIR ?? '/tmp'}/creditdesk-e2e-launcher-${port}.pid`;
+/** The server's STRIPE_WEBHOOK_SECRET: specs sign Stripe events with it (e2e/payments.spec.ts). */
+export const E2E_STRIPE_SECRET = 'whsec_e2e_payments_spec_secret';

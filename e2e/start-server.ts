@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { restartPidFile } from './env';
+import { E2E_STRIPE_SECRET, restartPidFile } from './env';
 
 const adminUrl = process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const stamp = `${Date.now()}_${process.pid}`;
@@ -40,6 +40,7 @@ const startChild = () =>
       DATABASE_URL: dbUrl.toString(),
       DATA_DIR: dataDir,
       REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cd-e2e-${stamp}`,
+      STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? E2E_STRIPE_SECRET,
     },
   });
 let server = startChild();

@@ -12,6 +12,7 @@ import { registerRequestLog } from './request-log';
 import { registerExportRoutes } from './exports/export-routes';
 import { registerCallbackRoutes } from './providers/callback-route';
 import { registerOpsRoutes } from './ops/ops-routes';
+import { registerStripeWebhookRoute } from './payments/stripe-route';
 import { registerBrowserCors, varyOnOrigin } from './trpc/browser-cors';
 import { registerOpenApiRoutes } from './openapi/routes';
 import { createFastifyContext } from './trpc/context';
@@ -40,7 +41,7 @@ function trackLiveStreams(app: FastifyInstance) {
 
 /**
  * The HTTP host: tRPC at /trpc, its OpenAPI document at /openapi.json (read at /docs), provider
- * callbacks at /callbacks, CSV exports at /export, /healthz, /livez, /readyz, /metrics, and the built
+ * callbacks at /callbacks, Stripe's signed events at /webhooks/stripe, CSV exports at /export, /healthz, /livez, /readyz, /metrics, and the built
  * SPA with a history fallback.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExportRoutes(app, deps);
   trackLiveStreams(app);
   registerCallbackRoutes(app, deps);
+  await registerStripeWebhookRoute(app, deps);
 
   registerOpsRoutes(app, deps);
   registerOpenApiRoutes(app, deps);

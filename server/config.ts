@@ -107,6 +107,10 @@ const envSchema = z.object({
   /** Images under /media older than this are deleted by the cleanup-media job. */
   /** How long a product app's webhook receiver may take to answer before the attempt counts as failed. */
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).positive().max(60).default(10),
+  /** The signing secret of the Stripe webhook endpoint (`whsec_…`); unset, POST /webhooks/stripe answers 503. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(8, 'expects the endpoint signing secret (whsec_…)').optional(),
+  /** How old a signed Stripe event's timestamp may be before it is refused as a replay. */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number({ message: 'expects a number of seconds' }).int().min(1).max(3600).default(300),
   MEDIA_RETENTION_DAYS: z.coerce.number({ message: 'expects a number of days' }).int().min(1).default(30),
   /** Past this size /media takes no more files: the degraded look falls back to the CSS filter alone. */
   MEDIA_QUOTA_MB: z.coerce.number({ message: 'expects a number of megabytes' }).int().min(1).default(5120),

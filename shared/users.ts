@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { tierSchema } from './enums';
 import { emailSchema, userIdSchema } from './common';
+import { stripeCustomerIdSchema } from './payments';
 
 export const upsertUserInputSchema = z.object({
   userId: userIdSchema,
   email: emailSchema.optional(),
   tier: tierSchema,
+  /** Links the user to the Stripe customer who pays for them: subscription and checkout events find the user by it. */
+  stripeCustomerId: stripeCustomerIdSchema.optional(),
 });
 export type UpsertUserInput = z.infer<typeof upsertUserInputSchema>;
 

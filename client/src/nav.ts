@@ -27,6 +27,7 @@ export const navItems: NavItem[] = [
   { path: '/jobs', label: 'Jobs', key: 'j', icon: '↻', page: lazyPage('Jobs', () => import('./pages/JobsPage').then((m) => m.JobsPage)) },
   { path: '/usage', label: 'Usage', key: 'e', icon: '▤', page: UsagePage },
   { path: '/webhooks', label: 'Webhooks', key: 'w', icon: '⤳', page: lazyPage('Webhooks', () => import('./pages/WebhooksPage').then((m) => m.WebhooksPage)) },
+  { path: '/payments', label: 'Payments', key: 'm', icon: '$', page: lazyPage('Payments', () => import('./pages/PaymentsPage').then((m) => m.PaymentsPage)) },
   { path: '/audit', label: 'Audit log', key: 't', icon: '✎', page: lazyPage('Audit log', () => import('./pages/AuditPage').then((m) => m.AuditPage)) },
   { path: '/settings', label: 'Settings', key: 's', icon: '⚙', page: lazyPage('Settings', () => import('./pages/SettingsPage').then((m) => m.SettingsPage)) },
 ];

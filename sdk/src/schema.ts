@@ -585,6 +585,7 @@ export interface components {
             email?: string;
             /** @enum {string} */
             tier: "free" | "plus" | "pro";
+            stripeCustomerId?: string;
         };
         /**
          * @description Stable machine-readable reason: a domain refusal (e.g. INSUFFICIENT_CREDITS) or, for errors without one, the tRPC error code. Branch on this, not on the message.

@@ -9,3 +9,4 @@ export * from '../jobs/tables';
 export * from '../analytics/tables';
 export * from '../reports/tables';
 export * from '../webhooks/tables';
+export * from '../payments/tables';

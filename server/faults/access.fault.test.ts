@@ -153,6 +153,7 @@ const ADMIN_QUERY_INPUTS: Record<string, (c: QueryContext) => unknown> = {
   'admin.audit.list': () => ({ action: 'pool.', from: new Date(Date.now() - 86_400_000).toISOString() }),
   'admin.ledger.search': (c) => ({ query: c.userId, type: 'consumption' }),
   'admin.webhooks.deliveries': (c) => ({ endpointId: c.webhookEndpointId }),
+  'admin.payments.events.list': () => ({ outcome: 'ignored' }),
 };
 
 describe('[ACCESS] every procedure is classified', () => {

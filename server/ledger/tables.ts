@@ -10,10 +10,12 @@ export const users = pgTable(
     userId: text('user_id').primaryKey(),
     email: text('email'),
     tier: text('tier', { enum: ['free', 'plus', 'pro'] }).notNull(),
+    /** The Stripe customer paying for this user (users.upsert): subscription events find the user by it. */
+    stripeCustomerId: text('stripe_customer_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('users_tier_check', sql`${t.tier} in ('free', 'plus', 'pro')`), index('users_email_idx').on(t.email)],
+  (t) => [check('users_tier_check', sql`${t.tier} in ('free', 'plus', 'pro')`), index('users_email_idx').on(t.email), uniqueIndex('users_stripe_customer_uq').on(t.stripeCustomerId)],
 );
 
 /** Monthly credits and pool access per subscription tier; admins edit them. */

@@ -10,6 +10,7 @@ import { enhanceRouter } from './routers/enhance';
 import { jobsRouter } from './routers/jobs';
 import { liveRouter } from './routers/live';
 import { ledgerRouter } from './routers/ledger';
+import { paymentsRouter } from './routers/payments';
 import { providersRouter } from './routers/providers';
 import { platformSettingsRouter, poolsRouter, purchaseRequestsRouter } from './routers/pools';
 import { adminsRouter, apiKeysRouter } from './routers/settings';
@@ -38,6 +39,7 @@ export const appRouter = router({
     ledger: ledgerRouter,
     reports: reportsRouter,
     webhooks: webhooksRouter,
+    payments: paymentsRouter,
     live: liveRouter,
   }),
 });
