@@ -1,9 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { buildApp } from '../app';
 import { auditLog } from '../auth/tables';
-import { queryOne } from '../db/rows';
+import { col, countRow, queryOne } from '../db/rows';
 import { consumeCredits } from '../ledger/consume';
 import { creditGrants } from '../ledger/tables';
 import { apiKeyCaller, createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
@@ -53,7 +54,7 @@ async function linkedUser(tier: 'free' | 'plus' | 'pro' = 'free') {
 }
 
 const eventRow = async (eventId: string) => (await db().select().from(stripeEvents).where(eq(stripeEvents.eventId, eventId)))[0];
-const tierOf = async (userId: string) => (await queryOne<{ tier: string }>(db(), sql`select tier from users where user_id = ${userId}`))!.tier;
+const tierOf = async (userId: string) => (await queryOne(db(), z.object({ tier: col.text }), sql`select tier from users where user_id = ${userId}`))!.tier;
 const spend = (userId: string, credits: number) => consumeCredits(db(), { userId, credits, enhancementType: 'upscale', idempotencyKey: key() });
 
 describe('[PAYMENTS] price mapping', () => {
@@ -277,7 +278,7 @@ describe('[PAYMENTS] credit packs', () => {
 });
 
 describe('[PAYMENTS] signatures', () => {
-  const refusals = async () => Number((await queryOne<{ n: number }>(db(), sql`select count(*)::int as n from stripe_events where outcome = 'refused'`))!.n);
+  const refusals = async () => (await queryOne(db(), countRow, sql`select count(*)::int as n from stripe_events where outcome = 'refused'`))!.n;
 
   it('[PAYMENTS] an unsigned, wrongly signed or too-old event is refused with 400, recorded as refused, and changes nothing', async () => {
     const { userId, customer } = await linkedUser('free');
