@@ -51,8 +51,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let ticker: NodeJS.Timeout | undefined;
   const t0 = Date.now();
   const now = () => Date.now() - t0;
+  // The checks run on the soak's own connections, which a PostgreSQL restart just cut: a check that
+  // cannot run is run again (a violation is an answer, never an error, so nothing is retried away).
+  const runChecksRetrying = async (graceSeconds: number) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        return await withTimeout(runChecks(db, fakes, { holdGraceSeconds: graceSeconds }), 120_000, 'the checks');
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e).slice(0, 120);
+        log(`[${(now() / 1000).toFixed(0)}s] the checks could not run (${cause}): again in 2 s`);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
+  };
   const check = async (graceSeconds: number, event?: FaultEvent) => {
-    const found = await withTimeout(runChecks(db, fakes, { holdGraceSeconds: graceSeconds }), 120_000, 'the checks');
+    const found = await runChecksRetrying(graceSeconds);
     if (event) event.checks = found.length ? 'failed' : 'passed';
     if (found.length) violations = found;
     else checksPassed++;
