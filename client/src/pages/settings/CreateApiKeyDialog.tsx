@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { createApiKeyInputSchema } from '../../../../shared/auth';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { Dialog } from '../../components/Dialog';
-import { ChoiceListField, FormActions } from '../../components/FormField';
+import { ChoiceListField, Field, FormActions } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -65,30 +65,13 @@ export function CreateApiKeyDialog({ open, onClose, onCreated }: { open: boolean
             {errorMessage(create.error)}
           </div>
         )}
-        <div className="field">
-          <label htmlFor="api-key-name">Name</label>
-          <input
-            id="api-key-name"
-            data-autofocus
-            value={name}
-            maxLength={100}
-            placeholder="e.g. moodboard-web production"
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={!!errors.name}
-            aria-describedby="api-key-name-hint"
-          />
-          <div className={errors.name ? 'field-error' : 'field-hint'} id="api-key-name-hint">
-            {errors.name ?? 'Names the app and environment that will use the key.'}
-          </div>
-        </div>
+        <Field id="api-key-name" label="Name" error={errors.name} hint="Names the app and environment that will use the key.">
+          <input id="api-key-name" data-autofocus value={name} maxLength={100} placeholder="e.g. moodboard-web production" onChange={(e) => setName(e.target.value)} />
+        </Field>
         <ChoiceListField id="api-key-scopes" legend="Scopes" name="scopes" options={apiKeyScopes} descriptions={scopeDescriptions} value={scopes} onChange={setScopes} error={errors.scopes} />
-        <div className="field">
-          <label htmlFor="api-key-expires">Expires (optional)</label>
-          <input id="api-key-expires" type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} aria-invalid={!!errors.expiresAt} aria-describedby="api-key-expires-hint" />
-          <div className={errors.expiresAt ? 'field-error' : 'field-hint'} id="api-key-expires-hint">
-            {errors.expiresAt ?? 'Your local time. Empty: the key works until revoked.'}
-          </div>
-        </div>
+        <Field id="api-key-expires" label="Expires (optional)" error={errors.expiresAt} hint="Your local time. Empty: the key works until revoked.">
+          <input id="api-key-expires" type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        </Field>
         <FormActions onClose={onClose} busy={create.isPending} label="Create key" />
       </form>
     </Dialog>

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { updateApiKeyInputSchema, type ApiKeyView } from '../../../../shared/auth';
 import { apiKeyScopes, type ApiKeyScope } from '../../../../shared/enums';
 import { Dialog } from '../../components/Dialog';
-import { ChoiceListField, FormActions } from '../../components/FormField';
+import { ChoiceListField, Field, FormActions } from '../../components/FormField';
 import { errorMessage } from '../../lib/errors';
 import { validate, type FieldErrors } from '../../lib/forms';
 import { useTRPC } from '../../trpc';
@@ -41,13 +41,9 @@ export function EditApiKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKeyV
         <p>
           The secret (<code>{apiKey.prefix}…</code>) stays the same; apps keep using it.
         </p>
-        <div className="field">
-          <label htmlFor="edit-api-key-name">Name</label>
-          <input id="edit-api-key-name" data-autofocus value={name} maxLength={100} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} aria-describedby="edit-api-key-name-hint" />
-          <div className={errors.name ? 'field-error' : 'field-hint'} id="edit-api-key-name-hint">
-            {errors.name ?? 'Names the app and environment that use the key.'}
-          </div>
-        </div>
+        <Field id="edit-api-key-name" label="Name" error={errors.name} hint="Names the app and environment that use the key.">
+          <input id="edit-api-key-name" data-autofocus value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+        </Field>
         <ChoiceListField id="edit-api-key-scopes" legend="Scopes" name="scopes" options={apiKeyScopes} descriptions={scopeDescriptions} value={scopes} onChange={setScopes} error={errors.scopes} />
         {removed.length > 0 && (
           <div className="alert alert-warning" role="status" data-testid="scope-removal-warning">
