@@ -23,6 +23,26 @@ const optionalText = (name: string, max: number) => z.string().trim().min(1, `${
 
 export const balanceInputSchema = z.object({ userId: userIdSchema });
 
+export const grantKinds = ['allowance', 'promotional', 'paid', 'rollover'] as const;
+/** A grant's priority: lower is spent first (the allowance is 50, promotional grants 50, paid packs 100 by default). */
+export const grantPrioritySchema = z.number({ message: 'priority must be a number' }).int('priority must be a whole number').min(0, 'priority is at least 0').max(1000, 'priority is at most 1000');
+
+/** One source of a user's credits, in the order a charge spends them (ADR 022). */
+export const grantViewSchema = z.object({
+  /** Null for the month's allowance, which lives on the user's row. */
+  grantId: z.string().nullable(),
+  kind: z.enum(grantKinds),
+  priority: z.number().int(),
+  credits: z.number().int(),
+  remaining: z.number().int(),
+  /** Credits a disputed grant holds out of the balance until the dispute is decided. */
+  frozenCredits: z.number().int(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  reason: z.string().nullable(),
+});
+export type GrantView = z.infer<typeof grantViewSchema>;
+
 export const balanceSchema = z.object({
   userId: z.string(),
   tier: tierSchema,
@@ -32,6 +52,8 @@ export const balanceSchema = z.object({
   consumedThisMonth: z.number().int(),
   lifetimeConsumed: z.number().int(),
   lastResetAt: z.string(),
+  /** The allowance and every grant with credits left (or frozen), in spending order. */
+  grants: z.array(grantViewSchema),
 });
 export type Balance = z.infer<typeof balanceSchema>;
 
@@ -154,6 +176,8 @@ export const grantInputSchema = z.object({
   credits: creditsSchema,
   reason: reasonSchema,
   expiresAt: z.string().datetime({ offset: true, message: 'expiresAt must be an ISO-8601 time' }).optional(),
+  /** Where the grant stands in the spending order; 50 (with the allowance) when absent. */
+  priority: grantPrioritySchema.optional(),
 });
 export const adjustInputSchema = z.object({
   userId: userIdSchema,
@@ -178,11 +202,26 @@ export const overflowCapSchema = z
   .max(1_000_000, 'the overflow cap is at most 1000000')
   .nullable();
 
+/** Unused allowance carried into the next month as a rollover grant, in credits; 0 is none. */
+export const rolloverCapSchema = z
+  .number({ message: 'the rollover cap must be a number (0 for no rollover)' })
+  .int('the rollover cap must be a whole number')
+  .min(0, 'the rollover cap is at least 0')
+  .max(100_000, 'the rollover cap is at most 100000');
+/** How many months a rollover grant lasts before what is left of it expires. */
+export const rolloverMonthsSchema = z
+  .number({ message: 'the rollover expiry must be a number of months' })
+  .int('the rollover expiry must be a whole number of months')
+  .min(1, 'a rollover lasts at least 1 month')
+  .max(24, 'a rollover lasts at most 24 months');
+
 export const tierAllowanceSchema = z.object({
   tier: tierSchema,
   monthlyCredits: z.number().int(),
   poolAccess: z.boolean(),
   monthlyOverflowCap: z.number().int().nullable(),
+  rolloverCap: z.number().int(),
+  rolloverMonths: z.number().int(),
   updatedAt: z.string(),
 });
 export const updateTierInputSchema = z.object({
@@ -191,6 +230,9 @@ export const updateTierInputSchema = z.object({
   poolAccess: z.boolean(),
   /** Absent keeps the current cap; null makes it unlimited. */
   monthlyOverflowCap: overflowCapSchema.optional(),
+  /** Absent keeps the current rollover rule. */
+  rolloverCap: rolloverCapSchema.optional(),
+  rolloverMonths: rolloverMonthsSchema.optional(),
   reason: reasonSchema,
 });
 

@@ -328,6 +328,18 @@ export interface components {
             consumedThisMonth: number;
             lifetimeConsumed: number;
             lastResetAt: string;
+            grants: {
+                grantId: string | null;
+                /** @enum {string} */
+                kind: "allowance" | "promotional" | "paid" | "rollover";
+                priority: number;
+                credits: number;
+                remaining: number;
+                frozenCredits: number;
+                expiresAt: string | null;
+                createdAt: string;
+                reason: string | null;
+            }[];
         };
         "credits.balance.input": {
             userId: string;
@@ -578,6 +590,18 @@ export interface components {
             consumedThisMonth: number;
             lifetimeConsumed: number;
             lastResetAt: string;
+            grants: {
+                grantId: string | null;
+                /** @enum {string} */
+                kind: "allowance" | "promotional" | "paid" | "rollover";
+                priority: number;
+                credits: number;
+                remaining: number;
+                frozenCredits: number;
+                expiresAt: string | null;
+                createdAt: string;
+                reason: string | null;
+            }[];
             email: string | null;
         };
         "users.upsert.input": {

@@ -37,12 +37,14 @@ async function seedUsers(prefix: string, n: number, balances: { allowance: strin
 describe('[JOBS] expireGrants and the reallocation run in bounded batches, each its own transaction', () => {
   it('expireGrants: 2,400 due grants of 1,200 users expire fully over three batches of at most 1,000, the ledger balanced', async () => {
     const prefix = uniqueId('exp');
-    // Users 3, 6, 9…: a bonus of 5 under grants of 3 and 4 (the second grant removes only the 2 left).
+    // Users 3, 6, 9…: grants of 3 and 4 with 2 of the 4 already spent, a bonus of 5 (the second
+    // grant's expiry removes only the 2 left); the others hold both grants whole, a bonus of 7.
     await seedUsers(prefix, 1200, { allowance: '0', bonus: 'case when i % 3 = 0 then 5 else 7 end', lastReset: 'now()' });
     await db().execute(sql`
-      insert into credit_grants (user_id, credits, expires_at, transaction_id)
-      select t.user_id, g.credits, now() - interval '1 second', t.id
-      from credit_transactions t cross join (values (3), (4)) g(credits)
+      insert into credit_grants (user_id, credits, remaining, opening_credits, expires_at, transaction_id)
+      select t.user_id, g.credits, g.left_of, g.left_of, now() - interval '1 second', t.id
+      from credit_transactions t
+      cross join lateral (values (3, 3), (4, case when t.bonus_credits = 5 then 2 else 4 end)) g(credits, left_of)
       where starts_with(t.user_id, ${prefix + '-'}) and t.transaction_type = 'grant'
       order by t.user_id, g.credits`);
 

@@ -4,11 +4,12 @@ import type { Tier } from '../../shared/enums';
 import type { Actor } from '../auth/audit';
 import { audit } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
-import { col, queryOne } from '../db/rows';
+import { col, countRow, queryOne, queryRows } from '../db/rows';
 import { DomainError } from '../errors';
-import { toBalance } from './balance';
-import { creditBack } from './debit';
-import { creditGrants, creditReservations, creditTransactions, userCredits, users } from './tables';
+import { loadBalance } from './balance';
+import { creditBack, drawnRow } from './debit';
+import { ALLOWANCE_PRIORITY, PAID_PRIORITY, drawInOrderSql, type GrantDraws } from './grant-order-sql';
+import { creditGrants, creditReservations, creditTransactions, users } from './tables';
 import { ensureUserCredits, lockCredits, resetUserIfDue } from './user-credits';
 import { toTransactionView } from './views';
 
@@ -21,18 +22,32 @@ async function lockedBalance(tx: DbOrTx, userId: string) {
   return row!;
 }
 
-async function balanceOf(tx: DbOrTx, userId: string) {
-  const [c] = await tx.select().from(userCredits).where(eq(userCredits.userId, userId));
-  return toBalance(c!);
-}
+const balanceOf = loadBalance;
 
-/** Bonus credits, optionally expiring; they survive monthly resets until then. */
-export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: string; credits: number; reason: string; expiresAt?: string }) {
+/**
+ * A grant of credits: a promotional one by default (an admin's), or a paid one (a Stripe credit
+ * pack), optionally expiring, at a priority in the spending order (ADR 022). It survives monthly
+ * resets until it expires. Its entry names the grant in `grant_draws`.
+ */
+export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: string; credits: number; reason: string; expiresAt?: string; priority?: number; kind?: 'promotional' | 'paid' }) {
   if (input.expiresAt && new Date(input.expiresAt) <= new Date()) {
     throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'expiresAt must be in the future.');
   }
+  const kind = input.kind ?? 'promotional';
   return db.transaction(async (tx) => {
     const before = toBalanceLite(await lockedBalance(tx, input.userId));
+    const [grant] = await tx
+      .insert(creditGrants)
+      .values({
+        userId: input.userId,
+        kind,
+        priority: input.priority ?? (kind === 'paid' ? PAID_PRIORITY : ALLOWANCE_PRIORITY),
+        credits: input.credits,
+        remaining: input.credits,
+        expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+        reason: input.reason,
+      })
+      .returning({ id: creditGrants.id });
     const after = await queryOne(
       tx,
       balanceAfterRow,
@@ -47,25 +62,24 @@ export async function grantCredits(db: DbOrTx, actor: Actor, input: { userId: st
         creditsUsed: input.credits,
         creditsDelta: input.credits,
         bonusCredits: input.credits,
+        grantDraws: [[grant!.id, input.credits]],
         balanceAfter: after!.balance_after,
         source: 'user_credits',
         reason: input.reason,
         actor: actor.label,
       })
       .returning();
-    if (input.expiresAt) {
-      await tx.insert(creditGrants).values({ userId: input.userId, credits: input.credits, expiresAt: new Date(input.expiresAt), transactionId: entry!.id });
-    }
+    await tx.update(creditGrants).set({ transactionId: entry!.id }).where(eq(creditGrants.id, grant!.id));
     const balance = await balanceOf(tx, input.userId);
     await audit(tx, actor, {
       action: 'credits.grant',
       targetType: 'user',
       targetId: input.userId,
       before,
-      after: { ...toBalanceLite(balance), credits: input.credits, expiresAt: input.expiresAt ?? null },
+      after: { ...toBalanceLite(balance), credits: input.credits, kind, grantId: String(grant!.id), expiresAt: input.expiresAt ?? null },
       reason: input.reason,
     });
-    return { balance, transaction: toTransactionView(entry!) };
+    return { balance, transaction: toTransactionView(entry!), grantId: grant!.id };
   });
 }
 
@@ -76,27 +90,32 @@ const toBalanceLite = (b: { current_balance?: number; bonus_balance?: number; cu
 
 /**
  * A correction of the balance: positive adds to the allowance bucket, negative takes from the
- * allowance then the bonus, never below zero. What it takes from the allowance counts as spent this
- * month and what it adds as returned, so a later tier change neither restores nor drops it.
+ * allowance and the grants in their spending order, never below zero. What it takes from the
+ * allowance counts as spent this month and what it adds as returned, so a later tier change neither
+ * restores nor drops it.
  */
 export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: string; delta: number; reason: string }) {
   return db.transaction(async (tx) => {
     const state = await lockedBalance(tx, input.userId);
     const total = state.current_balance + state.bonus_balance;
-    if (total + input.delta < 0) {
-      throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The balance is ${total}; an adjustment of ${input.delta} would take it below zero.`);
+    const refuse = () => new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The balance is ${total}; an adjustment of ${input.delta} would take it below zero.`);
+    if (total + input.delta < 0) throw refuse();
+    let moved: { balanceAfter: number; bonus: number; draws: GrantDraws };
+    if (input.delta > 0) {
+      const after = await queryOne(
+        tx,
+        balanceAfterRow,
+        sql`update user_credits set current_balance = current_balance + ${input.delta},
+              allowance_spent_this_period = allowance_spent_this_period - ${input.delta}, updated_at = now()
+            where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
+      );
+      moved = { balanceAfter: after!.balance_after, bonus: 0, draws: [] };
+    } else {
+      const drawn = await queryOne(tx, drawnRow, drawInOrderSql(input.userId, -input.delta, { countsAsUsage: false }));
+      // Frozen or expired-but-not-yet-removed grants count in the balance yet cannot be taken.
+      if (!drawn) throw refuse();
+      moved = { balanceAfter: drawn.balance_after, bonus: drawn.bonus_used, draws: drawn.grant_draws };
     }
-    const take = Math.max(0, -input.delta);
-    const fromAllowance = Math.min(state.current_balance, take);
-    const after = await queryOne(
-      tx,
-      balanceAfterRow,
-      sql`update user_credits set
-            current_balance = current_balance + ${Math.max(0, input.delta)} - ${fromAllowance},
-            allowance_spent_this_period = allowance_spent_this_period + ${fromAllowance} - ${Math.max(0, input.delta)},
-            bonus_balance = bonus_balance - ${take - fromAllowance}, updated_at = now()
-          where user_id = ${input.userId} returning current_balance + bonus_balance as balance_after`,
-    );
     const [entry] = await tx
       .insert(creditTransactions)
       .values({
@@ -104,8 +123,9 @@ export async function adjustCredits(db: DbOrTx, actor: Actor, input: { userId: s
         transactionType: 'adjustment',
         creditsUsed: Math.abs(input.delta),
         creditsDelta: input.delta,
-        bonusCredits: take - fromAllowance,
-        balanceAfter: after!.balance_after,
+        bonusCredits: moved.bonus,
+        grantDraws: moved.draws.length ? moved.draws : null,
+        balanceAfter: moved.balanceAfter,
         source: 'user_credits',
         reason: input.reason,
         actor: actor.label,
@@ -138,22 +158,24 @@ export async function refundTransaction(db: DbOrTx, actor: Actor, input: { trans
     if (original.source !== 'user_credits') {
       throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', 'The platform pool paid for this one: the user has nothing to get back.');
     }
-    let bonusUsed = original.bonusCredits;
+    // A capture's credits were taken by its hold: the hold says which grants paid them.
+    let taken = { bonusUsed: original.bonusCredits, grantDraws: original.grantDraws ?? [] };
     if (original.transactionType === 'capture' && original.reservationId) {
       const [hold] = await tx.select().from(creditReservations).where(eq(creditReservations.id, original.reservationId));
-      bonusUsed = hold?.bonusCredits ?? 0;
+      taken = { bonusUsed: hold?.bonusCredits ?? 0, grantDraws: hold?.grantDraws ?? [] };
     }
     await lockCredits(tx, original.userId);
-    const balanceAfter = await creditBack(tx, original.userId, { source: 'user_credits', credits: original.creditsUsed, bonusUsed, chargedAt: original.createdAt });
+    const back = await creditBack(tx, original.userId, { source: 'user_credits', credits: original.creditsUsed, ...taken, chargedAt: original.createdAt });
     const [entry] = await tx
       .insert(creditTransactions)
       .values({
         userId: original.userId,
         transactionType: 'refund',
         creditsUsed: original.creditsUsed,
-        creditsDelta: original.creditsUsed,
-        bonusCredits: bonusUsed,
-        balanceAfter,
+        creditsDelta: back.delta,
+        bonusCredits: back.bonusCredits,
+        grantDraws: back.grantDraws.length ? back.grantDraws : null,
+        balanceAfter: back.balanceAfter,
         source: 'user_credits',
         enhancementType: original.enhancementType,
         moodboardId: original.moodboardId,
@@ -242,57 +264,61 @@ export async function changeTier(db: DbOrTx, actor: Actor | null, input: { userI
 const EXPIRY_BATCH = 1_000;
 
 /**
- * Removes expired grants: up to each grant's amount from the bonus bucket, with a `grant_expiry`
- * entry per grant. In batches, each its own transaction (grants marked, users locked in id order,
- * then one set-based statement for the balances and their entries); a grant is marked in the batch
- * that removes its credits, so a run that stops half-way leaves nothing to redo twice.
+ * Removes what is left of each grant past its expiry (never more: what was spent is gone already),
+ * with a `grant_expiry` entry per grant that names it. In batches, each its own transaction (users
+ * locked in id order, then one set-based statement for the grants, the balances and the entries); a
+ * grant is marked in the batch that removes its credits, so a run that stops half-way leaves nothing
+ * to redo twice. A grant given credits back after it expired (a late release) is due again.
  */
 export async function expireGrants(db: DbOrTx, opts: { batchSize?: number } = {}): Promise<number> {
   const batchSize = opts.batchSize ?? EXPIRY_BATCH;
   let expired = 0;
   for (;;) {
     const n = await db.transaction(async (tx) => {
-      const due = await tx
-        .update(creditGrants)
-        .set({ expiredAt: sql`now()` })
-        .where(
-          sql`${creditGrants.id} in (select id from credit_grants where expired_at is null and expires_at <= now()
-                                     order by user_id, id limit ${batchSize} for update skip locked)`,
-        )
-        .returning({ id: creditGrants.id, userId: creditGrants.userId, credits: creditGrants.credits, transactionId: creditGrants.transactionId });
-      if (!due.length) return 0;
-      const batch = sql.join(
-        due.map((g) => sql`(${g.id}::bigint, ${g.userId}::text, ${g.credits}::int, ${g.transactionId}::bigint)`),
+      // Users first, in id order, as every change of a grant locks its user: then their due grants are theirs alone.
+      const locked = await queryRows(
+        tx,
+        z.object({ user_id: col.text }),
+        sql`select user_id from user_credits
+            where user_id in (select user_id from credit_grants where expired_at is null and expires_at <= now() order by user_id, id limit ${batchSize})
+            order by user_id for update`,
+      );
+      if (!locked.length) return 0;
+      const userIds = sql.join(
+        locked.map((u) => sql`${u.user_id}`),
         sql`, `,
       );
-      await tx.execute(sql`select 1 from user_credits where user_id in (select user_id from (values ${batch}) b(id, user_id, credits, transaction_id))
-                           order by user_id for update`);
-      // Each grant removes what is left of the bonus after the user's earlier grants in the batch.
-      await tx.execute(sql`
-        with batch(id, user_id, credits, transaction_id) as (values ${batch}),
-        per_grant as (
-          select b.id, b.user_id, b.transaction_id, u.current_balance, u.bonus_balance,
-                 least(u.bonus_balance, sum(b.credits) over w) - least(u.bonus_balance, sum(b.credits) over w - b.credits) as removed,
-                 least(u.bonus_balance, sum(b.credits) over w) as removed_so_far
-          from batch b join user_credits u on u.user_id = b.user_id
-          window w as (partition by b.user_id order by b.id)
-        ), totals as (
-          select user_id, max(removed_so_far) as removed from per_grant group by user_id
+      const row = await queryOne(
+        tx,
+        countRow,
+        sql`
+        with old as (
+          select id, user_id, remaining, transaction_id from credit_grants
+          where user_id in (${userIds}) and expired_at is null and expires_at <= now()
+        ), marked as (
+          update credit_grants g set remaining = 0, expired_at = now() from old where g.id = old.id returning g.id
+        ), per_grant as (
+          select old.id, old.user_id, old.remaining, old.transaction_id, u.current_balance + u.bonus_balance as balance_before,
+                 sum(old.remaining) over (partition by old.user_id order by old.id rows unbounded preceding) as removed_so_far,
+                 sum(old.remaining) over (partition by old.user_id) as removed_total
+          from old join user_credits u on u.user_id = old.user_id
         ), upd as (
           update user_credits u set bonus_balance = u.bonus_balance - t.removed, updated_at = now()
-          from totals t where u.user_id = t.user_id and t.removed > 0
-          returning u.user_id
+          from (select distinct user_id, removed_total as removed from per_grant) t
+          where u.user_id = t.user_id and t.removed > 0
+        ), entries as (
+          insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, grant_draws, balance_after, source, reason)
+          select user_id, 'grant_expiry', remaining, -remaining, remaining, jsonb_build_array(jsonb_build_array(id, -remaining)),
+                 balance_before - removed_so_far, 'user_credits', 'grant ' || coalesce(transaction_id::text, 'g' || id::text) || ' expired'
+          from per_grant where remaining > 0 order by user_id, id
         )
-        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, reason)
-        select user_id, 'grant_expiry', removed, -removed, removed, current_balance + bonus_balance - removed_so_far, 'user_credits',
-               'grant ' || transaction_id || ' expired'
-        from per_grant where removed > 0 order by user_id, id`);
-      // One grant.expired event per grant, in the expiry's transaction (credits: what the grant gave).
-      await tx.execute(sql`
-        select webhook_emit('grant.expired', jsonb_build_object('grantId', id::text, 'userId', user_id, 'credits', credits,
-                                                                'transactionId', transaction_id::text))
-        from (values ${batch}) b(id, user_id, credits, transaction_id) order by id`);
-      return due.length;
+        -- One grant.expired event per grant, in the expiry's statement (credits: what was left of it).
+        select count(*)::int as n,
+               count(webhook_emit('grant.expired', jsonb_build_object('grantId', id::text, 'userId', user_id, 'credits', remaining,
+                                                                      'transactionId', transaction_id::text))) as emitted
+        from (select * from per_grant order by id) p`,
+      );
+      return row?.n ?? 0;
     });
     expired += n;
     if (n < batchSize) return expired;

@@ -5,6 +5,7 @@ import type { DbOrTx } from '../db/client';
 import { countRow, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { idempotencyConflict } from './errors';
+import { ALLOWANCE_PRIORITY } from './grant-order-sql';
 import { requestHash } from './request-hash';
 import { bulkGrants } from './tables';
 import { userFilterWhere } from './user-filter';
@@ -27,7 +28,7 @@ const resultOf = (g: typeof bulkGrants.$inferSelect, replayed: boolean) => ({
 });
 
 /**
- * Bonus credits to every user the filters match, with one reason: each user gets a `grant` entry
+ * A promotional grant to every user the filters match, with one reason: each user gets a grant, its `grant` entry
  * and a `credits.grant` audit entry, all in one transaction of set-based statements (the users'
  * rows locked in id order, as expireGrants locks them). The idempotency key is claimed in the same
  * transaction, so a retry (or a second click racing the first) returns the first result and grants
@@ -60,11 +61,18 @@ export async function bulkGrant(db: DbOrTx, actor: Actor, input: BulkGrantInput)
         update user_credits uc set bonus_balance = uc.bonus_balance + ${input.credits}::int, updated_at = now()
         from locked where uc.user_id = locked.user_id
         returning uc.user_id, uc.current_balance + uc.bonus_balance as balance_after, uc.bonus_balance as bonus_after
-      ), entries as (
-        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, reason, actor, idempotency_key)
-        select user_id, 'grant', ${input.credits}::int, ${input.credits}::int, ${input.credits}::int, balance_after, 'user_credits', ${input.reason}::text, ${actor.label}::text,
-               'bulk:' || ${claimed.id}::text || ':' || user_id
+      ), grants as (
+        insert into credit_grants (user_id, kind, priority, credits, remaining, reason, transaction_id)
+        select user_id, 'promotional', ${ALLOWANCE_PRIORITY}::int, ${input.credits}::int, ${input.credits}::int, ${input.reason}::text,
+               nextval(pg_get_serial_sequence('credit_transactions', 'id'))
         from upd order by user_id
+        returning id, user_id, transaction_id
+      ), entries as (
+        insert into credit_transactions (id, user_id, transaction_type, credits_used, credits_delta, bonus_credits, grant_draws, balance_after, source, reason, actor, idempotency_key)
+        select g.transaction_id, upd.user_id, 'grant', ${input.credits}::int, ${input.credits}::int, ${input.credits}::int,
+               jsonb_build_array(jsonb_build_array(g.id, ${input.credits}::int)), upd.balance_after, 'user_credits', ${input.reason}::text, ${actor.label}::text,
+               'bulk:' || ${claimed.id}::text || ':' || upd.user_id
+        from upd join grants g on g.user_id = upd.user_id order by upd.user_id
       ), audits as (
         insert into audit_log (actor_admin_id, actor_label, action, target_type, target_id, before, after, reason)
         select ${actor.adminId}::uuid, ${actor.label}::text, 'credits.grant', 'user', user_id,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { tierSchema } from '../../shared/enums';
 import { col } from '../db/rows';
 import { platformCanPaySql } from '../pools/overflow-gate';
+import { grantBeforeAllowanceSql } from './grant-order-sql';
 import { periodStartSql } from './period';
 
 /**
@@ -13,20 +14,22 @@ import { periodStartSql } from './period';
  * concurrent charges cannot pass it together.
  */
 
-/** From the allowance, then the bonus bucket, while they cover `credits` this month. */
+/**
+ * From the allowance alone, when it covers `credits` this month and no grant comes before it in the
+ * spending order (ADR 022); anything else is the ordered draw's (grant-order-sql) under the row lock.
+ */
 export const allowanceDebitSql = (userId: string, credits: number) => sql`
-  update user_credits set
-    last_bonus_used = ${credits} - least(current_balance, ${credits}),
-    bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
-    current_balance = current_balance - least(current_balance, ${credits}),
-    allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${credits}),
-    consumed_this_month = consumed_this_month + ${credits},
-    lifetime_consumed = lifetime_consumed + ${credits},
+  update user_credits uc set
+    current_balance = uc.current_balance - ${credits},
+    allowance_spent_this_period = uc.allowance_spent_this_period + ${credits},
+    consumed_this_month = uc.consumed_this_month + ${credits},
+    lifetime_consumed = uc.lifetime_consumed + ${credits},
     updated_at = now()
-  where user_id = ${userId}
-    and current_balance + bonus_balance >= ${credits}
-    and last_reset_at >= ${periodStartSql()}
-  returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
+  where uc.user_id = ${userId}
+    and uc.current_balance >= ${credits}
+    and uc.last_reset_at >= ${periodStartSql()}
+    and not ${grantBeforeAllowanceSql('uc')}
+  returning uc.current_balance + uc.bonus_balance as balance_after, 0 as bonus_used, uc.subscription_tier as tier`;
 
 /**
  * What an overflow moves on the user's row (the user pays nothing, so no balance): the usage and
@@ -39,7 +42,7 @@ export const overflowCountersSql = (credits: number) => sql`
     overflow_this_period = overflow_this_period + ${credits},
     updated_at = now()`;
 
-/** The columns every charge returns: the balance after it, the bonus part it used, the user's tier. */
+/** The columns every charge returns: the balance after it, the part its grants paid, the user's tier. */
 export const chargeRow = z.object({ balance_after: col.integer, bonus_used: col.integer, tier: tierSchema });
 
 /**

@@ -132,6 +132,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
           creditsUsed: input.credits,
           creditsDelta: debit.source === 'user_credits' ? -input.credits : 0,
           bonusCredits: debit.bonusUsed,
+          grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
           balanceAfter: debit.balanceAfter,
           source: debit.source,
           tier: debit.tier,

@@ -14,6 +14,7 @@ import { creditBack, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
 import { creditReservations, creditTransactions } from './tables';
+import { lockCredits } from './user-credits';
 import { toReservationView, toTransactionView } from './views';
 
 export const DEFAULT_HOLD_SECONDS = 300;
@@ -102,6 +103,7 @@ export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGat
           userId: input.userId,
           credits: input.credits,
           bonusCredits: debit.bonusUsed,
+          grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
           source: debit.source,
           tier: debit.tier,
           expiresAt: sql`now() + make_interval(secs => ${ttl})`,
@@ -120,6 +122,7 @@ export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGat
         creditsUsed: input.credits,
         creditsDelta: debit.source === 'user_credits' ? -input.credits : 0,
         bonusCredits: debit.bonusUsed,
+        grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
         balanceAfter: debit.balanceAfter,
         source: debit.source,
         tier: debit.tier,
@@ -226,6 +229,7 @@ async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner
     idempotencyKey: null,
     requestHash: null,
     refundOf: null,
+    grantDraws: null,
     reason: null,
     actor: null,
     createdAt: new Date(row.created_at),
@@ -278,17 +282,19 @@ export async function releaseReservation(db: DbOrTx, input: { reservationId: str
   throw notPending('settled');
 }
 
-/** The refund half of a release or an expiry: credits back to the user and a `release` entry. */
+/** The refund half of a release or an expiry: credits back to the user and their grants, and a `release` entry. */
 async function returnHold(tx: DbOrTx, r: ReservationRow, reason: string): Promise<void> {
   const source = r.source as 'user_credits' | 'platform_pool';
-  const balanceAfter = await creditBack(tx, r.userId, { source, credits: r.credits, bonusUsed: r.bonusCredits, chargedAt: r.createdAt });
+  await lockCredits(tx, r.userId);
+  const back = await creditBack(tx, r.userId, { source, credits: r.credits, bonusUsed: r.bonusCredits, grantDraws: r.grantDraws ?? [], chargedAt: r.createdAt });
   await tx.insert(creditTransactions).values({
     userId: r.userId,
     transactionType: 'release',
     creditsUsed: r.credits,
-    creditsDelta: source === 'user_credits' ? r.credits : 0,
-    bonusCredits: r.bonusCredits,
-    balanceAfter,
+    creditsDelta: back.delta,
+    bonusCredits: back.bonusCredits,
+    grantDraws: back.grantDraws.length ? back.grantDraws : null,
+    balanceAfter: back.balanceAfter,
     source,
     tier: r.tier,
     enhancementType: r.enhancementType,

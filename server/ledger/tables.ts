@@ -27,9 +27,17 @@ export const tierAllowances = pgTable(
     poolAccess: boolean('pool_access').notNull(),
     /** Credits a user of this tier may overflow to the platform pool each month; null is unlimited. */
     monthlyOverflowCap: integer('monthly_overflow_cap'),
+    /** Unused allowance carried into a rollover grant at the month's turn, at most this; 0 is none. */
+    rolloverCap: integer('rollover_cap').notNull().default(0),
+    /** How many months a rollover grant lasts before it expires. */
+    rolloverMonths: integer('rollover_months').notNull().default(1),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`), check('tier_allowances_overflow_cap_check', sql`${t.monthlyOverflowCap} is null or ${t.monthlyOverflowCap} >= 0`)],
+  (t) => [
+    check('tier_allowances_credits_check', sql`${t.monthlyCredits} >= 0`),
+    check('tier_allowances_overflow_cap_check', sql`${t.monthlyOverflowCap} is null or ${t.monthlyOverflowCap} >= 0`),
+    check('tier_allowances_rollover_check', sql`${t.rolloverCap} >= 0 and ${t.rolloverMonths} between 1 and 24`),
+  ],
 );
 
 /**
@@ -58,11 +66,6 @@ export const userCredits = pgTable(
     allowanceSpentThisPeriod: integer('allowance_spent_this_period').notNull().default(0),
     /** Credits overflowed to the platform pool since the last reset, held against the tier's cap. */
     overflowThisPeriod: integer('overflow_this_period').notNull().default(0),
-    /**
-     * Written by the debit statement itself (SET sees the old balances) so RETURNING can tell how
-     * much of a charge came from the bonus bucket without a second round trip.
-     */
-    lastBonusUsed: integer('last_bonus_used').notNull().default(0),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -105,6 +108,8 @@ export const creditTransactions = pgTable(
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     refundOf: bigint('refund_of', { mode: 'number' }),
+    /** The grants this entry moved, as `[[grantId, delta], …]` (the allowance's part is the rest of credits_delta). */
+    grantDraws: jsonb('grant_draws').$type<[number, number][]>(),
     reason: text('reason'),
     actor: text('actor'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -154,6 +159,8 @@ export const creditReservations = pgTable(
     apiRequestId: text('api_request_id'),
     releaseReason: text('release_reason'),
     captureTransactionId: bigint('capture_transaction_id', { mode: 'number' }),
+    /** The grants the hold drew, `[[grantId, -credits], …]`: a release gives them back. */
+    grantDraws: jsonb('grant_draws').$type<[number, number][]>(),
     /**
      * The API key that made the hold: only it may capture or release it. Null for holds made
      * inside the server without a key (and before ownership was recorded). Keys are revoked, never
@@ -175,7 +182,15 @@ export const creditReservations = pgTable(
   ],
 );
 
-/** Bonus grants that expire; expiry removes up to the grant's amount from the bonus bucket. */
+/**
+ * Every credit a user holds beyond this month's allowance is a grant: promotional (an admin's grant,
+ * a bulk grant), paid (a Stripe credit pack) or rollover (allowance carried over by the tier's
+ * rollover rule). A charge spends the allowance and the grants by priority (lower first), then
+ * expiry (none last), then oldest first (ADR 022). `remaining` is what is left of it; the user's
+ * `bonus_balance` is the sum of `remaining` over their unexpired grants, kept in the same statements.
+ * Each entry that moves a grant names it in its `grant_draws`, so `remaining` equals
+ * `opening_credits` plus those deltas (the reconciliation proves it).
+ */
 export const creditGrants = pgTable(
   'credit_grants',
   {
@@ -183,16 +198,35 @@ export const creditGrants = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.userId, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['promotional', 'paid', 'rollover'] })
+      .notNull()
+      .default('promotional'),
+    priority: integer('priority').notNull().default(50),
+    /** What the grant gave. */
     credits: integer('credits').notNull(),
-    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    remaining: integer('remaining').notNull(),
+    /** Credits a disputed grant holds out of the balance until the dispute is decided. */
+    frozenCredits: integer('frozen_credits').notNull().default(0),
+    frozenAt: timestamp('frozen_at', { withTimezone: true }),
+    /** What the grant held when grants began to be tracked one by one (migration 0029); 0 since. */
+    openingCredits: integer('opening_credits').notNull().default(0),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     expiredAt: timestamp('expired_at', { withTimezone: true }),
-    transactionId: bigint('transaction_id', { mode: 'number' }).notNull(),
+    transactionId: bigint('transaction_id', { mode: 'number' }),
+    reason: text('reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    check('credit_grants_kind_check', sql`${t.kind} in ('promotional', 'paid', 'rollover')`),
+    check('credit_grants_remaining_check', sql`${t.remaining} >= 0 and ${t.frozenCredits} >= 0`),
+    check('credit_grants_priority_check', sql`${t.priority} between 0 and 1000`),
     index('credit_grants_due_idx')
       .on(t.expiresAt)
       .where(sql`${t.expiredAt} is null`),
+    // The charge's look for a grant to spend: a user's unexpired grants with something left.
+    index('credit_grants_spendable_idx')
+      .on(t.userId, t.priority)
+      .where(sql`${t.remaining} > 0 and ${t.expiredAt} is null`),
   ],
 );
 

@@ -1,11 +1,11 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { UpsertUserInput } from '../../shared/users';
 import type { DbOrTx } from '../db/client';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { DomainError } from '../errors';
 import { changeTier } from './admin-ops';
-import { toBalance } from './balance';
-import { userCredits, users } from './tables';
+import { loadBalance } from './balance';
+import { users } from './tables';
 import { ensureUserCredits } from './user-credits';
 
 /**
@@ -31,8 +31,7 @@ export async function upsertUser(db: DbOrTx, input: UpsertUserInput) {
         .returning();
       await ensureUserCredits(tx, input.userId);
       await changeTier(tx, null, { userId: input.userId, tier: input.tier, reason: 'users.upsert' });
-      const [c] = await tx.select().from(userCredits).where(eq(userCredits.userId, input.userId));
-      return { ...toBalance(c!), email: row!.email };
+      return { ...(await loadBalance(tx, input.userId)), email: row!.email };
     })
     .catch((err: unknown) => {
       if (pgErrorCode(err) === UNIQUE_VIOLATION && input.stripeCustomerId) {

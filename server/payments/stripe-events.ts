@@ -5,7 +5,7 @@ import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
 import { col, queryOne } from '../db/rows';
 import { changeTier, grantCredits } from '../ledger/admin-ops';
-import { creditGrants, creditTransactions, users } from '../ledger/tables';
+import { creditTransactions, users } from '../ledger/tables';
 import { lockCredits } from '../ledger/user-credits';
 import { findPrice } from './prices';
 import { stripeEvents, stripePackGrants, stripePrices, stripeSubscriptions } from './tables';
@@ -157,19 +157,16 @@ async function applyCheckout(tx: DbOrTx, event: Stripe.Event, session: Stripe.Ch
     .returning({ id: stripePackGrants.id });
   if (!claim) return ignored(`checkout ${session.id} was already granted its pack`, { userId, objectId });
   const expiresAt = price.expiresInDays ? new Date(Date.now() + price.expiresInDays * 86_400_000).toISOString() : undefined;
-  const { transaction } = await grantCredits(tx, stripeActor, {
+  const { transaction, grantId } = await grantCredits(tx, stripeActor, {
     userId,
     credits: price.credits,
+    kind: 'paid',
     reason: `Stripe credit pack ${priceId} (checkout ${session.id})`,
     ...(expiresAt ? { expiresAt } : {}),
   });
-  const [expiring] = await tx
-    .select({ id: creditGrants.id })
-    .from(creditGrants)
-    .where(eq(creditGrants.transactionId, Number(transaction.transactionId)));
   await tx
     .update(stripePackGrants)
-    .set({ transactionId: Number(transaction.transactionId), creditGrantId: expiring?.id ?? null })
+    .set({ transactionId: Number(transaction.transactionId), creditGrantId: grantId })
     .where(eq(stripePackGrants.id, claim.id));
   return { outcome: 'processed', reason: `granted ${price.credits} credits (pack ${priceId}${expiresAt ? `, expiring ${expiresAt}` : ''})`, userId, objectId, creditsDelta: price.credits };
 }
@@ -181,46 +178,58 @@ async function lockPackGrant(tx: DbOrTx, paymentIntentId: string): Promise<PackG
   return grant;
 }
 
-/**
- * Takes back up to `due` credits of a pack: what is still unspent of it, which under today's ledger
- * (grants are not tracked credit by credit, ADR 001) is at most the user's bonus balance (ADR 021).
- * One UPDATE computes the amount; the rest of `due` is lost. The pack's expiring grant shrinks by
- * `due`, so its expiry later removes only what the refund left of it.
- */
-async function clawBack(tx: DbOrTx, grant: PackGrant, due: number, reason: string): Promise<{ taken: number; lost: number }> {
-  await lockCredits(tx, grant.userId);
+const takenRow = z.object({ from_balance: col.integer, from_frozen: col.integer });
+
+/** An `adjustment` entry by Stripe that moves the pack's grant by `delta` (a claw-back, a freeze, a restore). */
+async function packAdjustment(tx: DbOrTx, pack: PackGrant, delta: number, reason: string): Promise<void> {
   const row = await queryOne(
     tx,
-    z.object({ taken: col.integer, balance_after: col.integer }),
-    sql`with old as (select bonus_balance from user_credits where user_id = ${grant.userId})
-        update user_credits u set bonus_balance = u.bonus_balance - least(u.bonus_balance, ${due}::int), updated_at = now()
-        from old where u.user_id = ${grant.userId}
-        returning old.bonus_balance - u.bonus_balance as taken, u.current_balance + u.bonus_balance as balance_after`,
+    z.object({ balance_after: col.integer }),
+    sql`update user_credits set bonus_balance = bonus_balance + ${delta}::int, updated_at = now()
+        where user_id = ${pack.userId} returning current_balance + bonus_balance as balance_after`,
   );
-  const taken = row?.taken ?? 0;
-  if (taken > 0) {
-    await tx.insert(creditTransactions).values({
-      userId: grant.userId,
-      transactionType: 'adjustment',
-      creditsUsed: taken,
-      creditsDelta: -taken,
-      bonusCredits: taken,
-      balanceAfter: row!.balance_after,
-      source: 'user_credits',
-      reason,
-      actor: stripeActor.label,
-    });
-  }
-  if (grant.creditGrantId !== null) {
-    await tx.execute(sql`update credit_grants set credits = greatest(0, credits - ${due}::int),
-                           expired_at = case when credits - ${due}::int <= 0 then coalesce(expired_at, now()) else expired_at end
-                         where id = ${grant.creditGrantId}`);
-  }
+  await tx.insert(creditTransactions).values({
+    userId: pack.userId,
+    transactionType: 'adjustment',
+    creditsUsed: Math.abs(delta),
+    creditsDelta: delta,
+    bonusCredits: Math.abs(delta),
+    grantDraws: [[pack.creditGrantId!, delta]],
+    balanceAfter: row!.balance_after,
+    source: 'user_credits',
+    reason,
+    actor: stripeActor.label,
+  });
+}
+
+/**
+ * Takes back up to `due` credits of a pack from its own paid grant (ADR 022): what is left of it,
+ * then what a dispute holds frozen of it. The rest of `due` was spent already and is lost. The
+ * grant keeps what it gave; its expiry later removes only what the refund left of it.
+ */
+async function clawBack(tx: DbOrTx, pack: PackGrant, due: number, reason: string): Promise<{ taken: number; lost: number }> {
+  await lockCredits(tx, pack.userId);
+  const row =
+    pack.creditGrantId === null
+      ? undefined
+      : await queryOne(
+          tx,
+          takenRow,
+          sql`with old as (select id, remaining, frozen_credits from credit_grants where id = ${pack.creditGrantId}),
+                   part as (select id, least(remaining, ${due}::int) as from_balance,
+                                   least(frozen_credits, ${due}::int - least(remaining, ${due}::int)) as from_frozen from old)
+              update credit_grants g set remaining = g.remaining - part.from_balance, frozen_credits = g.frozen_credits - part.from_frozen
+              from part where g.id = part.id
+              returning part.from_balance, part.from_frozen`,
+        );
+  const fromBalance = row?.from_balance ?? 0;
+  const taken = fromBalance + (row?.from_frozen ?? 0);
+  if (fromBalance > 0) await packAdjustment(tx, pack, -fromBalance, reason);
   await audit(tx, stripeActor, {
     action: 'payments.clawback',
     targetType: 'user',
-    targetId: grant.userId,
-    before: { packGrantId: String(grant.id), credits: grant.credits, clawedBack: grant.creditsClawedBack, lost: grant.creditsLost },
+    targetId: pack.userId,
+    before: { packGrantId: String(pack.id), credits: pack.credits, clawedBack: pack.creditsClawedBack, lost: pack.creditsLost },
     after: { due, taken, lost: due - taken },
     reason,
   });
@@ -268,34 +277,75 @@ async function applyRefund(tx: DbOrTx, charge: Stripe.Charge): Promise<EventOutc
   };
 }
 
-/** charge.dispute.created: the pack is frozen, which under today's ledger means taken back like a full refund (ADR 021). */
+/**
+ * charge.dispute.created: the pack's grant is frozen. What is left of it leaves the balance (an
+ * adjustment) and waits as frozen credits for the dispute's outcome: charge.dispute.closed gives
+ * them back when the dispute is won, and takes them for good when it is lost (ADR 022).
+ */
 async function applyDispute(tx: DbOrTx, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const paymentIntentId = idOf(dispute.payment_intent);
   if (!paymentIntentId) return ignored('the dispute names no payment intent: no credit pack to find', { objectId: dispute.id });
-  const grant = await lockPackGrant(tx, paymentIntentId);
-  if (!grant) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: dispute.id });
-  const base = { userId: grant.userId, objectId: dispute.id };
-  if (grant.status === 'frozen') return ignored(`pack grant ${grant.id} is already frozen`, base);
-  const due = grant.credits - grant.creditsClawedBack - grant.creditsLost;
-  const { taken, lost } =
-    due > 0 ? await clawBack(tx, grant, due, `Stripe dispute ${dispute.id} of ${idOf(dispute.charge) ?? paymentIntentId} (${dispute.reason}): pack ${grant.priceId} frozen`) : { taken: 0, lost: 0 };
+  const pack = await lockPackGrant(tx, paymentIntentId);
+  if (!pack) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: dispute.id });
+  const base = { userId: pack.userId, objectId: dispute.id };
+  if (pack.status === 'frozen') return ignored(`pack grant ${pack.id} is already frozen`, base);
+  if (pack.creditGrantId === null) return ignored(`pack grant ${pack.id} has no credit grant to freeze`, base);
+  await lockCredits(tx, pack.userId);
+  const frozen = await queryOne(
+    tx,
+    z.object({ frozen: col.integer }),
+    sql`with old as (select id, remaining from credit_grants where id = ${pack.creditGrantId})
+        update credit_grants g set frozen_credits = g.frozen_credits + old.remaining, remaining = 0, frozen_at = now()
+        from old where g.id = old.id returning old.remaining as frozen`,
+  );
+  const n = frozen?.frozen ?? 0;
+  if (n > 0) await packAdjustment(tx, pack, -n, `Stripe dispute ${dispute.id} of ${idOf(dispute.charge) ?? paymentIntentId} (${dispute.reason}): pack ${pack.priceId} frozen`);
+  await tx
+    .update(stripePackGrants)
+    .set({ status: 'frozen', disputedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(stripePackGrants.id, pack.id));
+  return { outcome: 'processed', reason: `disputed (${dispute.reason}): pack frozen, ${n} unspent credits held until the dispute is decided`, ...base, creditsDelta: -n };
+}
+
+/** charge.dispute.closed: won gives the frozen credits back; lost takes them, and what was spent of the pack is lost. */
+async function applyDisputeClosed(tx: DbOrTx, dispute: Stripe.Dispute): Promise<EventOutcome> {
+  const paymentIntentId = idOf(dispute.payment_intent);
+  if (!paymentIntentId) return ignored('the dispute names no payment intent: no credit pack to find', { objectId: dispute.id });
+  const pack = await lockPackGrant(tx, paymentIntentId);
+  if (!pack) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: dispute.id });
+  const base = { userId: pack.userId, objectId: dispute.id };
+  if (pack.status !== 'frozen' || pack.creditGrantId === null) return ignored(`pack grant ${pack.id} is not frozen`, base);
+  if (dispute.status === 'won' || dispute.status === 'warning_closed') {
+    await lockCredits(tx, pack.userId);
+    const restored = await queryOne(
+      tx,
+      z.object({ restored: col.integer }),
+      sql`with old as (select id, frozen_credits from credit_grants where id = ${pack.creditGrantId})
+          update credit_grants g set remaining = g.remaining + old.frozen_credits, frozen_credits = 0, frozen_at = null
+          from old where g.id = old.id returning old.frozen_credits as restored`,
+    );
+    const n = restored?.restored ?? 0;
+    if (n > 0) await packAdjustment(tx, pack, n, `Stripe dispute ${dispute.id} won: pack ${pack.priceId} restored`);
+    await tx
+      .update(stripePackGrants)
+      .set({ status: 'granted', updatedAt: sql`now()` })
+      .where(eq(stripePackGrants.id, pack.id));
+    return { outcome: 'processed', reason: `dispute won: ${n} frozen credits given back`, ...base, creditsDelta: n };
+  }
+  if (dispute.status !== 'lost') return ignored(`dispute status ${dispute.status} decides nothing`, base);
+  const due = pack.credits - pack.creditsClawedBack - pack.creditsLost;
+  const { taken, lost } = due > 0 ? await clawBack(tx, pack, due, `Stripe dispute ${dispute.id} lost: pack ${pack.priceId}`) : { taken: 0, lost: 0 };
   await tx
     .update(stripePackGrants)
     .set({
       creditsClawedBack: sql`${stripePackGrants.creditsClawedBack} + ${taken}`,
       creditsLost: sql`${stripePackGrants.creditsLost} + ${lost}`,
-      status: 'frozen',
-      disputedAt: sql`now()`,
+      status: 'refunded',
       updatedAt: sql`now()`,
     })
-    .where(eq(stripePackGrants.id, grant.id));
-  return {
-    outcome: 'processed',
-    reason: `disputed (${dispute.reason}): pack frozen, ${taken} credits clawed back${lost ? `, ${lost} already spent (lost)` : ''}`,
-    ...base,
-    creditsDelta: -taken,
-    creditsLost: lost,
-  };
+    .where(eq(stripePackGrants.id, pack.id));
+  // The frozen credits already left the balance when the dispute opened: nothing moves now.
+  return { outcome: 'processed', reason: `dispute lost: ${taken} frozen credits taken${lost ? `, ${lost} already spent (lost)` : ''}`, ...base, creditsDelta: 0, creditsLost: lost };
 }
 
 async function dispatch(tx: DbOrTx, event: Stripe.Event): Promise<EventOutcome> {
@@ -312,6 +362,8 @@ async function dispatch(tx: DbOrTx, event: Stripe.Event): Promise<EventOutcome> 
       return applyRefund(tx, event.data.object);
     case 'charge.dispute.created':
       return applyDispute(tx, event.data.object);
+    case 'charge.dispute.closed':
+      return applyDisputeClosed(tx, event.data.object);
     default:
       return ignored(`event type ${event.type} is not one Creditdesk acts on`);
   }

@@ -9,7 +9,19 @@ import { consumeCredits } from '../ledger/consume';
 import { creditGrants } from '../ledger/tables';
 import { apiKeyCaller, createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
-import { checkoutEvent, disputeEvent, newCustomerId, newSubscriptionId, postStripe, refundEvent, signStripe, stripeEvent, subscriptionEvent, TEST_STRIPE_SECRET } from '../test/stripe-events';
+import {
+  checkoutEvent,
+  disputeClosedEvent,
+  disputeEvent,
+  newCustomerId,
+  newSubscriptionId,
+  postStripe,
+  refundEvent,
+  signStripe,
+  stripeEvent,
+  subscriptionEvent,
+  TEST_STRIPE_SECRET,
+} from '../test/stripe-events';
 import { stripeEvents, stripePackGrants } from './tables';
 
 let env: TestEnv;
@@ -170,15 +182,18 @@ describe('[PAYMENTS] tiers from subscriptions', () => {
 });
 
 describe('[PAYMENTS] credit packs', () => {
-  it('[PAYMENTS] a paid checkout for a pack grants its credits as bonus credits, once per checkout session, with the pack’s expiry', async () => {
+  it('[PAYMENTS] a paid checkout for a pack grants its credits as a paid grant, once per checkout session, with the pack’s expiry', async () => {
     const { userId, customer } = await linkedUser('plus');
     const event = checkoutEvent({ customer, priceId: PACK });
     expect((await postStripe(base, event)).body).toMatchObject({ outcome: 'processed' });
     expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 10, bonus: 10 });
     expect(await eventRow(event.id)).toMatchObject({ outcome: 'processed', creditsDelta: 10, userId });
     const [grant] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.eventId, event.id));
-    expect(grant).toMatchObject({ userId, credits: 10, status: 'granted', creditGrantId: null });
+    expect(grant).toMatchObject({ userId, credits: 10, status: 'granted' });
     expect(grant!.transactionId).not.toBeNull();
+    // A paid grant, spent after the allowance and promotions (priority 100), without expiry.
+    const [paid] = await db().select().from(creditGrants).where(eq(creditGrants.id, grant!.creditGrantId!));
+    expect(paid).toMatchObject({ kind: 'paid', priority: 100, credits: 10, remaining: 10, expiresAt: null });
 
     // The same session in another event (Stripe's async_payment_succeeded) grants nothing more.
     const again = stripeEvent('checkout.session.async_payment_succeeded', event.data.object);
@@ -193,7 +208,7 @@ describe('[PAYMENTS] credit packs', () => {
     const [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.eventId, expiring.id));
     const [expiry] = await db().select().from(creditGrants).where(eq(creditGrants.id, pack!.creditGrantId!));
     expect(expiry!.credits).toBe(5);
-    const days = (expiry!.expiresAt.getTime() - Date.now()) / 86_400_000;
+    const days = (expiry!.expiresAt!.getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);
     expect(days).toBeLessThanOrEqual(30);
   });
@@ -255,25 +270,57 @@ describe('[PAYMENTS] credit packs', () => {
     await postStripe(base, refundEvent({ paymentIntent, amount: 1000, amountRefunded: 1000 }));
     const [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
     const [expiry] = await db().select().from(creditGrants).where(eq(creditGrants.id, pack!.creditGrantId!));
-    expect(expiry).toMatchObject({ credits: 0 });
-    expect(expiry!.expiredAt).not.toBeNull();
+    // The grant keeps what it gave; nothing of it is left for its expiry to remove.
+    expect(expiry).toMatchObject({ kind: 'paid', credits: 5, remaining: 0 });
     expect((await balanceRow(db(), userId)).bonus).toBe(0);
   });
 
-  it('[PAYMENTS] a disputed charge freezes its pack: what is unspent is clawed back, the rest recorded as lost, once', async () => {
+  it('[PAYMENTS] a disputed charge freezes what is unspent of its pack; a lost dispute takes it and records the spent part as lost, once', async () => {
     const { userId, customer } = await linkedUser('free');
     const paymentIntent = `pi_${uniqueId('dispute').replace(/-/g, '')}`;
     await postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent }));
     await spend(userId, 2);
     const dispute = disputeEvent({ paymentIntent });
     expect((await postStripe(base, dispute)).body.outcome).toBe('processed');
-    expect(await eventRow(dispute.id)).toMatchObject({ creditsDelta: -8, creditsLost: 2 });
-    const [grant] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
-    expect(grant).toMatchObject({ status: 'frozen', creditsClawedBack: 8, creditsLost: 2 });
-    expect(grant!.disputedAt).not.toBeNull();
+    expect(await eventRow(dispute.id)).toMatchObject({ creditsDelta: -8 });
+    let [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
+    expect(pack).toMatchObject({ status: 'frozen', creditsClawedBack: 0, creditsLost: 0 });
+    expect(pack!.disputedAt).not.toBeNull();
+    const [frozen] = await db().select().from(creditGrants).where(eq(creditGrants.id, pack!.creditGrantId!));
+    expect(frozen).toMatchObject({ remaining: 0, frozenCredits: 8 });
+    expect((await balanceRow(db(), userId)).bonus).toBe(0);
+    // A second delivery of the opening freezes nothing more.
+    expect((await postStripe(base, disputeEvent({ paymentIntent }))).body.outcome).toBe('ignored');
+
+    const closed = disputeClosedEvent({ paymentIntent, status: 'lost' });
+    expect((await postStripe(base, closed)).body.outcome).toBe('processed');
+    expect(await eventRow(closed.id)).toMatchObject({ creditsDelta: 0, creditsLost: 2 });
+    [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
+    expect(pack).toMatchObject({ status: 'refunded', creditsClawedBack: 8, creditsLost: 2 });
     // The refund that usually follows a lost dispute finds nothing more to take.
     expect((await postStripe(base, refundEvent({ paymentIntent, amount: 1000, amountRefunded: 1000 }))).body.outcome).toBe('ignored');
     expect((await balanceRow(db(), userId)).bonus).toBe(0);
+  });
+
+  it('[PAYMENTS] a won dispute gives the frozen credits back to the pack, which is spent as before', async () => {
+    const { userId, customer } = await linkedUser('free');
+    const paymentIntent = `pi_${uniqueId('won').replace(/-/g, '')}`;
+    await postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent }));
+    await spend(userId, 3);
+    await postStripe(base, disputeEvent({ paymentIntent }));
+    expect((await balanceRow(db(), userId)).bonus).toBe(0);
+    // Frozen credits cannot be spent meanwhile.
+    await expect(spend(userId, 1)).rejects.toThrow();
+    const won = disputeClosedEvent({ paymentIntent, status: 'won' });
+    expect((await postStripe(base, won)).body.outcome).toBe('processed');
+    expect(await eventRow(won.id)).toMatchObject({ creditsDelta: 7 });
+    const [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
+    expect(pack).toMatchObject({ status: 'granted', creditsClawedBack: 0, creditsLost: 0 });
+    expect((await balanceRow(db(), userId)).bonus).toBe(7);
+    await spend(userId, 1);
+    expect((await balanceRow(db(), userId)).bonus).toBe(6);
+    // Closed twice: nothing more.
+    expect((await postStripe(base, disputeClosedEvent({ paymentIntent, status: 'won' }))).body.outcome).toBe('ignored');
   });
 });
 

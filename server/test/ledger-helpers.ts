@@ -47,6 +47,7 @@ export async function countEntries(db: DbOrTx, userId: string, type?: string) {
 export async function expectLedgerClean(db: DbOrTx) {
   const check = await checkLedger(db);
   expect(check.offenders).toEqual([]);
+  expect(check.grantOffenders).toEqual([]);
   expect(check.untrackedAllowance).toEqual([]);
   expect(check.overduePendingHolds).toBe(0);
   expect(check.ok).toBe(true);

@@ -87,6 +87,19 @@ export function disputeEvent(d: { paymentIntent: string; chargeId?: string }) {
   });
 }
 
+/** charge.dispute.closed for a payment, with the dispute's outcome. */
+export function disputeClosedEvent(d: { paymentIntent: string; status: 'won' | 'lost'; chargeId?: string }) {
+  return stripeEvent('charge.dispute.closed', {
+    id: sid('dp'),
+    object: 'dispute',
+    charge: d.chargeId ?? sid('ch'),
+    payment_intent: d.paymentIntent,
+    reason: 'fraudulent',
+    status: d.status,
+    amount: 1000,
+  });
+}
+
 /** The `Stripe-Signature` header Stripe would send for `payload`, made by the stripe library itself. */
 export const signStripe = (payload: string, opts: { secret?: string; timestamp?: number } = {}) =>
   Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? TEST_STRIPE_SECRET, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
