@@ -65,6 +65,15 @@ export function TierAllowancesSection() {
           return t.monthlyOverflowCap === null ? <span className="muted">Unlimited</span> : `${formatCount(t.monthlyOverflowCap)} a month`;
         },
       }),
+      col.accessor('rolloverCap', {
+        header: 'Rollover',
+        meta: { align: 'right', width: 190 },
+        cell: (c) => {
+          const t = c.row.original;
+          if (t.rolloverCap === 0) return <span className="muted">None</span>;
+          return `up to ${formatCount(t.rolloverCap)}, lasts ${t.rolloverMonths} ${t.rolloverMonths === 1 ? 'month' : 'months'}`;
+        },
+      }),
       col.accessor('updatedAt', {
         header: 'Updated',
         cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time>,
@@ -94,7 +103,7 @@ export function TierAllowancesSection() {
           <h2 id="tiers-title">Tier allowances</h2>
           <p className="section-description">
             Credits each subscription tier gets every month. With pool access, a user whose allowance is spent draws from the platform pool, up to the tier's monthly overflow cap; without it, or past
-            the cap, they are asked to upgrade.
+            the cap, they are asked to upgrade. With a rollover cap, unused allowance carries into the next month as a grant that is spent first.
           </p>
         </div>
       </div>
@@ -121,13 +130,16 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
   const [monthlyCredits, setMonthlyCredits] = useState('');
   const [poolAccess, setPoolAccess] = useState(false);
   const [overflowCap, setOverflowCap] = useState('');
+  const [rolloverCap, setRolloverCap] = useState('');
+  const [rolloverMonths, setRolloverMonths] = useState('');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const update = useMutation(
     trpc.admin.tiers.update.mutationOptions({
       onSuccess: (t) => {
         const cap = t.monthlyOverflowCap === null ? 'unlimited overflow' : `overflow up to ${formatCount(t.monthlyOverflowCap)}`;
-        toast.show(`${tierLabel(t.tier)} tier: ${formatCount(t.monthlyCredits)} credits a month, ${t.poolAccess ? `with pool access (${cap})` : 'without pool access'}.`);
+        const rollover = t.rolloverCap === 0 ? 'no rollover' : `rollover up to ${formatCount(t.rolloverCap)} for ${t.rolloverMonths} ${t.rolloverMonths === 1 ? 'month' : 'months'}`;
+        toast.show(`${tierLabel(t.tier)} tier: ${formatCount(t.monthlyCredits)} credits a month, ${t.poolAccess ? `with pool access (${cap})` : 'without pool access'}, ${rollover}.`);
         void queryClient.invalidateQueries(trpc.admin.tiers.pathFilter());
         onClose();
       },
@@ -140,6 +152,8 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
       setMonthlyCredits(String(tier.monthlyCredits));
       setPoolAccess(tier.poolAccess);
       setOverflowCap(tier.monthlyOverflowCap === null ? '' : String(tier.monthlyOverflowCap));
+      setRolloverCap(String(tier.rolloverCap));
+      setRolloverMonths(String(tier.rolloverMonths));
       setReason('');
       setErrors({});
       resetUpdate();
@@ -155,6 +169,8 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
       poolAccess,
       // An empty field is no cap at all.
       monthlyOverflowCap: overflowCap.trim() === '' ? null : wholeNumber(overflowCap),
+      rolloverCap: wholeNumber(rolloverCap),
+      rolloverMonths: wholeNumber(rolloverMonths),
       reason,
     });
     if (!result.ok) {
@@ -199,6 +215,27 @@ function EditTierDialog({ tier, onClose }: { tier: TierAllowance | null; onClose
             disabled={!poolAccess}
             value={overflowCap}
             onChange={(e) => setOverflowCap(e.target.value)}
+          />
+        </Field>
+        <Field
+          id={`${id}-rollover-cap`}
+          label="Rollover cap"
+          error={errors.rolloverCap}
+          hint="Unused allowance carried into the next month as a rollover grant, up to this many credits. 0 is no rollover. Applies from each user's next monthly reset."
+        >
+          <input id={`${id}-rollover-cap`} type="number" inputMode="numeric" min={0} max={100_000} step={1} value={rolloverCap} onChange={(e) => setRolloverCap(e.target.value)} />
+        </Field>
+        <Field id={`${id}-rollover-months`} label="Rollover lasts (months)" error={errors.rolloverMonths} hint="What is left of a rollover grant expires after this many months.">
+          <input
+            id={`${id}-rollover-months`}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={24}
+            step={1}
+            disabled={rolloverCap.trim() === '0'}
+            value={rolloverMonths}
+            onChange={(e) => setRolloverMonths(e.target.value)}
           />
         </Field>
         <ReasonField id={`${id}-reason`} value={reason} onChange={setReason} error={errors.reason} placeholder="e.g. pricing change for Q3" />
