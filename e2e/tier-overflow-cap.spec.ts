@@ -7,7 +7,8 @@ test('an admin sets a tier overflow cap in Settings; an empty field is unlimited
   await page.goto('/settings');
   await signIn(page);
   const tiers = page.getByTestId('tiers-table');
-  const proRow = tiers.getByRole('row').filter({ hasText: 'pro' });
+  // The tier's own cell, exactly: a header's text may hold the letters too ("Overflow capRollover").
+  const proRow = tiers.getByRole('row').filter({ has: page.getByRole('cell', { name: 'pro', exact: true }) });
   await expect(proRow).toContainText('50 a month');
 
   await tiers.getByRole('button', { name: 'Edit pro tier' }).click();

@@ -167,7 +167,7 @@ test('an admin edits a tier allowance with a reason', async ({ page }) => {
   await signIn(page);
   const tiers = page.getByTestId('tiers-table');
   await expect(tiers).toContainText('plus');
-  const plusRow = tiers.getByRole('row').filter({ hasText: 'plus' });
+  const plusRow = tiers.getByRole('row').filter({ has: page.getByRole('cell', { name: 'plus', exact: true }) });
   const before = (await plusRow.getByRole('cell').nth(1).textContent())?.trim() ?? '';
 
   await tiers.getByRole('button', { name: 'Edit plus tier' }).click();

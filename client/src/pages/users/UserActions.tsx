@@ -30,6 +30,7 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
   const [credits, setCredits] = useState('');
   const [reason, setReason] = useState('');
   const [expires, setExpires] = useState('');
+  const [priority, setPriority] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const grant = useMutation(
     trpc.admin.users.grant.mutationOptions({
@@ -50,6 +51,7 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
       setCredits('');
       setReason('');
       setExpires('');
+      setPriority('');
       setErrors({});
       resetGrant();
     }
@@ -72,6 +74,8 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
       credits: wholeNumber(credits),
       reason,
       expiresAt: expiresAt?.toISOString(),
+      // Empty: the default, spent alongside the monthly allowance.
+      priority: priority.trim() === '' ? undefined : wholeNumber(priority),
     });
     if (!result.ok) {
       setErrors(result.errors);
@@ -90,7 +94,8 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
           </div>
         )}
         <p className="dialog-lead">
-          Bonus credits for <strong className="mono">{user.userId}</strong>: spent after the monthly allowance, and kept across monthly resets until they expire.
+          Promotional credits for <strong className="mono">{user.userId}</strong>, kept across monthly resets until they expire. Credits are spent by priority (lower first), then the soonest expiry,
+          then the oldest grant.
         </p>
         <div className="form-row">
           <Field id={`${id}-credits`} label="Credits" error={errors.credits} hint="1 to 10,000">
@@ -100,6 +105,9 @@ export function GrantDialog({ open, user, onClose, onDone }: ActionDialogProps) 
             <input id={`${id}-expires`} type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
           </Field>
         </div>
+        <Field id={`${id}-priority`} label="Priority (optional)" error={errors.priority} hint="0 to 1000, lower is spent first. Empty: 50, alongside the monthly allowance; paid packs are 100.">
+          <input id={`${id}-priority`} type="number" inputMode="numeric" min={0} max={1000} step={1} placeholder="50" value={priority} onChange={(e) => setPriority(e.target.value)} />
+        </Field>
         <ReasonField
           id={`${id}-reason`}
           value={reason}

@@ -9,6 +9,7 @@ import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
+import { GrantBreakdown } from './GrantBreakdown';
 import { TierBadge } from './TierBadge';
 import { historyColumns, typeLabel } from './user-history-columns';
 import { AdjustDialog, GrantDialog, TierDialog } from './UserActions';
@@ -150,6 +151,16 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
                 </button>
               </div>
             )}
+          </>
+        )}
+
+        {u && (
+          <>
+            <div className="drawer-section-header">
+              <h3>Credit sources</h3>
+              <span className="muted">spent top to bottom: priority, then soonest expiry, then oldest</span>
+            </div>
+            <GrantBreakdown userId={userId} grants={u.grants} />
           </>
         )}
 
