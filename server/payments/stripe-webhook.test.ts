@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { buildApp } from '../app';
 import { auditLog } from '../auth/tables';
 import { col, countRow, queryOne } from '../db/rows';
+import { cliActor } from '../auth/audit';
+import { grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
 import { creditGrants } from '../ledger/tables';
 import { apiKeyCaller, createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
@@ -226,17 +228,24 @@ describe('[PAYMENTS] credit packs', () => {
     expect(await db().select().from(stripeEvents).where(eq(stripeEvents.eventId, event.id))).toHaveLength(1);
   });
 
-  it('[PAYMENTS] a refund after partial use claws back the unspent part, min(credits not yet clawed back, bonus balance), and records the rest as a loss', async () => {
+  it("[PAYMENTS] a refund after partial use claws back what is left of the pack's own grant, records the spent part as a loss, and leaves other grants alone", async () => {
     const { userId, customer } = await linkedUser('plus');
+    // A promotion spent after the pack (priority 200 > the pack's 100): the refund must not take it.
+    await grantCredits(db(), cliActor, { userId, credits: 4, priority: 200, reason: 'promotion after the pack' });
     const paymentIntent = `pi_${uniqueId('refund').replace(/-/g, '')}`;
     await postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent, amount: 1000 }));
-    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 10, bonus: 10 });
+    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 10, bonus: 14 });
     // 13 spent: the allowance's 10, then 3 of the pack.
     await spend(userId, 13);
-    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 0, bonus: 7 });
+    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 0, bonus: 11 });
     const refund = refundEvent({ paymentIntent, amount: 1000, amountRefunded: 1000 });
     expect((await postStripe(base, refund)).body.outcome).toBe('processed');
-    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 0, bonus: 0 });
+    expect(await balanceRow(db(), userId)).toMatchObject({ allowance: 0, bonus: 4 });
+    const left = await db().select().from(creditGrants).where(eq(creditGrants.userId, userId));
+    expect(left.map((g) => [g.kind, g.remaining]).sort()).toEqual([
+      ['paid', 0],
+      ['promotional', 4],
+    ]);
     expect(await eventRow(refund.id)).toMatchObject({ outcome: 'processed', creditsDelta: -7, creditsLost: 3, userId });
     const [grant] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, paymentIntent));
     expect(grant).toMatchObject({ creditsClawedBack: 7, creditsLost: 3, amountRefunded: 1000, status: 'refunded' });
