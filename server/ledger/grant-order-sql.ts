@@ -43,13 +43,15 @@ export const spendableGrantSql = (g: string) => sql.raw(`${g}.remaining > 0 and 
 
 /**
  * True when some grant of the user on row `uc` comes before the allowance in the order: the
- * allowance-only one-statement charge must then leave it to the ordered draw.
+ * allowance-only one-statement charge must then leave it to the ordered draw. `bonus_balance` is
+ * the sum of the user's unexpired grants (the reconciliation proves it), so at 0 no grant can come
+ * first and the common charge skips the probe.
  */
-export const grantBeforeAllowanceSql = (uc: string) => sql`exists (
+export const grantBeforeAllowanceSql = (uc: string) => sql`(${sql.raw(uc)}.bonus_balance > 0 and exists (
     select 1 from credit_grants g
     where g.user_id = ${sql.raw(uc)}.user_id and ${spendableGrantSql('g')}
       and (g.priority, coalesce(g.expires_at, 'infinity'::timestamptz), g.created_at)
-          < (${ALLOWANCE_PRIORITY}, ${allowanceExpirySql(sql.raw(`${uc}.last_reset_at`))}, ${sql.raw(uc)}.last_reset_at))`;
+          < (${ALLOWANCE_PRIORITY}, ${allowanceExpirySql(sql.raw(`${uc}.last_reset_at`))}, ${sql.raw(uc)}.last_reset_at)))`;
 
 /**
  * Spends `credits` of the user in the order, in one statement, on a user_credits row the caller's
