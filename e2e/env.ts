@@ -10,3 +10,5 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const restartPidFile = (port: string | number) => `${process.env.TMPDIR ?? '/tmp'}/creditdesk-e2e-launcher-${port}.pid`;
 /** The server's STRIPE_WEBHOOK_SECRET: specs sign Stripe events with it (e2e/payments.spec.ts). */
 export const E2E_STRIPE_SECRET = 'whsec_e2e_payments_spec_secret';
+/** Where the server launcher writes its database's URL, so a spec can inject a fault there (e2e/payments.spec.ts). */
+export const databaseUrlFile = (port: string | number) => `${process.env.TMPDIR ?? '/tmp'}/creditdesk-e2e-database-${port}.url`;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { E2E_STRIPE_SECRET, restartPidFile } from './env';
+import { databaseUrlFile, E2E_STRIPE_SECRET, restartPidFile } from './env';
 
 const adminUrl = process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const stamp = `${Date.now()}_${process.pid}`;
@@ -49,6 +49,7 @@ let server = startChild();
 // this launcher, whose pid is in restartPidFile(PORT), stops the server gracefully and starts it
 // again on the same database and port.
 writeFileSync(restartPidFile(process.env.PORT ?? ''), String(process.pid));
+writeFileSync(databaseUrlFile(process.env.PORT ?? ''), dbUrl.toString());
 let restarting = false;
 process.on('SIGUSR2', () => {
   if (restarting) return;

@@ -71,6 +71,9 @@ export const stripeEventsInputSchema = z.object({
   limit: z.number().int().min(1).max(200).default(50),
 });
 
+/** A failed event, by its row id (`StripeEventView.id`), to apply again from its stored payload. */
+export const stripeEventRetryInputSchema = z.object({ id: z.string().regex(/^\d{1,18}$/, 'id must be the id of an event row') });
+
 export const stripeEventSchema = z.object({
   id: z.string(),
   eventId: z.string().nullable(),

@@ -29,3 +29,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * What went wrong, for an operator: the database's own message and code rather than the ORM's
+ * "Failed query: …" wrapper, which repeats the SQL and its parameters and hides the cause.
+ */
+export function describeError(err: unknown): string {
+  let inner = err;
+  for (let depth = 0; depth < 4 && inner instanceof Error && inner.cause instanceof Error; depth++) inner = inner.cause;
+  if (!(inner instanceof Error)) return String(inner);
+  const code = pgErrorCode(inner);
+  return code ? `${inner.message} (PostgreSQL ${code})` : inner.message;
+}

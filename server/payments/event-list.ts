@@ -5,7 +5,7 @@ import { stripeEvents } from './tables';
 
 type EventRow = typeof stripeEvents.$inferSelect;
 
-const toEventView = (r: EventRow): StripeEventView => ({
+export const toEventView = (r: EventRow): StripeEventView => ({
   id: String(r.id),
   eventId: r.eventId,
   type: r.type,

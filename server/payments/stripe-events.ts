@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { Tier } from '../../shared/enums';
 import { audit, type Actor } from '../auth/audit';
 import type { DbOrTx } from '../db/client';
+import { describeError } from '../db/errors';
 import { col, queryOne } from '../db/rows';
 import { changeTier, grantCredits } from '../ledger/admin-ops';
 import { creditTransactions, users } from '../ledger/tables';
@@ -369,13 +370,31 @@ async function dispatch(tx: DbOrTx, event: Stripe.Event): Promise<EventOutcome> 
   }
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+export const messageOf = (err: unknown) => describeError(err).slice(0, 2000);
+
+/** Applies a claimed event (its stripe_events row `id`, locked by the caller's transaction) and records what it did on that row. */
+export async function applyClaimedEvent(tx: DbOrTx, id: number, event: Stripe.Event): Promise<EventOutcome> {
+  const outcome = await dispatch(tx, event);
+  await tx
+    .update(stripeEvents)
+    .set({
+      outcome: outcome.outcome,
+      reason: outcome.reason,
+      error: null,
+      userId: outcome.userId ?? null,
+      objectId: outcome.objectId ?? null,
+      creditsDelta: outcome.creditsDelta ?? null,
+      creditsLost: outcome.creditsLost ?? null,
+    })
+    .where(eq(stripeEvents.id, id));
+  return outcome;
+}
 
 /**
  * One verified event, exactly once: its stripe_events row is inserted in the transaction of its
  * effects, and the unique event id makes a second delivery (also one arriving at the same moment,
  * which waits on the first's insert) find it and change nothing. A failure rolls the effects back and
- * records the event as failed; a later delivery of a failed event is processed again.
+ * records the event as failed; a later delivery of a failed event (or an admin's retry) processes it again.
  */
 export async function applyStripeEvent(db: DbOrTx, event: Stripe.Event): Promise<AppliedEvent> {
   const row = { eventId: event.id, type: event.type, eventCreatedAt: new Date(event.created * 1000), payload: event as unknown };
@@ -391,19 +410,7 @@ export async function applyStripeEvent(db: DbOrTx, event: Stripe.Event): Promise
         })
         .returning({ id: stripeEvents.id });
       if (!claim) return { duplicate: true };
-      const outcome = await dispatch(tx, event);
-      await tx
-        .update(stripeEvents)
-        .set({
-          outcome: outcome.outcome,
-          reason: outcome.reason,
-          userId: outcome.userId ?? null,
-          objectId: outcome.objectId ?? null,
-          creditsDelta: outcome.creditsDelta ?? null,
-          creditsLost: outcome.creditsLost ?? null,
-        })
-        .where(eq(stripeEvents.id, claim.id));
-      return { duplicate: false, outcome };
+      return { duplicate: false, outcome: await applyClaimedEvent(tx, claim.id, event) };
     });
   } catch (err) {
     const error = messageOf(err);

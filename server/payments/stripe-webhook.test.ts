@@ -1,5 +1,4 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildApp } from '../app';
@@ -9,29 +8,17 @@ import { cliActor } from '../auth/audit';
 import { grantCredits } from '../ledger/admin-ops';
 import { consumeCredits } from '../ledger/consume';
 import { creditGrants } from '../ledger/tables';
-import { apiKeyCaller, createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
+import { signedInCaller, uniqueId } from '../test/harness';
+import { startStripeServer, type StripeServer } from '../test/stripe-server';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
-import {
-  checkoutEvent,
-  disputeClosedEvent,
-  disputeEvent,
-  newCustomerId,
-  newSubscriptionId,
-  postStripe,
-  refundEvent,
-  signStripe,
-  stripeEvent,
-  subscriptionEvent,
-  TEST_STRIPE_SECRET,
-} from '../test/stripe-events';
+import { checkoutEvent, disputeClosedEvent, disputeEvent, newCustomerId, newSubscriptionId, postStripe, refundEvent, signStripe, stripeEvent, subscriptionEvent } from '../test/stripe-events';
 import { stripeEvents, stripePackGrants } from './tables';
 
-let env: TestEnv;
-let app: FastifyInstance;
+let server: StripeServer;
 let base: string;
-let admin: Awaited<ReturnType<typeof signedInCaller>>['caller'];
-let users: Awaited<ReturnType<typeof apiKeyCaller>>['caller'];
-const db = () => env.deps.dbHandle.db;
+let admin: StripeServer['admin'];
+let users: StripeServer['users'];
+const db = () => server.env.deps.dbHandle.db;
 
 const PLUS = 'price_test_plus';
 const PRO = 'price_test_pro';
@@ -39,13 +26,8 @@ const PACK = 'price_test_pack10';
 const EXPIRING_PACK = 'price_test_pack5_30d';
 
 beforeAll(async () => {
-  env = await createTestEnv({ STRIPE_WEBHOOK_SECRET: TEST_STRIPE_SECRET });
-  app = await buildApp(env.deps);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  admin = (await signedInCaller(env.deps, 'admin')).caller;
-  users = (await apiKeyCaller(env.deps, ['users:write'])).caller;
+  server = await startStripeServer();
+  ({ base, admin, users } = server);
   await admin.admin.payments.prices.upsert({ priceId: PLUS, kind: 'tier', tier: 'plus' });
   await admin.admin.payments.prices.upsert({ priceId: PRO, kind: 'tier', tier: 'pro' });
   await admin.admin.payments.prices.upsert({ priceId: PACK, kind: 'pack', credits: 10 });
@@ -55,8 +37,7 @@ afterEach(async () => {
   await expectLedgerClean(db());
 });
 afterAll(async () => {
-  await app?.close();
-  await env?.close();
+  await server?.close();
 });
 
 /** A user linked to a new Stripe customer through users.upsert, as a product app would make it. */
@@ -85,7 +66,7 @@ describe('[PAYMENTS] price mapping', () => {
     expect(audits.map((a) => a.before === null)).toContain(true);
     expect(await reasonOf(admin.admin.payments.prices.upsert({ priceId, kind: 'tier' }))).toBe('BAD_REQUEST');
     expect(await reasonOf(admin.admin.payments.prices.upsert({ priceId, kind: 'pack', tier: 'plus', credits: 3 }))).toBe('BAD_REQUEST');
-    const analyst = (await signedInCaller(env.deps, 'analyst')).caller;
+    const analyst = (await signedInCaller(server.env.deps, 'analyst')).caller;
     expect(await reasonOf(analyst.admin.payments.prices.upsert({ priceId, kind: 'pack', credits: 3 }))).toBe('FORBIDDEN');
     expect((await analyst.admin.payments.prices.list()).length).toBeGreaterThan(0);
   });
@@ -361,7 +342,7 @@ describe('[PAYMENTS] signatures', () => {
   });
 
   it('without STRIPE_WEBHOOK_SECRET the route answers 503 and says what to set', async () => {
-    const bare = await buildApp({ ...env.deps, config: { ...env.deps.config, STRIPE_WEBHOOK_SECRET: undefined } });
+    const bare = await buildApp({ ...server.env.deps, config: { ...server.env.deps.config, STRIPE_WEBHOOK_SECRET: undefined } });
     try {
       const res = await bare.inject({ method: 'POST', url: '/webhooks/stripe', payload: JSON.stringify(checkoutEvent({})), headers: { 'content-type': 'application/json' } });
       expect(res.statusCode).toBe(503);

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState, type FormEvent } from 'react';
 import { tiers, type Tier } from '../../../shared/enums';
-import { priceMappingInputSchema, stripeEventOutcomes, type PriceKind, type PriceMapping, type StripeEventOutcome, type StripeEventView } from '../../../shared/payments';
+import { priceMappingInputSchema, type PriceKind, type PriceMapping } from '../../../shared/payments';
 import { isAdmin, useMe } from '../auth';
 import { DataTable } from '../components/DataTable';
 import { PageHeader } from '../components/EmptyState';
@@ -12,11 +12,9 @@ import { errorMessage } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { validate, type FieldErrors } from '../lib/forms';
 import { useTRPC } from '../trpc';
+import { StripeEventsSection } from './payments/StripeEventsSection';
 
 const priceCol = createColumnHelper<PriceMapping>();
-const eventCol = createColumnHelper<StripeEventView>();
-
-const outcomeBadge: Record<StripeEventOutcome, string> = { processed: 'badge-ok', ignored: 'badge-muted', failed: 'badge-warn', refused: 'badge-warn' };
 
 type Draft = { priceId: string; kind: PriceKind; tier: Tier; credits: string; expiresInDays: string };
 const emptyDraft: Draft = { priceId: '', kind: 'pack', tier: 'plus', credits: '', expiresInDays: '' };
@@ -36,8 +34,6 @@ export function PaymentsPage() {
   const toast = useToast();
   const admin = isAdmin(useMe());
   const prices = useQuery(trpc.admin.payments.prices.list.queryOptions());
-  const [outcome, setOutcome] = useState<StripeEventOutcome | ''>('');
-  const events = useQuery({ ...trpc.admin.payments.events.list.queryOptions({ limit: 100, ...(outcome ? { outcome } : {}) }), refetchInterval: 10_000 });
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [errors, setErrors] = useState<FieldErrors>({});
 
@@ -96,40 +92,6 @@ export function PaymentsPage() {
       }),
     ],
     [admin],
-  );
-
-  const eventColumns = useMemo(
-    () => [
-      eventCol.accessor('receivedAt', { header: 'Received', cell: (c) => <time dateTime={c.getValue()}>{formatDateTime(c.getValue())}</time> }),
-      eventCol.accessor('type', { header: 'Event', cell: (c) => <code>{c.getValue() ?? '(unverified)'}</code> }),
-      eventCol.accessor('outcome', {
-        header: 'Outcome',
-        cell: (c) => <span className={`badge ${outcomeBadge[c.getValue()]}`}>{c.getValue()}</span>,
-      }),
-      eventCol.display({
-        id: 'detail',
-        header: 'Detail',
-        meta: { grow: true },
-        cell: (c) => {
-          const e = c.row.original;
-          const text = e.error ?? e.reason ?? '';
-          return <span title={text}>{text}</span>;
-        },
-      }),
-      eventCol.accessor('userId', { header: 'User', cell: (c) => c.getValue() ?? '—' }),
-      eventCol.display({
-        id: 'credits',
-        header: 'Credits',
-        meta: { align: 'right' },
-        cell: (c) => {
-          const e = c.row.original;
-          if (e.creditsDelta === null && e.creditsLost === null) return '—';
-          return `${e.creditsDelta !== null && e.creditsDelta > 0 ? '+' : ''}${e.creditsDelta ?? 0}${e.creditsLost ? ` (${e.creditsLost} lost)` : ''}`;
-        },
-      }),
-      eventCol.accessor('eventId', { header: 'Stripe id', meta: { mono: true }, cell: (c) => c.getValue() ?? '—' }),
-    ],
-    [],
   );
 
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
@@ -202,36 +164,7 @@ export function PaymentsPage() {
           emptyMessage="No prices mapped yet: events for unmapped prices are recorded as ignored."
         />
       </section>
-      <section className="section" aria-labelledby="stripe-events-title">
-        <div className="section-header">
-          <div>
-            <h2 id="stripe-events-title">Events received</h2>
-            <p className="section-description">The latest 100, newest first. Refused: the signature did not hold, nothing was changed.</p>
-          </div>
-          <label className="field">
-            <span>Outcome</span>
-            <select value={outcome} onChange={(e) => setOutcome(e.target.value as StripeEventOutcome | '')} aria-label="Outcome">
-              <option value="">All</option>
-              {stripeEventOutcomes.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-        <DataTable
-          label="Stripe events"
-          testId="stripe-events-table"
-          columns={eventColumns}
-          data={events.data?.items}
-          loading={events.isPending}
-          error={events.isError ? errorMessage(events.error) : null}
-          getRowId={(e) => e.id}
-          isRowMuted={(e) => e.outcome === 'ignored'}
-          emptyMessage="No Stripe events received yet."
-        />
-      </section>
+      <StripeEventsSection admin={admin} />
     </div>
   );
 }

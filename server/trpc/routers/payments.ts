@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { priceMappingInputSchema, priceMappingSchema, stripeEventsInputSchema, stripeEventsPageSchema } from '../../../shared/payments';
+import { priceMappingInputSchema, priceMappingSchema, stripeEventRetryInputSchema, stripeEventSchema, stripeEventsInputSchema, stripeEventsPageSchema } from '../../../shared/payments';
 import { listStripeEvents } from '../../payments/event-list';
+import { retryStripeEvent } from '../../payments/event-retry';
 import { listPrices, upsertPrice } from '../../payments/prices';
 import { router } from '../init';
 import { adminProcedure } from '../procedures';
@@ -21,5 +22,9 @@ export const paymentsRouter = router({
       .input(stripeEventsInputSchema)
       .output(stripeEventsPageSchema)
       .query(({ ctx, input }) => listStripeEvents(ctx.db, input)),
+    retry: adminProcedure('admin')
+      .input(stripeEventRetryInputSchema)
+      .output(stripeEventSchema)
+      .mutation(({ ctx, input }) => retryStripeEvent(ctx.db, ctx.actor, input)),
   }),
 });

@@ -5,6 +5,7 @@ import { isAdmin, useMe } from '../../auth';
 import { formatCount } from '../../components/Amount';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { DataTable } from '../../components/DataTable';
+import { LoadMore } from '../../components/LoadMore';
 import { useToast } from '../../components/Toasts';
 import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
@@ -180,13 +181,7 @@ export function UserPanel({ userId, onClose }: { userId: string; onClose: () => 
           emptyMessage="No credit movements yet."
           isRowMuted={(t) => t.status === 'refunded'}
         />
-        {history.hasNextPage && (
-          <div className="load-more">
-            <button type="button" className="button button-small" onClick={() => void history.fetchNextPage()} disabled={history.isFetchingNextPage}>
-              {history.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          </div>
-        )}
+        <LoadMore query={history} />
       </div>
 
       {admin && u && (
