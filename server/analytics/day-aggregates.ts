@@ -3,17 +3,19 @@ import { sql, type SQL } from 'drizzle-orm';
 /**
  * The ledger entries that are requests, for days [from, to] in UTC: a consumption or a capture is
  * a successful request, a released or expired hold a failed one. Both the nightly summary and the
- * live figures for today are built from this one definition.
+ * live figures for today are built from this one definition. `only` narrows it with a predicate on
+ * `t`, `rows` replaces the table with a subquery of it (the live hub's newly visible rows).
  */
-export const requestEntries = (from: string, to: string): SQL => sql`
+export const requestEntries = (from: string, to: string, only?: SQL, rows: SQL = sql`credit_transactions`): SQL => sql`
   select t.user_id, t.transaction_type, t.source, t.tier, t.provider, t.enhancement_type, t.credits_used,
          coalesce(t.cost_usd, 0) as cost_usd,
          (t.created_at at time zone 'UTC')::date as day,
          (t.transaction_type in ('consumption', 'capture')) as ok
-  from credit_transactions t
+  from ${rows} t
   where t.created_at >= (${from}::date)::timestamp at time zone 'UTC'
     and t.created_at < ((${to}::date) + 1)::timestamp at time zone 'UTC'
-    and t.transaction_type in ('consumption', 'capture', 'release')`;
+    and t.transaction_type in ('consumption', 'capture', 'release')
+    ${only ? sql`and ${only}` : sql``}`;
 
 /** One row per day: the columns of daily_usage_summary. */
 export const summaryRows = (from: string, to: string): SQL => sql`

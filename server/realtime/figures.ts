@@ -3,20 +3,18 @@ import { z } from 'zod';
 import type { LiveFigures } from '../../shared/live';
 import type { DbOrTx } from '../db/client';
 import { col, queryOne } from '../db/rows';
-import { today } from '../analytics/days';
-import { liveSummary } from '../analytics/trends';
+import type { TodayTotals } from './today-totals';
 
 const headlineTotalsRow = z.object({ platform: col.integer, active_users: col.integer, month_cost: col.decimal, alert_count: col.integer });
 
 /**
- * The dashboard's headline figures (the same SQL as admin.dashboard's, without its trend, provider
- * and forecast parts): today's live summary from today's ledger rows, the platform's pool credits,
+ * The dashboard's headline figures (the same definitions as admin.dashboard's, without its trend,
+ * provider and forecast parts): today's totals as the hub keeps them, the platform's pool credits,
  * users holding credits, and the month's cost (finished days from the daily table plus today).
  */
-export async function liveFigures(db: DbOrTx): Promise<LiveFigures> {
-  const now = today();
-  const [todayRow] = await liveSummary(db);
-  const todayCost = todayRow?.cost_usd ?? '0';
+export async function liveFigures(db: DbOrTx, todayTotals: TodayTotals): Promise<LiveFigures> {
+  const now = todayTotals.day;
+  const todayCost = todayTotals.costUsd;
   const totals = await queryOne(
     db,
     headlineTotalsRow,
@@ -29,8 +27,8 @@ export async function liveFigures(db: DbOrTx): Promise<LiveFigures> {
   );
   return {
     platformCreditsRemaining: totals!.platform,
-    creditsConsumedToday: Number(todayRow?.credits_consumed ?? 0),
-    requestsToday: Number(todayRow?.total_requests ?? 0),
+    creditsConsumedToday: todayTotals.credits,
+    requestsToday: todayTotals.requests,
     activeUsers: totals!.active_users,
     monthCostUsd: totals!.month_cost,
     activeAlertCount: totals!.alert_count,

@@ -13,6 +13,8 @@ const BATCH = 500;
 const MAX_BATCHES_PER_POLL = 6;
 
 type Gap = { from: number; to: number; seenAt: number };
+/** Where a tail stands, to put it back when the rows a poll read could not be used. */
+export type TailMark = { maxId: number | null; gaps: Gap[] };
 
 const columns = sql`ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
   ct.balance_after, ct.cost_usd::text as cost_usd, ct.provider, ct.enhancement_type, ct.moodboard_id,
@@ -75,20 +77,35 @@ export class LedgerTail {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts at the current end: history before it is the streams' own catch-up, not the tail's. */
-  async start(): Promise<void> {
-    this.maxId = Number(await maxLedgerId(this.db));
+  /** The highest id read: every row visible at the last poll with an id up to it has been returned (or its gap given up). */
+  get lastId(): number | null {
+    return this.maxId;
   }
 
-  async poll(): Promise<LiveLedgerRow[]> {
-    if (this.maxId === null) await this.start();
+  mark(): TailMark {
+    return { maxId: this.maxId, gaps: this.gaps.map((g) => ({ ...g })) };
+  }
+
+  reset(mark: TailMark): void {
+    this.maxId = mark.maxId;
+    this.gaps = mark.gaps.map((g) => ({ ...g }));
+  }
+
+  /** Starts at the current end: history before it is the streams' own catch-up, not the tail's. */
+  async start(db: DbOrTx = this.db): Promise<void> {
+    this.maxId = Number(await maxLedgerId(db));
+  }
+
+  /** The rows that became visible since the last poll; `db` may be a caller's snapshot (repeatable read) to read more in. */
+  async poll(db: DbOrTx = this.db): Promise<LiveLedgerRow[]> {
+    if (this.maxId === null) await this.start(db);
     const out: LiveLedgerRow[] = [];
     const at = this.now();
     this.gaps = this.gaps.filter((g) => at - g.seenAt < GAP_WINDOW_MS);
     for (let batch = 0; batch < MAX_BATCHES_PER_POLL; batch++) {
       const gapSql = this.gaps.map((g) => sql` or ct.id between ${g.from} and ${g.to}`);
       const rows = await queryRows(
-        this.db,
+        db,
         ledgerSqlRow,
         sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
             where ct.id > ${this.maxId} ${sql.join(gapSql, sql``)} order by ct.id limit ${BATCH}`,

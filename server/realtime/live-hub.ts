@@ -3,7 +3,9 @@ import type { LiveAlert, LiveFigures, LiveLedgerRow, LiveProvider } from '../../
 import type { Db } from '../db/client';
 import type { ChangeBus } from './change-bus';
 import { liveFigures } from './figures';
+import { today } from '../analytics/days';
 import { LedgerTail } from './ledger-tail';
+import { addToToday, countToday, type TodayTotals } from './today-totals';
 import { openAlerts, providerStates } from './snapshots';
 
 export type HubListener = {
@@ -20,10 +22,15 @@ export type HubTiming = {
   fallbackMs: number;
   /** Figures are recomputed at least this often even when nothing woke the hub (pool refills). */
   figuresEveryMs: number;
-  /** ...and at most this often: today's summary reads today's ledger rows, the one query that grows with load. */
+  /** ...and at most this often. */
   figuresMinMs: number;
+  /**
+   * Today's totals are counted in full (today's ledger rows: the one read that grows with the day)
+   * this often, and at a day's turn; in between, the rows each poll returns are added to them.
+   */
+  todayRecountMs: number;
 };
-export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500 };
+export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500, todayRecountMs: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,6 +50,10 @@ export class LiveHub {
   private tail: LedgerTail;
   private figuresAt = 0;
   private figuresDirty = false;
+  private todayTotals: TodayTotals | null = null;
+  private todayCountedAt = 0;
+  /** Ids the tail returned since today's totals were last brought up to date. */
+  private uncounted: string[] = [];
   figures: LiveFigures | null = null;
   providers = new Map<string, LiveProvider>();
   alerts = new Map<string, LiveAlert>();
@@ -90,6 +101,7 @@ export class LiveHub {
     try {
       this.tail = new LedgerTail(this.db);
       this.figuresAt = 0;
+      this.todayTotals = null;
       await this.tick(true);
       markReady();
       let last = Date.now();
@@ -121,7 +133,7 @@ export class LiveHub {
     this.ticks += 1;
     try {
       const ls = [...this.listeners];
-      const rows = await this.tail.poll();
+      const rows = await this.pollLedger();
       if (rows.length) for (const l of ls) l.ledger?.(rows);
       const providersMoved = await this.refreshProviders(first, ls);
       const alertsMoved = await this.refreshAlerts(first, ls);
@@ -130,7 +142,11 @@ export class LiveHub {
       if (first || since >= this.timing.figuresEveryMs || (this.figuresDirty && since >= this.timing.figuresMinMs)) {
         this.figuresAt = Date.now();
         this.figuresDirty = false;
-        const next = await liveFigures(this.db);
+        if (this.uncounted.length) {
+          this.todayTotals = await addToToday(this.db, this.todayTotals!, this.uncounted);
+          this.uncounted = [];
+        }
+        const next = await liveFigures(this.db, this.todayTotals!);
         if (JSON.stringify(next) !== JSON.stringify(this.figures)) {
           this.figures = next;
           for (const l of ls) l.figures?.(next);
@@ -139,6 +155,39 @@ export class LiveHub {
     } catch (err) {
       // The database away: streams stay open and catch up on the next tick that reads.
       this.log.warn({ err }, 'realtime tick failed');
+    }
+  }
+
+  /**
+   * The tail's new rows. When today's totals are due a full count, the poll and the count read one
+   * snapshot (repeatable read), so the count holds exactly the rows up to the tail's last id and
+   * every later poll returns only rows it did not count; otherwise the new ids wait to be added.
+   */
+  private async pollLedger() {
+    const due = !this.todayTotals || this.todayTotals.day !== today() || Date.now() - this.todayCountedAt >= this.timing.todayRecountMs;
+    if (!due) {
+      const rows = await this.tail.poll();
+      for (const r of rows) this.uncounted.push(r.transactionId);
+      return rows;
+    }
+    const mark = this.tail.mark();
+    try {
+      const { rows, totals } = await this.db.transaction(
+        async (tx) => {
+          const polled = await this.tail.poll(tx);
+          return { rows: polled, totals: await countToday(tx, this.tail.lastId) };
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+      this.todayTotals = totals;
+      this.todayCountedAt = Date.now();
+      this.uncounted = [];
+      this.figuresDirty = true;
+      return rows;
+    } catch (err) {
+      // Nothing was delivered: the next tick reads the same rows again.
+      this.tail.reset(mark);
+      throw err;
     }
   }
 
