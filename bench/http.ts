@@ -21,7 +21,9 @@ import { consumeFloorOp, consumeHttpOp, enhanceFloorOp, enhanceHttpOp } from './
 import { configureStubProvider, deleteRedisPrefix } from './http/setup';
 import { startBareServer, type BareServer } from './http/bare-floor';
 
-const CLIENT_COUNTS = [1, 16, 64];
+/** Diagnostics (a profile of one procedure at one load): BENCH_CLIENTS=16 BENCH_HTTP_PROCS=enhance. */
+const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,16,64').split(',').map(Number);
+const PROCS = (process.env.BENCH_HTTP_PROCS ?? 'consume,enhance').split(',') as Proc[];
 const USERS = 64;
 const PROVIDER = 'bench-fal';
 const POOL_CREDITS = 100_000_000;
@@ -55,7 +57,7 @@ const http: Benchmark = {
   async run() {
     const s = { rounds: envInt('BENCH_ROUNDS', 2), seconds: envInt('BENCH_SECONDS', 5), warmupSeconds: 1, pacedSeconds: envInt('BENCH_PACED_SECONDS', 10) };
     log(
-      `settings: ${s.rounds} rounds x ${s.seconds} s per case after 1 s of warm-up (BENCH_ROUNDS, BENCH_SECONDS) at ${CLIENT_COUNTS.join(', ')} clients; ` +
+      `settings (BENCH_CLIENTS, BENCH_HTTP_PROCS select a part): ${s.rounds} rounds x ${s.seconds} s per case after 1 s of warm-up (BENCH_ROUNDS, BENCH_SECONDS) at ${CLIENT_COUNTS.join(', ')} clients; ` +
         `paced cases ${s.pacedSeconds} s (BENCH_PACED_SECONDS); Redis ${REDIS_URL} (BENCH_REDIS_URL)`,
     );
     let db: BenchDb | undefined;
@@ -115,7 +117,8 @@ const http: Benchmark = {
         proc,
         variant: 'floor',
         open: async (clients) => {
-          const sql = postgres(url, { max: clients, onnotice: () => {} });
+          // The pool the server and the bare floor have: 64 more connections do not fit beside theirs under max_connections 100.
+          const sql = postgres(url, { max: Math.min(clients, SERVER_POOL), onnotice: () => {} });
           return { op: make(sql), close: () => sql.end({ timeout: 5 }) };
         },
       });
@@ -134,7 +137,7 @@ const http: Benchmark = {
           },
         };
       };
-      const modes: HttpMode[] = [
+      const allModes: HttpMode[] = [
         floorMode('consume', (sql) => consumeFloorOp(sql, allowance)),
         httpMode('consume', 'bare', (p) => consumeHttpOp(p, allowance, 'user_credits')),
         httpMode('consume', 'distinct', (p) => consumeHttpOp(p, allowance, 'user_credits')),
@@ -144,6 +147,7 @@ const http: Benchmark = {
         httpMode('enhance', 'distinct', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
         httpMode('enhance', 'pool', (p) => enhanceHttpOp(p, overflow, inputImageUrl, PROVIDER, 'platform_pool')),
       ];
+      const modes = allModes.filter((m) => PROCS.includes(m.proc));
 
       const statsSql = postgres(url, { max: 1, onnotice: () => {} });
       const results = new Map<number, Map<string, Summary>>();
@@ -159,7 +163,7 @@ const http: Benchmark = {
       }
 
       const cases: CaseReport[] = [];
-      for (const proc of ['consume', 'enhance'] as const) {
+      for (const proc of PROCS) {
         for (const clients of CLIENT_COUNTS) {
           const sums = results.get(clients)!;
           const floor = sums.get(`${proc}-floor`)!.throughput;

@@ -3,40 +3,21 @@ import type { Sql } from 'postgres';
 import type { JsonPoster } from '../lib/http-client';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
+import { consumeStatementSql } from '../../server/ledger/consume';
+import { captureStatementSql, holdStatementSql } from '../../server/ledger/reservations';
+import { appStatement } from './app-statement';
 
 const HASH = 'f'.repeat(32);
-const ZERO_USD = '0.000000';
 
 /**
  * credits.consume's raw-SQL floor: the one statement consumeCredits issues in its common case (the
- * conditional debit and its ledger entry as data-modifying CTEs, server/ledger/consume.ts), with
- * postgres.js and prepared statements, on the client's own user.
+ * conditional debit and its ledger entry as data-modifying CTEs, `consumeStatementSql`), on the
+ * client's own user.
  */
-export async function consumeStatement(sql: Sql, userId: string): Promise<{ id: string; balance_after: number }> {
-  const credits = 1;
-  const [row] = await sql`
-    with debit as (
-      update user_credits set
-        last_bonus_used = ${credits} - least(current_balance, ${credits}),
-        bonus_balance = bonus_balance - (${credits} - least(current_balance, ${credits})),
-        current_balance = current_balance - least(current_balance, ${credits}),
-        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${credits}),
-        consumed_this_month = consumed_this_month + ${credits},
-        lifetime_consumed = lifetime_consumed + ${credits},
-        updated_at = now()
-      where user_id = ${userId}
-        and current_balance + bonus_balance >= ${credits}
-        and last_reset_at >= date_trunc('month', now(), ${'UTC'})
-      returning current_balance + bonus_balance as balance_after, last_bonus_used, subscription_tier
-    ), entry as (
-      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
-        source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-      select ${userId}, 'consumption', ${credits}, ${-credits}, last_bonus_used, balance_after,
-        'user_credits', subscription_tier, ${ZERO_USD}, ${'upscale'}, ${null}, ${nextKey('floor')}, ${HASH}
-      from debit
-      returning id
-    )
-    select entry.id::text as id, debit.balance_after from debit, entry`;
+const consumeSql = appStatement((v) => consumeStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, HASH), ['userId', 'key']);
+
+export async function consumeStatement(sql: Sql, userId: string, prepare = true): Promise<{ id: string; balance_after: number }> {
+  const [row] = await consumeSql(sql, { userId, key: nextKey('floor') }, prepare);
   if (!row) throw new Error(`consume floor: ${userId} could not be debited`);
   return row as unknown as { id: string; balance_after: number };
 }
@@ -47,13 +28,20 @@ export const consumeFloorOp =
     await consumeStatement(sql, userIds[client]!);
   };
 
+const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key, ttlSeconds: 60 }, 60, HASH, 'user_credits'), ['userId', 'key']);
+const captureSql = appStatement(
+  (v) => captureStatementSql({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId }, v.cost),
+  ['reservationId', 'provider', 'requestId', 'cost'],
+);
+
 /**
  * enhance.run's raw-SQL floor: the SQL the gateway issues for one enhancement that a provider serves
  * from the client's own allowance (server/providers/gateway.ts and what it calls), in the same
- * order and the same transactions, with postgres.js and prepared statements — without HTTP, tRPC,
- * Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
- * claim; active providers; hold (debit, reservation, hold entry); attach; pool draw (free stripe and
- * its pool entry, one statement); call record; capture (reservation, balance, capture entry, cost); complete.
+ * order and the same transactions, the ledger's statements compiled from the app's own builders —
+ * without HTTP, tRPC, Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
+ * claim; active providers; the hold (one statement); attach; the pool draw (a free stripe and its
+ * pool entry, one statement); the call record; then in one transaction the claim's row lock, the
+ * capture (one statement) and, in a savepoint, the stored result and its webhook event.
  */
 export async function enhanceStatements(sql: Sql, userId: string, provider: string): Promise<Record<string, string>> {
   const key = nextKey('efloor');
@@ -67,66 +55,31 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
            (select sum(balance)::text from credit_pool_stripes s join credit_pools p on p.provider = s.provider
             where s.provider = a.name and p.status <> 'suspended') as pool_balance
     from api_providers a
-    where a.is_active
+    where a.is_active and a.archived_at is null
     order by a.priority, a.cost_per_request, a.name`;
   if (candidates[0]?.name !== provider) throw new Error(`enhance floor: first provider is ${String(candidates[0]?.name)}`);
-  const hold = await sql.begin(async (tx) => {
-    const [debit] = await tx`
-      update user_credits set
-        last_bonus_used = ${1} - least(current_balance, ${1}),
-        bonus_balance = bonus_balance - (${1} - least(current_balance, ${1})),
-        current_balance = current_balance - least(current_balance, ${1}),
-        allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${1}),
-        consumed_this_month = consumed_this_month + ${1},
-        lifetime_consumed = lifetime_consumed + ${1},
-        updated_at = now()
-      where user_id = ${userId}
-        and current_balance + bonus_balance >= ${1}
-        and last_reset_at >= date_trunc('month', now(), ${'UTC'})
-      returning current_balance + bonus_balance as balance_after, last_bonus_used as bonus_used, subscription_tier as tier`;
-    if (!debit) throw new Error(`enhance floor: ${userId} could not be debited`);
-    const [r] = await tx`
-      insert into credit_reservations (user_id, credits, bonus_credits, source, tier, expires_at, idempotency_key, request_hash, enhancement_type, moodboard_id)
-      values (${userId}, ${1}, ${debit.bonus_used as number}, 'user_credits', ${debit.tier as string}, now() + make_interval(secs => ${60}),
-              ${`enhance:${key}`}, ${HASH}, ${'upscale'}, ${null})
-      on conflict (idempotency_key) do nothing returning *`;
-    await tx`
-      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
-        enhancement_type, moodboard_id, reservation_id, status)
-      values (${userId}, 'hold', ${1}, ${-1}, ${debit.bonus_used as number}, ${debit.balance_after as number}, 'user_credits', ${debit.tier as string},
-        ${'upscale'}, ${null}, ${r!.id as string}, 'pending')`;
-    return r!;
-  });
+  const [hold] = await holdSql(sql, { userId, key: `enhance:${key}` });
+  if (!hold) throw new Error(`enhance floor: ${userId} could not be held`);
   const reservationId = hold.id as string;
   await sql`update enhancement_requests set reservation_id = ${reservationId} where id = ${claim.id as string}`;
   const requestId = randomUUID();
-  // The free-stripe draw writes its pool entry itself (migration 0010); the gateway runs it in a transaction.
-  const hit = await sql.begin(async (tx) => {
-    const [h] = await tx`select * from creditdesk_draw_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)}, ${reservationId})`;
-    if (!h) throw new Error('enhance floor: no free stripe');
-    return h;
-  });
+  const [hit] = await sql`select * from creditdesk_draw_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)}, ${reservationId})`;
+  if (!hit) throw new Error('enhance floor: no free stripe');
   await sql`
     insert into provider_calls (provider, request_id, reservation_id, outcome, latency_ms, http_status, error_kind, error, provider_request_id)
     values (${provider}, ${requestId}, ${reservationId}, 'success', ${3}, ${null}, ${null}, ${null}, ${'bench-1'})`;
-  await sql.begin(async (tx) => {
-    const [r] = await tx`
-      update credit_reservations set status = 'captured', settled_at = now(), provider = ${provider}, api_request_id = ${'bench-1'}
-      where id = ${reservationId} and status = 'pending' and expires_at > now() returning *`;
-    if (!r) throw new Error('enhance floor: capture refused');
-    const [balance] = await tx`select current_balance + bonus_balance as total from user_credits where user_id = ${userId}`;
-    const [done] = await tx`
-      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, balance_after, source, tier, cost_usd,
-        provider, api_request_id, enhancement_type, moodboard_id, reservation_id)
-      values (${userId}, 'capture', ${1}, ${0}, ${balance!.total as number}, 'user_credits', ${r.tier as string}, ${hit.cost as string},
-        ${provider}, ${'bench-1'}, ${'upscale'}, ${null}, ${reservationId})
-      returning *`;
-    await tx`update credit_reservations set cost_usd = ${hit.cost as string}, capture_transaction_id = ${done!.id as string} where id = ${reservationId}`;
-  });
   const result = { status: 'enhanced', provider, outputUrl: 'http://127.0.0.1/files/bench-1.png', costUsd: hit.cost as string, creditSource: 'user_credits' };
-  await sql`
-    update enhancement_requests set status = 'enhanced', result = ${sql.json(result)}, reservation_id = ${reservationId}, completed_at = now()
-    where id = ${claim.id as string}`;
+  await sql.begin(async (tx) => {
+    await tx`select * from enhancement_requests where id = ${claim.id as string} for update`;
+    const [done] = await captureSql(tx, { reservationId, provider, requestId: 'bench-1', cost: hit.cost as string });
+    if (!done) throw new Error('enhance floor: capture refused');
+    await tx.savepoint(async (sp) => {
+      const [row] = await sp`
+        update enhancement_requests set status = 'enhanced', result = ${sp.json(result)}, reservation_id = ${reservationId}, completed_at = now(), lease_until = null
+        where id = ${claim.id as string} returning enhancement_id, user_id, idempotency_key`;
+      await sp`select webhook_emit(${'enhancement.completed'}, ${JSON.stringify({ ...row, result })}::jsonb, ${null}) as msg_id`;
+    });
+  });
   return result;
 }
 

@@ -4,47 +4,22 @@ import type { Db } from '../../server/db/client';
 import { consumeCredits } from '../../server/ledger/consume';
 import type { JsonPoster } from '../lib/http-client';
 import type { Op } from '../lib/load';
+import { consumeStatement } from '../http/ops';
 
 const runPrefix = `bench-${randomBytes(4).toString('hex')}`;
 let seq = 0;
 /** A fresh idempotency key per operation, unique across cases, rounds and runs. */
 const nextKey = () => `${runPrefix}-${seq++}`;
 
-const REQUEST_HASH = 'f'.repeat(32);
-
 /**
  * The raw-SQL floor: the statement consumeCredits issues in its common case — the conditional debit
- * and its ledger entry as data-modifying CTEs in one statement — issued directly with postgres.js
- * (prepared). An earlier floor ran the two statements in a transaction; consumeCredits no longer does.
+ * and its ledger entry as data-modifying CTEs in one statement, compiled from the app's own builder
+ * — issued directly with postgres.js, prepared unless the client was opened with `prepare: false`.
  */
 export const floorOp =
   (sql: Sql, userIds: string[]): Op =>
   async (client) => {
-    const userId = userIds[client]!;
-    const [row] = await sql`
-      with debit as (
-        update user_credits set
-          last_bonus_used = ${1} - least(current_balance, ${1}),
-          bonus_balance = bonus_balance - (${1} - least(current_balance, ${1})),
-          current_balance = current_balance - least(current_balance, ${1}),
-          allowance_spent_this_period = allowance_spent_this_period + least(current_balance, ${1}),
-          consumed_this_month = consumed_this_month + ${1},
-          lifetime_consumed = lifetime_consumed + ${1},
-          updated_at = now()
-        where user_id = ${userId}
-          and current_balance + bonus_balance >= ${1}
-          and last_reset_at >= date_trunc('month', now(), 'UTC')
-        returning current_balance + bonus_balance as balance_after, last_bonus_used, subscription_tier
-      ), entry as (
-        insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
-          source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-        select ${userId}, 'consumption', ${1}, ${-1}, last_bonus_used, balance_after,
-          'user_credits', subscription_tier, '0.000000', 'upscale', ${null}, ${nextKey()}, ${REQUEST_HASH}
-        from debit
-        returning id
-      )
-      select entry.id::text as id, debit.balance_after from debit, entry`;
-    if (!row) throw new Error(`floor: ${userId} could not be debited`);
+    await consumeStatement(sql, userIds[client]!, sql.options.prepare);
   };
 
 /** consumeCredits called in this process on a drizzle database over postgres.js. */

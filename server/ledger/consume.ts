@@ -40,17 +40,11 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
 }
 
 /**
- * The common case in one statement (so one round trip, atomic without an explicit transaction):
- * the conditional debit and its ledger entry as data-modifying CTEs. No row means the slow path
- * must decide (first sight, due reset, overflow, refusal); a unique violation on the idempotency key
- * fails the whole statement, debit included — a replay. The user_credits trigger adds the
- * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
+ * The common charge as one statement: the allowance debit and its `consumption` entry as
+ * data-modifying CTEs. Exported so the HTTP benchmark's floors run this very statement.
  */
-async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne(
-    db,
-    chargedEntryRow,
-    sql`
+export const consumeStatementSql = (input: ConsumeInput, hash: string) =>
+  sql`
     with debit as (${allowanceDebitSql(input.userId, input.credits)}
     ), entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
@@ -60,8 +54,17 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
       from debit
       returning id
     )
-    select entry.id::text as id, debit.balance_after, debit.tier from debit, entry`,
-  );
+    select entry.id::text as id, debit.balance_after, debit.tier from debit, entry`;
+
+/**
+ * The common case in one statement (so one round trip, atomic without an explicit transaction):
+ * the conditional debit and its ledger entry as data-modifying CTEs. No row means the slow path
+ * must decide (first sight, due reset, overflow, refusal); a unique violation on the idempotency key
+ * fails the whole statement, debit included — a replay. The user_credits trigger adds the
+ * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
+ */
+async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
+  const row = await queryOne(db, chargedEntryRow, consumeStatementSql(input, hash));
   if (!row) return null;
   creditsConsumed.inc({ source: 'user_credits', tier: row.tier }, input.credits);
   return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };

@@ -41,19 +41,11 @@ async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: str
 
 type HoldRequest = ReserveInput & { apiKeyId?: string | null };
 
-/**
- * A hold in one statement (one round trip, atomic without an explicit transaction): `charge` (one of
- * the conditional UPDATEs of charge-sql) and, from its row, the reservation and its `hold` entry, as
- * data-modifying CTEs. No row means the charge did not apply; a taken idempotency key fails the whole
- * statement, charge included — a replay.
- */
-async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, source: CreditSource): Promise<ReserveResult | null> {
+/** The one-statement hold (below), exported so the HTTP benchmark's floor runs this very statement. */
+export function holdStatementSql(input: HoldRequest, ttl: number, hash: string, source: CreditSource) {
   const charge = source === 'user_credits' ? allowanceDebitSql(input.userId, input.credits) : overflowChargeSql(input.userId, input.credits);
   const delta = source === 'user_credits' ? -input.credits : 0;
-  const row = await queryOne(
-    db,
-    z.object({ id: col.text, expires_at: col.text }),
-    sql`
+  return sql`
     with charged as (${charge}
     ), hold as (
       insert into credit_reservations (user_id, credits, bonus_credits, source, tier, expires_at, idempotency_key, request_hash,
@@ -69,8 +61,17 @@ async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, h
         ${input.enhancementType}, ${input.moodboardId ?? null}, hold.id, 'pending'
       from charged, hold
     )
-    select hold.id, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`,
-  );
+    select hold.id, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
+}
+
+/**
+ * A hold in one statement (one round trip, atomic without an explicit transaction): `charge` (one of
+ * the conditional UPDATEs of charge-sql) and, from its row, the reservation and its `hold` entry, as
+ * data-modifying CTEs. No row means the charge did not apply; a taken idempotency key fails the whole
+ * statement, charge included — a replay.
+ */
+async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, source: CreditSource): Promise<ReserveResult | null> {
+  const row = await queryOne(db, z.object({ id: col.text, expires_at: col.text }), holdStatementSql(input, ttl, hash, source));
   return row ? { reservationId: row.id, source, expiresAt: row.expires_at } : null;
 }
 
@@ -178,16 +179,9 @@ const captureRow = z.object({
   created_at: col.text,
 });
 
-/**
- * The capture itself, one statement: the hold claimed (pending, unexpired, the owner's) with its cost
- * and the id of its capture entry taken from the ledger's sequence, and that entry written with the
- * user's balance. No row: the hold was not claimable.
- */
-async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner, costUsd: string): Promise<{ view: TransactionView; tier: string | null } | null> {
-  const row = await queryOne(
-    db,
-    captureRow,
-    sql`
+/** The one-statement capture (below), exported so the HTTP benchmark's floor runs this very statement. */
+export const captureStatementSql = (input: CaptureInput & HoldOwner, costUsd: string) =>
+  sql`
     with claimed as (
       update credit_reservations set status = 'captured', settled_at = now(), provider = ${input.provider ?? null},
         api_request_id = ${input.apiRequestId ?? null}, cost_usd = ${costUsd}::numeric,
@@ -205,8 +199,15 @@ async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner
     )
     select id::text, user_id, credits_used, balance_after, source, tier, cost_usd::text, provider, enhancement_type, moodboard_id,
       reservation_id, ${isoUtc(sql`created_at`)} as created_at
-    from done`,
-  );
+    from done`;
+
+/**
+ * The capture itself, one statement: the hold claimed (pending, unexpired, the owner's) with its cost
+ * and the id of its capture entry taken from the ledger's sequence, and that entry written with the
+ * user's balance. No row: the hold was not claimable.
+ */
+async function captureInOneStatement(db: DbOrTx, input: CaptureInput & HoldOwner, costUsd: string): Promise<{ view: TransactionView; tier: string | null } | null> {
+  const row = await queryOne(db, captureRow, captureStatementSql(input, costUsd));
   if (!row) return null;
   const view = toTransactionView({
     id: row.id,
