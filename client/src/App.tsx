@@ -3,7 +3,7 @@ import { lazy, Suspense } from 'react';
 import { MeProvider } from './auth';
 import { Shell } from './components/Shell';
 import { errorCode, errorMessage } from './lib/errors';
-import { useTRPC } from './trpc';
+import { ME_QUERY_OPTIONS, useTRPC } from './trpc';
 import { Skeleton } from './components/Skeleton';
 
 // Their forms validate with the shared zod schemas: loaded when shown, so a signed-in first load carries no zod.
@@ -13,7 +13,7 @@ const ForcedPasswordPage = lazy(() => import('./pages/ForcedPasswordPage').then(
 /** auth.me decides: an admin session shows the shell (or the forced password change first), UNAUTHORIZED shows the login page. */
 export function App() {
   const trpc = useTRPC();
-  const me = useQuery(trpc.auth.me.queryOptions(undefined, { staleTime: 5 * 60_000, retry: false }));
+  const me = useQuery(trpc.auth.me.queryOptions(undefined, ME_QUERY_OPTIONS));
 
   if (me.isError && errorCode(me.error) === 'UNAUTHORIZED') {
     return (
@@ -30,6 +30,7 @@ export function App() {
     );
   }
   if (me.data) {
+    if (!performance.getEntriesByName('cd:signed-in').length) performance.mark('cd:signed-in');
     return (
       <MeProvider value={me.data}>
         <Shell />

@@ -6,6 +6,9 @@ import { errorCode } from './lib/errors';
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
+/** How auth.me is asked, by the app and by the dashboard's preload alike (one cached answer). */
+export const ME_QUERY_OPTIONS = { staleTime: 5 * 60_000, retry: false } as const;
+
 /** The tRPC query key of `auth.me`; matched by path so it works outside React. */
 export const isMeQuery = (key: readonly unknown[]) => {
   const path = key[0];
