@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 /** What the dashboard shows once its data is in: the stat cards and the 30-day chart (DashboardView). */
@@ -122,7 +123,17 @@ export async function measureDashboard(browser: Browser, baseUrl: string, sessio
   for (let i = 0; i < runs.cold; i++) {
     const context = await newContext();
     try {
-      cold.push(await load(await context.newPage(), false));
+      const page = await context.newPage();
+      // BENCH_SPA_PROFILE=file.cpuprofile: the page's main-thread CPU profile of the last cold load (a diagnostic).
+      const profileTo = i === runs.cold - 1 ? process.env.BENCH_SPA_PROFILE : undefined;
+      const cdp = profileTo ? await context.newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
+      cold.push(await load(page, false));
+      if (cdp && profileTo) writeFileSync(profileTo, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     } finally {
       await context.close();
     }

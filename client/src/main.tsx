@@ -27,7 +27,7 @@ function Root() {
 // Where a cold load spends its time (the spa benchmark's waterfall shows `cd:` marks).
 performance.mark('cd:entry-run');
 
-// A cold load of the dashboard fetches its code while auth.me answers, not after.
+// A cold load of the dashboard asks for its figures as soon as auth.me answers, not after the first render.
 if (window.location.pathname === '/') preloadDashboard(queryClient, trpcClient);
 
 createRoot(document.getElementById('root')!).render(
