@@ -1,5 +1,5 @@
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, request as undiciRequest, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { addressRefusal, type AddressPolicy } from './address-policy';
 import { systemResolver, type ResolvedAddress, type Resolver } from './resolver';
 
@@ -18,6 +18,8 @@ export function outboundRefusal(err: unknown): OutboundRefusedError | null {
 }
 
 const bare = (host: string) => host.replace(/^\[|\]$/g, '');
+
+export type OutboundRequest = { method?: Dispatcher.HttpMethod; headers?: Record<string, string>; body?: string; signal: AbortSignal };
 
 export type OutboundOptions = AddressPolicy & { resolver?: Resolver; connectTimeoutMs?: number };
 
@@ -115,6 +117,16 @@ export class Outbound {
   async fetch(raw: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = await this.checkUrl(raw, { resolve: false });
     return undiciFetch(url, { ...init, dispatcher: this.dispatcher });
+  }
+
+  /**
+   * The same through undici's request API: no WHATWG Request, Response, Headers or web stream per
+   * call (fetch's were a sixth of the server's busy time in an enhancement's profile, four calls
+   * each). Redirects are never followed; headers come back lower-cased, the body as a Node stream.
+   */
+  async request(raw: string | URL, options: OutboundRequest): Promise<Dispatcher.ResponseData> {
+    const url = await this.checkUrl(raw, { resolve: false });
+    return undiciRequest(url, { method: options.method ?? 'GET', headers: options.headers, body: options.body, signal: options.signal, dispatcher: this.dispatcher });
   }
 
   close(): Promise<void> {

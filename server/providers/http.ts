@@ -1,5 +1,6 @@
-import type { RequestInit, Response } from 'undici';
-import type { Outbound } from '../net/outbound';
+import { STATUS_CODES } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Outbound, OutboundRequest } from '../net/outbound';
 import { outboundRefusal } from '../net/outbound';
 import { retryAfterMs } from '../net/retry-after';
 import { ProviderError } from './types';
@@ -9,20 +10,34 @@ export const MAX_JSON_BYTES = 2 * 1024 * 1024;
 
 export type FetchLimits = { maxBytes: number; signal: AbortSignal };
 
-/** Reads a body up to `maxBytes`, failing early on a declared or actual size over the limit. */
-async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) throw new ProviderError('too_large', `response of ${declared} bytes is over the ${maxBytes}-byte limit`, res.status);
-  if (!res.body) return Buffer.alloc(0);
+type Answer = Dispatcher.ResponseData;
+
+/** One header of an answer (undici gives them lower-cased, a repeated one as an array). */
+const header = (res: Answer, name: string): string | null => {
+  const value = res.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+};
+
+/** Reads a body up to `maxBytes`, failing early on a declared or actual size over the limit (the rest is discarded). */
+async function readLimited(res: Answer, maxBytes: number): Promise<Buffer> {
+  const declared = Number(header(res, 'content-length') ?? 0);
+  if (declared > maxBytes) {
+    res.body.destroy();
+    throw new ProviderError('too_large', `response of ${declared} bytes is over the ${maxBytes}-byte limit`, res.statusCode);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  // Leaving the loop early (the limit) destroys the stream, so the rest is never read.
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new ProviderError('too_large', `response is over the ${maxBytes}-byte limit`, res.status);
-    chunks.push(Buffer.from(chunk));
+    if (size > maxBytes) throw new ProviderError('too_large', `response is over the ${maxBytes}-byte limit`, res.statusCode);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
+
+/** Discards a body not to be read, so its connection goes back to the pool. */
+const discard = (res: Answer) => res.body.dump().catch(() => undefined);
 
 function describeFailure(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
@@ -40,23 +55,25 @@ function describeFailure(err: unknown, what: string): ProviderError {
  * ProviderError saying which. Errors carry the status, never the remote body: they are shown to
  * admins and analysts, and a body echoed back would turn a misdirected URL into a way to read it.
  */
-export async function providerJson(http: Outbound, url: string, init: RequestInit & { signal: AbortSignal }, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
+export async function providerJson(http: Outbound, url: string, init: OutboundRequest, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
   const what = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
   try {
-    const res = await http.fetch(url, { ...init, redirect: 'manual' });
-    if (res.status >= 300 && res.status < 400) {
-      await res.body?.cancel();
-      throw new ProviderError('redirect', `${what} answered a redirect (HTTP ${res.status}); redirects are not followed`, res.status);
+    const res = await http.request(url, init);
+    const status = res.statusCode;
+    if (status >= 300 && status < 400) {
+      await discard(res);
+      throw new ProviderError('redirect', `${what} answered a redirect (HTTP ${status}); redirects are not followed`, status);
     }
     const body = await readLimited(res, maxBytes);
-    if (!res.ok) {
-      const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : null;
-      throw new ProviderError('http', `${what} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status, wait);
+    if (status < 200 || status >= 300) {
+      const wait = status === 429 || status === 503 ? retryAfterMs(header(res, 'retry-after')) : null;
+      const phrase = STATUS_CODES[status];
+      throw new ProviderError('http', `${what} answered HTTP ${status}${phrase ? ` ${phrase}` : ''}`, status, wait);
     }
     try {
       return JSON.parse(body.toString('utf8'));
     } catch {
-      throw new ProviderError('malformed', `${what} answered malformed JSON (HTTP ${res.status}, ${body.length} bytes)`, res.status);
+      throw new ProviderError('malformed', `${what} answered malformed JSON (HTTP ${status}, ${body.length} bytes)`, status);
     }
   } catch (err) {
     throw describeFailure(err, what);
@@ -72,27 +89,28 @@ export async function fetchImage(raw: string, policy: UrlPolicy, limits: FetchLi
   let current = raw;
   for (let hop = 0; hop <= 3; hop++) {
     const url = await assertFetchableUrl(current, policy);
-    let res: Response;
+    let res: Answer;
     try {
-      res = await policy.fetch(url, { redirect: 'manual', signal: limits.signal, headers: { accept: 'image/*' } });
+      res = await policy.request(url, { headers: { accept: 'image/*' }, signal: limits.signal });
     } catch (err) {
       throw describeFailure(err, `fetching the image at ${url.host}`);
     }
-    if (res.status >= 300 && res.status < 400) {
-      const location = res.headers.get('location');
-      await res.body?.cancel();
-      if (!location) throw new ProviderError('redirect', `image redirect without a location`, res.status);
+    const status = res.statusCode;
+    if (status >= 300 && status < 400) {
+      const location = header(res, 'location');
+      await discard(res);
+      if (!location) throw new ProviderError('redirect', `image redirect without a location`, status);
       current = new URL(location, url).toString();
       continue;
     }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new ProviderError('http', `fetching the image answered HTTP ${res.status}`, res.status);
+    if (status < 200 || status >= 300) {
+      await discard(res);
+      throw new ProviderError('http', `fetching the image answered HTTP ${status}`, status);
     }
-    const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const contentType = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
     if (!/^image\/(png|jpeg|webp|gif|avif)$/.test(contentType)) {
-      await res.body?.cancel();
-      throw new ProviderError('malformed', `the URL is not a supported image (content-type ${contentType || 'missing'})`, res.status);
+      await discard(res);
+      throw new ProviderError('malformed', `the URL is not a supported image (content-type ${contentType || 'missing'})`, status);
     }
     try {
       return { bytes: await readLimited(res, limits.maxBytes), contentType };
