@@ -22,9 +22,11 @@ test('an admin finds a user by email, grants credits, refunds a consumption, and
   expect(created).toMatchObject({ tier: 'plus', currentBalance: 10 });
   await mutate(page.request, 'credits.consume', { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: `e2e-consume-${stamp}` }, key);
 
-  // `/` focuses the search; an email prefix finds the one user.
-  await page.keyboard.press('/');
+  // `/` focuses the search; an email prefix finds the one user. The page's own search, not the
+  // heading (the lazy page's placeholder shows that too), says the page and its `/` handler are there.
   const search = page.getByRole('searchbox', { name: 'Search users' });
+  await expect(search).toBeVisible();
+  await page.keyboard.press('/');
   await expect(search).toBeFocused();
   await page.keyboard.type(email);
   await expect(page.getByTestId('users-total')).toHaveText('1 user match');
