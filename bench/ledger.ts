@@ -16,8 +16,14 @@ const SERVER_POOL = 20;
 
 async function verifyLedger(handle: DbHandle): Promise<void> {
   const check = await checkLedger(handle.db);
-  log(`  checkLedger: ${check.ok ? 'OK' : 'INCONSISTENT'} — ${check.usersChecked} users checked, ` + `${check.offenders.length} offenders, ${check.overduePendingHolds} overdue holds`);
-  if (!check.ok) throw new Error(`the ledger is inconsistent after the benchmark: ${JSON.stringify(check.offenders.slice(0, 5))}`);
+  log(
+    `  checkLedger: ${check.ok ? 'OK' : 'INCONSISTENT'} — ${check.usersChecked} users checked, ${check.offenders.length} offenders, ` +
+      `${check.grantOffenders.length} grant offenders, ${check.untrackedAllowance.length} untracked allowances, ${check.overduePendingHolds} overdue holds`,
+  );
+  if (!check.ok) {
+    const first = { offenders: check.offenders.slice(0, 3), grants: check.grantOffenders.slice(0, 3), untracked: check.untrackedAllowance.slice(0, 3) };
+    throw new Error(`the ledger is inconsistent after the benchmark: ${JSON.stringify(first)}`);
+  }
 }
 
 const ledger: Benchmark = {

@@ -5,7 +5,7 @@ export const SEEDED = `user_id >= 'm' and user_id < 'n'`;
 
 /**
  * `n` users with their credit rows and a first `allocation` entry each, set-based in SQL:
- * 60% free, 30% plus, 10% pro; part of this month's allowance spent; every 20th with bonus credits.
+ * 60% free, 30% plus, 10% pro; part of this month's allowance spent; every 20th with a 5-credit grant.
  */
 export async function seedUsers(sql: Sql, n: number): Promise<void> {
   await sql.begin(async (tx) => {
@@ -25,6 +25,12 @@ export async function seedUsers(sql: Sql, n: number): Promise<void> {
              now()
       from users u join tier_allowances ta on ta.tier = u.tier
       where u.user_id >= 'm' and u.user_id < 'n'`;
+    // A user's bonus is the sum of their grants (ADR 022): each bonus is a promotional grant, held
+    // from before grants were tracked one by one (its opening credits), as the seed's entry says.
+    await tx`
+      insert into credit_grants (user_id, kind, credits, remaining, opening_credits, reason)
+      select user_id, 'promotional', bonus_balance, bonus_balance, bonus_balance, 'bench seed'
+      from user_credits where ${sql.unsafe(SEEDED)} and bonus_balance > 0`;
     await tx`
       insert into credit_transactions (user_id, transaction_type, credits_delta, balance_after, source, reason)
       select user_id, 'allocation', current_balance + bonus_balance, current_balance + bonus_balance, 'user_credits', 'bench seed'
