@@ -22,8 +22,15 @@ import { configureStubProvider, deleteRedisPrefix } from './http/setup';
 import { startBareServer, type BareServer } from './http/bare-floor';
 
 /** Diagnostics (a profile of one procedure at one load): BENCH_CLIENTS=16 BENCH_HTTP_PROCS=enhance. */
-const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,16,64').split(',').map(Number);
-const PROCS = (process.env.BENCH_HTTP_PROCS ?? 'consume,enhance').split(',') as Proc[];
+const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,16,64').split(',').map((c) => {
+  const n = Number(c);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_CLIENTS: ${c} is not a client count`);
+  return n;
+});
+const PROCS = (process.env.BENCH_HTTP_PROCS ?? 'consume,enhance').split(',').map((p): Proc => {
+  if (p !== 'consume' && p !== 'enhance') throw new Error(`BENCH_HTTP_PROCS: ${p} is not consume or enhance`);
+  return p;
+});
 const USERS = 64;
 const PROVIDER = 'bench-fal';
 const POOL_CREDITS = 100_000_000;

@@ -1,15 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Db } from '../../server/db/client';
 import { consumeCredits } from '../../server/ledger/consume';
 import type { JsonPoster } from '../lib/http-client';
 import type { Op } from '../lib/load';
 import { consumeStatement } from '../http/ops';
-
-const runPrefix = `bench-${randomBytes(4).toString('hex')}`;
-let seq = 0;
-/** A fresh idempotency key per operation, unique across cases, rounds and runs. */
-const nextKey = () => `${runPrefix}-${seq++}`;
+import { nextKey } from '../lib/keys';
 
 /**
  * The raw-SQL floor: the statement consumeCredits issues in its common case — the conditional debit

@@ -3,6 +3,7 @@ import { lazy, Suspense } from 'react';
 import { MeProvider } from './auth';
 import { Shell } from './components/Shell';
 import { errorCode, errorMessage } from './lib/errors';
+import { markOnce } from './lib/marks';
 import { ME_QUERY_OPTIONS, useTRPC } from './trpc';
 import { Skeleton } from './components/Skeleton';
 
@@ -30,7 +31,7 @@ export function App() {
     );
   }
   if (me.data) {
-    if (!performance.getEntriesByName('cd:signed-in').length) performance.mark('cd:signed-in');
+    markOnce('cd:signed-in');
     return (
       <MeProvider value={me.data}>
         <Shell />

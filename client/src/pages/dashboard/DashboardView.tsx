@@ -5,6 +5,7 @@ import type { dashboardSchema } from '../../../../shared/analytics';
 import { formatCount, formatUsd } from '../../components/Amount';
 import { PageHeader } from '../../components/EmptyState';
 import { errorMessage } from '../../lib/errors';
+import { markOnce } from '../../lib/marks';
 import { formatDateTime } from '../../lib/format';
 import { useTRPC } from '../../trpc';
 import { formatUsdShort } from '../usage/money';
@@ -34,7 +35,7 @@ const trendSeries: Series<TrendRow>[] = [
  * demand. A refresh keeps the figures on screen while it runs: nothing blanks or jumps.
  */
 export function DashboardView() {
-  if (!performance.getEntriesByName('cd:dashboard-view').length) performance.mark('cd:dashboard-view');
+  markOnce('cd:dashboard-view');
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dash = useQuery(trpc.admin.dashboard.queryOptions(undefined, { refetchInterval: REFRESH_MS, placeholderData: keepPreviousData, staleTime: 10_000 }));
