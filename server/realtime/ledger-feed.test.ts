@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveLedgerRow } from '../../shared/live';
+import { ledgerRowSchema } from '../../shared/ledger';
+import { fromLiveTuple, LIVE_LEDGER_COLUMNS, toLiveTuple, type LiveLedgerRow, type LiveLedgerTuple } from '../../shared/live';
 import { LedgerFeed } from './ledger-feed';
 
 const rows = (...ids: number[]) => ids.map((id) => ({ transactionId: String(id) }) as LiveLedgerRow);
@@ -28,5 +29,45 @@ describe('[REALTIME] one ledger feed sends each row once', () => {
     expect(ids(feed.fresh(rows(3, 4)))).toEqual(['3', '4']);
     expect(ids(feed.fresh(rows(4, 5)))).toEqual(['5']);
     expect(feed.lastId).toBe('5');
+  });
+});
+
+describe('[REALTIME] a feed row travels as a tuple and arrives as the row it was', () => {
+  const row: LiveLedgerRow = {
+    transactionId: '41',
+    userId: 'u-1',
+    email: 'u-1@example.test',
+    type: 'capture',
+    source: 'platform_pool',
+    creditsUsed: 2,
+    creditsDelta: 0,
+    balanceAfter: 8,
+    costUsd: '0.078000',
+    provider: 'fal',
+    enhancementType: 'upscale',
+    moodboardId: 'mb-1',
+    reservationId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+    status: 'completed',
+    reason: null,
+    actor: null,
+    idempotencyKey: 'k-41',
+    matchedBy: null,
+    createdAt: '2026-12-03T10:00:00.000Z',
+  };
+
+  it('every field of a ledger row but the search’s matchedBy is a column, in the order declared', () => {
+    const schemaKeys = Object.keys(ledgerRowSchema.shape).filter((k) => k !== 'matchedBy');
+    expect([...LIVE_LEDGER_COLUMNS].sort()).toEqual(schemaKeys.sort());
+    expect(toLiveTuple(row)).toEqual(LIVE_LEDGER_COLUMNS.map((k) => row[k]));
+  });
+
+  it('fromLiveTuple(toLiveTuple(row)) is the row, and parses as a ledger row', () => {
+    const back = fromLiveTuple(JSON.parse(JSON.stringify(toLiveTuple(row))) as LiveLedgerTuple);
+    expect(back).toEqual(row);
+    expect(ledgerRowSchema.parse(back)).toEqual(row);
+  });
+
+  it('is less than half the bytes of the row as an object', () => {
+    expect(JSON.stringify(toLiveTuple(row)).length * 2).toBeLessThan(JSON.stringify(row).length);
   });
 });

@@ -18,6 +18,7 @@ import { trpcHttp } from '../test/http-client';
 import { expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { TEST_REDIS_URL } from '../test/pg-admin';
 import { openStream, type SseStream } from '../test/sse-client';
+import { fromLiveTuple, type LiveLedgerEvent, type LiveLedgerRow } from '../../shared/live';
 import { startServer, type ServerProcess } from '../test/spawn';
 import { waitFor } from '../test/wait';
 import { ChangeBus, redisChannel } from './change-bus';
@@ -53,8 +54,8 @@ function stream<T = any>(server: number, procedure: string, input: unknown, opts
   return s;
 }
 /** The ledger feed's rows, across its events (one event per hub tick). */
-const rowsOf = (s: SseStream<any>): any[] => s.events.flatMap((e) => e.data.rows);
-const idsOf = (s: SseStream<any>) => rowsOf(s).map((r) => r.transactionId);
+const rowsOf = (s: SseStream<LiveLedgerEvent>): LiveLedgerRow[] => s.events.flatMap((e) => e.data.rows.map(fromLiveTuple));
+const idsOf = (s: SseStream<LiveLedgerEvent>) => rowsOf(s).map((r) => r.transactionId);
 
 describe('[REALTIME] live streams across server processes (Redis pub/sub)', () => {
   it('a consume committed on one server process reaches ledger and figure subscribers on another within 1 s', async () => {

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import type { CreditSource } from '../../../shared/credits';
-import type { LiveLedgerFilter, LiveLedgerRow } from '../../../shared/live';
+import { fromLiveTuple, type LiveLedgerFilter, type LiveLedgerRow } from '../../../shared/live';
 import { Delta, formatCount, formatUsd } from '../components/Amount';
 import { PageHeader } from '../components/EmptyState';
 import { LedgerTypeSourceFields, sourceLabels, type TransactionType } from '../components/LedgerTypeSourceFields';
@@ -84,7 +84,11 @@ export function LivePage() {
     // The opening rows of a new filter are shown even while paused: only what comes after is held.
     const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, {
       onStarted: () => setOpenFor(filterKey),
-      onData: ({ data: { opening, rows: batch } }) => (opening ? setRows((r) => merge(r, batch)) : acceptRows(batch)),
+      onData: ({ data }) => {
+        const batch = data.rows.map(fromLiveTuple);
+        if (data.opening) setRows((r) => merge(r, batch));
+        else acceptRows(batch);
+      },
     });
     return () => sub.unsubscribe();
   }, [client, filterKey, filterError, offline]);

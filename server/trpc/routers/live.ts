@@ -5,7 +5,9 @@ import {
   liveLedgerInputSchema,
   liveStreamInputSchema,
   type LiveAlertEvent,
+  toLiveTuple,
   type LiveFigures,
+  type LiveLedgerEvent,
   type LiveLedgerRow,
   type LiveProviderEvent,
 } from '../../../shared/live';
@@ -63,13 +65,13 @@ async function* drain<T>(ctx: ContextInner, signal: AbortSignal | undefined, que
 }
 
 /**
- * One payload object per batch of rows: every feed sending the same rows yields the same object,
- * which the direct stream writer serialises once for all of them.
+ * One payload object per batch of rows: every feed sending the same rows yields the same object
+ * (its rows as tuples, made once), which the direct stream writer serialises once for all of them.
  */
-const batchPayloads = new WeakMap<LiveLedgerRow[], { rows: LiveLedgerRow[]; opening: false }>();
-function batchPayload(rows: LiveLedgerRow[]) {
+const batchPayloads = new WeakMap<LiveLedgerRow[], LiveLedgerEvent>();
+function batchPayload(rows: LiveLedgerRow[]): LiveLedgerEvent {
   let payload = batchPayloads.get(rows);
-  if (!payload) batchPayloads.set(rows, (payload = { rows, opening: false }));
+  if (!payload) batchPayloads.set(rows, (payload = { rows: rows.map(toLiveTuple), opening: false }));
   return payload;
 }
 
@@ -166,7 +168,7 @@ export const liveRouter = router({
         // Nothing matches yet: a reconnect resumes from the ledger's end as it was now.
         feed.lastId ??= await maxLedgerId(ctx.db);
         // Always one opening event, empty or not: the page knows the stream is open.
-        yield tracked(feed.lastId, { rows: first, opening });
+        yield tracked(feed.lastId, { rows: first.map(toLiveTuple), opening } satisfies LiveLedgerEvent);
         for await (const batch of drain(ctx, signal, queue, catchUp)) {
           const rows = feed.fresh(batch);
           if (rows.length) yield tracked(feed.lastId, batchPayload(rows));
