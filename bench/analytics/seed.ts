@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Sql } from 'postgres';
+import type { Fragment, Sql } from 'postgres';
 import { log } from '../lib/benchmark';
 import { withoutIndexes } from '../lib/bulk-load';
 
@@ -39,14 +39,53 @@ export async function seedAnalyticsUsers(sql: Sql, n: number): Promise<void> {
  * Not a balanced ledger: only analytics read it.
  */
 export async function seedLedger(sql: Sql, rows: number, users: number, chunk = 1_000_000): Promise<void> {
-  const [a, b, c, d] = SEED_PROVIDERS;
-  const cut: [number, number, number, number] = [a.share, a.share + b.share, a.share + b.share + c.share, a.share + b.share + c.share + d.share];
   await sql`select setseed(0.42)`;
   await withoutIndexes(sql, 'credit_transactions', async () => {
     for (let from = 1; from <= rows; from += chunk) {
       const to = Math.min(rows, from + chunk - 1);
       const t0 = performance.now();
-      await sql`
+      await insertLedgerRows(sql, { from, to, first: 1, count: rows, since: sql`now() - interval '365 days'` }, users);
+      log(`  ledger rows ${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  });
+  await seedProviderCalls(sql, Math.round(rows / 5), sql`now() - interval '365 days'`);
+  await sql`
+    insert into system_alerts (type, level, subject, message)
+    values ('pool_low', 'warning', 'kie', 'The kie pool is below its threshold.'),
+           ('provider_unhealthy', 'error', 'google', 'google failed its health check.'),
+           ('budget', 'info', '', 'Projected cost is at 80% of the budget.')`;
+  const t0 = performance.now();
+  await sql`vacuum analyze credit_transactions`;
+  await sql`vacuum analyze provider_calls`;
+  log(`  vacuum analyze in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * A kept database (BENCH_ANALYTICS_DB) brought up to now: the rows the seed would have written
+ * since its newest one, at the seed's density (`rows` a year), so today's ledger is as full as a
+ * fresh seed's would be. Returns how many ledger rows it added.
+ */
+export async function topUpLedger(sql: Sql, rows: number, users: number): Promise<number> {
+  const [last] = await sql<{ id: string; since: string; seconds: number }[]>`
+    select max(id)::text as id, max(created_at)::text as since, extract(epoch from now() - max(created_at))::float8 as seconds from credit_transactions`;
+  const count = Math.floor((rows * last!.seconds) / (365 * 86_400));
+  if (count < 1) return 0;
+  const first = Number(last!.id) + 1;
+  await insertLedgerRows(sql, { from: first, to: first + count - 1, first, count, since: sql`${last!.since}::timestamptz` }, users);
+  await seedProviderCalls(sql, Math.round(count / 5), sql`${last!.since}::timestamptz`, false);
+  await sql`analyze credit_transactions`;
+  return count;
+}
+
+/**
+ * Ledger rows numbered [from, to] of `count` spread evenly from `since` to now (row `first` at
+ * `since`), in the seed's mix (seedLedger).
+ */
+async function insertLedgerRows(sql: Sql, w: { from: number; to: number; first: number; count: number; since: Fragment }, users: number): Promise<void> {
+  const [a, b, c, d] = SEED_PROVIDERS;
+  const cut: [number, number, number, number] = [a.share, a.share + b.share, a.share + b.share + c.share, a.share + b.share + c.share + d.share];
+  const { from, to } = w;
+  await sql`
         insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
           cost_usd, provider, api_request_id, enhancement_type, status, reservation_id, idempotency_key, request_hash, reason, created_at)
         select 'u' || lpad(s.u::text, 6, '0'), x.tt, case when x.charge then x.cr else 0 end,
@@ -64,7 +103,7 @@ export async function seedLedger(sql: Sql, rows: number, users: number, chunk = 
           case when x.tt = 'consumption' then 'seed-' || s.g end,
           case when x.tt = 'consumption' then ${'f'.repeat(32)} end,
           case when x.tt in ('allocation', 'adjustment', 'grant') then 'bench seed' end,
-          now() - interval '365 days' + (s.g::float8 / ${rows}) * interval '365 days'
+          (${w.since}) + ((s.g - ${w.first})::float8 / ${w.count}) * (now() - (${w.since}))
         from (
           select g, random() as r1, random() as r2, random() as r3, random() as r4, 1 + floor(${users} * power(random(), 2))::int as u
           from generate_series(${from}::bigint, ${to}::bigint) g
@@ -78,29 +117,23 @@ export async function seedLedger(sql: Sql, rows: number, users: number, chunk = 
                        case when s.r4 < ${cut[0]} then ${a.cost}::numeric when s.r4 < ${cut[1]} then ${b.cost}::numeric
                             when s.r4 < ${cut[2]} then ${c.cost}::numeric when s.r4 < ${cut[3]} then ${d.cost}::numeric else 0 end as cost) p
         ) x`;
-      log(`  ledger rows ${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    }
-  });
-  const calls = Math.round(rows / 5);
-  await withoutIndexes(sql, 'provider_calls', async () => {
+}
+
+/** Provider calls spread from `since` to now, 8% failures; a bulk load (`bulk`) drops and rebuilds the indexes around it. */
+async function seedProviderCalls(sql: Sql, calls: number, since: Fragment, bulk = true): Promise<void> {
+  const [a, b, c] = SEED_PROVIDERS;
+  const cut: [number, number, number] = [a.share, a.share + b.share, a.share + b.share + c.share];
+  const load = async () => {
     const t0 = performance.now();
     await sql`
       insert into provider_calls (provider, request_id, outcome, latency_ms, http_status, error_kind, error, created_at)
       select p.prov, 'req-' || g, case when s.r1 < 0.08 then 'failure' else 'success' end, 400 + floor(s.r2 * 3000)::int,
              case when s.r1 < 0.08 then 500 end, case when s.r1 < 0.08 then 'http' end,
              case when s.r1 < 0.08 then 'POST /v1 answered HTTP 500: internal' end,
-             now() - interval '365 days' + (g::float8 / ${calls}) * interval '365 days'
+             (${since}) + (g::float8 / ${calls}) * (now() - (${since}))
       from (select g, random() as r1, random() as r2, random() as r3 from generate_series(1, ${calls}::int) g) s
       cross join lateral (select case when s.r3 < ${cut[0]} then 'fal' when s.r3 < ${cut[1]} then 'kie' when s.r3 < ${cut[2]} then 'nanobanana' else 'google' end as prov) p`;
     log(`  ${calls.toLocaleString('en-US')} provider calls in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  });
-  await sql`
-    insert into system_alerts (type, level, subject, message)
-    values ('pool_low', 'warning', 'kie', 'The kie pool is below its threshold.'),
-           ('provider_unhealthy', 'error', 'google', 'google failed its health check.'),
-           ('budget', 'info', '', 'Projected cost is at 80% of the budget.')`;
-  const t0 = performance.now();
-  await sql`vacuum analyze credit_transactions`;
-  await sql`vacuum analyze provider_calls`;
-  log(`  vacuum analyze in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  };
+  await (bulk ? withoutIndexes(sql, 'provider_calls', load) : load());
 }

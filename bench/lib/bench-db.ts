@@ -27,13 +27,19 @@ export async function postgresVersion(): Promise<string> {
   }
 }
 
-export type BenchDb = { name: string; url: string; dataDir: string; drop: () => Promise<void> };
+export type BenchDb = { name: string; url: string; dataDir: string; drop: () => Promise<void>; reused: boolean };
 
-/** A fresh `cd_bench_<random>` database migrated with the server's own migrations; drop() removes it. */
-export async function createBenchDb(): Promise<BenchDb> {
-  const name = `cd_bench_${randomBytes(5).toString('hex')}`;
+/**
+ * A fresh `cd_bench_<random>` database migrated with the server's own migrations; drop() removes it.
+ * With `keep`, the database is named `keep` and kept: drop() leaves it, and a later call with the
+ * same name reuses it (migrated to the current schema, `reused` true), for a seed that takes long.
+ */
+export async function createBenchDb(opts: { keep?: string } = {}): Promise<BenchDb> {
+  const name = opts.keep ?? `cd_bench_${randomBytes(5).toString('hex')}`;
+  if (!/^cd_bench_[a-z0-9_]{1,40}$/.test(name)) throw new Error(`a kept bench database is named cd_bench_<letters, digits, _>, not ${name}`);
   const admin = adminSql();
-  await admin.unsafe(`create database "${name}"`);
+  const [exists] = opts.keep ? await admin`select 1 from pg_database where datname = ${name}` : [];
+  if (!exists) await admin.unsafe(`create database "${name}"`);
   await admin.end();
   const url = urlFor(name);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'creditdesk-bench-'));
@@ -48,8 +54,9 @@ export async function createBenchDb(): Promise<BenchDb> {
     name,
     url,
     dataDir,
+    reused: !!exists,
     async drop() {
-      if (dropped) return;
+      if (dropped || opts.keep) return;
       dropped = true;
       const sql = adminSql();
       try {
