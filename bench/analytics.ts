@@ -6,6 +6,7 @@ import { breakdownRows, summaryRows } from '../server/analytics/day-aggregates';
 import { dashboard } from '../server/analytics/dashboard';
 import { forecast } from '../server/analytics/forecast';
 import { addDays, today } from '../server/analytics/days';
+import { dayBreakdownFromRollup, daySummaryFromRollup, rollUpDay } from '../server/analytics/today-rollup';
 import { usageTrend } from '../server/analytics/trends';
 import { cliActor } from '../server/auth/audit';
 import { SecretBox } from '../server/auth/secrets';
@@ -144,6 +145,18 @@ const analytics: Benchmark = {
         await generateDailyUsageSummary(handle.db, yesterday);
         nightly.push(performance.now() - t0);
       }
+      // What the usage-rollup job (every 5 minutes) has done by now: today's closed quarter-hours.
+      t0 = performance.now();
+      const rolled = await rollUpDay(handle.db, today());
+      const rollupMs = performance.now() - t0;
+      log(`  usage-rollup: ${rolled} quarter-hours of today rolled up in ${(rollupMs / 1000).toFixed(1)} s`);
+      const rollupRuns: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        // A run with nothing due (the job's common case) and the raw tail it leaves to each read.
+        t0 = performance.now();
+        await rollUpDay(handle.db, today());
+        rollupRuns.push(performance.now() - t0);
+      }
 
       const year = { from: addDays(today(), -364), to: today() };
       const db0 = handle.db;
@@ -161,8 +174,10 @@ const analytics: Benchmark = {
       const now = today();
       const parts = await timeCalls(
         [
-          { key: "today's summary (summaryRows)", label: '', call: () => db0.execute(dsql`select * from (${summaryRows(now, now)}) s`) },
-          { key: "today's breakdown (breakdownRows)", label: '', call: () => db0.execute(dsql`select * from (${breakdownRows(now, now)}) b`) },
+          { key: "today's summary from every ledger row of today (summaryRows, the nightly job's)", label: '', call: () => db0.execute(dsql`select * from (${summaryRows(now, now)}) s`) },
+          { key: "today's breakdown from every ledger row of today (breakdownRows)", label: '', call: () => db0.execute(dsql`select * from (${breakdownRows(now, now)}) b`) },
+          { key: "today's summary from the rollup and the ledger after it", label: '', call: () => db0.execute(dsql`select * from (${daySummaryFromRollup(now)}) s`) },
+          { key: "today's breakdown from the rollup and the ledger after it", label: '', call: () => db0.execute(dsql`select * from (${dayBreakdownFromRollup(now)}) b`) },
           { key: 'usageTrend 30 days (dashboard chart)', label: '', call: () => usageTrend(db0, { from: addDays(now, -29), to: now, split: 'none' }) },
           { key: 'forecast()', label: '', call: () => forecast(db0, now) },
         ],
@@ -246,6 +261,16 @@ const analytics: Benchmark = {
                 ratio: null,
               },
             ]),
+        {
+          case: `usage-rollup: today's ${rolled} closed quarter-hours, first run, ${n} rows`,
+          clients: null,
+          throughput_per_s: null,
+          p50_ms: round(rollupMs, 0),
+          p99_ms: null,
+          floor_per_s: null,
+          ratio: null,
+        },
+        latencyCase('usage-rollup with nothing due (its run every 5 minutes)', rollupRuns),
         latencyCase(`generateDailyUsageSummary, one day (${Math.round(rows / 365).toLocaleString('en-US')} rows/day)`, nightly),
         latencyCase(`ledger.search by user id (${HEAVY_USER}, ${heavy!.n.toLocaleString('en-US')} rows), first page of 50, ${n} rows`, history.get('search-first')!, HISTORY_GOAL_MS),
         latencyCase(`ledger.search by user id, page ${DEEP_PAGE} (offset ${DEEP_PAGE * 50}), ${n} rows`, history.get('search-deep')!, HISTORY_GOAL_MS),

@@ -17,6 +17,15 @@ export const requestEntries = (from: string, to: string, only?: SQL, rows: SQL =
     and t.transaction_type in ('consumption', 'capture', 'release')
     ${only ? sql`and ${only}` : sql``}`;
 
+/** Failed provider calls on days [from, to] (a failed attempt has no ledger entry): each a failed request of its provider. */
+export const failedCalls = (from: string, to: string, only?: SQL): SQL => sql`
+  select (c.created_at at time zone 'UTC')::date as day, c.provider
+  from provider_calls c
+  where c.outcome = 'failure'
+    and c.created_at >= (${from}::date)::timestamp at time zone 'UTC'
+    and c.created_at < ((${to}::date) + 1)::timestamp at time zone 'UTC'
+    ${only ? sql`and ${only}` : sql``}`;
+
 /** One row per day: the columns of daily_usage_summary. */
 export const summaryRows = (from: string, to: string): SQL => sql`
   select e.day::text as day,
@@ -46,11 +55,7 @@ export const breakdownRows = (from: string, to: string): SQL => sql`
     union all select day, 'enhancementType', coalesce(enhancement_type, 'unknown'), ok, credits_used, cost_usd from e
     union all select day, 'provider', provider, ok, credits_used, cost_usd from e where transaction_type = 'capture' and provider is not null
     union all
-    select (c.created_at at time zone 'UTC')::date, 'provider', c.provider, false, 0, 0
-    from provider_calls c
-    where c.outcome = 'failure'
-      and c.created_at >= (${from}::date)::timestamp at time zone 'UTC'
-      and c.created_at < ((${to}::date) + 1)::timestamp at time zone 'UTC'
+    select c.day, 'provider', c.provider, false, 0, 0 from (${failedCalls(from, to)}) c
   )
   select day::text as day, dimension, value,
     count(*)::int as requests,

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
 import { col, queryOne, queryRows } from '../db/rows';
-import { summaryRows } from './day-aggregates';
+import { daySummaryFromRollup } from './today-rollup';
 import { addDays, today } from './days';
 
 const TRAILING_DAYS = 7;
@@ -48,7 +48,7 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
     ), stored as (
       select coalesce(sum(cost_usd), 0) as cost from daily_usage_summary where day between ${monthStart}::date and ${yesterday}::date
     ), live as (
-      ${todayCostUsd === undefined ? sql`select coalesce(sum(cost_usd), 0) as cost from (${summaryRows(asOf, asOf)}) s` : sql`select ${todayCostUsd}::numeric as cost`}
+      ${todayCostUsd === undefined ? sql`select coalesce(sum(cost_usd), 0) as cost from (${daySummaryFromRollup(asOf)}) s` : sql`select ${todayCostUsd}::numeric as cost`}
     ), recent as (
       select coalesce(sum(cost_usd), 0) / ${TRAILING_DAYS} as per_day from daily_usage_summary where day between ${from}::date and ${yesterday}::date
     ), cal as (

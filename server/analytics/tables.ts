@@ -1,4 +1,4 @@
-import { date, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { date, index, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * One row per UTC day, rebuilt from the ledger by generateDailyUsageSummary(day). A request is an
@@ -48,4 +48,37 @@ export const dailyUserUsage = pgTable(
     costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.day, t.userId] })],
+);
+
+/**
+ * Today's ledger, pre-aggregated a closed quarter-hour at a time (rollUpToday), so today's live
+ * figures read these rows plus the few minutes since the last one instead of every row of the day
+ * (issue 16: at 100M rows a day holds ~270k of them). A bucket is rolled once, with its row here.
+ */
+export const usageRollupBuckets = pgTable('usage_rollup_buckets', {
+  bucketStart: timestamp('bucket_start', { withTimezone: true }).primaryKey(),
+  rolledAt: timestamp('rolled_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * One bucket's request entries grouped by what the figures split on. `entry` is the ledger's
+ * transaction type of a request (consumption, capture, release) or `provider_failure`, a failed
+ * provider call from provider_calls (it has no ledger entry of its own).
+ */
+export const usageRollup = pgTable(
+  'usage_rollup',
+  {
+    bucketStart: timestamp('bucket_start', { withTimezone: true })
+      .notNull()
+      .references(() => usageRollupBuckets.bucketStart, { onDelete: 'cascade' }),
+    entry: text('entry').notNull(),
+    source: text('source'),
+    tier: text('tier'),
+    provider: text('provider'),
+    enhancementType: text('enhancement_type'),
+    requests: integer('requests').notNull(),
+    credits: integer('credits').notNull(),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull(),
+  },
+  (t) => [index('usage_rollup_bucket_idx').on(t.bucketStart)],
 );

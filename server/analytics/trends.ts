@@ -3,7 +3,8 @@ import type { TrendPoint } from '../../shared/analytics';
 import type { DbOrTx } from '../db/client';
 import { z } from 'zod';
 import { col, queryRows } from '../db/rows';
-import { breakdownRows, summaryRows, userRows } from './day-aggregates';
+import { userRows } from './day-aggregates';
+import { dayBreakdownFromRollup, daySummaryFromRollup } from './today-rollup';
 import { addDays, eachDay, today } from './days';
 
 const summaryRow = z.object({
@@ -51,7 +52,7 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
           )
         : [];
     const liveSplits = includeToday
-      ? await queryRows(db, breakdownRow, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${breakdownRows(now, now)}) b where dimension = ${input.split}`)
+      ? await queryRows(db, breakdownRow, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${dayBreakdownFromRollup(now)}) b where dimension = ${input.split}`)
       : [];
     splits = [...storedSplits, ...liveSplits];
   }
@@ -101,5 +102,5 @@ export async function topUsers(db: DbOrTx, input: { from: string; to: string; li
   return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: r.requests, credits: r.credits, costUsd: r.cost_usd }));
 }
 
-/** Today's summary row (none when nothing happened yet), live from today's ledger rows. */
-export const liveSummary = (db: DbOrTx) => queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${summaryRows(today(), today())}) s`);
+/** Today's summary row (none when nothing happened yet), live: today's rolled buckets and the ledger since them. */
+export const liveSummary = (db: DbOrTx) => queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${daySummaryFromRollup(today())}) s`);

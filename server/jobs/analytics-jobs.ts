@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backfillDailySummaries, generateDailyUsageSummary } from '../analytics/daily-summary';
 import { addDays, today } from '../analytics/days';
 import { optimizeAllocation } from '../analytics/reallocation';
+import { rollUpDay } from '../analytics/today-rollup';
 import { defineJob, type JobDefinition } from './job-definition';
 
 export const analyticsJobs: JobDefinition[] = [
@@ -23,6 +24,14 @@ export const analyticsJobs: JobDefinition[] = [
       await generateDailyUsageSummary(deps.dbHandle.db, day);
       return { day, backfilled: await backfillDailySummaries(deps.dbHandle.db) };
     },
+  }),
+  defineJob({
+    name: 'usage-rollup',
+    description: "Rolls up today's closed quarter-hours of usage, so the dashboard reads them instead of every ledger row of the day.",
+    schedule: '*/5 * * * *',
+    payload: z.object({}).strict(),
+    attempts: 2,
+    run: async (deps) => ({ day: today(), bucketsRolled: await rollUpDay(deps.dbHandle.db, today()) }),
   }),
   defineJob({
     name: 'smart-reallocation',

@@ -47,6 +47,7 @@ const summaries: Record<string, (r: Result) => string> = {
     const backfilled = list(r.backfilled);
     return `summarised ${typeof r.day === 'string' ? r.day : 'yesterday'}${backfilled.length ? `; filled in ${count(backfilled.length, 'missed day')}` : ''}`;
   },
+  'usage-rollup': (r) => (n(r.bucketsRolled) ? `${count(n(r.bucketsRolled), 'quarter-hour')} of ${typeof r.day === 'string' ? r.day : 'today'} rolled up` : 'no closed quarter-hour was waiting'),
   'smart-reallocation': (r) => {
     const moved = n(r.creditsReallocated)
       ? `${count(n(r.creditsReallocated), 'idle credit')} from ${count(n(r.usersReallocated), 'user')} moved to ${typeof r.pool === 'string' && r.pool ? `the ${r.pool} pool` : 'the platform pool'}`
