@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, sql } from 'drizzle-orm';
+import { today } from '../analytics/days';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
@@ -105,6 +106,16 @@ describe('[JOBS] every handler produces its effect', () => {
     expect(row).toEqual({ successful_requests: 1 });
     await run('daily-usage-summary', { day: '2026-09-15' });
     expect(await queryOne(db(), z.object({ successful_requests: col.integer }), sql`select successful_requests from daily_usage_summary where day = '2026-09-15'`)).toEqual({ successful_requests: 1 });
+  });
+
+  it('usage-rollup rolls up today’s closed quarter-hours, and a second run has none left to roll', async () => {
+    const first = await run('usage-rollup');
+    expect(first.status).toBe('succeeded');
+    const closed = await queryOne(db(), z.object({ n: col.integer }), sql`select count(*)::int as n from usage_rollup_buckets where bucket_start >= date_trunc('day', now(), 'UTC')`);
+    expect(first.result).toEqual({ day: today(), bucketsRolled: closed!.n });
+    const second = await run('usage-rollup');
+    // A quarter-hour may close between the two runs: at most that one.
+    expect((second.result as { bucketsRolled: number }).bucketsRolled).toBeLessThanOrEqual(1);
   });
 
   it('smart-reallocation records its outcome', async () => {
