@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db/client';
 import { col, queryOne, queryRows } from '../db/rows';
-import { daySummaryFromRollup } from './today-rollup';
+import { liveSummary } from './trends';
 import { addDays, today } from './days';
 
 const TRAILING_DAYS = 7;
@@ -29,6 +29,7 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
   const from = addDays(asOf, -TRAILING_DAYS);
   const yesterday = addDays(asOf, -1);
   const monthStart = `${asOf.slice(0, 8)}01`;
+  const todayCost = todayCostUsd ?? (await liveSummary(db, asOf))[0]?.cost_usd ?? '0';
   const pools = await queryRows(
     db,
     poolBurnRow,
@@ -48,7 +49,7 @@ export async function forecast(db: DbOrTx, asOf = today(), todayCostUsd?: string
     ), stored as (
       select coalesce(sum(cost_usd), 0) as cost from daily_usage_summary where day between ${monthStart}::date and ${yesterday}::date
     ), live as (
-      ${todayCostUsd === undefined ? sql`select coalesce(sum(cost_usd), 0) as cost from (${daySummaryFromRollup(asOf)}) s` : sql`select ${todayCostUsd}::numeric as cost`}
+      select ${todayCost}::numeric as cost
     ), recent as (
       select coalesce(sum(cost_usd), 0) / ${TRAILING_DAYS} as per_day from daily_usage_summary where day between ${from}::date and ${yesterday}::date
     ), cal as (

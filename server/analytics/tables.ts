@@ -1,4 +1,4 @@
-import { date, index, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, date, integer, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * One row per UTC day, rebuilt from the ledger by generateDailyUsageSummary(day). A request is an
@@ -61,9 +61,10 @@ export const usageRollupBuckets = pgTable('usage_rollup_buckets', {
 });
 
 /**
- * One bucket's request entries grouped by what the figures split on. `entry` is the ledger's
- * transaction type of a request (consumption, capture, release) or `provider_failure`, a failed
- * provider call from provider_calls (it has no ledger entry of its own).
+ * One bucket's requests in daily_usage_breakdown's shape (ADR 023): per dimension (tier, source,
+ * enhancementType, provider), value and whether they succeeded, the requests, credits and cost.
+ * Every request is in each of tier, source and enhancementType once, so the summary's figures come
+ * from those rows; a provider's failed calls (provider_calls) are its failed requests.
  */
 export const usageRollup = pgTable(
   'usage_rollup',
@@ -71,14 +72,12 @@ export const usageRollup = pgTable(
     bucketStart: timestamp('bucket_start', { withTimezone: true })
       .notNull()
       .references(() => usageRollupBuckets.bucketStart, { onDelete: 'cascade' }),
-    entry: text('entry').notNull(),
-    source: text('source'),
-    tier: text('tier'),
-    provider: text('provider'),
-    enhancementType: text('enhancement_type'),
+    dimension: text('dimension').notNull(),
+    value: text('value').notNull(),
+    ok: boolean('ok').notNull(),
     requests: integer('requests').notNull(),
     credits: integer('credits').notNull(),
     costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull(),
   },
-  (t) => [index('usage_rollup_bucket_idx').on(t.bucketStart)],
+  (t) => [primaryKey({ columns: [t.bucketStart, t.dimension, t.value, t.ok] })],
 );

@@ -9,7 +9,7 @@ import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/le
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { breakdownRows, summaryRows } from './day-aggregates';
 import { addDays, today } from './days';
-import { dayBreakdownFromRollup, daySummaryFromRollup, ROLLUP_BUCKET_MINUTES, ROLLUP_GRACE_SECONDS, rollUpDay } from './today-rollup';
+import { dayBreakdownFromRollup, daySummaryFromRollup, rolledThrough, ROLLUP_BUCKET_MINUTES, ROLLUP_GRACE_SECONDS, rollUpDay } from './today-rollup';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -65,14 +65,14 @@ async function seedDay(day: string) {
 
 const rows = async (q: SQL) => queryRows(db(), z.record(z.string(), z.unknown()), q);
 const fullSummary = async (day: string) => (await rows(sql`select * from (${summaryRows(day, day)}) s`)).map(({ active_users: _distinct, ...r }) => r);
-const rolledSummary = (day: string) => rows(sql`select * from (${daySummaryFromRollup(day)}) s`);
+const rolledSummary = async (day: string) => rows(sql`select * from (${daySummaryFromRollup(day, await rolledThrough(db(), day))}) s`);
 const sorted = (q: SQL) => sql`select * from (${q}) b order by dimension, value`;
 
 async function expectSameAsFullRecount(day: string) {
   const full = await fullSummary(day);
   expect(full).toHaveLength(1);
   expect(await rolledSummary(day)).toEqual(full);
-  expect(await rows(sorted(dayBreakdownFromRollup(day)))).toEqual(await rows(sorted(breakdownRows(day, day))));
+  expect(await rows(sorted(dayBreakdownFromRollup(day, await rolledThrough(db(), day))))).toEqual(await rows(sorted(breakdownRows(day, day))));
 }
 
 const buckets = async (day: string) =>

@@ -4,7 +4,7 @@ import type { DbOrTx } from '../db/client';
 import { z } from 'zod';
 import { col, queryRows } from '../db/rows';
 import { userRows } from './day-aggregates';
-import { dayBreakdownFromRollup, daySummaryFromRollup } from './today-rollup';
+import { dayBreakdownFromRollup, daySummaryFromRollup, rolledThrough } from './today-rollup';
 import { addDays, eachDay, today } from './days';
 
 const summaryRow = z.object({
@@ -52,7 +52,11 @@ export async function usageTrend(db: DbOrTx, input: { from: string; to: string; 
           )
         : [];
     const liveSplits = includeToday
-      ? await queryRows(db, breakdownRow, sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${dayBreakdownFromRollup(now)}) b where dimension = ${input.split}`)
+      ? await queryRows(
+          db,
+          breakdownRow,
+          sql`select day, value, requests, successful_requests, credits, cost_usd::text from (${dayBreakdownFromRollup(now, await rolledThrough(db, now))}) b where dimension = ${input.split}`,
+        )
       : [];
     splits = [...storedSplits, ...liveSplits];
   }
@@ -102,5 +106,8 @@ export async function topUsers(db: DbOrTx, input: { from: string; to: string; li
   return rows.map((r) => ({ userId: r.user_id, email: r.email, tier: r.tier, requests: r.requests, credits: r.credits, costUsd: r.cost_usd }));
 }
 
-/** Today's summary row (none when nothing happened yet), live: today's rolled buckets and the ledger since them. */
-export const liveSummary = (db: DbOrTx) => queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${daySummaryFromRollup(today())}) s`);
+/** A day's summary row (none when nothing happened yet), live: its rolled buckets and the ledger since them. */
+export async function liveSummary(db: DbOrTx, day = today()) {
+  const through = await rolledThrough(db, day);
+  return queryRows(db, summaryRow, sql`select s.*, s.cost_usd::text as cost_usd from (${daySummaryFromRollup(day, through)}) s`);
+}
