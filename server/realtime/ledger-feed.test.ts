@@ -10,25 +10,45 @@ describe('[REALTIME] one ledger feed sends each row once', () => {
   it('a resumed feed never re-sends its last event id, even when this process’s hub delivers it late', () => {
     // The CI failure of stop 22: resumed after 7, caught up 8–10, then the hub's tail (behind) sent 7–11.
     const feed = new LedgerFeed('7');
-    expect(ids(feed.fresh(rows(8, 9, 10)))).toEqual(['8', '9', '10']);
-    expect(ids(feed.fresh(rows(7, 8, 9, 10, 11)))).toEqual(['11']);
+    expect(ids(feed.fresh(rows(8, 9, 10), 'read'))).toEqual(['8', '9', '10']);
+    expect(ids(feed.fresh(rows(7, 8, 9, 10, 11), 'hub'))).toEqual(['11']);
     expect(feed.lastId).toBe('11');
   });
 
   it('a row below the newest sent but above the resume point (a late commit of a lower id) still goes out once', () => {
     const feed = new LedgerFeed('7');
-    feed.fresh(rows(8, 10));
-    expect(ids(feed.fresh(rows(9, 10)))).toEqual(['9']);
+    feed.fresh(rows(8, 10), 'read');
+    expect(ids(feed.fresh(rows(9, 10), 'hub'))).toEqual(['9']);
     expect(feed.lastId).toBe('10');
-    expect(feed.fresh(rows(9))).toEqual([]);
   });
 
   it('a fresh feed sends its opening rows and then only new ones', () => {
     const feed = new LedgerFeed(null);
     expect(feed.lastId).toBeNull();
-    expect(ids(feed.fresh(rows(3, 4)))).toEqual(['3', '4']);
-    expect(ids(feed.fresh(rows(4, 5)))).toEqual(['5']);
+    expect(ids(feed.fresh(rows(3, 4), 'read'))).toEqual(['3', '4']);
+    expect(ids(feed.fresh(rows(4, 5), 'hub'))).toEqual(['5']);
     expect(feed.lastId).toBe('5');
+  });
+});
+
+describe('[REALTIME] the hub’s batches above everything a read sent go out as they are', () => {
+  it('the very array comes back (one frame for every feed), the last id moves, and a later repeat of a read row is still dropped', () => {
+    const feed = new LedgerFeed(null);
+    feed.fresh(rows(3, 4), 'read');
+    const batch = rows(6, 5, 7);
+    expect(feed.fresh(batch, 'hub')).toBe(batch);
+    expect(feed.lastId).toBe('7');
+    // A late commit of a low id (2) is new and goes out; 4, which the read sent, does not.
+    expect(ids(feed.fresh(rows(2, 4), 'hub'))).toEqual(['2']);
+    expect(feed.lastId).toBe('7');
+  });
+
+  it('a catch-up read after an overflow is remembered: the hub delivering the same rows later sends nothing twice', () => {
+    const feed = new LedgerFeed('10');
+    expect(ids(feed.fresh(rows(11, 12), 'hub'))).toEqual(['11', '12']);
+    expect(ids(feed.fresh(rows(13, 14), 'read'))).toEqual(['13', '14']);
+    expect(ids(feed.fresh(rows(13, 14, 15), 'hub'))).toEqual(['15']);
+    expect(feed.lastId).toBe('15');
   });
 });
 

@@ -152,25 +152,28 @@ export const liveRouter = router({
       const feed = new LedgerFeed(lastEventIdOk);
       const opening = !lastEventIdOk;
       // Reads from where the feed stands: the newest rows on a fresh stream, then everything after its last id.
+      // The batches this stream read itself, told apart from the hub's when the drain hands them over.
+      const reads = new WeakSet<LiveLedgerRow[]>();
       const catchUp = async (): Promise<LiveLedgerRow[][]> => {
         const out: LiveLedgerRow[][] = [];
         let after = feed.lastId;
         for (let page = 0; page < 10; page++) {
           const rows = after ? await ledgerRowsAfter(ctx.db, filter, after, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
           if (rows.length) out.push(rows);
+          if (rows.length) reads.add(rows);
           if (rows.length) after = rows.at(-1)!.transactionId;
           if (rows.length < LIVE_LEDGER_RESUME_MAX) break;
         }
         return out;
       };
       try {
-        const first = (await catchUp()).flatMap((rows) => feed.fresh(rows));
+        const first = (await catchUp()).flatMap((rows) => feed.fresh(rows, 'read'));
         // Nothing matches yet: a reconnect resumes from the ledger's end as it was now.
         feed.lastId ??= await maxLedgerId(ctx.db);
         // Always one opening event, empty or not: the page knows the stream is open.
         yield tracked(feed.lastId, { rows: first.map(toLiveTuple), opening } satisfies LiveLedgerEvent);
         for await (const batch of drain(ctx, signal, queue, catchUp)) {
-          const rows = feed.fresh(batch);
+          const rows = feed.fresh(batch, reads.has(batch) ? 'read' : 'hub');
           if (rows.length) yield tracked(feed.lastId, batchPayload(rows));
         }
       } finally {
