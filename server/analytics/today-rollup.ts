@@ -9,7 +9,7 @@ import { failedCalls, requestEntries } from './day-aggregates';
  * Today's live figures without reading every row of today (ADR 023). Finished days come from the
  * daily tables; today came from the ledger, an index range over the whole day, which at 100M rows
  * (~270k a day) cost ~240 ms a read. Now each closed quarter-hour is rolled up once into
- * usage_rollup (rollUpToday, the `usage-rollup` job), and a read of today sums those rows plus the
+ * usage_rollup (rollUpDay, the `usage-rollup` job), and a read of today sums those rows plus the
  * ledger since the last rolled bucket: at most a bucket, the grace and the job's interval of rows.
  * Without the job, nothing is rolled and a read is the whole day from the ledger, as before: the
  * rollup changes how fast today is read, never what it says.
