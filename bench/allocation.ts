@@ -9,7 +9,7 @@ import { expectedAllocation, seedAllocationUsers, undoAllocation } from './alloc
 import { envInt, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import { tuneForLoad } from './lib/bulk-load';
-import type { CaseReport } from './lib/results';
+import { timedOnceCase, type CaseReport } from './lib/results';
 import { createFundedPool } from './lib/seed';
 import { median, round } from './lib/stats';
 
@@ -72,15 +72,7 @@ const allocation: Benchmark = {
 
       const ms = median(times)!;
       return [
-        {
-          case: `seed ${users.toLocaleString('en-US')} users + ${rows.toLocaleString('en-US')} ledger rows (SQL, indexes rebuilt)`,
-          clients: null,
-          throughput_per_s: round((rows * 1000) / seedMs, 0),
-          p50_ms: round(seedMs, 0),
-          p99_ms: null,
-          floor_per_s: null,
-          ratio: null,
-        },
+        timedOnceCase(`seed ${users.toLocaleString('en-US')} users + ${rows.toLocaleString('en-US')} ledger rows (SQL, indexes rebuilt)`, seedMs, rows),
         {
           case: `optimizeAllocation(), ${users.toLocaleString('en-US')} users (${expected.heavy} suggestions, ${expected.idle} idle moved)`,
           clients: null,

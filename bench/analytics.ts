@@ -8,21 +8,18 @@ import { forecast } from '../server/analytics/forecast';
 import { addDays, today } from '../server/analytics/days';
 import { dayBreakdownFromRollup, daySummaryFromRollup, rolledThrough, rollUpDay } from '../server/analytics/today-rollup';
 import { usageTrend } from '../server/analytics/trends';
-import { cliActor } from '../server/auth/audit';
 import { SecretBox } from '../server/auth/secrets';
 import { openDb, type DbHandle } from '../server/db/client';
 import { getHistory } from '../server/ledger/balance';
 import { searchLedger } from '../server/ledger/ledger-search';
-import { saveProvider } from '../server/providers/provider-admin';
 import { sql as dsql } from 'drizzle-orm';
 import { startServer, type ServerProcess } from '../server/test/spawn';
-import { SEED_PROVIDERS, seedAnalyticsUsers, seedLedger, topUpLedger } from './analytics/seed';
+import { seedAnalyticsProviders, seedAnalyticsUsers, seedLedger, topUpLedger } from './analytics/seed';
 import { adminLogin, trpcQuery } from './lib/admin-session';
 import { envInt, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import { tuneForLoad } from './lib/bulk-load';
-import type { CaseReport } from './lib/results';
-import { createFundedPool } from './lib/seed';
+import { timedOnceCase, type CaseReport } from './lib/results';
 import { median, round, summarize } from './lib/stats';
 
 const DEFAULT_ROWS = 10_000_000;
@@ -102,29 +99,7 @@ const analytics: Benchmark = {
         const added = await topUpLedger(sql, rows, USERS);
         log(`  ${added} ledger rows added since the seed's newest, at its density, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       } else {
-        for (const [i, p] of SEED_PROVIDERS.entries()) {
-          // Nothing listens on port 9: the health job finds them down, as a dashboard often shows one.
-          await saveProvider(
-            handle.db,
-            secrets,
-            cliActor,
-            {
-              name: p.name,
-              kind: p.kind,
-              baseUrl: 'http://127.0.0.1:9',
-              apiKey: 'bench',
-              model: null,
-              costPerRequest: p.cost,
-              rateLimitPerMinute: 1000,
-              priority: (i + 1) * 10,
-              timeoutMs: 30_000,
-              isActive: true,
-              healthCheckUrl: null,
-            },
-            'create',
-          );
-          await createFundedPool(handle.db, secrets, p.name, 50_000 * (i + 1), p.cost);
-        }
+        await seedAnalyticsProviders(handle.db, secrets);
         await seedAnalyticsUsers(sql, USERS);
         await seedLedger(sql, rows, USERS);
         seedMs = performance.now() - t0;
@@ -244,42 +219,10 @@ const analytics: Benchmark = {
 
       const n = rows.toLocaleString('en-US');
       const cases: CaseReport[] = [
-        ...(seedMs === null
-          ? []
-          : [
-              {
-                case: `seed ${n} ledger rows + ${USERS.toLocaleString('en-US')} users (SQL generate_series, indexes rebuilt, analysed)`,
-                clients: null,
-                throughput_per_s: round((rows * 1000) / seedMs, 0),
-                p50_ms: round(seedMs, 0),
-                p99_ms: null,
-                floor_per_s: null,
-                ratio: null,
-              },
-            ]),
+        ...(seedMs === null ? [] : [timedOnceCase(`seed ${n} ledger rows + ${USERS.toLocaleString('en-US')} users (SQL generate_series, indexes rebuilt, analysed)`, seedMs, rows)]),
         // A reused database has its summaries already: only a day that ended since its last run.
-        ...(days.length === 0
-          ? []
-          : [
-              {
-                case: `backfillDailySummaries: ${days.length} finished days`,
-                clients: null,
-                throughput_per_s: round((days.length * 1000) / backfillMs, 2),
-                p50_ms: round(backfillMs, 0),
-                p99_ms: null,
-                floor_per_s: null,
-                ratio: null,
-              },
-            ]),
-        {
-          case: `usage-rollup: today's ${rolled} closed quarter-hours, first run, ${n} rows`,
-          clients: null,
-          throughput_per_s: null,
-          p50_ms: round(rollupMs, 0),
-          p99_ms: null,
-          floor_per_s: null,
-          ratio: null,
-        },
+        ...(days.length === 0 ? [] : [timedOnceCase(`backfillDailySummaries: ${days.length} finished days`, backfillMs, days.length, 2)]),
+        timedOnceCase(`usage-rollup: today's ${rolled} closed quarter-hours, first run, ${n} rows`, rollupMs),
         latencyCase('usage-rollup with nothing due (its run every 5 minutes)', rollupRuns),
         latencyCase(`generateDailyUsageSummary, one day (${Math.round(rows / 365).toLocaleString('en-US')} rows/day)`, nightly),
         latencyCase(`ledger.search by user id (${HEAVY_USER}, ${heavy!.n.toLocaleString('en-US')} rows), first page of 50, ${n} rows`, history.get('search-first')!, HISTORY_GOAL_MS),

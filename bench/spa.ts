@@ -5,17 +5,14 @@ import path from 'node:path';
 import postgres from 'postgres';
 import type { Browser } from 'playwright-core';
 import { backfillDailySummaries } from '../server/analytics/daily-summary';
-import { cliActor } from '../server/auth/audit';
 import { SecretBox } from '../server/auth/secrets';
 import { openDb, type DbHandle } from '../server/db/client';
-import { saveProvider } from '../server/providers/provider-admin';
 import { startServer, type ServerProcess } from '../server/test/spawn';
-import { SEED_PROVIDERS, seedAnalyticsUsers, seedLedger } from './analytics/seed';
+import { seedAnalyticsProviders, seedAnalyticsUsers, seedLedger } from './analytics/seed';
 import { adminLogin } from './lib/admin-session';
 import { envInt, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import type { CaseReport } from './lib/results';
-import { createFundedPool } from './lib/seed';
 import { median, round, summarize } from './lib/stats';
 import { analyseBundle, viteBuild, type Sizes } from './spa/bundle';
 import { launchChromium, measureDashboard, type LoadTiming, type WaterfallRow } from './spa/tti';
@@ -105,28 +102,7 @@ const spa: Benchmark = {
       handle = await openDb({ databaseUrl: db.url, dataDir: db.dataDir, maxConnections: 4 });
       const masterKey = randomBytes(32);
       const secrets = new SecretBox(masterKey);
-      for (const [i, p] of SEED_PROVIDERS.entries()) {
-        await saveProvider(
-          handle.db,
-          secrets,
-          cliActor,
-          {
-            name: p.name,
-            kind: p.kind,
-            baseUrl: 'http://127.0.0.1:9',
-            apiKey: 'bench',
-            model: null,
-            costPerRequest: p.cost,
-            rateLimitPerMinute: 1000,
-            priority: (i + 1) * 10,
-            timeoutMs: 30_000,
-            isActive: true,
-            healthCheckUrl: null,
-          },
-          'create',
-        );
-        await createFundedPool(handle.db, secrets, p.name, 50_000 * (i + 1), p.cost);
-      }
+      await seedAnalyticsProviders(handle.db, secrets);
       await seedAnalyticsUsers(sql, 2_000);
       await seedLedger(sql, 100_000, 2_000);
       await sql.end();

@@ -1,7 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Fragment, Sql } from 'postgres';
 import { log } from '../lib/benchmark';
+import { cliActor } from '../../server/auth/audit';
+import type { SecretBox } from '../../server/auth/secrets';
+import type { DbOrTx } from '../../server/db/client';
+import { saveProvider } from '../../server/providers/provider-admin';
 import { withoutIndexes } from '../lib/bulk-load';
+import { createFundedPool } from '../lib/seed';
 
 /** Providers of the seeded captures, with their share of them and cost per credit. */
 export const SEED_PROVIDERS = [
@@ -10,6 +15,35 @@ export const SEED_PROVIDERS = [
   { name: 'nanobanana', kind: 'nanobanana', share: 0.2, cost: '0.030' },
   { name: 'google', kind: 'google', share: 0.1, cost: '0.040' },
 ] as const;
+
+/**
+ * The SEED_PROVIDERS as providers with funded pools. Nothing listens on port 9: the health job
+ * finds them down, as a dashboard often shows one.
+ */
+export async function seedAnalyticsProviders(db: DbOrTx, secrets: SecretBox): Promise<void> {
+  for (const [i, p] of SEED_PROVIDERS.entries()) {
+    await saveProvider(
+      db,
+      secrets,
+      cliActor,
+      {
+        name: p.name,
+        kind: p.kind,
+        baseUrl: 'http://127.0.0.1:9',
+        apiKey: 'bench',
+        model: null,
+        costPerRequest: p.cost,
+        rateLimitPerMinute: 1000,
+        priority: (i + 1) * 10,
+        timeoutMs: 30_000,
+        isActive: true,
+        healthCheckUrl: null,
+      },
+      'create',
+    );
+    await createFundedPool(db, secrets, p.name, 50_000 * (i + 1), p.cost);
+  }
+}
 
 /** `n` users u000001… (60% free, 30% plus, 10% pro) with their credit rows, reset this month. */
 export async function seedAnalyticsUsers(sql: Sql, n: number): Promise<void> {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { round } from './stats';
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +29,20 @@ export type CaseRow = {
 
 /** A row as a benchmark reports it: the goal is printed, not written to the results file. */
 export type CaseReport = CaseRow & { goal?: { text: string; met: boolean } };
+
+/**
+ * A step timed once (a seed, a backfill, a batch job): its time, and with `units` (rows, days,
+ * users) how many a second it did, to `digits` decimals.
+ */
+export const timedOnceCase = (label: string, ms: number, units?: number, digits = 0): CaseReport => ({
+  case: label,
+  clients: null,
+  throughput_per_s: units === undefined ? null : round((units * 1000) / ms, digits),
+  p50_ms: round(ms, 0),
+  p99_ms: null,
+  floor_per_s: null,
+  ratio: null,
+});
 
 export type ResultsFile = { name: string; machine: string; date: string; cases: CaseRow[] };
 

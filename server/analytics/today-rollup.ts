@@ -54,7 +54,7 @@ const asDimensions = (key: SQL, entries: SQL, calls: SQL): SQL => sql`
  * day before (the daily tables have those days). Returns the buckets rolled.
  */
 export async function rollUpDay(db: DbOrTx, day: string): Promise<number> {
-  const inBucket = (t: string) => sql.raw(`${t}.created_at >= m.bucket_start and ${t}.created_at < m.bucket_start + make_interval(mins => ${ROLLUP_BUCKET_MINUTES})`);
+  const inBucket = (t: string) => sql`${sql.raw(t)}.created_at >= m.bucket_start and ${sql.raw(t)}.created_at < m.bucket_start + ${bucket}`;
   const row = await queryOne(
     db,
     z.object({ rolled: col.integer }),

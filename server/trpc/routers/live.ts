@@ -159,9 +159,11 @@ export const liveRouter = router({
         let after = feed.lastId;
         for (let page = 0; page < 10; page++) {
           const rows = after ? await ledgerRowsAfter(ctx.db, filter, after, LIVE_LEDGER_RESUME_MAX) : await latestLedgerRows(ctx.db, filter, LIVE_LEDGER_INITIAL);
-          if (rows.length) out.push(rows);
-          if (rows.length) reads.add(rows);
-          if (rows.length) after = rows.at(-1)!.transactionId;
+          if (rows.length) {
+            out.push(rows);
+            reads.add(rows);
+            after = rows.at(-1)!.transactionId;
+          }
           if (rows.length < LIVE_LEDGER_RESUME_MAX) break;
         }
         return out;
