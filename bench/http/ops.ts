@@ -14,7 +14,7 @@ const HASH = 'f'.repeat(32);
  * conditional debit and its ledger entry as data-modifying CTEs, `consumeStatementSql`), on the
  * client's own user.
  */
-const consumeSql = appStatement((v) => consumeStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, HASH), ['userId', 'key']);
+const consumeSql = appStatement((v) => consumeStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, HASH, 'allowance'), ['userId', 'key']);
 
 export async function consumeStatement(sql: Sql, userId: string, prepare = true): Promise<{ id: string; balance_after: number }> {
   const [row] = await consumeSql(sql, { userId, key: nextKey('floor') }, prepare);
@@ -28,7 +28,7 @@ export const consumeFloorOp =
     await consumeStatement(sql, userIds[client]!);
   };
 
-const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key, ttlSeconds: 60 }, 60, HASH, 'user_credits'), ['userId', 'key']);
+const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key, ttlSeconds: 60 }, 60, HASH, 'allowance'), ['userId', 'key']);
 const captureSql = appStatement(
   (v) => captureStatementSql({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId }, v.cost),
   ['reservationId', 'provider', 'requestId', 'cost'],

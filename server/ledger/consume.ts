@@ -2,7 +2,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { col, queryOne } from '../db/rows';
-import { allowanceDebitSql, chargeRow, overflowChargeSql } from './charge-sql';
+import { chargeCtes, chargedRow } from './charge-sql';
+import { chargeShapesFor, noteChargeSource, type ChargeShape } from './charge-shapes';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
@@ -15,8 +16,8 @@ import { DomainError } from '../errors';
 
 const ZERO_USD = '0.000000';
 
-/** What a one-statement charge returns: its entry's id, the balance after, the tier. */
-const chargedEntryRow = chargeRow.pick({ balance_after: true, tier: true }).extend({ id: col.id });
+/** What a one-statement charge returns: its entry's id, the balance after, the tier, where it came from. */
+const chargedEntryRow = chargedRow.pick({ balance_after: true, tier: true, source: true }).extend({ id: col.id });
 
 /** Looks up the first result recorded under an idempotency key; a different input is a conflict. */
 async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<ConsumeResult | null> {
@@ -40,62 +41,40 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
 }
 
 /**
- * The common charge as one statement: the allowance debit and its `consumption` entry as
+ * The common charge as one statement: the allowance debit (or, with `overflow`, the platform's
+ * overflow when the allowance does not pay: chargeCtes) and its `consumption` entry as
  * data-modifying CTEs. Exported so the HTTP benchmark's floors run this very statement.
  */
-export const consumeStatementSql = (input: ConsumeInput, hash: string) =>
+export const consumeStatementSql = (input: ConsumeInput, hash: string, shape: ChargeShape) =>
   sql`
-    with debit as (${allowanceDebitSql(input.userId, input.credits)}
-    ), entry as (
+    with ${chargeCtes(input.userId, input.credits, shape)}
+    , entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
         source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-      select ${input.userId}, 'consumption', ${input.credits}, ${-input.credits}, bonus_used, balance_after,
-        'user_credits', tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
-      from debit
-      returning id
-    )
-    select entry.id::text as id, debit.balance_after, debit.tier from debit, entry`;
-
-/**
- * The common case in one statement (so one round trip, atomic without an explicit transaction):
- * the conditional debit and its ledger entry as data-modifying CTEs. No row means the slow path
- * must decide (first sight, due reset, overflow, refusal); a unique violation on the idempotency key
- * fails the whole statement, debit included — a replay. The user_credits trigger adds the
- * credits.low / credits.depleted webhook event to this same statement when the debit crosses (ADR 012).
- */
-async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne(db, chargedEntryRow, consumeStatementSql(input, hash));
-  if (!row) return null;
-  creditsConsumed.inc({ source: 'user_credits', tier: row.tier }, input.credits);
-  return { transactionId: row.id, source: 'user_credits', creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
-}
-
-/**
- * The overflow's common case in one statement: the allowance is spent, the tier has pool access, the
- * month's overflow stays within the tier's cap and some unsuspended pool can pay — the usage and
- * overflow counters move and a `platform_pool` entry is written (the user pays nothing). The cap is a
- * condition of the UPDATE, re-checked on the row it locks, so concurrent overflows cannot pass it
- * together. No row means the slow path decides (a refusal, a reset, a first sight).
- */
-async function overflowInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string): Promise<ConsumeResult | null> {
-  const row = await queryOne(
-    db,
-    chargedEntryRow,
-    sql`
-    with charged as (${overflowChargeSql(input.userId, input.credits)}
-    ), entry as (
-      insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
-        source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-      select ${input.userId}, 'consumption', ${input.credits}, 0, 0, balance_after,
-        'platform_pool', tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
+      select ${input.userId}, 'consumption', ${input.credits}, case when source = 'user_credits' then ${-input.credits}::int else 0 end, bonus_used, balance_after,
+        source, tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
       from charged
       returning id
     )
-    select entry.id::text as id, charged.balance_after, charged.tier from charged, entry`,
-  );
+    select entry.id::text as id, charged.balance_after, charged.tier, charged.source from charged, entry`;
+
+/**
+ * The common cases in one statement (so one round trip, atomic without an explicit transaction):
+ * the conditional debit, or the overflow the platform's own rule allows (the allowance spent, the
+ * tier with pool access, the month's overflow within the tier's cap, some unsuspended pool able to
+ * pay: the usage and overflow counters move, the user pays nothing), and its ledger entry, as
+ * data-modifying CTEs. Each condition is re-checked on the row it locks, so concurrent charges
+ * cannot pass it together. No row means the slow path must decide (first sight, due reset, grants
+ * to spend, refusal); a unique violation on the idempotency key fails the whole statement, debit
+ * included — a replay. The user_credits trigger adds the credits.low / credits.depleted webhook
+ * event to this same statement when the debit crosses (ADR 012).
+ */
+async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string, shape: ChargeShape): Promise<ConsumeResult | null> {
+  const row = await queryOne(db, chargedEntryRow, consumeStatementSql(input, hash, shape));
   if (!row) return null;
-  creditsConsumed.inc({ source: 'platform_pool', tier: row.tier }, input.credits);
-  return { transactionId: row.id, source: 'platform_pool', creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
+  noteChargeSource(input.userId, row.source);
+  creditsConsumed.inc({ source: row.source, tier: row.tier }, input.credits);
+  return { transactionId: row.id, source: row.source, creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
 }
 
 /** With a provider named, its pool decides whether the platform can pay: no second, looser check. */
@@ -121,8 +100,10 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
     // A provider leg needs the transaction too; the one-statement paths charge the user leg alone.
     if (!(db instanceof PgTransaction) && !input.provider) {
       // The one-statement overflow applies the platform's own rule; a caller's gate takes the slow path.
-      const fast = (await consumeInOneStatement(db, input, hash)) ?? (overflowGate ? null : await overflowInOneStatement(db, input, hash));
-      if (fast) return fast;
+      for (const shape of chargeShapesFor(input.userId, !overflowGate)) {
+        const fast = await consumeInOneStatement(db, input, hash, shape);
+        if (fast) return fast;
+      }
     }
     const charged = await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate ?? (input.provider ? drawDecides : undefined));

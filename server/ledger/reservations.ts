@@ -1,7 +1,7 @@
 import { creditsConsumed } from '../ops/metrics';
 import { eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { CaptureInput, CreditSource, ReserveInput, ReserveResult, TransactionView } from '../../shared/credits';
+import { creditSourceSchema, type CaptureInput, type ReserveInput, type ReserveResult, type TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { z } from 'zod';
@@ -9,7 +9,8 @@ import { col, queryOne, queryRows } from '../db/rows';
 import { isoUtc } from '../db/sql-helpers';
 import { DomainError } from '../errors';
 import { drawForCapture } from '../pools/capture-draw';
-import { allowanceDebitSql, overflowChargeSql } from './charge-sql';
+import { chargeCtes } from './charge-sql';
+import { chargeShapesFor, noteChargeSource, type ChargeShape } from './charge-shapes';
 import { creditBack, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
@@ -42,37 +43,40 @@ async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: str
 type HoldRequest = ReserveInput & { apiKeyId?: string | null };
 
 /** The one-statement hold (below), exported so the HTTP benchmark's floor runs this very statement. */
-export function holdStatementSql(input: HoldRequest, ttl: number, hash: string, source: CreditSource) {
-  const charge = source === 'user_credits' ? allowanceDebitSql(input.userId, input.credits) : overflowChargeSql(input.userId, input.credits);
-  const delta = source === 'user_credits' ? -input.credits : 0;
+export function holdStatementSql(input: HoldRequest, ttl: number, hash: string, shape: ChargeShape) {
   return sql`
-    with charged as (${charge}
-    ), hold as (
+    with ${chargeCtes(input.userId, input.credits, shape)}
+    , hold as (
       insert into credit_reservations (user_id, credits, bonus_credits, source, tier, expires_at, idempotency_key, request_hash,
         enhancement_type, moodboard_id, api_key_id)
-      select ${input.userId}, ${input.credits}, bonus_used, ${source}, tier, now() + make_interval(secs => ${ttl}), ${input.idempotencyKey}, ${hash},
+      select ${input.userId}, ${input.credits}, bonus_used, source, tier, now() + make_interval(secs => ${ttl}), ${input.idempotencyKey}, ${hash},
         ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.apiKeyId ?? null}
       from charged
-      returning id, expires_at
+      returning id, expires_at, source
     ), entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
         enhancement_type, moodboard_id, reservation_id, status)
-      select ${input.userId}, 'hold', ${input.credits}, ${delta}, charged.bonus_used, charged.balance_after, ${source}, charged.tier,
+      select ${input.userId}, 'hold', ${input.credits}, case when charged.source = 'user_credits' then ${-input.credits}::int else 0 end,
+        charged.bonus_used, charged.balance_after, charged.source, charged.tier,
         ${input.enhancementType}, ${input.moodboardId ?? null}, hold.id, 'pending'
       from charged, hold
     )
-    select hold.id, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
+    select hold.id, hold.source, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
 }
 
+const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at: col.text });
+
 /**
- * A hold in one statement (one round trip, atomic without an explicit transaction): `charge` (one of
- * the conditional UPDATEs of charge-sql) and, from its row, the reservation and its `hold` entry, as
- * data-modifying CTEs. No row means the charge did not apply; a taken idempotency key fails the whole
- * statement, charge included — a replay.
+ * A hold in one statement (one round trip, atomic without an explicit transaction): the charge
+ * (chargeCtes: the allowance, or with `overflow` the platform's own overflow rule) and, from its row,
+ * the reservation and its `hold` entry, as data-modifying CTEs. No row means the charge did not
+ * apply; a taken idempotency key fails the whole statement, charge included — a replay.
  */
-async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, source: CreditSource): Promise<ReserveResult | null> {
-  const row = await queryOne(db, z.object({ id: col.text, expires_at: col.text }), holdStatementSql(input, ttl, hash, source));
-  return row ? { reservationId: row.id, source, expiresAt: row.expires_at } : null;
+async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, shape: ChargeShape): Promise<ReserveResult | null> {
+  const row = await queryOne(db, heldRow, holdStatementSql(input, ttl, hash, shape));
+  if (!row) return null;
+  noteChargeSource(input.userId, row.source);
+  return { reservationId: row.id, source: row.source, expiresAt: row.expires_at };
 }
 
 /**
@@ -93,8 +97,11 @@ export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGat
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: the savepoint way.
     if (!(db instanceof PgTransaction)) {
-      const fast = (await holdInOneStatement(db, input, ttl, hash, 'user_credits')) ?? (overflowGate ? null : await holdInOneStatement(db, input, ttl, hash, 'platform_pool'));
-      if (fast) return fast;
+      // A caller's own gate decides an overflow on the slow path.
+      for (const shape of chargeShapesFor(input.userId, !overflowGate)) {
+        const fast = await holdInOneStatement(db, input, ttl, hash, shape);
+        if (fast) return fast;
+      }
     }
     return await db.transaction(async (tx) => {
       const debit = await debitUser(tx, input.userId, input.credits, overflowGate);
