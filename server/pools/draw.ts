@@ -23,12 +23,45 @@ const poolFacts = (credits: number) => sql`
   (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = p.provider)::bigint - ${credits} as total_after`;
 
 /**
- * One stripe with enough, starting at a random one and skipping stripes other transactions hold,
- * with its ledger entry, in one statement: it never waits, so it can never be part of a lock cycle
- * (see migrations 0005 and 0010 for why it is a function).
+ * One stripe with enough, the first free one in stripe order from a random start (then those before
+ * it), skipping stripes other transactions hold, with its ledger entry, in one statement: it never
+ * waits, so it can never be part of a lock cycle. A suspended pool gives no start, so nothing is
+ * locked. FOR UPDATE can keep a lock on a row whose re-check failed (a stripe another draw just
+ * drained): a statement that commits alone releases it at once; in a caller's transaction it must
+ * not be kept into the ordered fallback, so there the same statement runs as a function whose
+ * exception block releases it (migrations 0005, 0031).
  */
-const takeFromFreeStripe = (provider: string, credits: number, start: number, reservationId: string | null) =>
-  sql`select * from creditdesk_draw_free_stripe(${provider}, ${credits}, ${start}, ${reservationId})`;
+const freeStripeDrawSql = (provider: string, credits: number, start: number, reservationId: string | null) => sql`
+  with pool as (
+    select ${start}::int % cp.stripe_count as first from credit_pools cp where cp.provider = ${provider} and cp.status <> 'suspended'
+  ), taken as (
+    update credit_pool_stripes s set balance = s.balance - ${credits}, consumed = s.consumed + ${credits}
+    from credit_pools p
+    where p.provider = s.provider and s.provider = ${provider} and s.balance >= ${credits}
+      and s.stripe = coalesce(
+        (select c.stripe from credit_pool_stripes c
+         where c.provider = ${provider} and c.stripe >= (select first from pool) and c.balance >= ${credits}
+         order by c.stripe limit 1 for update skip locked),
+        (select c.stripe from credit_pool_stripes c
+         where c.provider = ${provider} and c.stripe >= 0 and c.stripe < (select first from pool) and c.balance >= ${credits}
+         order by c.stripe limit 1 for update skip locked))
+    returning s.stripe, s.balance, (p.cost_per_credit * ${credits})::numeric(14,6) as cost, p.stripe_count,
+              coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold) as threshold
+  ), entry as (
+    insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
+    select ${provider}, 'consumption', ${-credits}, taken.stripe, taken.balance, taken.cost, ${reservationId} from taken
+  )
+  select taken.stripe, taken.balance as balance_after, taken.cost::text as cost, taken.stripe_count, taken.threshold,
+         -- The statement's snapshot does not see its own update, hence the subtraction.
+         (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = ${provider})::bigint - ${credits} as total_after
+  from taken`;
+
+const takeFromFreeStripe = (db: DbOrTx, provider: string, credits: number, start: number, reservationId: string | null) =>
+  queryOne(
+    db,
+    stripeHit,
+    db instanceof PgTransaction ? sql`select * from creditdesk_draw_free_stripe(${provider}, ${credits}, ${start}, ${reservationId})` : freeStripeDrawSql(provider, credits, start, reservationId),
+  );
 
 /**
  * The fallback when every free stripe is busy or none alone has enough: locks all ordinary stripes
@@ -86,7 +119,7 @@ export async function drawFromPool(db: DbOrTx, provider: string, credits: number
   let hit: StripeHit | undefined;
   for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
     if (attempt > 0) await sleep(attempt * 2);
-    hit = await queryOne(db, stripeHit, takeFromFreeStripe(provider, credits, Math.floor(Math.random() * 4096), reservationId));
+    hit = await takeFromFreeStripe(db, provider, credits, Math.floor(Math.random() * 4096), reservationId);
   }
   if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
   const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
