@@ -5,6 +5,7 @@ import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 import { consumeStatementSql } from '../../server/ledger/consume';
 import { captureStatementSql, holdStatementSql } from '../../server/ledger/reservations';
+import { freeStripeDrawSql } from '../../server/pools/draw';
 import { appStatement } from './app-statement';
 
 const HASH = 'f'.repeat(32);
@@ -33,6 +34,9 @@ const captureSql = appStatement(
   (v) => captureStatementSql({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId }, v.cost),
   ['reservationId', 'provider', 'requestId', 'cost'],
 );
+
+// The start is bound as text, as every per-call value of a floor statement is; the statement casts it (`::int`).
+const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as unknown as number, v.reservationId), ['provider', 'start', 'reservationId']);
 
 /**
  * enhance.run's raw-SQL floor: the SQL the gateway issues for one enhancement that a provider serves
@@ -63,7 +67,7 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
   const reservationId = hold.id as string;
   await sql`update enhancement_requests set reservation_id = ${reservationId} where id = ${claim.id as string}`;
   const requestId = randomUUID();
-  const [hit] = await sql`select * from creditdesk_draw_free_stripe(${provider}, ${1}, ${Math.floor(Math.random() * 4096)}, ${reservationId})`;
+  const [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });
   if (!hit) throw new Error('enhance floor: no free stripe');
   await sql`
     insert into provider_calls (provider, request_id, reservation_id, outcome, latency_ms, http_status, error_kind, error, provider_request_id)

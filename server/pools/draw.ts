@@ -29,9 +29,10 @@ const poolFacts = (credits: number) => sql`
  * locked. FOR UPDATE can keep a lock on a row whose re-check failed (a stripe another draw just
  * drained): a statement that commits alone releases it at once; in a caller's transaction it must
  * not be kept into the ordered fallback, so there the same statement runs as a function whose
- * exception block releases it (migrations 0005, 0031).
+ * exception block releases it (migrations 0005, 0031). Exported so the HTTP benchmark's floor runs
+ * this very statement.
  */
-const freeStripeDrawSql = (provider: string, credits: number, start: number, reservationId: string | null) => sql`
+export const freeStripeDrawSql = (provider: string, credits: number, start: number, reservationId: string | null) => sql`
   with pool as (
     select ${start}::int % cp.stripe_count as first from credit_pools cp where cp.provider = ${provider} and cp.status <> 'suspended'
   ), taken as (
