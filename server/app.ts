@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
@@ -9,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
+import { registerSecurityHeaders } from './security-headers';
 import { registerExportRoutes } from './exports/export-routes';
 import { registerCallbackRoutes } from './providers/callback-route';
 import { registerOpsRoutes } from './ops/ops-routes';
@@ -61,20 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerRequestLog(app);
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: deps.config.secureCookies ? [] : null,
-      },
-    },
-    strictTransportSecurity: deps.config.secureCookies,
-  });
+  registerSecurityHeaders(app, { secure: deps.config.secureCookies });
   await app.register(fastifyCookie);
   // Before the guards, so a refusal answered to an allowed origin is readable by its page too.
   await registerBrowserCors(app, deps.config.CORS_ORIGINS);

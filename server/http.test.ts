@@ -39,6 +39,14 @@ describe('[HTTP] host', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    // Plain http here: no HSTS, and no upgrade of insecure requests.
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+    expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    // The same headers on a tRPC answer (the direct-call path) as on a route of Fastify's own.
+    const trpc = await app.inject({ method: 'GET', url: '/trpc/auth.me' });
+    expect(trpc.headers['content-security-policy']).toBe(res.headers['content-security-policy']);
+    expect(trpc.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('the session cookie is httpOnly and SameSite=Strict, and not Secure on plain http', async () => {
