@@ -2,10 +2,10 @@ import type { CreditSource } from '../../shared/credits';
 
 /**
  * Which one-statement charge to send (charge-sql's chargeCtes): the allowance debit alone, the
- * platform's overflow alone, or either in one statement. Either costs more to plan and run than the
+ * platform's overflow alone, or either in one statement. Either costs more to run than the
  * allowance debit alone (measured: 17–20% slower for a user with allowance left), so it is sent only
  * for a user whose last charge the platform paid; everyone else sends the allowance debit, and an
- * overflow after it on a miss.
+ * overflow after it on a miss (docs/decisions/024-charge-shapes.md).
  */
 export type ChargeShape = 'allowance' | 'overflow' | 'either';
 
