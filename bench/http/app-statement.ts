@@ -1,29 +1,22 @@
 import type { SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Row, Sql } from 'postgres';
+import { compileSql, type SlotValues } from '../../server/db/compiled-sql';
 
 /** A client or a transaction: all a statement needs is `unsafe`. */
 type Runner = Pick<Sql, 'unsafe'>;
 
 /**
- * One of the app's own statements, compiled by drizzle once and run with postgres.js prepared, as
- * a floor: the SQL text is the app's byte for byte (a floor that restated it by hand went stale
- * when the app's charge changed), and a call costs only binding its values, no query building.
- * `build` is called once with sentinel strings for the per-call values; each call substitutes them.
- * `prepare` false sends it unnamed (the unprepared diagnostic).
+ * One of the app's own statements, compiled by drizzle once (compileSql, as the app compiles its
+ * hot ones) and run with postgres.js prepared, as a floor: the SQL text is the app's byte for byte
+ * (a floor that restated it by hand went stale when the app's charge changed), and a call costs
+ * only binding its values. Every per-call value is bound as text; the statements cast what they
+ * need. `prepare` false sends it unnamed (the unprepared diagnostic).
  */
 export function appStatement<K extends string>(build: (values: Record<K, string>) => SQL, names: readonly K[]) {
-  const sentinels = Object.fromEntries(names.map((n, i) => [n, `bench-sentinel-${i}-${n}`])) as Record<K, string>;
-  const { sql: text, params } = new PgDialect().sqlToQuery(build(sentinels));
-  const slots = names.map((n) => params.flatMap((p, at) => (p === sentinels[n] ? [at] : [])));
-  names.forEach((n, i) => {
-    if (slots[i]!.length === 0) throw new Error(`appStatement: ${n} is not a parameter of the statement`);
-  });
+  type Slots = Record<K, 'text'>;
+  const compiled = compileSql(Object.fromEntries(names.map((n) => [n, 'text'])) as Slots, build as (values: SlotValues<Slots>) => SQL);
   return (db: Runner, values: Record<K, string>, prepare = true): Promise<Row[]> => {
-    const bound = params.slice();
-    names.forEach((n, i) => {
-      for (const at of slots[i]!) bound[at] = values[n];
-    });
-    return db.unsafe(text, bound as never[], { prepare });
+    const { sql: text, params } = compiled.query(values as SlotValues<Slots>);
+    return db.unsafe(text, params as never[], { prepare });
   };
 }

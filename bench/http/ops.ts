@@ -29,7 +29,7 @@ export const consumeFloorOp =
     await consumeStatement(sql, userIds[client]!);
   };
 
-const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key, ttlSeconds: 60 }, 60, HASH, 'allowance'), ['userId', 'key']);
+const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, 60, HASH, 'allowance'), ['userId', 'key']);
 const captureSql = appStatement(
   (v) => captureStatementSql({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId }, v.cost),
   ['reservationId', 'provider', 'requestId', 'cost'],

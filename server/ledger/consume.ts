@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
+import { compileSql, type CompiledStatement, type SlotValues } from '../db/compiled-sql';
 import { col, queryOne } from '../db/rows';
 import { chargeCtes, chargedRow } from './charge-sql';
 import { chargeShapesFor, noteChargeSource, type ChargeShape } from './charge-shapes';
@@ -40,23 +41,33 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
   };
 }
 
+/** What the one-statement consume binds: every value of the statement is one of these. */
+const chargeSlots = { userId: 'text', credits: 'int', enhancementType: 'text', moodboardId: 'text?', idempotencyKey: 'text', hash: 'text' } as const;
+type ChargeStatementInput = Omit<SlotValues<typeof chargeSlots>, 'hash' | 'moodboardId'> & { moodboardId?: string | null };
+
 /**
  * The common charge as one statement: the allowance debit (or, with `overflow`, the platform's
  * overflow when the allowance does not pay: chargeCtes) and its `consumption` entry as
  * data-modifying CTEs. Exported so the HTTP benchmark's floors run this very statement.
  */
-export const consumeStatementSql = (input: ConsumeInput, hash: string, shape: ChargeShape) =>
+export const consumeStatementSql = (input: ChargeStatementInput, hash: string, shape: ChargeShape) =>
   sql`
     with ${chargeCtes(input.userId, input.credits, shape)}
     , entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after,
         source, tier, cost_usd, enhancement_type, moodboard_id, idempotency_key, request_hash)
-      select ${input.userId}, 'consumption', ${input.credits}, case when source = 'user_credits' then ${-input.credits}::int else 0 end, bonus_used, balance_after,
+      select ${input.userId}, 'consumption', ${input.credits}, case when source = 'user_credits' then -${input.credits}::int else 0 end, bonus_used, balance_after,
         source, tier, ${ZERO_USD}, ${input.enhancementType}, ${input.moodboardId ?? null}, ${input.idempotencyKey}, ${hash}
       from charged
       returning id
     )
     select entry.id::text as id, charged.balance_after, charged.tier, charged.source from charged, entry`;
+
+/** Each shape's statement, built once (compileSql): the per-call cost is binding its values. */
+const consumeStatements = Object.fromEntries((['allowance', 'overflow', 'either'] as const).map((shape) => [shape, compileSql(chargeSlots, (v) => consumeStatementSql(v, v.hash, shape))])) as Record<
+  ChargeShape,
+  CompiledStatement<typeof chargeSlots>
+>;
 
 /**
  * The common cases in one statement (so one round trip, atomic without an explicit transaction):
@@ -70,7 +81,8 @@ export const consumeStatementSql = (input: ConsumeInput, hash: string, shape: Ch
  * event to this same statement when the debit crosses (ADR 012).
  */
 async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: string, shape: ChargeShape): Promise<ConsumeResult | null> {
-  const row = await queryOne(db, chargedEntryRow, consumeStatementSql(input, hash, shape));
+  const { userId, credits, enhancementType, idempotencyKey } = input;
+  const row = await queryOne(db, chargedEntryRow, consumeStatements[shape]({ userId, credits, enhancementType, moodboardId: input.moodboardId ?? null, idempotencyKey, hash }));
   if (!row) return null;
   noteChargeSource(input.userId, row.source);
   creditsConsumed.inc({ source: row.source, tier: row.tier }, input.credits);

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { creditSourceSchema, type CaptureInput, type ReserveInput, type ReserveResult, type TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
+import { compileSql, type CompiledStatement } from '../db/compiled-sql';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { z } from 'zod';
 import { col, queryOne, queryRows } from '../db/rows';
@@ -42,8 +43,21 @@ async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: str
 
 type HoldRequest = ReserveInput & { apiKeyId?: string | null };
 
+/** What the one-statement hold binds: every value of the statement is one of these. */
+const holdSlots = {
+  userId: 'text',
+  credits: 'int',
+  ttl: 'int',
+  idempotencyKey: 'text',
+  hash: 'text',
+  enhancementType: 'text',
+  moodboardId: 'text?',
+  apiKeyId: 'text?',
+} as const;
+type HoldStatementInput = { userId: string; credits: number; idempotencyKey: string; enhancementType: string; moodboardId?: string | null; apiKeyId?: string | null };
+
 /** The one-statement hold (below), exported so the HTTP benchmark's floor runs this very statement. */
-export function holdStatementSql(input: HoldRequest, ttl: number, hash: string, shape: ChargeShape) {
+export function holdStatementSql(input: HoldStatementInput, ttl: number, hash: string, shape: ChargeShape) {
   return sql`
     with ${chargeCtes(input.userId, input.credits, shape)}
     , hold as (
@@ -56,13 +70,19 @@ export function holdStatementSql(input: HoldRequest, ttl: number, hash: string, 
     ), entry as (
       insert into credit_transactions (user_id, transaction_type, credits_used, credits_delta, bonus_credits, balance_after, source, tier,
         enhancement_type, moodboard_id, reservation_id, status)
-      select ${input.userId}, 'hold', ${input.credits}, case when charged.source = 'user_credits' then ${-input.credits}::int else 0 end,
+      select ${input.userId}, 'hold', ${input.credits}, case when charged.source = 'user_credits' then -${input.credits}::int else 0 end,
         charged.bonus_used, charged.balance_after, charged.source, charged.tier,
         ${input.enhancementType}, ${input.moodboardId ?? null}, hold.id, 'pending'
       from charged, hold
     )
     select hold.id, hold.source, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
 }
+
+/** Each shape's hold, built once (compileSql): the per-call cost is binding its values. */
+const holdStatements = Object.fromEntries((['allowance', 'overflow', 'either'] as const).map((shape) => [shape, compileSql(holdSlots, (v) => holdStatementSql(v, v.ttl, v.hash, shape))])) as Record<
+  ChargeShape,
+  CompiledStatement<typeof holdSlots>
+>;
 
 const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at: col.text });
 
@@ -73,7 +93,9 @@ const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at:
  * apply; a taken idempotency key fails the whole statement, charge included — a replay.
  */
 async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, hash: string, shape: ChargeShape): Promise<ReserveResult | null> {
-  const row = await queryOne(db, heldRow, holdStatementSql(input, ttl, hash, shape));
+  const { userId, credits, idempotencyKey, enhancementType } = input;
+  const statement = holdStatements[shape]({ userId, credits, ttl, idempotencyKey, hash, enhancementType, moodboardId: input.moodboardId ?? null, apiKeyId: input.apiKeyId ?? null });
+  const row = await queryOne(db, heldRow, statement);
   if (!row) return null;
   noteChargeSource(input.userId, row.source);
   return { reservationId: row.id, source: row.source, expiresAt: row.expires_at };
