@@ -1,4 +1,4 @@
-import { SQL, type Query } from 'drizzle-orm';
+import { SQL, type QueryWithTypings as Query } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 
 /** What a slot of a compiled statement binds: text, nullable text, or an integer. */
