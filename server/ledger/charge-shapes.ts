@@ -1,4 +1,6 @@
+import type { SQL } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
+import { compileSql, type CompiledStatement, type Slots, type SlotValues } from '../db/compiled-sql';
 
 /**
  * Which one-statement charge to send (charge-sql's chargeCtes): the allowance debit alone, the
@@ -7,7 +9,13 @@ import type { CreditSource } from '../../shared/credits';
  * for a user whose last charge the platform paid; everyone else sends the allowance debit, and an
  * overflow after it on a miss (docs/decisions/024-charge-shapes.md).
  */
-export type ChargeShape = 'allowance' | 'overflow' | 'either';
+const CHARGE_SHAPES = ['allowance', 'overflow', 'either'] as const;
+export type ChargeShape = (typeof CHARGE_SHAPES)[number];
+
+/** A one-statement charge compiled once per shape (compileSql): a call only binds its values. */
+export function compileEachShape<S extends Slots>(slots: S, build: (values: SlotValues<S>, shape: ChargeShape) => SQL): Record<ChargeShape, CompiledStatement<S>> {
+  return Object.fromEntries(CHARGE_SHAPES.map((shape) => [shape, compileSql(slots, (values) => build(values, shape))])) as Record<ChargeShape, CompiledStatement<S>>;
+}
 
 /**
  * The users of this process whose last one-statement charge the platform paid. A hint only: each

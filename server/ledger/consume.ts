@@ -1,10 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
-import { compileSql, type CompiledStatement, type SlotValues } from '../db/compiled-sql';
 import { col, queryOne } from '../db/rows';
 import { chargeCtes, chargedRow } from './charge-sql';
-import { chargeShapesFor, noteChargeSource, type ChargeShape } from './charge-shapes';
+import { chargeShapesFor, compileEachShape, noteChargeSource, type ChargeShape } from './charge-shapes';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitUser, type OverflowGate } from './debit';
@@ -43,7 +42,7 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
 
 /** What the one-statement consume binds: every value of the statement is one of these. */
 const chargeSlots = { userId: 'text', credits: 'int', enhancementType: 'text', moodboardId: 'text?', idempotencyKey: 'text', hash: 'text' } as const;
-type ChargeStatementInput = Omit<SlotValues<typeof chargeSlots>, 'hash' | 'moodboardId'> & { moodboardId?: string | null };
+type ChargeStatementInput = { userId: string; credits: number; enhancementType: string; moodboardId?: string | null; idempotencyKey: string };
 
 /**
  * The common charge as one statement: the allowance debit (or, with `overflow`, the platform's
@@ -63,11 +62,7 @@ export const consumeStatementSql = (input: ChargeStatementInput, hash: string, s
     )
     select entry.id::text as id, charged.balance_after, charged.tier, charged.source from charged, entry`;
 
-/** Each shape's statement, built once (compileSql): the per-call cost is binding its values. */
-const consumeStatements = Object.fromEntries((['allowance', 'overflow', 'either'] as const).map((shape) => [shape, compileSql(chargeSlots, (v) => consumeStatementSql(v, v.hash, shape))])) as Record<
-  ChargeShape,
-  CompiledStatement<typeof chargeSlots>
->;
+const consumeStatements = compileEachShape(chargeSlots, (v, shape) => consumeStatementSql(v, v.hash, shape));
 
 /**
  * The common cases in one statement (so one round trip, atomic without an explicit transaction):

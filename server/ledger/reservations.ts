@@ -3,7 +3,6 @@ import { eq, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { creditSourceSchema, type CaptureInput, type ReserveInput, type ReserveResult, type TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
-import { compileSql, type CompiledStatement } from '../db/compiled-sql';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
 import { z } from 'zod';
 import { col, queryOne, queryRows } from '../db/rows';
@@ -11,7 +10,7 @@ import { isoUtc } from '../db/sql-helpers';
 import { DomainError } from '../errors';
 import { drawForCapture } from '../pools/capture-draw';
 import { chargeCtes } from './charge-sql';
-import { chargeShapesFor, noteChargeSource, type ChargeShape } from './charge-shapes';
+import { chargeShapesFor, compileEachShape, noteChargeSource, type ChargeShape } from './charge-shapes';
 import { creditBack, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
@@ -78,11 +77,7 @@ export function holdStatementSql(input: HoldStatementInput, ttl: number, hash: s
     select hold.id, hold.source, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
 }
 
-/** Each shape's hold, built once (compileSql): the per-call cost is binding its values. */
-const holdStatements = Object.fromEntries((['allowance', 'overflow', 'either'] as const).map((shape) => [shape, compileSql(holdSlots, (v) => holdStatementSql(v, v.ttl, v.hash, shape))])) as Record<
-  ChargeShape,
-  CompiledStatement<typeof holdSlots>
->;
+const holdStatements = compileEachShape(holdSlots, (v, shape) => holdStatementSql(v, v.ttl, v.hash, shape));
 
 const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at: col.text });
 
