@@ -9,6 +9,7 @@ import type { AppDeps } from './app-deps';
 import { mediaDir } from './deps';
 import { registerRequestLog } from './request-log';
 import { registerSecurityHeaders } from './security-headers';
+import { registerBootPage } from './spa/boot-page';
 import { registerExportRoutes } from './exports/export-routes';
 import { registerCallbackRoutes } from './providers/callback-route';
 import { registerOpsRoutes } from './ops/ops-routes';
@@ -118,11 +119,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const staticRoot = path.resolve(deps.config.STATIC_DIR);
   if (existsSync(path.join(staticRoot, 'index.html'))) {
     // Source maps would publish the SPA's source: never served, even when a build left them there.
-    await app.register(fastifyStatic, { root: staticRoot, wildcard: false, allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map') });
+    // The page itself is the boot page's (it carries a signed-in admin's first answers), not a static file.
+    await app.register(fastifyStatic, {
+      root: staticRoot,
+      wildcard: false,
+      globIgnore: ['index.html'],
+      allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map'),
+    });
+    const page = registerBootPage(app, { staticRoot, createContext, log: deps.log });
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) {
-        return reply.type('text/html').sendFile('index.html');
-      }
+      if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) return page.send(req, reply);
       return reply.code(404).send({ error: 'Not Found' });
     });
   } else {

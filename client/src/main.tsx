@@ -5,6 +5,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ToastProvider } from './components/Toasts';
+import { seedFromBoot } from './lib/boot';
 import { markOnce } from './lib/marks';
 import { preloadDashboard } from './pages/DashboardPage';
 import { createClient, createQueryClient, TRPCProvider } from './trpc';
@@ -28,7 +29,9 @@ function Root() {
 // Where a cold load spends its time (the spa benchmark's waterfall shows `cd:` marks).
 markOnce('cd:entry-run');
 
-// A cold load of the dashboard asks for its figures as soon as auth.me answers, not after the first render.
+// A signed-in page carries auth.me's answer (and on / the figures); otherwise a cold load of the
+// dashboard asks for its figures as soon as auth.me answers, not after the first render.
+seedFromBoot(queryClient, trpcClient);
 if (window.location.pathname === '/') preloadDashboard(queryClient, trpcClient);
 
 createRoot(document.getElementById('root')!).render(

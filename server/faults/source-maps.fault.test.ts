@@ -1,11 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import viteConfig from '../../vite.config';
-import { loadConfig } from '../config';
 import { createTestEnv, type TestEnv } from '../test/harness';
-import { startLiveServer, type LiveServer } from './lib/live-server';
+import type { LiveServer } from './lib/live-server';
+import { startSpaServer } from './lib/spa-server';
 
 /**
  * [SOURCE] The SPA's source is not published: production builds write hidden source maps (no
@@ -15,24 +12,20 @@ import { startLiveServer, type LiveServer } from './lib/live-server';
 
 let env: TestEnv;
 let server: LiveServer;
-let staticDir: string;
 const SOURCE = 'const secretAdminLogic = "from client/src";';
 
 beforeAll(async () => {
   env = await createTestEnv();
   // A built SPA as vite leaves it: index.html, a bundle and its map.
-  staticDir = mkdtempSync(path.join(os.tmpdir(), 'creditdesk-static-'));
-  mkdirSync(path.join(staticDir, 'assets'));
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><script src="/assets/index-abc.js"></script>');
-  writeFileSync(path.join(staticDir, 'assets', 'index-abc.js'), 'console.log(1);');
-  writeFileSync(path.join(staticDir, 'assets', 'index-abc.js.map'), JSON.stringify({ version: 3, sources: ['App.tsx'], sourcesContent: [SOURCE] }));
-  const config = loadConfig({ ...env.env, STATIC_DIR: staticDir });
-  server = await startLiveServer({ ...env.deps, config: { ...config, REDIS_PREFIX: env.deps.config.REDIS_PREFIX } });
+  server = await startSpaServer(env, {
+    'index.html': '<!doctype html><script src="/assets/index-abc.js"></script>',
+    'assets/index-abc.js': 'console.log(1);',
+    'assets/index-abc.js.map': JSON.stringify({ version: 3, sources: ['App.tsx'], sourcesContent: [SOURCE] }),
+  });
 });
 afterAll(async () => {
   await server?.close();
   await env?.close();
-  rmSync(staticDir, { recursive: true, force: true });
 });
 
 describe('[SOURCE] no source map is published', () => {
