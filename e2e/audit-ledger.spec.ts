@@ -128,3 +128,33 @@ test('an analyst reads and exports the audit log and the ledger, with no control
   await shotFromTop(other, 'ledger-analyst');
   await context.close();
 });
+
+test('the ledger explorer pages forward from the last row it showed: the next page follows it, and the request says where', async ({ page }) => {
+  await page.goto('/ledger');
+  await signIn(page);
+  // Two pages for one user: its allowance entry, 25 charges and 30 grants (admin.users.grant).
+  const s = stamp();
+  const userId = `e2e-pages-${s}`;
+  const { secret } = await mutate<{ secret: string }>(page.request, 'admin.apiKeys.create', { name: `e2e pages ${s}`, scopes: ['users:write', 'credits:write'] });
+  await mutate(page.request, 'users.upsert', { userId, tier: 'pro' }, secret);
+  for (let i = 0; i < 25; i++) await mutate(page.request, 'credits.consume', { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: `e2e-pages-${s}-${i}` }, secret);
+  for (let i = 0; i < 30; i++) await mutate(page.request, 'admin.users.grant', { userId, credits: 1, reason: `e2e paging ${i}` });
+
+  await page.getByRole('searchbox', { name: 'Search the ledger' }).fill(userId);
+  const rows = page.getByTestId('ledger-table').getByRole('row');
+  await expect(rows).toHaveCount(51);
+  const lastShown = ((await rows.nth(50).getByRole('cell').first().textContent()) ?? '').trim();
+  expect(lastShown).toMatch(/^\d+$/);
+
+  const next = page.waitForRequest((r) => r.url().includes('admin.ledger.search') && decodeURIComponent(r.url()).includes(`"before":"${lastShown}"`));
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await next;
+  await expect(rows.nth(1).getByRole('cell').first()).not.toHaveText(lastShown);
+  const firstOfNext = Number(((await rows.nth(1).getByRole('cell').first().textContent()) ?? '').trim());
+  expect(firstOfNext).toBeLessThan(Number(lastShown));
+  // Back and forward again: the same first page, then the same second one.
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await expect(rows.nth(50).getByRole('cell').first()).toHaveText(lastShown);
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(rows.nth(1).getByRole('cell').first()).toHaveText(String(firstOfNext));
+});

@@ -19,7 +19,17 @@ export const ledgerFilterSchema = z.object({
 });
 export type LedgerFilter = z.infer<typeof ledgerFilterSchema>;
 
-export const ledgerSearchInputSchema = pageInputSchema.extend(ledgerFilterSchema.shape);
+export const ledgerSearchInputSchema = pageInputSchema.extend(ledgerFilterSchema.shape).extend({
+  /**
+   * The id of the last row of the page before `page`, when the caller has it (paging forward):
+   * that page is then read from the index at that row instead of skipping page × pageSize rows,
+   * so a deep page costs what the first does, and rows that arrive meanwhile shift nothing.
+   */
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/, 'before must be the transaction number of the last row of the page before')
+    .optional(),
+});
 export type LedgerSearchInput = z.infer<typeof ledgerSearchInputSchema>;
 
 export const ledgerRowSchema = transactionSchema.omit({ refundable: true }).extend({

@@ -112,6 +112,45 @@ describe('[LEDGER] the explorer pages a user’s history without reading all of 
   });
 });
 
+describe('[LEDGER] the explorer pages forward from the last row it showed', () => {
+  it('a page read from the row before it is the page the offset gives, with the same total, with or without a search or filter', async () => {
+    for (const filter of [{ query: alice }, { query: alice, type: 'grant' as const }, {}]) {
+      const offsetPages = [];
+      for (let page = 0; page < 4; page++) offsetPages.push(await search({ ...filter, page, pageSize: 2 }));
+      for (let page = 1; page < 4; page++) {
+        // Only a full page has a page after it (the pager offers no next page otherwise).
+        const previous = offsetPages[page - 1]!.rows;
+        if (previous.length < 2) break;
+        const before = previous.at(-1)!.transactionId;
+        expect(await search({ ...filter, page, pageSize: 2, before }), JSON.stringify({ filter, page })).toEqual(offsetPages[page]);
+      }
+    }
+  });
+
+  it('rows that arrive after the first page shift nothing on the next page read from its last row', async () => {
+    const carol = await newUser(db(), 'free');
+    for (let i = 0; i < 4; i++) await grantCredits(db(), cliActor, { userId: carol, credits: 1, reason: `page ${i}` });
+    const first = await search({ query: carol, page: 0, pageSize: 2 });
+    const expected = await search({ query: carol, page: 1, pageSize: 2 });
+    await grantCredits(db(), cliActor, { userId: carol, credits: 1, reason: 'arrived meanwhile' });
+    const next = await search({ query: carol, page: 1, pageSize: 2, before: first.rows.at(-1)!.transactionId });
+    expect(next.rows).toEqual(expected.rows);
+    // By offset the same page now repeats a row the first page showed.
+    expect((await search({ query: carol, page: 1, pageSize: 2 })).rows[0]!.transactionId).toBe(first.rows.at(-1)!.transactionId);
+  });
+
+  it('the total from a cursor counts the pages before it plus up to the cap from there', async () => {
+    const stored = (await queryRows(db(), z.object({ id: col.id }), sql`select id::text from credit_transactions where user_id = ${alice} order by id desc`)).map((r) => r.id);
+    const n = stored.length;
+    expect(await searchLedger(db(), { query: alice, page: 1, pageSize: 1, before: stored[0]! }, n - 1)).toMatchObject({ total: n, totalExact: true });
+    expect(await searchLedger(db(), { query: alice, page: 1, pageSize: 1, before: stored[0]! }, n - 2)).toMatchObject({ total: n - 1, totalExact: false });
+  });
+
+  it('a cursor that is not a transaction number is refused, naming the field', async () => {
+    await expect(search({ page: 1, pageSize: 2, before: '12; drop table users' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('before') });
+  });
+});
+
 describe('[LEDGER] the explorer’s lookups use indexes', () => {
   /** The plan with sequential scans priced out (a small test table would be scanned anyway): which indexes serve it. */
   const plan = (query: SQL) =>

@@ -99,8 +99,11 @@ export const toLedgerRow = (r: LedgerSqlRow): LedgerRow => ({
 /** How far past the page's first row the total is counted exactly; beyond it the total is a lower bound. */
 export const LEDGER_TOTAL_CAP = 1000;
 
-/** The filters other than the search key, for the branches that each match one key. */
-const restWhere = (f: LedgerFilter) => ledgerWhere({ ...f, query: undefined });
+/** The filters other than the search key, for the branches that each match one key; only rows older than `before` when given. */
+const restWhere = (f: LedgerFilter & { before?: string }) => {
+  const rest = ledgerWhere({ ...f, query: undefined });
+  return f.before ? sql`${rest} and ct.id < ${f.before}::bigint` : rest;
+};
 
 /**
  * The ids of the newest `n` matching transactions, newest first. A search key is split into one
@@ -108,7 +111,7 @@ const restWhere = (f: LedgerFilter) => ledgerWhere({ ...f, query: undefined });
  * each read newest first from its own index and stopped after `n`: an OR of the keys would read
  * every entry of a heavy user (a bitmap of all of them, then a sort) to show 50.
  */
-function newestIds(f: LedgerFilter, userIds: { user_id: string }[], n: number): SQL {
+function newestIds(f: LedgerFilter & { before?: string }, userIds: { user_id: string }[], n: number): SQL {
   const rest = restWhere(f);
   if (!f.query) return sql`select ct.id from credit_transactions ct where ${rest} order by ct.id desc limit ${n}`;
   const q = f.query;
@@ -124,10 +127,13 @@ function newestIds(f: LedgerFilter, userIds: { user_id: string }[], n: number): 
 /**
  * One page of transactions across all users, newest first, with how many match: exact up to
  * LEDGER_TOTAL_CAP rows past the page's start, else that bound with `totalExact` false, so neither
- * the page nor its count reads more of a user's (or the whole) ledger than it shows.
+ * the page nor its count reads more of a user's (or the whole) ledger than it shows. Given
+ * `before` (the last row of the page before), the page and its count start at that row: the
+ * total is the pages before it plus what is counted from there.
  */
 export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCap = LEDGER_TOTAL_CAP): Promise<{ rows: LedgerRow[]; total: number; totalExact: boolean }> {
-  const offset = input.page * input.pageSize;
+  const earlier = input.page * input.pageSize;
+  const offset = input.before ? 0 : earlier;
   // The users the key names (by user id or email), resolved first: each gets its own branch.
   const userIds = input.query ? await queryRows(db, z.object({ user_id: col.text }), sql`select user_id from users where user_id = ${input.query} or email = ${input.query.toLowerCase()}`) : [];
   const pageIds = newestIds(input, userIds, offset + input.pageSize);
@@ -147,5 +153,5 @@ export async function searchLedger(db: DbOrTx, input: LedgerSearchInput, totalCa
   const cap = offset + totalCap;
   const [count] = await queryRows(db, countRow, sql`select count(*)::int as n from (${newestIds(input, userIds, cap + 1)}) c`);
   const n = count?.n ?? 0;
-  return { rows: rows.map(toLedgerRow), total: Math.min(n, cap), totalExact: n <= cap };
+  return { rows: rows.map(toLedgerRow), total: earlier - offset + Math.min(n, cap), totalExact: n <= cap };
 }

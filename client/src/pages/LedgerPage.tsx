@@ -53,10 +53,19 @@ export function LedgerPage() {
     to: toIso,
   };
   const questionKey = JSON.stringify(filter);
-  const [paging, setPaging] = useState({ key: questionKey, page: 0 });
-  const page = paging.key === questionKey ? paging.page : 0;
+  // Each page reached by paging forward remembers the last row of the page before it: read from
+  // there, a deep page costs the server what the first does (a jump to a page not reached so uses the offset).
+  const [paging, setPaging] = useState<{ key: string; page: number; cursors: Record<number, string> }>({ key: questionKey, page: 0, cursors: {} });
+  const current = paging.key === questionKey ? paging : { key: questionKey, page: 0, cursors: {} };
+  const page = current.page;
+  const before = current.cursors[page];
 
-  const result = useQuery(trpc.admin.ledger.search.queryOptions({ page, pageSize: PAGE_SIZE, ...filter }, { placeholderData: keepPreviousData, enabled: !filterError }));
+  const result = useQuery(trpc.admin.ledger.search.queryOptions({ page, pageSize: PAGE_SIZE, ...filter, ...(before ? { before } : {}) }, { placeholderData: keepPreviousData, enabled: !filterError }));
+  const goToPage = (p: number) => {
+    const last = result.data?.rows.at(-1)?.transactionId;
+    const cursors = p === page + 1 && last && !result.isPlaceholderData ? { ...current.cursors, [p]: last } : current.cursors;
+    setPaging({ key: questionKey, page: p, cursors });
+  };
 
   const columns = useMemo(
     () => [
@@ -181,7 +190,7 @@ export function LedgerPage() {
             emptyMessage={filtered ? 'No transactions match.' : 'No transactions yet.'}
           />
         </div>
-        <Pager page={page} pageSize={PAGE_SIZE} total={total} totalExact={!plus} onPage={(p) => setPaging({ key: questionKey, page: p })} noun="transactions" />
+        <Pager page={page} pageSize={PAGE_SIZE} total={total} totalExact={!plus} onPage={goToPage} noun="transactions" />
       </section>
     </div>
   );
