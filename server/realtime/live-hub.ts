@@ -18,6 +18,13 @@ export type HubListener = {
 export type HubTiming = {
   /** Ticks are at least this far apart, so figures go out at most 1000/minTickMs times a second. */
   minTickMs: number;
+  /**
+   * After a tick that read at least busyRows ledger rows, the next waits busyTickMs instead: under
+   * load, what the hub costs is per tick and per subscriber (a wake-up, a frame and a socket write
+   * for every open feed), so it coalesces more while a sparse change still goes out at once.
+   */
+  busyRows: number;
+  busyTickMs: number;
   /** With no wake-up, a tick anyway: catches writers that publish nothing (the CLI, psql, a lost message). */
   fallbackMs: number;
   /** Figures are recomputed at least this often even when nothing woke the hub (pool refills). */
@@ -30,7 +37,7 @@ export type HubTiming = {
    */
   todayRecountMs: number;
 };
-export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500, todayRecountMs: 60_000 };
+export const DEFAULT_TIMING: HubTiming = { minTickMs: 250, busyRows: 200, busyTickMs: 500, fallbackMs: 500, figuresEveryMs: 3_000, figuresMinMs: 500, todayRecountMs: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,6 +66,8 @@ export class LiveHub {
   alerts = new Map<string, LiveAlert>();
   /** Ticks run so far (tests and the bench read it). */
   ticks = 0;
+  /** When the latest ticks started (tests read it). */
+  readonly tickStarts: number[] = [];
 
   constructor(
     private readonly db: Db,
@@ -102,9 +111,9 @@ export class LiveHub {
       this.tail = new LedgerTail(this.db);
       this.figuresAt = 0;
       this.todayTotals = null;
-      await this.tick(true);
-      markReady();
       let last = Date.now();
+      let gapMs = await this.tick(true, last);
+      markReady();
       while (this.listeners.size > 0 && !this.closed) {
         if (!this.woken)
           await new Promise<void>((resolve) => {
@@ -116,10 +125,10 @@ export class LiveHub {
           });
         this.wakeUp = null;
         if (this.listeners.size === 0 || this.closed) break;
-        const wait = this.timing.minTickMs - (Date.now() - last);
+        const wait = gapMs - (Date.now() - last);
         if (wait > 0) await sleep(wait);
         last = Date.now();
-        await this.tick(false);
+        gapMs = await this.tick(false, last);
       }
     } finally {
       markReady();
@@ -127,13 +136,18 @@ export class LiveHub {
     }
   }
 
-  private async tick(first: boolean): Promise<void> {
+  /** Reads and fans out what changed; answers how long after `startedAt` the next tick may start. */
+  private async tick(first: boolean, startedAt: number): Promise<number> {
     const woken = this.woken;
     this.woken = false;
     this.ticks += 1;
+    this.tickStarts.push(startedAt);
+    if (this.tickStarts.length > 32) this.tickStarts.shift();
+    let gapMs = this.timing.minTickMs;
     try {
       const ls = [...this.listeners];
       const rows = await this.pollLedger();
+      if (rows.length >= this.timing.busyRows) gapMs = this.timing.busyTickMs;
       if (rows.length) for (const l of ls) l.ledger?.(rows);
       const providersMoved = await this.refreshProviders(first, ls);
       const alertsMoved = await this.refreshAlerts(first, ls);
@@ -156,6 +170,7 @@ export class LiveHub {
       // The database away: streams stay open and catch up on the next tick that reads.
       this.log.warn({ err }, 'realtime tick failed');
     }
+    return gapMs;
   }
 
   /**

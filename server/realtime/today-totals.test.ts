@@ -21,7 +21,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-const fast = (todayRecountMs: number): HubTiming => ({ minTickMs: 20, fallbackMs: 40, figuresEveryMs: 200, figuresMinMs: 20, todayRecountMs });
+const fast = (todayRecountMs: number): HubTiming => ({ minTickMs: 20, busyRows: 500, busyTickMs: 20, fallbackMs: 40, figuresEveryMs: 200, figuresMinMs: 20, todayRecountMs });
 
 /** A hub of its own with one listener that keeps the latest figures. */
 async function watch(timing: HubTiming) {
