@@ -16,9 +16,19 @@ import { consumeHttpOp } from './http/ops';
 import { deleteRedisPrefix } from './http/setup';
 import { startSubscribers, type SubscriberProcess } from './live/subscriber-process';
 
-const CLIENT_COUNTS = [16, 64];
 const USERS = 64;
 const SUBSCRIBERS = 200;
+/** Diagnostics (a profile of one mode at one load): BENCH_CLIENTS=64 BENCH_LIVE_MODES=200. */
+const CLIENT_COUNTS = countsFrom('BENCH_CLIENTS', '16,64');
+const MODES = countsFrom('BENCH_LIVE_MODES', `0,${SUBSCRIBERS}`);
+
+function countsFrom(name: string, fallback: string): number[] {
+  return (process.env[name] ?? fallback).split(',').map((c) => {
+    const n = Number(c);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: ${c} is not a count`);
+    return n;
+  });
+}
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = { email: 'bench-admin@bench.invalid', password: 'bench-password-123' };
 /** Issue 19: 200 open subscriptions add no measurable latency to credits.consume. */
@@ -87,22 +97,24 @@ const live: Benchmark = {
           };
         },
       });
-      const modes = [mode(0), mode(SUBSCRIBERS)];
+      const modes = MODES.map((subs) => ({ subs, mode: mode(subs) }));
       const cases: CaseReport[] = [];
       statsSql = postgres(db.url, { max: 1, onnotice: () => {} });
       for (const clients of CLIENT_COUNTS) {
         received.events = 0;
         received.bytes = 0;
-        const runs = await runRounds(modes, clients, { ...s, pg: { sql: statsSql, dbName: db.name } });
-        const [none, many] = modes.map((m) => summarizeRuns(runs.get(m.key)!));
-        log(
-          `  ${clients} clients: 0 subs ${none!.throughput.toFixed(0)}/s (${cpuText(none!.cpu)}), ${SUBSCRIBERS} subs ${many!.throughput.toFixed(0)}/s (${cpuText(many!.cpu)}); the streams received ${received.events} events, ${(received.bytes / 2 ** 20).toFixed(1)} MB`,
+        const runs = await runRounds(
+          modes.map((m) => m.mode),
+          clients,
+          { ...s, pg: { sql: statsSql, dbName: db.name } },
         );
-        for (const [m, x] of [
-          [modes[0]!, none!],
-          [modes[1]!, many!],
-        ] as const) {
-          const ratio = m === modes[1] ? x.throughput / none!.throughput : null;
+        const results = modes.map((m) => ({ ...m, x: summarizeRuns(runs.get(m.mode.key)!) }));
+        const none = results.find((r) => r.subs === 0)?.x;
+        log(
+          `  ${clients} clients: ${results.map((r) => `${r.subs} subs ${r.x.throughput.toFixed(0)}/s (${cpuText(r.x.cpu)})`).join(', ')}; the streams received ${received.events} events, ${(received.bytes / 2 ** 20).toFixed(1)} MB`,
+        );
+        for (const { subs, mode: m, x } of results) {
+          const ratio = subs > 0 && none ? x.throughput / none.throughput : null;
           cases.push({
             case: m.label,
             clients,
@@ -110,7 +122,7 @@ const live: Benchmark = {
             p50_ms: round(x.latency.p50, 3),
             p95_ms: round(x.latency.p95, 3),
             p99_ms: round(x.latency.p99, 3),
-            floor_per_s: ratio === null ? null : round(none!.throughput, 1),
+            floor_per_s: ratio === null || !none ? null : round(none.throughput, 1),
             ratio: round(ratio, 3),
             rss_mb: x.rssMb === null ? null : round(x.rssMb, 0),
             server_cpu_ms_per_op: x.cpu ? round(x.cpu.app, 3) : null,
