@@ -176,11 +176,16 @@ const analytics: Benchmark = {
       const [heavy] = await sql<{ n: number; mid: string }[]>`
         select count(*)::int as n, (percentile_disc(0.5) within group (order by id))::text as mid
         from credit_transactions where user_id = ${HEAVY_USER}`;
-      log(`  ${HEAVY_USER} has ${heavy!.n} ledger rows; deep history cursor at id ${heavy!.mid}`);
+      // Paging forward, the Ledger page sends the last row it showed: page DEEP_PAGE starts below the
+      // row that ends page DEEP_PAGE - 1, newest first.
+      const [pageEnd] = await sql<{ id: string }[]>`
+        select id::text as id from credit_transactions where user_id = ${HEAVY_USER} order by id desc offset ${DEEP_PAGE * 50 - 1} limit 1`;
+      log(`  ${HEAVY_USER} has ${heavy!.n} ledger rows; deep history cursor at id ${heavy!.mid}; page ${DEEP_PAGE} starts before id ${pageEnd!.id}`);
       const history = await timeCalls(
         [
           { key: 'search-first', label: '', call: () => searchLedger(db0, { query: HEAVY_USER, page: 0, pageSize: 50 }) },
           { key: 'search-deep', label: '', call: () => searchLedger(db0, { query: HEAVY_USER, page: DEEP_PAGE, pageSize: 50 }) },
+          { key: 'search-deep-before', label: '', call: () => searchLedger(db0, { query: HEAVY_USER, page: DEEP_PAGE, pageSize: 50, before: pageEnd!.id }) },
           { key: 'history-first', label: '', call: () => getHistory(db0, { userId: HEAVY_USER, limit: 25 }) },
           { key: 'history-deep', label: '', call: () => getHistory(db0, { userId: HEAVY_USER, cursor: heavy!.mid, limit: 25 }) },
         ],
@@ -227,6 +232,7 @@ const analytics: Benchmark = {
         latencyCase(`generateDailyUsageSummary, one day (${Math.round(rows / 365).toLocaleString('en-US')} rows/day)`, nightly),
         latencyCase(`ledger.search by user id (${HEAVY_USER}, ${heavy!.n.toLocaleString('en-US')} rows), first page of 50, ${n} rows`, history.get('search-first')!, HISTORY_GOAL_MS),
         latencyCase(`ledger.search by user id, page ${DEEP_PAGE} (offset ${DEEP_PAGE * 50}), ${n} rows`, history.get('search-deep')!, HISTORY_GOAL_MS),
+        latencyCase(`ledger.search by user id, page ${DEEP_PAGE} paged forward (before the last row shown), ${n} rows`, history.get('search-deep-before')!, HISTORY_GOAL_MS),
         latencyCase(`users.history (${HEAVY_USER}), first page of 25, ${n} rows`, history.get('history-first')!, HISTORY_GOAL_MS),
         latencyCase(`users.history, page of 25 at the median id by cursor, ${n} rows`, history.get('history-deep')!, HISTORY_GOAL_MS),
         latencyCase(`dashboard() in-process, ${n} rows`, inProcess.get('dashboard')!, GOAL_MS),
