@@ -5,7 +5,7 @@ import { openDb, type DbHandle } from '../server/db/client';
 import { checkLedger } from '../server/ledger/reconcile';
 import { checkPools } from '../server/pools/reconcile';
 import { startServer, type ServerProcess } from '../server/test/spawn';
-import { envInt, log, type Benchmark } from './lib/benchmark';
+import { envInt, envInts, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import { selfCpuMs, treeCpuMs } from './lib/cpu';
 import { startFakeFal } from './lib/fake-fal';
@@ -22,11 +22,7 @@ import { configureStubProvider, deleteRedisPrefix } from './http/setup';
 import { startBareServer, type BareServer } from './http/bare-floor';
 
 /** Diagnostics (a profile of one procedure at one load): BENCH_CLIENTS=16 BENCH_HTTP_PROCS=enhance. */
-const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,16,64').split(',').map((c) => {
-  const n = Number(c);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_CLIENTS: ${c} is not a client count`);
-  return n;
-});
+const CLIENT_COUNTS = envInts('BENCH_CLIENTS', '1,16,64', 1);
 const PROCS = (process.env.BENCH_HTTP_PROCS ?? 'consume,enhance').split(',').map((p): Proc => {
   if (p !== 'consume' && p !== 'enhance') throw new Error(`BENCH_HTTP_PROCS: ${p} is not consume or enhance`);
   return p;

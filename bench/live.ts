@@ -4,7 +4,7 @@ import { openDb, type DbHandle } from '../server/db/client';
 import { checkLedger } from '../server/ledger/reconcile';
 import { startServer, type ServerProcess } from '../server/test/spawn';
 import { adminLogin } from './lib/admin-session';
-import { envInt, log, type Benchmark } from './lib/benchmark';
+import { envInt, envInts, log, type Benchmark } from './lib/benchmark';
 import { createBenchDb, type BenchDb } from './lib/bench-db';
 import { treeCpuMs } from './lib/cpu';
 import { JsonPoster } from './lib/http-client';
@@ -19,16 +19,8 @@ import { startSubscribers, type SubscriberProcess } from './live/subscriber-proc
 const USERS = 64;
 const SUBSCRIBERS = 200;
 /** Diagnostics (a profile of one mode at one load): BENCH_CLIENTS=64 BENCH_LIVE_MODES=200. */
-const CLIENT_COUNTS = countsFrom('BENCH_CLIENTS', '16,64');
-const MODES = countsFrom('BENCH_LIVE_MODES', `0,${SUBSCRIBERS}`);
-
-function countsFrom(name: string, fallback: string): number[] {
-  return (process.env[name] ?? fallback).split(',').map((c) => {
-    const n = Number(c);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: ${c} is not a count`);
-    return n;
-  });
-}
+const CLIENT_COUNTS = envInts('BENCH_CLIENTS', '16,64', 1);
+const MODES = envInts('BENCH_LIVE_MODES', `0,${SUBSCRIBERS}`, 0);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = { email: 'bench-admin@bench.invalid', password: 'bench-password-123' };
 /** Issue 19: 200 open subscriptions add no measurable latency to credits.consume. */
@@ -122,7 +114,7 @@ const live: Benchmark = {
             p50_ms: round(x.latency.p50, 3),
             p95_ms: round(x.latency.p95, 3),
             p99_ms: round(x.latency.p99, 3),
-            floor_per_s: ratio === null || !none ? null : round(none.throughput, 1),
+            floor_per_s: none && ratio !== null ? round(none.throughput, 1) : null,
             ratio: round(ratio, 3),
             rss_mb: x.rssMb === null ? null : round(x.rssMb, 0),
             server_cpu_ms_per_op: x.cpu ? round(x.cpu.app, 3) : null,

@@ -17,3 +17,12 @@ export function envInt(name: string, fallback: number): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} expects a positive whole number (got "${raw}")`);
   return n;
 }
+
+/** A comma-separated list of whole numbers from the environment, each at least `min` (BENCH_CLIENTS=16,64). */
+export function envInts(name: string, fallback: string, min: number): number[] {
+  return (process.env[name] ?? fallback).split(',').map((c) => {
+    const n = Number(c);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: ${c} is not a whole number of at least ${min}`);
+    return n;
+  });
+}
