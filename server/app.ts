@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       globIgnore: ['index.html'],
       allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map'),
     });
-    const page = registerBootPage(app, { staticRoot, createContext, log: deps.log });
+    const page = registerBootPage(app, { staticRoot, createContext, log: deps.log, figuresWaitMs: deps.config.BOOT_FIGURES_WAIT_MS });
     app.setNotFoundHandler((req, reply) => {
       if (req.method === 'GET' && !req.url.startsWith('/trpc') && req.headers.accept?.includes('text/html')) return page.send(req, reply);
       return reply.code(404).send({ error: 'Not Found' });

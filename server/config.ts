@@ -136,6 +136,8 @@ const envSchema = z.object({
     .transform((v) => (v === 'auto' ? availableParallelism() : Number(v))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STATIC_DIR: z.string().min(1).default('dist/client'),
+  /** How long a signed-in admin's `/` waits for the dashboard's figures before it goes without them. */
+  BOOT_FIGURES_WAIT_MS: z.coerce.number({ message: 'expects a number of milliseconds' }).int().min(0).max(5000).default(300),
 });
 
 export type Config = z.infer<typeof envSchema> & { publicUrl: string; secureCookies: boolean };

@@ -16,12 +16,6 @@ const createCaller = createCallerFactory(appRouter);
 const ME_PRELOAD = /[ \t]*<!--(?:(?!-->)[\s\S])*?auth\.me(?:(?!-->)[\s\S])*?-->\s*|[ \t]*<link rel="preload" href="\/trpc\/auth\.me"[^>]*>\s*/g;
 
 /**
- * How long the page waits for the dashboard's figures before it is sent without them (the app then
- * asks for them itself): the app's scripts cannot run before the page has ended.
- */
-export const BOOT_DASHBOARD_WAIT_MS = 300;
-
-/**
  * JSON inside a `<script>` element: `<` escaped so no value can close the element or open a
  * comment (`</script>`, `<!--`), and the two line separators older parsers treated as newlines.
  */
@@ -55,6 +49,11 @@ type PageOptions = {
   staticRoot: string;
   createContext: (opts: { req: FastifyRequest; res: FastifyReply }) => ContextInner;
   log: Logger;
+  /**
+   * How long the page waits for the dashboard's figures before it is sent without them (the app then
+   * asks for them itself): the app's scripts cannot run before the page has ended.
+   */
+  figuresWaitMs: number;
 };
 
 /** A refusal (no session, a role or a password change) means the data is not the visitor's: leave it out. */
@@ -93,7 +92,7 @@ export function registerBootPage(app: FastifyInstance, opts: PageOptions): { sen
       if (!me) return body.end(template.anonymous);
       body.write(template.head);
       const onDashboard = req.url === '/' || req.url.startsWith('/?');
-      const dashboard = onDashboard && !me.mustChangePassword ? await withinMs(caller.admin.dashboard().catch(withoutRefusal(opts.log, 'admin.dashboard')), BOOT_DASHBOARD_WAIT_MS) : undefined;
+      const dashboard = onDashboard && !me.mustChangePassword ? await withinMs(caller.admin.dashboard().catch(withoutRefusal(opts.log, 'admin.dashboard')), opts.figuresWaitMs) : undefined;
       body.end(template.tail(dashboard ? { me, dashboard } : { me }));
     })().catch((err: unknown) => body.destroy(err instanceof Error ? err : new Error(String(err))));
     return reply.send(body);

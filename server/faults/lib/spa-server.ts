@@ -7,15 +7,15 @@ import { startLiveServer, type LiveServer } from './live-server';
 
 /**
  * The real HTTP host serving a built SPA made of `files` (path under the static root → content),
- * in a directory of its own that close() removes.
+ * in a directory of its own that close() removes; `settings` are environment settings over the test's.
  */
-export async function startSpaServer(env: TestEnv, files: Record<string, string>): Promise<LiveServer> {
+export async function startSpaServer(env: TestEnv, files: Record<string, string>, settings: Record<string, string> = {}): Promise<LiveServer> {
   const staticDir = mkdtempSync(path.join(os.tmpdir(), 'creditdesk-static-'));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(staticDir, name)), { recursive: true });
     writeFileSync(path.join(staticDir, name), content);
   }
-  const config = loadConfig({ ...env.env, STATIC_DIR: staticDir });
+  const config = loadConfig({ ...env.env, ...settings, STATIC_DIR: staticDir });
   const server = await startLiveServer({ ...env.deps, config: { ...config, REDIS_PREFIX: env.deps.config.REDIS_PREFIX } });
   return {
     ...server,
