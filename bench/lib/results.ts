@@ -20,6 +20,8 @@ export type CaseRow = {
   sql_floor_per_s?: number | null;
   sql_ratio?: number | null;
   rss_mb?: number | null;
+  /** An open-loop case: the p99 of its floor paced at the same rate in the same run. */
+  floor_p99_ms?: number | null;
   /** CPU per operation where the server ran and in PostgreSQL's backends, where a case reports it. */
   server_cpu_ms_per_op?: number | null;
   postgres_cpu_ms_per_op?: number | null;
