@@ -106,9 +106,13 @@ const http: Benchmark = {
         // The load is a few users at full speed: the per-user and per-key limits are not what is measured.
         ENHANCE_RATE_PER_USER_PER_MINUTE: '100000000',
         ENHANCE_RATE_PER_KEY_PER_MINUTE: '100000000',
+        // As deployed by default, the server also works the scheduled jobs; `false` measures it with the jobs elsewhere.
+        WORKER_IN_SERVER: process.env.BENCH_WORKER_IN_SERVER ?? 'true',
       });
       const srv = server;
-      log(`  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}); stub fal on ${fal.url}`);
+      log(
+        `  server pid ${srv.child.pid} on ${srv.url} (database pool ${SERVER_POOL}, Redis prefix ${redisPrefix}, jobs in the server: ${process.env.BENCH_WORKER_IN_SERVER ?? 'true'}); stub fal on ${fal.url}`,
+      );
       bare = await startBareServer({ DATABASE_URL: db.url, DATABASE_POOL_MAX: String(SERVER_POOL), BARE_PROVIDER: PROVIDER });
       const bareSrv = bare;
       log(`  bare HTTP floor pid ${bareSrv.child.pid} on ${bareSrv.url} (database pool ${SERVER_POOL})`);
