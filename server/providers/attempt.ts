@@ -60,7 +60,8 @@ const LOCAL_KIND = 'local';
 
 /**
  * One provider, once: skipped when its pool cannot pay, its circuit is open (a failed health check
- * opens it too) or its minute is used up; otherwise its pool is drawn before the call (so concurrent
+ * opens it too; after the cool-down, open to all but the one trial request) or its minute is used
+ * up; otherwise its pool is drawn before the call (so concurrent
  * requests cannot overspend it) and refunded if the call fails. A transient failure is called again
  * once after a jittered pause, inside the same deadline and on the same draw, so a retry never pays
  * twice; the breaker hears the attempt's outcome once. A Retry-After on a 429/503 keeps the circuit
@@ -84,17 +85,19 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
   } else {
     if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
-    if ((await deps.breaker.state(row.name, deps.now())) === 'open') return skip('circuit open');
-    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skip('rate limit reached');
+    // Admitted first, in one Redis step (the circuit's state and, after a cool-down, the one trial):
+    // a skip below hands a trial back, so nothing is drawn for a request the circuit turns away.
+    admission = await deps.breaker.admit(row.name, deps.now());
+    if (admission === 'open') return skip('circuit open');
+    const skipAdmitted = async (reason: string) => {
+      await deps.breaker.onNeutral(row.name, admission);
+      return skip(reason);
+    };
+    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skipAdmitted('rate limit reached');
     if (paysFromPool) {
       // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
       drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId });
-      if (!drawn) return skip('its credit pool cannot pay');
-    }
-    admission = await deps.breaker.admit(row.name, deps.now());
-    if (admission === 'open') {
-      await refund('circuit open');
-      return skip('circuit open (another request holds the trial)');
+      if (!drawn) return skipAdmitted('its credit pool cannot pay');
     }
     await ctx.async?.onDrawn(drawn?.costUsd ?? null);
   }

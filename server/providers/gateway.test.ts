@@ -5,6 +5,7 @@ import { systemAlerts } from '../alerts/tables';
 import { cliActor } from '../auth/audit';
 import { grantCredits } from '../ledger/admin-ops';
 import { poolTotal } from '../pools/draw';
+import { creditPoolTransactions } from '../pools/tables';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeProvider, startImageServer } from '../test/fake-providers';
 import { balanceRow, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
@@ -168,6 +169,42 @@ describe('[GATEWAY] circuit breaker', () => {
     expect(await env.deps.gateway.breaker.state(name)).toBe('closed');
     f.state.delayMs = 0;
     expect((await enhance(userId)).status).toBe('enhanced');
+  });
+});
+
+describe('[GATEWAY] a circuit past its cool-down admits before it draws', () => {
+  // A failed health check dated a cool-down ago leaves the circuit half-open now: one trial may pass.
+  const halfOpen = (name: string) => env.deps.gateway.breaker.onHealthCheck(name, false, Date.now() - 5_000);
+  const poolRows = (name: string) => db().select().from(creditPoolTransactions).where(eq(creditPoolTransactions.provider, name));
+
+  it('a request turned away because another holds the trial draws nothing from the pool and calls nothing', async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+    await halfOpen(name);
+    expect(await env.deps.gateway.breaker.admit(name)).toBe('trial');
+    const entriesBefore = (await poolRows(name)).length;
+    const userId = await newUser(db(), 'plus');
+    expect(await enhance(userId)).toMatchObject({ status: 'degraded', degradationReason: expect.stringContaining('circuit open') });
+    expect(f.requests).toHaveLength(0);
+    expect(await poolRows(name)).toHaveLength(entriesBefore);
+    expect(await poolTotal(db(), name)).toBe(100);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
+    expect((await callsOf(name)).map((c) => [c.outcome, c.error])).toEqual([['skipped', 'circuit open']]);
+  });
+
+  it("the trial a provider's spent minute turns away is handed back for the next request", async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url, rateLimitPerMinute: 1 }]);
+    const userId = await newUser(db(), 'plus');
+    expect((await enhance(userId)).status).toBe('enhanced');
+    await halfOpen(name);
+    expect(await enhance(userId)).toMatchObject({ status: 'degraded', degradationReason: expect.stringContaining('rate limit reached') });
+    expect(await env.deps.gateway.breaker.admit(name)).toBe('trial');
+    await env.deps.gateway.breaker.onNeutral(name, 'trial');
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9 });
+    expect(await poolTotal(db(), name)).toBe(99);
   });
 });
 
