@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from 'postgres';
 import type { JsonPoster } from '../lib/http-client';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 import { consumeStatementSql } from '../../server/ledger/consume';
 import { captureStatementSql, holdStatementSql } from '../../server/ledger/reservations';
-import { freeStripeDrawSql } from '../../server/pools/draw';
+import { FREE_STRIPE_TRIES, freeStripeDrawSql } from '../../server/pools/draw';
 import { appStatement } from './app-statement';
 
 const HASH = 'f'.repeat(32);
@@ -67,8 +68,14 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
   const reservationId = hold.id as string;
   await sql`update enhancement_requests set reservation_id = ${reservationId} where id = ${claim.id as string}`;
   const requestId = randomUUID();
-  const [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });
-  if (!hit) throw new Error('enhance floor: no free stripe');
+  // As drawFromPool does: a free stripe from a fresh random start, tried again after a short pause
+  // when every stripe it could take was locked by concurrent draws.
+  let hit: Record<string, unknown> | undefined;
+  for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
+    if (attempt > 0) await sleep(attempt * 2);
+    [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });
+  }
+  if (!hit) throw new Error(`enhance floor: no free stripe in ${FREE_STRIPE_TRIES} tries`);
   await sql`
     insert into provider_calls (provider, request_id, reservation_id, outcome, latency_ms, http_status, error_kind, error, provider_request_id)
     values (${provider}, ${requestId}, ${reservationId}, 'success', ${3}, ${null}, ${null}, ${null}, ${'bench-1'})`;

@@ -104,7 +104,8 @@ export async function poolTotal(db: DbOrTx, provider: string): Promise<number> {
   return row?.total ?? 0;
 }
 
-const FREE_STRIPE_TRIES = 3;
+/** Tries at a free stripe before a draw locks them all (exported so the HTTP benchmark's floor draws the same way). */
+export const FREE_STRIPE_TRIES = 3;
 
 /**
  * Draws a provider's credits and returns the USD cost, computed in SQL as credits × cost_per_credit.
