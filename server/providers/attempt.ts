@@ -96,7 +96,11 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
     if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skipAdmitted('rate limit reached');
     if (paysFromPool) {
       // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
-      drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId });
+      // A draw that throws (the database away) hands the trial back too, rather than leave it to time out.
+      drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId }).catch(async (err: unknown) => {
+        await deps.breaker.onNeutral(row.name, admission);
+        throw err;
+      });
       if (!drawn) return skipAdmitted('its credit pool cannot pay');
     }
     await ctx.async?.onDrawn(drawn?.costUsd ?? null);

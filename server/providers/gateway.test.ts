@@ -206,6 +206,31 @@ describe('[GATEWAY] a circuit past its cool-down admits before it draws', () => 
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 9 });
     expect(await poolTotal(db(), name)).toBe(99);
   });
+
+  it('the trial is handed back when the draw throws (the database refuses it), not left to time out', async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+    const userId = await newUser(db(), 'plus');
+    await halfOpen(name);
+    // The draw's own statement fails, as it would with the database away mid-request.
+    const fn = `refuse_draw_${name.replace(/\W/g, '_')}`;
+    await db().execute(
+      sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'draw refused in this test'; end $$;
+        create trigger ${fn} before update on credit_pool_stripes for each row when (new.provider = '${name}') execute function ${fn}();`),
+    );
+    try {
+      const err = (await enhance(userId).catch((e: unknown) => e)) as Error & { cause?: Error };
+      expect(err.cause?.message).toMatch(/draw refused in this test/);
+    } finally {
+      await db().execute(sql.raw(`drop trigger ${fn} on credit_pool_stripes; drop function ${fn}();`));
+    }
+    expect(f.requests).toHaveLength(0);
+    expect(await env.deps.gateway.breaker.admit(name)).toBe('trial');
+    await env.deps.gateway.breaker.onNeutral(name, 'trial');
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
+    expect(await poolTotal(db(), name)).toBe(100);
+  });
 });
 
 describe('[GATEWAY] misbehaving providers are failed attempts with a clear recorded error', () => {
