@@ -61,8 +61,8 @@ const LOCAL_KIND = 'local';
 /**
  * One provider, once: skipped when its pool cannot pay, its circuit is open (a failed health check
  * opens it too; after the cool-down, open to all but the one trial request) or its minute is used
- * up; otherwise its pool is drawn before the call (so concurrent
- * requests cannot overspend it) and refunded if the call fails. A transient failure is called again
+ * up; otherwise its pool is drawn before the call (so concurrent requests cannot overspend it) and
+ * refunded if the call fails. A transient failure is called again
  * once after a jittered pause, inside the same deadline and on the same draw, so a retry never pays
  * twice; the breaker hears the attempt's outcome once. A Retry-After on a 429/503 keeps the circuit
  * open at least that long. Every call and skip is recorded. Only the provider call itself can fail
@@ -86,22 +86,26 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   } else {
     if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
     // Admitted first, in one Redis step (the circuit's state and, after a cool-down, the one trial):
-    // a skip below hands a trial back, so nothing is drawn for a request the circuit turns away.
+    // whatever stops the attempt below hands a trial back (a skip, or a draw that throws with the
+    // database away), so nothing is drawn for a request the circuit turns away and no trial is
+    // left to time out.
     admission = await deps.breaker.admit(row.name, deps.now());
     if (admission === 'open') return skip('circuit open');
-    const skipAdmitted = async (reason: string) => {
-      await deps.breaker.onNeutral(row.name, admission);
-      return skip(reason);
-    };
-    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) return skipAdmitted('rate limit reached');
+    const handBack = () => deps.breaker.onNeutral(row.name, admission);
+    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) {
+      await handBack();
+      return skip('rate limit reached');
+    }
     if (paysFromPool) {
       // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
-      // A draw that throws (the database away) hands the trial back too, rather than leave it to time out.
       drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId }).catch(async (err: unknown) => {
-        await deps.breaker.onNeutral(row.name, admission);
+        await handBack();
         throw err;
       });
-      if (!drawn) return skipAdmitted('its credit pool cannot pay');
+      if (!drawn) {
+        await handBack();
+        return skip('its credit pool cannot pay');
+      }
     }
     await ctx.async?.onDrawn(drawn?.costUsd ?? null);
   }
