@@ -11,21 +11,10 @@ import type { DbOrTx } from './client';
 const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
-/**
- * An integer column of any width (int4, int8, a count or a sum) as the driver gives it (a number,
- * decimal text or a bigint) read as a JS number, or null when it is not one or is past 2^53 (never rounded).
- */
-export function safeIntegerOf(value: unknown): number | null {
-  const n = typeof value === 'string' ? (INTEGER_TEXT.test(value) ? Number(value) : NaN) : typeof value === 'number' || typeof value === 'bigint' ? Number(value) : NaN;
-  return Number.isSafeInteger(n) ? n : null;
-}
-
-/** Whether a numeric (money, rates) column came as PostgreSQL's decimal text, the only form money is kept in. */
-export const isDecimalText = (value: unknown): value is string => typeof value === 'string' && DECIMAL_TEXT.test(value);
-
+/** An integer column of any width (int4, int8, a count or a sum) as a JS number; past 2^53 is an error, never rounded. */
 const integer = z.union([z.number(), z.string(), z.bigint()]).transform((value, ctx) => {
-  const n = safeIntegerOf(value);
-  if (n === null) {
+  const n = typeof value === 'string' ? (INTEGER_TEXT.test(value) ? Number(value) : NaN) : Number(value);
+  if (!Number.isSafeInteger(n)) {
     ctx.addIssue({ code: 'custom', message: `not a safe integer: ${String(value)}` });
     return z.NEVER;
   }
@@ -56,8 +45,7 @@ export const col = {
 /** The shape of one raw row: an object of column decoders. */
 export type RowSchema = z.ZodType<Record<string, unknown>>;
 
-/** Runs raw SQL and returns its rows as the driver gave them, for a caller that decodes them itself. */
-export async function rawRows(db: DbOrTx, query: SQL): Promise<Record<string, unknown>[]> {
+async function rawRows(db: DbOrTx, query: SQL): Promise<Record<string, unknown>[]> {
   const result: unknown = await db.execute(query);
   return Array.isArray(result) ? (result as Record<string, unknown>[]) : (result as { rows: Record<string, unknown>[] }).rows;
 }

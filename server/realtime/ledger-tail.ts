@@ -2,9 +2,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { LiveLedgerFilter, LiveLedgerRow } from '../../shared/live';
 import type { DbOrTx } from '../db/client';
-import { col, queryOne, rawRows } from '../db/rows';
+import { col, queryOne, queryRows } from '../db/rows';
 import { isoUtc } from '../db/sql-helpers';
-import { decodeLiveLedgerRow } from './live-ledger-row';
+import { ledgerSqlRow, toLedgerRow } from '../ledger/ledger-search';
 
 /** A gap older than this is taken for a rolled-back insert (its id is never used) and forgotten. */
 export const GAP_WINDOW_MS = 15_000;
@@ -16,8 +16,7 @@ type Gap = { from: number; to: number; seenAt: number };
 /** Where a tail stands, to put it back when the rows a poll read could not be used. */
 export type TailMark = { maxId: number | null; gaps: Gap[] };
 
-/** The columns every live read selects, as decodeLiveLedgerRow reads them. */
-export const liveLedgerColumns = sql`ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
+const columns = sql`ct.id::text as id, ct.user_id, u.email, ct.transaction_type, ct.source, ct.credits_used, ct.credits_delta,
   ct.balance_after, ct.cost_usd::text as cost_usd, ct.provider, ct.enhancement_type, ct.moodboard_id,
   ct.reservation_id::text as reservation_id, ct.status, ct.reason, ct.actor, ct.idempotency_key,
   null as matched_by, ${isoUtc(sql`ct.created_at`)} as created_at`;
@@ -42,22 +41,24 @@ export async function maxLedgerId(db: DbOrTx): Promise<string> {
 
 /** Rows matching `f` after `afterId`, oldest first (a resumed stream's catch-up). */
 export async function ledgerRowsAfter(db: DbOrTx, f: LiveLedgerFilter, afterId: string, limit: number): Promise<LiveLedgerRow[]> {
-  const rows = await rawRows(
+  const rows = await queryRows(
     db,
-    sql`select ${liveLedgerColumns} from credit_transactions ct join users u on u.user_id = ct.user_id
+    ledgerSqlRow,
+    sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
         where ct.id > ${afterId}::bigint and ${liveLedgerWhere(f)} order by ct.id limit ${limit}`,
   );
-  return rows.map(decodeLiveLedgerRow);
+  return rows.map(toLedgerRow);
 }
 
 /** The newest `limit` rows matching `f`, oldest first (a fresh stream's opening). */
 export async function latestLedgerRows(db: DbOrTx, f: LiveLedgerFilter, limit: number): Promise<LiveLedgerRow[]> {
-  const rows = await rawRows(
+  const rows = await queryRows(
     db,
-    sql`select ${liveLedgerColumns} from credit_transactions ct join users u on u.user_id = ct.user_id
+    ledgerSqlRow,
+    sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
         where ${liveLedgerWhere(f)} order by ct.id desc limit ${limit}`,
   );
-  return rows.map(decodeLiveLedgerRow).reverse();
+  return rows.map(toLedgerRow).reverse();
 }
 
 /**
@@ -103,23 +104,23 @@ export class LedgerTail {
     this.gaps = this.gaps.filter((g) => at - g.seenAt < GAP_WINDOW_MS);
     for (let batch = 0; batch < MAX_BATCHES_PER_POLL; batch++) {
       const gapSql = this.gaps.map((g) => sql` or ct.id between ${g.from} and ${g.to}`);
-      const raw = await rawRows(
+      const rows = await queryRows(
         db,
-        sql`select ${liveLedgerColumns} from credit_transactions ct join users u on u.user_id = ct.user_id
+        ledgerSqlRow,
+        sql`select ${columns} from credit_transactions ct join users u on u.user_id = ct.user_id
             where ct.id > ${this.maxId} ${sql.join(gapSql, sql``)} order by ct.id limit ${BATCH}`,
       );
-      for (const row of raw) {
-        const r = decodeLiveLedgerRow(row);
-        const id = Number(r.transactionId);
+      for (const r of rows) {
+        const id = Number(r.id);
         if (id > this.maxId!) {
           if (id > this.maxId! + 1) this.addGap(this.maxId! + 1, id - 1, at);
           this.maxId = id;
         } else {
           this.fillGap(id);
         }
-        out.push(r);
+        out.push(toLedgerRow(r));
       }
-      if (raw.length < BATCH) break;
+      if (rows.length < BATCH) break;
     }
     return out;
   }
