@@ -5,7 +5,8 @@ import type { JsonPoster } from '../lib/http-client';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 import { consumeStatementSql } from '../../server/ledger/consume';
-import { captureStatementSql, holdStatementSql } from '../../server/ledger/reservations';
+import { captureStatementSql } from '../../server/ledger/capture-reservation';
+import { holdStatementSql } from '../../server/ledger/reserve-credits';
 import { FREE_STRIPE_TRIES, freeStripeDrawSql } from '../../server/pools/draw';
 import { appStatement } from './app-statement';
 

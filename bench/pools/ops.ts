@@ -1,7 +1,8 @@
 import type { Sql } from 'postgres';
 import type { Db } from '../../server/db/client';
 import { consumeCredits } from '../../server/ledger/consume';
-import { captureReservation, reserveCredits } from '../../server/ledger/reservations';
+import { captureReservation } from '../../server/ledger/capture-reservation';
+import { reserveCredits } from '../../server/ledger/reserve-credits';
 import { drawFromPool } from '../../server/pools/draw';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';

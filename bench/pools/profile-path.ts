@@ -6,7 +6,7 @@ import { SecretBox } from '../../server/auth/secrets';
 import { openDb, type Db } from '../../server/db/client';
 import * as schema from '../../server/db/schema';
 import { createBenchDb } from '../lib/bench-db';
-import { reserveCredits } from '../../server/ledger/reservations';
+import { reserveCredits } from '../../server/ledger/reserve-credits';
 import { drawFromPool } from '../../server/pools/draw';
 import { nextKey } from '../lib/keys';
 import { cpuText, runRounds, summarizeRuns, type RoundMode } from '../lib/rounds';

@@ -10,7 +10,7 @@ import { runAlertDispatch } from '../alerts/alert-service';
 import { login } from '../auth/sessions';
 import { UserTokens } from '../auth/user-tokens';
 import { col, queryRows } from '../db/rows';
-import { reserveCredits } from '../ledger/reservations';
+import { reserveCredits } from '../ledger/reserve-credits';
 import { runEnhancement } from '../providers/gateway';
 import { createContextInner } from '../trpc/context';
 import { startFakeChannels, type FakeChannels } from '../test/fake-channels';

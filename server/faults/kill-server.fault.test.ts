@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createApiKey } from '../auth/api-keys';
 import { cliActor } from '../auth/audit';
 import { col, queryOne } from '../db/rows';
-import { expireReservations } from '../ledger/reservations';
+import { expireReservations } from '../ledger/release-reservation';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeProvider, startImageServer } from '../test/fake-providers';
 import { trpcHttp } from '../test/http-client';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { optimizeAllocation } from '../analytics/reallocation';
 import { col, queryOne, queryRows } from '../db/rows';
-import { expireGrants } from '../ledger/admin-ops';
+import { expireGrants } from '../ledger/grant-expiry';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { expectLedgerClean } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { deleteExpiredSessions } from '../auth/sessions';
-import { expireGrants } from '../ledger/admin-ops';
+import { expireGrants } from '../ledger/grant-expiry';
 import { allocateMonthlyCredits } from '../ledger/monthly-reset';
-import { expireReservations } from '../ledger/reservations';
+import { expireReservations } from '../ledger/release-reservation';
 import { providerNameSchema } from '../../shared/pools';
 import { checkProviderBalances } from '../pools/provider-balance-check';
 import { processApprovedRefills } from '../pools/refill-purchase';

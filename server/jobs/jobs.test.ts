@@ -5,7 +5,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { col, queryOne } from '../db/rows';
-import { reserveCredits } from '../ledger/reservations';
+import { reserveCredits } from '../ledger/reserve-credits';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { countEntries, expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { TEST_REDIS_URL } from '../test/pg-admin';

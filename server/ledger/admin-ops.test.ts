@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../auth/tables';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
-import { expireGrants } from './admin-ops';
+import { expireGrants } from './grant-expiry';
 import { consumeCredits } from './consume';
 import { creditGrants, creditTransactions } from './tables';
 

@@ -5,12 +5,15 @@ import { cliActor } from '../auth/audit';
 import { col, queryOne, queryRows } from '../db/rows';
 import { createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, expectLedgerClean, key, newUser } from '../test/ledger-helpers';
-import { adjustCredits, expireGrants, grantCredits, refundTransaction } from './admin-ops';
+import { adjustCredits, grantCredits, refundTransaction } from './admin-ops';
+import { expireGrants } from './grant-expiry';
 import { getBalance } from './balance';
 import { grantDrawsCol } from './grant-order-sql';
 import { consumeCredits } from './consume';
 import { checkLedger } from './reconcile';
-import { captureReservation, releaseReservation, reserveCredits } from './reservations';
+import { captureReservation } from './capture-reservation';
+import { releaseReservation } from './release-reservation';
+import { reserveCredits } from './reserve-credits';
 import { updateTier } from './tiers';
 
 let env: TestEnv;

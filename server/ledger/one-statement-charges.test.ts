@@ -8,7 +8,7 @@ import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { cliActor } from '../auth/audit';
 import { grantCredits } from './admin-ops';
 import { consumeCredits } from './consume';
-import { reserveCredits } from './reservations';
+import { reserveCredits } from './reserve-credits';
 import { creditReservations, creditTransactions } from './tables';
 
 let env: TestEnv;

@@ -8,7 +8,8 @@ import { countEntries, expectLedgerClean, key, newUser, reasonOf, setAllowanceBa
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { consumeCredits } from './consume';
 import { allocateMonthlyCredits } from './monthly-reset';
-import { expireReservations, releaseReservation, reserveCredits } from './reservations';
+import { expireReservations, releaseReservation } from './release-reservation';
+import { reserveCredits } from './reserve-credits';
 
 let env: TestEnv;
 beforeAll(async () => {

@@ -5,7 +5,9 @@ import { balanceRow, countEntries, expectLedgerClean, key, newUser, reasonOf, se
 import { seedPool } from '../test/pool-helpers';
 import { countRow, queryOne } from '../db/rows';
 import { poolTotal } from '../pools/draw';
-import { captureReservation, expireReservations, releaseReservation, reserveCredits } from './reservations';
+import { captureReservation } from './capture-reservation';
+import { expireReservations, releaseReservation } from './release-reservation';
+import { reserveCredits } from './reserve-credits';
 import { creditReservations } from './tables';
 
 let env: TestEnv;

@@ -8,7 +8,8 @@ import { adjustCredits, grantCredits, refundTransaction } from './admin-ops';
 import { consumeCredits } from './consume';
 import { allocateMonthlyCredits } from './monthly-reset';
 import { checkLedger } from './reconcile';
-import { releaseReservation, reserveCredits } from './reservations';
+import { releaseReservation } from './release-reservation';
+import { reserveCredits } from './reserve-credits';
 import { creditTransactions } from './tables';
 
 let env: TestEnv;

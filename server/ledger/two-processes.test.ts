@@ -7,7 +7,7 @@ import { trpcHttp } from '../test/http-client';
 import { balanceRow, countEntries, expectLedgerClean, key, newUser } from '../test/ledger-helpers';
 import { startServer, type ServerProcess } from '../test/spawn';
 import { grantCredits } from './admin-ops';
-import { expireReservations } from './reservations';
+import { expireReservations } from './release-reservation';
 import { creditReservations } from './tables';
 
 let env: TestEnv;

@@ -7,7 +7,8 @@ import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { consumeCredits } from '../ledger/consume';
-import { captureReservation, reserveCredits } from '../ledger/reservations';
+import { captureReservation } from '../ledger/capture-reservation';
+import { reserveCredits } from '../ledger/reserve-credits';
 import { creditPool } from './credit-pool';
 import { drawFromPool, poolTotal } from './draw';
 import { getPool } from './pool-admin';
@@ -117,7 +118,7 @@ describe('[POOLS] the platform pays overflows only while a pool can', () => {
       ),
     ).toBe('NOT_FOUND');
     await db().execute(sql`update credit_reservations set expires_at = now() - interval '1 second' where user_id = ${userId} and status = 'pending'`);
-    const { expireReservations } = await import('../ledger/reservations');
+    const { expireReservations } = await import('../ledger/release-reservation');
     await expireReservations(db());
   });
 });

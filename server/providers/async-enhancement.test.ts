@@ -8,7 +8,7 @@ import { countRow, queryOne } from '../db/rows';
 import { badlySettledReservations, expectReconciled } from '../faults/lib/reconciled';
 import { allJobs } from '../jobs/all-jobs';
 import { creditReservations } from '../ledger/tables';
-import { expireReservations } from '../ledger/reservations';
+import { expireReservations } from '../ledger/release-reservation';
 import { poolTotal } from '../pools/draw';
 import { apiKeyCaller, createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { startFakeProvider, startImageServer, type FakeKind } from '../test/fake-providers';

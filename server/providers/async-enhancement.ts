@@ -4,7 +4,7 @@ import type { EnhanceGetResult, EnhanceSubmitResult, EnhancementFailure } from '
 import { DomainError } from '../errors';
 import { idempotencyConflict } from '../ledger/errors';
 import { requestHash } from '../ledger/request-hash';
-import { reserveCredits } from '../ledger/reservations';
+import { reserveCredits } from '../ledger/reserve-credits';
 import { MAX_HOLD_SECONDS, type GatewayDeps } from './gateway';
 import { candidateProviders } from './registry';
 import { enhancementRequests } from './tables';

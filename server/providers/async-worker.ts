@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import { enhanceInputSchema, type EnhanceInput } from '../../shared/enhance';
-import { extendReservation } from '../ledger/reservations';
+import { extendReservation } from '../ledger/release-reservation';
 import { refundToPool } from '../pools/draw';
 import { creditReservations } from '../ledger/tables';
 import { attemptProvider, type AsyncAttempt } from './attempt';

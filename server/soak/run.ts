@@ -33,6 +33,13 @@ export type SoakResult = {
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
 
+/**
+ * How long past its expiry a hold may still be pending once the load has stopped: the expiry job runs
+ * once a minute ('* * * * *'), so a hold that expires just after a run waits up to a minute for the
+ * next, plus a few seconds for the run itself. With less, the end check raced the job's tick (seed 20).
+ */
+const QUIET_HOLD_GRACE_SECONDS = 65;
+
 /** One soak: the cluster, the fakes, a steady load, the seed's faults, and the checks after each heal and at the end. */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
@@ -128,7 +135,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     if (!violations.length) {
       // Quiet now: the worker expires every hold past its expiry and the dispatcher delivers every event.
-      await waitFor(async () => (await runChecks(db, fakes, { holdGraceSeconds: 5 })).every((v) => v.check !== 'overdue-holds'), {
+      await waitFor(async () => (await runChecks(db, fakes, { holdGraceSeconds: QUIET_HOLD_GRACE_SECONDS })).every((v) => v.check !== 'overdue-holds'), {
         timeoutMs: 240_000,
         intervalMs: 2_000,
       }).catch(() => null);
@@ -136,7 +143,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         undeliveredWebhooks(db, fakes),
       );
       if (undelivered.length) violations = [{ check: 'webhook-delivered', rows: undelivered.slice(0, 20) }];
-      else await check(5);
+      else await check(QUIET_HOLD_GRACE_SECONDS);
     }
   } catch (e) {
     error = e instanceof Error ? (e.stack ?? e.message) : String(e);

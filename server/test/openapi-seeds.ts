@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppDeps } from '../app-deps';
 import { enqueueSubmitted } from '../jobs/enhance-jobs';
-import { reserveCredits } from '../ledger/reservations';
+import { reserveCredits } from '../ledger/reserve-credits';
 import { submitEnhancement } from '../providers/async-enhancement';
 import { key, newUser } from './ledger-helpers';
 

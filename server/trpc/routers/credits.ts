@@ -15,7 +15,9 @@ import {
 } from '../../../shared/credits';
 import { getBalance, getHistory } from '../../ledger/balance';
 import { consumeCredits } from '../../ledger/consume';
-import { captureReservation, releaseReservation, reserveCredits } from '../../ledger/reservations';
+import { captureReservation } from '../../ledger/capture-reservation';
+import { releaseReservation } from '../../ledger/release-reservation';
+import { reserveCredits } from '../../ledger/reserve-credits';
 import { router } from '../init';
 import { apiKeyProcedure, userReadProcedure } from '../procedures';
 
