@@ -6,7 +6,7 @@ import { chargeCtes, chargedRow } from './charge-sql';
 import { chargeShapesFor, compileEachShape, noteChargeSource, type ChargeShape } from './charge-shapes';
 import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
-import { debitUser, type OverflowGate } from './debit';
+import { debitEntryColumns, debitUser, type OverflowGate } from './debit';
 import { drawProviderLeg } from './provider-leg';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
@@ -120,13 +120,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
         .values({
           userId: input.userId,
           transactionType: 'consumption',
-          creditsUsed: input.credits,
-          creditsDelta: debit.source === 'user_credits' ? -input.credits : 0,
-          bonusCredits: debit.bonusUsed,
-          grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
-          balanceAfter: debit.balanceAfter,
-          source: debit.source,
-          tier: debit.tier,
+          ...debitEntryColumns(debit, input.credits),
           costUsd,
           provider: input.provider ?? null,
           enhancementType: input.enhancementType,

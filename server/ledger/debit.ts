@@ -19,6 +19,17 @@ export type OverflowGate = (db: DbOrTx, credits: number) => Promise<void>;
 
 export const drawnRow = chargeRow.extend({ grant_draws: grantDrawsCol });
 
+/** The charge's columns of the ledger entry a debit writes (a hold or a consumption): who paid, how much from the grants, the balance after. */
+export const debitEntryColumns = (debit: Debit, credits: number) => ({
+  creditsUsed: credits,
+  creditsDelta: debit.source === 'user_credits' ? -credits : 0,
+  bonusCredits: debit.bonusUsed,
+  grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
+  balanceAfter: debit.balanceAfter,
+  source: debit.source,
+  tier: debit.tier,
+});
+
 /**
  * Charges `credits` to the user inside the caller's transaction, spending the allowance and the
  * grants in their order (ADR 022); when they cannot cover it, a tier with pool access overflows to

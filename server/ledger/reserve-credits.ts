@@ -9,7 +9,7 @@ import { isoUtc } from '../db/sql-helpers';
 import { DomainError } from '../errors';
 import { chargeCtes } from './charge-sql';
 import { chargeShapesFor, compileEachShape, noteChargeSource, type ChargeShape } from './charge-shapes';
-import { debitUser, type OverflowGate } from './debit';
+import { debitEntryColumns, debitUser, type OverflowGate } from './debit';
 import { idempotencyConflict, ReplayDetected } from './errors';
 import { requestHash } from './request-hash';
 import { creditReservations, creditTransactions } from './tables';
@@ -128,13 +128,7 @@ export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGat
       await tx.insert(creditTransactions).values({
         userId: input.userId,
         transactionType: 'hold',
-        creditsUsed: input.credits,
-        creditsDelta: debit.source === 'user_credits' ? -input.credits : 0,
-        bonusCredits: debit.bonusUsed,
-        grantDraws: debit.grantDraws.length ? debit.grantDraws : null,
-        balanceAfter: debit.balanceAfter,
-        source: debit.source,
-        tier: debit.tier,
+        ...debitEntryColumns(debit, input.credits),
         enhancementType: input.enhancementType,
         moodboardId: input.moodboardId ?? null,
         reservationId: hold.id,
