@@ -9,6 +9,8 @@ import { waitFor } from '../test/wait';
 import { runChecks, undeliveredWebhooks, type Violation } from './checks';
 import { startCluster } from './cluster';
 import { configure, startFakes } from './fakes';
+import { Cron } from 'croner';
+import { coreJobs } from '../jobs/definitions';
 import { inject, plan, type Fault } from './nemesis';
 import { pickKind, runOp } from './ops';
 import { stream } from './prng';
@@ -34,11 +36,18 @@ export type SoakResult = {
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
 
 /**
- * How long past its expiry a hold may still be pending once the load has stopped: the expiry job runs
- * once a minute ('* * * * *'), so a hold that expires just after a run waits up to a minute for the
- * next, plus a few seconds for the run itself. With less, the end check raced the job's tick (seed 20).
+ * How long past its expiry a hold may still be pending once the load has stopped: a hold that expires
+ * just after a run of the expiry job waits one period of its schedule for the next, plus a few seconds
+ * for the run itself. With less, the end check raced the job's tick (seed 20).
  */
-const QUIET_HOLD_GRACE_SECONDS = 65;
+const QUIET_HOLD_GRACE_SECONDS = schedulePeriodSeconds('expire-reservations') + 5;
+
+function schedulePeriodSeconds(job: string): number {
+  const schedule = coreJobs.find((j) => j.name === job)?.schedule;
+  if (!schedule) throw new Error(`${job} has no schedule`);
+  const [a, b] = new Cron(schedule, { paused: true }).nextRuns(2);
+  return (b!.getTime() - a!.getTime()) / 1000;
+}
 
 /** One soak: the cluster, the fakes, a steady load, the seed's faults, and the checks after each heal and at the end. */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
