@@ -8,6 +8,7 @@ import { consumeStatementSql } from '../../server/ledger/consume';
 import { captureStatementSql } from '../../server/ledger/capture-reservation';
 import { holdStatementSql } from '../../server/ledger/reserve-credits';
 import { FREE_STRIPE_TRIES, freeStripeDrawSql } from '../../server/pools/draw';
+import { attachStatementSql, callRecordStatementSql, claimStatementSql, completeStatementSql, lockRequestStatementSql } from '../../server/providers/enhancement-statements';
 import { appStatement } from './app-statement';
 
 const HASH = 'f'.repeat(32);
@@ -37,6 +38,15 @@ const captureSql = appStatement(
   ['reservationId', 'provider', 'requestId', 'cost'],
 );
 
+const claimSql = appStatement(claimStatementSql, ['key', 'hash', 'userId']);
+const attachSql = appStatement(attachStatementSql, ['id', 'reservationId']);
+const lockSql = appStatement(lockRequestStatementSql, ['id']);
+const completeSql = appStatement(completeStatementSql, ['id', 'status', 'result', 'reservationId']);
+// A served call's record: no status, error kind or error (bound null, as the app binds them).
+const callRecordSql = appStatement(
+  (v) => callRecordStatementSql({ ...v, httpStatus: null, errorKind: null, error: null }),
+  ['provider', 'requestId', 'reservationId', 'outcome', 'latencyMs', 'providerRequestId'],
+);
 // The start is bound as text, as every per-call value of a floor statement is; the statement casts it (`::int`).
 const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as unknown as number, v.reservationId), ['provider', 'start', 'reservationId']);
 
@@ -47,13 +57,11 @@ const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as 
  * without HTTP, tRPC, Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
  * claim; active providers; the hold (one statement); attach; the pool draw (a free stripe and its
  * pool entry, one statement); the call record; then in one transaction the claim's row lock, the
- * capture (one statement) and, in a savepoint, the stored result and its webhook event.
+ * capture (one statement), the stored result and its webhook event.
  */
 export async function enhanceStatements(sql: Sql, userId: string, provider: string): Promise<Record<string, string>> {
   const key = nextKey('efloor');
-  const [claim] = await sql`
-    insert into enhancement_requests (idempotency_key, request_hash, user_id) values (${key}, ${HASH}, ${userId})
-    on conflict (idempotency_key) do nothing returning id`;
+  const [claim] = await claimSql(sql, { key, hash: HASH, userId });
   if (!claim) throw new Error('enhance floor: key reused');
   const candidates = await sql`
     select a.name, a.kind, a.base_url, a.api_key_encrypted, a.model, a.health_check_url, a.rate_limit_per_minute,
@@ -67,7 +75,7 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
   const [hold] = await holdSql(sql, { userId, key: `enhance:${key}` });
   if (!hold) throw new Error(`enhance floor: ${userId} could not be held`);
   const reservationId = hold.id as string;
-  await sql`update enhancement_requests set reservation_id = ${reservationId} where id = ${claim.id as string}`;
+  await attachSql(sql, { id: claim.id as string, reservationId });
   const requestId = randomUUID();
   // As drawFromPool does: a free stripe from a fresh random start, tried again after a short pause
   // when every stripe it could take was locked by concurrent draws.
@@ -77,20 +85,14 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
     [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });
   }
   if (!hit) throw new Error(`enhance floor: no free stripe in ${FREE_STRIPE_TRIES} tries`);
-  await sql`
-    insert into provider_calls (provider, request_id, reservation_id, outcome, latency_ms, http_status, error_kind, error, provider_request_id)
-    values (${provider}, ${requestId}, ${reservationId}, 'success', ${3}, ${null}, ${null}, ${null}, ${'bench-1'})`;
+  await callRecordSql(sql, { provider, requestId, reservationId, outcome: 'success', latencyMs: '3', providerRequestId: 'bench-1' });
   const result = { status: 'enhanced', provider, outputUrl: 'http://127.0.0.1/files/bench-1.png', costUsd: hit.cost as string, creditSource: 'user_credits' };
   await sql.begin(async (tx) => {
-    await tx`select * from enhancement_requests where id = ${claim.id as string} for update`;
+    await lockSql(tx, { id: claim.id as string });
     const [done] = await captureSql(tx, { reservationId, provider, requestId: 'bench-1', cost: hit.cost as string });
     if (!done) throw new Error('enhance floor: capture refused');
-    await tx.savepoint(async (sp) => {
-      const [row] = await sp`
-        update enhancement_requests set status = 'enhanced', result = ${sp.json(result)}, reservation_id = ${reservationId}, completed_at = now(), lease_until = null
-        where id = ${claim.id as string} returning enhancement_id, user_id, idempotency_key`;
-      await sp`select webhook_emit(${'enhancement.completed'}, ${JSON.stringify({ ...row, result })}::jsonb, ${null}) as msg_id`;
-    });
+    const [row] = await completeSql(tx, { id: claim.id as string, status: 'enhanced', result: JSON.stringify(result), reservationId });
+    await tx`select webhook_emit(${'enhancement.completed'}, ${JSON.stringify({ ...row, result })}::jsonb, ${null}) as msg_id`;
   });
   return result;
 }

@@ -4,7 +4,6 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { SecretBox } from '../../server/auth/secrets';
 import { openDb, type Db } from '../../server/db/client';
-import * as schema from '../../server/db/schema';
 import { createBenchDb } from '../lib/bench-db';
 import { reserveCredits } from '../../server/ledger/reserve-credits';
 import { drawFromPool } from '../../server/pools/draw';
@@ -89,7 +88,7 @@ async function main() {
     await client.unsafe(`set auto_explain.log_min_duration = 0; set auto_explain.log_level = 'notice'; 
       set auto_explain.log_analyze = on; set auto_explain.log_timing = on; set auto_explain.log_triggers = on; set auto_explain.log_format = 'json'; set auto_explain.log_nested_statements = on; set client_min_messages = 'notice'`);
     const captured: { query: string; params: unknown[] }[] = [];
-    const db = drizzle({ client, schema, logger: { logQuery: (query, params) => void (statements++, captured.push({ query, params })) } }) as unknown as Db;
+    const db = drizzle({ client, logger: { logQuery: (query, params) => void (statements++, captured.push({ query, params })) } }) as unknown as Db;
     const op = requestPathOp(db, users, () => 'bench-hot', 'platform_pool');
     const t0 = performance.now();
     for (let i = 0; i < ops; i++) await op(i % CLIENTS, i);

@@ -57,6 +57,9 @@ describe('[SQL] a statement that cannot be compiled is refused at start-up, not 
     expect(() => compileSql({ column: 'text' }, (v) => sql`select ${sql.raw(v.column)}`)).toThrow(/text depends on its values/);
     // A shape chosen by a null is caught too, though the stand-ins of a nullable slot are strings.
     expect(() => compileSql({ note: 'text?' }, (v) => sql`select ${v.note ?? sql`'none'`}`)).toThrow(/text depends on its values/);
+    expect(() => compileSql({ latency: 'int?' }, (v) => sql`select ${v.latency ?? sql`0`}`)).toThrow(/text depends on its values/);
+    // A nullable integer bound as it is runs either way.
+    expect(compileSql({ latency: 'int?' }, (v) => sql`select ${v.latency}::int`).query({ latency: null }).params).toEqual([null]);
   });
 
   it('a slot the statement never binds is refused', () => {

@@ -1,10 +1,11 @@
 import { SQL, type QueryWithTypings as Query } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 
-/** What a slot of a compiled statement binds: text, nullable text, or an integer. */
-type SlotKind = 'text' | 'text?' | 'int';
+/** What a slot of a compiled statement binds: text or an integer, each nullable when its kind ends in `?`. */
+type SlotKind = 'text' | 'text?' | 'int' | 'int?';
 export type Slots = Record<string, SlotKind>;
-type SlotValue<K extends SlotKind> = K extends 'int' ? number : K extends 'text?' ? string | null : string;
+type SlotValue<K extends SlotKind> = K extends 'int' ? number : K extends 'int?' ? number | null : K extends 'text?' ? string | null : string;
+const nullable = (kind: SlotKind) => kind.endsWith('?');
 export type SlotValues<S extends Slots> = { [P in keyof S]: SlotValue<S[P]> };
 
 /**
@@ -33,7 +34,9 @@ export type CompiledStatement<S extends Slots> = ((values: SlotValues<S>) => SQL
 const dialect = new PgDialect();
 
 function sentinels<S extends Slots>(slots: S, set: 0 | 1): SlotValues<S> {
-  return Object.fromEntries(Object.entries(slots).map(([name, kind], i) => [name, kind === 'int' ? 1_000_000_007 + set * 1_000_003 + i * 7_919 : `compiled-sql:${set}:${i}:${name}`])) as SlotValues<S>;
+  return Object.fromEntries(
+    Object.entries(slots).map(([name, kind], i) => [name, kind.startsWith('int') ? 1_000_000_007 + set * 1_000_003 + i * 7_919 : `compiled-sql:${set}:${i}:${name}`]),
+  ) as SlotValues<S>;
 }
 
 /**
@@ -59,10 +62,10 @@ export function compileSql<S extends Slots>(slots: S, build: (values: SlotValues
     else if (!Object.is(param, b!.params[at])) throw new Error(`compileSql: parameter $${at + 1} is derived from a slot; bind it as a slot of its own or compute it in SQL`);
   });
   for (const n of names) if (!bindings.some(([, name]) => name === n)) throw new Error(`compileSql: ${n} is not a parameter of the statement`);
-  // A nullable slot's stand-ins are strings; `value ?? sql`...`` would hide a shape chosen by null.
-  const nulled = Object.fromEntries(names.map((n) => [n, slots[n] === 'text?' ? null : stand[0][n]])) as SlotValues<S>;
+  // A nullable slot's stand-ins are not null; `value ?? sql`...`` would hide a shape chosen by null.
+  const nulled = Object.fromEntries(names.map((n) => [n, nullable(slots[n]!) ? null : stand[0][n]])) as SlotValues<S>;
   const withNulls = dialect.sqlToQuery(build(nulled));
-  if (withNulls.sql !== a!.sql || bindings.some(([at, name]) => slots[name] === 'text?' && withNulls.params[at] !== null)) throw new Error('compileSql: the statement text depends on its values');
+  if (withNulls.sql !== a!.sql || bindings.some(([at, name]) => nullable(slots[name]!) && withNulls.params[at] !== null)) throw new Error('compileSql: the statement text depends on its values');
   const { sql: text, params: constants, typings } = a!;
   const query = (values: SlotValues<S>): Query => {
     const params = constants.slice();

@@ -1,13 +1,19 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import type { EnhanceResult } from '../../shared/enhance';
 import type { DbOrTx } from '../db/client';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { idempotencyConflict } from '../ledger/errors';
 import { emitWebhookEvent } from '../webhooks/emit';
+import { attachStatement, claimStatement, completeStatement } from './enhancement-statements';
 import { enhancementRequests } from './tables';
 
 const OPEN = ['processing', 'queued', 'running'];
+const claimedRow = z.object({ id: col.integer });
+const completedRow = z.object({ enhancement_id: col.text, user_id: col.text, idempotency_key: col.text });
 const stillRunning = () => new DomainError('CONFLICT', 'CONFLICT', 'This enhancement is still running; retry with the same idempotency key for its result.');
 
 export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: EnhanceResult } | { kind: 'interrupted'; id: number; reservationId: string | null };
@@ -20,11 +26,7 @@ export async function claimEnhancement(db: DbOrTx, key: string, hash: string, us
   const waitMs = opts.waitMs;
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const [claimed] = await db
-      .insert(enhancementRequests)
-      .values({ idempotencyKey: key, requestHash: hash, userId })
-      .onConflictDoNothing({ target: enhancementRequests.idempotencyKey })
-      .returning({ id: enhancementRequests.id });
+    const claimed = await queryOne(db, claimedRow, claimStatement({ key, hash, userId }));
     if (claimed) return { kind: 'claimed', id: claimed.id };
     const [prior] = await db.select().from(enhancementRequests).where(eq(enhancementRequests.idempotencyKey, key));
     if (!prior) continue; // released between the insert and the read: claim again
@@ -46,7 +48,7 @@ export async function claimEnhancement(db: DbOrTx, key: string, hash: string, us
 
 /** Remembers the hold as soon as it exists, so an interrupted request can be settled later. */
 export async function attachReservation(db: DbOrTx, id: number, reservationId: string): Promise<void> {
-  await db.update(enhancementRequests).set({ reservationId }).where(eq(enhancementRequests.id, id));
+  await db.execute(attachStatement({ id, reservationId }));
 }
 
 /**
@@ -55,19 +57,18 @@ export async function attachReservation(db: DbOrTx, id: number, reservationId: s
  * exists exactly when the result does.
  */
 export async function completeEnhancement(db: DbOrTx, id: number, reservationId: string | null, result: EnhanceResult): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(enhancementRequests)
-      .set({ status: result.status, result, reservationId, completedAt: sql`now()`, leaseUntil: null })
-      .where(eq(enhancementRequests.id, id))
-      .returning({ enhancementId: enhancementRequests.enhancementId, userId: enhancementRequests.userId, idempotencyKey: enhancementRequests.idempotencyKey });
+  const complete = async (tx: DbOrTx) => {
+    const row = await queryOne(tx, completedRow, completeStatement({ id, status: result.status, result: JSON.stringify(result), reservationId }));
     if (!row) return;
     // The public id: what enhance.submit answered and enhance.get takes.
     await emitWebhookEvent(tx, {
       type: result.status === 'enhanced' ? 'enhancement.completed' : 'enhancement.degraded',
-      data: { enhancementId: row.enhancementId, userId: row.userId, idempotencyKey: row.idempotencyKey, result },
+      data: { enhancementId: row.enhancement_id, userId: row.user_id, idempotencyKey: row.idempotency_key, result },
     });
-  });
+  };
+  // In a caller's transaction (finalising) the two already commit together: no savepoint, whose
+  // two round trips would only matter to a caller that caught an error and carried on.
+  await (db instanceof PgTransaction ? complete(db) : db.transaction(complete));
 }
 
 /** A refused request (no credits) records no result: the same key may be retried after an upgrade. */

@@ -3,13 +3,16 @@ import { eq, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import type { EnhancementFailure } from '../../shared/enhance-async';
+import { z } from 'zod';
 import type { Db } from '../db/client';
+import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { captureReservation } from '../ledger/capture-reservation';
 import { releaseReservation } from '../ledger/release-reservation';
 import { enhancements } from '../ops/metrics';
 import { degrade } from './degrade';
 import { completeEnhancement } from './enhancement-claims';
+import { lockRequestStatement } from './enhancement-statements';
 import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
 import { enhancementRequests } from './tables';
@@ -25,6 +28,7 @@ export type Settlement =
 export type Finalised = { result: EnhanceResult | EnhancementFailure; settledNow: boolean };
 
 const OPEN = ['processing', 'queued', 'running'];
+const lockedRow = z.object({ status: col.text, result: col.json });
 
 /**
  * The one way an enhancement ends — enhance.run, the async workers and provider callbacks alike: the
@@ -38,7 +42,7 @@ export async function finaliseEnhancement(
   outcome: Settlement,
 ): Promise<Finalised> {
   const finalised = await deps.db.transaction(async (tx): Promise<Finalised> => {
-    const [row] = await tx.select().from(enhancementRequests).where(eq(enhancementRequests.id, e.claimId)).for('update');
+    const row = await queryOne(tx, lockedRow, lockRequestStatement({ id: e.claimId }));
     if (!row || !OPEN.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
 
     if (outcome.kind === 'served') {

@@ -59,7 +59,7 @@ describe('[GATEWAY] every path out of the gateway settles the hold and the claim
     const userId = await newUser(db(), 'plus');
     const k = key();
     await failInserts('failure');
-    await expect(enhance(userId, k)).rejects.toThrow(/insert into "provider_calls"/);
+    await expect(enhance(userId, k)).rejects.toThrow(/insert into provider_calls/);
     expect(await claimOf(k)).toBeUndefined();
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10, consumed: 0 });
     expect(await pendingHolds(db())).toBe(0);
