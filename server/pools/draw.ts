@@ -4,6 +4,7 @@ import { PgTransaction } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
+import { inTransaction } from '../db/in-transaction';
 import { col, queryOne } from '../db/rows';
 import { requestAutoRefill } from './auto-refill';
 
@@ -125,7 +126,7 @@ export async function drawFromPool(db: DbOrTx, provider: string, credits: number
   }
   if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
   const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
-  return db instanceof PgTransaction ? rest(db) : db.transaction(rest);
+  return inTransaction(db, rest);
 }
 
 const poolTotalAfter = (hit: StripeHit) => Math.max(0, hit.total_after);

@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
-import { PgTransaction } from 'drizzle-orm/pg-core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { EnhanceResult } from '../../shared/enhance';
 import type { DbOrTx } from '../db/client';
+import { inTransaction } from '../db/in-transaction';
 import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { idempotencyConflict } from '../ledger/errors';
@@ -66,9 +66,9 @@ export async function completeEnhancement(db: DbOrTx, id: number, reservationId:
       data: { enhancementId: row.enhancement_id, userId: row.user_id, idempotencyKey: row.idempotency_key, result },
     });
   };
-  // In a caller's transaction (finalising) the two already commit together: no savepoint, whose
-  // two round trips would only matter to a caller that caught an error and carried on.
-  await (db instanceof PgTransaction ? complete(db) : db.transaction(complete));
+  // In a caller's transaction (finalising) the two already commit together: no savepoint, which
+  // would only matter to a caller that caught an error and carried on.
+  await inTransaction(db, complete);
 }
 
 /** A refused request (no credits) records no result: the same key may be retried after an upgrade. */

@@ -4,9 +4,9 @@ import { compileSql } from '../db/compiled-sql';
 /**
  * The statements every served enhancement sends, as templates (exported so the HTTP benchmark's
  * floor runs these very statements) and compiled once at start-up: built by drizzle's query builder
- * they cost 17–81 µs each a call to build (about 220 µs an enhancement, measured alone), against a
- * few µs to bind (bench/README.md). Their columns' defaults are the database's, so a row is the one
- * the builder wrote.
+ * they cost 17–81 µs each a call to build (about 220 µs an enhancement), against 0.5–0.7 µs each to
+ * bind compiled, measured alone (bench/README.md). Their columns' defaults are the database's, so a
+ * row is the one the builder wrote.
  */
 type Values<K extends string, T = string> = Record<K, T>;
 
