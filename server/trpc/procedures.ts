@@ -6,20 +6,9 @@ import { UNKNOWN_KEY, type AuthenticatedKey } from '../auth/api-keys';
 import { DomainError } from '../errors';
 import type { Actor } from '../auth/audit';
 import { resolveSession } from '../auth/sessions';
-import { domainErrors, t } from './init';
+import { callBoundary, t } from './init';
 
-/**
- * A mutation that answered without error has committed whatever it wrote (every write path commits
- * before its procedure returns): tell the live streams of every process, after the fact, through the
- * change bus (a flag set here, flushed by a timer; nothing is published for a failed, rolled-back call).
- */
-const publishAfterCommit = t.middleware(async ({ ctx, type, next }) => {
-  const result = await next();
-  if (type === 'mutation' && result.ok) ctx.deps.realtime.bus.changed();
-  return result;
-});
-
-export const publicProcedure = t.procedure.use(domainErrors).use(publishAfterCommit);
+export const publicProcedure = t.procedure.use(callBoundary);
 
 /**
  * Which bearer credential a procedure's middleware accepts, recorded against the middleware itself
