@@ -86,7 +86,9 @@ test('the dashboard shows what the ledger holds, refreshes in place, and refills
   const updated = page.getByTestId('dashboard-updated');
   const firstTime = await updated.textContent();
   expect(firstTime).toMatch(/^\d{2}:\d{2}:\d{2}$/);
-  await page.waitForTimeout(1100);
+  // The time shown has a resolution of a second: wait until the page's clock has moved past it.
+  const shownAt = await page.evaluate(() => Math.floor(Date.now() / 1000));
+  await expect.poll(() => page.evaluate(() => Math.floor(Date.now() / 1000))).toBeGreaterThan(shownAt);
   await consume(plus, 1);
   await page.getByRole('button', { name: 'Refresh the dashboard' }).click();
   await expect(page.getByTestId('stat-consumed-today')).toHaveText(count(before.creditsConsumedToday + consumed));
