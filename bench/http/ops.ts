@@ -5,10 +5,10 @@ import type { JsonPoster } from '../lib/http-client';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 import { consumeStatementSql } from '../../server/ledger/consume';
-import { captureStatementSql } from '../../server/ledger/capture-reservation';
 import { holdStatementSql } from '../../server/ledger/reserve-credits';
 import { FREE_STRIPE_TRIES, freeStripeDrawSql } from '../../server/pools/draw';
-import { attachStatementSql, callRecordStatementSql, claimStatementSql, completeStatementSql, lockRequestStatementSql } from '../../server/providers/enhancement-statements';
+import { attachStatementSql, callRecordStatementSql, claimStatementSql } from '../../server/providers/enhancement-statements';
+import { settleServedStatementSql } from '../../server/providers/settle-served';
 import { appStatement } from './app-statement';
 
 const HASH = 'f'.repeat(32);
@@ -33,15 +33,13 @@ export const consumeFloorOp =
   };
 
 const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, 60, HASH, 'allowance'), ['userId', 'key']);
-const captureSql = appStatement(
-  (v) => captureStatementSql({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId }, v.cost),
-  ['reservationId', 'provider', 'requestId', 'cost'],
-);
 
 const claimSql = appStatement(claimStatementSql, ['key', 'hash', 'userId']);
 const attachSql = appStatement(attachStatementSql, ['id', 'reservationId']);
-const lockSql = appStatement(lockRequestStatementSql, ['id']);
-const completeSql = appStatement(completeStatementSql, ['id', 'status', 'result', 'reservationId']);
+const settleSql = appStatement(
+  (v) => settleServedStatementSql({ claimId: v.id, reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId, costUsd: v.cost, result: v.result }),
+  ['id', 'reservationId', 'provider', 'requestId', 'cost', 'result'],
+);
 // A served call's record: no status, error kind or error (bound null, as the app binds them).
 const callRecordSql = appStatement(
   (v) => callRecordStatementSql({ ...v, httpStatus: null, errorKind: null, error: null }),
@@ -56,8 +54,8 @@ const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as 
  * order and the same transactions, the ledger's statements compiled from the app's own builders —
  * without HTTP, tRPC, Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
  * claim; active providers; the hold (one statement); attach; the pool draw (a free stripe and its
- * pool entry, one statement); the call record; then in one transaction the claim's row lock, the
- * capture (one statement), the stored result and its webhook event.
+ * pool entry, one statement); the call record; then the settlement (one statement: the claim's row
+ * lock, the capture, the stored result and its webhook event).
  */
 export async function enhanceStatements(sql: Sql, userId: string, provider: string): Promise<Record<string, string>> {
   const key = nextKey('efloor');
@@ -87,13 +85,8 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
   if (!hit) throw new Error(`enhance floor: no free stripe in ${FREE_STRIPE_TRIES} tries`);
   await callRecordSql(sql, { provider, requestId, reservationId, outcome: 'success', latencyMs: '3', providerRequestId: 'bench-1' });
   const result = { status: 'enhanced', provider, outputUrl: 'http://127.0.0.1/files/bench-1.png', costUsd: hit.cost as string, creditSource: 'user_credits' };
-  await sql.begin(async (tx) => {
-    await lockSql(tx, { id: claim.id as string });
-    const [done] = await captureSql(tx, { reservationId, provider, requestId: 'bench-1', cost: hit.cost as string });
-    if (!done) throw new Error('enhance floor: capture refused');
-    const [row] = await completeSql(tx, { id: claim.id as string, status: 'enhanced', result: JSON.stringify(result), reservationId });
-    await tx`select webhook_emit(${'enhancement.completed'}, ${JSON.stringify({ ...row, result })}::jsonb, ${null}) as msg_id`;
-  });
+  const [settled] = await settleSql(sql, { id: claim.id as string, reservationId, provider, requestId: 'bench-1', cost: hit.cost as string, result: JSON.stringify(result) });
+  if (!settled) throw new Error('enhance floor: settlement refused');
   return result;
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { CaptureInput, TransactionView } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
@@ -28,14 +28,18 @@ const captureRow = z.object({
   created_at: col.text,
 });
 
-/** The one-statement capture (below), exported so the HTTP benchmark's floor runs this very statement. */
-export const captureStatementSql = (input: CaptureInput & HoldOwner, costUsd: string) =>
-  sql`
-    with claimed as (
+/**
+ * The capture's two data-modifying CTEs, `claimed` and `done`: the hold claimed (pending, unexpired,
+ * the owner's, and `also`) with its cost and the id of its capture entry taken from the ledger's
+ * sequence, and that entry written with the user's balance. Shared by the capture's own statement and
+ * the served enhancement's settlement (server/providers/settle-served.ts), so the two cannot drift.
+ */
+export const captureCtes = (input: CaptureInput & HoldOwner, costUsd: string, also: SQL = sql`true`) => sql`
+    claimed as (
       update credit_reservations set status = 'captured', settled_at = now(), provider = ${input.provider ?? null},
         api_request_id = ${input.apiRequestId ?? null}, cost_usd = ${costUsd}::numeric,
         capture_transaction_id = nextval(pg_get_serial_sequence('credit_transactions', 'id'))
-      where id = ${input.reservationId} and status = 'pending' and expires_at > now() and ${ownerCondition(input)}
+      where id = ${input.reservationId} and status = 'pending' and expires_at > now() and ${ownerCondition(input)} and ${also}
       returning *
     ), done as (
       insert into credit_transactions (id, user_id, transaction_type, credits_used, credits_delta, balance_after, source, tier, cost_usd,
@@ -45,7 +49,12 @@ export const captureStatementSql = (input: CaptureInput & HoldOwner, costUsd: st
         c.source, c.tier, c.cost_usd, c.provider, c.api_request_id, c.enhancement_type, c.moodboard_id, c.id
       from claimed c
       returning *
-    )
+    )`;
+
+/** The one-statement capture (below), exported so the HTTP benchmark's floor runs this very statement. */
+export const captureStatementSql = (input: CaptureInput & HoldOwner, costUsd: string) =>
+  sql`
+    with ${captureCtes(input, costUsd)}
     select id::text, user_id, credits_used, balance_after, source, tier, cost_usd::text, provider, enhancement_type, moodboard_id,
       reservation_id, ${isoUtc(sql`created_at`)} as created_at
     from done`;

@@ -9,12 +9,13 @@ import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { captureReservation } from '../ledger/capture-reservation';
 import { releaseReservation } from '../ledger/release-reservation';
-import { enhancements } from '../ops/metrics';
+import { creditsConsumed, enhancements } from '../ops/metrics';
 import { degrade } from './degrade';
 import { completeEnhancement } from './enhancement-claims';
 import { lockRequestStatement } from './enhancement-statements';
 import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
+import { settleServedInOneStatement } from './settle-served';
 import { enhancementRequests } from './tables';
 
 export type Settlement =
@@ -28,6 +29,9 @@ export type Settlement =
 export type Finalised = { result: EnhanceResult | EnhancementFailure; settledNow: boolean };
 
 const OPEN = ['processing', 'queued', 'running'];
+
+const servedResult = (o: Extract<Settlement, { kind: 'served' }>, creditSource: CreditSource) =>
+  ({ status: 'enhanced', provider: o.provider, outputUrl: o.outputUrl, costUsd: o.costUsd, creditSource }) satisfies EnhanceResult;
 const lockedRow = z.object({ status: col.text, result: col.json });
 
 /**
@@ -35,12 +39,25 @@ const lockedRow = z.object({ status: col.text, result: col.json });
  * hold captured with the provider that served, or released, the degradation notice, and the stored
  * result, in one transaction under a lock on the enhancement's row. So a callback and a poll racing
  * settle once: the second finds the row settled and gets the first's result (`settledNow` false).
+ * A served enhancement tries all of it as one statement first (settle-served.ts, ADR 027); when that
+ * misses it changed nothing, and the transaction below settles it or says why it cannot.
  */
 export async function finaliseEnhancement(
   deps: { db: Db; media: MediaStore; log: Logger },
   e: { claimId: number; input: EnhanceInput; image: InputImage | null; hold: { reservationId: string; source: CreditSource } | null },
   outcome: Settlement,
 ): Promise<Finalised> {
+  if (outcome.kind === 'served' && e.hold) {
+    const result = servedResult(outcome, e.hold.source);
+    const apiRequestId = outcome.providerRequestId ?? outcome.requestId;
+    const settled = await settleServedInOneStatement(deps.db, { claimId: e.claimId, reservationId: e.hold.reservationId, provider: outcome.provider, apiRequestId, result });
+    if (settled) {
+      creditsConsumed.inc({ source: settled.source ?? 'user_credits', tier: settled.tier ?? 'unknown' }, settled.credits_used);
+      enhancements.inc({ provider: outcome.provider, outcome: 'enhanced' });
+      return { result, settledNow: true };
+    }
+    // Nothing was changed: the transaction below finds out why (settled elsewhere, or a hold that cannot be captured).
+  }
   const finalised = await deps.db.transaction(async (tx): Promise<Finalised> => {
     const row = await queryOne(tx, lockedRow, lockRequestStatement({ id: e.claimId }));
     if (!row || !OPEN.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
@@ -53,7 +70,7 @@ export async function finaliseEnhancement(
         // The pool was drawn before the call; the capture records that cost and draws nothing more.
         { drawn: { costUsd: outcome.costUsd } },
       );
-      const result: EnhanceResult = { status: 'enhanced', provider: outcome.provider, outputUrl: outcome.outputUrl, costUsd: outcome.costUsd, creditSource: e.hold.source };
+      const result = servedResult(outcome, e.hold.source);
       await completeEnhancement(tx, e.claimId, e.hold.reservationId, result);
       return { result, settledNow: true };
     }
