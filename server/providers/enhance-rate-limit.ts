@@ -25,15 +25,17 @@ export class EnhanceRequestLimit {
     this.byKey = sharedLimiter(redis, { keyPrefix: `${prefix}:ratelimit:enhance:key`, points: limits.perKey, duration: 60 });
   }
 
-  /** Refuses with TOO_MANY_REQUESTS when the key's or the user's minute is spent. */
+  /**
+   * Refuses with TOO_MANY_REQUESTS when the key's or the user's minute is spent. Both are counted at
+   * once (one Redis round trip of waiting, not two): a refused call counts against both, as a
+   * refused call already counted against the limit that refused it.
+   */
   async take(apiKeyId: string, userId: string): Promise<void> {
-    for (const [limiter, key, who] of [
-      [this.byKey, apiKeyId, 'this API key'],
-      [this.byUser, userId, 'this user'],
-    ] as const) {
-      const taken = await tryConsume(limiter, key, this.log);
-      if (taken !== true) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(taken.msBeforeNext / 1000));
+    const taken = await Promise.all([tryConsume(this.byKey, apiKeyId, this.log), tryConsume(this.byUser, userId, this.log)]);
+    for (const [i, who] of ['this API key', 'this user'].entries()) {
+      const t = taken[i]!;
+      if (t !== true) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(t.msBeforeNext / 1000));
         throw new DomainError('TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', `Too many enhancements for ${who}. Try again in ${retryAfterSeconds} seconds.`, {
           retryAfterSeconds,
         });
