@@ -11,7 +11,8 @@ import { emitWebhookEvent } from '../webhooks/emit';
 import { attachStatement, claimStatement, completeStatement } from './enhancement-statements';
 import { enhancementRequests } from './tables';
 
-const OPEN = ['processing', 'queued', 'running'];
+/** An enhancement still to be settled: run (processing) or submitted (queued, running). */
+export const OPEN_STATUSES: readonly string[] = ['processing', 'queued', 'running'];
 const claimedRow = z.object({ id: col.integer });
 const completedRow = z.object({ enhancement_id: col.text, user_id: col.text, idempotency_key: col.text });
 const stillRunning = () => new DomainError('CONFLICT', 'CONFLICT', 'This enhancement is still running; retry with the same idempotency key for its result.');
@@ -32,7 +33,7 @@ export async function claimEnhancement(db: DbOrTx, key: string, hash: string, us
     if (!prior) continue; // released between the insert and the read: claim again
     if (prior.requestHash !== hash) throw idempotencyConflict();
     if (prior.status === 'failed') throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', (prior.result as { message?: string } | null)?.message ?? 'This enhancement was refused.');
-    if (!OPEN.includes(prior.status)) return { kind: 'done', result: prior.result as EnhanceResult };
+    if (!OPEN_STATUSES.includes(prior.status)) return { kind: 'done', result: prior.result as EnhanceResult };
     // Submitted work (enhance.submit) under the same key is waited for like a run in progress, never claimed as stale.
     if (prior.mode === 'async') {
       if (Date.now() > deadline) throw stillRunning();

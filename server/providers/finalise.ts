@@ -11,7 +11,7 @@ import { captureReservation } from '../ledger/capture-reservation';
 import { releaseReservation } from '../ledger/release-reservation';
 import { creditsConsumed, enhancements } from '../ops/metrics';
 import { degrade } from './degrade';
-import { completeEnhancement } from './enhancement-claims';
+import { completeEnhancement, OPEN_STATUSES } from './enhancement-claims';
 import { lockRequestStatement } from './enhancement-statements';
 import type { InputImage } from './input-image';
 import type { MediaStore } from './media-store';
@@ -27,8 +27,6 @@ export type Settlement =
   | { kind: 'refused'; message: string };
 
 export type Finalised = { result: EnhanceResult | EnhancementFailure; settledNow: boolean };
-
-const OPEN = ['processing', 'queued', 'running'];
 
 const servedResult = (o: Extract<Settlement, { kind: 'served' }>, creditSource: CreditSource) =>
   ({ status: 'enhanced', provider: o.provider, outputUrl: o.outputUrl, costUsd: o.costUsd, creditSource }) satisfies EnhanceResult;
@@ -60,7 +58,7 @@ export async function finaliseEnhancement(
   }
   const finalised = await deps.db.transaction(async (tx): Promise<Finalised> => {
     const row = await queryOne(tx, lockedRow, lockRequestStatement({ id: e.claimId }));
-    if (!row || !OPEN.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
+    if (!row || !OPEN_STATUSES.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
 
     if (outcome.kind === 'served') {
       if (!e.hold) throw new Error('a served enhancement has a hold');

@@ -78,11 +78,14 @@ const completedEvents = async (claimId: number) =>
 describe('[LEDGER] a served enhancement is settled in one statement', () => {
   it('the hold is captured at the cost drawn, the result stored and its enhancement.completed event written', async () => {
     const s = await servedSoFar();
-    const done = await s.finalise();
-    expect(done).toEqual({
-      settledNow: true,
-      result: { status: 'enhanced', provider, outputUrl: 'http://127.0.0.1/out.png', costUsd: s.costUsd, creditSource: 'user_credits' },
+    const result = { status: 'enhanced' as const, provider, outputUrl: 'http://127.0.0.1/out.png', costUsd: s.costUsd, creditSource: 'user_credits' as const };
+    // The statement alone, not the transaction behind it, did all of it.
+    expect(await settleServedInOneStatement(db(), { claimId: s.claimId, reservationId: s.hold.reservationId, provider, apiRequestId: `req-${s.claimId}`, result })).toEqual({
+      source: 'user_credits',
+      tier: 'plus',
+      credits_used: 1,
     });
+    const done = { result };
     const hold = await holdRow(s.hold.reservationId);
     expect(hold).toMatchObject({ status: 'captured', provider, apiRequestId: `req-${s.claimId}`, costUsd: '0.040000' });
     expect(await captures(s.hold.reservationId)).toBe(1);

@@ -5,6 +5,7 @@ import { compileSql } from '../db/compiled-sql';
 import type { DbOrTx } from '../db/client';
 import { col, queryOne } from '../db/rows';
 import { captureCtes } from '../ledger/capture-reservation';
+import { OPEN_STATUSES } from './enhancement-claims';
 
 type Values = { claimId: string | number; reservationId: string; provider: string; apiRequestId: string; costUsd: string; result: string };
 
@@ -20,7 +21,10 @@ type Values = { claimId: string | number; reservationId: string; provider: strin
  */
 export const settleServedStatementSql = (v: Values) => sql`
   with locked as (
-    select id from enhancement_requests where id = ${v.claimId} and status in ('processing', 'queued', 'running') for update
+    select id from enhancement_requests where id = ${v.claimId} and status in (${sql.join(
+      OPEN_STATUSES.map((status) => sql`${status}`),
+      sql`, `,
+    )}) for update
   ), ${captureCtes({ reservationId: v.reservationId, provider: v.provider, apiRequestId: v.apiRequestId }, v.costUsd, sql`exists (select 1 from locked)`)},
   completed as (
     update enhancement_requests set status = 'enhanced', result = ${v.result}::jsonb, reservation_id = ${v.reservationId},
@@ -35,7 +39,8 @@ export const settleServedStatementSql = (v: Values) => sql`
 
 const settleServedStatement = compileSql({ claimId: 'int', reservationId: 'text', provider: 'text', apiRequestId: 'text', costUsd: 'text', result: 'text' }, settleServedStatementSql);
 
-const settledRow = z.object({ source: col.textOrNull, tier: col.textOrNull, credits_used: col.integer, msg_id: col.textOrNull });
+// The event's msg_id is selected so webhook_emit runs; nothing reads it.
+const settledRow = z.object({ source: col.textOrNull, tier: col.textOrNull, credits_used: col.integer });
 
 export type ServedSettlement = { claimId: number; reservationId: string; provider: string; apiRequestId: string; result: EnhanceResult & { status: 'enhanced' } };
 
