@@ -11,6 +11,8 @@ export type LiveState = 'live' | 'reconnecting' | 'offline';
 const OFFLINE_AFTER_MS = 15_000;
 /** How often the dashboard is re-read while the streams are down. */
 export const POLL_MS = 5_000;
+/** Waits before re-opening streams the browser gave up on: doubling from half a second, at most 8 s. */
+export const reopenDelayMs = (failures: number) => Math.min(500 * 2 ** failures, 8_000);
 
 const LiveContext = createContext<LiveState>('offline');
 export const useLiveState = () => useContext(LiveContext);
@@ -31,9 +33,17 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!sseSupported()) return;
     let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+    let failures = 0;
+    let subs: { unsubscribe: () => void }[] = [];
+    const closeStreams = () => {
+      for (const s of subs) s.unsubscribe();
+      subs = [];
+    };
     const live = () => {
       clearTimeout(offlineTimer);
       offlineTimer = undefined;
+      failures = 0;
       setState('live');
     };
     const down = () => {
@@ -41,9 +51,21 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       offlineTimer ??= setTimeout(() => setState('offline'), OFFLINE_AFTER_MS);
     };
     const failed = (err: unknown) => {
-      if (errorCode(err) === 'UNAUTHORIZED') void queryClient.invalidateQueries({ predicate: (q) => isMeQuery(q.queryKey) });
-      clearTimeout(offlineTimer);
-      setState('offline');
+      closeStreams();
+      if (errorCode(err) === 'UNAUTHORIZED') {
+        void queryClient.invalidateQueries({ predicate: (q) => isMeQuery(q.queryKey) });
+        clearTimeout(offlineTimer);
+        setState('offline');
+        return;
+      }
+      // The browser re-opens a dropped stream by itself, but gives up on an answer that is not a
+      // stream (a 503 from a server shutting down, a proxy's error page), and tRPC then ends the
+      // subscription: open them again ourselves, backing off, and poll meanwhile.
+      down();
+      reopenTimer ??= setTimeout(() => {
+        reopenTimer = undefined;
+        openStreams();
+      }, reopenDelayMs(failures++));
     };
     const onState = (s: { state: string }) => (s.state === 'pending' ? live() : s.state === 'connecting' ? down() : undefined);
     const refresh = () => {
@@ -54,34 +76,38 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     // The first snapshot repeats what the pages just loaded; a later one follows a reconnect.
     const seenSnapshot = { providers: false, alerts: false };
 
-    const subs = [
-      client.admin.live.figures.subscribe(undefined, {
-        onStarted: live,
-        onConnectionStateChange: onState,
-        onError: failed,
-        onData: ({ data }) => {
-          live();
-          queryClient.setQueryData(trpc.admin.dashboard.queryKey(), (old) => (old ? { ...old, ...data, generatedAt: new Date().toISOString() } : old));
-        },
-      }),
-      client.admin.live.providers.subscribe(undefined, {
-        onError: failed,
-        onData: ({ data }) => {
-          if (data.kind === 'snapshot' && !seenSnapshot.providers) seenSnapshot.providers = true;
-          else refresh();
-        },
-      }),
-      client.admin.live.alerts.subscribe(undefined, {
-        onError: failed,
-        onData: ({ data }) => {
-          if (data.kind === 'snapshot' && !seenSnapshot.alerts) seenSnapshot.alerts = true;
-          else refresh();
-        },
-      }),
-    ];
+    const openStreams = () => {
+      subs = [
+        client.admin.live.figures.subscribe(undefined, {
+          onStarted: live,
+          onConnectionStateChange: onState,
+          onError: failed,
+          onData: ({ data }) => {
+            live();
+            queryClient.setQueryData(trpc.admin.dashboard.queryKey(), (old) => (old ? { ...old, ...data, generatedAt: new Date().toISOString() } : old));
+          },
+        }),
+        client.admin.live.providers.subscribe(undefined, {
+          onError: failed,
+          onData: ({ data }) => {
+            if (data.kind === 'snapshot' && !seenSnapshot.providers) seenSnapshot.providers = true;
+            else refresh();
+          },
+        }),
+        client.admin.live.alerts.subscribe(undefined, {
+          onError: failed,
+          onData: ({ data }) => {
+            if (data.kind === 'snapshot' && !seenSnapshot.alerts) seenSnapshot.alerts = true;
+            else refresh();
+          },
+        }),
+      ];
+    };
+    openStreams();
     return () => {
       clearTimeout(offlineTimer);
-      for (const s of subs) s.unsubscribe();
+      clearTimeout(reopenTimer);
+      closeStreams();
     };
   }, [client, trpc, queryClient]);
 
