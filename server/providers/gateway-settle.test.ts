@@ -93,6 +93,23 @@ describe('[GATEWAY] only the provider call itself can fail an attempt', () => {
   });
 });
 
+describe('[GATEWAY] a served call is recorded by the time enhance.run answers', () => {
+  it('its row is written while the enhancement settles, and is there when the answer is', async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+    const userId = await newUser(db(), 'plus');
+    const k = key();
+    expect(await enhance(userId, k)).toMatchObject({ status: 'enhanced', provider: name });
+    const calls = await db().select().from(providerCalls).where(eq(providerCalls.provider, name));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ outcome: 'success', reservationId: (await claimOf(k))?.reservationId });
+    expect(calls[0]?.latencyMs).not.toBeNull();
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9 });
+    expect(await pendingHolds(db())).toBe(0);
+  });
+});
+
 describe('[GATEWAY] the caller’s bad input image is a refusal, never a provider failure', () => {
   it.each([
     ['an image URL answering 500', '/error500', 'local'],
