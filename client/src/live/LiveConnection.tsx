@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { errorCode } from '../lib/errors';
 import { isMeQuery, useTRPC, useTRPCClient } from '../trpc';
+import { keepOpen } from './keep-open';
 import styles from './LiveConnection.module.css';
 
 /** live: the streams are open; reconnecting: one dropped and is being re-opened; offline: polling instead. */
@@ -11,8 +11,6 @@ export type LiveState = 'live' | 'reconnecting' | 'offline';
 const OFFLINE_AFTER_MS = 15_000;
 /** How often the dashboard is re-read while the streams are down. */
 export const POLL_MS = 5_000;
-/** Waits before re-opening streams the browser gave up on: doubling from half a second, at most 8 s. */
-export const reopenDelayMs = (failures: number) => Math.min(500 * 2 ** failures, 8_000);
 
 const LiveContext = createContext<LiveState>('offline');
 export const useLiveState = () => useContext(LiveContext);
@@ -33,41 +31,15 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!sseSupported()) return;
     let offlineTimer: ReturnType<typeof setTimeout> | undefined;
-    let reopenTimer: ReturnType<typeof setTimeout> | undefined;
-    let failures = 0;
-    let subs: { unsubscribe: () => void }[] = [];
-    const closeStreams = () => {
-      for (const s of subs) s.unsubscribe();
-      subs = [];
-    };
     const live = () => {
       clearTimeout(offlineTimer);
       offlineTimer = undefined;
-      failures = 0;
       setState('live');
     };
     const down = () => {
       setState((s) => (s === 'offline' ? s : 'reconnecting'));
       offlineTimer ??= setTimeout(() => setState('offline'), OFFLINE_AFTER_MS);
     };
-    const failed = (err: unknown) => {
-      closeStreams();
-      if (errorCode(err) === 'UNAUTHORIZED') {
-        void queryClient.invalidateQueries({ predicate: (q) => isMeQuery(q.queryKey) });
-        clearTimeout(offlineTimer);
-        setState('offline');
-        return;
-      }
-      // The browser re-opens a dropped stream by itself, but gives up on an answer that is not a
-      // stream (a 503 from a server shutting down, a proxy's error page), and tRPC then ends the
-      // subscription: open them again ourselves, backing off, and poll meanwhile.
-      down();
-      reopenTimer ??= setTimeout(() => {
-        reopenTimer = undefined;
-        openStreams();
-      }, reopenDelayMs(failures++));
-    };
-    const onState = (s: { state: string }) => (s.state === 'pending' ? live() : s.state === 'connecting' ? down() : undefined);
     const refresh = () => {
       void queryClient.invalidateQueries(trpc.admin.dashboard.queryFilter());
       void queryClient.invalidateQueries(trpc.admin.providers.pathFilter());
@@ -76,38 +48,51 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     // The first snapshot repeats what the pages just loaded; a later one follows a reconnect.
     const seenSnapshot = { providers: false, alerts: false };
 
-    const openStreams = () => {
-      subs = [
-        client.admin.live.figures.subscribe(undefined, {
-          onStarted: live,
-          onConnectionStateChange: onState,
-          onError: failed,
-          onData: ({ data }) => {
-            live();
-            queryClient.setQueryData(trpc.admin.dashboard.queryKey(), (old) => (old ? { ...old, ...data, generatedAt: new Date().toISOString() } : old));
-          },
-        }),
-        client.admin.live.providers.subscribe(undefined, {
-          onError: failed,
-          onData: ({ data }) => {
-            if (data.kind === 'snapshot' && !seenSnapshot.providers) seenSnapshot.providers = true;
-            else refresh();
-          },
-        }),
-        client.admin.live.alerts.subscribe(undefined, {
-          onError: failed,
-          onData: ({ data }) => {
-            if (data.kind === 'snapshot' && !seenSnapshot.alerts) seenSnapshot.alerts = true;
-            else refresh();
-          },
-        }),
-      ];
-    };
-    openStreams();
+    // The three streams fail and re-open together: one dropped for good means the server went away.
+    const close = keepOpen(
+      ({ failed, opened }) => {
+        const started = () => {
+          opened();
+          live();
+        };
+        const subs = [
+          client.admin.live.figures.subscribe(undefined, {
+            onStarted: started,
+            onConnectionStateChange: (s) => (s.state === 'pending' ? started() : s.state === 'connecting' ? down() : undefined),
+            onError: failed,
+            onData: ({ data }) => {
+              live();
+              queryClient.setQueryData(trpc.admin.dashboard.queryKey(), (old) => (old ? { ...old, ...data, generatedAt: new Date().toISOString() } : old));
+            },
+          }),
+          client.admin.live.providers.subscribe(undefined, {
+            onError: failed,
+            onData: ({ data }) => {
+              if (data.kind === 'snapshot' && !seenSnapshot.providers) seenSnapshot.providers = true;
+              else refresh();
+            },
+          }),
+          client.admin.live.alerts.subscribe(undefined, {
+            onError: failed,
+            onData: ({ data }) => {
+              if (data.kind === 'snapshot' && !seenSnapshot.alerts) seenSnapshot.alerts = true;
+              else refresh();
+            },
+          }),
+        ];
+        return { unsubscribe: () => subs.forEach((sub) => sub.unsubscribe()) };
+      },
+      (refused) => {
+        if (!refused) return down();
+        // A refused session: auth.me decides again, which shows the login page.
+        void queryClient.invalidateQueries({ predicate: (q) => isMeQuery(q.queryKey) });
+        clearTimeout(offlineTimer);
+        setState('offline');
+      },
+    );
     return () => {
       clearTimeout(offlineTimer);
-      clearTimeout(reopenTimer);
-      closeStreams();
+      close();
     };
   }, [client, trpc, queryClient]);
 

@@ -8,6 +8,7 @@ import { PageHeader } from '../components/EmptyState';
 import { LedgerTypeSourceFields, sourceLabels, type TransactionType } from '../components/LedgerTypeSourceFields';
 import { useDebouncedValue } from '../components/SearchInput';
 import { formatDateTime, formatRelative } from '../lib/format';
+import { keepOpen } from '../live/keep-open';
 import { POLL_MS, useLiveState } from '../live/LiveConnection';
 import { useTRPC, useTRPCClient } from '../trpc';
 
@@ -74,23 +75,38 @@ export function LivePage() {
   // Effect events: the stream and the poll hand rows over without re-subscribing when `accept` is re-made.
   const acceptRows = useEffectEvent(accept);
   const offline = connection === 'offline';
-  // The stream: re-opened for each filter; it reconnects by itself, resuming after its last row.
+  // The stream: re-opened for each filter. It reconnects by itself, resuming after its last row, and
+  // when the browser gave up on it (keepOpen) it is opened again from that row too.
   useEffect(() => {
     setRows([]);
     setOpenFor(null);
     held.current = [];
     setHeldCount(0);
     if (filterError || offline) return;
-    // The opening rows of a new filter are shown even while paused: only what comes after is held.
-    const sub = client.admin.live.ledger.subscribe(JSON.parse(filterKey) as LiveLedgerFilter, {
-      onStarted: () => setOpenFor(filterKey),
-      onData: ({ data }) => {
-        const batch = data.rows.map(fromLiveTuple);
-        if (data.opening) setRows((r) => merge(r, batch));
-        else acceptRows(batch);
-      },
-    });
-    return () => sub.unsubscribe();
+    const filter = JSON.parse(filterKey) as LiveLedgerFilter;
+    let lastEventId: string | null = null;
+    // A refused session is the shell's to handle (it sends the app to sign-in).
+    return keepOpen(
+      ({ failed, opened }) =>
+        // The opening rows of a new filter are shown even while paused: only what comes after is held.
+        client.admin.live.ledger.subscribe(
+          { ...filter, lastEventId },
+          {
+            onStarted: () => {
+              opened();
+              setOpenFor(filterKey);
+            },
+            onError: failed,
+            onData: ({ id, data }) => {
+              lastEventId = id;
+              const batch = data.rows.map(fromLiveTuple);
+              if (data.opening) setRows((r) => merge(r, batch));
+              else acceptRows(batch);
+            },
+          },
+        ),
+      () => {},
+    );
   }, [client, filterKey, filterError, offline]);
 
   // The fallback: the newest matching rows from the ledger search, every POLL_MS.
