@@ -94,7 +94,7 @@ describe('[GATEWAY] only the provider call itself can fail an attempt', () => {
 });
 
 describe('[GATEWAY] a served call is recorded by the time enhance.run answers', () => {
-  it('its row is written while the enhancement settles, and is there when the answer is', async () => {
+  it('its row, with the hold and the latency, is there when the answer is', async () => {
     const f = await fake('fal');
     const name = uniqueId('fal').toLowerCase();
     await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);

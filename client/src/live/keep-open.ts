@@ -18,7 +18,7 @@ export const reopenDelayMs = (failures: number) => Math.min(500 * 2 ** failures,
  * A refused session (UNAUTHORIZED) is not retried. `onDown` hears every failure; the returned
  * function closes the subscription for good.
  */
-export function keepOpen(open: (handlers: OpenHandlers) => Unsubscribable, onDown: (refused: boolean, err: unknown) => void): () => void {
+export function keepOpen(open: (handlers: OpenHandlers) => Unsubscribable, onDown?: (refused: boolean) => void): () => void {
   let failures = 0;
   let closed = false;
   let reopenTimer: ReturnType<typeof setTimeout> | undefined;
@@ -31,7 +31,7 @@ export function keepOpen(open: (handlers: OpenHandlers) => Unsubscribable, onDow
       current?.unsubscribe();
       current = null;
       const refused = errorCode(err) === 'UNAUTHORIZED';
-      onDown(refused, err);
+      onDown?.(refused);
       if (refused || closed || reopenTimer) return;
       reopenTimer = setTimeout(() => {
         reopenTimer = undefined;

@@ -86,26 +86,24 @@ export function LivePage() {
     const filter = JSON.parse(filterKey) as LiveLedgerFilter;
     let lastEventId: string | null = null;
     // A refused session is the shell's to handle (it sends the app to sign-in).
-    return keepOpen(
-      ({ failed, opened }) =>
-        // The opening rows of a new filter are shown even while paused: only what comes after is held.
-        client.admin.live.ledger.subscribe(
-          { ...filter, lastEventId },
-          {
-            onStarted: () => {
-              opened();
-              setOpenFor(filterKey);
-            },
-            onError: failed,
-            onData: ({ id, data }) => {
-              lastEventId = id;
-              const batch = data.rows.map(fromLiveTuple);
-              if (data.opening) setRows((r) => merge(r, batch));
-              else acceptRows(batch);
-            },
+    return keepOpen(({ failed, opened }) =>
+      // The opening rows of a new filter are shown even while paused: only what comes after is held.
+      client.admin.live.ledger.subscribe(
+        { ...filter, lastEventId },
+        {
+          onStarted: () => {
+            opened();
+            setOpenFor(filterKey);
           },
-        ),
-      () => {},
+          onError: failed,
+          onData: ({ id, data }) => {
+            lastEventId = id;
+            const batch = data.rows.map(fromLiveTuple);
+            if (data.opening) setRows((r) => merge(r, batch));
+            else acceptRows(batch);
+          },
+        },
+      ),
     );
   }, [client, filterKey, filterError, offline]);
 
