@@ -5,9 +5,9 @@ import type { JsonPoster } from '../lib/http-client';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 import { consumeStatementSql } from '../../server/ledger/consume';
-import { holdStatementSql } from '../../server/ledger/reserve-credits';
 import { FREE_STRIPE_TRIES, freeStripeDrawSql } from '../../server/pools/draw';
-import { attachStatementSql, callRecordStatementSql, claimStatementSql } from '../../server/providers/enhancement-statements';
+import { callRecordStatementSql, claimStatementSql } from '../../server/providers/enhancement-statements';
+import { openStatementSql } from '../../server/providers/open-enhancement';
 import { settleServedStatementSql } from '../../server/providers/settle-served';
 import { appStatement } from './app-statement';
 
@@ -32,10 +32,22 @@ export const consumeFloorOp =
     await consumeStatement(sql, userIds[client]!);
   };
 
-const holdSql = appStatement((v) => holdStatementSql({ userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key }, 60, HASH, 'allowance'), ['userId', 'key']);
+// The claim id and the draw's start are bound as text, as every per-call value of a floor statement is; the statement compares or casts them.
+const openSql = appStatement(
+  (v) =>
+    openStatementSql(
+      { userId: v.userId, credits: 1, enhancementType: 'upscale', idempotencyKey: v.key },
+      60,
+      HASH,
+      'allowance',
+      v.claimId as unknown as number,
+      v.provider,
+      v.start as unknown as number,
+    ),
+  ['userId', 'key', 'claimId', 'provider', 'start'],
+);
 
 const claimSql = appStatement(claimStatementSql, ['key', 'hash', 'userId']);
-const attachSql = appStatement(attachStatementSql, ['id', 'reservationId']);
 const settleSql = appStatement(
   (v) => settleServedStatementSql({ claimId: v.id, reservationId: v.reservationId, provider: v.provider, apiRequestId: v.requestId, costUsd: v.cost, result: v.result }),
   ['id', 'reservationId', 'provider', 'requestId', 'cost', 'result'],
@@ -53,9 +65,10 @@ const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as 
  * from the client's own allowance (server/providers/gateway.ts and what it calls), in the same
  * order and the same transactions, the ledger's statements compiled from the app's own builders —
  * without HTTP, tRPC, Redis (circuit breaker, rate limit) or the provider's three HTTP calls:
- * claim; active providers; the hold (one statement); attach; the pool draw (a free stripe and its
- * pool entry, one statement); the call record; then the settlement (one statement: the claim's row
- * lock, the capture, the stored result and its webhook event).
+ * claim; active providers; the opening (one statement: the hold, its attach to the claim and the
+ * first provider's pool drawn from a free stripe, open-enhancement); the call record; then the
+ * settlement (one statement: the claim's row lock, the capture, the stored result and its webhook
+ * event). When the opening found no free stripe, the draw follows as drawFromPool's.
  */
 export async function enhanceStatements(sql: Sql, userId: string, provider: string): Promise<Record<string, string>> {
   const key = nextKey('efloor');
@@ -70,14 +83,13 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
     where a.is_active and a.archived_at is null
     order by a.priority, a.cost_per_request, a.name`;
   if (candidates[0]?.name !== provider) throw new Error(`enhance floor: first provider is ${String(candidates[0]?.name)}`);
-  const [hold] = await holdSql(sql, { userId, key: `enhance:${key}` });
-  if (!hold) throw new Error(`enhance floor: ${userId} could not be held`);
-  const reservationId = hold.id as string;
-  await attachSql(sql, { id: claim.id as string, reservationId });
+  const [opened] = await openSql(sql, { userId, key: `enhance:${key}`, claimId: String(claim.id), provider, start: String(Math.floor(Math.random() * 4096)) });
+  if (!opened) throw new Error(`enhance floor: ${userId} could not be held`);
+  const reservationId = opened.id as string;
   const requestId = randomUUID();
-  // As drawFromPool does: a free stripe from a fresh random start, tried again after a short pause
-  // when every stripe it could take was locked by concurrent draws.
-  let hit: Record<string, unknown> | undefined;
+  // As drawFromPool does when the opening could not draw: a free stripe from a fresh random start,
+  // tried again after a short pause when every stripe it could take was locked by concurrent draws.
+  let hit: Record<string, unknown> | undefined = opened.stripe === null ? undefined : opened;
   for (let attempt = 0; attempt < FREE_STRIPE_TRIES && !hit; attempt++) {
     if (attempt > 0) await sleep(attempt * 2);
     [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });

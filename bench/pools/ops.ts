@@ -2,8 +2,9 @@ import type { Sql } from 'postgres';
 import type { Db } from '../../server/db/client';
 import { consumeCredits } from '../../server/ledger/consume';
 import { captureReservation } from '../../server/ledger/capture-reservation';
-import { reserveCredits } from '../../server/ledger/reserve-credits';
 import { drawFromPool } from '../../server/pools/draw';
+import { claimEnhancement } from '../../server/providers/enhancement-claims';
+import { openEnhancement } from '../../server/providers/open-enhancement';
 import { nextKey } from '../lib/keys';
 import type { Op } from '../lib/load';
 
@@ -48,20 +49,35 @@ export const drawOp =
   };
 
 /**
- * The ledger work of one enhance.run that a provider serves, as the gateway does it: the hold
- * (reserveCredits), the pool drawn (drawFromPool given the pool, not a transaction: attemptProvider),
- * then the capture recording the cost drawn — without the HTTP, claims and provider call around it. `source` is what the hold must come from (platform_pool: an overflow).
+ * The ledger work of one enhance.run that a provider serves, as the gateway does it: the opening
+ * (openEnhancement: the hold, its attach to the enhancement's claim and the first provider's pool
+ * drawn, one statement in the common case; drawFromPool after it when that draw could not be made
+ * there, as attemptProvider does), then the capture recording the cost drawn — without the HTTP,
+ * the claim's insert and the provider call around it. Each client attaches its holds to a claim of
+ * its own, made once. `source` is what the hold must come from (platform_pool: an overflow).
  */
-export const requestPathOp =
-  (db: Db, userIds: string[], providerOf: (client: number) => string, source: 'user_credits' | 'platform_pool'): Op =>
-  async (client) => {
+export const requestPathOp = (db: Db, userIds: string[], providerOf: (client: number) => string, source: 'user_credits' | 'platform_pool'): Op => {
+  const claims = new Map<number, number>();
+  const claimOf = async (client: number) => {
+    let id = claims.get(client);
+    if (id === undefined) {
+      const claim = await claimEnhancement(db, nextKey('claim'), 'f'.repeat(32), userIds[client]!, { waitMs: 0, staleAfterMs: 60_000 });
+      if (claim.kind !== 'claimed') throw new Error('request path: expected a fresh claim');
+      id = claim.id;
+      claims.set(client, id);
+    }
+    return id;
+  };
+  return async (client) => {
     const provider = providerOf(client);
-    const hold = await reserveCredits(db, { userId: userIds[client]!, credits: 1, enhancementType: 'upscale', idempotencyKey: nextKey('reserve'), ttlSeconds: 300 });
+    const request = { userId: userIds[client]!, credits: 1, enhancementType: 'upscale' as const, idempotencyKey: nextKey('reserve'), ttlSeconds: 300, claimId: await claimOf(client) };
+    const { hold, drawn: drawnInHold } = await openEnhancement(db, request, provider);
     if (hold.source !== source) throw new Error(`request path: hold from ${hold.source}, expected ${source}`);
-    const drawn = await drawFromPool(db, provider, 1, { reservationId: hold.reservationId });
+    const drawn = drawnInHold ?? (await drawFromPool(db, provider, 1, { reservationId: hold.reservationId }));
     if (!drawn) throw new Error(`request path: the ${provider} pool could not pay`);
     await captureReservation(db, { reservationId: hold.reservationId, provider, apiRequestId: hold.reservationId }, { drawn: { costUsd: drawn.costUsd } });
   };
+};
 
 /**
  * drawFromPool with no transaction around it: its common case (a free stripe and its pool ledger

@@ -27,7 +27,7 @@ async function priorReserve(db: DbOrTx, key: string, hash: string, apiKeyId: str
 type HoldRequest = ReserveInput & { apiKeyId?: string | null };
 
 /** What the one-statement hold binds: every value of the statement is one of these. */
-const holdSlots = {
+export const holdSlots = {
   userId: 'text',
   credits: 'int',
   ttl: 'int',
@@ -39,10 +39,12 @@ const holdSlots = {
 } as const;
 type HoldStatementInput = { userId: string; credits: number; idempotencyKey: string; enhancementType: string; moodboardId?: string | null; apiKeyId?: string | null };
 
-/** The one-statement hold (below), exported so the HTTP benchmark's floor runs this very statement. */
-export function holdStatementSql(input: HoldStatementInput, ttl: number, hash: string, shape: ChargeShape) {
-  return sql`
-    with ${chargeCtes(input.userId, input.credits, shape)}
+/**
+ * The one-statement hold's CTEs, ending in `hold` (id, expires_at, source) and its `entry`, for a
+ * statement that does more in the same round trip (the gateway's opening statement) to build on.
+ */
+export function holdCtes(input: HoldStatementInput, ttl: number, hash: string, shape: ChargeShape) {
+  return sql`${chargeCtes(input.userId, input.credits, shape)}
     , hold as (
       insert into credit_reservations (user_id, credits, bonus_credits, source, tier, expires_at, idempotency_key, request_hash,
         enhancement_type, moodboard_id, api_key_id)
@@ -57,13 +59,24 @@ export function holdStatementSql(input: HoldStatementInput, ttl: number, hash: s
         charged.bonus_used, charged.balance_after, charged.source, charged.tier,
         ${input.enhancementType}, ${input.moodboardId ?? null}, hold.id, 'pending'
       from charged, hold
-    )
-    select hold.id, hold.source, ${isoUtc(sql`hold.expires_at`)} as expires_at from hold`;
+    )`;
+}
+
+/** The hold's answer columns, from `hold`. */
+export const heldColumns = sql`hold.id, hold.source, ${isoUtc(sql`hold.expires_at`)} as expires_at`;
+
+/** The one-statement hold (below). */
+function holdStatementSql(input: HoldStatementInput, ttl: number, hash: string, shape: ChargeShape) {
+  return sql`with ${holdCtes(input, ttl, hash, shape)} select ${heldColumns} from hold`;
 }
 
 const holdStatements = compileEachShape(holdSlots, (v, shape) => holdStatementSql(v, v.ttl, v.hash, shape));
 
-const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at: col.text });
+export const heldRow = z.object({ id: col.text, source: creditSourceSchema, expires_at: col.text });
+
+/** What a hold's idempotency key is bound to: the same key with another request is a conflict. */
+export const holdRequestHash = (input: ReserveInput, ttl: number) =>
+  requestHash('reserve', { userId: input.userId, credits: input.credits, enhancementType: input.enhancementType, moodboardId: input.moodboardId, ttlSeconds: ttl });
 
 /**
  * A hold in one statement (one round trip, atomic without an explicit transaction): the charge
@@ -80,24 +93,26 @@ async function holdInOneStatement(db: DbOrTx, input: HoldRequest, ttl: number, h
   return { reservationId: row.id, source: row.source, expiresAt: row.expires_at };
 }
 
+export type ReserveOptions = {
+  /** A caller's own rule for an overflow, decided on the slow path. */
+  overflowGate?: OverflowGate;
+  /** The caller already sent the one-statement hold (a statement of its own built on holdCtes) and it missed. */
+  oneStatementTried?: boolean;
+};
+
 /**
  * Takes the credits at once into a hold that capture settles, release returns, or expiry returns.
  * Its common cases (from the allowance; an overflow the platform's own rule allows) are one
  * statement each; a first-seen user, a due reset, a refusal or a caller's own gate take the
  * transaction with the row lock.
  */
-export async function reserveCredits(db: DbOrTx, input: HoldRequest, overflowGate?: OverflowGate): Promise<ReserveResult> {
+export async function reserveCredits(db: DbOrTx, input: HoldRequest, opts: ReserveOptions = {}): Promise<ReserveResult> {
+  const { overflowGate } = opts;
   const ttl = input.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
-  const hash = requestHash('reserve', {
-    userId: input.userId,
-    credits: input.credits,
-    enhancementType: input.enhancementType,
-    moodboardId: input.moodboardId,
-    ttlSeconds: ttl,
-  });
+  const hash = holdRequestHash(input, ttl);
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: the savepoint way.
-    if (!(db instanceof PgTransaction)) {
+    if (!(db instanceof PgTransaction) && !opts.oneStatementTried) {
       // A caller's own gate decides an overflow on the slow path.
       for (const shape of chargeShapesFor(input.userId, !overflowGate)) {
         const fast = await holdInOneStatement(db, input, ttl, hash, shape);

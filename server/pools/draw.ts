@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
@@ -11,8 +11,8 @@ import { requestAutoRefill } from './auto-refill';
 export type PoolDraw = { provider: string; credits: number; costUsd: string; stripe: number; emergency: boolean; refillRequestId: number | null };
 
 /** What each way of taking credits returns: the stripe it took from, its balance after, and the pool's facts (`poolFacts`). */
-const stripeHit = z.object({ stripe: col.integer, balance_after: col.integer, cost: col.decimal, stripe_count: col.integer, threshold: col.integer, total_after: col.integer });
-type StripeHit = z.output<typeof stripeHit>;
+export const stripeHit = z.object({ stripe: col.integer, balance_after: col.integer, cost: col.decimal, stripe_count: col.integer, threshold: col.integer, total_after: col.integer });
+export type StripeHit = z.output<typeof stripeHit>;
 
 /** Stripe -1 is the emergency reserve; it is always locked last so lock order is the same everywhere. */
 export const RESERVE_STRIPE = -1;
@@ -25,38 +25,47 @@ const poolFacts = (credits: number) => sql`
 
 /**
  * One stripe with enough, the first free one in stripe order from a random start (then those before
- * it), skipping stripes other transactions hold, with its ledger entry, in one statement: it never
- * waits, so it can never be part of a lock cycle. A suspended pool gives no start, so nothing is
- * locked. FOR UPDATE can keep a lock on a row whose re-check failed (a stripe another draw just
- * drained): a statement that commits alone releases it at once; in a caller's transaction it must
- * not be kept into the ordered fallback, so there the same statement runs as a function whose
- * exception block releases it (migrations 0005, 0031). Exported so the HTTP benchmark's floor runs
- * this very statement.
+ * it), skipping stripes other transactions hold, with its ledger entry, as CTEs (`draw_pool`,
+ * `taken`, `draw_entry`) a statement ends with: it never waits, so it can never be part of a lock
+ * cycle. A suspended pool gives no start, so nothing is locked; nor does a false `gate` (the
+ * gateway's opening statement draws only when its hold was made). `reservationId` is an SQL value.
  */
-export const freeStripeDrawSql = (provider: string, credits: number, start: number, reservationId: string | null) => sql`
-  with pool as (
-    select ${start}::int % cp.stripe_count as first from credit_pools cp where cp.provider = ${provider} and cp.status <> 'suspended'
+export const freeStripeDrawCtes = (provider: string, credits: number, start: number, reservationId: SQL, gate: SQL = sql`true`) => sql`
+  draw_pool as (
+    select ${start}::int % cp.stripe_count as first from credit_pools cp where cp.provider = ${provider} and cp.status <> 'suspended' and ${gate}
   ), taken as (
     update credit_pool_stripes s set balance = s.balance - ${credits}, consumed = s.consumed + ${credits}
     from credit_pools p
     where p.provider = s.provider and s.provider = ${provider} and s.balance >= ${credits}
       and s.stripe = coalesce(
         (select c.stripe from credit_pool_stripes c
-         where c.provider = ${provider} and c.stripe >= (select first from pool) and c.balance >= ${credits}
+         where c.provider = ${provider} and c.stripe >= (select first from draw_pool) and c.balance >= ${credits}
          order by c.stripe limit 1 for update skip locked),
         (select c.stripe from credit_pool_stripes c
-         where c.provider = ${provider} and c.stripe >= 0 and c.stripe < (select first from pool) and c.balance >= ${credits}
+         where c.provider = ${provider} and c.stripe >= 0 and c.stripe < (select first from draw_pool) and c.balance >= ${credits}
          order by c.stripe limit 1 for update skip locked))
     returning s.stripe, s.balance, (p.cost_per_credit * ${credits})::numeric(14,6) as cost, p.stripe_count,
               coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold) as threshold
-  ), entry as (
+  ), draw_entry as (
     insert into credit_pool_transactions (provider, transaction_type, credits_delta, stripe, stripe_balance_after, cost_usd, reservation_id)
-    select ${provider}, 'consumption', ${-credits}, taken.stripe, taken.balance, taken.cost, ${reservationId} from taken
-  )
-  select taken.stripe, taken.balance as balance_after, taken.cost::text as cost, taken.stripe_count, taken.threshold,
-         -- The statement's snapshot does not see its own update, hence the subtraction.
-         (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = ${provider})::bigint - ${credits} as total_after
-  from taken`;
+    select ${provider}, 'consumption', -${credits}::int, taken.stripe, taken.balance, taken.cost, ${reservationId} from taken
+  )`;
+
+/** What a free-stripe draw answers (`stripeHit`), from `taken`. */
+export const drawnColumns = (provider: string, credits: number) => sql`
+  taken.stripe, taken.balance as balance_after, taken.cost::text as cost, taken.stripe_count, taken.threshold,
+  -- The statement's snapshot does not see its own update, hence the subtraction.
+  (select coalesce(sum(t.balance), 0) from credit_pool_stripes t where t.provider = ${provider})::bigint - ${credits} as total_after`;
+
+/**
+ * The free-stripe draw as a statement. FOR UPDATE can keep a lock on a row whose re-check failed (a
+ * stripe another draw just drained): a statement that commits alone releases it at once; in a
+ * caller's transaction it must not be kept into the ordered fallback, so there the same statement
+ * runs as a function whose exception block releases it (migrations 0005, 0031). Exported so the
+ * HTTP benchmark's floor runs this very statement.
+ */
+export const freeStripeDrawSql = (provider: string, credits: number, start: number, reservationId: string | null) =>
+  sql`with ${freeStripeDrawCtes(provider, credits, start, sql`${reservationId}`)} select ${drawnColumns(provider, credits)} from taken`;
 
 const takeFromFreeStripe = (db: DbOrTx, provider: string, credits: number, start: number, reservationId: string | null) =>
   queryOne(
@@ -127,6 +136,17 @@ export async function drawFromPool(db: DbOrTx, provider: string, credits: number
   if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
   const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
   return inTransaction(db, rest);
+}
+
+/**
+ * A free-stripe draw another statement made (`freeStripeDrawCtes`), finished as drawFromPool
+ * finishes its own: a pool at or below its threshold asks for its refill.
+ */
+export async function completeDraw(db: DbOrTx, provider: string, credits: number, reservationId: string, hit: StripeHit): Promise<PoolDraw> {
+  if (!needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
+  const drawn = await inTransaction(db, (tx) => finishDraw(tx, provider, credits, reservationId, hit));
+  // finishDraw answers null only when no stripe paid, and this one did.
+  return drawn ?? toDraw(provider, credits, hit, false, null);
 }
 
 const poolTotalAfter = (hit: StripeHit) => Math.max(0, hit.total_after);

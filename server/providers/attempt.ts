@@ -34,7 +34,20 @@ export function isTransient(err: unknown): boolean {
   if (err.kind === 'network') return true;
   return err.kind === 'http' && (err.httpStatus === 502 || err.httpStatus === 503) && err.retryAfterMs === null;
 }
-export type AttemptContext = { imageUrl: string; image?: InputImage; enhancementType: EnhancementType; requestId: string; reservationId: string; async?: AsyncAttempt };
+export type AttemptContext = {
+  imageUrl: string;
+  image?: InputImage;
+  enhancementType: EnhancementType;
+  requestId: string;
+  reservationId: string;
+  async?: AsyncAttempt;
+  /** Admitted (and rate-limited) before the hold by `admitAhead`, and drawn by the hold's statement when it could. */
+  ahead?: Ahead;
+};
+
+/** A first attempt begun before the hold: its admission, and the draw the opening statement made (null: draw as usual). */
+export type Ahead = { admission: Admission; drawn: PoolDraw | null };
+type Admission = Awaited<ReturnType<CircuitBreaker['admit']>>;
 
 /** enhance.submit's attempts: they outlive a process, so their draw and task are persisted as they happen. */
 export type AsyncAttempt = {
@@ -59,6 +72,21 @@ export type AttemptOutcome =
 const LOCAL_KIND = 'local';
 
 /**
+ * The first attempt's admission and rate limit, taken before the hold so that the hold's own
+ * statement can draw this provider's pool (open-enhancement). Null when the attempt would be skipped
+ * or pays no pool: it then runs, and records its skip, as any other. An admission the hold does not
+ * use is handed back (`breaker.onNeutral`).
+ */
+export async function admitAhead(deps: AttemptDeps, row: CandidateRow): Promise<Admission | null> {
+  if (row.kind === LOCAL_KIND || row.pool_balance === null || row.pool_balance < 1) return null;
+  const admission = await deps.breaker.admit(row.name, deps.now());
+  if (admission === 'open') return null;
+  if (await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)) return admission;
+  await deps.breaker.onNeutral(row.name, admission);
+  return null;
+}
+
+/**
  * One provider, once: skipped when its pool cannot pay, its circuit is open (a failed health check
  * opens it too; after the cool-down, open to all but the one trial request) or its minute is used
  * up; otherwise its pool is drawn before the call (so concurrent requests cannot overspend it) and
@@ -76,25 +104,33 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   const paysFromPool = row.kind !== LOCAL_KIND;
   const resumed = ctx.async?.resumed ?? null;
   let drawn: Pick<PoolDraw, 'costUsd'> | null = null;
-  let admission: Awaited<ReturnType<CircuitBreaker['admit']>> = 'closed';
+  let admission: Admission = 'closed';
   const refund = async (reason: string) => {
     if (drawn) await deps.db.transaction((tx) => refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason }));
   };
   if (resumed) {
     // Admitted, rate-limited and drawn by the worker that began it: only the call goes on.
     drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
+  } else if (ctx.ahead?.drawn) {
+    // Admitted before the hold, and drawn by it.
+    admission = ctx.ahead.admission;
+    drawn = ctx.ahead.drawn;
   } else {
-    if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
-    // Admitted first, in one Redis step (the circuit's state and, after a cool-down, the one trial):
-    // whatever stops the attempt below hands a trial back (a skip, or a draw that throws with the
-    // database away), so nothing is drawn for a request the circuit turns away and no trial is
-    // left to time out.
-    admission = await deps.breaker.admit(row.name, deps.now());
-    if (admission === 'open') return skip('circuit open');
     const handBack = () => deps.breaker.onNeutral(row.name, admission);
-    if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) {
-      await handBack();
-      return skip('rate limit reached');
+    if (ctx.ahead) {
+      admission = ctx.ahead.admission;
+    } else {
+      if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
+      // Admitted first, in one Redis step (the circuit's state and, after a cool-down, the one trial):
+      // whatever stops the attempt below hands a trial back (a skip, or a draw that throws with the
+      // database away), so nothing is drawn for a request the circuit turns away and no trial is
+      // left to time out.
+      admission = await deps.breaker.admit(row.name, deps.now());
+      if (admission === 'open') return skip('circuit open');
+      if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) {
+        await handBack();
+        return skip('rate limit reached');
+      }
     }
     if (paysFromPool) {
       // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.

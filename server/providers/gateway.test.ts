@@ -231,6 +231,18 @@ describe('[GATEWAY] a circuit past its cool-down admits before it draws', () => 
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
     expect(await poolTotal(db(), name)).toBe(100);
   });
+  it('the trial admitted ahead of a hold that is then refused (a free user with nothing left) is handed back, and nothing is drawn', async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+    await halfOpen(name);
+    const entriesBefore = (await poolRows(name)).length;
+    expect(await reasonOf(enhance(await newUser(db(), 'free')))).toBe('INSUFFICIENT_CREDITS');
+    expect(f.requests).toHaveLength(0);
+    expect(await poolRows(name)).toHaveLength(entriesBefore);
+    expect(await env.deps.gateway.breaker.admit(name)).toBe('trial');
+    await env.deps.gateway.breaker.onNeutral(name, 'trial');
+  });
 });
 
 describe('[GATEWAY] misbehaving providers are failed attempts with a clear recorded error', () => {

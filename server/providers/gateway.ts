@@ -5,11 +5,11 @@ import type { Db } from '../db/client';
 import { DomainError } from '../errors';
 import { requestHash } from '../ledger/request-hash';
 import { releaseReservation } from '../ledger/release-reservation';
-import { reserveCredits } from '../ledger/reserve-credits';
-import { attemptProvider, type AttemptDeps } from './attempt';
+import { admitAhead, attemptProvider, type Ahead, type AttemptDeps } from './attempt';
 import { checkInputImage, type InputImage } from './input-image';
 import { degrade, PLATFORM_DEPLETED_REASON } from './degrade';
-import { attachReservation, claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
+import { claimEnhancement, completeEnhancement, releaseClaim } from './enhancement-claims';
+import { openEnhancement, type Opened } from './open-enhancement';
 import { finaliseEnhancement } from './finalise';
 import type { EnhanceRequestLimit } from './enhance-rate-limit';
 import type { MediaStore } from './media-store';
@@ -80,24 +80,35 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput, cal
   }
 }
 
-/** Holds the credit (or degrades when the platform cannot pay an overflow), then tries the providers. */
+/**
+ * Holds the credit (or degrades when the platform cannot pay an overflow), then tries the providers.
+ * The first provider is admitted before the hold, so that the hold's statement draws its pool too.
+ */
 async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number, caller: { apiKeyId?: string }): Promise<EnhanceResult> {
   const candidates = await candidateProviders(deps.db);
   const ttlSeconds = Math.min(MAX_HOLD_SECONDS, Math.ceil(candidates.reduce((s, c) => s + c.timeout_ms, 0) / 1000) + deps.holdGraceSeconds);
-  let hold: ReserveResult;
+  const first = candidates[0];
+  const admission = first ? await admitAhead(deps, first) : null;
+  let opened: Opened;
   try {
-    hold = await reserveCredits(deps.db, {
-      userId: input.userId,
-      credits: 1,
-      enhancementType: input.enhancementType,
-      // One hold per claim: a claim released after a failure is claimed again with a fresh hold.
-      idempotencyKey: `enhance:${input.idempotencyKey}:${claimId}`,
-      ttlSeconds,
-      moodboardId: input.moodboardId,
-      // The calling key owns the hold, as if it had reserved it itself.
-      apiKeyId: caller.apiKeyId,
-    });
+    opened = await openEnhancement(
+      deps.db,
+      {
+        userId: input.userId,
+        credits: 1,
+        enhancementType: input.enhancementType,
+        // One hold per claim: a claim released after a failure is claimed again with a fresh hold.
+        idempotencyKey: `enhance:${input.idempotencyKey}:${claimId}`,
+        ttlSeconds,
+        moodboardId: input.moodboardId,
+        // The calling key owns the hold, as if it had reserved it itself.
+        apiKeyId: caller.apiKeyId,
+        claimId,
+      },
+      admission && first ? first.name : null,
+    );
   } catch (err) {
+    if (admission && first) await deps.breaker.onNeutral(first.name, admission);
     if (!(err instanceof DomainError && err.reason === 'PLATFORM_CREDITS_DEPLETED')) throw err;
     // Nothing was charged; the user and an admin are told, like any other degradation.
     const result = await degrade(deps, input, image, PLATFORM_DEPLETED_REASON, 'platform_depleted');
@@ -105,9 +116,9 @@ async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputIm
     return result;
   }
 
-  await attachReservation(deps.db, claimId, hold.reservationId);
+  const { hold, drawn } = opened;
   try {
-    return await tryProviders(deps, input, image, claimId, hold, candidates);
+    return await tryProviders(deps, input, image, claimId, hold, candidates, admission ? { admission, drawn } : undefined);
   } catch (err) {
     await releaseReservation(deps.db, { reservationId: hold.reservationId, reason: 'the enhancement failed' }).catch((e: unknown) => {
       // Already settled (captured before the failure, or released): nothing more to return.
@@ -117,16 +128,25 @@ async function serveClaim(deps: GatewayDeps, input: EnhanceInput, image: InputIm
   }
 }
 
-async function tryProviders(deps: GatewayDeps, input: EnhanceInput, image: InputImage, claimId: number, hold: ReserveResult, candidates: CandidateRow[]): Promise<EnhanceResult> {
+async function tryProviders(
+  deps: GatewayDeps,
+  input: EnhanceInput,
+  image: InputImage,
+  claimId: number,
+  hold: ReserveResult,
+  candidates: CandidateRow[],
+  ahead: Ahead | undefined,
+): Promise<EnhanceResult> {
   const requestId = randomUUID();
   const failures: string[] = [];
-  for (const row of candidates) {
+  for (const [i, row] of candidates.entries()) {
     const outcome = await attemptProvider(deps, row, {
       imageUrl: input.inputImageUrl,
       image,
       enhancementType: input.enhancementType,
       requestId,
       reservationId: hold.reservationId,
+      ahead: i === 0 ? ahead : undefined,
     });
     if ('inputRefused' in outcome) {
       // The caller's error: the hold is released (by the caller of this function) and nothing is charged.
