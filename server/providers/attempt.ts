@@ -79,11 +79,20 @@ const LOCAL_KIND = 'local';
  */
 export async function admitAhead(deps: AttemptDeps, row: CandidateRow): Promise<Admission | null> {
   if (row.kind === LOCAL_KIND || row.pool_balance === null || row.pool_balance < 1) return null;
+  const taken = await admitAndTake(deps, row);
+  return 'admission' in taken ? taken.admission : null;
+}
+
+/**
+ * The circuit's admission, in one Redis step (its state and, after a cool-down, the one trial), then
+ * the provider's minute; a trial the minute turns away is handed back.
+ */
+async function admitAndTake(deps: AttemptDeps, row: CandidateRow): Promise<{ admission: Admission } | { refused: string }> {
   const admission = await deps.breaker.admit(row.name, deps.now());
-  if (admission === 'open') return null;
-  if (await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)) return admission;
+  if (admission === 'open') return { refused: 'circuit open' };
+  if (await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)) return { admission };
   await deps.breaker.onNeutral(row.name, admission);
-  return null;
+  return { refused: 'rate limit reached' };
 }
 
 /**
@@ -111,28 +120,21 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   if (resumed) {
     // Admitted, rate-limited and drawn by the worker that began it: only the call goes on.
     drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
-  } else if (ctx.ahead?.drawn) {
-    // Admitted before the hold, and drawn by it.
-    admission = ctx.ahead.admission;
-    drawn = ctx.ahead.drawn;
   } else {
     const handBack = () => deps.breaker.onNeutral(row.name, admission);
     if (ctx.ahead) {
       admission = ctx.ahead.admission;
+      drawn = ctx.ahead.drawn;
     } else {
       if (paysFromPool && (row.pool_balance === null || row.pool_balance < 1)) return skip('its credit pool cannot pay');
-      // Admitted first, in one Redis step (the circuit's state and, after a cool-down, the one trial):
-      // whatever stops the attempt below hands a trial back (a skip, or a draw that throws with the
-      // database away), so nothing is drawn for a request the circuit turns away and no trial is
-      // left to time out.
-      admission = await deps.breaker.admit(row.name, deps.now());
-      if (admission === 'open') return skip('circuit open');
-      if (!(await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute))) {
-        await handBack();
-        return skip('rate limit reached');
-      }
+      // Admitted first: whatever stops the attempt below hands a trial back (a skip, or a draw that
+      // throws with the database away), so nothing is drawn for a request the circuit turns away and
+      // no trial is left to time out.
+      const taken = await admitAndTake(deps, row);
+      if ('refused' in taken) return skip(taken.refused);
+      admission = taken.admission;
     }
-    if (paysFromPool) {
+    if (paysFromPool && !drawn) {
       // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
       drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId }).catch(async (err: unknown) => {
         await handBack();

@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { ReserveInput, ReserveResult } from '../../shared/credits';
 import type { Db } from '../db/client';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/errors';
@@ -49,7 +48,7 @@ export type Opened = { hold: ReserveResult; drawn: PoolDraw | null };
  */
 export async function openEnhancement(db: Db, request: OpenRequest, drawFrom: string | null): Promise<Opened> {
   const ttl = request.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
-  if (drawFrom !== null && !(db instanceof PgTransaction)) {
+  if (drawFrom !== null) {
     const hash = holdRequestHash(request, ttl);
     const values = {
       userId: request.userId,
