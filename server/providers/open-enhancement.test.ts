@@ -141,13 +141,18 @@ describe('[LEDGER] the opening statement', () => {
     expect(await drawsFor(pool, hold.reservationId)).toEqual([]);
   });
 
-  it('an opening whose refill request fails gives the draw back to the pool and the hold back to the user, and throws', async () => {
-    // At its threshold after the draw, the pool asks for a refill; the request's insert is made to fail.
+  /**
+   * Opens an enhancement on a pool at its threshold after the draw, whose refill request (the
+   * opening's follow-up) a trigger refuses with `errcode`, and checks the opening throws with its
+   * draw given back to the pool and its hold released.
+   */
+  async function expectRefusedRefillUndone(errcode: string) {
     const low = await seedPool(env.deps, 10, { autoRefillThreshold: 50, autoRefillAmount: 100 });
     const fn = `refuse_${uniqueId('refill').replace(/\W/g, '_')}`;
     await db().execute(
       sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin
-                 if new.provider = '${low}' then raise exception 'refill requests are refused in this test'; end if; return new; end $$`),
+                 if new.provider = '${low}' then raise exception 'refill requests are refused in this test' using errcode = '${errcode}'; end if;
+                 return new; end $$`),
     );
     await db().execute(sql.raw(`create trigger ${fn} before insert on credit_purchase_requests for each row execute function ${fn}()`));
     try {
@@ -166,5 +171,13 @@ describe('[LEDGER] the opening statement', () => {
     } finally {
       await db().execute(sql.raw(`drop trigger ${fn} on credit_purchase_requests; drop function ${fn}()`));
     }
+  }
+
+  it('an opening whose refill request fails gives the draw back to the pool and the hold back to the user, and throws', async () => {
+    await expectRefusedRefillUndone('P0001');
+  });
+
+  it("a unique violation in an opening's follow-up is thrown, not taken for a replayed key (which would answer the released hold)", async () => {
+    await expectRefusedRefillUndone('23505');
   });
 });

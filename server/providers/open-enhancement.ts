@@ -31,6 +31,9 @@ export function openStatementSql(input: OpenStatementInput, ttl: number, hash: s
     from hold left join taken on true`;
 }
 
+/** The opening statement failed on a taken idempotency key. */
+const REPLAYED = Symbol('replayed');
+
 const openStatements = compileEachShape(openSlots, (v, shape) => openStatementSql(v, v.ttl, v.hash, shape, v.claimId, v.provider, v.start));
 
 /** The hold's row, whether it was attached, and the draw's columns (stripeHit), all null when no stripe was free. */
@@ -63,23 +66,24 @@ export async function openEnhancement(db: Db, request: OpenRequest, drawFrom: st
       provider: drawFrom,
       start: Math.floor(Math.random() * 4096),
     };
-    try {
-      for (const shape of chargeShapesFor(request.userId, true)) {
-        const row = await queryOne(db, openedRow, openStatements[shape](values));
-        if (!row) continue;
-        noteChargeSource(request.userId, row.source);
-        const hold: ReserveResult = { reservationId: row.id, source: row.source, expiresAt: row.expires_at };
-        const hit = row.stripe === null ? null : stripeHit.parse(row);
-        try {
-          if (!row.attached) await attachReservation(db, request.claimId, hold.reservationId);
-          return { hold, drawn: hit ? await completeDraw(db, drawFrom, request.credits, hold.reservationId, hit) : null };
-        } catch (err) {
-          throw await undoOpening(db, err, hold.reservationId, hit ? drawFrom : null);
-        }
+    for (const shape of chargeShapesFor(request.userId, true)) {
+      const row = await queryOne(db, openedRow, openStatements[shape](values)).catch((err: unknown): typeof REPLAYED => {
+        // A taken key: reserveCredits answers the first hold (or the conflict), as for any replay.
+        // Only the statement's own: a follow-up's error after a hold was made is that opening's failure.
+        if (pgErrorCode(err) === UNIQUE_VIOLATION) return REPLAYED;
+        throw err;
+      });
+      if (row === REPLAYED) break;
+      if (!row) continue;
+      noteChargeSource(request.userId, row.source);
+      const hold: ReserveResult = { reservationId: row.id, source: row.source, expiresAt: row.expires_at };
+      const hit = row.stripe === null ? null : stripeHit.parse(row);
+      try {
+        if (!row.attached) await attachReservation(db, request.claimId, hold.reservationId);
+        return { hold, drawn: hit ? await completeDraw(db, drawFrom, request.credits, hold.reservationId, hit) : null };
+      } catch (err) {
+        throw await undoOpening(db, err, hold.reservationId, hit ? drawFrom : null);
       }
-    } catch (err) {
-      // A taken key: reserveCredits answers the first hold (or the conflict), as for any replay.
-      if (pgErrorCode(err) !== UNIQUE_VIOLATION) throw err;
     }
   }
   const hold = await reserveCredits(db, request, { oneStatementTried: drawFrom !== null });
