@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { CreditSource } from '../../shared/credits';
 import { enhanceInputSchema, type EnhanceInput } from '../../shared/enhance';
 import { extendReservation } from '../ledger/release-reservation';
@@ -7,6 +7,7 @@ import { refundToPool } from '../pools/draw';
 import { creditReservations } from '../ledger/tables';
 import { attemptProvider, type AsyncAttempt } from './attempt';
 import { PLATFORM_DEPLETED_REASON } from './degrade';
+import { OPEN_STATUSES } from './enhancement-claims';
 import { finaliseEnhancement, type Settlement } from './finalise';
 import type { GatewayDeps } from './gateway';
 import { checkInputImage, type InputImage } from './input-image';
@@ -102,15 +103,17 @@ async function work(deps: GatewayDeps, row: Row, settled: AbortSignal): Promise<
   let inFlight = (row.providerTask as StoredAttempt | null) ?? null;
   const candidates = await candidateProviders(deps.db);
   if (inFlight && !candidates.some((c) => c.name === inFlight!.provider)) {
-    // Its provider was deactivated while no worker held the work: the task is abandoned, its draw returned.
-    if (inFlight.costUsd !== null) {
-      const { provider } = inFlight;
-      await deps.db.transaction((tx) => refundToPool(tx, provider, 1, { reservationId: hold.reservationId, reason: 'the provider was deactivated mid-task' }));
-    }
-    failures.push(`${inFlight.provider}: deactivated while its task ran`);
-    tried.add(inFlight.provider);
+    // Its provider was deactivated while no worker held the work: the task is abandoned, its draw
+    // returned. The refund and the row forgetting the task commit together: a retry after a failed
+    // update would otherwise find the task still in flight and refund its draw a second time.
+    const { provider, costUsd } = inFlight;
+    failures.push(`${provider}: deactivated while its task ran`);
+    tried.add(provider);
     inFlight = null;
-    await deps.db.update(enhancementRequests).set({ failures, providerTask: null, callbackTokenHash: null }).where(eq(enhancementRequests.id, row.id));
+    await deps.db.transaction(async (tx) => {
+      if (costUsd !== null) await refundToPool(tx, provider, 1, { reservationId: hold.reservationId, reason: 'the provider was deactivated mid-task' });
+      await tx.update(enhancementRequests).set({ failures, providerTask: null, callbackTokenHash: null }).where(eq(enhancementRequests.id, row.id));
+    });
   }
   const order = inFlight ? [...candidates.filter((c) => c.name === inFlight!.provider), ...candidates.filter((c) => c.name !== inFlight!.provider)] : candidates;
 
@@ -134,6 +137,14 @@ async function work(deps: GatewayDeps, row: Row, settled: AbortSignal): Promise<
           .update(enhancementRequests)
           .set({ providerTask: stored, callbackTokenHash: hashToken(token) })
           .where(eq(enhancementRequests.id, row.id));
+      },
+      onRefunded: async (tx) => {
+        const open = await tx
+          .update(enhancementRequests)
+          .set({ providerTask: null, callbackTokenHash: null })
+          .where(and(eq(enhancementRequests.id, row.id), inArray(enhancementRequests.status, [...OPEN_STATUSES])))
+          .returning({ id: enhancementRequests.id });
+        return open.length > 0;
       },
       onSubmitted: async (task) => {
         await deps.db

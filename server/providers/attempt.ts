@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnhancementType } from '../../shared/credits';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import { drawFromPool, refundToPool, type PoolDraw } from '../pools/draw';
 import type { CircuitBreaker } from './circuit-breaker';
 import { inputRefusal, type InputImage, type InputImageError } from './input-image';
@@ -57,6 +57,13 @@ export type AsyncAttempt = {
   resumed: { costUsd: string | null; task: ProviderTask | null } | null;
   /** Called with the draw's cost before the provider is called, so a restart never draws again. */
   onDrawn: (costUsd: string | null) => Promise<void>;
+  /**
+   * Called first in the transaction that refunds the draw, under the row's lock (the lock a
+   * settlement takes): the row forgets the task in the same commit, so a worker taking the work over
+   * after a failed write never resumes on (nor refunds again) a draw that was returned. False when a
+   * provider callback settled the work already: its capture paid with this draw, which then stands.
+   */
+  onRefunded: (tx: DbOrTx) => Promise<boolean>;
   onSubmitted: (task: ProviderTask) => Promise<void>;
   /** Aborts when a provider callback settled the enhancement: the attempt stops without counting against the provider. */
   settled: AbortSignal;
@@ -114,9 +121,16 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   const resumed = ctx.async?.resumed ?? null;
   let drawn: Pick<PoolDraw, 'costUsd'> | null = null;
   let admission: Admission = 'closed';
-  const refund = async (reason: string) => {
-    if (drawn) await deps.db.transaction((tx) => refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason }));
+  /** Returns the draw; false (nothing returned) when a provider callback settled the async work with it. */
+  const refund = async (reason: string): Promise<boolean> => {
+    if (!drawn) return true;
+    return deps.db.transaction(async (tx) => {
+      if (ctx.async && !(await ctx.async.onRefunded(tx))) return false;
+      await refundToPool(tx, row.name, 1, { reservationId: ctx.reservationId, reason });
+      return true;
+    });
   };
+  const settledElsewhere: AttemptOutcome = { ok: false, reason: 'settled by the provider callback', attempted: true, settledElsewhere: true };
   if (resumed) {
     // Admitted, rate-limited and drawn by the worker that began it: only the call goes on.
     drawn = paysFromPool ? { costUsd: resumed.costUsd ?? '0.000000' } : null;
@@ -145,7 +159,15 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
         return skip('its credit pool cannot pay');
       }
     }
-    await ctx.async?.onDrawn(drawn?.costUsd ?? null);
+    await ctx.async?.onDrawn(drawn?.costUsd ?? null).catch(async (err: unknown) => {
+      // Not recorded on the row, a worker taking the work over would draw again: this draw goes back
+      // now, and nothing is called for it.
+      await handBack();
+      await refund('the draw could not be recorded').catch((e: unknown) =>
+        deps.log.error({ err: e, provider: row.name, reservationId: ctx.reservationId }, 'refunding an unrecorded pool draw failed'),
+      );
+      throw err;
+    });
   }
 
   // One deadline for the call and its retry: the hold was sized from the providers' timeouts. An
@@ -188,21 +210,25 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
   }
   if ('error' in result && ctx.async?.settled.aborted) {
     // Not the provider's failure: its callback got there first and settled the enhancement (pool draw included).
-    return { ok: false, reason: 'settled by the provider callback', attempted: true, settledElsewhere: true };
+    return settledElsewhere;
   }
   if ('error' in result) {
     const { error, latencyMs } = result;
     const refused = inputRefusal(error);
+    // Refunded first: a callback may have settled the work before the lease noticed, and then the
+    // draw is what its capture paid with (and the failure is not the provider's to count).
+    if (!(await refund(refused ? 'the input image was refused' : 'the provider call failed'))) {
+      await deps.breaker.onNeutral(row.name, admission);
+      return settledElsewhere;
+    }
     if (refused) {
       await deps.breaker.onNeutral(row.name, admission);
-      await refund('the input image was refused');
       await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'skipped', latencyMs, error: refused });
       return { ok: false, reason: refused.message, attempted: true, inputRefused: refused };
     }
     const now = deps.now();
     await deps.breaker.onFailure(row.name, admission, now);
     if (error instanceof ProviderError && error.retryAfterMs !== null) await deps.breaker.holdOff(row.name, now + error.retryAfterMs);
-    await refund('the provider call failed');
     await recordCall(deps.db, { provider: row.name, requestId: ctx.requestId, reservationId: ctx.reservationId, outcome: 'failure', latencyMs, error });
     return { ok: false, reason: error instanceof Error ? error.message : String(error), attempted: true };
   }
