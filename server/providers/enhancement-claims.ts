@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { EnhanceResult } from '../../shared/enhance';
@@ -40,8 +40,19 @@ export async function claimEnhancement(db: DbOrTx, key: string, hash: string, us
       await sleep(200);
       continue;
     }
-    // A claim older than any hold can live was left by a process that died mid-request.
-    if (prior.createdAt.getTime() < Date.now() - opts.staleAfterMs) return { kind: 'interrupted', id: prior.id, reservationId: prior.reservationId };
+    // A claim older than any hold can live was left by a process that died mid-request. One replay
+    // alone takes it over (its age renewed, as a fresh claim's): replays racing on it would each
+    // settle it and answer their own result; the others wait for that one's, as for any claim running.
+    const staleBefore = new Date(Date.now() - opts.staleAfterMs);
+    if (prior.createdAt < staleBefore) {
+      const [taken] = await db
+        .update(enhancementRequests)
+        .set({ createdAt: sql`now()` })
+        .where(and(eq(enhancementRequests.id, prior.id), eq(enhancementRequests.status, 'processing'), lt(enhancementRequests.createdAt, staleBefore)))
+        .returning({ reservationId: enhancementRequests.reservationId });
+      if (taken) return { kind: 'interrupted', id: prior.id, reservationId: taken.reservationId };
+      continue; // another replay took it over (or it settled): read it again
+    }
     if (Date.now() > deadline) throw stillRunning();
     await sleep(200);
   }

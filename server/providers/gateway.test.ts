@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { cliActor } from '../auth/audit';
 import { grantCredits } from '../ledger/admin-ops';
+import { requestHash } from '../ledger/request-hash';
 import { poolTotal } from '../pools/draw';
 import { creditPoolTransactions } from '../pools/tables';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
@@ -12,7 +13,7 @@ import { balanceRow, expectLedgerClean, key, newUser, reasonOf } from '../test/l
 import { expectPoolsClean } from '../test/pool-helpers';
 import { configureProviders } from '../test/provider-helpers';
 import { runEnhancement } from './gateway';
-import { providerCalls, userNotifications } from './tables';
+import { enhancementRequests, providerCalls, userNotifications } from './tables';
 
 let env: TestEnv;
 let images: Awaited<ReturnType<typeof startImageServer>>;
@@ -295,5 +296,28 @@ describe('[GATEWAY] concurrency and input', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('[LEDGER] a claim left by a process that died mid-request', () => {
+  it('[LEDGER] replays racing on it settle it once: one degradation, one notice, the same answer', async () => {
+    const f = await fake('fal');
+    await configureProviders(env.deps, [{ name: uniqueId('fal').toLowerCase(), kind: 'fal', baseUrl: f.url }]);
+    const userId = await newUser(db(), 'plus');
+    const k = key();
+    const hash = requestHash('enhance', { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', moodboardId: undefined });
+    // Claimed two hours ago by a process that died before it held anything.
+    const [claim] = await db()
+      .insert(enhancementRequests)
+      .values({ idempotencyKey: k, requestHash: hash, userId, status: 'processing', createdAt: sql`now() - interval '2 hours'` })
+      .returning({ id: enhancementRequests.id });
+    const answers = await Promise.all([enhance(userId, 'upscale', k), enhance(userId, 'upscale', k), enhance(userId, 'upscale', k)]);
+    expect(answers.map((a) => a.status)).toEqual(['degraded', 'degraded', 'degraded']);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect((await db().select().from(enhancementRequests).where(eq(enhancementRequests.id, claim!.id)))[0]).toMatchObject({ status: 'degraded', result: answers[0] });
+    expect(await db().select().from(userNotifications).where(eq(userNotifications.userId, userId))).toHaveLength(1);
+    expect(f.requests).toHaveLength(0);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
   });
 });
