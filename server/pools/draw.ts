@@ -124,7 +124,8 @@ export const FREE_STRIPE_TRIES = 3;
  * only when the rest is empty (a critical alert). Null when the pool cannot pay or is suspended; an
  * empty pool is then marked depleted. Given the pool rather than a transaction, its common case (a
  * free stripe, the pool well above its threshold) is one statement that commits alone; whatever
- * writes more than that row and its entry (the fallbacks, a refill request) gets a transaction.
+ * writes more than that row and its entry (the fallbacks, a refill request) gets a transaction, and
+ * when that fails the draw that committed alone is given back before the error is thrown.
  */
 export async function drawFromPool(db: DbOrTx, provider: string, credits: number, ref: { reservationId?: string | null } = {}): Promise<PoolDraw | null> {
   const reservationId = ref.reservationId ?? null;
@@ -135,7 +136,20 @@ export async function drawFromPool(db: DbOrTx, provider: string, credits: number
   }
   if (hit && !needsFollowUp(hit)) return toDraw(provider, credits, hit, false, null);
   const rest = (tx: DbOrTx) => finishDraw(tx, provider, credits, reservationId, hit);
-  return inTransaction(db, rest);
+  if (!hit || db instanceof PgTransaction) return inTransaction(db, rest);
+  // The free-stripe draw committed alone: a follow-up that fails (the refill request) fails the
+  // draw, and a caller that sees the error calls no provider and refunds nothing, so it goes back here.
+  try {
+    return await db.transaction(rest);
+  } catch (err) {
+    const undone = await db
+      .transaction((tx) => refundToPool(tx, provider, credits, { reservationId, reason: 'the draw could not be completed' }))
+      .then(
+        () => null,
+        (undoErr: unknown) => undoErr,
+      );
+    throw undone === null ? err : new AggregateError([err, undone], 'a pool draw failed after it was taken, and so did giving it back');
+  }
 }
 
 /**

@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { z } from 'zod';
 import { col, queryOne, queryRows } from '../db/rows';
 import type { DbOrTx } from '../db/client';
-import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
+import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
-import { drawFromPool } from './draw';
+import { drawFromPool, poolTotal } from './draw';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -73,5 +73,25 @@ describe('[POOLS] a free-stripe draw takes the first funded stripe from its star
       const locked = await queryRows(db(), z.object({ stripe: col.integer }), sql`select stripe from credit_pool_stripes where provider = ${provider} for update nowait`);
       expect(locked.length).toBe((await stripeCountOf(provider)) + 1);
     });
+  });
+});
+
+describe('[POOLS] a draw whose follow-up fails', () => {
+  it('alone, a free-stripe draw that committed by itself is given back when its refill request then fails, and the error is thrown', async () => {
+    // At its threshold after the draw, the pool asks for a refill; the request's insert is made to fail.
+    const provider = await seedPool(env.deps, 10, { autoRefillThreshold: 50, autoRefillAmount: 100 });
+    const fn = `refuse_${uniqueId('refill').replace(/\W/g, '_')}`;
+    await db().execute(
+      sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin
+                 if new.provider = '${provider}' then raise exception 'refill requests are refused in this test'; end if; return new; end $$`),
+    );
+    await db().execute(sql.raw(`create trigger ${fn} before insert on credit_purchase_requests for each row execute function ${fn}()`));
+    try {
+      await expect(drawFromPool(db(), provider, 1, { reservationId: null })).rejects.toThrow(/insert into credit_purchase_requests/);
+      // Nobody got the credit (the caller saw an error, so it will call no provider and refund nothing): it is the pool's again.
+      expect(await poolTotal(db(), provider)).toBe(10);
+    } finally {
+      await db().execute(sql.raw(`drop trigger ${fn} on credit_purchase_requests; drop function ${fn}()`));
+    }
   });
 });
