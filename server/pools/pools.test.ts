@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { countRow, queryOne } from '../db/rows';
-import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
+import { createTestEnv, signedInCaller, uniqueId, type TestEnv } from '../test/harness';
 import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { expectLedgerClean, key, newUser, reasonOf } from '../test/ledger-helpers';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
@@ -150,6 +150,31 @@ describe('[POOLS] auto-refill', () => {
     expect(await poolTotal(db(), provider)).toBe(202);
     expect(await reasonOf(caller.admin.purchaseRequests.approve({ id: String(request!.id), reason: 'again' }))).toBe('CONFLICT');
     expect(await alertsOf(provider, 'pool_refilled')).toHaveLength(1);
+  });
+
+  it('manual approval that fails while crediting the pool leaves the request waiting, so approving again credits it once', async () => {
+    const { caller } = await signedInCaller(env.deps, 'admin');
+    const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 200 });
+    await draw(provider);
+    const [request] = await requestsOf(provider);
+    // Crediting the pool is made to fail (as a crash or a lost connection would, after the approval).
+    const fn = `refuse_${uniqueId('credit').replace(/\W/g, '_')}`;
+    await db().execute(
+      sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin
+                 if new.provider = '${provider}' and new.transaction_type = 'purchase' then raise exception 'crediting is refused in this test'; end if;
+                 return new; end $$`),
+    );
+    await db().execute(sql.raw(`create trigger ${fn} before insert on credit_pool_transactions for each row execute function ${fn}()`));
+    try {
+      expect(await reasonOf(caller.admin.purchaseRequests.approve({ id: String(request!.id), reason: 'bought on the provider site' }))).not.toBe('OK');
+    } finally {
+      await db().execute(sql.raw(`drop trigger ${fn} on credit_pool_transactions; drop function ${fn}()`));
+    }
+    expect(await poolTotal(db(), provider)).toBe(2);
+    // Nothing was credited, so the request still waits for its approval (not stuck as approved, blocking the pool's refills).
+    expect((await requestsOf(provider))[0]).toMatchObject({ status: 'pending_manual_approval' });
+    expect(await caller.admin.purchaseRequests.approve({ id: String(request!.id), reason: 'bought on the provider site' })).toMatchObject({ status: 'completed' });
+    expect(await poolTotal(db(), provider)).toBe(202);
   });
 
   it('reject records the reason and leaves the pool unchanged', async () => {

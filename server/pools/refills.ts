@@ -46,7 +46,9 @@ export async function requestManualRefill(db: DbOrTx, deps: RefillDeps, actor: A
     return { request: request!, billingMode: pool.billingMode };
   });
   if (created.request.status !== 'approved') return toRequestView(created.request);
-  return fulfil(db, deps, created.request.id, created.billingMode, actor.label);
+  // Not in the transaction above: it holds the budget lock, which a draw takes after its stripes, and crediting locks the stripes.
+  if (created.billingMode === 'manual') return db.transaction((tx) => completeManual(tx, created.request.id, actor.label));
+  return processRefill(db, deps, created.request.id);
 }
 
 /** Approves a request waiting for an admin; a request is decided once. */
@@ -61,9 +63,12 @@ export async function approveRequest(db: DbOrTx, deps: RefillDeps, actor: Actor,
     const [pool] = await tx.select().from(creditPools).where(eq(creditPools.provider, r.provider));
     if (pool!.status === 'suspended') throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', `The ${r.provider} pool is suspended: resume it first.`);
     await audit(tx, actor, { action: 'pool.refill.approve', targetType: 'purchase_request', targetId: input.id, after: toRequestView(r), reason: input.reason });
-    return { r, billingMode: pool!.billingMode };
+    // A manual pool is credited in the approval's own transaction: an approval that fails to credit
+    // it rolls back and waits to be approved again, instead of staying approved with nothing credited.
+    if (pool!.billingMode === 'manual') return { id: r.id, completed: await completeManual(tx, r.id, actor.label) };
+    return { id: r.id, completed: null };
   });
-  return fulfil(db, deps, approved.r.id, approved.billingMode, actor.label);
+  return approved.completed ?? processRefill(db, deps, approved.id);
 }
 
 export async function rejectRequest(db: DbOrTx, actor: Actor, input: { id: string; reason: string }) {
@@ -88,20 +93,19 @@ async function notPending(db: DbOrTx, id: string) {
   return new DomainError('CONFLICT', 'CONFLICT', `Purchase request ${id} is already ${r.status.replaceAll('_', ' ')}.`);
 }
 
-/** Carries out an approved request: credit a manual pool now, or buy through the http adapter. */
-async function fulfil(db: DbOrTx, deps: RefillDeps, id: number, billingMode: string, actorLabel: string) {
-  if (billingMode === 'manual') {
-    return db.transaction(async (tx) => {
-      const [r] = await tx
-        .update(creditPurchaseRequests)
-        .set({ status: 'completed', completedAt: sql`now()` })
-        .where(sql`${creditPurchaseRequests.id} = ${id} and ${creditPurchaseRequests.status} = 'approved'`)
-        .returning();
-      if (!r) throw await notPending(tx, String(id));
-      await creditPool(tx, r.provider, r.amountRequested, { purchaseRequestId: r.id, actor: actorLabel, reason: 'refill' });
-      await recordAlert(tx, refilledAlert(r));
-      return toRequestView(r);
-    });
-  }
-  return processRefill(db, deps, id);
+/**
+ * Completes an approved request of a manual pool (the admin bought the credits) inside the
+ * approval's transaction: the pool is credited with the approval or not at all. An http pool's
+ * approved request is bought through its adapter after the approval commits (processRefill).
+ */
+async function completeManual(tx: DbOrTx, id: number, actorLabel: string) {
+  const [r] = await tx
+    .update(creditPurchaseRequests)
+    .set({ status: 'completed', completedAt: sql`now()` })
+    .where(sql`${creditPurchaseRequests.id} = ${id} and ${creditPurchaseRequests.status} = 'approved'`)
+    .returning();
+  if (!r) throw await notPending(tx, String(id));
+  await creditPool(tx, r.provider, r.amountRequested, { purchaseRequestId: r.id, actor: actorLabel, reason: 'refill' });
+  await recordAlert(tx, refilledAlert(r));
+  return toRequestView(r);
 }
