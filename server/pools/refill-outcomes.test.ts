@@ -7,10 +7,11 @@ import { col, queryOne } from '../db/rows';
 import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
 import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
 import { reasonOf } from '../test/ledger-helpers';
+import { waitFor } from '../test/wait';
 import { expectPoolsClean, seedPool } from '../test/pool-helpers';
 import { drawFromPool, poolTotal } from './draw';
 import { getPool } from './pool-admin';
-import { MAX_REFILL_FAILURES, processApprovedRefills, purchaseKey } from './refill-purchase';
+import { MAX_REFILL_FAILURES, processApprovedRefills, processRefill, purchaseKey } from './refill-purchase';
 import { creditPurchaseRequests } from './tables';
 
 let env: TestEnv;
@@ -101,6 +102,28 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
     expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === key)).toHaveLength(2);
     expect(billing.purchasesFor(key)).toHaveLength(1);
     expect(await creditedFor(done!.id)).toBe(100);
+  });
+
+  it('a worker whose claim was taken over and settled meanwhile does not reopen the request when its own call then fails', async () => {
+    const provider = await httpPool();
+    await draw(provider);
+    const [request] = await requestsOf(provider);
+    // Worker A's purchase reaches the provider, which sells, and then never answers.
+    billing.state.script = ['record_then_hang'];
+    const first = processRefill(db(), { ...refillDeps(), billingTimeoutMs: 4_000 }, request!.id);
+    await waitFor(() => billing.state.purchaseCalls.some((c) => c.idempotencyKey === purchaseKey(request!.id)), { what: "worker A's purchase call" });
+    // A is stalled past the claim's five minutes: worker B takes the request over and books the purchase.
+    await db().execute(sql`update credit_purchase_requests set processing_started_at = now() - interval '6 minutes' where id = ${request!.id}`);
+    expect(await processRefill(db(), refillDeps(), request!.id)).toMatchObject({ status: 'completed' });
+    expect(await creditedFor(request!.id)).toBe(100);
+    // A's call times out: an unknown outcome, but of a request that is no longer A's.
+    await first;
+    expect((await requestsOf(provider))[0]).toMatchObject({ status: 'completed', providerTransactionId: expect.stringMatching(/^prov-tx-/) });
+    await backoffElapsed(provider);
+    expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(0);
+    expect(billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
+    expect(await creditedFor(request!.id)).toBe(100);
+    expect(await poolTotal(db(), provider)).toBe(102);
   });
 
   it('a refused purchase fails its request, and a later refill may buy anew', async () => {

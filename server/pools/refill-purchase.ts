@@ -89,8 +89,17 @@ async function recordFailure(db: DbOrTx, claimed: RequestRow, err: BillingError)
           ? { status: 'failed', completedAt: sql`now()`, errorMessage: err.message, processingStartedAt: null }
           : { status: 'outcome_unknown', errorMessage: err.message, processingStartedAt: null },
       )
-      .where(eq(creditPurchaseRequests.id, claimed.id))
+      // Only while the claim is still this attempt's: a request taken over (a claim older than five
+      // minutes) and settled meanwhile is not reopened by the late failure, to be booked again.
+      .where(
+        sql`${creditPurchaseRequests.id} = ${claimed.id} and ${creditPurchaseRequests.status} in ${OPEN_STATUSES}
+            and ${creditPurchaseRequests.attempts} = ${claimed.attempts}`,
+      )
       .returning();
+    if (!r) {
+      const [now] = await tx.select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.id, claimed.id));
+      return toRequestView(now!);
+    }
     const pool = await queryOne(
       tx,
       z.object({ failures: col.integer, stopped_now: col.bool }),
@@ -99,27 +108,27 @@ async function recordFailure(db: DbOrTx, claimed: RequestRow, err: BillingError)
             last_refill_error = ${err.message},
             refill_backoff_until = now() + make_interval(secs => s.refill_backoff_seconds * power(2, p.refill_failures)),
             auto_refill_stopped_at = case when p.refill_failures + 1 >= ${MAX_REFILL_FAILURES} then coalesce(p.auto_refill_stopped_at, now()) else p.auto_refill_stopped_at end
-          from platform_settings s where s.id = 1 and p.provider = ${r!.provider}
+          from platform_settings s where s.id = 1 and p.provider = ${r.provider}
           returning p.refill_failures as failures, (p.auto_refill_stopped_at is not null and p.refill_failures = ${MAX_REFILL_FAILURES}) as stopped_now`,
     );
     const what = err.outcome === 'refused' ? 'failed' : 'has an unknown outcome (it will be checked with the provider, never bought again)';
     await recordAlert(tx, {
       type: 'pool_refill_failed',
       level: 'warning',
-      subject: r!.provider,
-      message: `Refill ${r!.id} of ${r!.amountRequested} credits for ${r!.provider} ${what}: ${err.message}`,
-      metadata: { provider: r!.provider, requestId: r!.id, amount: r!.amountRequested, outcome: err.outcome, failures: pool!.failures },
+      subject: r.provider,
+      message: `Refill ${r.id} of ${r.amountRequested} credits for ${r.provider} ${what}: ${err.message}`,
+      metadata: { provider: r.provider, requestId: r.id, amount: r.amountRequested, outcome: err.outcome, failures: pool!.failures },
     });
     if (pool!.stopped_now) {
       await recordAlert(tx, {
         type: 'pool_auto_refill_stopped',
         level: 'error',
-        subject: r!.provider,
-        message: `Auto-refill of the ${r!.provider} pool stopped after ${MAX_REFILL_FAILURES} failed refills in a row. Last error: ${err.message}. Re-enable it on the Pools page once billing works.`,
-        metadata: { provider: r!.provider, requestId: r!.id, lastError: err.message },
+        subject: r.provider,
+        message: `Auto-refill of the ${r.provider} pool stopped after ${MAX_REFILL_FAILURES} failed refills in a row. Last error: ${err.message}. Re-enable it on the Pools page once billing works.`,
+        metadata: { provider: r.provider, requestId: r.id, lastError: err.message },
       });
     }
-    return toRequestView(r!);
+    return toRequestView(r);
   });
 }
 
