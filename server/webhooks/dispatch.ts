@@ -27,6 +27,8 @@ const claimedRow = z.object({
   id: col.id,
   attempts: col.integer,
   give_up_at: col.time,
+  /** The claimed window's end, exactly (epoch seconds with microseconds): a replay moves it. */
+  give_up_epoch: col.text,
   endpoint_id: col.id,
   msg_id: col.text,
   type: col.text,
@@ -84,7 +86,7 @@ async function claimDue(db: DbOrTx, now: Date, leaseMs: number, limit: number): 
         for update of d2 skip locked)
       returning d.id, d.attempts, d.give_up_at, d.endpoint_id, d.event_id
     )
-    select c.id::text as id, c.attempts, c.give_up_at, c.endpoint_id::text as endpoint_id, ev.msg_id, ev.type, ev.payload::text as body,
+    select c.id::text as id, c.attempts, c.give_up_at, extract(epoch from c.give_up_at)::text as give_up_epoch, c.endpoint_id::text as endpoint_id, ev.msg_id, ev.type, ev.payload::text as body,
            e.url, e.secret_encrypted
     from claimed c join webhook_events ev on ev.id = c.event_id join webhook_endpoints e on e.id = c.endpoint_id`,
   );
@@ -120,6 +122,13 @@ async function send(deps: WebhookDispatchDeps, d: Claimed, timeoutMs: number): P
   }
 }
 
+/**
+ * The delivery row as this claim left it: not claimed again since (a lease that ran out) and not
+ * replayed since (a replay moves the window's end). Only then does the attempt's outcome decide the
+ * delivery's state; otherwise the newer claim or the replay does, and this attempt is only recorded.
+ */
+const stillClaimed = (d: Claimed) => sql`id = ${d.id} and status = 'pending' and attempts = ${d.attempts} and extract(epoch from give_up_at) = ${d.give_up_epoch}::numeric`;
+
 /** Records the attempt; on failure schedules the retry (or gives up) and may disable the endpoint. */
 async function settle(db: Db, deps: WebhookDispatchDeps, d: Claimed, outcome: Outcome, now: Date): Promise<'delivered' | 'retry' | 'failed'> {
   return db.transaction(async (tx) => {
@@ -127,16 +136,23 @@ async function settle(db: Db, deps: WebhookDispatchDeps, d: Claimed, outcome: Ou
                          values (${d.id}, ${ts(now)}, ${outcome.status}, ${outcome.error}, ${outcome.durationMs})`);
     if (outcome.ok) {
       await tx.execute(sql`update webhook_deliveries set status = 'delivered', delivered_at = ${ts(now)}, last_attempt_at = ${ts(now)},
-                             last_status = ${outcome.status}, last_error = null where id = ${d.id}`);
+                             last_status = ${outcome.status}, last_error = null where ${stillClaimed(d)}`);
       await tx.execute(sql`update webhook_endpoints set failing_since = null where id = ${d.endpoint_id} and failing_since is not null`);
       return 'delivered';
     }
     const giveUpAt = new Date(d.give_up_at);
     const next = new Date(Math.min(now.getTime() + webhookRetryDelayMs(d.attempts, deps.random), giveUpAt.getTime()));
     const gaveUp = now.getTime() >= giveUpAt.getTime();
-    await tx.execute(sql`update webhook_deliveries set status = ${gaveUp ? 'failed' : 'pending'}, next_attempt_at = ${ts(next)},
-                           last_attempt_at = ${ts(now)}, last_status = ${outcome.status}, last_error = ${outcome.error} where id = ${d.id}`);
+    const [settled] = await queryRows(
+      tx,
+      z.object({ id: col.id }),
+      sql`update webhook_deliveries set status = ${gaveUp ? 'failed' : 'pending'}, next_attempt_at = ${ts(next)},
+            last_attempt_at = ${ts(now)}, last_status = ${outcome.status}, last_error = ${outcome.error} where ${stillClaimed(d)}
+          returning id::text as id`,
+    );
     await markFailing(tx, d.endpoint_id, d.url, now);
+    // Replayed (or claimed again) while this attempt was out: the delivery is still due, as the replay made it.
+    if (!settled) return 'retry';
     return gaveUp ? 'failed' : 'retry';
   });
 }

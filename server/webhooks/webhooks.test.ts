@@ -15,6 +15,7 @@ import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
 import { configureProviders } from '../test/provider-helpers';
 import { expectLedgerClean, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
 import { startWebhookReceiver, verifyReceived, type WebhookReceiver } from '../test/webhook-receiver';
+import { waitFor } from '../test/wait';
 import type { WebhookEventType } from '../../shared/webhooks';
 import { webhookRetryDelayMs } from './backoff';
 import { metricsRegistry } from '../ops/metrics';
@@ -241,6 +242,33 @@ describe('[WEBHOOKS] delivery', () => {
     expect(again!.raw).toBe(first!.raw);
     expect(verifyReceived(secret, again!)).toMatchObject({ type: 'credits.depleted' });
     expect(await deliveryOf(id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('a replay made while an attempt is in flight is kept: the attempt failing at the end of its window does not give the replayed delivery up', async () => {
+    const { receiver, secret, id } = await endpoint(['credits.depleted']);
+    receiver.state.status = 503;
+    const userId = await newUser(db(), 'plus');
+    await consume(userId, 10);
+    const t0 = new Date();
+    expect(await dispatch(t0)).toMatchObject({ retrying: 1 });
+    // The delivery's last try, at the end of its 24 h window (the endpoint itself answered other deliveries meanwhile).
+    await db().update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, id));
+    receiver.state.hang = true;
+    const late = new Date(t0.getTime() + 24 * 3600_000);
+    const run = dispatch(late);
+    await waitFor(() => receiver.state.received.length === 2, { what: 'the in-flight attempt' });
+    const delivery = await deliveryOf(id);
+    // An admin replays it while that attempt is still waiting for an answer (it times out).
+    await replayDelivery(db(), cliActor, String(delivery.id), late);
+    expect(await run).toMatchObject({ delivered: 0 });
+    expect(await deliveryOf(id)).toMatchObject({ status: 'pending' });
+    receiver.state.hang = false;
+    receiver.state.status = 200;
+    expect(await dispatch(late)).toMatchObject({ delivered: 1 });
+    const again = receiver.state.received.at(-1)!;
+    expect(again.headers['webhook-id']).toBe(receiver.state.received[0]!.headers['webhook-id']);
+    expect(verifyReceived(secret, again)).toMatchObject({ type: 'credits.depleted', data: { userId } });
+    expect(await deliveryOf(id)).toMatchObject({ status: 'delivered' });
   });
 
   it('an event that no enabled endpoint listens to is not written: a monthly reset with no credits.reset subscriber writes no outbox rows', async () => {
