@@ -1,5 +1,5 @@
 /** Credit packs: bought through Checkout, taken back by a refund or a lost dispute, frozen while a dispute is open. */
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import { audit } from '../auth/audit';
@@ -9,8 +9,57 @@ import { grantCredits } from '../ledger/admin-ops';
 import { creditTransactions } from '../ledger/tables';
 import { lockCredits } from '../ledger/user-credits';
 import { findPrice } from './prices';
-import { stripePackGrants } from './tables';
+import { stripeEvents, stripePackGrants } from './tables';
 import { findUser, idOf, ignored, stripeActor, type EventOutcome } from './event-outcome';
+
+/**
+ * Serialises the events of one payment: the checkout that grants its pack, and the refunds and
+ * disputes that take it back. A refund or a dispute that finds no pack (its checkout not yet
+ * applied: Stripe does not promise order, and a failed delivery comes again later) is recorded as
+ * ignored with noPack's reason; the checkout, holding this lock, then sees it and applies it.
+ */
+async function lockPayment(tx: DbOrTx, paymentIntentId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`stripe_payment:${paymentIntentId}`}, 0))`);
+}
+
+const noPack = (paymentIntentId: string) => `no credit pack was granted for payment ${paymentIntentId}`;
+
+/** The event types that act on a granted pack, found by its payment intent. */
+const PACK_EVENT_TYPES = ['charge.refunded', 'charge.dispute.created', 'charge.dispute.closed'];
+
+/**
+ * The refunds and disputes of a payment that arrived before its pack was granted (ignored then for
+ * want of a pack), applied now in the order Stripe created them, each recorded on its own row.
+ */
+async function applyEarlyPackEvents(tx: DbOrTx, paymentIntentId: string, sessionId: string): Promise<number> {
+  const early = await tx
+    .select({ id: stripeEvents.id, type: stripeEvents.type, payload: stripeEvents.payload })
+    .from(stripeEvents)
+    .where(and(eq(stripeEvents.outcome, 'ignored'), inArray(stripeEvents.type, PACK_EVENT_TYPES), eq(stripeEvents.reason, noPack(paymentIntentId))))
+    .orderBy(asc(stripeEvents.eventCreatedAt), asc(stripeEvents.id))
+    .for('update');
+  for (const row of early) {
+    const object = (row.payload as Stripe.Event).data.object;
+    const outcome =
+      row.type === 'charge.refunded'
+        ? await applyRefund(tx, object as Stripe.Charge)
+        : row.type === 'charge.dispute.created'
+          ? await applyDispute(tx, object as Stripe.Dispute)
+          : await applyDisputeClosed(tx, object as Stripe.Dispute);
+    await tx
+      .update(stripeEvents)
+      .set({
+        outcome: outcome.outcome,
+        reason: `applied once checkout ${sessionId} granted the pack: ${outcome.reason}`.slice(0, 2000),
+        userId: outcome.userId ?? null,
+        objectId: outcome.objectId ?? null,
+        creditsDelta: outcome.creditsDelta ?? null,
+        creditsLost: outcome.creditsLost ?? null,
+      })
+      .where(eq(stripeEvents.id, row.id));
+  }
+  return early.length;
+}
 
 /** checkout.session.completed (or its async_payment_succeeded) for a price mapped to a pack: its credits, once per session. */
 export async function applyCheckout(tx: DbOrTx, event: Stripe.Event, session: Stripe.Checkout.Session): Promise<EventOutcome> {
@@ -24,11 +73,13 @@ export async function applyCheckout(tx: DbOrTx, event: Stripe.Event, session: St
   const found = await findUser(tx, session.customer, session.metadata);
   if (found.userId === null) return ignored(found.reason, { objectId });
   const userId = found.userId;
+  const paymentIntentId = idOf(session.payment_intent);
+  if (paymentIntentId) await lockPayment(tx, paymentIntentId);
   const [claim] = await tx
     .insert(stripePackGrants)
     .values({
       checkoutSessionId: session.id,
-      paymentIntentId: idOf(session.payment_intent),
+      paymentIntentId,
       eventId: event.id,
       userId,
       priceId,
@@ -51,7 +102,14 @@ export async function applyCheckout(tx: DbOrTx, event: Stripe.Event, session: St
     .update(stripePackGrants)
     .set({ transactionId: Number(transaction.transactionId), creditGrantId: grantId })
     .where(eq(stripePackGrants.id, claim.id));
-  return { outcome: 'processed', reason: `granted ${price.credits} credits (pack ${priceId}${expiresAt ? `, expiring ${expiresAt}` : ''})`, userId, objectId, creditsDelta: price.credits };
+  const early = paymentIntentId ? await applyEarlyPackEvents(tx, paymentIntentId, session.id) : 0;
+  return {
+    outcome: 'processed',
+    reason: `granted ${price.credits} credits (pack ${priceId}${expiresAt ? `, expiring ${expiresAt}` : ''})${early ? `; ${early} earlier refund or dispute event(s) of the payment applied` : ''}`,
+    userId,
+    objectId,
+    creditsDelta: price.credits,
+  };
 }
 
 type PackGrant = typeof stripePackGrants.$inferSelect;
@@ -127,8 +185,9 @@ async function clawBack(tx: DbOrTx, pack: PackGrant, due: number, reason: string
 export async function applyRefund(tx: DbOrTx, charge: Stripe.Charge): Promise<EventOutcome> {
   const paymentIntentId = idOf(charge.payment_intent);
   if (!paymentIntentId) return ignored('the charge has no payment intent: no credit pack to find', { objectId: charge.id });
+  await lockPayment(tx, paymentIntentId);
   const grant = await lockPackGrant(tx, paymentIntentId);
-  if (!grant) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: charge.id });
+  if (!grant) return ignored(noPack(paymentIntentId), { objectId: charge.id });
   const full = charge.amount_refunded >= charge.amount;
   const share = full || charge.amount <= 0 ? grant.credits : Number((BigInt(grant.credits) * BigInt(charge.amount_refunded)) / BigInt(charge.amount));
   const due = share - grant.creditsClawedBack - grant.creditsLost;
@@ -168,8 +227,9 @@ export async function applyRefund(tx: DbOrTx, charge: Stripe.Charge): Promise<Ev
 export async function applyDispute(tx: DbOrTx, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const paymentIntentId = idOf(dispute.payment_intent);
   if (!paymentIntentId) return ignored('the dispute names no payment intent: no credit pack to find', { objectId: dispute.id });
+  await lockPayment(tx, paymentIntentId);
   const pack = await lockPackGrant(tx, paymentIntentId);
-  if (!pack) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: dispute.id });
+  if (!pack) return ignored(noPack(paymentIntentId), { objectId: dispute.id });
   const base = { userId: pack.userId, objectId: dispute.id };
   if (pack.status === 'frozen') return ignored(`pack grant ${pack.id} is already frozen`, base);
   if (pack.creditGrantId === null) return ignored(`pack grant ${pack.id} has no credit grant to freeze`, base);
@@ -194,8 +254,9 @@ export async function applyDispute(tx: DbOrTx, dispute: Stripe.Dispute): Promise
 export async function applyDisputeClosed(tx: DbOrTx, dispute: Stripe.Dispute): Promise<EventOutcome> {
   const paymentIntentId = idOf(dispute.payment_intent);
   if (!paymentIntentId) return ignored('the dispute names no payment intent: no credit pack to find', { objectId: dispute.id });
+  await lockPayment(tx, paymentIntentId);
   const pack = await lockPackGrant(tx, paymentIntentId);
-  if (!pack) return ignored(`no credit pack was granted for payment ${paymentIntentId}`, { objectId: dispute.id });
+  if (!pack) return ignored(noPack(paymentIntentId), { objectId: dispute.id });
   const base = { userId: pack.userId, objectId: dispute.id };
   if (pack.status !== 'frozen' || pack.creditGrantId === null) return ignored(`pack grant ${pack.id} is not frozen`, base);
   if (dispute.status === 'won' || dispute.status === 'warning_closed') {

@@ -292,6 +292,39 @@ describe('[PAYMENTS] credit packs', () => {
     expect((await balanceRow(db(), userId)).bonus).toBe(0);
   });
 
+  it('[PAYMENTS] a refund or a dispute that arrives before its checkout (whose first delivery failed) is applied when the pack is granted: the refunded credits are not kept', async () => {
+    const { userId, customer } = await linkedUser('free');
+    const refunded = `pi_${uniqueId('early').replace(/-/g, '')}`;
+    // Stripe does not promise order: the checkout's delivery failed and is sent again after the refund.
+    const refund = refundEvent({ paymentIntent: refunded, amount: 1000, amountRefunded: 1000 });
+    expect((await postStripe(base, refund)).body.outcome).toBe('ignored');
+    expect((await postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent: refunded, amount: 1000 }))).body.outcome).toBe('processed');
+    expect((await balanceRow(db(), userId)).bonus).toBe(0);
+    expect(await eventRow(refund.id)).toMatchObject({ outcome: 'processed', creditsDelta: -10, creditsLost: 0, userId });
+    const [pack] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, refunded));
+    expect(pack).toMatchObject({ creditsClawedBack: 10, creditsLost: 0, amountRefunded: 1000, status: 'refunded' });
+
+    // A dispute opened before the checkout arrived freezes the pack as soon as it is granted.
+    const disputed = `pi_${uniqueId('early').replace(/-/g, '')}`;
+    const dispute = disputeEvent({ paymentIntent: disputed });
+    expect((await postStripe(base, dispute)).body.outcome).toBe('ignored');
+    await postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent: disputed }));
+    expect((await balanceRow(db(), userId)).bonus).toBe(0);
+    expect(await eventRow(dispute.id)).toMatchObject({ outcome: 'processed', creditsDelta: -10 });
+    const [frozen] = await db().select().from(stripePackGrants).where(eq(stripePackGrants.paymentIntentId, disputed));
+    expect(frozen).toMatchObject({ status: 'frozen' });
+
+    // Both at the same moment, either one first: the pack is taken back all the same.
+    for (let i = 0; i < 5; i++) {
+      const racing = `pi_${uniqueId('race').replace(/-/g, '')}`;
+      await Promise.all([
+        postStripe(base, refundEvent({ paymentIntent: racing, amount: 1000, amountRefunded: 1000 })),
+        postStripe(base, checkoutEvent({ customer, priceId: PACK, paymentIntent: racing, amount: 1000 })),
+      ]);
+      expect((await balanceRow(db(), userId)).bonus).toBe(0);
+    }
+  });
+
   it('[PAYMENTS] a won dispute gives the frozen credits back to the pack, which is spent as before', async () => {
     const { userId, customer } = await linkedUser('free');
     const paymentIntent = `pi_${uniqueId('won').replace(/-/g, '')}`;
