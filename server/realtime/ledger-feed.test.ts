@@ -52,6 +52,17 @@ describe('[REALTIME] the hub’s batches above everything a read sent go out as 
   });
 });
 
+describe('[REALTIME] a feed that has read many rows still sends each once', () => {
+  it('the rows of the read that fills the remembered set are kept: the hub delivering them afterwards (its tail behind the read) sends nothing twice', () => {
+    const feed = new LedgerFeed('0');
+    // Catch-up reads (a long resume, overflows under load) of 1000 rows a page, 21 pages.
+    for (let page = 0; page < 21; page++) feed.fresh(rows(...Array.from({ length: 1000 }, (_, i) => page * 1000 + i + 1)), 'read');
+    expect(feed.lastId).toBe('21000');
+    // The hub's tail, behind the last read, delivers its rows and one new one.
+    expect(ids(feed.fresh(rows(20_999, 21_000, 21_001), 'hub'))).toEqual(['21001']);
+  });
+});
+
 describe('[REALTIME] a feed row travels as a tuple and arrives as the row it was', () => {
   const row: LiveLedgerRow = {
     transactionId: '41',

@@ -41,14 +41,15 @@ export class LedgerFeed {
   fresh(rows: LiveLedgerRow[], source: FeedSource): LiveLedgerRow[] {
     const readMax = this.readMax;
     const out = source === 'hub' && (readMax === null || rows.every((r) => idAbove(r.transactionId, readMax))) ? rows : this.unsent(rows);
+    // Past the bound the set starts again, before this read's rows go in: the hub may still deliver
+    // those (its tail behind the read), while a repeat of a row that old is no longer possible (the hub's gaps last 15 s).
+    if (source === 'read' && this.readSent.size + out.length > SENT_MAX) this.readSent.clear();
     for (const r of out) {
       if (this.lastId === null || idAbove(r.transactionId, this.lastId)) this.lastId = r.transactionId;
       if (source === 'hub') continue;
       this.readSent.add(r.transactionId);
       if (this.readMax === null || idAbove(r.transactionId, this.readMax)) this.readMax = r.transactionId;
     }
-    // Past the bound the set starts again: a repeat of a row that old is no longer possible (the hub's gaps last 15 s).
-    if (this.readSent.size > SENT_MAX) this.readSent.clear();
     return out;
   }
 

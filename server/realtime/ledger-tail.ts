@@ -96,9 +96,24 @@ export class LedgerTail {
     this.maxId = Number(await maxLedgerId(db));
   }
 
-  /** The rows that became visible since the last poll; `db` may be a caller's snapshot (repeatable read) to read more in. */
+  /**
+   * The rows that became visible since the last poll; `db` may be a caller's snapshot (repeatable
+   * read) to read more in. All or nothing: a poll that fails part-way (a batch read, the next one
+   * refused) leaves the tail where it was, so the next poll returns those rows again instead of
+   * having moved past rows nobody received.
+   */
   async poll(db: DbOrTx = this.db): Promise<LiveLedgerRow[]> {
     if (this.maxId === null) await this.start(db);
+    const mark = this.mark();
+    try {
+      return await this.read(db);
+    } catch (err) {
+      this.reset(mark);
+      throw err;
+    }
+  }
+
+  private async read(db: DbOrTx): Promise<LiveLedgerRow[]> {
     const out: LiveLedgerRow[] = [];
     const at = this.now();
     this.gaps = this.gaps.filter((g) => at - g.seenAt < GAP_WINDOW_MS);
