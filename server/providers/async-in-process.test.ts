@@ -44,6 +44,29 @@ async function refusingRowUpdates<T>(id: number, when: string, run: () => Promis
     await db().execute(sql.raw(`drop trigger ${fn} on enhancement_requests; drop function ${fn}();`));
   }
 }
+/** A plus user's enhancement submitted and committed but not enqueued: the state a job finds. */
+async function submitUnqueued() {
+  const userId = await newUser(db(), 'plus');
+  const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
+  const { enhancementId } = await submitEnhancement(
+    env.deps.gateway,
+    async () => undefined,
+    { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
+    { apiKeyId: apiKey.id },
+  );
+  return { userId, enhancementId };
+}
+/** The state a worker killed mid-task leaves: `provider`'s pool drawn, its task recorded, the lease run out. */
+async function leaveTaskBehind(enhancementId: string, provider: string) {
+  const row = await rowOf(enhancementId);
+  const draw = await db().transaction((tx) => drawFromPool(tx, provider, 1, { reservationId: row.reservationId }));
+  const left: StoredAttempt = { provider, costUsd: draw!.costUsd, task: { taskId: 'kie-left-behind' } };
+  await db()
+    .update(enhancementRequests)
+    .set({ status: 'running', providerTask: left, leaseUntil: sql`now() - interval '1 second'` })
+    .where(eq(enhancementRequests.id, row.id));
+  return row;
+}
 const rowOf = async (enhancementId: string) => (await db().select().from(enhancementRequests).where(eq(enhancementRequests.enhancementId, enhancementId)))[0]!;
 
 describe('[ASYNC] without Redis the in-process runner does the submitted work', () => {
@@ -67,22 +90,8 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
       { name: gone, kind: 'kie', baseUrl: 'http://127.0.0.1:9' },
       { name: local, kind: 'local', baseUrl: 'http://localhost' },
     ]);
-    const userId = await newUser(db(), 'plus');
-    const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
-    // Committed but not enqueued; then the state a worker killed mid-task leaves: drawn, task recorded, lease run out.
-    const { enhancementId } = await submitEnhancement(
-      env.deps.gateway,
-      async () => undefined,
-      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
-      { apiKeyId: apiKey.id },
-    );
-    const row = await rowOf(enhancementId);
-    const draw = await db().transaction((tx) => drawFromPool(tx, gone, 1, { reservationId: row.reservationId }));
-    const left: StoredAttempt = { provider: gone, costUsd: draw!.costUsd, task: { taskId: 'kie-left-behind' } };
-    await db()
-      .update(enhancementRequests)
-      .set({ status: 'running', providerTask: left, leaseUntil: sql`now() - interval '1 second'` })
-      .where(eq(enhancementRequests.id, row.id));
+    const { userId, enhancementId } = await submitUnqueued();
+    await leaveTaskBehind(enhancementId, gone);
     expect(await poolTotal(db(), gone)).toBe(99);
     await db().execute(sql`update api_providers set is_active = false where name = ${gone}`);
 
@@ -102,21 +111,8 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
       { name: gone, kind: 'kie', baseUrl: 'http://127.0.0.1:9' },
       { name: local, kind: 'local', baseUrl: 'http://localhost' },
     ]);
-    const userId = await newUser(db(), 'plus');
-    const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
-    const { enhancementId } = await submitEnhancement(
-      env.deps.gateway,
-      async () => undefined,
-      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
-      { apiKeyId: apiKey.id },
-    );
-    const row = await rowOf(enhancementId);
-    const draw = await db().transaction((tx) => drawFromPool(tx, gone, 1, { reservationId: row.reservationId }));
-    const left: StoredAttempt = { provider: gone, costUsd: draw!.costUsd, task: { taskId: 'kie-left-behind' } };
-    await db()
-      .update(enhancementRequests)
-      .set({ status: 'running', providerTask: left, leaseUntil: sql`now() - interval '1 second'` })
-      .where(eq(enhancementRequests.id, row.id));
+    const { userId, enhancementId } = await submitUnqueued();
+    const row = await leaveTaskBehind(enhancementId, gone);
     await db().execute(sql`update api_providers set is_active = false where name = ${gone}`);
     // Recording the abandoned task on the row fails, as it would with the database away.
     await refusingRowUpdates(row.id, 'new.failures is distinct from old.failures', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow());
@@ -134,14 +130,7 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
     f.state.behaviour = 'error500';
     const name = uniqueId('fal').toLowerCase();
     await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const userId = await newUser(db(), 'plus');
-    const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
-    const { enhancementId } = await submitEnhancement(
-      env.deps.gateway,
-      async () => undefined,
-      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
-      { apiKeyId: apiKey.id },
-    );
+    const { userId, enhancementId } = await submitUnqueued();
     const row = await rowOf(enhancementId);
     // The attempt fails and its draw is refunded; then recording the failure on the row fails.
     await refusingRowUpdates(row.id, 'new.failures is distinct from old.failures', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow());
@@ -158,14 +147,7 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
     fakes.push(f);
     const name = uniqueId('fal').toLowerCase();
     await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const userId = await newUser(db(), 'plus');
-    const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
-    const { enhancementId } = await submitEnhancement(
-      env.deps.gateway,
-      async () => undefined,
-      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
-      { apiKeyId: apiKey.id },
-    );
+    const { userId, enhancementId } = await submitUnqueued();
     const row = await rowOf(enhancementId);
     // The pool is drawn; persisting that draw on the row (before the provider is called) fails.
     await refusingRowUpdates(row.id, 'old.provider_task is null and new.provider_task is not null', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow());
@@ -187,14 +169,7 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
     f.state.delayMs = 600;
     const name = uniqueId('fal').toLowerCase();
     await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const userId = await newUser(db(), 'plus');
-    const { apiKey } = await apiKeyCaller(env.deps, ['enhance']);
-    const { enhancementId } = await submitEnhancement(
-      env.deps.gateway,
-      async () => undefined,
-      { userId, inputImageUrl: images.inputUrl, enhancementType: 'sharpen', idempotencyKey: key() },
-      { apiKeyId: apiKey.id },
-    );
+    const { userId, enhancementId } = await submitUnqueued();
     const working = processSubmittedEnhancement(env.deps.gateway, enhancementId);
     const attempt = await waitFor(async () => (await rowOf(enhancementId)).providerTask as StoredAttempt | null, { intervalMs: 10, what: 'the draw to be recorded' });
     const row = await rowOf(enhancementId);
