@@ -36,10 +36,10 @@ const GOALS = { consumeBareRatio: 0.6, enhanceBareRatio: 0.5, poolRatio: 0.8, pa
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type Proc = 'consume' | 'enhance';
-type Variant = 'floor' | 'bare' | 'distinct' | 'pool';
+type Variant = 'floor' | 'bare' | 'calls' | 'distinct' | 'pool';
 type HttpMode = RoundMode & { proc: Proc; variant: Variant };
 
-const labels: Record<Proc, Record<Variant, string>> = {
+const labels: Record<Proc, Record<Exclude<Variant, 'calls'>, string> & { calls?: string }> = {
   consume: {
     floor: 'credits.consume raw-SQL floor (the one CTE statement, postgres.js)',
     bare: 'credits.consume bare HTTP floor (node:http + JSON + the same statement, postgres.js)',
@@ -49,6 +49,8 @@ const labels: Record<Proc, Record<Variant, string>> = {
   enhance: {
     floor: "enhance.run raw-SQL floor (the gateway's statements, postgres.js)",
     bare: 'enhance.run bare HTTP floor (node:http + JSON + the same statements, postgres.js)',
+    // A diagnostic, not the goal's floor: how much of the app's gap the provider's protocol itself is.
+    calls: "enhance.run bare HTTP floor + the provider's four calls (input, fal submit, status, result; undici)",
     distinct: 'enhance.run over HTTP, distinct users (allowance), stub fal',
     pool: 'enhance.run over HTTP, one pool (allowance spent: overflow), stub fal',
   },
@@ -130,16 +132,17 @@ const http: Benchmark = {
         },
       });
       const httpMode = (proc: Proc, variant: Variant, make: (poster: JsonPoster) => Op): HttpMode => {
-        const target = variant === 'bare' ? bareSrv : srv;
+        const target = variant === 'bare' || variant === 'calls' ? bareSrv : srv;
+        const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, ...(variant === 'calls' ? { 'x-bare-calls': '1' } : {}) };
         return {
           key: `${proc}-${variant}`,
-          label: labels[proc][variant],
+          label: labels[proc][variant]!,
           proc,
           variant,
           rssPid: () => target.child.pid,
           appCpuMs: () => treeCpuMs(target.child.pid),
           open: async (clients) => {
-            const poster = new JsonPoster(target.url, { authorization: `Bearer ${apiKey}` }, clients);
+            const poster = new JsonPoster(target.url, headers, clients);
             return { op: make(poster), close: async () => poster.close() };
           },
         };
@@ -151,6 +154,7 @@ const http: Benchmark = {
         httpMode('consume', 'pool', (p) => consumeHttpOp(p, overflow, 'platform_pool')),
         floorMode('enhance', (sql) => enhanceFloorOp(sql, allowance, PROVIDER)),
         httpMode('enhance', 'bare', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
+        httpMode('enhance', 'calls', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
         httpMode('enhance', 'distinct', (p) => enhanceHttpOp(p, allowance, inputImageUrl, PROVIDER, 'user_credits')),
         httpMode('enhance', 'pool', (p) => enhanceHttpOp(p, overflow, inputImageUrl, PROVIDER, 'platform_pool')),
       ];
@@ -176,11 +180,17 @@ const http: Benchmark = {
           const floor = sums.get(`${proc}-floor`)!.throughput;
           const bareFloor = sums.get(`${proc}-bare`)!.throughput;
           const distinct = sums.get(`${proc}-distinct`)!.throughput;
+          const withCalls = sums.get(`${proc}-calls`)?.throughput;
+          if (withCalls !== undefined) {
+            log(
+              `  ${clients} clients: ${proc} app ${(distinct / withCalls).toFixed(2)} of the bare floor with the provider's calls (${distinct.toFixed(0)} against ${withCalls.toFixed(0)}/s; a diagnostic)`,
+            );
+          }
           for (const m of modes.filter((x) => x.proc === proc)) {
             const x = sums.get(m.key)!;
             // The app's cases against the bare HTTP floor (the goal), and against the raw-SQL floor too.
             const isApp = m.variant === 'distinct' || m.variant === 'pool';
-            const against = isApp ? bareFloor : m.variant === 'bare' ? floor : null;
+            const against = isApp || m.variant === 'calls' ? bareFloor : m.variant === 'bare' ? floor : null;
             const ratio = against === null ? null : x.throughput / against;
             const c: CaseReport = {
               case: m.label,
@@ -215,8 +225,8 @@ const http: Benchmark = {
         const fixedRate = envInt('BENCH_PACED_RATE', 0);
         const rate = fixedRate || Math.max(1, Math.round(peak * GOALS.pacedShare));
         const pacing = fixedRate ? `a fixed ${rate}/s (BENCH_PACED_RATE)` : `50% of peak (${rate}/s)`;
-        const paced = async (target: ServerProcess | BareServer, what: string) => {
-          const poster = new JsonPoster(target.url, { authorization: `Bearer ${apiKey}` }, 512);
+        const paced = async (target: ServerProcess | BareServer, what: string, extraHeaders: Record<string, string> = {}) => {
+          const poster = new JsonPoster(target.url, { authorization: `Bearer ${apiKey}`, ...extraHeaders }, 512);
           const op = proc === 'consume' ? consumeHttpOp(poster, allowance, 'user_credits') : enhanceHttpOp(poster, allowance, inputImageUrl, PROVIDER, 'user_credits');
           const cpu0 = treeCpuMs(target.child.pid);
           const rss = sampleRss(target.child.pid);
@@ -234,11 +244,10 @@ const http: Benchmark = {
           return { run, lat, rssMb };
         };
         const bareRun = await paced(bareSrv, 'bare floor');
+        const callsLabel = labels[proc].calls;
+        const callsRun = callsLabel ? [[callsLabel, await paced(bareSrv, "bare floor + the provider's calls", { 'x-bare-calls': '1' }), false] as const] : [];
         const appRun = await paced(srv, 'app');
-        for (const [label, { run, lat, rssMb }, isApp] of [
-          [labels[proc].bare, bareRun, false],
-          [labels[proc].distinct, appRun, true],
-        ] as const) {
+        for (const [label, { run, lat, rssMb }, isApp] of [[labels[proc].bare, bareRun, false] as const, ...callsRun, [labels[proc].distinct, appRun, true] as const]) {
           cases.push({
             case: `${label}, open loop at ${pacing}`,
             clients: null,

@@ -69,8 +69,10 @@ const drawSql = appStatement((v) => freeStripeDrawSql(v.provider, 1, v.start as 
  * first provider's pool drawn from a free stripe, open-enhancement); the call record; then the
  * settlement (one statement: the claim's row lock, the capture, the stored result and its webhook
  * event). When the opening found no free stripe, the draw follows as drawFromPool's.
+ * `callProvider`, when given, is the provider's calls (a diagnostic floor): made where the gateway
+ * makes them, after the draw and before the call record, its answer the result's output URL.
  */
-export async function enhanceStatements(sql: Sql, userId: string, provider: string): Promise<Record<string, string>> {
+export async function enhanceStatements(sql: Sql, userId: string, provider: string, callProvider?: () => Promise<string>): Promise<Record<string, string>> {
   const key = nextKey('efloor');
   const [claim] = await claimSql(sql, { key, hash: HASH, userId });
   if (!claim) throw new Error('enhance floor: key reused');
@@ -95,8 +97,9 @@ export async function enhanceStatements(sql: Sql, userId: string, provider: stri
     [hit] = await drawSql(sql, { provider, start: String(Math.floor(Math.random() * 4096)), reservationId });
   }
   if (!hit) throw new Error(`enhance floor: no free stripe in ${FREE_STRIPE_TRIES} tries`);
+  const outputUrl = callProvider ? await callProvider() : 'http://127.0.0.1/files/bench-1.png';
   await callRecordSql(sql, { provider, requestId, reservationId, outcome: 'success', latencyMs: '3', providerRequestId: 'bench-1' });
-  const result = { status: 'enhanced', provider, outputUrl: 'http://127.0.0.1/files/bench-1.png', costUsd: hit.cost as string, creditSource: 'user_credits' };
+  const result = { status: 'enhanced', provider, outputUrl, costUsd: hit.cost as string, creditSource: 'user_credits' };
   const [settled] = await settleSql(sql, { id: claim.id as string, reservationId, provider, requestId: 'bench-1', cost: hit.cost as string, result: JSON.stringify(result) });
   if (!settled) throw new Error('enhance floor: settlement refused');
   return result;
