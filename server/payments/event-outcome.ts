@@ -20,6 +20,16 @@ export type EventOutcome = {
 
 export const ignored = (reason: string, extra: Omit<EventOutcome, 'outcome' | 'reason'> = {}): EventOutcome => ({ outcome: 'ignored', reason, ...extra });
 
+/**
+ * An event Creditdesk must act on but cannot yet: a paid credit pack whose user does not exist yet
+ * (ADR 021). Thrown, not returned, so its effects roll back and its row is recorded `failed` with
+ * this message: Stripe is answered 500 and sends it again (for up to three days), and an admin may
+ * retry it from the Payments page, either way once the user exists.
+ */
+export class NotYetApplicable extends Error {
+  override name = 'NotYetApplicable';
+}
+
 export const idOf = (ref: string | { id: string } | null | undefined): string | null => (typeof ref === 'string' ? ref : (ref?.id ?? null));
 
 export type FoundUser = { userId: string } | { userId: null; reason: string };

@@ -4,9 +4,9 @@ import { auditLog } from '../auth/tables';
 import { creditGrants } from '../ledger/tables';
 import { signedInCaller, uniqueId } from '../test/harness';
 import { balanceRow, expectLedgerClean, reasonOf } from '../test/ledger-helpers';
-import { checkoutEvent, postStripe } from '../test/stripe-events';
+import { checkoutEvent, newCustomerId, postStripe } from '../test/stripe-events';
 import { startStripeServer, type StripeServer } from '../test/stripe-server';
-import { stripeEvents } from './tables';
+import { stripeEvents, stripePackGrants } from './tables';
 
 let server: StripeServer;
 let base: string;
@@ -144,5 +144,51 @@ describe('[PAYMENTS] retrying a failed Stripe event', () => {
       .limit(1);
     expect(await reasonOf(admin.admin.payments.events.retry({ id: String(refusal!.id) }))).toBe('CONFLICT');
     await pack.heal();
+  });
+});
+
+describe('[PAYMENTS] a paid credit pack whose user cannot be found yet', () => {
+  it('[PAYMENTS] a paid pack checkout naming a creditdesk user that does not exist yet is recorded failed (500, Stripe retries) and granted once, by Stripe’s redelivery or an admin’s retry, after the user exists', async () => {
+    const priceId = `price_${uniqueId('later').replace(/-/g, '_')}`;
+    await admin.admin.payments.prices.upsert({ priceId, kind: 'pack', credits: 6 });
+
+    // Stripe's redelivery after the product app created the user.
+    const byStripe = uniqueId('later');
+    const early = checkoutEvent({ userId: byStripe, priceId });
+    const first = await postStripe(base, early);
+    expect(first.status).toBe(500);
+    expect(await rowOf(early.id)).toMatchObject({
+      outcome: 'failed',
+      attempts: 1,
+      error: `unknown user: metadata.creditdesk_user_id names ${byStripe}, which does not exist; the paid pack ${priceId} is granted once the user exists (Stripe's next delivery or an admin's retry)`,
+    });
+    expect(await db().select().from(stripePackGrants).where(eq(stripePackGrants.eventId, early.id))).toHaveLength(0);
+    await users.users.upsert({ userId: byStripe, tier: 'free' });
+    expect(await postStripe(base, early)).toMatchObject({ status: 200, body: { outcome: 'processed' } });
+    expect(await rowOf(early.id)).toMatchObject({ outcome: 'processed', attempts: 2, error: null, userId: byStripe, creditsDelta: 6 });
+    expect((await balanceRow(db(), byStripe)).bonus).toBe(6);
+    expect(await postStripe(base, early)).toMatchObject({ status: 200, body: { duplicate: true } });
+
+    // An admin's retry, once Stripe has given up: still missing, it stays failed; then granted once.
+    const byAdmin = uniqueId('later');
+    const late = checkoutEvent({ userId: byAdmin, priceId });
+    expect((await postStripe(base, late)).status).toBe(500);
+    const id = String((await rowOf(late.id)).id);
+    expect(await admin.admin.payments.events.retry({ id })).toMatchObject({ outcome: 'failed', attempts: 2, error: expect.stringContaining(`names ${byAdmin}, which does not exist`) });
+    await users.users.upsert({ userId: byAdmin, tier: 'free' });
+    expect(await admin.admin.payments.events.retry({ id })).toMatchObject({ outcome: 'processed', attempts: 3, userId: byAdmin, creditsDelta: 6 });
+    expect((await balanceRow(db(), byAdmin)).bonus).toBe(6);
+    expect(await grantsOf(byAdmin)).toHaveLength(1);
+    expect(await reasonOf(admin.admin.payments.events.retry({ id }))).toBe('CONFLICT');
+
+    // A paid pack from a customer nobody is linked to yet, without metadata: failed until users.upsert links it.
+    const customer = newCustomerId();
+    const unlinked = checkoutEvent({ customer, priceId });
+    expect((await postStripe(base, unlinked)).status).toBe(500);
+    expect((await rowOf(unlinked.id)).error).toMatch(/^unknown customer: no user is linked to cus_/);
+    const linked = uniqueId('linked');
+    await users.users.upsert({ userId: linked, tier: 'free', stripeCustomerId: customer });
+    expect(await admin.admin.payments.events.retry({ id: String((await rowOf(unlinked.id)).id) })).toMatchObject({ outcome: 'processed', userId: linked, creditsDelta: 6 });
+    expect((await balanceRow(db(), linked)).bonus).toBe(6);
   });
 });

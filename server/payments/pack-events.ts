@@ -10,7 +10,7 @@ import { creditTransactions } from '../ledger/tables';
 import { lockCredits } from '../ledger/user-credits';
 import { findPrice } from './prices';
 import { stripeEvents, stripePackGrants } from './tables';
-import { findUser, idOf, ignored, stripeActor, type EventOutcome } from './event-outcome';
+import { findUser, idOf, ignored, NotYetApplicable, stripeActor, type EventOutcome } from './event-outcome';
 
 /**
  * Serialises the events of one payment: the checkout that grants its pack, and the refunds and
@@ -71,7 +71,9 @@ export async function applyCheckout(tx: DbOrTx, event: Stripe.Event, session: St
   const price = await findPrice(tx, priceId);
   if (!price || price.kind !== 'pack' || !price.credits) return ignored(`unknown price: ${priceId} is not mapped to a credit pack`, { objectId });
   const found = await findUser(tx, session.customer, session.metadata);
-  if (found.userId === null) return ignored(found.reason, { objectId });
+  // Paid for a Creditdesk pack, so the money was taken: never ignored (200 would end Stripe's
+  // deliveries and admins retry only failed events), but failed until the user exists (ADR 021).
+  if (found.userId === null) throw new NotYetApplicable(`${found.reason}; the paid pack ${priceId} is granted once the user exists (Stripe's next delivery or an admin's retry)`);
   const userId = found.userId;
   const paymentIntentId = idOf(session.payment_intent);
   if (paymentIntentId) await lockPayment(tx, paymentIntentId);
