@@ -4,6 +4,7 @@ import { expireGrants } from '../ledger/grant-expiry';
 import { allocateMonthlyCredits } from '../ledger/monthly-reset';
 import { expireReservations } from '../ledger/release-reservation';
 import { providerNameSchema } from '../../shared/pools';
+import { requestDueRefills } from '../pools/auto-refill';
 import { checkProviderBalances } from '../pools/provider-balance-check';
 import { processApprovedRefills } from '../pools/refill-purchase';
 import { defineJob, type JobDefinition } from './job-definition';
@@ -43,11 +44,15 @@ export const coreJobs: JobDefinition[] = [
   }),
   defineJob({
     name: 'auto-refill',
-    description: 'Buys approved refills through the http billing adapter and settles unknown outcomes (enqueued on demand for one pool).',
+    description:
+      'Asks for the refill of every pool at or below its threshold that has none open (past its backoff, within the budget or waiting for approval), then buys approved refills through the http billing adapter and settles unknown outcomes (enqueued on demand for one pool).',
     schedule: '*/5 * * * *',
     payload: z.object({ provider: providerNameSchema.optional() }).strict(),
     attempts: 3,
-    run: async (deps, payload) => ({ processed: await processApprovedRefills(deps.dbHandle.db, deps, payload.provider) }),
+    run: async (deps, payload) => ({
+      requested: (await requestDueRefills(deps.dbHandle.db, payload.provider)).length,
+      processed: await processApprovedRefills(deps.dbHandle.db, deps, payload.provider),
+    }),
   }),
   defineJob({
     name: 'provider-balance-check',

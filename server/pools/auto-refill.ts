@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { recordAlert } from '../alerts/alert-sink';
 import type { DbOrTx } from '../db/client';
-import { col, queryOne } from '../db/rows';
+import { inTransaction } from '../db/in-transaction';
+import { col, queryOne, queryRows } from '../db/rows';
 import { checkBudget, lockBudget } from './budget';
 import { kickRefill } from './refill-kicks';
 import { usdText } from '../../shared/wording';
@@ -66,6 +67,52 @@ export async function requestAutoRefill(db: DbOrTx, provider: string, total: num
   if (status === 'approved') await kickRefill(db, provider);
   else await alertAwaitingApproval(db, { provider, amount, id, overBudget: note });
   return id;
+}
+
+const dueRefillRow = z.object({ provider: col.text, total: col.integer });
+
+/**
+ * The pools that should have an automatic refill open and have none, as a draw crossing the
+ * threshold would ask for one (draw.ts): at or below the effective threshold (or drawing on the
+ * emergency reserve), a refill amount above zero, not suspended, past the backoff, auto-refill not
+ * stopped, no automatic request pending, approved or of unknown outcome.
+ */
+const dueRefills = (provider?: string) => sql`
+  select p.provider, t.total::text as total
+  from credit_pools p
+  cross join lateral (
+    select coalesce(sum(s.balance), 0) as total, coalesce(sum(s.balance) filter (where s.stripe >= 0), 0) as ordinary
+    from credit_pool_stripes s where s.provider = p.provider) t
+  where p.status <> 'suspended' and p.auto_refill_stopped_at is null
+    and (p.refill_backoff_until is null or p.refill_backoff_until <= now())
+    and (t.total <= coalesce(p.auto_refill_threshold_percent * p.last_refill_amount / 100, p.auto_refill_threshold) or t.ordinary = 0)
+    and (case when p.refill_mode = 'top_up' then coalesce(p.refill_target_balance, 0) - t.total else p.auto_refill_amount end) > 0
+    and not exists (select 1 from credit_purchase_requests r where r.provider = p.provider and r.trigger = 'auto'
+                    and r.status in ('pending_manual_approval', 'approved', 'outcome_unknown'))
+    ${provider ? sql`and p.provider = ${provider}` : sql``}
+  order by p.provider`;
+
+/**
+ * The auto-refill job's threshold check: asks for the refill of every pool that is due one
+ * (dueRefills), whether or not anything draws it. Without it, an empty pool whose last refill was
+ * refused or rejected would never ask again: a draw that finds nothing asks for nothing, and the
+ * gateway skips a pool below one credit. One statement finds the due pools; each is then asked for
+ * through requestAutoRefill in a transaction of its own (the month's budget is checked under its
+ * lock one refill at a time, over budget or manual billing waits for approval with its alert), after
+ * checking again that it is still due. Safe to repeat and to run twice at once: the partial unique
+ * index keeps one open automatic refill per pool. Returns the requests created.
+ */
+export async function requestDueRefills(db: DbOrTx, provider?: string): Promise<number[]> {
+  const due = await queryRows(db, dueRefillRow, dueRefills(provider));
+  const created: number[] = [];
+  for (const pool of due) {
+    const id = await inTransaction(db, async (tx) => {
+      const still = await queryOne(tx, dueRefillRow, dueRefills(pool.provider));
+      return still ? requestAutoRefill(tx, still.provider, still.total) : null;
+    });
+    if (id !== null) created.push(id);
+  }
+  return created;
 }
 
 /** A refill that waits for an admin says so: over the budget, or a pool that is bought by hand. */
