@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRow, queryOne } from '../db/rows';
 import { InProcessRunner } from '../jobs/in-process-runner';
 import { enqueueSubmitted } from '../jobs/enhance-jobs';
 import { drawFromPool, poolTotal } from '../pools/draw';
@@ -11,7 +12,8 @@ import { configureProviders } from '../test/provider-helpers';
 import { waitFor } from '../test/wait';
 import { submitEnhancement } from './async-enhancement';
 import { finaliseEnhancement } from './finalise';
-import { processSubmittedEnhancement, type StoredAttempt } from './async-worker';
+import { hashToken, processSubmittedEnhancement, type StoredAttempt } from './async-worker';
+import { settleFromCallback } from './callbacks';
 import { enhancementRequests } from './tables';
 import { enhanceInputSchema } from '../../shared/enhance';
 
@@ -31,19 +33,24 @@ afterAll(async () => {
 });
 
 const db = () => env.deps.dbHandle.db;
-/** Makes the database refuse updates of one enhancement's row that match `when` (the trigger's condition) while `run` runs. */
-async function refusingRowUpdates<T>(id: number, when: string, run: () => Promise<T>): Promise<T> {
-  const fn = `refuse_row_${id}_${Math.floor(Math.random() * 1e9)}`;
+/** Makes the database refuse `op` on `table` for rows that match `when` (the trigger's condition) while `run` runs. */
+async function refusingWrites<T>(table: string, op: 'insert' | 'update', when: string, run: () => Promise<T>): Promise<T> {
+  const fn = `refuse_${op}_${Math.floor(Math.random() * 1e9)}`;
   await db().execute(
-    sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'row update refused in this test'; end $$;
-      create trigger ${fn} before update on enhancement_requests for each row when (new.id = ${id} and (${when})) execute function ${fn}();`),
+    sql.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception '${op} on ${table} refused in this test'; end $$;
+      create trigger ${fn} before ${op} on ${table} for each row when (${when}) execute function ${fn}();`),
   );
   try {
     return await run();
   } finally {
-    await db().execute(sql.raw(`drop trigger ${fn} on enhancement_requests; drop function ${fn}();`));
+    await db().execute(sql.raw(`drop trigger ${fn} on ${table}; drop function ${fn}();`));
   }
 }
+/** Makes the database refuse updates of one enhancement's row that match `when` (the trigger's condition) while `run` runs. */
+const refusingRowUpdates = <T>(id: number, when: string, run: () => Promise<T>) => refusingWrites('enhancement_requests', 'update', `new.id = ${id} and (${when})`, run);
+/** Makes the database refuse every refund to `provider`'s pool while `run` runs. */
+const refusingPoolRefunds = <T>(provider: string, run: () => Promise<T>) =>
+  refusingWrites('credit_pool_transactions', 'insert', `new.provider = '${provider}' and new.transaction_type = 'refund'`, run);
 /** A plus user's enhancement submitted and committed but not enqueued: the state a job finds. */
 async function submitUnqueued() {
   const userId = await newUser(db(), 'plus');
@@ -67,6 +74,25 @@ async function leaveTaskBehind(enhancementId: string, provider: string) {
     .where(eq(enhancementRequests.id, row.id));
   return row;
 }
+/** Holds `table` locked against every reader (the lock PostgreSQL queues them behind) until the returned release is called. */
+async function lockingTable(table: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const held = db().transaction(async (tx) => {
+    await tx.execute(sql.raw(`lock table ${table} in access exclusive mode`));
+    locked();
+    await released;
+  });
+  await Promise.race([isLocked, held]);
+  return async () => {
+    release();
+    await held;
+  };
+}
+/** Whether a statement that reads `like` is waiting for a lock. */
+const waitingOnLock = async (like: string) => (await queryOne(db(), countRow, sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like ${like}`))!.n > 0;
 const rowOf = async (enhancementId: string) => (await db().select().from(enhancementRequests).where(eq(enhancementRequests.enhancementId, enhancementId)))[0]!;
 
 describe('[ASYNC] without Redis the in-process runner does the submitted work', () => {
@@ -156,6 +182,75 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
     // The job's retry draws afresh and is served: one draw stands.
     expect(await processSubmittedEnhancement(env.deps.gateway, enhancementId)).toBe('settled: enhanced');
     expect(await poolTotal(db(), name)).toBe(99);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9, consumed: 1 });
+    await expectReconciled(db());
+  });
+
+  it('[LEDGER] a worker that dies right after its pool draw leaves no draw behind: the draw and its record on the row commit together', async () => {
+    const f = await startFakeProvider('fal');
+    fakes.push(f);
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+    const { userId, enhancementId } = await submitUnqueued();
+    const row = await rowOf(enhancementId);
+    // What a crash just after the draw leaves: nothing the worker would do next happens, neither the
+    // draw recorded on the row nor (a process that is gone) any giving back of it.
+    await refusingPoolRefunds(name, () =>
+      refusingRowUpdates(row.id, 'old.provider_task is null and new.provider_task is not null', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow()),
+    );
+    expect(f.requests).toHaveLength(0);
+    expect((await rowOf(enhancementId)).providerTask).toBeNull();
+    // No draw recorded on the row: none stands in the pool.
+    expect(await poolTotal(db(), name)).toBe(100);
+    // The worker taking the work over draws (once) and is served: one draw stands.
+    expect(await processSubmittedEnhancement(env.deps.gateway, enhancementId)).toBe('settled: enhanced');
+    expect(await poolTotal(db(), name)).toBe(99);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9, consumed: 1 });
+    await expectReconciled(db());
+  });
+
+  it('[LEDGER] a callback for a task whose draw the worker refunded settles nothing, though it passed its token check before the refund', async () => {
+    const [kf, ff] = [await startFakeProvider('kie'), await startFakeProvider('fal')];
+    fakes.push(kf, ff);
+    // The kie task fails when it is polled (after a while: the callback gets in first); fal serves.
+    kf.state.behaviour = 'error500';
+    kf.state.delayMs = 1500;
+    ff.state.delayMs = 200;
+    const [kie, fal] = [uniqueId('kie').toLowerCase(), uniqueId('fal').toLowerCase()];
+    await configureProviders(env.deps, [
+      { name: kie, kind: 'kie', baseUrl: kf.url, timeoutMs: 10_000 },
+      { name: fal, kind: 'fal', baseUrl: ff.url, timeoutMs: 10_000 },
+    ]);
+    const { userId, enhancementId } = await submitUnqueued();
+    const row = await leaveTaskBehind(enhancementId, kie);
+    const token = 'the-kie-attempts-token';
+    await db()
+      .update(enhancementRequests)
+      .set({ callbackTokenHash: hashToken(token) })
+      .where(eq(enhancementRequests.id, row.id));
+
+    // A worker takes the work over and polls the kie task.
+    const working = processSubmittedEnhancement(env.deps.gateway, enhancementId);
+    await waitFor(() => kf.requests.length > 0, { intervalMs: 10, what: 'the kie task to be polled' });
+    // Kie reports the task done: the callback passes its token check, then is held before it settles.
+    const release = await lockingTable('api_providers');
+    let callback: ReturnType<typeof settleFromCallback>;
+    try {
+      const body = { code: 200, msg: 'done', data: { taskId: 'kie-left-behind', state: 'success', resultJson: JSON.stringify({ resultUrls: [`${kf.url}/files/output.png`] }), failMsg: '' } };
+      callback = settleFromCallback(env.deps.gateway, { provider: kie, enhancementId, token, body });
+      await waitFor(() => waitingOnLock('%from api_providers where name%'), { intervalMs: 10, what: 'the callback to pass its token check' });
+      // Meanwhile the poll fails: the kie draw is refunded (the row forgets the task) and fal is drawn.
+      await waitFor(async () => ((await rowOf(enhancementId)).providerTask as StoredAttempt | null)?.provider === fal, { intervalMs: 10, what: 'the next attempt' });
+      expect(await poolTotal(db(), kie)).toBe(100);
+    } finally {
+      await release();
+    }
+    // The row no longer holds the kie task: its callback settles nothing.
+    expect(await callback).toEqual({ status: 409, detail: 'not the attempt in flight' });
+    expect(await working).toBe('settled: enhanced');
+    expect((await rowOf(enhancementId)).result).toMatchObject({ status: 'enhanced', provider: fal });
+    expect(await poolTotal(db(), kie)).toBe(100);
+    expect(await poolTotal(db(), fal)).toBe(99);
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 9, consumed: 1 });
     await expectReconciled(db());
   });

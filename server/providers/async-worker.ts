@@ -131,9 +131,9 @@ async function work(deps: GatewayDeps, row: Row, settled: AbortSignal): Promise<
       // A resumed task was given the earlier worker's URL; that one's token hash stays on the row.
       callbackUrl: resumed ? null : callbackUrl,
       resumed: resumed ? { costUsd: resumed.costUsd, task: resumed.task } : null,
-      onDrawn: async (costUsd) => {
+      onDrawn: async (db, costUsd) => {
         const stored: StoredAttempt = { provider: provider.name, costUsd, task: null };
-        await deps.db
+        await db
           .update(enhancementRequests)
           .set({ providerTask: stored, callbackTokenHash: hashToken(token) })
           .where(eq(enhancementRequests.id, row.id));

@@ -55,8 +55,12 @@ export type AsyncAttempt = {
   callbackUrl: string | null;
   /** Begun by a worker that is gone: its pool draw stands (cost), and its task, when one was submitted, is polled. */
   resumed: { costUsd: string | null; task: ProviderTask | null } | null;
-  /** Called with the draw's cost before the provider is called, so a restart never draws again. */
-  onDrawn: (costUsd: string | null) => Promise<void>;
+  /**
+   * Records the draw's cost on the row before the provider is called, so a restart never draws
+   * again. Given the draw's own transaction when there is a draw: the two commit together, so no
+   * crash can leave a draw the row does not know of (and that a worker taking over would never refund).
+   */
+  onDrawn: (db: DbOrTx, costUsd: string | null) => Promise<void>;
   /**
    * Called first in the transaction that refunds the draw, under the row's lock (the lock a
    * settlement takes): the row forgets the task in the same commit, so a worker taking the work over
@@ -100,6 +104,24 @@ async function admitAndTake(deps: AttemptDeps, row: CandidateRow): Promise<{ adm
   if (await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)) return { admission };
   await deps.breaker.onNeutral(row.name, admission);
   return { refused: 'rate limit reached' };
+}
+
+/**
+ * The attempt's pool draw. Not in a transaction of ours for enhance.run: the common draw is one
+ * statement, and drawFromPool opens one when it needs more. Submitted work (async) draws in the
+ * transaction that records the draw on its row: a crash between two commits would leave a draw that
+ * no worker knows of, drawn again by the one taking over and never refunded. A record that fails
+ * rolls the draw back with it.
+ */
+async function drawRecorded(deps: AttemptDeps, provider: string, ctx: AttemptContext): Promise<PoolDraw | null> {
+  const ref = { reservationId: ctx.reservationId };
+  const onDrawn = ctx.async?.onDrawn;
+  if (!onDrawn) return drawFromPool(deps.db, provider, 1, ref);
+  return deps.db.transaction(async (tx) => {
+    const drawn = await drawFromPool(tx, provider, 1, ref);
+    if (drawn) await onDrawn(tx, drawn.costUsd);
+    return drawn;
+  });
 }
 
 /**
@@ -149,8 +171,7 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
       admission = taken.admission;
     }
     if (paysFromPool && !drawn) {
-      // Not in a transaction of ours: the common draw is one statement, and drawFromPool opens one when it needs more.
-      drawn = await drawFromPool(deps.db, row.name, 1, { reservationId: ctx.reservationId }).catch(async (err: unknown) => {
+      drawn = await drawRecorded(deps, row.name, ctx).catch(async (err: unknown) => {
         await handBack();
         throw err;
       });
@@ -158,16 +179,18 @@ export async function attemptProvider(deps: AttemptDeps, row: CandidateRow, ctx:
         await handBack();
         return skip('its credit pool cannot pay');
       }
+    } else if (ctx.async) {
+      // Nothing drawn here (a local provider, or a draw made before this attempt): recorded alone.
+      await ctx.async.onDrawn(deps.db, drawn?.costUsd ?? null).catch(async (err: unknown) => {
+        // Not recorded on the row, a worker taking the work over would draw again: a draw goes back
+        // now, and nothing is called for it.
+        await handBack();
+        await refund('the draw could not be recorded').catch((e: unknown) =>
+          deps.log.error({ err: e, provider: row.name, reservationId: ctx.reservationId }, 'refunding an unrecorded pool draw failed'),
+        );
+        throw err;
+      });
     }
-    await ctx.async?.onDrawn(drawn?.costUsd ?? null).catch(async (err: unknown) => {
-      // Not recorded on the row, a worker taking the work over would draw again: this draw goes back
-      // now, and nothing is called for it.
-      await handBack();
-      await refund('the draw could not be recorded').catch((e: unknown) =>
-        deps.log.error({ err: e, provider: row.name, reservationId: ctx.reservationId }, 'refunding an unrecorded pool draw failed'),
-      );
-      throw err;
-    });
   }
 
   // One deadline for the call and its retry: the hold was sized from the providers' timeouts. An

@@ -6,6 +6,7 @@ import { enhanceInputSchema } from '../../shared/enhance';
 import { queryRows } from '../db/rows';
 import { creditReservations } from '../ledger/tables';
 import { hashToken, type StoredAttempt } from './async-worker';
+import { OPEN_STATUSES } from './enhancement-claims';
 import { finaliseEnhancement } from './finalise';
 import type { GatewayDeps } from './gateway';
 import { recordCall } from './provider-calls';
@@ -39,9 +40,11 @@ async function recordedAttempt(deps: GatewayDeps, id: number, attempt: StoredAtt
 /**
  * `POST /callbacks/:provider/:enhancementId?token=…`: a provider reports a task of submitted work.
  * Only the attempt in flight can be settled, by its own per-attempt token (stored hashed, compared in
- * constant time); an unknown or settled enhancement, a wrong token, another provider or another task
- * changes nothing. A success settles through finaliseEnhancement (the poll racing it then finds it
- * settled); a failure is left to the poll, which refunds the pool and tries the next provider.
+ * constant time), checked again under the row's lock when it settles; an unknown or settled
+ * enhancement, a wrong token, another provider or another task (one the row no longer holds: its
+ * attempt failed and its draw was refunded) changes nothing. A success settles through
+ * finaliseEnhancement (the poll racing it then finds it settled); a failure is left to the poll,
+ * which refunds the pool and tries the next provider.
  */
 export async function settleFromCallback(deps: GatewayDeps, p: { provider: string; enhancementId: string; token: string | undefined; body: unknown }): Promise<CallbackAnswer> {
   if (!UUID.test(p.enhancementId)) return { status: 404, detail: 'unknown enhancement' };
@@ -65,12 +68,28 @@ export async function settleFromCallback(deps: GatewayDeps, p: { provider: strin
   if (state.state !== 'done') return { status: 202, detail: 'noted; the poll settles it' };
 
   const [hold] = await deps.db.select({ source: creditReservations.source }).from(creditReservations).where(eq(creditReservations.id, row.reservationId));
-  const done = await finaliseEnhancement(
-    deps,
-    { claimId: row.id, input: enhanceInputSchema.parse(row.input), image: null, hold: { reservationId: row.reservationId, source: (hold?.source ?? 'user_credits') as CreditSource } },
-    { kind: 'served', provider: attempt.provider, outputUrl: state.outputUrl, providerRequestId: attempt.task.taskId, requestId: row.enhancementId, costUsd: attempt.costUsd ?? '0.000000' },
-  );
-  if (!done.settledNow) return { status: 200, detail: 'already settled' };
+  const { task } = attempt;
+  const reservationId = row.reservationId;
+  const done = await deps.db.transaction(async (tx) => {
+    // Checked again under the row's lock, the lock the worker's refund takes: since the checks above
+    // the attempt may have failed, its draw been refunded and the row forgotten its task (or moved on
+    // to the next provider's). Settled then, the capture would be paid with a draw the pool got back.
+    const [locked] = await tx
+      .select({ status: enhancementRequests.status, callbackTokenHash: enhancementRequests.callbackTokenHash, providerTask: enhancementRequests.providerTask })
+      .from(enhancementRequests)
+      .where(eq(enhancementRequests.id, row.id))
+      .for('update');
+    if (!locked || !OPEN_STATUSES.includes(locked.status)) return 'settled' as const;
+    const held = locked.providerTask as StoredAttempt | null;
+    if (!tokenMatches(p.token, locked.callbackTokenHash) || held?.provider !== attempt.provider || held.task?.taskId !== task.taskId) return 'superseded' as const;
+    return finaliseEnhancement(
+      { ...deps, db: tx },
+      { claimId: row.id, input: enhanceInputSchema.parse(row.input), image: null, hold: { reservationId, source: (hold?.source ?? 'user_credits') as CreditSource } },
+      { kind: 'served', provider: held.provider, outputUrl: state.outputUrl, providerRequestId: task.taskId, requestId: row.enhancementId, costUsd: held.costUsd ?? '0.000000' },
+    );
+  });
+  if (done === 'superseded') return { status: 409, detail: 'not the attempt in flight' };
+  if (done === 'settled' || !done.settledNow) return { status: 200, detail: 'already settled' };
   await recordCall(deps.db, { provider: attempt.provider, requestId: row.enhancementId, reservationId: row.reservationId, outcome: 'success', providerRequestId: attempt.task.taskId }).catch(
     (err: unknown) => deps.log.error({ err, enhancementId: row.enhancementId }, 'recording a served provider callback failed'),
   );

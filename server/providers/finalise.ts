@@ -4,7 +4,8 @@ import type { CreditSource } from '../../shared/credits';
 import type { EnhanceInput, EnhanceResult } from '../../shared/enhance';
 import type { EnhancementFailure } from '../../shared/enhance-async';
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { DbOrTx } from '../db/client';
+import { inTransaction } from '../db/in-transaction';
 import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
 import { captureReservation } from '../ledger/capture-reservation';
@@ -41,7 +42,7 @@ const lockedRow = z.object({ status: col.text, result: col.json });
  * misses it changed nothing, and the transaction below settles it or says why it cannot.
  */
 export async function finaliseEnhancement(
-  deps: { db: Db; media: MediaStore; log: Logger },
+  deps: { db: DbOrTx; media: MediaStore; log: Logger },
   e: { claimId: number; input: EnhanceInput; image: InputImage | null; hold: { reservationId: string; source: CreditSource } | null },
   outcome: Settlement,
 ): Promise<Finalised> {
@@ -56,7 +57,8 @@ export async function finaliseEnhancement(
     }
     // Nothing was changed: the transaction below finds out why (settled elsewhere, or a hold that cannot be captured).
   }
-  const finalised = await deps.db.transaction(async (tx): Promise<Finalised> => {
+  // In a caller's transaction (a callback's, which holds the row's lock already) it runs in that one.
+  const finalised = await inTransaction(deps.db, async (tx): Promise<Finalised> => {
     const row = await queryOne(tx, lockedRow, lockRequestStatement({ id: e.claimId }));
     if (!row || !OPEN_STATUSES.includes(row.status)) return { result: row?.result as EnhanceResult | EnhancementFailure, settledNow: false };
 
