@@ -63,6 +63,15 @@ async function submitUnqueued() {
   );
   return { userId, enhancementId };
 }
+/** One fal provider of its own (a fake on 127.0.0.1) and work submitted for it, not enqueued. */
+async function falWork() {
+  const f = await startFakeProvider('fal');
+  fakes.push(f);
+  const name = uniqueId('fal').toLowerCase();
+  await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
+  const { userId, enhancementId } = await submitUnqueued();
+  return { f, name, userId, enhancementId, row: await rowOf(enhancementId) };
+}
 /** The state a worker killed mid-task leaves: `provider`'s pool drawn, its task recorded, the lease run out. */
 async function leaveTaskBehind(enhancementId: string, provider: string) {
   const row = await rowOf(enhancementId);
@@ -151,13 +160,8 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
   });
 
   it('[LEDGER] a failed attempt whose failure could not be recorded after its refund: the retry neither refunds it again nor calls on the refunded draw', async () => {
-    const f = await startFakeProvider('fal');
-    fakes.push(f);
+    const { f, name, userId, enhancementId, row } = await falWork();
     f.state.behaviour = 'error500';
-    const name = uniqueId('fal').toLowerCase();
-    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const { userId, enhancementId } = await submitUnqueued();
-    const row = await rowOf(enhancementId);
     // The attempt fails and its draw is refunded; then recording the failure on the row fails.
     await refusingRowUpdates(row.id, 'new.failures is distinct from old.failures', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow());
     expect(await poolTotal(db(), name)).toBe(100);
@@ -169,12 +173,7 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
   });
 
   it('[LEDGER] an attempt whose draw could not be recorded on the row returns the draw before it fails', async () => {
-    const f = await startFakeProvider('fal');
-    fakes.push(f);
-    const name = uniqueId('fal').toLowerCase();
-    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const { userId, enhancementId } = await submitUnqueued();
-    const row = await rowOf(enhancementId);
+    const { f, name, userId, enhancementId, row } = await falWork();
     // The pool is drawn; persisting that draw on the row (before the provider is called) fails.
     await refusingRowUpdates(row.id, 'old.provider_task is null and new.provider_task is not null', () => expect(processSubmittedEnhancement(env.deps.gateway, enhancementId)).rejects.toThrow());
     expect(f.requests).toHaveLength(0);
@@ -187,12 +186,7 @@ describe('[ASYNC] without Redis the in-process runner does the submitted work', 
   });
 
   it('[LEDGER] a worker that dies right after its pool draw leaves no draw behind: the draw and its record on the row commit together', async () => {
-    const f = await startFakeProvider('fal');
-    fakes.push(f);
-    const name = uniqueId('fal').toLowerCase();
-    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url }]);
-    const { userId, enhancementId } = await submitUnqueued();
-    const row = await rowOf(enhancementId);
+    const { f, name, userId, enhancementId, row } = await falWork();
     // What a crash just after the draw leaves: nothing the worker would do next happens, neither the
     // draw recorded on the row nor (a process that is gone) any giving back of it.
     await refusingPoolRefunds(name, () =>
