@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DomainError } from '../errors';
 
@@ -14,6 +15,21 @@ export type ThrottleKey = { scope: string; subject: string; address: string };
 export type AttemptOutcome = { ok: true } | { ok: false; remaining: number };
 
 type Counters = { bySubject: RateLimiterAbstract; byAddress: RateLimiterAbstract };
+
+/**
+ * What a caller's address is counted as: an IPv6 address by its /64 (one host or home is handed a
+ * whole /64, and can send each guess from another address in it), an IPv4-mapped IPv6 address as
+ * the IPv4 address it is; anything else as it is.
+ */
+export function addressKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  return `${(parsed as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
+}
 
 /**
  * Throttles guessing of secrets per subject and per address (an address gets four times the
@@ -33,11 +49,12 @@ export class LoginThrottle {
    */
   async attempt(key: ThrottleKey, check: () => Promise<boolean>): Promise<AttemptOutcome> {
     const { bySubject, byAddress } = this.countersFor(key.scope);
-    const taken = await Promise.allSettled([bySubject.consume(key.subject), byAddress.consume(key.address)]);
+    const address = addressKey(key.address);
+    const taken = await Promise.allSettled([bySubject.consume(key.subject), byAddress.consume(address)]);
     const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
     if (refused.length > 0) {
       // A refused guess is not checked: give back the point the other counter did take.
-      await Promise.all([taken[0].status === 'fulfilled' ? bySubject.reward(key.subject) : null, taken[1].status === 'fulfilled' ? byAddress.reward(key.address) : null]);
+      await Promise.all([taken[0].status === 'fulfilled' ? bySubject.reward(key.subject) : null, taken[1].status === 'fulfilled' ? byAddress.reward(address) : null]);
       const waits = refused.map((r) => {
         if (r.reason instanceof RateLimiterRes) return r.reason.msBeforeNext;
         throw r.reason;
@@ -49,19 +66,19 @@ export class LoginThrottle {
       ok = await check();
     } catch (err) {
       // A check that could not run was no failed guess.
-      await this.refund(bySubject, byAddress, key);
+      await this.refund(bySubject, byAddress, key.subject, address);
       throw err;
     }
     if (ok) {
-      await this.refund(bySubject, byAddress, key);
+      await this.refund(bySubject, byAddress, key.subject, address);
       return { ok: true };
     }
     const left = (taken as PromiseFulfilledResult<RateLimiterRes>[]).map((t) => t.value.remainingPoints);
     return { ok: false, remaining: Math.min(...left) };
   }
 
-  private async refund(bySubject: RateLimiterAbstract, byAddress: RateLimiterAbstract, key: ThrottleKey) {
-    await Promise.all([bySubject.reward(key.subject), byAddress.reward(key.address)]);
+  private async refund(bySubject: RateLimiterAbstract, byAddress: RateLimiterAbstract, subject: string, address: string) {
+    await Promise.all([bySubject.reward(subject), byAddress.reward(address)]);
   }
 
   private countersFor(scope: string): Counters {
