@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2026-11-24');
+// A calendar day: 2026-02-30 is shaped like one but is refused here, not by PostgreSQL later.
+const day = z.iso.date({ message: 'must be a calendar day such as 2026-11-24' });
 
 export const splitKeys = ['none', 'tier', 'provider', 'enhancementType', 'source'] as const;
 export const splitSchema = z.enum(splitKeys, { message: `split must be one of ${splitKeys.join(', ')}` });

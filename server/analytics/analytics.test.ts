@@ -160,6 +160,9 @@ describe('[ANALYTICS] usage API', () => {
     [{ from: '2023-01-01', to: '2026-10-09' }, 'none', /at most 2 years/],
     [{ from: '2026-10-01', to: '2026-10-09' }, 'country', /split/],
     [{ from: '10/01/2026', to: '2026-10-09' }, 'none', /range.from/],
+    // Shaped like a day, but no such day on the calendar: refused by the schema, not by PostgreSQL.
+    [{ from: '2026-02-30', to: '2026-03-05' }, 'none', /range.from.*calendar day/],
+    [{ from: '2026-02-01', to: '2026-02-31' }, 'provider', /range.to.*calendar day/],
   ])('bad input %j / %s is a BAD_REQUEST with a clear message', async (range, split, message) => {
     const { caller } = await signedInCaller(env.deps, 'analyst');
     const err = (await caller.admin.usage.trend({ range, split } as never).catch((e: unknown) => e)) as TRPCError;
