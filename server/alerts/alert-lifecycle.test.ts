@@ -271,7 +271,8 @@ describe('[ALERTS] Slack', () => {
     const { subject } = await raise('critical', 'pool_emergency_reserve', uniqueId('fal'), 'The <fal> pool draws its reserve & more');
     await runAlertDispatch(db(), deps());
     const [msg] = slackFor(subject);
-    expect(msg!.body.text).toBe(`[CRITICAL] pool_emergency_reserve: ${subject}: The <fal> pool draws its reserve & more`);
+    // The preview is read as mrkdwn too (Slack parses mentions in it): escaped as the message block is.
+    expect(msg!.body.text).toBe(`[CRITICAL] pool_emergency_reserve: ${subject}: The &lt;fal&gt; pool draws its reserve &amp; more`);
     const blocks = msg!.body.blocks as { type: string; text?: { type: string; text: string } }[];
     expect(blocks.map((b) => b.type)).toEqual(['header', 'section', 'context']);
     expect(blocks[0]!.text).toMatchObject({ type: 'plain_text', text: `:rotating_light: CRITICAL: pool_emergency_reserve: ${subject}` });

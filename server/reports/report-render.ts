@@ -1,4 +1,5 @@
 import type { ReportContent, ReportFigures } from '../../shared/reports';
+import { escapeSlackText } from '../alerts/channels/slack-text';
 import { CHART_CID } from './report-chart';
 
 export type RenderedReport = { title: string; text: string; slack: Record<string, unknown>; email: { subject: string; text: string; html: string } };
@@ -6,12 +7,6 @@ export type RenderedReport = { title: string; text: string; slack: Record<string
 const pct = (v: number | null) => (v === null ? '—' : `${(Math.round(v * 1000) / 10).toFixed(1)}%`);
 const usd = (v: string) => `$${Number(v).toFixed(2)}`;
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/**
- * Text in a Slack message: Slack reads `<…>` as markup (a link with any label, an @channel or @here
- * ping), and the report carries what end users chose (their emails), so `&`, `<` and `>` are sent
- * as the entities Slack shows as those characters.
- */
-const escapeSlack = (s: string) => s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 
 /** "+12%" against the period before; "new" when there was nothing before. */
 function trend(now: number, before: number): string {
@@ -73,12 +68,12 @@ export function renderReport(c: ReportContent, opts: { preview?: boolean } = {})
   const parts = sections(c);
   const text = [title, summary, ...parts.flatMap((s) => ['', s.heading, ...s.lines.map((l) => `  ${l}`)])].join('\n');
   const slack = {
-    text: escapeSlack(`${title}: ${summary}`),
+    text: escapeSlackText(`${title}: ${summary}`),
     blocks: [
       // plain_text is shown as it is: no markup is read in it.
       { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
-      { type: 'section', text: { type: 'mrkdwn', text: escapeSlack(summary) } },
-      ...parts.map((s) => ({ type: 'section', text: { type: 'mrkdwn', text: `*${s.heading}*\n${s.lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}`.slice(0, 3000) } })),
+      { type: 'section', text: { type: 'mrkdwn', text: escapeSlackText(summary) } },
+      ...parts.map((s) => ({ type: 'section', text: { type: 'mrkdwn', text: `*${s.heading}*\n${s.lines.map((l) => `• ${escapeSlackText(l)}`).join('\n')}`.slice(0, 3000) } })),
     ],
   };
   const html = [

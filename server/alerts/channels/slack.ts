@@ -1,6 +1,7 @@
 import type { AlertLevelName } from '../../../shared/alerts';
 import { alertTitle, ChannelError, noticeTag, noticeTime, type AlertChannel, type RoutedAlert } from './channel';
 import { postJson } from './http-post';
+import { escapeSlackText } from './slack-text';
 
 /** One emoji per level in the header, where attachments used to carry a colour; resolved is green. */
 const levelEmoji: Record<AlertLevelName, string> = {
@@ -10,11 +11,11 @@ const levelEmoji: Record<AlertLevelName, string> = {
   critical: ':rotating_light:',
 };
 
-/** Slack's mrkdwn treats &, < and > as control characters: an alert message must not open a link or mention. */
-const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** The line notifications and screen readers show: Slack uses the top-level `text` when blocks are present. */
-export const slackPreview = (alert: RoutedAlert) => `[${noticeTag(alert)}] ${alertTitle(alert)}: ${alert.message}`.slice(0, 3000);
+/**
+ * The line notifications and screen readers show: Slack uses the top-level `text` when blocks are
+ * present, and reads it as mrkdwn, so it is escaped as the message's block is.
+ */
+export const slackPreview = (alert: RoutedAlert) => escapeSlackText(`[${noticeTag(alert)}] ${alertTitle(alert)}: ${alert.message}`).slice(0, 3000);
 
 function blocks(alert: RoutedAlert) {
   const time = noticeTime(alert);
@@ -22,7 +23,7 @@ function blocks(alert: RoutedAlert) {
   return [
     // Header text is plain_text of at most 150 characters.
     { type: 'header', text: { type: 'plain_text', text: `${emoji} ${noticeTag(alert)}: ${alertTitle(alert)}`.slice(0, 150), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(alert.message).slice(0, 3000) } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeSlackText(alert.message).slice(0, 3000) } },
     {
       type: 'context',
       elements: [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReportContent } from '../../shared/reports';
 import { upsertUserInputSchema } from '../../shared/users';
+import { slackChannel } from '../alerts/channels/slack';
 import { renderReport } from '../reports/report-render';
 
 /**
@@ -54,5 +55,27 @@ describe('[REPORTS] a top user’s email cannot put markup into the Slack report
     expect(users).toContain('a&lt;!channel&gt;@x.example');
     // The email and the plain text keep the address as it is (the HTML escapes it its own way).
     expect(renderReport(content([ping])).text).toContain(ping);
+  });
+});
+
+describe('[ALERTS] an alert’s message cannot put markup into the Slack notification', () => {
+  it('the preview line (top-level text, read as mrkdwn) is escaped as the message block is', () => {
+    const alert = {
+      notice: 'firing' as const,
+      id: 1,
+      type: 'high_usage',
+      level: 'warning' as const,
+      subject: 'user_1',
+      message: `usage spike by ${ping} ${here}`,
+      metadata: {},
+      occurrences: 1,
+      lastSeenAt: new Date(),
+      resolvedAt: null,
+    };
+    const payload = slackChannel.buildPayload(alert) as { text: string; blocks: unknown[] };
+    const texts = JSON.stringify(payload);
+    expect(texts).not.toContain('<!channel>');
+    expect(texts).not.toContain('<!here>');
+    expect(payload.text).toContain('a&lt;!channel&gt;@x.example &lt;!here&gt;ops@x.example');
   });
 });
