@@ -101,7 +101,10 @@ describe('[IDEMPOTENCY] credits.consume', () => {
     const [balance, otherBalance] = [await balanceRow(db(), userId), await balanceRow(db(), otherUser)];
 
     expectConflict(await call('credits.consume', { userId, credits: 2, enhancementType: 'upscale', idempotencyKey }, owner.secret), [`"${dataOf<Consumed>(first).transactionId}"`, '"transactionId"']);
-    expectConflict(await call('credits.consume', { userId: otherUser, credits: 1, enhancementType: 'upscale', idempotencyKey }, owner.secret), [`"${dataOf<Consumed>(first).transactionId}"`, '"transactionId"']);
+    expectConflict(await call('credits.consume', { userId: otherUser, credits: 1, enhancementType: 'upscale', idempotencyKey }, owner.secret), [
+      `"${dataOf<Consumed>(first).transactionId}"`,
+      '"transactionId"',
+    ]);
     expect([await balanceRow(db(), userId), await balanceRow(db(), otherUser)]).toEqual([balance, otherBalance]);
     expect([await countEntries(db(), userId, 'consumption'), await countEntries(db(), otherUser, 'consumption')]).toEqual([1, 0]);
     await expectReconciled(db());

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../auth/audit';
 import { apiKeyCaller, createTestEnv, type TestEnv } from '../test/harness';
@@ -99,6 +100,50 @@ describe('[LEDGER] credits.consume', () => {
   it('an unknown user is refused with UNKNOWN_USER and nothing is written', async () => {
     expect(await reasonOf(consume('nobody-here'))).toBe('UNKNOWN_USER');
     expect(await db().select().from(creditTransactions).where(eq(creditTransactions.userId, 'nobody-here'))).toHaveLength(0);
+  });
+});
+
+describe('[LEDGER] an idempotency key belongs to the API key that first used it (ADR 029)', () => {
+  const consumeAs = (apiKeyId: string | undefined, userId: string, idempotencyKey: string) => consumeCredits(db(), { userId, credits: 1, enhancementType: 'lighting', idempotencyKey, apiKeyId });
+
+  it('two keys racing on one idempotency key: one charge, the winner replays its result, the other is refused', async () => {
+    const userId = await newUser(db(), 'pro');
+    const [a, b] = [randomUUID(), randomUUID()];
+    const k = key();
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const apiKeyId = i % 2 ? a : b;
+        return consumeAs(apiKeyId, userId, k).then(
+          (r) => ({ apiKeyId, id: r.transactionId }),
+          (e: { reason?: string }) => ({ apiKeyId, id: e.reason ?? 'THREW' }),
+        );
+      }),
+    );
+    const charged = outcomes.filter((o) => o.id !== 'IDEMPOTENCY_CONFLICT');
+    expect(new Set(charged.map((o) => o.apiKeyId)).size).toBe(1);
+    expect(new Set(charged.map((o) => o.id)).size).toBe(1);
+    expect(charged).toHaveLength(20);
+    expect(await countEntries(db(), userId, 'consumption')).toBe(1);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 24 });
+  });
+
+  it("the server's own (keyless) caller does not get a key's result either", async () => {
+    const userId = await newUser(db(), 'pro');
+    const k = key();
+    await consumeAs(randomUUID(), userId, k);
+    expect(await reasonOf(consumeAs(undefined, userId, k))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await countEntries(db(), userId, 'consumption')).toBe(1);
+  });
+
+  it('an entry from before keys were bound answers a keyed replay of its input for a day, then no key', async () => {
+    const userId = await newUser(db(), 'pro');
+    const k = key();
+    const first = await consumeAs(undefined, userId, k);
+    expect(await consumeAs(randomUUID(), userId, k)).toEqual(first);
+    await db().execute(sql`update credit_transactions set created_at = now() - interval '25 hours' where id = ${Number(first.transactionId)}`);
+    expect(await reasonOf(consumeAs(randomUUID(), userId, k))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await consumeAs(undefined, userId, k)).toEqual(first);
+    expect(await countEntries(db(), userId, 'consumption')).toBe(1);
   });
 });
 

@@ -8,8 +8,8 @@ import type { ConsumeInput, ConsumeResult } from '../../shared/credits';
 import type { DbOrTx } from '../db/client';
 import { debitEntryColumns, debitUser, type OverflowGate } from './debit';
 import { drawProviderLeg } from './provider-leg';
-import { idempotencyConflict, ReplayDetected } from './errors';
-import { requestHash } from './request-hash';
+import { idempotencyConflict, idempotencyKeyTaken, ReplayDetected } from './errors';
+import { boundToCaller, requestHash, sameRequest } from './request-hash';
 import { creditTransactions } from './tables';
 import { creditsConsumed } from '../ops/metrics';
 import { DomainError } from '../errors';
@@ -19,8 +19,11 @@ const ZERO_USD = '0.000000';
 /** What a one-statement charge returns: its entry's id, the balance after, the tier, where it came from. */
 const chargedEntryRow = chargedRow.pick({ balance_after: true, tier: true, source: true }).extend({ id: col.id });
 
-/** Looks up the first result recorded under an idempotency key; a different input is a conflict. */
-async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<ConsumeResult | null> {
+/**
+ * Looks up the first result recorded under an idempotency key; a different input, or another API
+ * key (its entry's fingerprint is bound to the key that made it), is a conflict.
+ */
+async function priorConsume(db: DbOrTx, key: string, hash: string, bound: string): Promise<ConsumeResult | null> {
   const [prior] = await db
     .select()
     .from(creditTransactions)
@@ -30,7 +33,7 @@ async function priorConsume(db: DbOrTx, key: string, hash: string): Promise<Cons
     if (other) throw idempotencyConflict();
     return null;
   }
-  if (prior.requestHash !== hash) throw idempotencyConflict();
+  if (!sameRequest(prior, hash, bound)) throw idempotencyKeyTaken();
   return {
     transactionId: String(prior.id),
     source: prior.source as ConsumeResult['source'],
@@ -84,6 +87,9 @@ async function consumeInOneStatement(db: DbOrTx, input: ConsumeInput, hash: stri
   return { transactionId: row.id, source: row.source, creditsConsumed: input.credits, remainingBalance: row.balance_after, costUsd: ZERO_USD };
 }
 
+/** A charge and the API key asking for it (none: the server's own callers). */
+export type ConsumeRequest = ConsumeInput & { apiKeyId?: string | null };
+
 /** With a provider named, its pool decides whether the platform can pay: no second, looser check. */
 const drawDecides: OverflowGate = async () => {};
 
@@ -92,9 +98,10 @@ const drawDecides: OverflowGate = async () => {};
  * provider's pool pays the provider leg in the same transaction and the entry carries its cost, so
  * either both legs happen or neither does. A replayed key returns the first result and charges
  * nothing more, under any concurrency: the unique key makes a second insert roll back its charges.
+ * The key belongs to the API key that first used it: another key's replay is IDEMPOTENCY_CONFLICT.
  */
-export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGate?: OverflowGate): Promise<ConsumeResult> {
-  const hash = requestHash('consume', {
+export async function consumeCredits(db: DbOrTx, input: ConsumeRequest, overflowGate?: OverflowGate): Promise<ConsumeResult> {
+  const inputHash = requestHash('consume', {
     userId: input.userId,
     credits: input.credits,
     enhancementType: input.enhancementType,
@@ -102,6 +109,8 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
     // Only when named, so the keys of charges without one hash as they always have.
     ...(input.provider ? { provider: input.provider } : {}),
   });
+  // The entry has no column for the API key: its fingerprint carries it, so another key's replay is a conflict.
+  const hash = boundToCaller(inputHash, input.apiKeyId);
   try {
     // Inside a caller's transaction a unique violation would abort that transaction: go the savepoint way.
     // A provider leg needs the transaction too; the one-statement paths charge the user leg alone.
@@ -146,7 +155,7 @@ export async function consumeCredits(db: DbOrTx, input: ConsumeInput, overflowGa
   } catch (err) {
     // A replay whose first run already spent the balance is refused by the debit: the key decides.
     if (err instanceof ReplayDetected || err instanceof DomainError || pgErrorCode(err) === UNIQUE_VIOLATION) {
-      const prior = await priorConsume(db, input.idempotencyKey, hash);
+      const prior = await priorConsume(db, input.idempotencyKey, inputHash, hash);
       if (prior) return prior;
     }
     throw err;

@@ -21,6 +21,13 @@ export const unknownUser = (userId: string) => new DomainError('NOT_FOUND', 'UNK
 
 export const idempotencyConflict = () => new DomainError('CONFLICT', 'IDEMPOTENCY_CONFLICT', 'This idempotency key was already used with a different request.');
 
+/**
+ * The same refusal where the key is bound to the API key that first used it (ADR 029): another
+ * input, or another API key. It names nothing of the first request, nor which of the two it was.
+ */
+export const idempotencyKeyTaken = () =>
+  new DomainError('CONFLICT', 'IDEMPOTENCY_CONFLICT', 'This idempotency key was already used with a different request or by another API key; use a new key for a new request.');
+
 /** Thrown inside a transaction to roll it back when its idempotency key turns out to be taken. */
 export class ReplayDetected extends Error {
   constructor() {

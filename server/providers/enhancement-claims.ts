@@ -6,7 +6,8 @@ import type { DbOrTx } from '../db/client';
 import { inTransaction } from '../db/in-transaction';
 import { col, queryOne } from '../db/rows';
 import { DomainError } from '../errors';
-import { idempotencyConflict } from '../ledger/errors';
+import { idempotencyKeyTaken } from '../ledger/errors';
+import { boundToCaller, sameRequest } from '../ledger/request-hash';
 import { emitWebhookEvent } from '../webhooks/emit';
 import { attachStatement, claimStatement, completeStatement } from './enhancement-statements';
 import { enhancementRequests } from './tables';
@@ -19,19 +20,31 @@ const stillRunning = () => new DomainError('CONFLICT', 'CONFLICT', 'This enhance
 
 export type Claim = { kind: 'claimed'; id: number } | { kind: 'done'; result: EnhanceResult } | { kind: 'interrupted'; id: number; reservationId: string | null };
 
+type ClaimOptions = {
+  waitMs: number;
+  staleAfterMs: number;
+  /** The API key asking (none: the server's own callers): the idempotency key belongs to the one that first used it. */
+  apiKeyId?: string;
+};
+
 /**
  * Claims an idempotency key for one enhancement. A key already done returns its stored result; a
- * key still running elsewhere is waited for (its result then returned); a different input is a conflict.
+ * key still running elsewhere is waited for (its result then returned); a different input, or
+ * another API key, is a conflict (ADR 029), decided before anything is waited for or taken over.
  */
-export async function claimEnhancement(db: DbOrTx, key: string, hash: string, userId: string, opts: { waitMs: number; staleAfterMs: number }): Promise<Claim> {
+export async function claimEnhancement(db: DbOrTx, key: string, hash: string, userId: string, opts: ClaimOptions): Promise<Claim> {
   const waitMs = opts.waitMs;
   const deadline = Date.now() + waitMs;
+  // A run's row has no column for the API key: its fingerprint carries it.
+  const bound = boundToCaller(hash, opts.apiKeyId);
   for (;;) {
-    const claimed = await queryOne(db, claimedRow, claimStatement({ key, hash, userId }));
+    const claimed = await queryOne(db, claimedRow, claimStatement({ key, hash: bound, userId }));
     if (claimed) return { kind: 'claimed', id: claimed.id };
     const [prior] = await db.select().from(enhancementRequests).where(eq(enhancementRequests.idempotencyKey, key));
     if (!prior) continue; // released between the insert and the read: claim again
-    if (prior.requestHash !== hash) throw idempotencyConflict();
+    // Submitted work (enhance.submit) records its key and the unbound fingerprint.
+    const same = prior.mode === 'async' ? prior.requestHash === hash && prior.apiKeyId === (opts.apiKeyId ?? null) : sameRequest(prior, hash, bound);
+    if (!same) throw idempotencyKeyTaken();
     if (prior.status === 'failed') throw new DomainError('BAD_REQUEST', 'BAD_REQUEST', (prior.result as { message?: string } | null)?.message ?? 'This enhancement was refused.');
     if (!OPEN_STATUSES.includes(prior.status)) return { kind: 'done', result: prior.result as EnhanceResult };
     // Submitted work (enhance.submit) under the same key is waited for like a run in progress, never claimed as stale.

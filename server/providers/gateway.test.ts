@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { waitFor } from '../test/wait';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { cliActor } from '../auth/audit';
 import { grantCredits } from '../ledger/admin-ops';
-import { requestHash } from '../ledger/request-hash';
+import { boundToCaller, requestHash } from '../ledger/request-hash';
 import { poolTotal } from '../pools/draw';
 import { creditPoolTransactions } from '../pools/tables';
 import { createTestEnv, uniqueId, type TestEnv } from '../test/harness';
@@ -318,6 +319,25 @@ describe('[LEDGER] a claim left by a process that died mid-request', () => {
     expect((await db().select().from(enhancementRequests).where(eq(enhancementRequests.id, claim!.id)))[0]).toMatchObject({ status: 'degraded', result: answers[0] });
     expect(await db().select().from(userNotifications).where(eq(userNotifications.userId, userId))).toHaveLength(1);
     expect(f.requests).toHaveLength(0);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
+  });
+
+  it("[LEDGER] another API key's replay neither takes it over nor waits on it: IDEMPOTENCY_CONFLICT; its own key settles it (ADR 029)", async () => {
+    const f = await fake('fal');
+    await configureProviders(env.deps, [{ name: uniqueId('fal').toLowerCase(), kind: 'fal', baseUrl: f.url }]);
+    const userId = await newUser(db(), 'plus');
+    const [owner, other] = [randomUUID(), randomUUID()];
+    const k = key();
+    const input = { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale' as const, idempotencyKey: k };
+    const hash = boundToCaller(requestHash('enhance', { userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', moodboardId: undefined }), owner);
+    const [claim] = await db()
+      .insert(enhancementRequests)
+      .values({ idempotencyKey: k, requestHash: hash, userId, status: 'processing', createdAt: sql`now() - interval '2 hours'` })
+      .returning({ id: enhancementRequests.id, createdAt: enhancementRequests.createdAt });
+    expect(await reasonOf(runEnhancement(env.deps.gateway, input, { apiKeyId: other }))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await reasonOf(runEnhancement(env.deps.gateway, input))).toBe('IDEMPOTENCY_CONFLICT');
+    expect((await db().select().from(enhancementRequests).where(eq(enhancementRequests.id, claim!.id)))[0]).toMatchObject({ status: 'processing', createdAt: claim!.createdAt });
+    expect(await runEnhancement(env.deps.gateway, input, { apiKeyId: owner })).toMatchObject({ status: 'degraded' });
     expect(await balanceRow(db(), userId)).toMatchObject({ total: 10 });
   });
 });

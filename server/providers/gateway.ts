@@ -56,6 +56,8 @@ export async function runEnhancement(deps: GatewayDeps, input: EnhanceInput, cal
   const claim = await claimEnhancement(deps.db, input.idempotencyKey, hash, input.userId, {
     waitMs: 60_000,
     staleAfterMs: (MAX_HOLD_SECONDS + 120) * 1000,
+    // Another key's replay of this key is a conflict, never this one's result.
+    apiKeyId: caller.apiKeyId,
   });
   if (claim.kind === 'done') return claim.result;
   if (claim.kind === 'interrupted') {

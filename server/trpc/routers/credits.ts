@@ -53,7 +53,8 @@ export const creditsRouter = router({
     })
     .input(consumeInputSchema)
     .output(consumeResultSchema)
-    .mutation(({ ctx, input }) => consumeCredits(ctx.db, input)),
+    // The idempotency key belongs to the calling key: another key's replay is a conflict, not this one's result.
+    .mutation(({ ctx, input }) => consumeCredits(ctx.db, { ...input, apiKeyId: ctx.apiKey.id })),
 
   reserve: apiKeyProcedure('credits:write')
     .meta({
