@@ -1,13 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { enhancementRequests } from '../providers/tables';
 import { creditReservations } from '../ledger/tables';
-import { startImageServer } from '../test/fake-providers';
-import { apiKeyCaller, createTestEnv, type TestEnv } from '../test/harness';
 import { balanceRow, countEntries, key, newUser, setAllowanceBalance } from '../test/ledger-helpers';
-import { configureProviders } from '../test/provider-helpers';
 import { answerProblem, type Answer } from './lib/http-shape';
-import { readAnswer, startLiveServer, type LiveServer } from './lib/live-server';
+import { readAnswer } from './lib/live-server';
+import { bearer, dataOf, reasonOf, twoApps, useAppsServer } from './lib/apps-server';
 import { expectReconciled } from './lib/reconciled';
 
 /**
@@ -18,29 +16,9 @@ import { expectReconciled } from './lib/reconciled';
  * Once this worked for credits.consume and enhance.run: the foreign key got the first result.
  */
 
-let env: TestEnv;
-let server: LiveServer;
-let images: Awaited<ReturnType<typeof startImageServer>>;
-const db = () => env.deps.dbHandle.db;
-
-beforeAll(async () => {
-  env = await createTestEnv({ ALLOW_PRIVATE_IMAGE_URLS: 'true' });
-  images = await startImageServer();
-  await configureProviders(env.deps, [{ name: 'local', kind: 'local', baseUrl: 'http://localhost', timeoutMs: 5_000 }]);
-  server = await startLiveServer(env.deps);
-});
-afterAll(async () => {
-  await server?.close();
-  await images?.close();
-  await env?.close();
-});
-
-const scopes = ['credits:read', 'credits:write', 'enhance'] as const;
-const as = (secret: string) => ({ authorization: `Bearer ${secret}` });
-const reasonOf = (a: Answer) => (a.body as { error?: { data?: { reason?: string } } }).error?.data?.reason ?? 'OK';
-const dataOf = <T>(a: Answer) => (a.body as { result: { data: T } }).result.data;
-const twoApps = async () => [await apiKeyCaller(env.deps, [...scopes]), await apiKeyCaller(env.deps, [...scopes])] as const;
-const call = async (procedure: string, input: unknown, secret: string) => readAnswer(await server.call(procedure, input, { headers: as(secret) }));
+const app = useAppsServer();
+const db = () => app.env.deps.dbHandle.db;
+const call = async (procedure: string, input: unknown, secret: string) => readAnswer(await app.server.call(procedure, input, { headers: bearer(secret) }));
 
 /** A refusal that is a well-formed 409 IDEMPOTENCY_CONFLICT, and shows none of `secrets` (a transaction id: quoted, as a result would carry it). */
 function expectConflict(a: Answer, secrets: string[] = []) {
@@ -54,7 +32,7 @@ type Consumed = { transactionId: string; remainingBalance: number; source: strin
 
 describe('[IDEMPOTENCY] credits.consume', () => {
   it("another key replaying a consume's idempotency key is refused, learns nothing, and charges nothing", async () => {
-    const [owner, foreign] = await twoApps();
+    const [owner, foreign] = await twoApps(app.env);
     const userId = await newUser(db(), 'plus');
     const idempotencyKey = key();
     const input = { userId, credits: 1, enhancementType: 'upscale', idempotencyKey };
@@ -78,7 +56,7 @@ describe('[IDEMPOTENCY] credits.consume', () => {
   });
 
   it('is refused as well when the first charge left the user nothing (the slow path), one charge only', async () => {
-    const [owner, foreign] = await twoApps();
+    const [owner, foreign] = await twoApps(app.env);
     const userId = await newUser(db(), 'free');
     await setAllowanceBalance(db(), userId, 1);
     const input = { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() };
@@ -93,7 +71,7 @@ describe('[IDEMPOTENCY] credits.consume', () => {
   });
 
   it('the same key with a different request (credits, user) is refused, even from the key that used it', async () => {
-    const [owner] = await twoApps();
+    const [owner] = await twoApps(app.env);
     const [userId, otherUser] = [await newUser(db(), 'plus'), await newUser(db(), 'plus')];
     const idempotencyKey = key();
     const first = await call('credits.consume', { userId, credits: 1, enhancementType: 'upscale', idempotencyKey }, owner.secret);
@@ -113,7 +91,7 @@ describe('[IDEMPOTENCY] credits.consume', () => {
 
 describe('[IDEMPOTENCY] credits.reserve', () => {
   it("another key's replay and a different request are refused; one hold only", async () => {
-    const [owner, foreign] = await twoApps();
+    const [owner, foreign] = await twoApps(app.env);
     const userId = await newUser(db(), 'plus');
     const input = { userId, credits: 1, enhancementType: 'upscale', idempotencyKey: key() };
     const first = await call('credits.reserve', input, owner.secret);
@@ -128,10 +106,10 @@ describe('[IDEMPOTENCY] credits.reserve', () => {
 });
 
 describe('[IDEMPOTENCY] enhance.run and enhance.submit', () => {
-  const enhanceInput = (userId: string, idempotencyKey = key()) => ({ userId, inputImageUrl: images.inputUrl, enhancementType: 'upscale', idempotencyKey });
+  const enhanceInput = (userId: string, idempotencyKey = key()) => ({ userId, inputImageUrl: app.images.inputUrl, enhancementType: 'upscale', idempotencyKey });
 
   it("another key replaying an enhance.run's key is refused: no output, no second hold", async () => {
-    const [owner, foreign] = await twoApps();
+    const [owner, foreign] = await twoApps(app.env);
     const userId = await newUser(db(), 'pro');
     const input = enhanceInput(userId);
     const first = await call('enhance.run', input, owner.secret);
@@ -151,7 +129,7 @@ describe('[IDEMPOTENCY] enhance.run and enhance.submit', () => {
   });
 
   it("another key's enhance.run under a submitted enhancement's key is refused at once, and so is its enhance.submit", async () => {
-    const [owner, foreign] = await twoApps();
+    const [owner, foreign] = await twoApps(app.env);
     const userId = await newUser(db(), 'pro');
     const input = enhanceInput(userId);
     const submitted = await call('enhance.submit', input, owner.secret);
