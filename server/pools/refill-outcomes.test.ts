@@ -1,44 +1,26 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { systemAlerts } from '../alerts/tables';
 import { auditLog } from '../auth/tables';
 import { col, queryOne } from '../db/rows';
-import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
-import { REMOTE_BODY_MARKER, startFakeBilling } from '../test/fake-billing';
+import { signedInCaller } from '../test/harness';
+import { REMOTE_BODY_MARKER } from '../test/fake-billing';
 import { reasonOf } from '../test/ledger-helpers';
 import { waitFor } from '../test/wait';
-import { expectPoolsClean, seedPool } from '../test/pool-helpers';
-import { drawFromPool, poolTotal } from './draw';
+import { seedPool } from '../test/pool-helpers';
+import { poolTotal } from './draw';
 import { getPool } from './pool-admin';
 import { MAX_REFILL_FAILURES, processApprovedRefills, processRefill, purchaseKey } from './refill-purchase';
-import { creditPurchaseRequests } from './tables';
+import { useRefillEnv } from '../test/refill-env';
 
-let env: TestEnv;
-let billing: Awaited<ReturnType<typeof startFakeBilling>>;
-beforeAll(async () => {
-  env = await createTestEnv();
-  billing = await startFakeBilling();
-});
-afterEach(async () => {
-  Object.assign(billing.state, { behaviour: 'ok', script: [], lookup: 'ok' });
-  await expectPoolsClean(env.deps.dbHandle.db);
-});
-afterAll(async () => {
-  await billing.close();
-  await env.close();
-});
-
-const db = () => env.deps.dbHandle.db;
-const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 });
-const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
-const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider)).orderBy(creditPurchaseRequests.id);
+const { ctx: t, db, refillDeps, draw, requestsOf } = useRefillEnv();
 const alertsOf = (provider: string, type: string) =>
   db()
     .select()
     .from(systemAlerts)
     .where(and(eq(systemAlerts.subject, provider), eq(systemAlerts.type, type)));
-const httpPool = (credits = 3) => seedPool(env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: billing.url });
+const httpPool = (credits = 3) => seedPool(t.env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: t.billing.url });
 /** The backoff has run out: what an hour passing would do, without waiting for it. */
 const backoffElapsed = (provider: string) => db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
 /** Credits the pool's ledger received for one purchase request (over all its stripes). */
@@ -53,7 +35,7 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
     async (behaviour) => {
       const provider = await httpPool();
       await draw(provider);
-      billing.state.script = [behaviour];
+      t.billing.state.script = [behaviour];
       await processApprovedRefills(db(), refillDeps(), provider);
       const [first] = await requestsOf(provider);
       expect(first).toMatchObject({ status: 'outcome_unknown', attempts: 1, providerTransactionId: null });
@@ -69,9 +51,9 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
       expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
       const [settled] = await requestsOf(provider);
       expect(settled).toMatchObject({ status: 'completed', attempts: 2, providerTransactionId: expect.stringMatching(/^prov-tx-/) });
-      expect(billing.purchasesFor(purchaseKey(settled!.id))).toHaveLength(1);
-      expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === purchaseKey(settled!.id))).toHaveLength(1);
-      expect(billing.state.lookups).toContain(purchaseKey(settled!.id));
+      expect(t.billing.purchasesFor(purchaseKey(settled!.id))).toHaveLength(1);
+      expect(t.billing.state.purchaseCalls.filter((c) => c.idempotencyKey === purchaseKey(settled!.id))).toHaveLength(1);
+      expect(t.billing.state.lookups).toContain(purchaseKey(settled!.id));
       expect(await creditedFor(settled!.id)).toBe(100);
       expect(await poolTotal(db(), provider)).toBe(101);
       expect((await getPool(db(), provider)).refillFailures).toBe(0);
@@ -82,25 +64,25 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
   it('an unknown outcome the provider has no record of is sent again under the same idempotency key', async () => {
     const provider = await httpPool();
     await draw(provider);
-    billing.state.script = ['timeout'];
+    t.billing.state.script = ['timeout'];
     await processApprovedRefills(db(), refillDeps(), provider);
     const [request] = await requestsOf(provider);
     expect(request).toMatchObject({ status: 'outcome_unknown', errorMessage: expect.stringMatching(/timed out/) });
 
     // The lookup itself fails: still unknown, still no new purchase.
     await backoffElapsed(provider);
-    billing.state.lookup = 'error500';
+    t.billing.state.lookup = 'error500';
     await processApprovedRefills(db(), refillDeps(), provider);
     expect((await requestsOf(provider))[0]).toMatchObject({ status: 'outcome_unknown', attempts: 2, errorMessage: 'billing status lookup answered HTTP 500 Internal Server Error' });
 
     await backoffElapsed(provider);
-    billing.state.lookup = 'ok';
+    t.billing.state.lookup = 'ok';
     await processApprovedRefills(db(), refillDeps(), provider);
     const [done] = await requestsOf(provider);
     expect(done).toMatchObject({ status: 'completed', attempts: 3 });
     const key = purchaseKey(done!.id);
-    expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === key)).toHaveLength(2);
-    expect(billing.purchasesFor(key)).toHaveLength(1);
+    expect(t.billing.state.purchaseCalls.filter((c) => c.idempotencyKey === key)).toHaveLength(2);
+    expect(t.billing.purchasesFor(key)).toHaveLength(1);
     expect(await creditedFor(done!.id)).toBe(100);
   });
 
@@ -109,9 +91,9 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
     await draw(provider);
     const [request] = await requestsOf(provider);
     // Worker A's purchase reaches the provider, which sells, and then never answers.
-    billing.state.script = ['record_then_hang'];
+    t.billing.state.script = ['record_then_hang'];
     const first = processRefill(db(), { ...refillDeps(), billingTimeoutMs: 4_000 }, request!.id);
-    await waitFor(() => billing.state.purchaseCalls.some((c) => c.idempotencyKey === purchaseKey(request!.id)), { what: "worker A's purchase call" });
+    await waitFor(() => t.billing.state.purchaseCalls.some((c) => c.idempotencyKey === purchaseKey(request!.id)), { what: "worker A's purchase call" });
     // A is stalled past the claim's five minutes: worker B takes the request over and books the purchase.
     await db().execute(sql`update credit_purchase_requests set processing_started_at = now() - interval '6 minutes' where id = ${request!.id}`);
     expect(await processRefill(db(), refillDeps(), request!.id)).toMatchObject({ status: 'completed' });
@@ -121,7 +103,7 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
     expect((await requestsOf(provider))[0]).toMatchObject({ status: 'completed', providerTransactionId: expect.stringMatching(/^prov-tx-/) });
     await backoffElapsed(provider);
     expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(0);
-    expect(billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
+    expect(t.billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
     expect(await creditedFor(request!.id)).toBe(100);
     expect(await poolTotal(db(), provider)).toBe(102);
   });
@@ -129,7 +111,7 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
   it('a refused purchase fails its request, and a later refill may buy anew', async () => {
     const provider = await httpPool();
     await draw(provider);
-    billing.state.script = ['refuse'];
+    t.billing.state.script = ['refuse'];
     await processApprovedRefills(db(), refillDeps(), provider);
     const [refused] = await requestsOf(provider);
     expect(refused).toMatchObject({ status: 'failed', errorMessage: 'billing endpoint answered HTTP 402 Payment Required' });
@@ -139,19 +121,19 @@ describe('[POOLS] a purchase whose outcome is unknown is never bought twice', ()
     expect(requests).toHaveLength(2);
     await processApprovedRefills(db(), refillDeps(), provider);
     expect((await requestsOf(provider))[1]).toMatchObject({ status: 'completed' });
-    expect(billing.purchasesFor(purchaseKey(refused!.id))).toHaveLength(0);
+    expect(t.billing.purchasesFor(purchaseKey(refused!.id))).toHaveLength(0);
     expect(await poolTotal(db(), provider)).toBe(101);
   });
 });
 
 describe('[POOLS] failing refills back off exponentially and stop after 3 in a row', () => {
   it('backs off 1×, 2× the backoff, then stops with one error alert naming the pool and the last error; an admin re-enables it', async () => {
-    const { caller } = await signedInCaller(env.deps, 'admin');
-    const { caller: analyst } = await signedInCaller(env.deps, 'analyst');
+    const { caller } = await signedInCaller(t.env.deps, 'admin');
+    const { caller: analyst } = await signedInCaller(t.env.deps, 'analyst');
     const base = (await caller.admin.platformSettings.get()).refillBackoffSeconds;
     const provider = await httpPool();
     await draw(provider);
-    billing.state.behaviour = 'error500';
+    t.billing.state.behaviour = 'error500';
 
     for (let failure = 1; failure <= MAX_REFILL_FAILURES; failure++) {
       expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
@@ -178,10 +160,10 @@ describe('[POOLS] failing refills back off exponentially and stop after 3 in a r
     expect(alert!.message).not.toContain(REMOTE_BODY_MARKER);
     const [open] = await requestsOf(provider);
     expect(open!.status).toBe('outcome_unknown');
-    expect(billing.purchasesFor(purchaseKey(open!.id))).toHaveLength(0);
+    expect(t.billing.purchasesFor(purchaseKey(open!.id))).toHaveLength(0);
 
     // Billing is fixed; an analyst cannot re-enable, an admin can (audited), once.
-    billing.state.behaviour = 'ok';
+    t.billing.state.behaviour = 'ok';
     expect(await reasonOf(analyst.admin.pools.enableAutoRefill({ provider, reason: 'billing fixed' }))).toBe('FORBIDDEN');
     const enabled = await caller.admin.pools.enableAutoRefill({ provider, reason: 'billing fixed' });
     expect(enabled).toMatchObject({ autoRefillStoppedAt: null, refillFailures: 0, refillBackoffUntil: null });
@@ -196,12 +178,12 @@ describe('[POOLS] failing refills back off exponentially and stop after 3 in a r
     expect(await processApprovedRefills(db(), refillDeps(), provider)).toBe(1);
     const [request] = await requestsOf(provider);
     expect(request).toMatchObject({ status: 'completed', attempts: MAX_REFILL_FAILURES + 1 });
-    expect(billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
+    expect(t.billing.purchasesFor(purchaseKey(request!.id))).toHaveLength(1);
     expect(await poolTotal(db(), provider)).toBe(101);
   });
 
   it('a refill that waits for manual approval raises a warning alert', async () => {
-    const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
+    const provider = await seedPool(t.env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
     await draw(provider);
     const [request] = await requestsOf(provider);
     expect(request).toMatchObject({ status: 'pending_manual_approval', trigger: 'auto' });

@@ -1,39 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemAlerts } from '../alerts/tables';
 import { coreJobs } from '../jobs/definitions';
-import { createTestEnv, signedInCaller, type TestEnv } from '../test/harness';
-import { startFakeBilling } from '../test/fake-billing';
-import { expectPoolsClean, seedPool } from '../test/pool-helpers';
-import { drawFromPool, poolTotal } from './draw';
+import { signedInCaller } from '../test/harness';
+import { seedPool } from '../test/pool-helpers';
+import { poolTotal } from './draw';
 import { getPool } from './pool-admin';
 import { MAX_REFILL_FAILURES, processApprovedRefills, purchaseKey } from './refill-purchase';
-import { creditPurchaseRequests } from './tables';
+import { useRefillEnv } from '../test/refill-env';
 
-let env: TestEnv;
-let billing: Awaited<ReturnType<typeof startFakeBilling>>;
-beforeAll(async () => {
-  env = await createTestEnv();
-  billing = await startFakeBilling();
-});
-afterEach(async () => {
-  Object.assign(billing.state, { behaviour: 'ok', script: [], lookup: 'ok' });
-  await expectPoolsClean(env.deps.dbHandle.db);
-});
-afterAll(async () => {
-  await billing.close();
-  await env.close();
-});
-
-const db = () => env.deps.dbHandle.db;
-const refillDeps = () => ({ secrets: env.deps.secrets, outbound: env.deps.outbound, billingTimeoutMs: 2_000 });
-const draw = (provider: string) => db().transaction((tx) => drawFromPool(tx, provider, 1));
-const requestsOf = (provider: string) => db().select().from(creditPurchaseRequests).where(eq(creditPurchaseRequests.provider, provider)).orderBy(creditPurchaseRequests.id);
+const { ctx: t, db, refillDeps, draw, requestsOf } = useRefillEnv();
 /** The scheduled auto-refill job (every 5 minutes), exactly as the runner calls it; `provider` is a kick's payload. */
 const autoRefillJob = coreJobs.find((j) => j.name === 'auto-refill')!;
-const runAutoRefillJob = (payload: { provider?: string } = {}) => autoRefillJob.run(env.deps, payload);
+const runAutoRefillJob = (payload: { provider?: string } = {}) => autoRefillJob.run(t.env.deps, payload);
 const backoffElapsed = (provider: string) => db().execute(sql`update credit_pools set refill_backoff_until = now() where provider = ${provider}`);
-const httpPool = (credits = 3) => seedPool(env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: billing.url });
+const httpPool = (credits = 3) => seedPool(t.env.deps, credits, { autoRefillThreshold: 2, autoRefillAmount: 100, billingMode: 'http', billingUrl: t.billing.url });
 
 /** Draws until the pool is empty, then once more: the draw that finds nothing asks for nothing. */
 async function drain(provider: string) {
@@ -46,7 +27,7 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
   it('[POOLS] an empty pool whose refill was refused, drained during the backoff, is refilled by the job once the backoff is over, once', async () => {
     const provider = await httpPool();
     await draw(provider);
-    billing.state.script = ['refuse'];
+    t.billing.state.script = ['refuse'];
     await processApprovedRefills(db(), refillDeps(), provider);
     expect((await requestsOf(provider)).map((r) => r.status)).toEqual(['failed']);
     // The last credits go during the backoff: those draws ask for nothing, and then nothing draws at all.
@@ -71,8 +52,8 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
   });
 
   it('[POOLS] an empty manual pool whose automatic refill an admin rejected gets a new request from the job, waiting for approval and alerted', async () => {
-    const { caller } = await signedInCaller(env.deps, 'admin');
-    const provider = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
+    const { caller } = await signedInCaller(t.env.deps, 'admin');
+    const provider = await seedPool(t.env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
     await draw(provider);
     await drain(provider);
     const [first] = await requestsOf(provider);
@@ -93,7 +74,7 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
   });
 
   it("[POOLS] the job's refill of an empty http pool over the month's budget waits for approval instead of being bought", async () => {
-    const { caller } = await signedInCaller(env.deps, 'admin');
+    const { caller } = await signedInCaller(t.env.deps, 'admin');
     const provider = await httpPool(0);
     const { monthlyRevenueUsd, creditBudgetSharePercent, refillBackoffSeconds, providerDriftTolerance } = await caller.admin.platformSettings.get();
     const settings = { monthlyRevenueUsd, creditBudgetSharePercent, refillBackoffSeconds, providerDriftTolerance };
@@ -103,7 +84,7 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
       await runAutoRefillJob({ provider });
       const [request] = await requestsOf(provider);
       expect(request).toMatchObject({ status: 'pending_manual_approval', trigger: 'auto', note: expect.stringContaining("exceeds the month's credit budget") });
-      expect(billing.state.purchaseCalls.filter((c) => c.idempotencyKey === purchaseKey(request!.id))).toHaveLength(0);
+      expect(t.billing.state.purchaseCalls.filter((c) => c.idempotencyKey === purchaseKey(request!.id))).toHaveLength(0);
       expect(await poolTotal(db(), provider)).toBe(0);
     } finally {
       await caller.admin.platformSettings.update({ ...settings, reason: 'reset' });
@@ -112,21 +93,21 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
 
   it('[POOLS] a pool left with only its emergency reserve is asked a refill by the job, as a draw on the reserve would', async () => {
     // A purchase fills the reserve first: 2 credits, all of them in the reserve, above the threshold of 0.
-    const provider = await seedPool(env.deps, 2, { emergencyReserve: 2, autoRefillThreshold: 0, autoRefillAmount: 50 });
+    const provider = await seedPool(t.env.deps, 2, { emergencyReserve: 2, autoRefillThreshold: 0, autoRefillAmount: 50 });
     expect(await getPool(db(), provider)).toMatchObject({ availableBalance: 2, reserveBalance: 2 });
     await runAutoRefillJob();
     expect(await requestsOf(provider)).toMatchObject([{ trigger: 'auto', status: 'pending_manual_approval', amountRequested: 50 }]);
   });
 
   it('[POOLS] the job asks for nothing for a pool above its threshold, suspended, stopped, without a refill amount, or with a refill open', async () => {
-    const { caller } = await signedInCaller(env.deps, 'admin');
+    const { caller } = await signedInCaller(t.env.deps, 'admin');
     const above = await httpPool(3);
     const suspended = await httpPool(0);
     await caller.admin.pools.suspend({ provider: suspended, reason: 'outage' });
     const stopped = await httpPool(0);
     await db().execute(sql`update credit_pools set auto_refill_stopped_at = now() where provider = ${stopped}`);
-    const noAmount = await seedPool(env.deps, 0, { autoRefillThreshold: 5, autoRefillAmount: 0 });
-    const open = await seedPool(env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
+    const noAmount = await seedPool(t.env.deps, 0, { autoRefillThreshold: 5, autoRefillAmount: 0 });
+    const open = await seedPool(t.env.deps, 3, { autoRefillThreshold: 2, autoRefillAmount: 40 });
     await draw(open);
     await drain(open);
     await runAutoRefillJob();
@@ -136,13 +117,13 @@ describe('[POOLS] a pool at or below its threshold always gets a refill request 
   });
 
   it('[POOLS] re-enabling the stopped auto-refill of an empty pool whose last refill was refused asks for a new refill at once', async () => {
-    const { caller } = await signedInCaller(env.deps, 'admin');
+    const { caller } = await signedInCaller(t.env.deps, 'admin');
     const provider = await httpPool();
     await draw(provider);
     // Each refused request fails; the next is asked for by the job after each backoff, until the pool stops.
     for (let failure = 1; failure <= MAX_REFILL_FAILURES; failure++) {
       if (failure === 2) await drain(provider);
-      billing.state.script = ['refuse'];
+      t.billing.state.script = ['refuse'];
       if (failure > 1) {
         await backoffElapsed(provider);
         await runAutoRefillJob({ provider });
