@@ -95,13 +95,18 @@ export async function admitAhead(deps: AttemptDeps, row: CandidateRow): Promise<
 }
 
 /**
- * The circuit's admission, in one Redis step (its state and, after a cool-down, the one trial), then
- * the provider's minute; a trial the minute turns away is handed back.
+ * The circuit's admission (one Redis step: its state and, after a cool-down, the one trial) and the
+ * provider's minute, asked together: one round trip of waiting instead of two on every attempt.
+ * Whatever one of them grants that the other refuses is handed back — the minute's request when the
+ * circuit is open, the trial when the minute is spent — so a refused attempt leaves both as they were.
  */
 async function admitAndTake(deps: AttemptDeps, row: CandidateRow): Promise<{ admission: Admission } | { refused: string }> {
-  const admission = await deps.breaker.admit(row.name, deps.now());
-  if (admission === 'open') return { refused: 'circuit open' };
-  if (await deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)) return { admission };
+  const [admission, taken] = await Promise.all([deps.breaker.admit(row.name, deps.now()), deps.rateLimiter.tryTake(row.name, row.rate_limit_per_minute)]);
+  if (admission === 'open') {
+    if (taken) await deps.rateLimiter.giveBack(row.name, row.rate_limit_per_minute);
+    return { refused: 'circuit open' };
+  }
+  if (taken) return { admission };
   await deps.breaker.onNeutral(row.name, admission);
   return { refused: 'rate limit reached' };
 }

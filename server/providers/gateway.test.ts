@@ -209,6 +209,21 @@ describe('[GATEWAY] a circuit past its cool-down admits before it draws', () => 
     expect(await poolTotal(db(), name)).toBe(99);
   });
 
+  it("a request the open circuit turns away leaves the provider's minute as it was (both are asked at once)", async () => {
+    const f = await fake('fal');
+    const name = uniqueId('fal').toLowerCase();
+    await configureProviders(env.deps, [{ name, kind: 'fal', baseUrl: f.url, rateLimitPerMinute: 1 }]);
+    await env.deps.gateway.breaker.onHealthCheck(name, false);
+    const userId = await newUser(db(), 'plus');
+    expect(await enhance(userId)).toMatchObject({ status: 'degraded', degradationReason: expect.stringContaining('circuit open') });
+    await env.deps.gateway.breaker.onHealthCheck(name, true);
+    // The minute's one request is still there for the first request after the circuit closes.
+    expect(await enhance(userId)).toMatchObject({ status: 'enhanced', provider: name });
+    expect(f.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(await balanceRow(db(), userId)).toMatchObject({ total: 9 });
+    expect(await poolTotal(db(), name)).toBe(99);
+  });
+
   it('the trial is handed back when the draw throws (the database refuses it), not left to time out', async () => {
     const f = await fake('fal');
     const name = uniqueId('fal').toLowerCase();

@@ -53,4 +53,14 @@ export class ProviderRateLimiter {
   async tryTake(provider: string, perMinute: number): Promise<boolean> {
     return (await tryConsume(this.limiter(provider, perMinute), provider, this.log)) === true;
   }
+
+  /** Returns a request taken for an attempt that did not go out (its circuit was open). */
+  async giveBack(provider: string, perMinute: number): Promise<void> {
+    try {
+      await this.limiter(provider, perMinute).reward(provider, 1);
+    } catch (err) {
+      // The minute stays one request short until it ends: never a reason to fail the request.
+      this.log.warn({ err }, 'provider rate limit could not take a request back');
+    }
+  }
 }
